@@ -1,0 +1,161 @@
+/* cogmap/base.h — errors, logging, progress, random numbers, memory, threads, time.
+ *
+ * The lowest module: everything else includes it, it includes nothing of cogmap's.
+ *
+ * Errors. Every fallible function returns a cm_status. On failure it has also
+ * written a message into a per-thread buffer (cm_errmsg), naming the file, the
+ * field and what was expected. The library never prints and never exits on its
+ * own; the CLI turns statuses into messages and exit codes (docs/cli.md).
+ */
+#ifndef COGMAP_BASE_H
+#define COGMAP_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+const char *cm_version(void); /* "MAJOR.MINOR.PATCH" */
+
+/* ----------------------------------------------------------------- errors */
+
+typedef enum cm_status {
+    CM_OK = 0,
+    CM_ERR_ARG = 1,         /* a parameter is out of range or inconsistent */
+    CM_ERR_IO = 2,          /* the file system said no (open, read, write, rename) */
+    CM_ERR_FORMAT = 3,      /* a file is malformed, truncated or of the wrong shape */
+    CM_ERR_NOMEM = 4,       /* an allocation failed */
+    CM_ERR_NUMERIC = 5,     /* a NaN or infinity appeared (training diverged) */
+    CM_ERR_INTERRUPTED = 6, /* the user asked to stop (Ctrl-C); state was saved */
+    CM_ERR_UNSUPPORTED = 7, /* valid input that cogmap does not handle (e.g. Fortran order) */
+    CM_ERR_INTERNAL = 8     /* a bug in cogmap */
+} cm_status;
+
+/* Short stable name of a status: "ok", "bad argument", "format", ... */
+const char *cm_status_name(cm_status status);
+
+/* Records a printf-style message for this thread and returns `status`, so that
+ * a failure reads:   return cm_error(CM_ERR_FORMAT, "%s: shape: expected ...", path); */
+cm_status cm_error(cm_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prepends context to the current message ("loading checkpoint: " + old) and
+ * returns `status`; for callers that add where the error happened. */
+cm_status cm_error_context(cm_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The last message recorded on this thread ("" if none). */
+const char *cm_errmsg(void);
+void cm_error_clear(void);
+
+/* ---------------------------------------------------------------- logging */
+
+typedef enum cm_log_level { CM_LOG_DEBUG = 0, CM_LOG_INFO = 1, CM_LOG_WARN = 2, CM_LOG_ERROR = 3 } cm_log_level;
+typedef void (*cm_log_sink)(cm_log_level level, const char *message, void *user);
+
+/* No sink is installed by default: the library is silent unless the
+ * application asks. cm_log_stderr is a ready-made sink ("cogmap: warning: ..."). */
+void cm_log_set_sink(cm_log_sink sink, void *user);
+void cm_log_set_level(cm_log_level min_level);
+void cm_log(cm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cm_log_stderr(cm_log_level level, const char *message, void *user);
+
+/* --------------------------------------------------------------- progress */
+
+/* A progress reporter for long loops. On a terminal it redraws one line with a
+ * bar, the rate and the ETA (at most 10 times a second); otherwise it prints a
+ * plain line every `interval` seconds (default 5, or $COGMAP_PROGRESS_INTERVAL),
+ * which is what a log file wants. out == NULL makes it silent. */
+typedef struct cm_progress {
+    FILE *out;
+    int is_tty;
+    char label[48];
+    int64_t total; /* 0 when unknown */
+    int64_t done;
+    double start_time;
+    double last_print;
+    double interval;
+} cm_progress;
+
+void cm_progress_start(cm_progress *p, FILE *out, const char *label, int64_t total);
+/* `extra` (printf-style, may be NULL) is appended to the line: "loss 1.23 err 0.4". */
+void cm_progress_update(cm_progress *p, int64_t done, const char *extra_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cm_progress_finish(cm_progress *p, const char *extra_fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------- random: cogmap's own */
+
+/* xoshiro256** seeded through splitmix64. cm_rng_seed(r, seed, stream) gives
+ * independent streams for one seed: world k of a batch uses stream k, the
+ * weight initialiser another, dropout another. Everything a run draws comes
+ * from such streams, so the same seed gives the same bits. */
+typedef struct cm_rng {
+    uint64_t s[4];
+    int has_normal;       /* Box–Muller yields pairs; the second is kept here */
+    double cached_normal;
+} cm_rng;
+
+void cm_rng_seed(cm_rng *r, uint64_t seed, uint64_t stream);
+uint64_t cm_rng_u64(cm_rng *r);
+double cm_rng_double(cm_rng *r);                  /* [0, 1), 53 bits */
+float cm_rng_float(cm_rng *r);                    /* [0, 1), 24 bits */
+double cm_rng_uniform(cm_rng *r, double lo, double hi);
+uint64_t cm_rng_below(cm_rng *r, uint64_t n);     /* uniform in [0, n), unbiased; n > 0 */
+double cm_rng_normal(cm_rng *r);                  /* standard normal */
+double cm_rng_rayleigh(cm_rng *r, double sigma);  /* Rayleigh with scale sigma */
+void cm_rng_fill_uniform(cm_rng *r, float *x, size_t n, float lo, float hi);
+void cm_rng_fill_normal(cm_rng *r, float *x, size_t n, float mean, float sd);
+
+/* -------------------------------------- random: numpy's legacy RandomState */
+
+/* MT19937 bit-compatible with numpy.random.RandomState(seed) for an integer
+ * seed: the same uint32 stream, random_sample (53-bit doubles), uniform and
+ * normal (the legacy polar method with its cached second value). Used to
+ * reproduce published ensembles exactly (SSM-PC's place cells: seed 42). */
+typedef struct cm_mt19937 {
+    uint32_t key[624];
+    int pos;
+    int has_gauss;
+    double gauss;
+} cm_mt19937;
+
+void cm_mt_seed(cm_mt19937 *mt, uint32_t seed);
+uint32_t cm_mt_u32(cm_mt19937 *mt);
+double cm_mt_random_sample(cm_mt19937 *mt);                   /* [0, 1) */
+double cm_mt_uniform(cm_mt19937 *mt, double low, double high); /* low + (high-low)*random_sample */
+double cm_mt_normal(cm_mt19937 *mt, double loc, double scale);
+
+/* ----------------------------------------------------------------- memory */
+
+/* 64-byte aligned allocations (whole cache lines, AVX-512 loads). NULL on
+ * failure, no message: callers report CM_ERR_NOMEM with what they wanted. */
+void *cm_alloc(size_t bytes);
+void *cm_calloc(size_t count, size_t size); /* zeroed, overflow-checked */
+void cm_free(void *p);
+
+/* Peak resident memory of this process in bytes (getrusage), for benchmarks. */
+size_t cm_peak_rss_bytes(void);
+
+/* ---------------------------------------------------------- threads, time */
+
+/* One thread count for OpenMP regions and for the BLAS library. n <= 0 means
+ * all cores. The two are never stacked: BLAS calls made inside cogmap's own
+ * parallel regions run single-threaded. */
+void cm_set_threads(int n);
+int cm_threads(void);
+
+double cm_now(void); /* monotonic seconds */
+
+/* Ctrl-C handling for long jobs: the CLI installs a SIGINT handler that sets a
+ * flag; trainers poll it between steps, save and return CM_ERR_INTERRUPTED. */
+void cm_interrupt_install(void);
+int cm_interrupted(void);
+void cm_interrupt_reset(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* COGMAP_BASE_H */

@@ -1,0 +1,10 @@
+/* cogmap.h — the whole public API. Modules, lower never including higher:
+ * base -> io -> world -> nn -> cells -> models -> analysis -> plot. */
+#ifndef COGMAP_H
+#define COGMAP_H
+
+#include "cogmap/base.h"
+#include "cogmap/io.h"
+#include "cogmap/world.h"
+
+#endif

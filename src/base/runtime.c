@@ -1,0 +1,59 @@
+/* Threads, time and Ctrl-C (see base.h). */
+#include "cogmap/base.h"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* OpenBLAS's own knob; declared here so that base does not need cblas.h. */
+void openblas_set_num_threads(int num_threads);
+
+static int thread_count = 1;
+
+void cm_set_threads(int n)
+{
+    if (n <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? (int)cores : 1;
+    }
+    thread_count = n;
+#ifdef _OPENMP
+    omp_set_num_threads(n);
+#endif
+    openblas_set_num_threads(n);
+}
+
+int cm_threads(void) { return thread_count; }
+
+double cm_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static volatile sig_atomic_t interrupt_flag;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (interrupt_flag) /* a second Ctrl-C: the user means it */
+        _exit(130);
+    interrupt_flag = 1;
+}
+
+void cm_interrupt_install(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int cm_interrupted(void) { return interrupt_flag != 0; }
+
+void cm_interrupt_reset(void) { interrupt_flag = 0; }

@@ -1,0 +1,53 @@
+/* The `cogmap` command: one table of subcommands, shared option handling,
+ * and the mapping from library statuses to exit codes (docs/cli.md). */
+#ifndef COGMAP_CLI_H
+#define COGMAP_CLI_H
+
+#include "cogmap/base.h"
+
+/* Exit codes, documented in docs/cli.md. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILURE = 1,     /* the job failed: bad file, i/o, diverged training */
+    CLI_EXIT_USAGE = 2,       /* unknown command or option, bad option value */
+    CLI_EXIT_INTERRUPTED = 130 /* Ctrl-C; state was saved first */
+};
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command's name */
+} cli_command;
+
+extern const cli_command cli_commands[]; /* ends with a {NULL} entry */
+
+/* Options spelled the same in every command. */
+typedef struct cli_common {
+    uint64_t seed;   /* --seed N (default 1) */
+    int threads;     /* --threads N (default: all cores) */
+    const char *out; /* --out DIR */
+    int quiet;       /* --quiet: no progress output */
+} cli_common;
+
+void cli_common_defaults(cli_common *c);
+
+/* Tries to consume argv[*i] (and its value) as a common option. Returns 1 if
+ * consumed, 0 if not a common option, -1 on a bad value (message printed). */
+int cli_common_option(cli_common *c, int argc, char **argv, int *i);
+
+/* Reads the value of option argv[*i] into *value and advances *i; prints a
+ * message and returns -1 when it is missing. */
+int cli_option_value(int argc, char **argv, int *i, const char **value);
+int cli_parse_int(const char *option, const char *text, long long min, long long max, long long *out);
+int cli_parse_double(const char *option, const char *text, double *out);
+
+/* Prints "cogmap <command>: <message>" from cm_errmsg() and returns the exit
+ * code for `status`. */
+int cli_fail(const char *command, cm_status status);
+/* Prints a usage error and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Progress output for long commands: stderr unless --quiet. */
+FILE *cli_progress_stream(const cli_common *c);
+
+#endif

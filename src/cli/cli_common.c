@@ -1,0 +1,123 @@
+/* Option parsing and error reporting shared by all subcommands. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_common_defaults(cli_common *c)
+{
+    c->seed = 1;
+    c->threads = 0;
+    c->out = NULL;
+    c->quiet = 0;
+}
+
+int cli_option_value(int argc, char **argv, int *i, const char **value)
+{
+    const char *opt = argv[*i];
+    const char *eq = strchr(opt, '=');
+    if (eq && strncmp(opt, "--", 2) == 0) {
+        *value = eq + 1;
+        return 0;
+    }
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "cogmap: option %s needs a value\n", opt);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 0;
+}
+
+/* "--seed=3" and "--seed 3" both name --seed. */
+static int option_is(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+int cli_parse_int(const char *option, const char *text, long long min, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "cogmap: %s: expected an integer in [%lld, %lld], got '%s'\n", option, min, max, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *option, const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end != '\0' || !isfinite(v)) {
+        fprintf(stderr, "cogmap: %s: expected a finite number, got '%s'\n", option, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_common_option(cli_common *c, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    const char *value;
+    long long v;
+    if (option_is(arg, "--seed")) {
+        if (cli_option_value(argc, argv, i, &value) || cli_parse_int("--seed", value, 0, INT64_MAX, &v))
+            return -1;
+        c->seed = (uint64_t)v;
+        return 1;
+    }
+    if (option_is(arg, "--threads")) {
+        if (cli_option_value(argc, argv, i, &value) || cli_parse_int("--threads", value, 0, 1024, &v))
+            return -1;
+        c->threads = (int)v;
+        return 1;
+    }
+    if (option_is(arg, "--out")) {
+        if (cli_option_value(argc, argv, i, &value))
+            return -1;
+        if (!value[0]) {
+            fprintf(stderr, "cogmap: --out: expected a folder name\n");
+            return -1;
+        }
+        c->out = value;
+        return 1;
+    }
+    if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
+        c->quiet = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int cli_fail(const char *command, cm_status status)
+{
+    fprintf(stderr, "cogmap %s: %s\n", command, cm_errmsg()[0] ? cm_errmsg() : cm_status_name(status));
+    switch (status) {
+    case CM_OK: return CLI_EXIT_OK;
+    case CM_ERR_ARG: return CLI_EXIT_USAGE;
+    case CM_ERR_INTERRUPTED: return CLI_EXIT_INTERRUPTED;
+    default: return CLI_EXIT_FAILURE;
+    }
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "cogmap %s: ", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'cogmap %s --help')\n", command);
+    return CLI_EXIT_USAGE;
+}
+
+FILE *cli_progress_stream(const cli_common *c) { return c->quiet ? NULL : stderr; }

@@ -1,0 +1,9 @@
+/* The table of subcommands. Each lives in its own cmd_<name>.c. */
+#include "cli/cli.h"
+
+int cmd_demo(int argc, char **argv);
+
+const cli_command cli_commands[] = {
+    {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
+    {NULL, NULL, NULL},
+};

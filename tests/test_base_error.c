@@ -1,0 +1,87 @@
+/* Status codes, messages, progress output. */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_error_message_and_context(void **state)
+{
+    (void)state;
+    cm_error_clear();
+    assert_string_equal(cm_errmsg(), "");
+    cm_status st = cm_error(CM_ERR_FORMAT, "%s: shape: expected [%d, 2]", "a.npz", 10);
+    assert_int_equal(st, CM_ERR_FORMAT);
+    assert_string_equal(cm_errmsg(), "a.npz: shape: expected [10, 2]");
+    st = cm_error_context(st, "loading %s: ", "run");
+    assert_int_equal(st, CM_ERR_FORMAT);
+    assert_string_equal(cm_errmsg(), "loading run: a.npz: shape: expected [10, 2]");
+    assert_string_equal(cm_status_name(CM_ERR_IO), "i/o error");
+    assert_string_equal(cm_status_name(CM_OK), "ok");
+}
+
+static void test_error_message_truncates_safely(void **state)
+{
+    (void)state;
+    char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cm_error(CM_ERR_ARG, "%s", big);
+    assert_true(strlen(cm_errmsg()) < sizeof big);
+    cm_error_context(CM_ERR_ARG, "%s", big);
+    assert_true(strlen(cm_errmsg()) < sizeof big);
+}
+
+static void test_progress_plain_lines(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    cm_progress p;
+    cm_progress_start(&p, f, "train", 100);
+    p.interval = 0.0; /* print every update */
+    cm_progress_update(&p, 50, "loss %.2f", 1.25);
+    cm_progress_finish(&p, "done");
+    rewind(f);
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(strstr(line, "train: 50/100 (50.0%)"));
+    assert_non_null(strstr(line, "eta"));
+    assert_non_null(strstr(line, "loss 1.25"));
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(strstr(line, "done"));
+    fclose(f);
+
+    cm_progress silent;
+    cm_progress_start(&silent, NULL, "x", 10);
+    cm_progress_update(&silent, 5, NULL); /* must not crash */
+    cm_progress_finish(&silent, NULL);
+}
+
+static void test_alloc_aligned(void **state)
+{
+    (void)state;
+    for (size_t n = 0; n < 300; n += 37) {
+        float *p = cm_alloc(n * sizeof(float));
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % 64, 0);
+        cm_free(p);
+    }
+    float *z = cm_calloc(1000, sizeof(float));
+    for (int i = 0; i < 1000; i++)
+        assert_true(z[i] == 0.0f);
+    cm_free(z);
+    assert_null(cm_calloc(SIZE_MAX / 2, 4)); /* overflow refused */
+    assert_true(cm_peak_rss_bytes() > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_error_message_and_context),
+        cmocka_unit_test(test_error_message_truncates_safely),
+        cmocka_unit_test(test_progress_plain_lines),
+        cmocka_unit_test(test_alloc_aligned),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
