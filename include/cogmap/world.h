@@ -239,6 +239,7 @@ typedef struct cm_renderer cm_renderer;
 cm_status cm_renderer_create(cm_renderer **out, const cm_arena *arena, const cm_maze *maze,
                              const cm_render_config *config);
 void cm_renderer_free(cm_renderer *r);
+void cm_renderer_size(const cm_renderer *r, int *width, int *height);
 /* Renders one frame into rgb[height][width][3] (rows top to bottom) and, when
  * depth != NULL, depth[height][width]: distance along the view axis, INFINITY
  * for sky. No allocation; a renderer is used by one thread at a time. */

@@ -2,8 +2,12 @@
 #include "cli/cli.h"
 
 int cmd_demo(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_maze(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
+    {"bench", "built-in micro-benchmarks: cogmap bench <name> (render, ...)", cmd_bench},
+    {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
     {NULL, NULL, NULL},
 };
