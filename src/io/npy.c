@@ -57,7 +57,9 @@ static cm_status syntax(parser *ps, const char *expected)
 {
     if (ps->p >= ps->end)
         return cm_error(CM_ERR_FORMAT, "%s: npy header: expected %s, got the end of the header", ps->what, expected);
-    return cm_error(CM_ERR_FORMAT, "%s: npy header: expected %s at '%.12s'", ps->what, expected, ps->p);
+    /* the header is not NUL-terminated: bound the excerpt by its end */
+    int n = ps->end - ps->p < 12 ? (int)(ps->end - ps->p) : 12;
+    return cm_error(CM_ERR_FORMAT, "%s: npy header: expected %s at '%.*s'", ps->what, expected, n, ps->p);
 }
 
 static int accept(parser *ps, char c)
