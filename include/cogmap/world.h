@@ -280,6 +280,64 @@ void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out);
  * unseen cells keep 0. */
 void cm_bev_accumulate(const uint8_t *layout, int size, const uint8_t *visible, uint8_t *global);
 
+/* ------------------------------- SSM-PC dataset folders (ssm-pc.md §3.2) */
+
+/* One frame's metadata: the new frame_info schema (agent_state). Frames read
+ * from the legacy schema have has_motion = 0 (no timestamp, velocity or
+ * angular velocity there). */
+typedef struct cm_dataset_frame {
+    int frame_id;
+    double timestamp;
+    float position[2];       /* grid units */
+    float rotation;          /* theta, radians */
+    float velocity[2];       /* displacement since the previous frame, grid units */
+    float angular_velocity;  /* heading change since the previous frame, radians */
+    int n_visible;
+    int visible[CM_MAZE_MAX_TARGETS]; /* visible target indices */
+    int has_motion;
+    char fps_view[64], bev_view[64]; /* paths relative to the folder */
+} cm_dataset_frame;
+
+/* A folder read back: frames sorted by frame_id (ids may have gaps, as the
+ * collector drops frames) and env_config.json's main fields. */
+typedef struct cm_dataset {
+    char dir[1024];
+    int legacy;               /* frame_info.json used the legacy schema */
+    int n_frames;
+    cm_dataset_frame *frames;
+    int maze_size;
+    float fov_angle;          /* NAN if absent */
+    int64_t seed;             /* -1 if null or absent */
+    int n_objects;
+    float objects[CM_MAZE_MAX_TARGETS][2];
+    float object_rgb[CM_MAZE_MAX_TARGETS][3]; /* as stored: RGB / 220 */
+    int has_layout;           /* env_config.json carried cogmap's "maze_layout" */
+    uint8_t layout[CM_MAZE_MAX_SIZE * CM_MAZE_MAX_SIZE]; /* [y*N + x], 1 free */
+} cm_dataset;
+
+/* Writes one folder: fps_views/frame_%06d.png (RGB), bev_views/frame_%06d.png
+ * (250x250 RGBA), then frame_info.json (new schema) and env_config.json on
+ * close. Every file is written atomically. */
+typedef struct cm_dataset_writer {
+    char dir[1024];
+    struct cJSON *frames;  /* frame_info being built */
+    struct cJSON *config;  /* env_config */
+    int n_frames;
+} cm_dataset_writer;
+
+cm_status cm_dataset_writer_open(cm_dataset_writer *w, const char *dir, const cm_maze *maze, float fov_deg,
+                                 const char *env_name);
+/* bev_rgba may be NULL (no bev_views/ image for this frame). */
+cm_status cm_dataset_writer_add(cm_dataset_writer *w, const cm_dataset_frame *frame, const uint8_t *fps_rgb,
+                                int fps_width, int fps_height, const uint8_t *bev_rgba);
+cm_status cm_dataset_writer_close(cm_dataset_writer *w); /* writes the JSON files, frees */
+void cm_dataset_writer_abort(cm_dataset_writer *w);      /* frees; the files written stay */
+
+/* Reads a folder in either frame_info schema; every referenced view must
+ * exist. CM_ERR_FORMAT names the file and the field on anything malformed. */
+cm_status cm_dataset_read(const char *dir, cm_dataset *out);
+void cm_dataset_free(cm_dataset *d);
+
 #ifdef __cplusplus
 }
 #endif
