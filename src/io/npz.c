@@ -224,7 +224,7 @@ static cm_status read_member(const cm_rfile *archive, const zip_entry *e, uint64
                       (unsigned long long)h.data_bytes, (unsigned long long)(e->usize - prefix - hlen));
         goto done;
     }
-    if ((st = cm_array_alloc(out, e->name, h.dtype, h.ndim, h.shape))) {
+    if ((st = cm_array_alloc_uninit(out, e->name, h.dtype, h.ndim, h.shape))) {
         cm_error_context(st, "%s: ", what);
         goto done;
     }
