@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ writer */
@@ -89,12 +88,7 @@ cm_status cm_dataset_writer_open(cm_dataset_writer *w, const char *dir, const cm
         row[n] = '\0';
         cJSON_AddItemToArray(rows, cJSON_CreateString(row));
     }
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    cJSON_AddStringToObject(c, "created_at", stamp);
+    /* No created_at: the same run writes the same bytes (docs/formats.md). */
     return CM_OK;
 }
 
