@@ -316,14 +316,23 @@ static inline __attribute__((always_inline)) void render_column(const column_arg
     /* Floor: one lookup per pixel in a half-cell table of (room?, checker). */
     const float fmax = a->fmax;
     const int ft_w = a->ft_w;
-    for (; row < a->h; row++, px += stride) {
-        float zr = a->row_z[row];
-        float wx = a->ox + zr * a->ddx, wy = a->oy + zr * a->ddy;
-        if (a->clamp) {
-            wx = wx < 0.0f ? 0.0f : wx > fmax ? fmax : wx;
-            wy = wy < 0.0f ? 0.0f : wy > fmax ? fmax : wy;
+    const uint32_t *lut = a->floor + row * 4;
+    const uint8_t *tab = a->floor_tab;
+    const float *row_z = a->row_z;
+    const float ox = a->ox, oy = a->oy, ddx = a->ddx, ddy = a->ddy;
+    const int h = a->h;
+    if (a->clamp) {
+        for (; row < h; row++, px += stride, lut += 4) {
+            float zr = row_z[row];
+            float wx = fminf(fmaxf(ox + zr * ddx, 0.0f), fmax), wy = fminf(fmaxf(oy + zr * ddy, 0.0f), fmax);
+            put(px, lut[tab[(int)wy * ft_w + (int)wx]], wide4);
         }
-        put(px, a->floor[row * 4 + a->floor_tab[(int)wy * ft_w + (int)wx]], wide4);
+    } else {
+        for (; row < h; row++, px += stride, lut += 4) {
+            float zr = row_z[row];
+            int ix = (int)(ox + zr * ddx), iy = (int)(oy + zr * ddy);
+            put(px, lut[tab[iy * ft_w + ix]], wide4);
+        }
     }
 }
 
@@ -346,6 +355,7 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
     const float checker = r->checker;
     const int ft_w = r->ft_w;
     const float fmax = (float)ft_w - 1e-3f;
+    const float inv_f = 1.0f / f, inv_brick_h = 0.75f / (0.125f * wall_h); /* 8 courses on a 1.5 m wall */
     (void)n;
 
     for (int col = 0; col < w; col++) {
@@ -378,38 +388,33 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
         if (!(z > 1e-4f))
             z = 1e-4f;
         r->zbuf[col] = z;
+        /* Two divisions per column; everything else multiplies. */
+        const float iz = 1.0f / z, zf = z * inv_f;
         /* Wall colours for this column: distance fog, darker x-facing sides, bricks or stripes. */
         float shade = (side ? 1.0f : 0.8f) / (1.0f + fog * z);
-        uint8_t c0[3], c1[3];
         float stripe = 1.0f;
         if (texture == 2) {
             float q = u * 4.0f;
             stripe = (q - floorf(q)) < 0.5f ? 1.0f : 0.75f;
         }
-        for (int k = 0; k < 3; k++) {
-            c0[k] = scale8(wc[k], shade * stripe);
-            c1[k] = scale8(wc[k], shade * 0.62f);
-        }
-        float top = horizon - f * (wall_h - eye) / z, bottom = horizon + f * eye / z;
-        int r_top = (int)ceilf(top - 0.5f), r_bot = (int)ceilf(bottom - 0.5f); /* rows with centres inside */
-        if (r_top < 0)
-            r_top = 0;
-        if (r_bot > h)
-            r_bot = h;
-        if (r_top > h)
-            r_top = h;
-        uint32_t k0 = pack(c0), k1 = pack(c1);
+        /* every factor is <= 1, so 8.8 fixed point needs no clamping */
+        uint32_t s0 = (uint32_t)(shade * stripe * 256.0f), s1 = (uint32_t)(shade * 0.62f * 256.0f);
+        uint32_t k0 = (wc[0] * s0 >> 8) | (wc[1] * s0 >> 8) << 8 | (wc[2] * s0 >> 8) << 16;
+        uint32_t k1 = (wc[0] * s1 >> 8) | (wc[1] * s1 >> 8) << 8 | (wc[2] * s1 >> 8) << 16;
+        float top = horizon - f * (wall_h - eye) * iz, bottom = horizon + f * eye * iz;
+        /* rows whose centres lie inside [top, bottom), clamped to the image before converting */
+        int r_top = (int)ceilf(fminf(fmaxf(top - 0.5f, 0.0f), (float)h));
+        int r_bot = (int)ceilf(fminf(fmaxf(bottom - 0.5f, 0.0f), (float)h));
         uint32_t even = k0, odd = k0;
         int32_t B = 0, dB = 0;
         if (texture == 1) {
             /* The height on the wall falls linearly down the column, so the brick
              * coordinate is stepped in 16.16 fixed point: bricks alternate their
              * vertical joints row by row, joints are darker. */
-            const float brick_h = 0.125f * wall_h / 0.75f, brick_w = 0.25f;
-            float hgt = eye - ((float)r_top + 0.5f - horizon) * z / f;
-            B = (int32_t)(hgt / brick_h * 65536.0f);
-            dB = (int32_t)(z / f / brick_h * 65536.0f);
-            float q0 = u / brick_w, q1 = q0 + 0.5f;
+            float hgt = eye - ((float)r_top + 0.5f - horizon) * zf;
+            B = (int32_t)fminf(fmaxf(hgt * inv_brick_h * 65536.0f, -2e9f), 2e9f);
+            dB = (int32_t)fminf(zf * inv_brick_h * 65536.0f, 2e9f);
+            float q0 = u * 4.0f, q1 = q0 + 0.5f; /* bricks 0.25 units long */
             even = (q0 - (float)(int)q0) < 0.06f ? k1 : k0;
             odd = (q1 - (float)(int)q1) < 0.06f ? k1 : k0;
         }
@@ -465,12 +470,15 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
             r0 = 0;
         if (r1 > h - 1)
             r1 = h - 1;
+        const float inv_rad = 1.0f / v->rad, nearest = v->z - s->radius;
         for (int col = c0; col <= c1; col++) {
-            float ddx = ((float)col + 0.5f - v->sx) / v->rad;
+            if (nearest >= r->zbuf[col])
+                continue; /* the whole column of the sprite is behind the wall */
+            float ddx = ((float)col + 0.5f - v->sx) * inv_rad;
             for (int row = r0; row <= r1; row++) {
                 if ((float)row + 0.5f > floor_row)
                     break;
-                float ddy = ((float)row + 0.5f - cy) / v->rad;
+                float ddy = ((float)row + 0.5f - cy) * inv_rad;
                 float d2 = ddx * ddx + ddy * ddy;
                 if (d2 >= 1.0f)
                     continue;
