@@ -192,6 +192,11 @@ cm_status cm_renderer_create(cm_renderer **out, const cm_arena *arena, const cm_
          * the maze; a margin of MARGIN checks absorbs rounding without clamps. */
         r->checker = 2.0f;
         r->ft_w = 2 * n + 2 * MARGIN;
+        /* a power-of-two row length turns the per-pixel multiply into a shift */
+        int p2 = 1;
+        while (p2 < r->ft_w)
+            p2 *= 2;
+        r->ft_w = p2;
     } else {
         r->checker = 4.0f;
         float span = fmaxf(arena->xmax - arena->xmin, arena->ymax - arena->ymin);
@@ -290,6 +295,7 @@ typedef struct column_args {
     int r_top, r_bot;
     int bricks;
     int clamp;
+    int shift; /* log2(ft_w) when it is a power of two (mazes) */
     int32_t B, dB;
     uint32_t joint_c, even, odd, plain;
     float ox, oy, ddx, ddy;
@@ -321,6 +327,7 @@ static inline __attribute__((always_inline)) void render_column(const column_arg
     const float *row_z = a->row_z;
     const float ox = a->ox, oy = a->oy, ddx = a->ddx, ddy = a->ddy;
     const int h = a->h;
+    const int shift = a->shift;
     if (a->clamp) {
         for (; row < h; row++, px += stride, lut += 4) {
             float zr = row_z[row];
@@ -331,7 +338,7 @@ static inline __attribute__((always_inline)) void render_column(const column_arg
         for (; row < h; row++, px += stride, lut += 4) {
             float zr = row_z[row];
             int ix = (int)(ox + zr * ddx), iy = (int)(oy + zr * ddy);
-            put(px, lut[tab[iy * ft_w + ix]], wide4);
+            put(px, lut[tab[(iy << shift) + ix]], wide4);
         }
     }
 }
@@ -355,6 +362,9 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
     const float checker = r->checker;
     const int ft_w = r->ft_w;
     const float fmax = (float)ft_w - 1e-3f;
+    int ft_shift = 0;
+    while ((1 << ft_shift) < ft_w)
+        ft_shift++;
     const float inv_f = 1.0f / f, inv_brick_h = 0.75f / (0.125f * wall_h); /* 8 courses on a 1.5 m wall */
     (void)n;
 
@@ -419,7 +429,7 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
             odd = (q1 - (float)(int)q1) < 0.06f ? k1 : k0;
         }
         column_args a = {r->sky32, r->floor32, r->floor_tab, r->row_z, ft_w, fmax, h, (size_t)w * 3, r_top, r_bot,
-                         texture == 1, !maze, B, dB, k1, even, odd, k0,
+                         texture == 1, !maze, ft_shift, B, dB, k1, even, odd, k0,
                          (pose.x - r->fx0) * checker, (pose.y - r->fy0) * checker, dx * checker, dy * checker};
         if (wide && col < w - 1)
             render_column(&a, rgb + (size_t)col * 3, 1);
