@@ -207,61 +207,51 @@ float cm_arena_nearest_wall(const cm_arena *arena, float x, float y, float *nx, 
     return d;
 }
 
-/* Walls are processed in blocks whose per-position terms live on the stack
- * (no allocation in a step); rays keep their running minimum in `out`. */
-#define FAN_BLOCK 64
+/* Rays are processed in chunks whose directions live on the stack (no
+ * allocation in a step); for each wall the loop over a chunk's rays is
+ * branch-free so that the compiler vectorises it. */
+#define FAN_CHUNK 256
 
 void cm_arena_distances(const cm_arena *arena, float x, float y, float theta0, int n, float *out)
 {
     /* Rotating one base direction by a fixed step keeps this to a single
      * sincos per fan; in double so that the error does not grow with k. */
-    const double a0 = (double)theta0 - M_PI, step = 2 * M_PI / n;
-    const double cs = cos(step), ss = sin(step);
-    if (arena->grid) {
-        /* Mazes: cm_arena_cast walks the grid. */
-        double c = cos(a0), s = sin(a0);
-        for (int k = 0; k < n; k++) {
-            out[k] = cm_arena_cast(arena, x, y, (float)c, (float)s).distance;
+    const double step = 2 * M_PI / n, cs = cos(step), ss = sin(step);
+    double c = cos((double)theta0 - M_PI), s = sin((double)theta0 - M_PI);
+    float dx[FAN_CHUNK], dy[FAN_CHUNK];
+    for (int base = 0; base < n; base += FAN_CHUNK) {
+        int m = n - base < FAN_CHUNK ? n - base : FAN_CHUNK;
+        for (int k = 0; k < m; k++) {
+            dx[k] = (float)c;
+            dy[k] = (float)s;
             double c2 = c * cs - s * ss;
             s = s * cs + c * ss;
             c = c2;
         }
-        return;
-    }
-    for (int k = 0; k < n; k++)
-        out[k] = INFINITY;
-    /* The ray-segment solution of cm_ray_segment, with the terms that do not
-     * depend on the ray hoisted out of the ray loop and the range tests done
-     * by multiplication, so that only the hits cost a division. */
-    float ex[FAN_BLOCK], ey[FAN_BLOCK], wx[FAN_BLOCK], wy[FAN_BLOCK], sn[FAN_BLOCK];
-    for (int base = 0; base < arena->n_walls; base += FAN_BLOCK) {
-        int m = arena->n_walls - base < FAN_BLOCK ? arena->n_walls - base : FAN_BLOCK;
-        for (int j = 0; j < m; j++) {
-            const cm_wall *w = &arena->walls[base + j];
-            ex[j] = w->x1 - w->x0;
-            ey[j] = w->y1 - w->y0;
-            wx[j] = w->x0 - x;
-            wy[j] = w->y0 - y;
-            sn[j] = wx[j] * ey[j] - wy[j] * ex[j];
+        float *o = out + base;
+        if (arena->grid) {
+            /* Mazes: cm_arena_cast walks the grid. */
+            for (int k = 0; k < m; k++)
+                o[k] = cm_arena_cast(arena, x, y, dx[k], dy[k]).distance;
+            continue;
         }
-        double c = cos(a0), s = sin(a0);
-        for (int k = 0; k < n; k++) {
-            float dx = (float)c, dy = (float)s, best = out[k];
-            for (int j = 0; j < m; j++) {
-                float denom = dx * ey[j] - dy * ex[j];
-                float un = wx[j] * dy - wy[j] * dx;
-                int hit = denom > 0 ? (sn[j] >= 0 && un >= 0 && un <= denom)
-                                    : (denom < 0 && sn[j] <= 0 && un <= 0 && un >= denom);
-                if (hit) {
-                    float d = sn[j] / denom;
-                    if (d < best)
-                        best = d;
-                }
+        for (int k = 0; k < m; k++)
+            o[k] = INFINITY;
+        /* cm_ray_segment's solution with the ray-independent terms hoisted
+         * and the range tests done by multiplication. */
+        for (int i = 0; i < arena->n_walls; i++) {
+            const cm_wall *w = &arena->walls[i];
+            const float ex = w->x1 - w->x0, ey = w->y1 - w->y0;
+            const float wx = w->x0 - x, wy = w->y0 - y;
+            const float sn = wx * ey - wy * ex;
+            for (int k = 0; k < m; k++) {
+                float denom = dx[k] * ey - dy[k] * ex;
+                float un = wx * dy[k] - wy * dx[k];
+                int hit = ((denom > 0) & (sn >= 0) & (un >= 0) & (un <= denom)) |
+                          ((denom < 0) & (sn <= 0) & (un <= 0) & (un >= denom));
+                float d = sn / (denom != 0 ? denom : 1.0f);
+                o[k] = (hit & (d < o[k])) ? d : o[k];
             }
-            out[k] = best;
-            double c2 = c * cs - s * ss;
-            s = s * cs + c * ss;
-            c = c2;
         }
     }
 }
