@@ -30,8 +30,8 @@ check "other seed" 0 "$cogmap" simulate --arena tworooms --steps 400 --agents 2 
     --out "$tmp/c" --quiet
 check "ou in the circle, no rays" 0 "$cogmap" simulate --arena circle --motion ou --steps 300 --rays 0 \
     --out "$tmp/d" --quiet
-check "banino in box15, scaled" 0 "$cogmap" simulate --arena box15 --motion banino --scale 6.82 --dt 0.04 \
-    --steps 300 --out "$tmp/e" --quiet
+check "banino in box15, scaled, sub-sampled" 0 "$cogmap" simulate --arena box15 --motion banino --scale 6.82 \
+    --dt 0.04 --substeps 8 --steps 100 --out "$tmp/e" --quiet
 
 if "$python" -c 'import numpy' 2>/dev/null; then
     "$python" - "$tmp" <<'PY' || fail=1
@@ -74,6 +74,9 @@ if not np.allclose(a["ray_angles"], -np.pi + 2 * np.pi * np.arange(R) / R, atol=
     errors.append("ray_angles")
 if a["wall_colors"].dtype != np.uint8 or len({tuple(r) for r in a["wall_colors"]}) < 6:
     errors.append("wall colours")
+e = np.load(f"{tmp}/e/trajectory.npz")
+if abs(float(e["dt"]) - 0.32) > 1e-6 or e["position"].shape != (1, 100, 1, 2):
+    errors.append("--substeps 8 --dt 0.04: expected dt 0.32 and 100 records")
 for e in errors:
     print("FAIL:", e)
 if not errors:
@@ -102,6 +105,7 @@ bad "negative rays" --rays -1
 bad "nan dt" --dt nan
 bad "negative dt" --dt -0.02
 bad "zero scale" --scale 0
+bad "zero substeps" --substeps 0
 bad "infinite scale" --scale inf
 bad "dt too large for OU" --motion ou --dt 1
 bad "unknown option" --frobnicate 3

@@ -179,6 +179,45 @@ static void test_consistency_ou(void **state)
     check_consistency("tworooms", "ratinabox");
 }
 
+/* Sub-sampling: K model steps per record are the same steps, recorded less
+ * often (one agent per world, so the random draws come in the same order). */
+static void test_substeps(void **state)
+{
+    (void)state;
+    enum { K = 4, TS = 50, NB = 3 };
+    cm_arena a;
+    cm_motion m;
+    cm_worlds w1, w4;
+    assert_int_equal(cm_arena_preset(&a, "box"), CM_OK);
+    assert_int_equal(cm_motion_preset(&m, "banino"), CM_OK);
+    assert_int_equal(cm_worlds_create(&w1, &a, &m, NB, 1, 0, 3), CM_OK);
+    assert_int_equal(cm_worlds_create(&w4, &a, &m, NB, 1, 0, 3), CM_OK);
+    w4.substeps = K;
+    static float p1[NB * K * TS * 2], p4[NB * TS * 2], h1[NB * K * TS], h4[NB * TS], v4[NB * TS * 2];
+    static float e4[NB * TS * 3], i4[NB * 2];
+    cm_traj t1 = {.position = p1, .heading = h1};
+    cm_traj t4 = {.position = p4, .heading = h4, .velocity = v4, .ego_banino = e4, .init_position = i4};
+    assert_int_equal(cm_worlds_run(&w1, K * TS, &t1), CM_OK);
+    assert_int_equal(cm_worlds_run(&w4, TS, &t4), CM_OK);
+    for (int b = 0; b < NB; b++)
+        for (int t = 0; t < TS; t++) {
+            size_t i = (size_t)b * TS + t, j = (size_t)b * K * TS + (size_t)K * t + K - 1;
+            assert_float_equal(p4[2 * i], p1[2 * j], 0);
+            assert_float_equal(p4[2 * i + 1], p1[2 * j + 1], 0);
+            assert_float_equal(h4[i], h1[j], 0);
+            float px = t ? p4[2 * i - 2] : i4[2 * b], py = t ? p4[2 * i - 1] : i4[2 * b + 1];
+            assert_float_equal(v4[2 * i] * K * m.rat.dt, p4[2 * i] - px, 1e-5);
+            assert_float_equal(v4[2 * i + 1] * K * m.rat.dt, p4[2 * i + 1] - py, 1e-5);
+            assert_float_equal(e4[3 * i], hypotf(p4[2 * i] - px, p4[2 * i + 1] - py), 1e-5);
+        }
+    w4.substeps = 0;
+    assert_int_equal(cm_worlds_run(&w4, TS, &t4), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "substeps"));
+    cm_worlds_free(&w1);
+    cm_worlds_free(&w4);
+    cm_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_determinism_across_threads),
         cmocka_unit_test(test_consistency_rat),
         cmocka_unit_test(test_consistency_ou),
+        cmocka_unit_test(test_substeps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

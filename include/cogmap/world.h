@@ -219,6 +219,11 @@ typedef struct cm_worlds {
     uint64_t seed;
     cm_rng *rng;       /* [batch] */
     cm_agent *agents;  /* [batch * n_agents] */
+    /* Model steps per recorded step (1; set it after create). With K > 1 a
+     * recorded step is K model steps: displacement, heading change and dt
+     * add up (Banino's 15 s at 0.02 s as 100 steps: grid-cells.md §10), and
+     * ego_banino's integration is then approximate. */
+    int substeps;
 } cm_worlds;
 
 /* Allocates the state and puts every agent at a random start (cm_worlds_reset). */

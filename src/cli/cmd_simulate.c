@@ -14,7 +14,8 @@
 
 static const char simulate_usage[] =
     "usage: cogmap simulate [--arena NAME] [--motion NAME] [--steps N] [--agents N] [--batch N]\n"
-    "                       [--rays N] [--scale S] [--dt SECONDS] [--out DIR] [--seed N] [--threads N] [--quiet]\n"
+    "                       [--rays N] [--scale S] [--dt SECONDS] [--substeps K] [--out DIR] [--seed N]\n"
+    "                       [--threads N] [--quiet]\n"
     "Simulates `batch` independent worlds of `agents` agents each for `steps` steps and writes\n"
     "DIR/trajectory.npz (positions, headings, velocities, wall distances; docs/formats.md) and\n"
     "DIR/preview.png (the arena's walls in their colours and the paths).\n"
@@ -26,6 +27,7 @@ static const char simulate_usage[] =
     "  --rays N        wall-distance rays, allocentric and egocentric (default 36; 0: none)\n"
     "  --scale S       multiplies the model's lengths and speeds (e.g. 6.82 for box15; default 1)\n"
     "  --dt SECONDS    overrides the model's time step\n"
+    "  --substeps K    model steps per recorded step (default 1); motion adds up over them\n"
     "  --out DIR       output folder (default simulate-out)\n";
 
 /* The largest output cogmap will allocate for one run: beyond this a typo in
@@ -130,7 +132,7 @@ int cmd_simulate(int argc, char **argv)
     cli_common_defaults(&common);
     common.out = "simulate-out";
     const char *arena_name = "box", *motion_name = "sorscher";
-    long long steps = 1000, agents = 1, batch = 1, rays = 36;
+    long long steps = 1000, agents = 1, batch = 1, rays = 36, substeps = 1;
     double scale = 1, dt = 0;
     int have_dt = 0;
     for (int i = 1; i < argc; i++) {
@@ -159,6 +161,10 @@ int cmd_simulate(int argc, char **argv)
                 return CLI_EXIT_USAGE;
         } else if (OPT("--batch")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--batch", value, 1, 1 << 24, &batch))
+                return CLI_EXIT_USAGE;
+        } else if (OPT("--substeps")) {
+            if (cli_option_value(argc, argv, &i, &value) ||
+                cli_parse_int("--substeps", value, 1, 1 << 20, &substeps))
                 return CLI_EXIT_USAGE;
         } else if (OPT("--rays")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--rays", value, 0, 4096, &rays))
@@ -216,6 +222,7 @@ int cmd_simulate(int argc, char **argv)
     st = cm_worlds_create(&worlds, &arena, &motion, (int)batch, (int)agents, (int)rays, common.seed);
     worlds_made = st == CM_OK;
     if (st == CM_OK) {
+        worlds.substeps = (int)substeps;
         st = alloc_buffers(&buf, n, batch * agents, (int)rays);
         buffers_made = st == CM_OK;
     }
@@ -235,7 +242,7 @@ int cmd_simulate(int argc, char **argv)
     if (st == CM_OK)
         st = cm_path_join(path, sizeof path, common.out, "trajectory.npz");
     if (st == CM_OK) {
-        float step_dt = motion.kind == CM_MOTION_RAT ? motion.rat.dt : motion.ou.dt;
+        float step_dt = (float)substeps * (motion.kind == CM_MOTION_RAT ? motion.rat.dt : motion.ou.dt);
         st = write_npz(path, &worlds, (int)steps, &buf, step_dt);
     }
     if (st == CM_OK)

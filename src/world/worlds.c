@@ -28,6 +28,7 @@ cm_status cm_worlds_create(cm_worlds *w, const cm_arena *arena, const cm_motion 
     w->n_agents = n_agents;
     w->n_rays = n_rays;
     w->seed = seed;
+    w->substeps = 1;
     w->rng = cm_calloc((size_t)batch, sizeof *w->rng);
     w->agents = cm_calloc((size_t)batch * (size_t)n_agents, sizeof *w->agents);
     if (!w->rng || !w->agents) {
@@ -57,10 +58,11 @@ cm_status cm_worlds_reset(cm_worlds *w)
 
 /* Writes agent `a` of the world whose per-step slice starts at element
  * `row` (= (b*steps + t)*agents + a) into every requested output. */
-static void record(const cm_worlds *w, const cm_agent *ag, size_t row, float dt, const cm_traj *out)
+static void record(const cm_worlds *w, const cm_agent *ag, float dx, float dy, float dtheta, size_t row, float dt,
+                   const cm_traj *out)
 {
     const int R = w->n_rays;
-    float dist = sqrtf(ag->dx * ag->dx + ag->dy * ag->dy);
+    float dist = sqrtf(dx * dx + dy * dy);
     if (out->position) {
         out->position[2 * row] = ag->pose.x;
         out->position[2 * row + 1] = ag->pose.y;
@@ -68,15 +70,15 @@ static void record(const cm_worlds *w, const cm_agent *ag, size_t row, float dt,
     if (out->heading)
         out->heading[row] = ag->pose.theta;
     if (out->velocity) {
-        out->velocity[2 * row] = ag->dx / dt;
-        out->velocity[2 * row + 1] = ag->dy / dt;
+        out->velocity[2 * row] = dx / dt;
+        out->velocity[2 * row + 1] = dy / dt;
     }
     if (out->speed)
         out->speed[row] = dist / dt;
     if (out->ang_vel)
-        out->ang_vel[row] = ag->dtheta / dt;
+        out->ang_vel[row] = dtheta / dt;
     if (out->ego_banino || out->ego_smp) {
-        float c = cosf(ag->dtheta), s = sinf(ag->dtheta);
+        float c = cosf(dtheta), s = sinf(dtheta);
         if (out->ego_banino) {
             out->ego_banino[3 * row] = dist;
             out->ego_banino[3 * row + 1] = c;
@@ -101,7 +103,10 @@ cm_status cm_worlds_run(cm_worlds *w, int steps, const cm_traj *out)
     if (!out)
         out = &none;
     const int B = w->batch, A = w->n_agents;
-    const float dt = w->motion.kind == CM_MOTION_RAT ? w->motion.rat.dt : w->motion.ou.dt;
+    if (w->substeps < 1)
+        return cm_error(CM_ERR_ARG, "worlds: substeps: expected at least 1, got %d", w->substeps);
+    const int K = w->substeps;
+    const float dt = K * (w->motion.kind == CM_MOTION_RAT ? w->motion.rat.dt : w->motion.ou.dt);
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         cm_agent *agents = &w->agents[(size_t)b * A];
@@ -117,8 +122,20 @@ cm_status cm_worlds_run(cm_worlds *w, int steps, const cm_traj *out)
         }
         for (int t = 0; t < steps; t++)
             for (int a = 0; a < A; a++) {
-                cm_agent_step(&agents[a], &w->motion, w->arena, rng);
-                record(w, &agents[a], ((size_t)b * steps + t) * A + a, dt, out);
+                cm_agent *ag = &agents[a];
+                cm_agent_step(ag, &w->motion, w->arena, rng);
+                float dx = ag->dx, dy = ag->dy, dtheta = ag->dtheta;
+                /* Sub-sampling: the self-motion of the K model steps adds up
+                 * (heading changes wrapped once at the end). */
+                for (int k = 1; k < K; k++) {
+                    cm_agent_step(ag, &w->motion, w->arena, rng);
+                    dx += ag->dx;
+                    dy += ag->dy;
+                    dtheta += ag->dtheta;
+                }
+                if (K > 1)
+                    dtheta = cm_wrap_angle(dtheta);
+                record(w, ag, dx, dy, dtheta, ((size_t)b * steps + t) * A + a, dt, out);
             }
     }
     return CM_OK;
