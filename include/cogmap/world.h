@@ -64,9 +64,6 @@ typedef struct cm_arena {
 /* Casts one ray through the arena: the nearest wall hit. */
 cm_ray_hit cm_arena_cast(const cm_arena *arena, float ox, float oy, float dx, float dy);
 
-void cm_arena_free(cm_arena *arena);
-
-
 /* =====================================================================
  * Open arenas, continuous motion, sensors, batches of worlds
  * (branch `world`; specs: grid-cells.md §1.1, §2.4, §3.1, §10; smp.md §2).
@@ -236,6 +233,8 @@ cm_status cm_worlds_reset(cm_worlds *w);
  * batch. CM_ERR_ARG for steps < 1. */
 cm_status cm_worlds_run(cm_worlds *w, int steps, const cm_traj *out);
 void cm_worlds_free(cm_worlds *w);
+
+void cm_arena_free(cm_arena *arena);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* Open arenas: polygon construction, the presets, and the point queries every
- * motion model and sensor needs (inside test, nearest wall, ray fans).
+ * motion model needs (inside test, nearest wall).
  *
  * Walls are closed loops of segments, so the even-odd rule over all segments
  * decides what is inside without needing a separate boundary description;
@@ -205,53 +205,4 @@ float cm_arena_nearest_wall(const cm_arena *arena, float x, float y, float *nx, 
         }
     }
     return d;
-}
-
-/* Rays are processed in chunks whose directions live on the stack (no
- * allocation in a step); for each wall the loop over a chunk's rays is
- * branch-free so that the compiler vectorises it. */
-#define FAN_CHUNK 256
-
-void cm_arena_distances(const cm_arena *arena, float x, float y, float theta0, int n, float *out)
-{
-    /* Rotating one base direction by a fixed step keeps this to a single
-     * sincos per fan; in double so that the error does not grow with k. */
-    const double step = 2 * M_PI / n, cs = cos(step), ss = sin(step);
-    double c = cos((double)theta0 - M_PI), s = sin((double)theta0 - M_PI);
-    float dx[FAN_CHUNK], dy[FAN_CHUNK];
-    for (int base = 0; base < n; base += FAN_CHUNK) {
-        int m = n - base < FAN_CHUNK ? n - base : FAN_CHUNK;
-        for (int k = 0; k < m; k++) {
-            dx[k] = (float)c;
-            dy[k] = (float)s;
-            double c2 = c * cs - s * ss;
-            s = s * cs + c * ss;
-            c = c2;
-        }
-        float *o = out + base;
-        if (arena->grid) {
-            /* Mazes: cm_arena_cast walks the grid. */
-            for (int k = 0; k < m; k++)
-                o[k] = cm_arena_cast(arena, x, y, dx[k], dy[k]).distance;
-            continue;
-        }
-        for (int k = 0; k < m; k++)
-            o[k] = INFINITY;
-        /* cm_ray_segment's solution with the ray-independent terms hoisted
-         * and the range tests done by multiplication. */
-        for (int i = 0; i < arena->n_walls; i++) {
-            const cm_wall *w = &arena->walls[i];
-            const float ex = w->x1 - w->x0, ey = w->y1 - w->y0;
-            const float wx = w->x0 - x, wy = w->y0 - y;
-            const float sn = wx * ey - wy * ex;
-            for (int k = 0; k < m; k++) {
-                float denom = dx[k] * ey - dy[k] * ex;
-                float un = wx * dy[k] - wy * dx[k];
-                int hit = ((denom > 0) & (sn >= 0) & (un >= 0) & (un <= denom)) |
-                          ((denom < 0) & (sn <= 0) & (un <= 0) & (un >= denom));
-                float d = sn / (denom != 0 ? denom : 1.0f);
-                o[k] = (hit & (d < o[k])) ? d : o[k];
-            }
-        }
-    }
 }
