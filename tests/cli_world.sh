@@ -33,6 +33,11 @@ check "ou in the circle, no rays" 0 "$cogmap" simulate --arena circle --motion o
 check "banino in box15, scaled, sub-sampled" 0 "$cogmap" simulate --arena box15 --motion banino --scale 6.82 \
     --dt 0.04 --substeps 8 --steps 100 --out "$tmp/e" --quiet
 
+"$cogmap" bench motion --batch 10 --steps 200 --repeat 1 --threads 1 >"$tmp/bench" 2>&1
+grep -Eq '^steps/s per core: [0-9.e+]+$' "$tmp/bench" || { echo "FAIL: bench motion output"; cat "$tmp/bench"; fail=1; }
+check "bench unknown" 2 "$cogmap" bench frobnicate
+check "bench motion bad option" 2 "$cogmap" bench motion --steps 0
+
 if "$python" -c 'import numpy' 2>/dev/null; then
     "$python" - "$tmp" <<'PY' || fail=1
 import sys, numpy as np

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cogmap/world.h"
+#include "world/world_internal.h"
 
 static void test_presets_shapes(void **state)
 {
@@ -191,12 +192,69 @@ static void test_ray_fans(void **state)
     cm_arena_free(&a);
 }
 
+/* The collision-safe move every motion model goes through. */
+static void test_safe_move(void **state)
+{
+    (void)state;
+    cm_arena a;
+    assert_int_equal(cm_arena_preset(&a, "box"), CM_OK);
+    const float c = cm_arena_clearance(&a);
+    float x = 0, y = 0;
+    /* Free moves are made exactly. */
+    assert_int_equal(cm_world_move(&a, &x, &y, 0.3f, -0.2f, 0), -1);
+    assert_float_equal(x, 0.3f, 0);
+    assert_float_equal(y, -0.2f, 0);
+    /* Through the east wall: stops the clearance short of it. */
+    x = 0, y = 0;
+    assert_int_equal(cm_world_move(&a, &x, &y, 5.0f, 0.0f, 1.1f), 1);
+    assert_float_equal(x, 1.1f - c, 1e-6);
+    assert_float_equal(y, 0.0f, 0);
+    /* Already there: a move into the wall stays, a move away is made. */
+    assert_int_equal(cm_world_move(&a, &x, &y, 0.01f, 0.0f, 0), 1);
+    assert_float_equal(x, 1.1f - c, 1e-6);
+    assert_int_equal(cm_world_move(&a, &x, &y, -0.5f, 0.0f, 0), -1);
+    assert_float_equal(x, 0.6f - c, 1e-6);
+    /* Diagonally into a corner, exactly through the shared vertex. */
+    x = 0, y = 0;
+    assert_true(cm_world_move(&a, &x, &y, 3.0f, 3.0f, 1.1f) >= 0);
+    assert_true(cm_arena_contains(&a, x, y));
+    assert_true(x < 1.1f && y < 1.1f && x > 1.0f && y > 1.0f);
+    /* Parallel to a wall 5 cm away: never a hit. */
+    x = -1.0f, y = 1.05f;
+    assert_int_equal(cm_world_move(&a, &x, &y, 1.5f, 0.0f, 0), -1);
+    assert_float_equal(x, 0.5f, 1e-6);
+    cm_arena_free(&a);
+
+    /* Into the partition of the two rooms, and through the door. */
+    assert_int_equal(cm_arena_preset(&a, "tworooms"), CM_OK);
+    x = -1.0f, y = 0.6f;
+    assert_true(cm_world_move(&a, &x, &y, 2.0f, 0.0f, 0) >= 0);
+    assert_true(x < -0.05f && x > -0.06f);
+    x = -1.0f, y = 0.0f;
+    assert_int_equal(cm_world_move(&a, &x, &y, 2.0f, 0.0f, 0), -1);
+    assert_float_equal(x, 1.0f, 1e-6);
+    /* Random moves from random points never end outside. */
+    cm_rng rng;
+    cm_rng_seed(&rng, 1, 0);
+    for (int i = 0; i < 20000; i++) {
+        float px, py;
+        do {
+            px = (float)cm_rng_uniform(&rng, -2.2, 2.2);
+            py = (float)cm_rng_uniform(&rng, -1.1, 1.1);
+        } while (!cm_arena_contains(&a, px, py) || cm_arena_nearest_wall(&a, px, py, NULL, NULL) < c);
+        float dx = (float)cm_rng_uniform(&rng, -3, 3), dy = (float)cm_rng_uniform(&rng, -3, 3);
+        cm_world_move(&a, &px, &py, dx, dy, 0);
+        assert_true(cm_arena_contains(&a, px, py));
+    }
+    cm_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets_shapes),       cmocka_unit_test(test_unknown_preset_and_bad_polygons),
         cmocka_unit_test(test_contains),             cmocka_unit_test(test_nearest_wall),
-        cmocka_unit_test(test_ray_fans),
+        cmocka_unit_test(test_ray_fans),             cmocka_unit_test(test_safe_move),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

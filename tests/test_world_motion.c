@@ -144,6 +144,40 @@ static void test_presets_and_bad_parameters(void **state)
     cm_arena_free(&a);
 }
 
+/* One step at a wall, by hand: heading straight into the east wall inside
+ * the border region, the rat turns to run along it and slows down. */
+static void test_rat_turns_at_wall(void **state)
+{
+    (void)state;
+    cm_arena a;
+    cm_motion m;
+    cm_rng rng;
+    cm_agent ag;
+    assert_int_equal(cm_arena_preset(&a, "box"), CM_OK);
+    assert_int_equal(cm_motion_preset(&m, "banino"), CM_OK);
+    cm_rng_seed(&rng, 8, 0);
+    int turned_left = 0;
+    for (int i = 0; i < 200; i++) {
+        float hd0 = (i % 2 ? 0.3f : -0.3f);
+        assert_int_equal(cm_agent_place(&ag, &m, &a, (cm_pose){1.08f, 0.2f, hd0}), CM_OK);
+        cm_agent_step(&ag, &m, &a, &rng);
+        /* pi/2 - |a| toward the side the heading already leans to, plus
+         * noise of sd dt * 5.76 = 0.115 rad. */
+        float expected = hd0 > 0 ? (float)M_PI_2 : -(float)M_PI_2;
+        assert_true(fabsf(ag.pose.theta - expected) < 0.6f);
+        turned_left += ag.pose.theta > 0;
+        assert_true(ag.pose.x < 1.1f);
+        /* The step went along the old heading at a quarter of the speed. */
+        assert_float_equal(atan2f(ag.dy, ag.dx), hd0, 1e-3);
+    }
+    assert_int_equal(turned_left, 100);
+    /* Far from walls the heading changes by the noise only. */
+    assert_int_equal(cm_agent_place(&ag, &m, &a, (cm_pose){0, 0, 0.5f}), CM_OK);
+    cm_agent_step(&ag, &m, &a, &rng);
+    assert_true(fabsf(ag.pose.theta - 0.5f) < 0.6f);
+    cm_arena_free(&a);
+}
+
 /* A million steps of every model in every arena: never outside. */
 static void test_never_leaves(void **state)
 {
@@ -361,6 +395,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets_and_bad_parameters),
+        cmocka_unit_test(test_rat_turns_at_wall),
         cmocka_unit_test(test_never_leaves),
         cmocka_unit_test(test_rat_statistics_sorscher),
         cmocka_unit_test(test_rat_statistics_banino),
