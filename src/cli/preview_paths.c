@@ -41,11 +41,17 @@ cm_status cli_preview_paths(const char *path, const cm_arena *arena, const float
     /* Free space as a pale floor (the walls form closed loops). */
     if (!arena->grid && arena->n_walls > 0) {
         cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
+        /* Chain consecutive walls into loops; a wall that does not start
+         * where the previous one ended starts a new loop. */
         for (int i = 0; i < arena->n_walls; i++) {
             const cm_wall *wl = &arena->walls[i];
-            cairo_move_to(cr, wl->x0, wl->y0);
+            if (i == 0 || wl->x0 != arena->walls[i - 1].x1 || wl->y0 != arena->walls[i - 1].y1) {
+                cairo_close_path(cr);
+                cairo_move_to(cr, wl->x0, wl->y0);
+            }
             cairo_line_to(cr, wl->x1, wl->y1);
         }
+        cairo_close_path(cr);
         cairo_set_source_rgb(cr, 1.0, 1.0, 0.98);
         cairo_fill(cr);
     }
