@@ -1,7 +1,6 @@
 /* `cogmap bench motion`: how many rat-model steps one core makes, recording
  * what a path-integration trainer reads (position, heading, Banino's ego
  * velocity), as Sorscher's generator does in numpy (bench/motion.sh). */
-#include "cli/bench.h"
 #include "cli/cli.h"
 #include "cogmap/world.h"
 
