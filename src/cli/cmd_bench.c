@@ -6,6 +6,7 @@
 #include <string.h>
 
 int bench_render(int argc, char **argv);
+int bench_motion(int argc, char **argv);
 
 typedef struct bench_entry {
     const char *name;
@@ -14,6 +15,7 @@ typedef struct bench_entry {
 } bench_entry;
 
 static const bench_entry bench_table[] = {
+    {"motion", "rat-model trajectories, Sorscher preset, 2.2 m box (steps/s per core)", bench_motion},
     {"render", "64x64 egocentric RGB frames in a 15x15 maze (frames/s per core)", bench_render},
     {NULL, NULL, NULL},
 };
