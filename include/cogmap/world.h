@@ -388,6 +388,10 @@ typedef struct cm_render_config {
     uint8_t floor_rgb[3]; /* open arenas (mazes colour floors per cell) */
 } cm_render_config;
 
+/* Wall textures (cm_wall.texture): 0 plain, 1 bricks (8 courses a wall),
+ * 2 broad vertical stripes (4 per unit of wall), 3 pinstripes (12 per unit);
+ * other values draw plain. */
+
 /* Memory-Maze's camera in cell units. */
 void cm_render_config_maze(cm_render_config *c);
 /* An open arena in metres (SMP's 2.2 m box: eye 0.3 m, walls 0.8 m, no pitch). */

@@ -403,9 +403,12 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
         /* Wall colours for this column: distance fog, darker x-facing sides, bricks or stripes. */
         float shade = (side ? 1.0f : 0.8f) / (1.0f + fog * z);
         float stripe = 1.0f;
-        if (texture == 2) {
+        if (texture == 2) { /* broad vertical stripes */
             float q = u * 4.0f;
             stripe = (q - floorf(q)) < 0.5f ? 1.0f : 0.75f;
+        } else if (texture == 3) { /* narrow pinstripes */
+            float q = u * 12.0f;
+            stripe = (q - floorf(q)) < 0.25f ? 0.6f : 1.0f;
         }
         /* every factor is <= 1, so 8.8 fixed point needs no clamping */
         uint32_t s0 = (uint32_t)(shade * stripe * 256.0f), s1 = (uint32_t)(shade * 0.62f * 256.0f);
