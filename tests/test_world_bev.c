@@ -164,6 +164,31 @@ static void test_global_occupancy(void **state)
     assert_int_equal(global[1 * 5 + 3], 1); /* still remembered */
 }
 
+static void test_bad_input_sees_nothing(void **state)
+{
+    (void)state;
+    uint8_t layout[25], vis[25];
+    memset(layout, 1, sizeof layout);
+    cm_bev_config c;
+    cm_bev_config_default(&c);
+    cm_bev_visible(layout, 5, (cm_pose){NAN, 1.0f, 0.0f}, &c, vis);
+    for (int i = 0; i < 25; i++)
+        assert_int_equal(vis[i], 0);
+    cm_bev_visible(layout, 5, (cm_pose){2.5f, 2.5f, 0.0f}, &(cm_bev_config){75.0f, 180, 0.0f, 10.0f}, vis);
+    int seen = 0;
+    for (int i = 0; i < 25; i++)
+        seen += vis[i];
+    assert_int_equal(seen, 1); /* zero step: only the own cell */
+    static uint8_t bev[CM_BEV_PIXELS * CM_BEV_PIXELS * 4];
+    cm_bev_draw(layout, 5, vis, (cm_pose){INFINITY, 0.0f, 0.0f}, 0, NULL, NULL, -1, bev);
+    for (size_t i = 3; i < sizeof bev; i += 4)
+        assert_int_equal(bev[i], 0);
+    /* the grid ray cast from nowhere hits nothing; the renderer refuses */
+    uint8_t grid[4] = {1, 1, 1, 1};
+    cm_arena a = {.name = "g", .grid_width = 2, .grid_height = 2, .grid = grid};
+    assert_true(isinf(cm_arena_cast_grid(&a, NAN, 0.5f, 1.0f, 0.0f).distance));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_rotate_agent_up),
         cmocka_unit_test(test_rotate_identity),
         cmocka_unit_test(test_global_occupancy),
+        cmocka_unit_test(test_bad_input_sees_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

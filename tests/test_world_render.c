@@ -137,6 +137,11 @@ static void test_sprites_and_occlusion(void **state)
     cm_sprite behind = {-2.0f, 0.0f, 0.2f, 0.2f, {255, 0, 255}};
     cm_render(r, pose, &behind, 1, rgb, NULL);
     assert_memory_equal(rgb, plain, sizeof plain);
+    /* a pose that is nowhere: an error, not a crash; a sprite that is nowhere: skipped */
+    assert_int_equal(cm_render(r, (cm_pose){NAN, 0, 0}, NULL, 0, rgb, NULL), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "pose"));
+    cm_sprite wild[2] = {{INFINITY, 0, 0, 1, {1, 2, 3}}, {1e30f, 1e-30f, 0, 1e30f, {1, 2, 3}}};
+    assert_int_equal(cm_render(r, pose, wild, 2, rgb, NULL), CM_OK);
     /* determinism: the same pose gives the same bytes */
     static uint8_t again[64 * 64 * 3];
     cm_render(r, pose, NULL, 0, again, NULL);

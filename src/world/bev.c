@@ -56,10 +56,16 @@ static int bresenham_mark(const uint8_t *layout, int size, int x0, int y0, int x
 void cm_bev_visible(const uint8_t *layout, int size, cm_pose pose, const cm_bev_config *c, uint8_t *visible)
 {
     memset(visible, 0, (size_t)size * (size_t)size);
+    if (!(fabsf(pose.x) < 1e6f && fabsf(pose.y) < 1e6f && isfinite(pose.theta)))
+        return;
     int ax = (int)floorf(pose.x), ay = (int)floorf(pose.y);
     if (!in_grid(size, ax, ay))
         return;
     visible[ay * size + ax] = 1; /* the agent's own cell, always */
+    /* a configuration that samples nothing (or absurdly much) sees only the own cell */
+    if (!(c->step > 0.0f) || !(c->range >= 0.0f) || !(c->range / c->step <= 1e5f) || !(c->fov_deg >= 0.0f) ||
+        !(c->fov_deg <= 360.0f))
+        return;
     float half = 0.5f * c->fov_deg * (float)M_PI / 180.0f;
     int samples = (int)floorf(c->range / c->step + 1e-4f);
     for (int i = 0; i < c->n_rays; i++) {
@@ -109,6 +115,8 @@ void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pos
     const int P = CM_BEV_PIXELS, S = CM_BEV_CELL;
     const int centre = 125 + S / 2; /* the agent cell's corner sits at (125, 125) */
     memset(rgba, 0, (size_t)P * P * 4);
+    if (!(fabsf(pose.x) < 1e6f && fabsf(pose.y) < 1e6f && isfinite(pose.theta)))
+        return; /* nothing to draw for a pose that is nowhere */
     int ax = (int)floorf(pose.x), ay = (int)floorf(pose.y);
     static const uint8_t grey[4] = {102, 102, 102, 255};
     for (int dy = -10; dy <= 10; dy++)
@@ -123,6 +131,8 @@ void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pos
                     put_px(rgba, px, py, grey);
         }
     for (int t = 0; t < n_targets; t++) {
+        if (!(fabsf(targets[t][0]) < 1e6f && fabsf(targets[t][1]) < 1e6f))
+            continue;
         int tx = (int)floorf(targets[t][0]), ty = (int)floorf(targets[t][1]);
         if (!in_grid(size, tx, ty) || !visible[ty * size + tx] || abs(tx - ax) > 10 || abs(ty - ay) > 10)
             continue;

@@ -348,9 +348,14 @@ typedef struct sprite_view {
     const cm_sprite *s;
 } sprite_view;
 
-void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_sprites, uint8_t *rgb, float *depth)
+cm_status cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_sprites, uint8_t *rgb,
+                    float *depth)
 {
     const int w = r->w, h = r->h;
+    if (!isfinite(pose.x) || !isfinite(pose.y) || !isfinite(pose.theta) || fabsf(pose.x) > 1e6f ||
+        fabsf(pose.y) > 1e6f)
+        return cm_error(CM_ERR_ARG, "render: pose: expected finite coordinates within 1e6, got (%g, %g, %g)",
+                        (double)pose.x, (double)pose.y, (double)pose.theta);
     const float f = r->f, horizon = r->horizon, eye = r->cfg.camera_height, wall_h = r->cfg.wall_height;
     const float fog = r->cfg.fog;
     const float fx = cosf(pose.theta), fy = sinf(pose.theta);
@@ -454,6 +459,8 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
     int nv = 0;
     for (int i = 0; i < n_sprites && nv < MAX_SPRITES; i++) {
         const cm_sprite *s = &sprites[i];
+        if (!isfinite(s->x) || !isfinite(s->y) || !isfinite(s->z) || !(s->radius > 0.0f) || !isfinite(s->radius))
+            continue;
         float ox = s->x - pose.x, oy = s->y - pose.y;
         float z = ox * fx + oy * fy;
         if (z < 0.05f)
@@ -473,8 +480,11 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
         float cy = horizon - f * (s->z - eye) / v->z;
         float floor_row = horizon + f * eye / v->z; /* the floor under the sprite hides what is below */
         float shade = 1.0f / (1.0f + fog * v->z);
-        int c0 = (int)ceilf(v->sx - v->rad - 0.5f), c1 = (int)floorf(v->sx + v->rad - 0.5f);
-        int r0 = (int)ceilf(cy - v->rad - 0.5f), r1 = (int)floorf(cy + v->rad - 0.5f);
+        /* clamp in float first: a sprite far off screen must not overflow an int */
+        int c0 = (int)ceilf(fminf(fmaxf(v->sx - v->rad - 0.5f, -1.0f), (float)w));
+        int c1 = (int)floorf(fminf(fmaxf(v->sx + v->rad - 0.5f, -1.0f), (float)w));
+        int r0 = (int)ceilf(fminf(fmaxf(cy - v->rad - 0.5f, -1.0f), (float)h));
+        int r1 = (int)floorf(fminf(fmaxf(cy + v->rad - 0.5f, -1.0f), (float)h));
         if (c0 < 0)
             c0 = 0;
         if (c1 > w - 1)
@@ -513,6 +523,7 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
             }
         }
     }
+    return CM_OK;
 }
 
 void cm_render_border(uint8_t *rgb, int width, int height, const uint8_t target_rgb[3])
