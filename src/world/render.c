@@ -48,6 +48,10 @@ static const int wide = 1;
 static const int wide = 0;
 #endif
 
+/* Clamp to [lo, hi], NaN to lo; plain compares, so it inlines (fminf/fmaxf
+ * are library calls without -ffast-math). */
+static inline float clampf(float x, float lo, float hi) { return !(x > lo) ? lo : x < hi ? x : hi; }
+
 static uint32_t pack(const uint8_t c[3]) { return (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16; }
 
 static inline void put(uint8_t *p, uint32_t c, int wide4)
@@ -331,7 +335,7 @@ static inline __attribute__((always_inline)) void render_column(const column_arg
     if (a->clamp) {
         for (; row < h; row++, px += stride, lut += 4) {
             float zr = row_z[row];
-            float wx = fminf(fmaxf(ox + zr * ddx, 0.0f), fmax), wy = fminf(fmaxf(oy + zr * ddy, 0.0f), fmax);
+            float wx = clampf(ox + zr * ddx, 0.0f, fmax), wy = clampf(oy + zr * ddy, 0.0f, fmax);
             put(px, lut[tab[(int)wy * ft_w + (int)wx]], wide4);
         }
     } else {
@@ -421,8 +425,8 @@ cm_status cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int 
         uint32_t k1 = (wc[0] * s1 >> 8) | (wc[1] * s1 >> 8) << 8 | (wc[2] * s1 >> 8) << 16;
         float top = horizon - f * (wall_h - eye) * iz, bottom = horizon + f * eye * iz;
         /* rows whose centres lie inside [top, bottom), clamped to the image before converting */
-        int r_top = (int)ceilf(fminf(fmaxf(top - 0.5f, 0.0f), (float)h));
-        int r_bot = (int)ceilf(fminf(fmaxf(bottom - 0.5f, 0.0f), (float)h));
+        int r_top = (int)ceilf(clampf(top - 0.5f, 0.0f, (float)h));
+        int r_bot = (int)ceilf(clampf(bottom - 0.5f, 0.0f, (float)h));
         uint32_t even = k0, odd = k0;
         int32_t B = 0, dB = 0;
         if (texture == 1) {
@@ -430,8 +434,8 @@ cm_status cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int 
              * coordinate is stepped in 16.16 fixed point: bricks alternate their
              * vertical joints row by row, joints are darker. */
             float hgt = eye - ((float)r_top + 0.5f - horizon) * zf;
-            B = (int32_t)fminf(fmaxf(hgt * inv_brick_h * 65536.0f, -2e9f), 2e9f);
-            dB = (int32_t)fminf(zf * inv_brick_h * 65536.0f, 2e9f);
+            B = (int32_t)clampf(hgt * inv_brick_h * 65536.0f, -2e9f, 2e9f);
+            dB = (int32_t)clampf(zf * inv_brick_h * 65536.0f, 0.0f, 2e9f);
             float q0 = u * 4.0f, q1 = q0 + 0.5f; /* bricks 0.25 units long */
             even = (q0 - (float)(int)q0) < 0.06f ? k1 : k0;
             odd = (q1 - (float)(int)q1) < 0.06f ? k1 : k0;
@@ -481,10 +485,10 @@ cm_status cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int 
         float floor_row = horizon + f * eye / v->z; /* the floor under the sprite hides what is below */
         float shade = 1.0f / (1.0f + fog * v->z);
         /* clamp in float first: a sprite far off screen must not overflow an int */
-        int c0 = (int)ceilf(fminf(fmaxf(v->sx - v->rad - 0.5f, -1.0f), (float)w));
-        int c1 = (int)floorf(fminf(fmaxf(v->sx + v->rad - 0.5f, -1.0f), (float)w));
-        int r0 = (int)ceilf(fminf(fmaxf(cy - v->rad - 0.5f, -1.0f), (float)h));
-        int r1 = (int)floorf(fminf(fmaxf(cy + v->rad - 0.5f, -1.0f), (float)h));
+        int c0 = (int)ceilf(clampf(v->sx - v->rad - 0.5f, -1.0f, (float)w));
+        int c1 = (int)floorf(clampf(v->sx + v->rad - 0.5f, -1.0f, (float)w));
+        int r0 = (int)ceilf(clampf(cy - v->rad - 0.5f, -1.0f, (float)h));
+        int r1 = (int)floorf(clampf(cy + v->rad - 0.5f, -1.0f, (float)h));
         if (c0 < 0)
             c0 = 0;
         if (c1 > w - 1)
