@@ -174,7 +174,7 @@ static void ff_backward(float *dx, float *dh, const cm_transformer_params *g, co
     const float *h = cache + fl->h, *mask = cache + fl->mask;
     for (size_t i = 0; i < n; i++)
         dh[i] = h[i] > 0.0f ? (drop ? dh[i] * mask[i] : dh[i]) : 0.0f;
-    vis_linear_bwd(dx, g->linear1_w, g->linear1_b, dh, x, p->linear1_w, (int)R, F, E);
+    vis_linear_bwd(dx, g->linear1_w, g->linear1_b, dh, x, p->linear1_w, (int)R, E, F);
 }
 
 void cm_transformer_encoder_forward(float *y, float *cache, const float *x, const cm_transformer_params *p,
