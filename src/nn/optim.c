@@ -109,7 +109,9 @@ void cm_optim_step(cm_optim *o, float *theta, const float *grad)
         break;
     case CM_OPTIM_ADAM:
     case CM_OPTIM_ADAMW: {
+        /* 1 - beta in double, then rounded once, as PyTorch passes it (0.999f's complement is off by 5e-5). */
         float beta1 = (float)c->beta1, beta2 = (float)c->beta2;
+        float omb1 = (float)(1.0 - c->beta1), omb2 = (float)(1.0 - c->beta2);
         double bc1 = 1.0 - pow(c->beta1, (double)o->t), bc2 = 1.0 - pow(c->beta2, (double)o->t);
         float step = (float)(c->lr / bc1), rbc2 = (float)(1.0 / sqrt(bc2));
         float l2 = c->kind == CM_OPTIM_ADAM ? wd : 0.0f;
@@ -118,8 +120,8 @@ void cm_optim_step(cm_optim *o, float *theta, const float *grad)
         for (size_t i = 0; i < n; i++) {
             float th = theta[i] * shrink;
             float g = grad[i] + l2 * theta[i];
-            float m = beta1 * b1[i] + (1.0f - beta1) * g;
-            float v = beta2 * b2[i] + (1.0f - beta2) * g * g;
+            float m = beta1 * b1[i] + omb1 * g;
+            float v = beta2 * b2[i] + omb2 * g * g;
             b1[i] = m;
             b2[i] = v;
             theta[i] = th - step * m / (sqrtf(v) * rbc2 + eps);
@@ -127,12 +129,12 @@ void cm_optim_step(cm_optim *o, float *theta, const float *grad)
         break;
     }
     case CM_OPTIM_RMSPROP: {
-        float a = (float)c->alpha;
+        float a = (float)c->alpha, oma = (float)(1.0 - c->alpha);
         if (b2) {
 #pragma omp parallel for simd if (n > CM_OPTIM_PAR) schedule(static)
             for (size_t i = 0; i < n; i++) {
                 float g = grad[i] + wd * theta[i];
-                float v = a * b1[i] + (1.0f - a) * g * g;
+                float v = a * b1[i] + oma * g * g;
                 b1[i] = v;
                 float m = mu * b2[i] + g / (sqrtf(v) + eps);
                 b2[i] = m;
@@ -142,7 +144,7 @@ void cm_optim_step(cm_optim *o, float *theta, const float *grad)
 #pragma omp parallel for simd if (n > CM_OPTIM_PAR) schedule(static)
             for (size_t i = 0; i < n; i++) {
                 float g = grad[i] + wd * theta[i];
-                float v = a * b1[i] + (1.0f - a) * g * g;
+                float v = a * b1[i] + oma * g * g;
                 b1[i] = v;
                 theta[i] -= lr * g / (sqrtf(v) + eps);
             }
@@ -150,11 +152,11 @@ void cm_optim_step(cm_optim *o, float *theta, const float *grad)
         break;
     }
     case CM_OPTIM_RMSPROP_TF: {
-        float rho = (float)c->alpha;
+        float rho = (float)c->alpha, omr = (float)(1.0 - c->alpha);
 #pragma omp parallel for simd if (n > CM_OPTIM_PAR) schedule(static)
         for (size_t i = 0; i < n; i++) {
             float g = grad[i] + wd * theta[i];
-            float ms = rho * b1[i] + (1.0f - rho) * g * g;
+            float ms = rho * b1[i] + omr * g * g;
             b1[i] = ms;
             float m = mu * b2[i] + lr * g / sqrtf(ms + eps);
             b2[i] = m;
