@@ -326,6 +326,72 @@ def ref_tv(t):
 
 case("tv", "BEVLoss smoothness [2, 6, 7]", {"x": randn(*shape)}, ref_tv, grads=["x"], loss=True)
 
+# ------------------------------------------------ the engine core (branch nn)
+
+case("linear", "[7, 5] -> 4", {"x": randn(7, 5), "weight": randn(4, 5, sd=0.4), "bias": randn(4, sd=0.3)},
+     lambda t: {"y": F.linear(t["x"], t["weight"], t["bias"])})
+case("linear", "no bias", {"x": randn(6, 3), "weight": randn(5, 3, sd=0.4)},
+     lambda t: {"y": F.linear(t["x"], t["weight"])})
+case("relu", "[6, 7]", {"x": randn(6, 7)}, lambda t: {"y": F.relu(t["x"])})
+case("tanh", "[6, 7]", {"x": randn(6, 7, sd=2.0)}, lambda t: {"y": torch.tanh(t["x"])})
+case("sigmoid", "[6, 7]", {"x": randn(6, 7, sd=2.0)}, lambda t: {"y": torch.sigmoid(t["x"])})
+
+
+def rnn_manual(kind, x, h, c, w_ih, w_hh, b_ih, b_hh):
+    ys = []
+    for step in range(x.shape[0]):
+        g = x[step] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        if kind == "lstm":
+            i, f, gg, o = g.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(gg)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        else:
+            h = torch.relu(g) if kind == "relu" else torch.tanh(g)
+        ys.append(h)
+    return torch.stack(ys)
+
+
+def ref_recurrent(kind):
+    # As for the GRU: the formula is checked against nn.RNN / nn.LSTM, then differentiated.
+    names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+
+    def ref(t):
+        In, Hh = t["weight_ih_l0"].shape[1], t["weight_hh_l0"].shape[1]
+        c0 = t.get("c0")
+        m = (torch.nn.LSTM(In, Hh) if kind == "lstm" else torch.nn.RNN(In, Hh, nonlinearity=kind)).double()
+        with torch.no_grad():
+            for k in names:
+                getattr(m, k).copy_(t[k])
+            h0 = t["h0"].unsqueeze(0)
+            want, _ = m(t["x"], (h0, c0.unsqueeze(0)) if kind == "lstm" else h0)
+            got = rnn_manual(kind, t["x"], t["h0"], c0, *(t[k] for k in names))
+            assert (want - got).abs().max().item() < 1e-12, f"the {kind} formula disagrees with torch.nn"
+        return {"y": rnn_manual(kind, t["x"], t["h0"], c0, *(t[k] for k in names))}
+    return ref
+
+
+def rnn_inputs(T, B, In, H, gates, cell):
+    d = {"x": randn(T, B, In), "weight_ih_l0": randn(gates * H, In, sd=0.4),
+         "weight_hh_l0": randn(gates * H, H, sd=0.4), "bias_ih_l0": randn(gates * H, sd=0.2),
+         "bias_hh_l0": randn(gates * H, sd=0.2), "h0": randn(B, H, sd=0.5)}
+    if cell:
+        d["c0"] = randn(B, H, sd=0.5)
+    return d
+
+
+case("rnn", "relu T5 B3 I4 H6", rnn_inputs(5, 3, 4, 6, 1, False), ref_recurrent("relu"), {"nonlinearity": 0})
+case("rnn", "tanh T5 B3 I4 H6", rnn_inputs(5, 3, 4, 6, 1, False), ref_recurrent("tanh"), {"nonlinearity": 1})
+case("lstm", "T5 B3 I4 H6", rnn_inputs(5, 3, 4, 6, 4, True), ref_recurrent("lstm"))
+case("log_softmax", "[5, 9]", {"x": randn(5, 9, sd=3.0)}, lambda t: {"y": F.log_softmax(t["x"], dim=1)})
+q = torch.softmax(randn(5, 9), dim=1)
+case("softmax_xent", "soft targets, scale 1/N", {"x": randn(5, 9, sd=2.0), "t": q},
+     lambda t: {"loss": -(t["t"] * F.log_softmax(t["x"], dim=1)).sum() / 5}, {"scale": 0.2}, grads=["x"],
+     loss=True)
+case("kl_div", "sum, scale 1/N", {"x": F.log_softmax(randn(5, 9), dim=1), "t": q},
+     lambda t: {"loss": F.kl_div(t["x"], t["t"], reduction="sum") / 5}, {"scale": 0.2}, loss=True)
+case("mse", "mean", {"x": randn(5, 9), "t": randn(5, 9)}, lambda t: {"loss": F.mse_loss(t["x"], t["t"])},
+     grads=["x"], loss=True)
+
 # ------------------------------------------------------------------------ run
 
 for c in CASES:

@@ -582,6 +582,152 @@ static cm_status h_tv(nc_ctx *c)
     return loss_common(c, 3);
 }
 
+/* ------------------------------------------------ the engine core (Part 1) */
+
+static cm_status h_linear(nc_ctx *c)
+{
+    int64_t xs[2] = {-1, -1}, ws[2] = {-1, -1};
+    float *x = nc_in(c, "x", 2, xs);
+    float *w = nc_in(c, "weight", 2, ws);
+    NC_CHECK(c);
+    if (ws[1] != xs[1])
+        return cm_error(CM_ERR_FORMAT, "%s/weight.npy: expected %lld columns, got %lld", c->dir, (long long)xs[1],
+                        (long long)ws[1]);
+    const int N = (int)xs[0], In = (int)xs[1], Out = (int)ws[0];
+    int64_t bs[1] = {Out}, ys[2] = {N, Out};
+    float *b = nc_load(c, "bias", 1, bs, 1);
+    float *dy = nc_in(c, "dy", 2, ys), *y = nc_out(c, "y", 2, ys);
+    float *dx = nc_grad(c, "x"), *dw = nc_grad(c, "weight"), *db = b ? nc_grad(c, "bias") : NULL;
+    NC_CHECK(c);
+    cm_linear_forward(y, x, w, b, N, In, Out, 0);
+    cm_linear_backward(dx, dw, db, dy, x, w, N, In, Out);
+    return CM_OK;
+}
+
+static cm_status activation_common(nc_ctx *c, int kind)
+{
+    int64_t xs[2] = {-1, -1};
+    float *x = nc_in(c, "x", 2, xs);
+    float *dy = nc_in(c, "dy", 2, xs), *y = nc_out(c, "y", 2, xs), *dx = nc_grad(c, "x");
+    NC_CHECK(c);
+    const size_t n = (size_t)xs[0] * xs[1];
+    switch (kind) {
+    case 0: cm_relu_forward(y, x, n), cm_relu_backward(dx, dy, y, n); break;
+    case 1: cm_tanh_forward(y, x, n), cm_tanh_backward(dx, dy, y, n); break;
+    default: cm_sigmoid_forward(y, x, n), cm_sigmoid_backward(dx, dy, y, n); break;
+    }
+    return CM_OK;
+}
+
+static cm_status h_relu(nc_ctx *c)
+{
+    return activation_common(c, 0);
+}
+static cm_status h_tanh(nc_ctx *c)
+{
+    return activation_common(c, 1);
+}
+static cm_status h_sigmoid(nc_ctx *c)
+{
+    return activation_common(c, 2);
+}
+
+/* PyTorch's nn.RNN (config "nonlinearity": 0 relu, 1 tanh) and nn.LSTM, one layer. */
+static cm_status recurrent_common(nc_ctx *c, int lstm)
+{
+    int64_t xs[3] = {-1, -1, -1}, ws[2] = {-1, -1};
+    float *x = nc_in(c, "x", 3, xs);
+    float *whh = nc_in(c, "weight_hh_l0", 2, ws);
+    NC_CHECK(c);
+    const int T = (int)xs[0], B = (int)xs[1], In = (int)xs[2], H = (int)ws[1], G = lstm ? 4 * H : H;
+    if (ws[0] != G)
+        return cm_error(CM_ERR_FORMAT, "%s/weight_hh_l0.npy: expected shape [%s, H]", c->dir, lstm ? "4H" : "H");
+    int64_t wis[2] = {G, In}, bs[1] = {G}, h0s[2] = {B, H}, ys[3] = {T, B, H};
+    float *wih = nc_in(c, "weight_ih_l0", 2, wis), *bih = nc_in(c, "bias_ih_l0", 1, bs);
+    float *bhh = nc_in(c, "bias_hh_l0", 1, bs), *h0 = nc_in(c, "h0", 2, h0s);
+    float *c0 = lstm ? nc_in(c, "c0", 2, h0s) : NULL;
+    float *dy = nc_in(c, "dy", 3, ys), *y = nc_out(c, "y", 3, ys);
+    const cm_activation act = nc_int(c, "nonlinearity", 1) ? CM_ACT_TANH : CM_ACT_RELU;
+    const size_t BH = (size_t)B * H;
+    float *hs = nc_scratch(c, (T + 1) * BH), *cs = lstm ? nc_scratch(c, (T + 1) * BH) : NULL;
+    float *gates = lstm ? nc_scratch(c, (size_t)T * B * G) : NULL;
+    float *work = nc_scratch(c, lstm ? cm_lstm_work_floats(T, B, H) : (size_t)T * BH);
+    float *dx = nc_grad(c, "x"), *dwih = nc_grad(c, "weight_ih_l0"), *dwhh = nc_grad(c, "weight_hh_l0");
+    float *dbih = nc_grad(c, "bias_ih_l0"), *dbhh = nc_grad(c, "bias_hh_l0"), *dh0 = nc_grad(c, "h0");
+    float *dc0 = lstm ? nc_grad(c, "c0") : NULL;
+    NC_CHECK(c);
+    memcpy(hs, h0, BH * sizeof(float));
+    if (lstm) {
+        memcpy(cs, c0, BH * sizeof(float));
+        cm_lstm_forward(hs, cs, gates, x, wih, whh, bih, bhh, T, B, In, H);
+        cm_lstm_backward(dx, dh0, dc0, dwih, dwhh, dbih, dbhh, dy, hs, cs, gates, x, wih, whh, T, B, In, H, work);
+    } else {
+        cm_rnn_forward(hs, x, wih, whh, bih, bhh, T, B, In, H, act);
+        memcpy(work, dy, (size_t)T * BH * sizeof(float)); /* backward overwrites its dhs */
+        cm_rnn_backward(dx, dh0, dwih, dwhh, dbih, dbhh, work, hs, x, wih, whh, T, B, In, H, act);
+    }
+    memcpy(y, hs + BH, (size_t)T * BH * sizeof(float));
+    return CM_OK;
+}
+
+static cm_status h_rnn(nc_ctx *c)
+{
+    return recurrent_common(c, 0);
+}
+static cm_status h_lstm(nc_ctx *c)
+{
+    return recurrent_common(c, 1);
+}
+
+static cm_status h_log_softmax(nc_ctx *c)
+{
+    int64_t zs[2] = {-1, -1};
+    float *z = nc_in(c, "x", 2, zs);
+    float *dy = nc_in(c, "dy", 2, zs), *y = nc_out(c, "y", 2, zs), *dz = nc_grad(c, "x");
+    NC_CHECK(c);
+    cm_log_softmax_forward(y, z, (int)zs[0], (int)zs[1]);
+    cm_log_softmax_backward(dz, dy, y, (int)zs[0], (int)zs[1]);
+    return CM_OK;
+}
+
+/* Row losses on x[N, C] against t[N, C]: "loss" [1] = scale * sum (or the mean
+ * for mse, as the core defines it), grad_x (and grad_t for kl_div). */
+static cm_status core_loss_common(nc_ctx *c, int kind)
+{
+    int64_t xs[2] = {-1, -1}, one[1] = {1};
+    float *x = nc_in(c, "x", 2, xs), *t = nc_in(c, "t", 2, xs);
+    const float scale = (float)nc_num(c, "scale", 1.0);
+    float *loss = nc_out(c, "loss", 1, one), *dx = nc_grad(c, "x"), *dt = kind == 1 ? nc_grad(c, "t") : NULL;
+    float *logp = kind == 0 ? nc_scratch(c, (size_t)xs[0] * xs[1]) : NULL;
+    NC_CHECK(c);
+    const int N = (int)xs[0], C = (int)xs[1];
+    const size_t n = (size_t)N * C;
+    double v;
+    switch (kind) {
+    case 0:
+        v = cm_softmax_xent_forward(logp, x, t, N, C);
+        cm_softmax_xent_backward(dx, logp, t, N, C, scale);
+        break;
+    case 1: v = cm_kl_div_forward(x, t, n), cm_kl_div_backward(dx, dt, x, t, n, scale); break;
+    default: v = cm_mse_forward(x, t, n), cm_mse_backward(dx, x, t, n, scale); break;
+    }
+    loss[0] = (float)(v * scale);
+    return CM_OK;
+}
+
+static cm_status h_softmax_xent(nc_ctx *c)
+{
+    return core_loss_common(c, 0);
+}
+static cm_status h_kl_div(nc_ctx *c)
+{
+    return core_loss_common(c, 1);
+}
+static cm_status h_mse(nc_ctx *c)
+{
+    return core_loss_common(c, 2);
+}
+
 /* ------------------------------------------------------------------ table */
 
 static const struct {
@@ -604,6 +750,16 @@ static const struct {
     {"bce_logits", h_bce_logits},
     {"l1", h_l1},
     {"tv", h_tv},
+    {"linear", h_linear},
+    {"relu", h_relu},
+    {"tanh", h_tanh},
+    {"sigmoid", h_sigmoid},
+    {"rnn", h_rnn},
+    {"lstm", h_lstm},
+    {"log_softmax", h_log_softmax},
+    {"softmax_xent", h_softmax_xent},
+    {"kl_div", h_kl_div},
+    {"mse", h_mse},
 };
 
 static void usage(FILE *out)
