@@ -37,6 +37,8 @@ typedef struct nc_ctx {
     int count;
     nc_buf bufs[NC_MAX];
     cm_status st; /* the first failure; later helpers do nothing */
+    int repeat;   /* --repeat N: time N forward+backward passes, write nothing */
+    double seconds;
 } nc_ctx;
 
 static nc_buf *nc_slot(nc_ctx *c, const char *name)
@@ -182,6 +184,21 @@ static void nc_free(nc_ctx *c)
     c->cfg = NULL;
 }
 
+/* Runs a layer's forward + backward once, or with --repeat N once untimed
+ * (warm-up) and N times timed. Gradients then accumulate N + 1 times, which
+ * is why a timing run writes no files. */
+#define NC_TIMED(c, body)                                                                                              \
+    do {                                                                                                               \
+        body;                                                                                                          \
+        if ((c)->repeat > 0) {                                                                                         \
+            double t0_ = cm_now();                                                                                     \
+            for (int r_ = 0; r_ < (c)->repeat; r_++) {                                                                 \
+                body;                                                                                                  \
+            }                                                                                                          \
+            (c)->seconds = cm_now() - t0_;                                                                             \
+        }                                                                                                              \
+    } while (0)
+
 #define NC_CHECK(c)                                                                                                    \
     do {                                                                                                               \
         if ((c)->st)                                                                                                   \
@@ -276,13 +293,11 @@ static cm_status conv_common(nc_ctx *c, int transposed)
     float *work = nc_scratch(c, transposed ? cm_conv_transpose2d_work_floats(&cfg) : cm_conv2d_work_floats(&cfg));
     float *dx = nc_grad(c, "x"), *dw = nc_grad(c, "weight"), *db = b ? nc_grad(c, "bias") : NULL;
     NC_CHECK(c);
-    if (transposed) {
-        cm_conv_transpose2d_forward(y, x, w, b, &cfg, work);
-        cm_conv_transpose2d_backward(dx, dw, db, dy, x, w, &cfg, work);
-    } else {
-        cm_conv2d_forward(y, x, w, b, &cfg, work);
-        cm_conv2d_backward(dx, dw, db, dy, x, w, &cfg, work);
-    }
+    if (transposed)
+        NC_TIMED(c, cm_conv_transpose2d_forward(y, x, w, b, &cfg, work);
+                 cm_conv_transpose2d_backward(dx, dw, db, dy, x, w, &cfg, work));
+    else
+        NC_TIMED(c, cm_conv2d_forward(y, x, w, b, &cfg, work); cm_conv2d_backward(dx, dw, db, dy, x, w, &cfg, work));
     return CM_OK;
 }
 
@@ -316,8 +331,8 @@ static cm_status h_batchnorm(nc_ctx *c)
     NC_CHECK(c);
     memcpy(rm, rm_in, sizeof(float) * C);
     memcpy(rv, rv_in, sizeof(float) * C);
-    cm_batchnorm_forward(y, mean, rstd, x, g, b, rm, rv, N, C, S, eps, momentum, train);
-    cm_batchnorm_backward(dx, dg, db, dy, x, mean, rstd, g, N, C, S, train);
+    NC_TIMED(c, cm_batchnorm_forward(y, mean, rstd, x, g, b, rm, rv, N, C, S, eps, momentum, train);
+             cm_batchnorm_backward(dx, dg, db, dy, x, mean, rstd, g, N, C, S, train));
     return CM_OK;
 }
 
@@ -451,7 +466,8 @@ static cm_status h_mha(nc_ctx *c)
     float *cache = nc_scratch(c, cm_mha_cache_floats(&cfg)), *work = nc_scratch(c, cm_mha_work_floats(&cfg));
     float *dq = nc_grad(c, "query"), *dk = self ? dq : nc_grad(c, "key"), *dv = self ? dq : nc_grad(c, "value");
     NC_CHECK(c);
-    cm_mha_forward(y, cache, q, k, v, &p, mask, kpm, &cfg, 0, NULL);
+    NC_TIMED(c, cm_mha_forward(y, cache, q, k, v, &p, mask, kpm, &cfg, 0, NULL);
+             cm_mha_backward(dq, dk, dv, &g, dy, cache, q, k, v, &p, &cfg, work));
     /* PyTorch returns the attention weights averaged over the heads. */
     const float *P = cm_mha_attention(cache, &cfg);
     const size_t plane = (size_t)cfg.lq * cfg.lk;
@@ -459,7 +475,6 @@ static cm_status h_mha(nc_ctx *c)
         for (int h = 0; h < cfg.heads; h++)
             for (size_t i = 0; i < plane; i++)
                 attn[n * plane + i] += P[((size_t)n * cfg.heads + h) * plane + i] / cfg.heads;
-    cm_mha_backward(dq, dk, dv, &g, dy, cache, q, k, v, &p, &cfg, work);
     return CM_OK;
 }
 
@@ -518,13 +533,12 @@ static cm_status transformer_common(nc_ctx *c, int decoder)
     float *dx = nc_grad(c, "x"), *dmem = decoder ? nc_grad(c, "memory") : NULL;
     const int causal = (int)nc_int(c, "causal", 0);
     NC_CHECK(c);
-    if (decoder) {
-        cm_transformer_decoder_forward(y, cache, x, mem, &p, NULL, causal, NULL, &cfg, 0, NULL);
-        cm_transformer_decoder_backward(dx, dmem, &g, dy, cache, x, mem, &p, &cfg, work);
-    } else {
-        cm_transformer_encoder_forward(y, cache, x, &p, NULL, NULL, &cfg, 0, NULL);
-        cm_transformer_encoder_backward(dx, &g, dy, cache, x, &p, &cfg, work);
-    }
+    if (decoder)
+        NC_TIMED(c, cm_transformer_decoder_forward(y, cache, x, mem, &p, NULL, causal, NULL, &cfg, 0, NULL);
+                 cm_transformer_decoder_backward(dx, dmem, &g, dy, cache, x, mem, &p, &cfg, work));
+    else
+        NC_TIMED(c, cm_transformer_encoder_forward(y, cache, x, &p, NULL, NULL, &cfg, 0, NULL);
+                 cm_transformer_encoder_backward(dx, &g, dy, cache, x, &p, &cfg, work));
     return CM_OK;
 }
 
@@ -764,10 +778,12 @@ static const struct {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: cogmap nn-check LAYER DIR [--threads N]\n"
+    fprintf(out, "usage: cogmap nn-check LAYER DIR [--threads N] [--repeat N]\n"
                  "Developer tool for `make check-torch`: runs LAYER's forward and backward on\n"
                  "DIR/<name>.npy with the settings of DIR/config.json and the upstream gradient\n"
-                 "DIR/dy.npy, and writes outputs and gradients as DIR/c_<name>.npy.\nlayers:");
+                 "DIR/dy.npy, and writes outputs and gradients as DIR/c_<name>.npy.\n"
+                 "--repeat N: time N forward+backward passes instead (conv2d, conv_transpose2d,\n"
+                 "batchnorm, mha, transformer_*), print the time per pass, write nothing.\nlayers:");
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
         fprintf(out, " %s", layers[i].name);
     fprintf(out, "\n");
@@ -778,11 +794,19 @@ int cmd_nn_check(int argc, char **argv)
     cli_common common;
     cli_common_defaults(&common);
     const char *pos[2] = {NULL, NULL};
-    int npos = 0;
+    int npos = 0, repeat = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return CLI_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--repeat") == 0) {
+            const char *v;
+            long long n;
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--repeat", v, 1, 1000000, &n))
+                return CLI_EXIT_USAGE;
+            repeat = (int)n;
+            continue;
         }
         int r = cli_common_option(&common, argc, argv, &i);
         if (r < 0)
@@ -807,6 +831,7 @@ int cmd_nn_check(int argc, char **argv)
     static nc_ctx ctx; /* large: keep it off the stack */
     memset(&ctx, 0, sizeof ctx);
     ctx.dir = pos[1];
+    ctx.repeat = repeat;
     snprintf(ctx.cfg_path, sizeof ctx.cfg_path, "%s/config.json", ctx.dir);
     cm_status st = CM_OK;
     if (access(ctx.cfg_path, F_OK) == 0)
@@ -817,7 +842,12 @@ int cmd_nn_check(int argc, char **argv)
         st = run(&ctx);
     if (st == CM_OK)
         st = ctx.st;
-    if (st == CM_OK)
+    if (st == CM_OK && repeat > 0 && ctx.seconds <= 0.0)
+        st = cm_error(CM_ERR_UNSUPPORTED, "nn-check: --repeat: layer %s has no timing loop", pos[0]);
+    if (st == CM_OK && repeat > 0)
+        printf("nn-check %s: %.6f s per forward+backward (%d passes, %d threads)\n", pos[0], ctx.seconds / repeat,
+               repeat, cm_threads());
+    else if (st == CM_OK)
         st = nc_save(&ctx);
     nc_free(&ctx);
     return st ? cli_fail("nn-check", st) : CLI_EXIT_OK;
