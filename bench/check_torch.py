@@ -301,6 +301,13 @@ case("transformer_decoder", "BEV-like 8 queries, 4 memory tokens", transformer_i
 case("transformer_decoder", "causal self-attention", transformer_inputs(5, 3, 2, 16, 24, True),
      ref_transformer(16, 4, 24, True, causal=True), {"heads": 4, "causal": 1})
 
+case("resize_bilinear", "BEV head 256 -> 250, as 32 -> 31", {"x": randn(2, 4, 32, 32)},
+     lambda t: {"y": F.interpolate(t["x"], size=(31, 31), mode="bilinear", align_corners=False)},
+     {"out_h": 31, "out_w": 31})
+case("resize_bilinear", "up 5x6 -> 9x13", {"x": randn(1, 3, 5, 6)},
+     lambda t: {"y": F.interpolate(t["x"], size=(9, 13), mode="bilinear", align_corners=False)},
+     {"out_h": 9, "out_w": 13})
+
 # ---------------------------------------------------------------------- losses
 
 shape = (2, 6, 7)

@@ -401,7 +401,8 @@ typedef struct cm_mha_params {
 cm_status cm_mha_check(const cm_mha_cfg *cfg); /* E divisible by heads, sizes positive, dropout in [0, 1) */
 size_t cm_mha_cache_floats(const cm_mha_cfg *cfg);
 size_t cm_mha_work_floats(const cm_mha_cfg *cfg);
-/* train != 0 with cfg->dropout > 0 draws the dropout mask from rng (own stream). */
+/* train != 0 with cfg->dropout > 0 draws the dropout mask from rng (its own
+ * stream; must not be NULL then). */
 void cm_mha_forward(float *out, float *cache, const float *query, const float *key, const float *value,
                     const cm_mha_params *p, const float *attn_mask, const uint8_t *key_padding_mask,
                     const cm_mha_cfg *cfg, int train, cm_rng *rng);
@@ -457,6 +458,18 @@ void cm_transformer_decoder_forward(float *y, float *cache, const float *x, cons
 void cm_transformer_decoder_backward(float *dx, float *dmem, const cm_transformer_params *g, const float *dy,
                                      const float *cache, const float *x, const float *mem,
                                      const cm_transformer_params *p, const cm_transformer_cfg *cfg, float *work);
+
+/* ------------------------------------------------- BEV model helpers */
+
+/* Bilinear resize, align_corners=False (F.interpolate(mode="bilinear")):
+ * x[planes, H, W] -> y[planes, OH, OW], src = (dst + 0.5) H/OH - 0.5 clamped
+ * at 0. Backward scatters dy into dx (accumulates). */
+void cm_resize_bilinear_forward(float *y, const float *x, int planes, int H, int W, int OH, int OW);
+void cm_resize_bilinear_backward(float *dx, const float *dy, int planes, int H, int W, int OH, int OW);
+
+/* Sinusoidal position encodings pe[positions, d] (ssm-pc.md §6.2):
+ * pe[p, 2i] = sin(p / 10000^(2i/d)), pe[p, 2i+1] = cos(p / 10000^(2i/d)). */
+void cm_positional_encoding(float *pe, int positions, int d);
 
 /* ----------------------------------------------------------- image losses */
 

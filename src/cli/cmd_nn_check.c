@@ -551,6 +551,23 @@ static cm_status h_transformer_decoder(nc_ctx *c)
     return transformer_common(c, 1);
 }
 
+static cm_status h_resize_bilinear(nc_ctx *c)
+{
+    int64_t xs[4] = {-1, -1, -1, -1};
+    float *x = nc_in(c, "x", 4, xs);
+    const int OH = (int)nc_int(c, "out_h", 0), OW = (int)nc_int(c, "out_w", 0);
+    NC_CHECK(c);
+    if (OH <= 0 || OW <= 0)
+        return cm_error(CM_ERR_ARG, "%s: out_h, out_w: expected > 0, got %d, %d", c->cfg_path, OH, OW);
+    int64_t ys[4] = {xs[0], xs[1], OH, OW};
+    float *dy = nc_in(c, "dy", 4, ys), *y = nc_out(c, "y", 4, ys), *dx = nc_grad(c, "x");
+    NC_CHECK(c);
+    const int planes = (int)(xs[0] * xs[1]);
+    NC_TIMED(c, cm_resize_bilinear_forward(y, x, planes, (int)xs[2], (int)xs[3], OH, OW);
+             cm_resize_bilinear_backward(dx, dy, planes, (int)xs[2], (int)xs[3], OH, OW));
+    return CM_OK;
+}
+
 /* ----------------------------------------------------------------- losses */
 
 /* Element-wise losses: input "x" (probabilities, logits, or a), target "t";
@@ -764,6 +781,7 @@ static const struct {
     {"bce_logits", h_bce_logits},
     {"l1", h_l1},
     {"tv", h_tv},
+    {"resize_bilinear", h_resize_bilinear},
     {"linear", h_linear},
     {"relu", h_relu},
     {"tanh", h_tanh},
