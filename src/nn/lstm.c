@@ -8,11 +8,11 @@
  * are then single GEMMs over the T*B rows. */
 #include "cogmap/nn.h"
 
+#include "nn/fastmath.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
-
-static inline float sigmoidf_(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 /* hs[T+1, B, H], cs[T+1, B, H] (index 0 = initial state), gates[T, B, 4H],
  * x[T, B, N_in], W_ih[4H, N_in], W_hh[4H, H], b_ih[4H], b_hh[4H] */
@@ -36,15 +36,16 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
             float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
             const float *c0 = cp + (size_t)b * H;
             float *c1 = cn + (size_t)b * H, *h1 = hn + (size_t)b * H;
+#pragma omp simd
             for (int j = 0; j < H; j++) {
-                float i = sigmoidf_(gi[j]), f = sigmoidf_(gf[j]), gv = tanhf(gg[j]), o = sigmoidf_(go[j]);
+                float i = cm_fsigmoid(gi[j]), f = cm_fsigmoid(gf[j]), gv = cm_ftanh(gg[j]), o = cm_fsigmoid(go[j]);
                 float c = f * c0[j] + i * gv;
                 gi[j] = i;
                 gf[j] = f;
                 gg[j] = gv;
                 go[j] = o;
                 c1[j] = c;
-                h1[j] = o * tanhf(c);
+                h1[j] = o * cm_ftanh(c);
             }
         }
     }
@@ -73,9 +74,10 @@ void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw
             const float *c0 = cp + (size_t)b * H, *c1 = cn + (size_t)b * H;
             const float *dhb = dht + (size_t)b * H;
             float *dhn = dh + (size_t)b * H, *dcn = dc + (size_t)b * H;
+#pragma omp simd
             for (int j = 0; j < H; j++) {
                 float i = gi[j], f = gf[j], gv = gg[j], o = go[j];
-                float tc = tanhf(c1[j]);
+                float tc = cm_ftanh(c1[j]);
                 float dhv = dhb[j] + dhn[j];
                 float dcv = dcn[j] + dhv * o * (1.0f - tc * tc);
                 dout[j] = dhv * tc * o * (1.0f - o);
