@@ -129,6 +129,7 @@ static cm_status alloc_activations(cm_pathint *m, int B, int T)
     SLOT(m->dh0, (size_t)B * H);
     SLOT(m->dc0, lstm ? (size_t)B * H : 0);
     SLOT(m->work, lstm ? cm_lstm_work_floats(T, B, (int)H) : 0);
+    SLOT(m->fwork, lstm ? cm_lstm_forward_work_floats((int)H) : 0);
 #undef SLOT
     for (size_t k = 0; k < n; k++)
         total += (sizes[k] + 15) / 16 * 16;
@@ -351,7 +352,7 @@ cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int trai
     if (c->cell == CM_PATHINT_LSTM) {
         cm_linear_forward(m->cs, m->r0, P(m, ix->w_c0), P(m, ix->b_c0), B, R, H, 0);
         cm_lstm_forward(m->hs, m->cs, m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), P(m, ix->b_ih),
-                        P(m, ix->b_hh), T, B, I, H);
+                        P(m, ix->b_hh), T, B, I, H, m->fwork);
     } else {
         cm_rnn_forward(m->hs, m->x, P(m, ix->w_ih), P(m, ix->w_hh), P(m, ix->b_ih), P(m, ix->b_hh), T, B, I, H,
                        c->rnn_activation);
