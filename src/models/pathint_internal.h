@@ -34,7 +34,7 @@ struct cm_pathint {
     float *plog, *plogp;    /* [T, B, P] logits and log-softmax */
     float *hlog, *hlogp;    /* [T, B, Hd] */
     /* gradients of the activations */
-    float *dplog, *dhlog, *dz, *dzpre, *dhs, *dh0, *dc0, *work;
+    float *dplog, *dhlog, *dz, *dzpre, *dhs, *dh0, *dc0, *work, *fwork;
     /* the batch of the last forward (caller's buffers, read in backward) */
     cm_pathint_batch batch;
 };
