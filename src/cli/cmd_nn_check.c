@@ -683,6 +683,7 @@ static cm_status recurrent_common(nc_ctx *c, int lstm)
     float *hs = nc_scratch(c, (T + 1) * BH), *cs = lstm ? nc_scratch(c, (T + 1) * BH) : NULL;
     float *gates = lstm ? nc_scratch(c, (size_t)T * B * G) : NULL;
     float *work = nc_scratch(c, lstm ? cm_lstm_work_floats(T, B, H) : (size_t)T * BH);
+    float *fwork = lstm ? nc_scratch(c, cm_lstm_forward_work_floats(H)) : NULL;
     float *dx = nc_grad(c, "x"), *dwih = nc_grad(c, "weight_ih_l0"), *dwhh = nc_grad(c, "weight_hh_l0");
     float *dbih = nc_grad(c, "bias_ih_l0"), *dbhh = nc_grad(c, "bias_hh_l0"), *dh0 = nc_grad(c, "h0");
     float *dc0 = lstm ? nc_grad(c, "c0") : NULL;
@@ -690,7 +691,7 @@ static cm_status recurrent_common(nc_ctx *c, int lstm)
     memcpy(hs, h0, BH * sizeof(float));
     if (lstm) {
         memcpy(cs, c0, BH * sizeof(float));
-        cm_lstm_forward(hs, cs, gates, x, wih, whh, bih, bhh, T, B, In, H);
+        cm_lstm_forward(hs, cs, gates, x, wih, whh, bih, bhh, T, B, In, H, fwork);
         cm_lstm_backward(dx, dh0, dc0, dwih, dwhh, dbih, dbhh, dy, hs, cs, gates, x, wih, whh, T, B, In, H, work);
     } else {
         cm_rnn_forward(hs, x, wih, whh, bih, bhh, T, B, In, H, act);
