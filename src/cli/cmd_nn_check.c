@@ -862,7 +862,7 @@ int cmd_nn_check(int argc, char **argv)
     if (st == CM_OK)
         st = ctx.st;
     if (st == CM_OK && repeat > 0 && ctx.seconds <= 0.0)
-        st = cm_error(CM_ERR_UNSUPPORTED, "nn-check: --repeat: layer %s has no timing loop", pos[0]);
+        st = cm_error(CM_ERR_UNSUPPORTED, "--repeat: layer %s has no timing loop", pos[0]);
     if (st == CM_OK && repeat > 0)
         printf("nn-check %s: %.6f s per forward+backward (%d passes, %d threads)\n", pos[0], ctx.seconds / repeat,
                repeat, cm_threads());
