@@ -347,7 +347,8 @@ void cm_conv_transpose2d_backward(float *dx, float *dw, float *db, const float *
  *   r = (1 - momentum) r + momentum stat   (PyTorch; momentum 0.1, eps 1e-5).
  * train == 0: the running statistics normalise.
  * gamma, beta [C] may be NULL (affine=False). mean[C], rstd[C] receive the
- * statistics used (1/sqrt(var + eps)) for backward. y may equal x only in eval. */
+ * statistics used (1/sqrt(var + eps)) for backward. y must not alias x when
+ * backward follows (it reads x). */
 void cm_batchnorm_forward(float *y, float *mean, float *rstd, const float *x, const float *gamma, const float *beta,
                           float *running_mean, float *running_var, int N, int C, int S, float eps, float momentum,
                           int train);

@@ -532,12 +532,17 @@ static cm_status transformer_common(nc_ctx *c, int decoder)
     float *work = nc_scratch(c, cm_transformer_work_floats(&cfg, decoder));
     float *dx = nc_grad(c, "x"), *dmem = decoder ? nc_grad(c, "memory") : NULL;
     const int causal = (int)nc_int(c, "causal", 0);
+    /* Optional masks: the self-attention's additive mask [L, L]; key padding
+     * over the tokens (encoder) or over the memory (decoder). */
+    int64_t ms2[2] = {cfg.len, cfg.len};
+    float *mask = nc_load(c, "attn_mask", 2, ms2, 1);
+    uint8_t *kpm = load_kpm(c, "key_padding_mask", cfg.batch, decoder ? cfg.mem_len : cfg.len);
     NC_CHECK(c);
     if (decoder)
-        NC_TIMED(c, cm_transformer_decoder_forward(y, cache, x, mem, &p, NULL, causal, NULL, &cfg, 0, NULL);
+        NC_TIMED(c, cm_transformer_decoder_forward(y, cache, x, mem, &p, mask, causal, kpm, &cfg, 0, NULL);
                  cm_transformer_decoder_backward(dx, dmem, &g, dy, cache, x, mem, &p, &cfg, work));
     else
-        NC_TIMED(c, cm_transformer_encoder_forward(y, cache, x, &p, NULL, NULL, &cfg, 0, NULL);
+        NC_TIMED(c, cm_transformer_encoder_forward(y, cache, x, &p, mask, kpm, &cfg, 0, NULL);
                  cm_transformer_encoder_backward(dx, &g, dy, cache, x, &p, &cfg, work));
     return CM_OK;
 }
