@@ -1,12 +1,13 @@
-/* `cogmap bench <name>`: built-in micro-benchmarks, one table entry each, so
- * that every module can plug its own in (add a line to bench_table). They
- * print machine-readable lines ("<what>: <value>") for BENCHMARKS.md. */
+/* `cogmap bench <name>`: built-in benchmarks, one table entry each, so that
+ * every module can plug its own in (add a line to bench_table). They print
+ * machine-readable lines ("<what>: <value>") for bench/ scripts and BENCHMARKS.md. */
 #include "cli/cli.h"
 
 #include <string.h>
 
 int bench_render(int argc, char **argv);
 int bench_motion(int argc, char **argv);
+int bench_train(int argc, char **argv);
 
 typedef struct bench_entry {
     const char *name;
@@ -17,6 +18,7 @@ typedef struct bench_entry {
 static const bench_entry bench_table[] = {
     {"motion", "rat-model trajectories, Sorscher preset, 2.2 m box (steps/s per core)", bench_motion},
     {"render", "64x64 egocentric RGB frames in a 15x15 maze (frames/s per core)", bench_render},
+    {"train", "path-integration training steps on random inputs (steps/s, share of sgemm)", bench_train},
     {NULL, NULL, NULL},
 };
 

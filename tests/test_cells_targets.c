@@ -1,0 +1,184 @@
+/* Place and head-direction target codes against the specs' test vectors. */
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cogmap/cells.h"
+
+static void top3(const float *v, int n, int idx[3])
+{
+    for (int k = 0; k < 3; k++) {
+        idx[k] = -1;
+        for (int i = 0; i < n; i++) {
+            if ((k > 0 && i == idx[0]) || (k > 1 && i == idx[1]))
+                continue;
+            if (idx[k] < 0 || v[i] > v[idx[k]])
+                idx[k] = i;
+        }
+    }
+}
+
+/* ssm-pc.md §4.1: first centres, and the top-3 activations at (7.5, 7.5). */
+static void test_ssmpc_place_cells(void **state)
+{
+    (void)state;
+    cm_place_cells pc;
+    assert_int_equal(cm_place_cells_preset(&pc, "ssmpc"), CM_OK);
+    assert_int_equal(pc.n, 256);
+    assert_float_equal(pc.centres[0], 5.61810160f, 1e-6);
+    assert_float_equal(pc.centres[1], 14.26071453f, 1e-6);
+    assert_float_equal(pc.centres[8], 9.01672554f, 1e-6);
+    assert_float_equal(pc.centres[9], 10.62108898f, 1e-6);
+
+    float pos[2] = {7.5f, 7.5f}, act[256];
+    cm_place_cells_activate(&pc, pos, 1, act);
+    int idx[3];
+    top3(act, 256, idx);
+    assert_int_equal(idx[0], 137);
+    assert_int_equal(idx[1], 170);
+    assert_int_equal(idx[2], 143);
+    assert_float_equal(act[137], 0.421579f, 2e-6);
+    assert_float_equal(act[170], 0.315644f, 2e-6);
+    assert_float_equal(act[143], 0.115816f, 2e-6);
+    double sum = 0;
+    for (int i = 0; i < 256; i++)
+        sum += act[i];
+    assert_float_equal(sum, 1.0, 1e-5);
+
+    /* Decoding the log of the code recovers a nearby position. */
+    float logits[256], decoded[2];
+    for (int i = 0; i < 256; i++)
+        logits[i] = logf(act[i] + 1e-30f);
+    cm_place_cells_decode(&pc, logits, 1, 0, decoded);
+    assert_true(hypotf(decoded[0] - 7.5f, decoded[1] - 7.5f) < 0.5f);
+    cm_place_cells_decode(&pc, logits, 1, 3, decoded);
+    assert_true(hypotf(decoded[0] - 7.5f, decoded[1] - 7.5f) < 1.0f);
+    cm_place_cells_free(&pc);
+}
+
+static void test_ssmpc_hd_cells(void **state)
+{
+    (void)state;
+    const float centres[12] = {-0.78828770f, 2.83192158f, 1.45766091f, 0.61988956f, -2.16129851f, -2.16145015f,
+                               -2.77664256f, 2.30075264f, 0.63532436f, 1.30735862f, -3.01225638f, 2.95253062f};
+    cm_hd_cells hd;
+    assert_int_equal(cm_hd_cells_create(&hd, 12, 20.0f, 42), CM_OK);
+    for (int j = 0; j < 12; j++)
+        assert_float_equal(hd.centres[j], centres[j], 2e-7);
+    float theta = 0.0f, act[12];
+    cm_hd_cells_activate(&hd, &theta, 1, act);
+    int idx[3];
+    top3(act, 12, idx);
+    assert_int_equal(idx[0], 3);
+    assert_int_equal(idx[1], 8);
+    assert_int_equal(idx[2], 0);
+    assert_float_equal(act[3], 0.513469f, 2e-6);
+    assert_float_equal(act[8], 0.428343f, 2e-6);
+    assert_float_equal(act[0], 0.058180f, 2e-6);
+
+    float logits[12], decoded;
+    for (int j = 0; j < 12; j++)
+        logits[j] = logf(act[j]);
+    cm_hd_cells_decode(&hd, logits, 1, &decoded);
+    /* The population vector of this code, computed directly: with only 12
+     * random centres it sits near cells 3 and 8 (~0.62 rad), not at 0. */
+    double c = 0, sn = 0;
+    for (int j = 0; j < 12; j++) {
+        c += act[j] * cos(centres[j]);
+        sn += act[j] * sin(centres[j]);
+    }
+    assert_float_equal(decoded, atan2(sn, c), 1e-5);
+    assert_true(decoded > 0.55f && decoded < 0.66f);
+    cm_hd_cells_free(&hd);
+}
+
+static void test_dog_is_a_distribution(void **state)
+{
+    (void)state;
+    cm_place_cells pc;
+    assert_int_equal(cm_place_cells_preset(&pc, "sorscher"), CM_OK);
+    assert_int_equal(pc.dog, 1);
+    float pos[6] = {0.0f, 0.0f, 1.0f, -1.05f, -0.3f, 0.7f}, act[3 * 512];
+    cm_place_cells_activate(&pc, pos, 3, act);
+    for (int s = 0; s < 3; s++) {
+        double sum = 0;
+        float mn = INFINITY;
+        for (int i = 0; i < 512; i++) {
+            sum += act[s * 512 + i];
+            mn = fminf(mn, act[s * 512 + i]);
+        }
+        assert_float_equal(sum, 1.0, 1e-5);
+        assert_float_equal(mn, 0.0f, 1e-7); /* shifted so the minimum is zero */
+    }
+    cm_place_cells_free(&pc);
+}
+
+/* Sorscher's centres and DoG code against numpy itself, when it is there. */
+static void test_sorscher_against_numpy(void **state)
+{
+    (void)state;
+    const char *py = cmt_python_with("numpy");
+    if (!py)
+        skip();
+    const char *dir = cmt_tmpdir();
+    char out[4200];
+    snprintf(out, sizeof out, "%s/ref.txt", dir);
+    int rc = cmt_system(
+        "%s -c 'import numpy as np\n"
+        "np.random.seed(0)\n"
+        "ux=np.random.uniform(-1.1,1.1,(512,)); uy=np.random.uniform(-1.1,1.1,(512,))\n"
+        "us=np.stack([ux,uy],1); p=np.array([0.2,-0.4]); d2=((p-us)**2).sum(1); s=0.12\n"
+        "sm=lambda l: np.exp(l-l.max())/np.exp(l-l.max()).sum()\n"
+        "o=sm(-d2/(2*s*s))-sm(-d2/(2*2*s*s)); o=o+abs(o.min()); o=o/o.sum()\n"
+        "open(\"%s\",\"w\").write(\" \".join(repr(float(v)) for v in np.concatenate([us.ravel(),o])))'",
+        py, out);
+    assert_int_equal(rc, 0);
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    cm_place_cells pc;
+    assert_int_equal(cm_place_cells_preset(&pc, "sorscher"), CM_OK);
+    for (int i = 0; i < 1024; i++) {
+        double v;
+        assert_int_equal(fscanf(f, "%lf", &v), 1);
+        assert_float_equal(pc.centres[i], (float)v, 1e-7);
+    }
+    float pos[2] = {0.2f, -0.4f}, act[512];
+    cm_place_cells_activate(&pc, pos, 1, act);
+    for (int i = 0; i < 512; i++) {
+        double v;
+        assert_int_equal(fscanf(f, "%lf", &v), 1);
+        assert_true(fabs(act[i] - v) < 1e-6 + 1e-4 * fabs(v));
+    }
+    fclose(f);
+    cm_place_cells_free(&pc);
+    cmt_tmpdir_remove(dir);
+}
+
+static void test_bad_parameters(void **state)
+{
+    (void)state;
+    cm_place_cells pc;
+    cm_hd_cells hd;
+    assert_int_equal(cm_place_cells_preset(&pc, "nope"), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "nope"));
+    assert_int_equal(cm_place_cells_create(&pc, 0, 0.5f, 0, 15, 1, CM_CENTRES_PAIRS), CM_ERR_ARG);
+    assert_int_equal(cm_place_cells_create(&pc, 10, -1.0f, 0, 15, 1, CM_CENTRES_PAIRS), CM_ERR_ARG);
+    assert_int_equal(cm_place_cells_create(&pc, 10, NAN, 0, 15, 1, CM_CENTRES_PAIRS), CM_ERR_ARG);
+    assert_int_equal(cm_place_cells_create(&pc, 10, 0.5f, 3, 3, 1, CM_CENTRES_PAIRS), CM_ERR_ARG);
+    assert_int_equal(cm_hd_cells_create(&hd, -2, 20.0f, 1), CM_ERR_ARG);
+    assert_int_equal(cm_hd_cells_create(&hd, 12, INFINITY, 1), CM_ERR_ARG);
+    cm_place_cells_free(&pc); /* safe after a failed create */
+    cm_hd_cells_free(&hd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ssmpc_place_cells),   cmocka_unit_test(test_ssmpc_hd_cells),
+        cmocka_unit_test(test_dog_is_a_distribution), cmocka_unit_test(test_sorscher_against_numpy),
+        cmocka_unit_test(test_bad_parameters),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
