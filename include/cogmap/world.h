@@ -451,7 +451,9 @@ void cm_bev_visible(const uint8_t *layout, int size, cm_pose pose, const cm_bev_
 void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pose pose, int n_targets,
                  const float (*targets)[2], const uint8_t (*target_rgb)[3], int current, uint8_t *rgba);
 /* Rotates a 250x250 RGBA BEV by deg(theta)+90 about (125,125) (agent facing
- * up), bicubic (a = -0.5), transparent outside: SSM-PC's _rotate_bev. */
+ * up), transparent outside: SSM-PC's _rotate_bev, i.e. Pillow's
+ * Image.rotate(..., BICUBIC): cubic convolution with a = -1 on premultiplied
+ * alpha, truncated (within 1 of Pillow 9.4 per channel). */
 void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out);
 /* Global occupancy per agent: cells seen so far get 1 (free) or 2 (wall);
  * unseen cells keep 0. */
