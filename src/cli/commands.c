@@ -2,8 +2,10 @@
 #include "cli/cli.h"
 
 int cmd_demo(int argc, char **argv);
+int cmd_gridness(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
+    {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
     {NULL, NULL, NULL},
 };
