@@ -173,16 +173,18 @@ double cm_spline_sample(const double *coef, const cm_spline_tap *t)
 
 /* One line of the recursive B-spline filter (Unser, Aldroubi & Eden 1991), cubic pole
  * z = sqrt(3) - 2, mirror-symmetric boundary for the initial values of both passes. */
-static void prefilter_line(double *c, int n)
+static const double pole = -0.267949192431122706472553658494127633;
+
+/* zn1 = pow(pole, n - 1), the same for every line of a length: computed once per axis. */
+static void prefilter_line(double *c, int n, double zn1)
 {
     if (n <= 1)
         return;
-    const double z = -0.267949192431122706472553658494127633;
+    const double z = pole;
     const double gain = 1.0 * ((1.0 - z) * (1.0 - 1.0 / z));
     for (int i = 0; i < n; i++)
         c[i] *= gain;
     /* causal pass, first value from the mirrored sequence summed in closed form */
-    const double zn1 = pow(z, n - 1);
     double zi = z;
     c[0] = c[0] + zn1 * c[n - 1];
     for (int i = 1; i < n - 1; i++) {
@@ -200,15 +202,16 @@ static void prefilter_line(double *c, int n)
 
 void cm_spline_prefilter(double *c, int h, int w, double *line)
 {
+    const double zh = pow(pole, h - 1), zw = pow(pole, w - 1);
     for (int j = 0; j < w; j++) { /* axis 0: the columns */
         for (int i = 0; i < h; i++)
             line[i] = c[(size_t)i * w + j];
-        prefilter_line(line, h);
+        prefilter_line(line, h, zh);
         for (int i = 0; i < h; i++)
             c[(size_t)i * w + j] = line[i];
     }
     for (int i = 0; i < h; i++) /* axis 1: the rows */
-        prefilter_line(c + (size_t)i * w, w);
+        prefilter_line(c + (size_t)i * w, w, zw);
 }
 
 cm_status cm_spline_rotate(const double *in, int h, int w, double angle_deg, double *out, double *work)

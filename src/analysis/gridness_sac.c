@@ -41,8 +41,10 @@ static int padded_cols(int w) { return ((2 * w - 1 + LANES - 1) / LANES) * LANES
 size_t cm_gridness_sac_work_size(int h, int w)
 {
     const size_t pr = (size_t)(3 * h - 2), pc = (size_t)padded_cols(w);
+    const size_t oh = (size_t)(2 * h - 1), ow = (size_t)(2 * w - 1);
     const size_t owp = (size_t)((2 * w - 1 + LANES - 1) / LANES) * LANES;
-    return 2 * (size_t)h * w + 2 * pr * pc + 3 * (size_t)(2 * h - 1) * owp;
+    return 2 * (size_t)h * w + pr * pc + 4 * (size_t)h * (w + 1) + 2 * (size_t)(h + 1) * (w + 1) + 3 * oh * ow +
+           (size_t)h * owp;
 }
 
 cm_status cm_gridness_sac(const double *map, int h, int w, double *out)
@@ -58,14 +60,29 @@ cm_status cm_gridness_sac(const double *map, int h, int w, double *out)
     return st;
 }
 
+/* Rows [r0, r1] and columns [c0, c1] of the map that output (m, n) of convolve2d(x, rot180(x))
+ * multiplies by the shifted copy: window A of shift (m - (h-1), n - (w-1)). */
+static void window(int m, int n, int h, int w, int *r0, int *r1, int *c0, int *c1)
+{
+    const int dy = m - (h - 1), dx = n - (w - 1);
+    *r0 = dy < 0 ? -dy : 0;
+    *r1 = dy > 0 ? h - 1 - dy : h - 1;
+    *c0 = dx < 0 ? -dx : 0;
+    *c1 = dx > 0 ? w - 1 - dx : w - 1;
+}
+
 cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *out, double *work)
 {
     const int oh = 2 * h - 1, ow = 2 * w - 1;
     const int owp = ((ow + LANES - 1) / LANES) * LANES;
     const int pr = 3 * h - 2, pc = padded_cols(w);
-    double *x = work, *x2 = x + (size_t)h * w;
-    double *xp = x2 + (size_t)h * w, *op = xp + (size_t)pr * pc;
-    double *acc = op + (size_t)pr * pc;
+    double *x = work, *x2 = x + (size_t)h * w, *xp = x2 + (size_t)h * w;
+    /* row prefix sums (left to right) and suffix sums (right to left), of x and x^2 */
+    double *rs = xp + (size_t)pr * pc, *rs2 = rs + (size_t)h * (w + 1);
+    double *su = rs2 + (size_t)h * (w + 1), *su2 = su + (size_t)h * (w + 1);
+    double *hp = su2 + (size_t)h * (w + 1), *vp = hp + (size_t)(h + 1) * (w + 1); /* change counts */
+    double *s1 = vp + (size_t)(h + 1) * (w + 1), *s11 = s1 + (size_t)oh * ow, *flat = s11 + (size_t)oh * ow;
+    double *s12 = flat + (size_t)oh * ow;
     for (int64_t i = 0; i < (int64_t)h * w; i++) {
         const double v = is_f32 ? (double)((const float *)map)[i] : ((const double *)map)[i];
         if (isinf(v))
@@ -74,35 +91,105 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
         x[i] = nan_to_zero(v);
         x2[i] = x[i] * x[i];
     }
-    /* The map and the all-ones "observed" mask, zero-padded by h-1 rows and w-1
-     * columns on each side (and to a whole number of lane blocks on the right). */
-    memset(xp, 0, sizeof(double) * (size_t)pr * pc * 2);
-    for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++) {
-            const size_t at = (size_t)(i + h - 1) * pc + (size_t)(j + w - 1);
-            xp[at] = x[(size_t)i * w + j];
-            op[at] = 1.0;
-        }
-    /* S2 and S22 are S1 and S11 of the mirrored shift, and S12 is even in the shift, bit for bit:
-     * substituting p' = p + dy turns one sum into the other with the same terms in the same
-     * (decreasing) order. So S1 and S11 are summed for every output row, S12 for the top half,
-     * and the rest read from the mirror. Rows are buffered whole: acc holds oh rows of each. */
-    double *s12 = acc, *s1 = acc + (size_t)oh * owp, *s11 = acc + 2 * (size_t)oh * owp;
 
-    /* convolve2d(x, rot180(b), 'full') at output (m, n) sums, for kernel rows j and columns k in
-     * increasing order, K[j][k] * xpad[m - j + h - 1][n - k + w - 1]; with p = h-1-j and
-     * q = w-1-k that is b[p][q] * xpad[m + p][n + q] for p and q *decreasing*. Terms that read
-     * the zero padding add +-0, which leaves a sum unchanged (a sum that starts at +0 is never
-     * -0), so rows wholly outside the map are skipped. */
-    for (int m = 0; m < oh; m++) {
-        const int with12 = m <= h - 1;
-        int p_lo = (h - 1) - m, p_hi = 2 * (h - 1) - m; /* rows of b that meet the map */
-        if (p_lo < 0)
-            p_lo = 0;
-        if (p_hi > h - 1)
-            p_hi = h - 1;
+    /* S1 (sum of the map over window A) and S11 (of its square) for every shift. scipy adds the
+     * window's values one by one; any order gives the same bits when they are all equal, and
+     * otherwise differs in the last bits only, which a window with a real spread of values does
+     * not feel. Every window's columns are a prefix or a suffix of the row (the shift moves one
+     * edge only), so each row's part is a running sum from one end, with no cancellation; the
+     * rows are then added up. And an exact sum in scipy's order wherever a window is
+     * constant, or its partner is (then a std is exactly 0 or pure rounding, and whether the
+     * SAC is 0 or +-DBL_MAX hangs on the exact bits of every sum involved). */
+    for (int p = 0; p < h; p++) {
+        double a = 0.0, b = 0.0;
+        rs[(size_t)p * (w + 1)] = rs2[(size_t)p * (w + 1)] = 0.0;
+        for (int q = 0; q < w; q++) {
+            a += x[(size_t)p * w + q];
+            b += x2[(size_t)p * w + q];
+            rs[(size_t)p * (w + 1) + q + 1] = a;
+            rs2[(size_t)p * (w + 1) + q + 1] = b;
+        }
+        a = b = 0.0;
+        su[(size_t)p * (w + 1) + w] = su2[(size_t)p * (w + 1) + w] = 0.0;
+        for (int q = w - 1; q >= 0; q--) {
+            a += x[(size_t)p * w + q];
+            b += x2[(size_t)p * w + q];
+            su[(size_t)p * (w + 1) + q] = a;
+            su2[(size_t)p * (w + 1) + q] = b;
+        }
+    }
+    /* hp: 2-D prefix counts of x[p][q] != x[p][q+1]; vp: of x[p][q] != x[p+1][q] */
+    for (int p = 0; p <= h; p++)
+        for (int q = 0; q <= w; q++) {
+            double hv = 0, vv = 0;
+            if (p > 0 && q > 0) {
+                const int i = p - 1, j = q - 1;
+                hv = (j + 1 < w && x[(size_t)i * w + j] != x[(size_t)i * w + j + 1]) ? 1 : 0;
+                vv = (i + 1 < h && x[(size_t)i * w + j] != x[(size_t)(i + 1) * w + j]) ? 1 : 0;
+                hv += hp[(size_t)(p - 1) * (w + 1) + q] + hp[(size_t)p * (w + 1) + q - 1] -
+                      hp[(size_t)(p - 1) * (w + 1) + q - 1];
+                vv += vp[(size_t)(p - 1) * (w + 1) + q] + vp[(size_t)p * (w + 1) + q - 1] -
+                      vp[(size_t)(p - 1) * (w + 1) + q - 1];
+            }
+            hp[(size_t)p * (w + 1) + q] = hv;
+            vp[(size_t)p * (w + 1) + q] = vv;
+        }
+#define RECT(P, i0, i1, j0, j1)                                                                                     \
+    ((i1) < (i0) || (j1) < (j0) ? 0.0                                                                                \
+                                : P[(size_t)((i1) + 1) * (w + 1) + (j1) + 1] - P[(size_t)(i0) * (w + 1) + (j1) + 1] - \
+                                      P[(size_t)((i1) + 1) * (w + 1) + (j0)] + P[(size_t)(i0) * (w + 1) + (j0)])
+    for (int m = 0; m < oh; m++)
+        for (int n = 0; n < ow; n++) {
+            int r0, r1, c0, c1;
+            window(m, n, h, w, &r0, &r1, &c0, &c1);
+            double a = 0.0, b = 0.0;
+            if (c0 == 0) /* a prefix of every row */
+                for (int p = r1; p >= r0; p--) {
+                    a += rs[(size_t)p * (w + 1) + c1 + 1];
+                    b += rs2[(size_t)p * (w + 1) + c1 + 1];
+                }
+            else /* a suffix */
+                for (int p = r1; p >= r0; p--) {
+                    a += su[(size_t)p * (w + 1) + c0];
+                    b += su2[(size_t)p * (w + 1) + c0];
+                }
+            s1[(size_t)m * ow + n] = a;
+            s11[(size_t)m * ow + n] = b;
+            flat[(size_t)m * ow + n] = RECT(hp, r0, r1, c0, c1 - 1) == 0 && RECT(vp, r0, r1 - 1, c0, c1) == 0;
+        }
+#undef RECT
+    for (int m = 0; m < oh; m++)
+        for (int n = 0; n < ow; n++) {
+            const size_t at = (size_t)m * ow + n, mirror = (size_t)(oh - 1 - m) * ow + (ow - 1 - n);
+            if (flat[at] == 0 && flat[mirror] == 0)
+                continue;
+            int r0, r1, c0, c1;
+            window(m, n, h, w, &r0, &r1, &c0, &c1);
+            double a = 0.0, b = 0.0; /* scipy's order: kernel rows then columns, i.e. p and q decreasing */
+            for (int p = r1; p >= r0; p--)
+                for (int q = c1; q >= c0; q--) {
+                    a += x[(size_t)p * w + q] * 1.0;
+                    b += x2[(size_t)p * w + q] * 1.0;
+                }
+            s1[at] = a;
+            s11[at] = b;
+        }
+
+    /* S12, exactly: convolve2d(x, rot180(x), 'full') at output (m, n) sums, for kernel rows j
+     * and columns k in increasing order, K[j][k] * xpad[m - j + h - 1][n - k + w - 1]; with
+     * p = h-1-j and q = w-1-k that is x[p][q] * xpad[m + p][n + q] for p and q *decreasing*.
+     * Terms that read the zero padding add +-0, which leaves a sum unchanged (a sum that starts
+     * at +0 is never -0), so rows wholly outside the map are skipped. S12 is even in the shift
+     * bit for bit (p' = p + dy gives the same terms in the same order), and so is the SAC: S2
+     * and S22 are S1 and S11 of the opposite shift. Only rows m <= h-1 are computed. */
+    memset(xp, 0, sizeof(double) * (size_t)pr * pc);
+    for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++)
+            xp[(size_t)(i + h - 1) * pc + (size_t)(j + w - 1)] = x[(size_t)i * w + j];
+    for (int m = 0; m < h; m++) {
+        int p_lo = (h - 1) - m, p_hi = h - 1; /* rows of x that meet the shifted map */
         for (int nb = 0; nb < owp; nb += LANES) {
-            v4d a12[2] = {{0}}, a1[2] = {{0}}, a11[2] = {{0}};
+            v4d a12[2] = {{0}};
             /* columns q for which some lane of the block reads inside the map */
             int q_lo = (w - 1) - (nb + LANES - 1), q_hi = 2 * (w - 1) - nb;
             if (q_lo < 0)
@@ -110,50 +197,29 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
             if (q_hi > w - 1)
                 q_hi = w - 1;
             for (int p = p_hi; p >= p_lo; p--) {
-                const double *brow = x + (size_t)p * w, *b2row = x2 + (size_t)p * w;
-                const size_t rowoff = (size_t)(m + p) * pc + (size_t)nb;
-                if (with12) {
-                    for (int q = q_hi; q >= q_lo; q--) {
-                        const double b = brow[q], bb = b2row[q];
-                        const v4d vb = {b, b, b, b}, vbb = {bb, bb, bb, bb};
-                        for (int half = 0; half < 2; half++) {
-                            const size_t at = rowoff + (size_t)q + 4 * half;
-                            const v4d vx = load4(xp + at), vo = load4(op + at);
-                            a12[half] += vb * vx;  /* filter2(seq1, seq2) */
-                            a1[half] += vb * vo;   /* filter2(seq1, ones) */
-                            a11[half] += vbb * vo; /* filter2(seq1^2, ones) */
-                        }
-                    }
-                } else {
-                    for (int q = q_hi; q >= q_lo; q--) {
-                        const double b = brow[q], bb = b2row[q];
-                        const v4d vb = {b, b, b, b}, vbb = {bb, bb, bb, bb};
-                        for (int half = 0; half < 2; half++) {
-                            const v4d vo = load4(op + rowoff + (size_t)q + 4 * half);
-                            a1[half] += vb * vo;
-                            a11[half] += vbb * vo;
-                        }
-                    }
+                const double *brow = x + (size_t)p * w;
+                const double *xrow = xp + (size_t)(m + p) * pc + (size_t)nb;
+                for (int q = q_hi; q >= q_lo; q--) {
+                    const double b = brow[q];
+                    const v4d vb = {b, b, b, b};
+                    a12[0] += vb * load4(xrow + q);
+                    a12[1] += vb * load4(xrow + q + 4);
                 }
             }
-            for (int half = 0; half < 2; half++) {
-                const size_t at = (size_t)m * owp + nb + 4 * half;
-                store4(s12 + at, a12[half]);
-                store4(s1 + at, a1[half]);
-                store4(s11 + at, a11[half]);
-            }
+            store4(s12 + (size_t)m * owp + nb, a12[0]);
+            store4(s12 + (size_t)m * owp + nb + 4, a12[1]);
         }
     }
-    for (int m = 0; m < oh; m++) {
+    for (int m = 0; m < h; m++) {
         const int dy = m - (h - 1);
         const double rows = (double)(h - (dy < 0 ? -dy : dy));
         for (int n = 0; n < ow; n++) {
             const int dx = n - (w - 1);
             const double nb = rows * (double)(w - (dx < 0 ? -dx : dx)); /* filter2(ones, ones) */
             const double nb2 = nb * nb;
-            const size_t at = (size_t)m * owp + n, mirror = (size_t)(oh - 1 - m) * owp + (ow - 1 - n);
+            const size_t at = (size_t)m * ow + n, mirror = (size_t)(oh - 1 - m) * ow + (ow - 1 - n);
             const double v1 = s1[at], v11 = s11[at], v2 = s1[mirror], v22 = s11[mirror];
-            const double v12 = m <= h - 1 ? s12[at] : s12[mirror];
+            const double v12 = s12[(size_t)m * owp + n];
             const double std1 = sqrt(v11 / nb - (v1 * v1) / nb2);
             const double std2 = sqrt(v22 / nb - (v2 * v2) / nb2);
             const double cov = v12 / nb - (v1 * v2) / nb2;
@@ -163,7 +229,8 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
                 v = 0.0;
             else if (isinf(v))
                 v = v > 0 ? DBL_MAX : -DBL_MAX;
-            out[(size_t)m * ow + n] = v;
+            out[at] = v;
+            out[mirror] = v;
         }
     }
     return CM_OK;
