@@ -210,27 +210,37 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
             store4(s12 + (size_t)m * owp + nb + 4, a12[1]);
         }
     }
+    /* The ratio, numpy's way, for rows m <= h-1; the other half is its mirror image. Each row
+     * is staged in contiguous temporaries so the loop vectorises (division and square root are
+     * exact IEEE operations in vector form too). */
+    double *v1 = xp, *v11 = v1 + ow, *v2 = v11 + ow, *v22 = v2 + ow, *cnt = v22 + ow, *row = cnt + ow;
     for (int m = 0; m < h; m++) {
         const int dy = m - (h - 1);
         const double rows = (double)(h - (dy < 0 ? -dy : dy));
+        const double *mrow1 = s1 + (size_t)(oh - 1 - m) * ow, *mrow11 = s11 + (size_t)(oh - 1 - m) * ow;
         for (int n = 0; n < ow; n++) {
             const int dx = n - (w - 1);
-            const double nb = rows * (double)(w - (dx < 0 ? -dx : dx)); /* filter2(ones, ones) */
-            const double nb2 = nb * nb;
-            const size_t at = (size_t)m * ow + n, mirror = (size_t)(oh - 1 - m) * ow + (ow - 1 - n);
-            const double v1 = s1[at], v11 = s11[at], v2 = s1[mirror], v22 = s11[mirror];
-            const double v12 = s12[(size_t)m * owp + n];
-            const double std1 = sqrt(v11 / nb - (v1 * v1) / nb2);
-            const double std2 = sqrt(v22 / nb - (v2 * v2) / nb2);
-            const double cov = v12 / nb - (v1 * v2) / nb2;
-            double v = cov / (std1 * std2);
-            /* numpy.nan_to_num: NaN -> 0, +-inf -> +-DBL_MAX (a zero std with a nonzero cov). */
-            if (isnan(v))
-                v = 0.0;
-            else if (isinf(v))
-                v = v > 0 ? DBL_MAX : -DBL_MAX;
-            out[at] = v;
-            out[mirror] = v;
+            cnt[n] = rows * (double)(w - (dx < 0 ? -dx : dx)); /* filter2(ones, ones) */
+            v1[n] = s1[(size_t)m * ow + n];
+            v11[n] = s11[(size_t)m * ow + n];
+            v2[n] = mrow1[ow - 1 - n];
+            v22[n] = mrow11[ow - 1 - n];
+        }
+        const double *v12 = s12 + (size_t)m * owp;
+        for (int n = 0; n < ow; n++) {
+            const double nb = cnt[n], nb2 = nb * nb;
+            const double std1 = sqrt(v11[n] / nb - (v1[n] * v1[n]) / nb2);
+            const double std2 = sqrt(v22[n] / nb - (v2[n] * v2[n]) / nb2);
+            const double cov = v12[n] / nb - (v1[n] * v2[n]) / nb2;
+            row[n] = cov / (std1 * std2);
+        }
+        for (int n = 0; n < ow; n++) /* numpy.nan_to_num: NaN -> 0, +-inf -> +-DBL_MAX */
+            if (!isfinite(row[n]))
+                row[n] = isnan(row[n]) ? 0.0 : (row[n] > 0 ? DBL_MAX : -DBL_MAX);
+        double *top = out + (size_t)m * ow, *bottom = out + (size_t)(oh - 1 - m) * ow;
+        for (int n = 0; n < ow; n++) {
+            top[n] = row[n];
+            bottom[ow - 1 - n] = row[n];
         }
     }
     return CM_OK;

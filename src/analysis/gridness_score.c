@@ -168,7 +168,7 @@ size_t cm_gridness_workspace_size(const cm_gridness_scorer *s)
     const size_t sn = (size_t)s->sn, n = (size_t)s->n;
     return 2 * sn * sn                   /* sac, coefficients */
            + cm_gridness_sac_work_size((int)n, (int)n) /* SAC sums */
-           + sn                           /* prefilter line */
+           + sn * sn                      /* prefilter scratch */
            + (size_t)(2 + 2 * NANG) * (size_t)(s->npts + 1) /* prefix sums */
            + 8;
 }
@@ -213,7 +213,7 @@ static cm_status score_one(const cm_gridness_scorer *s, const void *map, int is_
 {
     const int n = s->n, sn = s->sn, npts = s->npts;
     double *sac = work, *coef = sac + (size_t)sn * sn, *sacws = coef + (size_t)sn * sn;
-    double *line = sacws + cm_gridness_sac_work_size(n, n), *rot = line + sn;
+    double *line = sacws + cm_gridness_sac_work_size(n, n), *rot = line + (size_t)sn * sn;
     (void)n;
     cm_status st = cm_gridness_sac_ws(map, is_f32, n, n, sac, sacws);
     if (st != CM_OK)

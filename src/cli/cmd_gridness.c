@@ -22,6 +22,7 @@ static const char gridness_usage[] =
     "  --bnt              add the BNT/opexebo grid score as a last column\n"
     "  --figure FILE      rate maps and autocorrelograms of the best units (PNG; .svg/.pdf too)\n"
     "  --top K            units in the figure (default 16)\n"
+    "  --quiet            no timing line on stderr\n"
     "spacing is in bins, orientation in degrees (docs/analysis.md).\n";
 
 static void print_num(double v)
@@ -120,8 +121,13 @@ int cmd_gridness(int argc, char **argv)
         if (!res || (figure && count > 0 && !sacs))
             st = cm_error(CM_ERR_NOMEM, "%s: cannot hold the results of %lld maps", input, (long long)count);
     }
+    const double t0 = cm_now();
     if (st == CM_OK)
         st = cm_gridness_score_batch(scorer, a.data, is_f32, count, res, sacs);
+    const double seconds = cm_now() - t0;
+    if (st == CM_OK && !common.quiet)
+        fprintf(stderr, "gridness: %lld maps of %d x %d scored in %.4f s (%d threads)\n", (long long)count, n, n,
+                seconds, cm_threads());
     if (st != CM_OK) /* a bad value in the file is a bad file (exit 1), not a usage error */
         st = cm_error_context(st == CM_ERR_ARG ? CM_ERR_FORMAT : st, "%s: ", input);
     if (st == CM_OK && bnt) {
