@@ -6,5 +6,7 @@
 #include "cogmap/base.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
+#include "cogmap/analysis.h"
+#include "cogmap/plot.h"
 
 #endif

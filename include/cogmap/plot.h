@@ -103,6 +103,11 @@ cm_status cm_panel_circle(cm_panel *p, double x, double y, double radius, cm_rgb
  * points; drawn on a translucent white box so it reads over a heatmap. */
 cm_status cm_panel_text(cm_panel *p, double fx, double fy, const char *text, double size, cm_rgb color);
 
+/* Releases cairo's and fontconfig's process-wide caches (fonts, patterns). Optional: call it
+ * once at exit, after the last figure, so that leak checkers see a clean process. No figure may
+ * be drawn concurrently or afterwards in a program that relies on fontconfig being set up. */
+void cm_plot_release_caches(void);
+
 /* ---- ready-made figures */
 
 /* Rate maps (row 2k) and their autocorrelograms (row 2k+1) of the `top` units with the highest

@@ -171,6 +171,7 @@ int cmd_gridness(int argc, char **argv)
         snprintf(title, sizeof title, "%s: best %lld of %lld units by score60 (DeepMind scorer, %s masks%s)", input,
                  top < count ? top : (long long)count, (long long)count, masks, minmax ? ", min-max" : "");
         st = cm_plot_gridness(figure, a.data, is_f32, sacs, res, count, &cfg, (int)top, 8, title);
+        cm_plot_release_caches(); /* the command draws nothing more */
     }
     if (st != CM_OK)
         code = cli_fail("gridness", st);
