@@ -248,6 +248,18 @@ static cm_status score_one(const cm_gridness_scorer *s, const void *map, int is_
     for (int a = 0; a < NANG; a++) {
         const cm_spline_tap *t = s->taps + (size_t)a * npts;
         double *pra = pr + a * stride, *pxa = px + a * stride;
+        if (a == A90 && finite) {
+            /* A quarter turn samples the spline at the grid points, where it interpolates the
+             * SAC itself: read the SAC (equal to the spline sum but for the last bits). The
+             * source of output (i, j) is (j, sn - 1 - i). */
+            for (int p = 0; p < npts; p++) {
+                const int i = s->pts[p] / sn, j = s->pts[p] % sn;
+                const double rv = sac[(size_t)j * sn + (sn - 1 - i)];
+                pra[p + 1] = pra[p] + rv;
+                pxa[p + 1] = pxa[p] + sac[s->pts[p]] * rv;
+            }
+            continue;
+        }
         for (int p = 0; p < npts; p++) {
             const double rv = cm_spline_sample_fast(coef, &t[p]);
             pra[p + 1] = pra[p] + rv;
