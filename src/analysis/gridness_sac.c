@@ -47,7 +47,7 @@ size_t cm_gridness_sac_work_size(int h, int w)
     const size_t oh = (size_t)(2 * h - 1), ow = (size_t)(2 * w - 1);
     const size_t owp = (size_t)((2 * w - 1 + LANES - 1) / LANES) * LANES;
     return 2 * (size_t)h * w + pr * pc + 4 * (size_t)h * (w + 1) + 2 * (size_t)(h + 1) * (w + 1) + 3 * oh * ow +
-           (size_t)h * owp;
+           (size_t)h * owp + 2 * (size_t)h * ow;
 }
 
 cm_status cm_gridness_sac(const double *map, int h, int w, double *out)
@@ -85,7 +85,7 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
     double *su = rs2 + (size_t)h * (w + 1), *su2 = su + (size_t)h * (w + 1);
     double *hp = su2 + (size_t)h * (w + 1), *vp = hp + (size_t)(h + 1) * (w + 1); /* change counts */
     double *s1 = vp + (size_t)(h + 1) * (w + 1), *s11 = s1 + (size_t)oh * ow, *flat = s11 + (size_t)oh * ow;
-    double *s12 = flat + (size_t)oh * ow;
+    double *s12 = flat + (size_t)oh * ow, *wr = s12 + (size_t)h * owp, *wr2 = wr + (size_t)h * ow;
     for (int64_t i = 0; i < (int64_t)h * w; i++) {
         const double v = is_f32 ? (double)((const float *)map)[i] : ((const double *)map)[i];
         if (isinf(v))
@@ -137,31 +137,47 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
             hp[(size_t)p * (w + 1) + q] = hv;
             vp[(size_t)p * (w + 1) + q] = vv;
         }
+    /* Each row's part of a window depends on the column shift only: wr[p][n] (and wr2 for the
+     * squares). A window's sum adds its rows from the bottom up, for all shifts of an output row
+     * at once (each lane one sequential sum). */
+    for (int p = 0; p < h; p++)
+        for (int n = 0; n < ow; n++) {
+            const int dx = n - (w - 1);
+            const size_t at = (size_t)p * (w + 1) + (size_t)(dx >= 0 ? w - dx : -dx);
+            wr[(size_t)p * ow + n] = dx >= 0 ? rs[at] : su[at];
+            wr2[(size_t)p * ow + n] = dx >= 0 ? rs2[at] : su2[at];
+        }
+    for (int m = 0; m < oh; m++) {
+        const int dy = m - (h - 1);
+        const int r0 = dy < 0 ? -dy : 0, r1 = dy > 0 ? h - 1 - dy : h - 1;
+        double *restrict a = s1 + (size_t)m * ow, *restrict b = s11 + (size_t)m * ow;
+        for (int n = 0; n < ow; n++)
+            a[n] = b[n] = 0.0;
+        for (int p = r1; p >= r0; p--) {
+            const double *restrict u = wr + (size_t)p * ow, *restrict u2 = wr2 + (size_t)p * ow;
+            for (int n = 0; n < ow; n++) {
+                a[n] += u[n];
+                b[n] += u2[n];
+            }
+        }
+    }
+    /* A window of two or more bins can only be constant if two neighbours are equal somewhere. */
+    const int any_equal = hp[(size_t)h * (w + 1) + w] < (double)h * (w - 1) ||
+                          vp[(size_t)h * (w + 1) + w] < (double)(h - 1) * w;
 #define RECT(P, i0, i1, j0, j1)                                                                                     \
     ((i1) < (i0) || (j1) < (j0) ? 0.0                                                                                \
                                 : P[(size_t)((i1) + 1) * (w + 1) + (j1) + 1] - P[(size_t)(i0) * (w + 1) + (j1) + 1] - \
                                       P[(size_t)((i1) + 1) * (w + 1) + (j0)] + P[(size_t)(i0) * (w + 1) + (j0)])
-    for (int m = 0; m < oh; m++)
+    for (int m = 0; m < oh && any_equal; m++)
         for (int n = 0; n < ow; n++) {
             int r0, r1, c0, c1;
             window(m, n, h, w, &r0, &r1, &c0, &c1);
-            double a = 0.0, b = 0.0;
-            if (c0 == 0) /* a prefix of every row */
-                for (int p = r1; p >= r0; p--) {
-                    a += rs[(size_t)p * (w + 1) + c1 + 1];
-                    b += rs2[(size_t)p * (w + 1) + c1 + 1];
-                }
-            else /* a suffix */
-                for (int p = r1; p >= r0; p--) {
-                    a += su[(size_t)p * (w + 1) + c0];
-                    b += su2[(size_t)p * (w + 1) + c0];
-                }
-            s1[(size_t)m * ow + n] = a;
-            s11[(size_t)m * ow + n] = b;
-            flat[(size_t)m * ow + n] = RECT(hp, r0, r1, c0, c1 - 1) == 0 && RECT(vp, r0, r1 - 1, c0, c1) == 0;
+            /* single bins are summed exactly by any method */
+            flat[(size_t)m * ow + n] = any_equal && (r1 > r0 || c1 > c0) && RECT(hp, r0, r1, c0, c1 - 1) == 0 &&
+                                       RECT(vp, r0, r1 - 1, c0, c1) == 0;
         }
 #undef RECT
-    for (int m = 0; m < oh; m++)
+    for (int m = 0; m < oh && any_equal; m++)
         for (int n = 0; n < ow; n++) {
             const size_t at = (size_t)m * ow + n, mirror = (size_t)(oh - 1 - m) * ow + (ow - 1 - n);
             if (flat[at] == 0 && flat[mirror] == 0)
@@ -189,28 +205,54 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
     for (int i = 0; i < h; i++)
         for (int j = 0; j < w; j++)
             xp[(size_t)(i + h - 1) * pc + (size_t)(j + w - 1)] = x[(size_t)i * w + j];
-    for (int m = 0; m < h; m++) {
-        int p_lo = (h - 1) - m, p_hi = h - 1; /* rows of x that meet the shifted map */
+    /* Output rows m and m+1 go together: both walk the rows p = h-1, h-2, ... in the same order
+     * (row m+1 has one more at the end), so their sums interleave and the adder is kept busy. */
+    for (int m = 0; m < h; m += 2) {
+        const int two = m + 1 < h, p_lo = (h - 1) - m;
         for (int nb = 0; nb < owp; nb += LANES) {
-            v4d a12[2] = {{0}};
+            v4d a[2] = {{0}}, c[2] = {{0}}; /* row m, row m+1 */
             /* columns q for which some lane of the block reads inside the map */
             int q_lo = (w - 1) - (nb + LANES - 1), q_hi = 2 * (w - 1) - nb;
             if (q_lo < 0)
                 q_lo = 0;
             if (q_hi > w - 1)
                 q_hi = w - 1;
-            for (int p = p_hi; p >= p_lo; p--) {
+            for (int p = h - 1; p >= p_lo; p--) {
                 const double *brow = x + (size_t)p * w;
-                const double *xrow = xp + (size_t)(m + p) * pc + (size_t)nb;
+                const double *xa = xp + (size_t)(m + p) * pc + (size_t)nb, *xc = xa + pc;
+                if (two) {
+                    for (int q = q_hi; q >= q_lo; q--) {
+                        const double b = brow[q];
+                        const v4d vb = {b, b, b, b};
+                        a[0] += vb * load4(xa + q);
+                        a[1] += vb * load4(xa + q + 4);
+                        c[0] += vb * load4(xc + q);
+                        c[1] += vb * load4(xc + q + 4);
+                    }
+                } else {
+                    for (int q = q_hi; q >= q_lo; q--) {
+                        const double b = brow[q];
+                        const v4d vb = {b, b, b, b};
+                        a[0] += vb * load4(xa + q);
+                        a[1] += vb * load4(xa + q + 4);
+                    }
+                }
+            }
+            if (two) { /* row m+1's last row of the map, p = p_lo - 1 */
+                const int p = p_lo - 1;
+                const double *brow = x + (size_t)p * w;
+                const double *xc = xp + (size_t)(m + 1 + p) * pc + (size_t)nb;
                 for (int q = q_hi; q >= q_lo; q--) {
                     const double b = brow[q];
                     const v4d vb = {b, b, b, b};
-                    a12[0] += vb * load4(xrow + q);
-                    a12[1] += vb * load4(xrow + q + 4);
+                    c[0] += vb * load4(xc + q);
+                    c[1] += vb * load4(xc + q + 4);
                 }
+                store4(s12 + (size_t)(m + 1) * owp + nb, c[0]);
+                store4(s12 + (size_t)(m + 1) * owp + nb + 4, c[1]);
             }
-            store4(s12 + (size_t)m * owp + nb, a12[0]);
-            store4(s12 + (size_t)m * owp + nb + 4, a12[1]);
+            store4(s12 + (size_t)m * owp + nb, a[0]);
+            store4(s12 + (size_t)m * owp + nb + 4, a[1]);
         }
     }
     /* The ratio, numpy's way, for rows m <= h-1; the other half is its mirror image. Each row
