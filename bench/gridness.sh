@@ -12,6 +12,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cogmap=${1:-$here/../build/cogmap}
 threads=${2:-$(nproc)}
 python=${COGMAP_PYTHON:-/usr/bin/python3}
+# Neither side uses BLAS for this work; one BLAS thread keeps OpenBLAS's idle pool from spinning
+# (sched_yield) on the second core while the scorers run, for both processes alike.
+export OPENBLAS_NUM_THREADS=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
