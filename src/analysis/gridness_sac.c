@@ -46,7 +46,7 @@ size_t cm_gridness_sac_work_size(int h, int w)
     const size_t pr = (size_t)(3 * h - 2), pc = (size_t)padded_cols(w);
     const size_t oh = (size_t)(2 * h - 1), ow = (size_t)(2 * w - 1);
     const size_t owp = (size_t)((2 * w - 1 + LANES - 1) / LANES) * LANES;
-    return 2 * (size_t)h * w + pr * pc + 4 * (size_t)h * (w + 1) + 2 * (size_t)(h + 1) * (w + 1) + 3 * oh * ow +
+    return 2 * (size_t)h * w + pr * pc + 4 * (size_t)h * (w + 1) + 4 * (size_t)h + 3 * oh * ow +
            (size_t)h * owp + 2 * (size_t)h * ow;
 }
 
@@ -83,8 +83,8 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
     /* row prefix sums (left to right) and suffix sums (right to left), of x and x^2 */
     double *rs = xp + (size_t)pr * pc, *rs2 = rs + (size_t)h * (w + 1);
     double *su = rs2 + (size_t)h * (w + 1), *su2 = su + (size_t)h * (w + 1);
-    double *hp = su2 + (size_t)h * (w + 1), *vp = hp + (size_t)(h + 1) * (w + 1); /* change counts */
-    double *s1 = vp + (size_t)(h + 1) * (w + 1), *s11 = s1 + (size_t)oh * ow, *flat = s11 + (size_t)oh * ow;
+    double *hp = su2 + (size_t)h * (w + 1); /* constant staircases, 4 x h */
+    double *s1 = hp + 4 * (size_t)h, *s11 = s1 + (size_t)oh * ow, *flat = s11 + (size_t)oh * ow;
     double *s12 = flat + (size_t)oh * ow, *wr = s12 + (size_t)h * owp, *wr2 = wr + (size_t)h * ow;
     for (int64_t i = 0; i < (int64_t)h * w; i++) {
         const double v = is_f32 ? (double)((const float *)map)[i] : ((const double *)map)[i];
@@ -121,22 +121,6 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
             su2[(size_t)p * (w + 1) + q] = b;
         }
     }
-    /* hp: 2-D prefix counts of x[p][q] != x[p][q+1]; vp: of x[p][q] != x[p+1][q] */
-    for (int p = 0; p <= h; p++)
-        for (int q = 0; q <= w; q++) {
-            double hv = 0, vv = 0;
-            if (p > 0 && q > 0) {
-                const int i = p - 1, j = q - 1;
-                hv = (j + 1 < w && x[(size_t)i * w + j] != x[(size_t)i * w + j + 1]) ? 1 : 0;
-                vv = (i + 1 < h && x[(size_t)i * w + j] != x[(size_t)(i + 1) * w + j]) ? 1 : 0;
-                hv += hp[(size_t)(p - 1) * (w + 1) + q] + hp[(size_t)p * (w + 1) + q - 1] -
-                      hp[(size_t)(p - 1) * (w + 1) + q - 1];
-                vv += vp[(size_t)(p - 1) * (w + 1) + q] + vp[(size_t)p * (w + 1) + q - 1] -
-                      vp[(size_t)(p - 1) * (w + 1) + q - 1];
-            }
-            hp[(size_t)p * (w + 1) + q] = hv;
-            vp[(size_t)p * (w + 1) + q] = vv;
-        }
     /* Each row's part of a window depends on the column shift only: wr[p][n] (and wr2 for the
      * squares). A window's sum adds its rows from the bottom up, for all shifts of an output row
      * at once (each lane one sequential sum). */
@@ -161,22 +145,46 @@ cm_status cm_gridness_sac_ws(const void *map, int is_f32, int h, int w, double *
             }
         }
     }
-    /* A window of two or more bins can only be constant if two neighbours are equal somewhere. */
-    const int any_equal = hp[(size_t)h * (w + 1) + w] < (double)h * (w - 1) ||
-                          vp[(size_t)h * (w + 1) + w] < (double)(h - 1) * w;
-#define RECT(P, i0, i1, j0, j1)                                                                                     \
-    ((i1) < (i0) || (j1) < (j0) ? 0.0                                                                                \
-                                : P[(size_t)((i1) + 1) * (w + 1) + (j1) + 1] - P[(size_t)(i0) * (w + 1) + (j1) + 1] - \
-                                      P[(size_t)((i1) + 1) * (w + 1) + (j0)] + P[(size_t)(i0) * (w + 1) + (j0)])
-    for (int m = 0; m < oh && any_equal; m++)
-        for (int n = 0; n < ow; n++) {
-            int r0, r1, c0, c1;
-            window(m, n, h, w, &r0, &r1, &c0, &c1);
-            /* single bins are summed exactly by any method */
-            flat[(size_t)m * ow + n] = any_equal && (r1 > r0 || c1 > c0) && RECT(hp, r0, r1, c0, c1 - 1) == 0 &&
-                                       RECT(vp, r0, r1 - 1, c0, c1) == 0;
+    /* Constant windows. A window of two or more bins can only be constant if two neighbours are
+     * equal somewhere. Every window touches a corner of the map (a shift moves one edge per
+     * axis), so it is constant exactly when it fits inside that corner's constant staircase:
+     * hp[0][r] = the fewest leading bins of rows 0..r equal to x[0][0] (top left), hp[1][r]
+     * trailing bins of rows 0..r equal to x[0][w-1] (top right), hp[2][r] and hp[3][r] the same
+     * over rows r..h-1 for the bottom corners. */
+    int any_equal = 0;
+    for (int i = 0; i < h && !any_equal; i++)
+        for (int j = 0; j < w; j++)
+            if ((j + 1 < w && x[(size_t)i * w + j] == x[(size_t)i * w + j + 1]) ||
+                (i + 1 < h && x[(size_t)i * w + j] == x[(size_t)(i + 1) * w + j])) {
+                any_equal = 1;
+                break;
+            }
+    if (any_equal) {
+        for (int corner = 0; corner < 4; corner++) {
+            const int bottom = corner >= 2, right = corner & 1;
+            const double v = x[(size_t)(bottom ? h - 1 : 0) * w + (right ? w - 1 : 0)];
+            double *stair = hp + (size_t)corner * h;
+            double run_min = w;
+            for (int k = 0; k < h; k++) {
+                const int i = bottom ? h - 1 - k : k;
+                int run = 0;
+                while (run < w && x[(size_t)i * w + (right ? w - 1 - run : run)] == v)
+                    run++;
+                run_min = run < run_min ? run : run_min;
+                stair[i] = run_min;
+            }
         }
-#undef RECT
+        for (int m = 0; m < oh; m++)
+            for (int n = 0; n < ow; n++) {
+                int r0, r1, c0, c1;
+                window(m, n, h, w, &r0, &r1, &c0, &c1);
+                const int top = r0 == 0, left = c0 == 0;
+                const double width = (double)(c1 - c0 + 1);
+                const double fits = hp[(size_t)((top ? 0 : 2) + (left ? 0 : 1)) * h + (top ? r1 : r0)];
+                /* single bins are summed exactly by any method */
+                flat[(size_t)m * ow + n] = (r1 > r0 || c1 > c0) && width <= fits;
+            }
+    }
     for (int m = 0; m < oh && any_equal; m++)
         for (int n = 0; n < ow; n++) {
             const size_t at = (size_t)m * ow + n, mirror = (size_t)(oh - 1 - m) * ow + (ow - 1 - n);
