@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gridness of 512 rate maps of 20 x 20 bins: cogmap against the Python reference of DeepMind's
 # scorer (bench/gridness_ref.py: numpy + scipy, the same algorithm), in one run on the same maps.
-#   bench/gridness.sh [path/to/cogmap] [threads]
+#   bench/gridness.sh [path/to/cogmap] [threads]     (threads: default all cores; one core is run too)
 # Python's time covers scoring only (np.load excluded). cogmap's is given twice: scoring only (the
 # time `cogmap gridness` prints on stderr) and the whole command (start-up, reading the .npy,
 # scoring, printing the CSV). On a loaded machine the wall ratios drift with the share of the cores
@@ -39,13 +39,24 @@ PY
 
 read -r py_s py_cpu < <("$python" "$here/gridness_ref.py" "$tmp/maps.npy" --time)
 "$python" "$here/gridness_ref.py" "$tmp/maps.npy" >"$tmp/ref.csv"
-start=$(date +%s.%N)
-"$cogmap" gridness "$tmp/maps.npy" --threads "$threads" >"$tmp/cogmap.csv" 2>"$tmp/cogmap.err"
-end=$(date +%s.%N)
-c_s=$(echo "$end - $start" | bc -l)
-# "gridness: 512 maps of 20 x 20 scored in 0.0213 s (0.0401 s of CPU, 2 threads)"
-score_s=$(sed -n 's/.* scored in \([0-9.]*\) s.*/\1/p' "$tmp/cogmap.err")
-score_cpu=$(sed -n 's/.* (\([0-9.]*\) s of CPU.*/\1/p' "$tmp/cogmap.err")
+"$cogmap" gridness "$tmp/maps.npy" --quiet >"$tmp/cogmap.csv"
+# cogmap on one core (like for like with Python's one thread), then on `threads` cores
+run_cogmap() { # threads -> sets c_s (whole command), score_s, score_cpu
+    local start end
+    start=$(date +%s.%N)
+    "$cogmap" gridness "$tmp/maps.npy" --threads "$1" >"$tmp/cogmap.csv" 2>"$tmp/cogmap.err"
+    end=$(date +%s.%N)
+    c_s=$(echo "$end - $start" | bc -l)
+    # "gridness: 512 maps of 20 x 20 scored in 0.0213 s (0.0401 s of CPU, 2 threads)"
+    score_s=$(sed -n 's/.* scored in \([0-9.]*\) s.*/\1/p' "$tmp/cogmap.err")
+    score_cpu=$(sed -n 's/.* (\([0-9.]*\) s of CPU.*/\1/p' "$tmp/cogmap.err")
+}
+report() { # threads
+    printf 'cogmap gridness, %s thread(s): scoring %.4f s (%.3f ms/map, %.4f s of CPU), whole command %.4f s\n' \
+        "$1" "$score_s" "$(echo "$score_s * 1000 / 512" | bc -l)" "$score_cpu" "$c_s"
+    printf '  speed-up: %.0fx scoring (wall), %.0fx whole command (wall), %.0fx per core (CPU seconds)\n' \
+        "$(echo "$py_s / $score_s" | bc -l)" "$(echo "$py_s / $c_s" | bc -l)" "$(echo "$py_cpu / $score_cpu" | bc -l)"
+}
 
 "$python" - "$tmp/ref.csv" "$tmp/cogmap.csv" <<'PY'
 import sys
@@ -60,10 +71,9 @@ PY
 printf 'python reference (numpy %s, scipy %s): %.3f s for 512 maps (%.2f ms/map), %.3f s of CPU\n' \
     "$("$python" -c 'import numpy; print(numpy.__version__)')" "$("$python" -c 'import scipy; print(scipy.__version__)')" \
     "$py_s" "$(echo "$py_s * 1000 / 512" | bc -l)" "$py_cpu"
-printf 'cogmap gridness, %s threads: %.4f s for 512 maps (%.3f ms/map), whole command\n' \
-    "$threads" "$c_s" "$(echo "$c_s * 1000 / 512" | bc -l)"
-printf 'cogmap gridness, %s threads: %.4f s for 512 maps (%.3f ms/map), scoring only, %.4f s of CPU\n' \
-    "$threads" "$score_s" "$(echo "$score_s * 1000 / 512" | bc -l)" "$score_cpu"
-printf 'speed-up, scoring only (like for like): %.0fx\n' "$(echo "$py_s / $score_s" | bc -l)"
-printf 'speed-up, whole cogmap command: %.0fx\n' "$(echo "$py_s / $c_s" | bc -l)"
-printf 'speed-up per core (CPU seconds, scoring only): %.0fx\n' "$(echo "$py_cpu / $score_cpu" | bc -l)"
+run_cogmap 1
+report 1
+if [ "$threads" -gt 1 ]; then
+    run_cogmap "$threads"
+    report "$threads"
+fi
