@@ -75,8 +75,8 @@ cm_status cm_plot_gridness(const char *path, const void *maps, int is_f32, const
             break;
         cm_panel_title(ps, "s60 %.2f  s90 %.2f", r->score60, r->score90);
         const int m = r->mask60 >= 0 && r->mask60 < cfg->n_masks ? r->mask60 : 0;
-        cm_panel_circle(ps, n - 1, n - 1, cfg->mask_min[m] * n, CM_BLACK, 1);
-        cm_panel_circle(ps, n - 1, n - 1, cfg->mask_max[m] * n, CM_BLACK, 1);
+        cm_panel_circle(ps, n - 1, n - 1, cfg->mask_min[m] * n, CM_WHITE, 1.2);
+        cm_panel_circle(ps, n - 1, n - 1, cfg->mask_max[m] * n, CM_WHITE, 1.2);
     }
     if (st == CM_OK)
         st = cm_figure_save(fig, path);
