@@ -8,5 +8,7 @@
 #include "cogmap/world.h"
 #include "cogmap/nn.h"
 #include "cogmap/cells.h"
+#include "cogmap/analysis.h"
+#include "cogmap/plot.h"
 
 #endif

@@ -6,12 +6,14 @@ int cmd_bench(int argc, char **argv);
 int cmd_maze(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_nn_check(int argc, char **argv);
+int cmd_gridness(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
     {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
     {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
     {"bench", "built-in benchmarks (cogmap bench --help)", cmd_bench},
+    {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
     {"nn-check", "(developer) one nn layer on .npy files, for make check-torch", cmd_nn_check},
     {NULL, NULL, NULL},
 };
