@@ -1,5 +1,8 @@
 /* Boundary-vector cells: SMP's ego- and allocentric distance x angle maps and
  * their resultant-vector scores (smp.md §5.3, classify_units.py). */
+/* numpy rounds every product before adding: no fused multiply-add here,
+ * or edges and centres differ from numpy's in the last bit. */
+#pragma GCC optimize("fp-contract=off")
 #include "cogmap/analysis.h"
 
 #include <math.h>

@@ -1,5 +1,8 @@
 /* Classification of every unit, SMP's figure-2 protocol (smp.md §5–6) plus
  * place and border scores (grid-cells.md §5.2–5.3). */
+/* numpy rounds every product before adding: no fused multiply-add here,
+ * or edges and centres differ from numpy's in the last bit. */
+#pragma GCC optimize("fp-contract=off")
 #include "cogmap/analysis.h"
 
 #include <math.h>

@@ -1,4 +1,7 @@
 /* Head direction: SMP's angular rate maps and resultant vector (smp.md §5.2). */
+/* numpy rounds every product before adding: no fused multiply-add here,
+ * or edges and centres differ from numpy's in the last bit. */
+#pragma GCC optimize("fp-contract=off")
 #include "cogmap/analysis.h"
 
 #include <math.h>

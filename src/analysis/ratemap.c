@@ -1,5 +1,8 @@
 /* Spatial rate maps: SMP's calculate_ratemap (with heading octants) and
  * DeepMind's fixed-range maps, for many units in one pass. */
+/* numpy rounds every product before adding: no fused multiply-add here,
+ * or edges and centres differ from numpy's in the last bit. */
+#pragma GCC optimize("fp-contract=off")
 #include "cogmap/analysis.h"
 
 #include <math.h>

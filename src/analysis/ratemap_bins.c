@@ -1,5 +1,8 @@
 /* Bin edges and bin lookup with numpy/scipy semantics, so that cogmap's rate
  * maps put every sample in the bin SMP's and DeepMind's Python put it in. */
+/* numpy rounds every product before adding: no fused multiply-add here,
+ * or edges and centres differ from numpy's in the last bit. */
+#pragma GCC optimize("fp-contract=off")
 #include "cogmap/analysis.h"
 
 #include <math.h>

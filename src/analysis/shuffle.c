@@ -1,5 +1,8 @@
 /* Shuffle thresholds: SMP's pooled bin permutation and circular time shifts
  * (smp.md §5.2, grid-cells.md §5.5), and numpy's percentile. */
+/* numpy rounds every product before adding: no fused multiply-add here,
+ * or edges and centres differ from numpy's in the last bit. */
+#pragma GCC optimize("fp-contract=off")
 #include "cogmap/analysis.h"
 
 #include <math.h>

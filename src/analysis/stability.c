@@ -1,4 +1,7 @@
 /* Split-half spatial stability, SMP's positional_correlations (smp.md §5.5). */
+/* numpy rounds every product before adding: no fused multiply-add here,
+ * or edges and centres differ from numpy's in the last bit. */
+#pragma GCC optimize("fp-contract=off")
 #include "cogmap/analysis.h"
 
 #include <math.h>
