@@ -222,9 +222,9 @@ def generate(out, n_traj, steps, rays, seed):
     dist = box_distances(pos, angles).astype(np.float32)
     acts = synthetic_units(pos, hd, dist, rays, rs)
     os.makedirs(out, exist_ok=True)
-    groups = np.array(["rnn1:0:32", "rnn2:32:160", "rnn3:160:288"])
     np.savez(os.path.join(out, "activity.npz"), positions=pos.astype(np.float32), headings=hd.astype(np.float32),
-             wall_distances=dist, ray_angles=angles.astype(np.float32), activations=acts, groups=groups)
+             wall_distances=dist, ray_angles=angles.astype(np.float32), activations=acts,
+             group_rnn1=np.array([0, 32]), group_rnn2=np.array([32, 160]), group_rnn3=np.array([160, 288]))
     # The raw files carry the same float32-rounded positions and headings, so
     # both implementations see identical inputs.
     write_raw(out, pos.astype(np.float32).astype(np.float64), hd.astype(np.float32).astype(np.float64), dist, acts)

@@ -2,8 +2,10 @@
 #include "cli/cli.h"
 
 int cmd_demo(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
+    {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
     {NULL, NULL, NULL},
 };
