@@ -70,12 +70,17 @@ class RV:
         return np.arctan2(v[:, 0], v[:, 1])
 
 
+SHUFFLE_SECONDS = [0.0]
+
+
 def shuffled_threshold(profiles, n_shuffles, percentile, rs):
     """profiles [nbins, U]; pooled bin permutations, unit i % U each time."""
+    t0 = time.time()
     nbins, n_units = profiles.shape
     rv = RV(nbins)
     lens = np.array([rv.length(rs.permutation(profiles[:, i % n_units]))[0]
                      for i in range(n_units * n_shuffles)])
+    SHUFFLE_SECONDS[0] += time.time() - t0
     return np.percentile(lens, percentile)
 
 
@@ -150,6 +155,7 @@ def classify(pos, hd, dist, acts, n_shuffles, percentile=99, step=0.025, seed=1,
     res["maps"] = np.array([ratemap(pos, acts[:, u]) for u in range(acts.shape[1])])
     res["octants"] = np.array([octant_ratemap(pos, hd, acts[:, u]) for u in range(acts.shape[1])])
     res["seconds"] = time.time() - t0
+    res["shuffle_seconds"] = SHUFFLE_SECONDS[0]
     return res
 
 
@@ -276,8 +282,8 @@ def main():
         os.makedirs(a.out, exist_ok=True)
         for k, v in res.items():
             np.asarray(v, dtype="<f8").tofile(os.path.join(a.out, k + ".f64"))
-    print("python: %d samples, %d units, %d shuffles: %.2f s" % (acts.shape[0], acts.shape[1], a.shuffles,
-                                                                  res.get("seconds", 0)))
+    print("python: %d samples, %d units, %d shuffles: %.2f s (shuffles %.2f s)" % (
+        acts.shape[0], acts.shape[1], a.shuffles, res.get("seconds", 0), res.get("shuffle_seconds", 0)))
     for k in ("hd", "ego", "allo"):
         if k + "_threshold" in res:
             print("  %s threshold %.4f, %d units above" % (k, res[k + "_threshold"],
