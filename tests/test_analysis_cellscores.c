@@ -331,6 +331,108 @@ static void test_border_and_fields(void **state)
     assert_int_equal(lab[2], 2);
 }
 
+/* Distance from (x, y) to the wall of the box [-1.1, 1.1]^2 along angle a. */
+static double box_distance(double x, double y, double a)
+{
+    double c = cos(a), s = sin(a), t = INFINITY;
+    if (c > 1e-12)
+        t = fmin(t, (1.1 - x) / c);
+    if (c < -1e-12)
+        t = fmin(t, (-1.1 - x) / c);
+    if (s > 1e-12)
+        t = fmin(t, (1.1 - y) / s);
+    if (s < -1e-12)
+        t = fmin(t, (-1.1 - y) / s);
+    return t;
+}
+
+/* A small synthetic population without Python: 4 HD, 4 allo-BVC, 2 grid and
+ * 2 noise units on a wall-avoiding random walk (smp.md §2.1, simplified). */
+static void test_classify_synthetic(void **state)
+{
+    (void)state;
+    enum { N = 30000, U = 12, R = 36 };
+    double *pos = malloc(sizeof(double) * 2 * N), *hd = malloc(sizeof(double) * N);
+    float *dist = malloc(sizeof(float) * N * R), *act = malloc(sizeof(float) * N * U);
+    cm_rng r;
+    cm_rng_seed(&r, 21, 0);
+    double x = 0, y = 0, h = 0;
+    for (int t = 0; t < N; t++) {
+        double v = cm_rng_rayleigh(&r, 0.13 * 2 * M_PI) * 0.02;
+        double nx = x + v * cos(h), ny = y + v * sin(h);
+        if (fabs(nx) > 1.08 || fabs(ny) > 1.08) { /* turn away from the wall */
+            h += M_PI / 2 + 0.5 * cm_rng_normal(&r);
+            nx = fmax(-1.1, fmin(1.1, x));
+            ny = fmax(-1.1, fmin(1.1, y));
+        }
+        x = nx;
+        y = ny;
+        h += 0.02 * 5.76 * cm_rng_normal(&r);
+        pos[2 * t] = x;
+        pos[2 * t + 1] = y;
+        hd[t] = h;
+        for (int a = 0; a < R; a++)
+            dist[t * R + a] = (float)box_distance(x, y, -M_PI + 2 * M_PI * a / R);
+        float *row = act + t * U;
+        for (int i = 0; i < 4; i++)
+            row[i] = (float)exp(4 * (cos(h - (-M_PI + M_PI * i / 2)) - 1));
+        for (int i = 0; i < 4; i++) {
+            double d = dist[t * R + i * 9] - 0.2;
+            row[4 + i] = (float)exp(-d * d / (2 * 0.08 * 0.08));
+        }
+        for (int i = 0; i < 2; i++) { /* three plane waves 60 degrees apart: a hexagonal grid */
+            double k = 4 * M_PI / (sqrt(3) * 0.6), g = 0, o = 0.3 * i;
+            for (int j = 0; j < 3; j++)
+                g += cos(k * ((x - o) * cos(j * M_PI / 3 + o) + (y - o) * sin(j * M_PI / 3 + o)));
+            row[8 + i] = (float)exp(0.6 * (g - 3));
+        }
+        row[10] = (float)cm_rng_double(&r);
+        row[11] = (float)cm_rng_double(&r);
+    }
+    cm_classify_opts o;
+    cm_classify_defaults(&o);
+    o.n_shuffles = 100;
+    o.seed = 3;
+    cm_classify_result a, b;
+    cm_set_threads(1);
+    assert_int_equal(cm_classify_units(pos, hd, dist, R, act, N, U, &o, NULL, &a), CM_OK);
+    cm_set_threads(2);
+    assert_int_equal(cm_classify_units(pos, hd, dist, R, act, N, U, &o, NULL, &b), CM_OK);
+    /* Same seed: the same bits whatever the thread count. */
+    assert_true(a.hd_threshold == b.hd_threshold && a.ego_threshold == b.ego_threshold &&
+                a.allo_threshold == b.allo_threshold);
+    assert_memory_equal(a.ego_score, b.ego_score, sizeof(double) * U);
+    assert_memory_equal(a.grid60, b.grid60, sizeof(double) * U);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(a.cls[i], CM_CELL_HD);
+    for (int i = 4; i < 8; i++) {
+        assert_true(a.is_allo[i]);
+        assert_float_equal(a.allo_dist[i], 0.2, 0.0251);
+        assert_true(a.border[i] > 0.3); /* a wall at 0.2 m is a border-like field */
+    }
+    for (int i = 8; i < 10; i++) {
+        print_message("grid unit %d: score60 %.3f score90 %.3f class %s\n", i, a.grid60[i], a.grid90[i],
+                      cm_cell_class_name(a.cls[i]));
+        assert_true(a.is_grid[i]);
+        assert_int_equal(a.cls[i], CM_CELL_GRID);
+    }
+    for (int i = 10; i < 12; i++) {
+        assert_int_equal(a.cls[i], CM_CELL_UNCLASSIFIED);
+        assert_true(fabs(a.stability[i]) < 0.3);
+    }
+    cm_classify_free(&a);
+    cm_classify_free(&b);
+    /* Bad input: a non-finite position is named, nothing is allocated. */
+    pos[2 * 7 + 1] = NAN;
+    assert_int_equal(cm_classify_units(pos, hd, dist, R, act, N, U, &o, NULL, &a), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "positions"));
+    assert_null(a.hd_score);
+    free(pos);
+    free(hd);
+    free(dist);
+    free(act);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_stability),
         cmocka_unit_test(test_spatial_info),
         cmocka_unit_test(test_border_and_fields),
+        cmocka_unit_test(test_classify_synthetic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

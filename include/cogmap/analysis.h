@@ -280,6 +280,8 @@ typedef struct cm_classify_opts {
     double place_info;     /* bits/spike above which a unit may be a place cell [DESIGN] 0.5 */
     double place_stability;/* and split-half r above [DESIGN] 0.5 */
     double border_thresh;  /* border score above (Solstad) 0.5 */
+    int grid_bins;         /* DeepMind gridness on grid_bins^2 maps over the data's range; 0: off (20) */
+    double grid_thresh;    /* score60 above which a unit is a grid cell [DESIGN] 0.3 (NFL's lower cut) */
     uint64_t seed;
 } cm_classify_opts;
 void cm_classify_defaults(cm_classify_opts *o);
@@ -292,15 +294,16 @@ typedef struct cm_classify_result {
     double *ego_score, *ego_angle, *ego_dist;
     double *allo_score, *allo_angle, *allo_dist;
     double *stability, *info_bits_spike, *info_bits_s, *sparsity, *selectivity, *border;
+    double *grid60, *grid90; /* DeepMind score60/score90 (NaN when grid_bins == 0) */
     int *n_fields;
-    unsigned char *is_hd, *is_ego, *is_allo, *is_place, *is_border;
+    unsigned char *is_hd, *is_ego, *is_allo, *is_place, *is_border, *is_grid;
     cm_cell_class *cls;
     /* Maps kept for figures: hd [U, hd_bins]; ego/allo [U, n_dist, R];
      * spatial [U, nx, ny]; octants [U, nx, ny, 8]; dist centres [n_dist]. */
     double *hd_maps, *ego_maps, *allo_maps, *maps, *octants, *dcentres;
 } cm_classify_result;
 
-/* SMP's classify_units_into_representations plus place/border scores, on
+/* SMP's classify_units_into_representations plus grid/place/border scores, on
  * all units at once; OpenMP over units and shuffles. Same seed and inputs
  * give the same bits for any thread count. */
 cm_status cm_classify_units(const double *pos, const double *hd, const float *dist, int rays, const float *act,

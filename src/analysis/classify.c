@@ -45,6 +45,8 @@ void cm_classify_defaults(cm_classify_opts *o)
     o->place_info = 0.5;
     o->place_stability = 0.5;
     o->border_thresh = 0.5;
+    o->grid_bins = 20;
+    o->grid_thresh = 0.3;
     o->seed = 1;
 }
 
@@ -53,12 +55,13 @@ void cm_classify_free(cm_classify_result *r)
     double **d[] = {&r->hd_score,   &r->hd_angle,  &r->ego_score,       &r->ego_angle,   &r->ego_dist,
                     &r->allo_score, &r->allo_angle, &r->allo_dist,      &r->stability,   &r->info_bits_spike,
                     &r->info_bits_s, &r->sparsity, &r->selectivity,     &r->border,      &r->hd_maps,
-                    &r->ego_maps,   &r->allo_maps, &r->maps,            &r->octants,     &r->dcentres};
+                    &r->ego_maps,   &r->allo_maps, &r->maps,            &r->octants,     &r->dcentres,
+                    &r->grid60,     &r->grid90};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         cm_free(*d[i]);
         *d[i] = NULL;
     }
-    unsigned char **b[] = {&r->is_hd, &r->is_ego, &r->is_allo, &r->is_place, &r->is_border};
+    unsigned char **b[] = {&r->is_hd, &r->is_ego, &r->is_allo, &r->is_place, &r->is_border, &r->is_grid};
     for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
         cm_free(*b[i]);
         *b[i] = NULL;
@@ -67,6 +70,50 @@ void cm_classify_free(cm_classify_result *r)
     cm_free(r->cls);
     r->n_fields = NULL;
     r->cls = NULL;
+}
+
+/* DeepMind's gridness (the gridness section of analysis.h) on binned_statistic_2d
+ * maps of grid_bins^2 over the data's range, DeepMind's masks. */
+static cm_status grid_scores(const double *pos, const float *act, int64_t n, int units, double xmin, double xmax,
+                             double ymin, double ymax, const cm_classify_opts *o, cm_classify_result *res)
+{
+    int nb = o->grid_bins;
+    if (nb <= 0) {
+        for (int u = 0; u < units; u++)
+            res->grid60[u] = res->grid90[u] = NAN;
+        return CM_OK;
+    }
+    if (nb < 4 || nb > 512)
+        return cm_error(CM_ERR_ARG, "classify: grid_bins: expected 0 or 4..512, got %d", nb);
+    double xe[nb + 1], ye[nb + 1];
+    cm_linspace(xmin, xmax, nb + 1, xe);
+    cm_linspace(ymin, ymax, nb + 1, ye);
+    if (!(xmax > xmin) || !(ymax > ymin))
+        return cm_error(CM_ERR_ARG, "classify: positions: a zero extent cannot be binned for gridness");
+    cm_grid2 g = {nb, nb, xe, ye};
+    double *maps = cm_alloc(sizeof(double) * (size_t)units * nb * nb);
+    cm_gridness_result *gr = cm_alloc(sizeof(cm_gridness_result) * (size_t)units);
+    cm_gridness_scorer *sc = NULL;
+    cm_status st = (!maps || !gr) ? cm_error(CM_ERR_NOMEM, "classify: out of memory for gridness maps") : CM_OK;
+    if (st == CM_OK)
+        st = cm_ratemaps(&g, pos, NULL, act, n, units, maps, NULL, NULL);
+    if (st == CM_OK) {
+        cm_gridness_config cfg;
+        cm_gridness_config_deepmind(&cfg, nb);
+        st = cm_gridness_scorer_create(&cfg, &sc);
+    }
+    if (st == CM_OK)
+        st = cm_gridness_score_batch(sc, maps, 0, units, gr, NULL);
+    if (st == CM_OK)
+        for (int u = 0; u < units; u++) {
+            res->grid60[u] = gr[u].score60;
+            res->grid90[u] = gr[u].score90;
+            res->is_grid[u] = gr[u].score60 > o->grid_thresh;
+        }
+    cm_gridness_scorer_free(sc);
+    cm_free(maps);
+    cm_free(gr);
+    return st;
 }
 
 static cm_status stage(cm_progress *p, int64_t done, const char *what)
@@ -123,11 +170,12 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
     double **vecs[] = {&res->hd_score,  &res->hd_angle,    &res->ego_score,      &res->ego_angle,
                        &res->ego_dist,  &res->allo_score,  &res->allo_angle,     &res->allo_dist,
                        &res->stability, &res->info_bits_spike, &res->info_bits_s, &res->sparsity,
-                       &res->selectivity, &res->border};
+                       &res->selectivity, &res->border, &res->grid60, &res->grid90};
     int fail = 0;
     for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
         fail |= !(*vecs[i] = cm_alloc(sizeof(double) * U));
-    unsigned char **flags[] = {&res->is_hd, &res->is_ego, &res->is_allo, &res->is_place, &res->is_border};
+    unsigned char **flags[] = {&res->is_hd,    &res->is_ego,    &res->is_allo,
+                               &res->is_place, &res->is_border, &res->is_grid};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         fail |= !(*flags[i] = cm_calloc(U, 1));
     fail |= !(res->n_fields = cm_calloc(U, sizeof(int)));
@@ -216,11 +264,13 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
         }
         st = cm_split_half_stability(pos, act, n, units, o->ratemap_bin, res->stability);
     }
+    if (st == CM_OK)
+        st = grid_scores(pos, act, n, units, xmin, xmax, ymin, ymax, o, res);
 
     /* 4. Flags and one primary class per unit [DESIGN]: SMP's classes are not
      * exclusive; the primary one is the first that holds of HD, BVC (ego or
-     * allo, whichever exceeds its threshold by the larger factor), place,
-     * border. */
+     * allo, whichever exceeds its threshold by the larger factor), grid,
+     * place, border. */
     if (st == CM_OK) {
         for (int u = 0; u < units; u++) {
             res->is_place[u] = res->info_bits_spike[u] > o->place_info && res->stability[u] > o->place_stability &&
@@ -237,6 +287,8 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
                 c = CM_CELL_EGO_BVC;
             else if (res->is_allo[u])
                 c = CM_CELL_ALLO_BVC;
+            else if (res->is_grid[u])
+                c = CM_CELL_GRID;
             else if (res->is_place[u])
                 c = CM_CELL_PLACE;
             else if (res->is_border[u])

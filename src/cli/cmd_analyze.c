@@ -13,7 +13,8 @@
 
 static const char analyze_usage[] =
     "usage: cogmap analyze ACTIVITY.npz --out DIR [--shuffles N] [--percentile P] [--hd-shuffle bins|time]\n"
-    "                      [--min-shift N] [--dt S] [--box M] [--seed N] [--threads N] [--quiet]\n"
+    "                      [--min-shift N] [--dt S] [--box M] [--grid-threshold T] [--grid-bins N]\n"
+    "                      [--seed N] [--threads N] [--quiet]\n"
     "Classifies every unit of ACTIVITY.npz (arrays positions [N,2], headings [N], wall_distances [N,R],\n"
     "activations [N,U], optional ray_angles [R] and group_<name> = [start, end); docs/formats.md) as\n"
     "SMP's figure 2 does: head-direction, egocentric and allocentric boundary-vector cells with\n"
@@ -24,7 +25,9 @@ static const char analyze_usage[] =
     "  --hd-shuffle M    bins: SMP's bin permutation (default); time: circular time shifts\n"
     "  --min-shift N     smallest time shift in samples (default N/20)\n"
     "  --dt S            seconds per sample, for bits/s (default 0.02)\n"
-    "  --box M           arena side for the border score (default: the positions' x extent)\n";
+    "  --box M           arena side for the border score (default: the positions' x extent)\n"
+    "  --grid-threshold T  DeepMind score60 above which a unit is a grid cell (default 0.3)\n"
+    "  --grid-bins N     gridness rate-map bins per side, 0 = no gridness (default 20)\n";
 
 #define MAX_GROUPS 64
 
@@ -201,7 +204,7 @@ static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON
 /* Counts of every flag and primary class over units [s, e). */
 static cJSON *counts(const cm_classify_result *r, int64_t s, int64_t e)
 {
-    int c[7] = {0}, hd = 0, ego = 0, allo = 0, place = 0, border = 0, allo_over_ego = 0;
+    int c[7] = {0}, hd = 0, ego = 0, allo = 0, place = 0, border = 0, grid = 0, allo_over_ego = 0;
     for (int64_t u = s; u < e; u++) {
         c[r->cls[u]]++;
         hd += r->is_hd[u];
@@ -209,6 +212,7 @@ static cJSON *counts(const cm_classify_result *r, int64_t s, int64_t e)
         allo += r->is_allo[u];
         place += r->is_place[u];
         border += r->is_border[u];
+        grid += r->is_grid[u];
         allo_over_ego += r->is_ego[u] && r->allo_score[u] > r->ego_score[u];
     }
     cJSON *o = cJSON_CreateObject();
@@ -219,6 +223,7 @@ static cJSON *counts(const cm_classify_result *r, int64_t s, int64_t e)
     cJSON_AddNumberToObject(o, "allo_bvc", allo);
     cJSON_AddNumberToObject(o, "place", place);
     cJSON_AddNumberToObject(o, "border", border);
+    cJSON_AddNumberToObject(o, "grid", grid);
     /* SMP's notebook also counts ego units whose allo score is the larger. */
     cJSON_AddNumberToObject(o, "ego_bvc_with_allo_score_greater", allo_over_ego);
     cJSON_AddNumberToObject(o, "hd_share", hd / n);
@@ -226,8 +231,7 @@ static cJSON *counts(const cm_classify_result *r, int64_t s, int64_t e)
     cJSON_AddNumberToObject(o, "allo_bvc_share", allo / n);
     cJSON *p = cJSON_AddObjectToObject(o, "primary");
     for (int k = 0; k <= CM_CELL_GRID; k++)
-        if (k != CM_CELL_GRID) /* no gridness in this report */
-            cJSON_AddNumberToObject(p, cm_cell_class_name((cm_cell_class)k), c[k]);
+        cJSON_AddNumberToObject(p, cm_cell_class_name((cm_cell_class)k), c[k]);
     return o;
 }
 
@@ -248,6 +252,7 @@ static cm_status write_report(const char *dir, const char *input, const activity
     cJSON_AddNumberToObject(op, "distance_step", o->distance_step);
     cJSON_AddNumberToObject(op, "ratemap_bin", o->ratemap_bin);
     cJSON_AddNumberToObject(op, "dt", o->dt);
+    cJSON_AddNumberToObject(op, "grid_bins", o->grid_bins);
     cJSON_AddNumberToObject(op, "seed", (double)o->seed);
     cJSON_AddNumberToObject(op, "threads", cm_threads());
     cJSON *th = cJSON_AddObjectToObject(root, "thresholds");
@@ -257,6 +262,7 @@ static cm_status write_report(const char *dir, const char *input, const activity
     cJSON_AddNumberToObject(th, "place_bits_per_spike", o->place_info);
     cJSON_AddNumberToObject(th, "place_stability", o->place_stability);
     cJSON_AddNumberToObject(th, "border", o->border_thresh);
+    cJSON_AddNumberToObject(th, "grid_score60", o->grid_thresh);
     cJSON_AddItemToObject(root, "counts", counts(r, 0, a->units));
     cJSON *groups = cJSON_AddArrayToObject(root, "groups");
     for (int g = 0; g < a->n_groups; g++) {
@@ -283,6 +289,7 @@ static cm_status write_report(const char *dir, const char *input, const activity
         cJSON_AddBoolToObject(x, "is_allo_bvc", r->is_allo[u]);
         cJSON_AddBoolToObject(x, "is_place", r->is_place[u]);
         cJSON_AddBoolToObject(x, "is_border", r->is_border[u]);
+        cJSON_AddBoolToObject(x, "is_grid", r->is_grid[u]);
         cJSON_AddItemToObject(x, "hd_score", num(r->hd_score[u]));
         cJSON_AddItemToObject(x, "hd_angle", num(r->hd_angle[u]));
         cJSON_AddItemToObject(x, "ego_score", num(r->ego_score[u]));
@@ -297,6 +304,8 @@ static cm_status write_report(const char *dir, const char *input, const activity
         cJSON_AddItemToObject(x, "sparsity", num(r->sparsity[u]));
         cJSON_AddItemToObject(x, "selectivity", num(r->selectivity[u]));
         cJSON_AddItemToObject(x, "border_score", num(r->border[u]));
+        cJSON_AddItemToObject(x, "grid_score60", num(r->grid60[u]));
+        cJSON_AddItemToObject(x, "grid_score90", num(r->grid90[u]));
         cJSON_AddNumberToObject(x, "place_fields", r->n_fields[u]);
         cJSON_AddItemToArray(units, x);
     }
@@ -409,6 +418,16 @@ int cmd_analyze(int argc, char **argv)
             if (!(dv > 0))
                 return cli_usage_error("analyze", "--box: expected metres > 0, got %g", dv);
             o.box = dv;
+        } else if (strncmp(arg, "--grid-threshold", 16) == 0 && (arg[16] == 0 || arg[16] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--grid-threshold", v, &dv))
+                return CLI_EXIT_USAGE;
+            o.grid_thresh = dv;
+        } else if (strncmp(arg, "--grid-bins", 11) == 0 && (arg[11] == 0 || arg[11] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--grid-bins", v, 0, 512, &iv))
+                return CLI_EXIT_USAGE;
+            if (iv > 0 && iv < 4)
+                return cli_usage_error("analyze", "--grid-bins: expected 0 or 4..512, got %lld", iv);
+            o.grid_bins = (int)iv;
         } else if (arg[0] == '-') {
             return cli_usage_error("analyze", "unknown option '%s'", arg);
         } else if (!input) {
