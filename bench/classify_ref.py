@@ -155,6 +155,11 @@ def classify(pos, hd, dist, acts, n_shuffles, percentile=99, step=0.025, seed=1,
     res["maps"] = np.array([ratemap(pos, acts[:, u]) for u in range(acts.shape[1])])
     res["octants"] = np.array([octant_ratemap(pos, hd, acts[:, u]) for u in range(acts.shape[1])])
     res["seconds"] = time.time() - t0
+    # DeepMind's GridScorer maps (20 x 20 over the fixed box range), for the
+    # exactness test: the clipped walk puts samples exactly on the +1.1 edge.
+    res["dm_maps"] = np.array([scipy.stats.binned_statistic_2d(
+        pos[:, 0], pos[:, 1], acts[:, u], bins=20, statistic="mean", range=((-1.1, 1.1), (-1.1, 1.1)))[0]
+        for u in range(min(acts.shape[1], 16))])
     res["shuffle_seconds"] = SHUFFLE_SECONDS[0]
     return res
 

@@ -139,6 +139,31 @@ static void test_exact_scores(void **state)
     assert_true(compare("stability.f64", res.stability, u) < 1e-10);
 }
 
+static void test_deepmind_fixed_range_maps(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_PYTHON();
+    /* scipy's binned_statistic_2d(bins=20, range=((-1.1, 1.1),)*2) for the
+     * first 16 units. The walk is clipped to +-1.1 and stored as float32, so
+     * many samples sit at 1.1000000238 > 1.1: scipy's rounding test puts them
+     * in the last bin, and so must cogmap. */
+    double e[21];
+    cm_linspace(-1.1, 1.1, 21, e);
+    cm_grid2 g = {20, 20, e, e};
+    int64_t on_edge = 0;
+    for (int64_t t = 0; t < N; t++)
+        on_edge += pos[2 * t] > 1.1 || pos[2 * t + 1] > 1.1;
+    assert_true(on_edge > 0);
+    float *sub = malloc(sizeof(float) * (size_t)N * 16);
+    for (int64_t t = 0; t < N; t++)
+        memcpy(sub + t * 16, act + t * U, sizeof(float) * 16);
+    double *maps = malloc(sizeof(double) * 16 * 400);
+    assert_int_equal(cm_ratemaps(&g, pos, NULL, sub, N, 16, maps, NULL, NULL), CM_OK);
+    assert_true(compare("dm_maps.f64", maps, 16 * 400) < 1e-12);
+    free(sub);
+    free(maps);
+}
+
 static void test_thresholds_within_spread(void **state)
 {
     (void)state;
@@ -201,6 +226,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_scores),
+        cmocka_unit_test(test_deepmind_fixed_range_maps),
         cmocka_unit_test(test_thresholds_within_spread),
         cmocka_unit_test(test_synthetic_classification),
     };
