@@ -6,5 +6,6 @@
 #include "cogmap/base.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
+#include "cogmap/analysis.h"
 
 #endif

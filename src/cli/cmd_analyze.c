@@ -309,18 +309,11 @@ static cm_status write_report(const char *dir, const char *input, const activity
         cJSON_AddNumberToObject(x, "place_fields", r->n_fields[u]);
         cJSON_AddItemToArray(units, x);
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text)
-        return cm_error(CM_ERR_NOMEM, "report.json: out of memory");
     char path[4096];
     cm_status st = cm_path_join(path, sizeof path, dir, "report.json");
-    if (st == CM_OK) {
-        size_t len = strlen(text);
-        text[len] = '\n'; /* cJSON leaves no final newline; the NUL is not written */
-        st = cm_write_file_atomic(path, text, len + 1);
-    }
-    free(text);
+    if (st == CM_OK)
+        st = cm_json_write(path, root);
+    cJSON_Delete(root);
     return st;
 }
 
