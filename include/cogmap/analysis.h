@@ -278,7 +278,7 @@ typedef struct cm_classify_opts {
     double box;            /* arena side for the border score; <= 0: from the data's x range */
     double dt;             /* seconds per sample for bits/s (default 0.02) */
     double place_info;     /* bits/spike above which a unit may be a place cell [DESIGN] 0.5 */
-    double place_stability;/* and split-half r above [DESIGN] 0.5 */
+    double min_stability;  /* place and grid cells need split-half r above [DESIGN] 0.5 */
     double border_thresh;  /* border score above (Solstad) 0.5 */
     int grid_bins;         /* DeepMind gridness on grid_bins^2 maps over the data's range; 0: off (20) */
     double grid_thresh;    /* score60 above which a unit is a grid cell [DESIGN] 0.3 (NFL's lower cut) */

@@ -43,7 +43,7 @@ void cm_classify_defaults(cm_classify_opts *o)
     o->box = 0;
     o->dt = 0.02;
     o->place_info = 0.5;
-    o->place_stability = 0.5;
+    o->min_stability = 0.5;
     o->border_thresh = 0.5;
     o->grid_bins = 20;
     o->grid_thresh = 0.3;
@@ -108,7 +108,7 @@ static cm_status grid_scores(const double *pos, const float *act, int64_t n, int
         for (int u = 0; u < units; u++) {
             res->grid60[u] = gr[u].score60;
             res->grid90[u] = gr[u].score90;
-            res->is_grid[u] = gr[u].score60 > o->grid_thresh;
+            res->is_grid[u] = gr[u].score60 > o->grid_thresh; /* and stable: see classify */
         }
     cm_gridness_scorer_free(sc);
     cm_free(maps);
@@ -273,9 +273,12 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
      * place, border. */
     if (st == CM_OK) {
         for (int u = 0; u < units; u++) {
-            res->is_place[u] = res->info_bits_spike[u] > o->place_info && res->stability[u] > o->place_stability &&
+            res->is_place[u] = res->info_bits_spike[u] > o->place_info && res->stability[u] > o->min_stability &&
                                res->n_fields[u] >= 1;
             res->is_border[u] = res->border[u] > o->border_thresh;
+            /* A noisy map can reach score60 0.3 by chance; a grid cell's map
+             * must also be stable across the two halves. */
+            res->is_grid[u] = res->is_grid[u] && res->stability[u] > o->min_stability;
             cm_cell_class c = CM_CELL_UNCLASSIFIED;
             if (res->is_hd[u])
                 c = CM_CELL_HD;

@@ -260,7 +260,7 @@ static cm_status write_report(const char *dir, const char *input, const activity
     cJSON_AddItemToObject(th, "ego_bvc", num(r->ego_threshold));
     cJSON_AddItemToObject(th, "allo_bvc", num(r->allo_threshold));
     cJSON_AddNumberToObject(th, "place_bits_per_spike", o->place_info);
-    cJSON_AddNumberToObject(th, "place_stability", o->place_stability);
+    cJSON_AddNumberToObject(th, "stability", o->min_stability);
     cJSON_AddNumberToObject(th, "border", o->border_thresh);
     cJSON_AddNumberToObject(th, "grid_score60", o->grid_thresh);
     cJSON_AddItemToObject(root, "counts", counts(r, 0, a->units));
