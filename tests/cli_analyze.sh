@@ -18,6 +18,14 @@ fail=0
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/a2" --shuffles 100 --seed 4 --threads 2 --quiet >/dev/null ||
     { echo "FAIL: analyze (2 threads)"; fail=1; }
 [ -s "$tmp/a1/report.json" ] && [ -s "$tmp/a1/maps.npz" ] || { echo "FAIL: outputs missing"; fail=1; }
+for f in hd_polar ratemaps_octants bvc_maps histograms hd_sticks ego_vs_allo; do
+    head -c 8 "$tmp/a1/$f.png" 2>/dev/null | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" ||
+        { echo "FAIL: $f.png missing or not a PNG"; fail=1; }
+done
+"$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/svg" --shuffles 20 --format svg --quiet >/dev/null &&
+    grep -q "<svg" "$tmp/svg/bvc_maps.svg" || { echo "FAIL: --format svg"; fail=1; }
+"$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/nofig" --shuffles 20 --no-figures --quiet >/dev/null &&
+    [ -s "$tmp/nofig/report.json" ] && ! ls "$tmp/nofig"/*.png >/dev/null 2>&1 || { echo "FAIL: --no-figures"; fail=1; }
 if ! diff <(grep -v '"threads"' "$tmp/a1/report.json") <(grep -v '"threads"' "$tmp/a2/report.json") >/dev/null; then
     echo "FAIL: reports differ between 1 and 2 threads"; fail=1
 fi
@@ -73,6 +81,7 @@ expect_fail bad_rays ray_angles
 "$cogmap" analyze "$tmp/data/activity.npz" --quiet >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: no --out"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --shuffles 0 >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: --shuffles 0"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --hd-shuffle foo >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: --hd-shuffle foo"; fail=1; }
+"$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --format gif >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: --format gif"; fail=1; }
 [ ! -e "$tmp/bad/report.json" ] || { echo "FAIL: a failed run wrote a report"; fail=1; }
 [ $fail -eq 0 ] && echo "cli_analyze: all passed"
 exit $fail

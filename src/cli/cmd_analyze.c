@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/analyze.h"
 #include "cogmap/analysis.h"
 #include "cogmap/io.h"
 
 static const char analyze_usage[] =
     "usage: cogmap analyze ACTIVITY.npz --out DIR [--shuffles N] [--percentile P] [--hd-shuffle bins|time]\n"
     "                      [--min-shift N] [--dt S] [--box M] [--grid-threshold T] [--grid-bins N]\n"
-    "                      [--seed N] [--threads N] [--quiet]\n"
+    "                      [--format png|svg|pdf] [--no-figures] [--seed N] [--threads N] [--quiet]\n"
     "Classifies every unit of ACTIVITY.npz (arrays positions [N,2], headings [N], wall_distances [N,R],\n"
     "activations [N,U], optional ray_angles [R] and group_<name> = [start, end); docs/formats.md) as\n"
     "SMP's figure 2 does: head-direction, egocentric and allocentric boundary-vector cells with\n"
@@ -27,14 +28,10 @@ static const char analyze_usage[] =
     "  --dt S            seconds per sample, for bits/s (default 0.02)\n"
     "  --box M           arena side for the border score (default: the positions' x extent)\n"
     "  --grid-threshold T  DeepMind score60 above which a unit is a grid cell (default 0.3)\n"
-    "  --grid-bins N     gridness rate-map bins per side, 0 = no gridness (default 20)\n";
+    "  --grid-bins N     gridness rate-map bins per side, 0 = no gridness (default 20)\n"
+    "  --format F        figures as png (default), svg or pdf; --no-figures: none\n";
 
 #define MAX_GROUPS 64
-
-typedef struct group {
-    char name[120];
-    int64_t start, end;
-} group;
 
 typedef struct activity {
     cm_npz z;
@@ -43,7 +40,7 @@ typedef struct activity {
     double *pos, *hd;
     float *dist, *act;
     int own_dist, own_act;
-    group groups[MAX_GROUPS];
+    analyze_group groups[MAX_GROUPS];
     int n_groups;
 } activity;
 
@@ -182,7 +179,7 @@ static cm_status load_activity(const char *file, activity *a)
         if ((g->dtype != CM_I32 && g->dtype != CM_I64) || g->ndim != 1 || g->shape[0] != 2)
             return cm_error(CM_ERR_FORMAT, "%s: %s: expected 2 integers [start, end), got %s of rank %d", file,
                             g->name, cm_dtype_name(g->dtype), g->ndim);
-        group *gr = &a->groups[a->n_groups++];
+        analyze_group *gr = &a->groups[a->n_groups++];
         snprintf(gr->name, sizeof gr->name, "%s", g->name + 6);
         gr->start = get_i(g, 0);
         gr->end = get_i(g, 1);
@@ -362,7 +359,8 @@ int cmd_analyze(int argc, char **argv)
     cli_common_defaults(&common);
     cm_classify_opts o;
     cm_classify_defaults(&o);
-    const char *input = NULL;
+    const char *input = NULL, *format = "png";
+    int figures = 1;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
         long long iv;
@@ -421,6 +419,14 @@ int cmd_analyze(int argc, char **argv)
             if (iv > 0 && iv < 4)
                 return cli_usage_error("analyze", "--grid-bins: expected 0 or 4..512, got %lld", iv);
             o.grid_bins = (int)iv;
+        } else if (strncmp(arg, "--format", 8) == 0 && (arg[8] == 0 || arg[8] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v))
+                return CLI_EXIT_USAGE;
+            if (strcmp(v, "png") != 0 && strcmp(v, "svg") != 0 && strcmp(v, "pdf") != 0)
+                return cli_usage_error("analyze", "--format: expected png, svg or pdf, got '%s'", v);
+            format = v;
+        } else if (strcmp(arg, "--no-figures") == 0) {
+            figures = 0;
         } else if (arg[0] == '-') {
             return cli_usage_error("analyze", "unknown option '%s'", arg);
         } else if (!input) {
@@ -460,6 +466,8 @@ int cmd_analyze(int argc, char **argv)
         st = write_report(common.out, input, &a, &o, &r);
     if (st == CM_OK)
         st = write_maps(common.out, &r);
+    if (st == CM_OK && figures)
+        st = analyze_figures(common.out, format, a.hd, a.act, a.n, &r, a.groups, a.n_groups);
     if (st == CM_OK && !common.quiet) {
         fprintf(stderr, "analyze: %lld samples, %d units, %d shuffles in %.2f s; thresholds hd %.4f ego %.4f allo %.4f\n",
                 (long long)a.n, a.units, o.n_shuffles, secs, r.hd_threshold, r.ego_threshold, r.allo_threshold);
@@ -478,6 +486,7 @@ int cmd_analyze(int argc, char **argv)
     activity_free(&a);
     if (st != CM_OK)
         return cli_fail("analyze", st);
-    printf("analyze: wrote %s/report.json and %s/maps.npz\n", common.out, common.out);
+    printf("analyze: wrote %s/report.json, %s/maps.npz%s\n", common.out, common.out,
+           figures ? " and the figures" : "");
     return CLI_EXIT_OK;
 }
