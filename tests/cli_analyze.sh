@@ -27,6 +27,11 @@ for f in hd_polar ratemaps_octants bvc_maps histograms hd_sticks ego_vs_allo; do
 done
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/svg" --shuffles 20 --format svg --quiet >/dev/null &&
     grep -q "<svg" "$tmp/svg/bvc_maps.svg" || { echo "FAIL: --format svg"; fail=1; }
+"$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/ts" --shuffles 20 --hd-shuffle time --min-shift 500 \
+    --no-figures --quiet >/dev/null && grep -q '"hd_shuffle":.*"time"' "$tmp/ts/report.json" ||
+    { echo "FAIL: --hd-shuffle time"; fail=1; }
+"$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --hd-shuffle time --min-shift 999999 >/dev/null 2>&1
+[ $? -eq 2 ] || { echo "FAIL: --min-shift beyond N/2"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/nofig" --shuffles 20 --no-figures --quiet >/dev/null &&
     [ -s "$tmp/nofig/report.json" ] && ! ls "$tmp/nofig"/*.png >/dev/null 2>&1 || { echo "FAIL: --no-figures"; fail=1; }
 if ! diff <(grep -v '"threads"' "$tmp/a1/report.json") <(grep -v '"threads"' "$tmp/a2/report.json") >/dev/null; then
