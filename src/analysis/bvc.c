@@ -31,9 +31,10 @@ int cm_bvc_distance_bins(double max_d, double step, double *centres, double *edg
     return n;
 }
 
-int cm_bvc_ego_shift(double hd, int rays)
+int cm_bvc_ego_shift(double hd, int rays, int f32)
 {
-    double r = rint((double)rays * hd / (2 * M_PI));
+    /* numpy: n_angles * hd / (2 * pi), in float32 for a float32 hd. */
+    double r = f32 ? (double)rintf((float)rays * (float)hd / (float)(2 * M_PI)) : rint((double)rays * hd / (2 * M_PI));
     if (!isfinite(r))
         return 0;
     long long s = (long long)fmod(r, (double)rays);
@@ -59,7 +60,7 @@ static int dist_bin(const double *edges, int n_dist, double x)
 }
 
 cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int64_t n, int rays, int units,
-                      const double *dedges, int n_dist, double *allo, double *ego)
+                      const double *dedges, int n_dist, double *allo, double *ego, int f32)
 {
     if (rays <= 0 || units <= 0 || n_dist <= 0 || n < 0)
         return cm_error(CM_ERR_ARG, "bvc maps: expected rays, units, distance bins > 0, got %d, %d, %d", rays,
@@ -87,7 +88,7 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
             if (db[a] >= 0)
                 cnt_a[(size_t)db[a] * rays + a] += 1;
         }
-        int s = hd ? cm_bvc_ego_shift(hd[t], rays) : 0;
+        int s = hd ? cm_bvc_ego_shift(hd[t], rays, f32) : 0;
         shift[t] = (int16_t)s;
         if (ego)
             for (int j = 0; j < rays; j++) {

@@ -96,7 +96,7 @@ static cm_status grid_scores(const double *pos, const float *act, int64_t n, int
     cm_gridness_scorer *sc = NULL;
     cm_status st = (!maps || !gr) ? cm_error(CM_ERR_NOMEM, "classify: out of memory for gridness maps") : CM_OK;
     if (st == CM_OK)
-        st = cm_ratemaps(&g, pos, NULL, act, n, units, maps, NULL, NULL);
+        st = cm_ratemaps(&g, pos, NULL, act, n, units, maps, NULL, NULL, o->f32);
     if (st == CM_OK) {
         cm_gridness_config cfg;
         cm_gridness_config_deepmind(&cfg, nb);
@@ -148,14 +148,15 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
     }
     double dc[MAX_DIST], de[MAX_DIST + 1];
     /* SMP: preferred distances up to half the enclosure's x extent. */
-    int n_dist = cm_bvc_distance_bins((xmax - xmin) / 2, o->distance_step, dc, de, MAX_DIST);
+    double max_d = (o->f32 ? (double)(float)(xmax - xmin) : xmax - xmin) / 2;
+    int n_dist = cm_bvc_distance_bins(max_d, o->distance_step, dc, de, MAX_DIST);
     if (n_dist < 2)
         return cm_error(CM_ERR_ARG,
                         "classify: positions: the x extent %g gives fewer than 2 wall-distance bins of %g",
                         xmax - xmin, o->distance_step);
     double xe[MAX_EDGES], ye[MAX_EDGES];
-    int nx = cm_smp_edges(xmin, xmax, o->ratemap_bin, xe, MAX_EDGES);
-    int ny = cm_smp_edges(ymin, ymax, o->ratemap_bin, ye, MAX_EDGES);
+    int nx = cm_smp_edges(xmin, xmax, o->ratemap_bin, xe, MAX_EDGES, o->f32);
+    int ny = cm_smp_edges(ymin, ymax, o->ratemap_bin, ye, MAX_EDGES, o->f32);
     if (nx <= 0 || ny <= 0)
         return cm_error(CM_ERR_ARG, "classify: positions: extent x %g, y %g does not give rate-map bins of %g",
                         xmax - xmin, ymax - ymin, o->ratemap_bin);
@@ -200,14 +201,14 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
         cm_progress_start(progress, progress->out, "classify", 5);
 
     /* 1. Head direction: 20-bin angular maps, threshold from shuffles. */
-    st = cm_hd_ratemaps(hd, act, n, units, o->hd_bins, res->hd_maps);
+    st = cm_hd_ratemaps(hd, act, n, units, o->hd_bins, res->hd_maps, o->f32);
     if (st == CM_OK) {
         if (o->hd_timeshift) {
             int64_t ms = o->min_shift > 0 ? o->min_shift : n / 20;
             if (ms < 1)
                 ms = 1;
             st = cm_hd_timeshift_threshold(hd, act, n, units, o->hd_bins, o->n_shuffles, ms, o->percentile,
-                                           o->seed, STREAM_HD, &res->hd_threshold);
+                                           o->seed, STREAM_HD, &res->hd_threshold, o->f32);
         } else {
             st = cm_rv_shuffle_threshold(res->hd_maps, units, o->hd_bins, o->n_shuffles, o->percentile, o->seed,
                                          STREAM_HD, &res->hd_threshold, NULL);
@@ -226,7 +227,7 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
 
     /* 2. Boundary vectors, ego then allo, each with its own pooled threshold. */
     if (st == CM_OK)
-        st = cm_bvc_maps(dist, hd, act, n, rays, units, de, n_dist, res->allo_maps, res->ego_maps);
+        st = cm_bvc_maps(dist, hd, act, n, rays, units, de, n_dist, res->allo_maps, res->ego_maps, o->f32);
     for (int pass = 0; pass < 2 && st == CM_OK; pass++) {
         const double *maps = pass == 0 ? res->ego_maps : res->allo_maps;
         double *score = pass == 0 ? res->ego_score : res->allo_score;
@@ -247,7 +248,7 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
     /* 3. Spatial maps (SMP's 0.14 m bins, octants), information, border, fields. */
     if (st == CM_OK) {
         cm_grid2 g = {nx, ny, xe, ye};
-        st = cm_ratemaps(&g, pos, hd, act, n, units, res->maps, res->octants, occ);
+        st = cm_ratemaps(&g, pos, hd, act, n, units, res->maps, res->octants, occ, o->f32);
     }
     if (st == CM_OK) {
         double box = o->box > 0 ? o->box : xmax - xmin;
@@ -262,7 +263,7 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
             res->border[u] = cm_border_score(m, nx, ny, box, 0, NULL, NULL);
             res->n_fields[u] = cm_place_fields(m, nx, ny, 0.2, 3, 0.5, NULL, NULL, NULL);
         }
-        st = cm_split_half_stability(pos, act, n, units, o->ratemap_bin, res->stability);
+        st = cm_split_half_stability(pos, act, n, units, o->ratemap_bin, res->stability, o->f32);
     }
     if (st == CM_OK)
         st = grid_scores(pos, act, n, units, xmin, xmax, ymin, ymax, o, res);

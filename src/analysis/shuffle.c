@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/numerics.h"
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -78,7 +80,7 @@ cm_status cm_rv_shuffle_threshold(const double *profiles, int units, int nbins, 
 
 cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t n, int units, int nbins,
                                     int n_shuffles, int64_t min_shift, double percentile, uint64_t seed,
-                                    uint64_t stream, double *threshold)
+                                    uint64_t stream, double *threshold, int f32)
 {
     if (units <= 0 || nbins <= 0 || n_shuffles <= 0 || n < 2)
         return cm_error(CM_ERR_ARG, "time-shift threshold: expected units, bins, shuffles > 0 and n >= 2");
@@ -104,7 +106,7 @@ cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t 
     cm_linspace(-M_PI, M_PI, nbins + 1, edges);
     cm_rv_centres(nbins, cs, cs + nbins);
     for (int64_t t = 0; t < n; t++) {
-        bin[t] = cm_bin_index(edges, nbins, atan2(sin(hd[t]), cos(hd[t])));
+        bin[t] = cm_bin_index(edges, nbins, cm_wrap_angle(hd[t], f32), f32);
         if (bin[t] >= 0)
             counts[bin[t]] += 1;
     }

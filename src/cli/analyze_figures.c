@@ -60,7 +60,7 @@ static cm_status save(cm_figure *fig, const char *dir, const char *name, const c
 
 /* A: polar tuning curves (36 bins) of the best HD units. */
 static cm_status fig_hd_polar(const char *dir, const char *ext, const double *hd, const float *act, int64_t n,
-                              const cm_classify_result *r, const analyze_group *g, int ng)
+                              int f32, const cm_classify_result *r, const analyze_group *g, int ng)
 {
     enum { K = 8, B = 36 };
     int sel[K];
@@ -74,7 +74,7 @@ static cm_status fig_hd_polar(const char *dir, const char *ext, const double *hd
         for (int64_t t = 0; t < n; t++)
             for (int j = 0; j < k; j++)
                 sub[t * k + j] = act[t * r->units + sel[j]];
-        st = cm_hd_ratemaps(hd, sub, n, k, B, maps);
+        st = cm_hd_ratemaps(hd, sub, n, k, B, maps, f32);
     }
     cm_figure *fig = NULL;
     if (st == CM_OK)
@@ -294,9 +294,9 @@ static cm_status fig_scatter(const char *dir, const char *ext, const cm_classify
 }
 
 cm_status analyze_figures(const char *dir, const char *ext, const double *hd, const float *act, int64_t n,
-                          const cm_classify_result *r, const analyze_group *groups, int n_groups)
+                          int f32, const cm_classify_result *r, const analyze_group *groups, int n_groups)
 {
-    cm_status st = fig_hd_polar(dir, ext, hd, act, n, r, groups, n_groups);
+    cm_status st = fig_hd_polar(dir, ext, hd, act, n, f32, r, groups, n_groups);
     if (st == CM_OK)
         st = fig_octants(dir, ext, r, groups, n_groups);
     if (st == CM_OK)

@@ -40,6 +40,7 @@ typedef struct activity {
     double *pos, *hd;
     float *dist, *act;
     int own_dist, own_act;
+    int f32; /* positions and headings were float32 */
     analyze_group groups[MAX_GROUPS];
     int n_groups;
 } activity;
@@ -130,6 +131,7 @@ static cm_status load_activity(const char *file, activity *a)
     if (n < 4)
         return cm_error(CM_ERR_FORMAT, "%s: positions: expected at least 4 samples, got %lld", file, (long long)n);
     a->n = n;
+    a->f32 = pos->dtype == CM_F32 && hd->dtype == CM_F32;
     a->rays = (int)dist->shape[1];
     a->units = (int)act->shape[1];
     /* SMP's BVC maps assume sensor k at -pi + 2 pi k / R; other layouts would be
@@ -250,6 +252,7 @@ static cm_status write_report(const char *dir, const char *input, const activity
     cJSON_AddNumberToObject(op, "ratemap_bin", o->ratemap_bin);
     cJSON_AddNumberToObject(op, "dt", o->dt);
     cJSON_AddNumberToObject(op, "grid_bins", o->grid_bins);
+    cJSON_AddBoolToObject(op, "float32_positions_headings", o->f32);
     cJSON_AddNumberToObject(op, "seed", (double)o->seed);
     cJSON_AddNumberToObject(op, "threads", cm_threads());
     cJSON *th = cJSON_AddObjectToObject(root, "thresholds");
@@ -454,6 +457,7 @@ int cmd_analyze(int argc, char **argv)
         return cli_usage_error("analyze", "--min-shift: expected at most N/2 = %lld, got %lld", (long long)(a.n / 2),
                                (long long)o.min_shift);
     }
+    o.f32 = a.f32;
     cm_progress prog;
     prog.out = cli_progress_stream(&common);
     cm_classify_result r;
@@ -467,7 +471,7 @@ int cmd_analyze(int argc, char **argv)
     if (st == CM_OK)
         st = write_maps(common.out, &r);
     if (st == CM_OK && figures)
-        st = analyze_figures(common.out, format, a.hd, a.act, a.n, &r, a.groups, a.n_groups);
+        st = analyze_figures(common.out, format, a.hd, a.act, a.n, a.f32, &r, a.groups, a.n_groups);
     if (st == CM_OK && !common.quiet) {
         fprintf(stderr, "analyze: %lld samples, %d units, %d shuffles in %.2f s; thresholds hd %.4f ego %.4f allo %.4f\n",
                 (long long)a.n, a.units, o.n_shuffles, secs, r.hd_threshold, r.ego_threshold, r.allo_threshold);
