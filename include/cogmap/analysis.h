@@ -148,7 +148,11 @@ typedef struct cm_grid2 {
     const double *yedges; /* ny + 1 */
 } cm_grid2;
 
-/* Mean activation per spatial bin for every unit in one pass over the
+/* Grids: SMP's (cm_smp_edges, 0.14 m from the data's range), DeepMind's
+ * GridScorer (cm_linspace(-1.1, 1.1, 21) per axis: 20 x 20 over the 2.2 m
+ * box) or SSM-PC's (cm_linspace(0, 15, 41): 40 x 40 over its arena).
+ *
+ * Mean activation per spatial bin for every unit in one pass over the
  * samples. maps: [U, nx, ny] (NaN where unvisited). octants: NULL or
  * [U, nx, ny, 8], the same per heading octant mod(round(hd/(pi/4)), 8) (hd
  * required then). occupancy: NULL or [nx, ny] sample counts. Samples with
