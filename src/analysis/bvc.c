@@ -10,6 +10,12 @@
 
 #include "analysis/accum.h"
 
+/* Units per block: one block's ego and allo tables (n_dist x R x block
+ * doubles each) should stay in the core's L2 cache. */
+#ifndef BVC_BLOCK
+#define BVC_BLOCK 32
+#endif
+
 int cm_bvc_distance_bins(double max_d, double step, double *centres, double *edges, int cap)
 {
     if (!(step > 0) || !isfinite(max_d))
@@ -97,16 +103,16 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
                     cnt_e[(size_t)db[a] * rays + j] += 1;
             }
     }
-    int nblocks = (units + CM_ACCUM_BLOCK - 1) / CM_ACCUM_BLOCK;
+    int nblocks = (units + BVC_BLOCK - 1) / BVC_BLOCK;
     cm_status status = CM_OK;
     /* One table per map per unit block; each unit's sums come from one thread
      * in sample order (numpy's bincount order), whatever the thread count. */
 #pragma omp parallel for schedule(dynamic, 1)
     for (int b = 0; b < nblocks; b++) {
-        int u0 = b * CM_ACCUM_BLOCK;
-        int bw = units - u0 < CM_ACCUM_BLOCK ? units - u0 : CM_ACCUM_BLOCK;
-        double *ta = allo ? cm_calloc(cells * CM_ACCUM_BLOCK, sizeof(double)) : NULL;
-        double *te = ego ? cm_calloc(cells * CM_ACCUM_BLOCK, sizeof(double)) : NULL;
+        int u0 = b * BVC_BLOCK;
+        int bw = units - u0 < BVC_BLOCK ? units - u0 : BVC_BLOCK;
+        double *ta = allo ? cm_calloc(cells * BVC_BLOCK, sizeof(double)) : NULL;
+        double *te = ego ? cm_calloc(cells * BVC_BLOCK, sizeof(double)) : NULL;
         if ((allo && !ta) || (ego && !te)) {
             cm_free(ta);
             cm_free(te);
@@ -114,18 +120,18 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
             status = CM_ERR_NOMEM;
             continue;
         }
-        double v[CM_ACCUM_BLOCK];
+        double v[BVC_BLOCK];
         for (int64_t t = 0; t < n; t++) {
             const float *row = act + t * units + u0;
-            for (int j = 0; j < CM_ACCUM_BLOCK; j++)
+            for (int j = 0; j < BVC_BLOCK; j++)
                 v[j] = j < bw ? (double)row[j] : 0.0;
             const int16_t *db = dbin + t * rays;
             if (ta)
                 for (int a = 0; a < rays; a++) {
                     if (db[a] < 0)
                         continue;
-                    double *dst = ta + ((size_t)db[a] * rays + a) * CM_ACCUM_BLOCK;
-                    for (int j = 0; j < CM_ACCUM_BLOCK; j++)
+                    double *dst = ta + ((size_t)db[a] * rays + a) * BVC_BLOCK;
+                    for (int j = 0; j < BVC_BLOCK; j++)
                         dst[j] += v[j];
                 }
             if (te) {
@@ -134,8 +140,8 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
                     int a = j + s < rays ? j + s : j + s - rays;
                     if (db[a] < 0)
                         continue;
-                    double *dst = te + ((size_t)db[a] * rays + j) * CM_ACCUM_BLOCK;
-                    for (int k = 0; k < CM_ACCUM_BLOCK; k++)
+                    double *dst = te + ((size_t)db[a] * rays + j) * BVC_BLOCK;
+                    for (int k = 0; k < BVC_BLOCK; k++)
                         dst[k] += v[k];
                 }
             }
@@ -143,9 +149,9 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
         for (int j = 0; j < bw; j++)
             for (size_t c = 0; c < cells; c++) {
                 if (ta)
-                    allo[(size_t)(u0 + j) * cells + c] = ta[c * CM_ACCUM_BLOCK + j] / (cnt_a[c] + 1e-12);
+                    allo[(size_t)(u0 + j) * cells + c] = ta[c * BVC_BLOCK + j] / (cnt_a[c] + 1e-12);
                 if (te)
-                    ego[(size_t)(u0 + j) * cells + c] = te[c * CM_ACCUM_BLOCK + j] / (cnt_e[c] + 1e-12);
+                    ego[(size_t)(u0 + j) * cells + c] = te[c * BVC_BLOCK + j] / (cnt_e[c] + 1e-12);
             }
         cm_free(ta);
         cm_free(te);
