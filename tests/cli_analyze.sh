@@ -69,6 +69,7 @@ p = z["positions"].copy(); p[17, 1] = np.nan
 save("nan_pos", positions=p)
 save("bad_group", group_rnn3=np.array([160, 999]))
 save("bad_rays", ray_angles=np.linspace(0, 6, z["ray_angles"].shape[0]).astype(np.float32))
+save("one_spot", positions=np.zeros_like(z["positions"]))
 PY
 expect_fail() { # file, word the message must contain
     "$cogmap" analyze "$tmp/$1.npz" --out "$tmp/bad" --shuffles 10 --quiet >"$tmp/out" 2>&1
@@ -85,6 +86,7 @@ expect_fail short_hd headings
 expect_fail nan_pos positions
 expect_fail bad_group group_rnn3
 expect_fail bad_rays ray_angles
+expect_fail one_spot positions
 "$cogmap" analyze "$tmp/missing.npz" --out "$tmp/bad" --quiet >/dev/null 2>&1; [ $? -eq 1 ] || { echo "FAIL: missing file"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --quiet >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: no --out"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --shuffles 0 >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: --shuffles 0"; fail=1; }

@@ -216,7 +216,10 @@ int cm_bvc_ego_shift(double hd, int rays, int f32);
 cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int64_t n, int rays, int units,
                       const double *dedges, int n_dist, double *allo, double *ego, int f32);
 
-/* Score of one [n_dist, R] map (SMP get_bvc_cell_parameters): RV length of
+/* Most wall-distance rays the BVC scores take (their per-ray work sits on the stack). */
+#define CM_MAX_RAYS 4096
+
+/* Score of one [n_dist, R] map (SMP get_bvc_cell_parameters), R <= CM_MAX_RAYS: RV length of
  * the angular profile l[a] = sum_d map[d, a]; *angle = atan2(x, y) (SMP's
  * convention); *pref_dist = centre of the max-distance bin in the column
  * holding atan2(y, x). profile: NULL or [R] receives l. */

@@ -68,9 +68,9 @@ static int dist_bin(const double *edges, int n_dist, double x)
 cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int64_t n, int rays, int units,
                       const double *dedges, int n_dist, double *allo, double *ego, int f32)
 {
-    if (rays <= 0 || units <= 0 || n_dist <= 0 || n < 0)
-        return cm_error(CM_ERR_ARG, "bvc maps: expected rays, units, distance bins > 0, got %d, %d, %d", rays,
-                        units, n_dist);
+    if (rays <= 0 || rays > CM_MAX_RAYS || units <= 0 || n_dist <= 0 || n < 0)
+        return cm_error(CM_ERR_ARG, "bvc maps: expected 1..%d rays, units and distance bins > 0, got %d, %d, %d",
+                        CM_MAX_RAYS, rays, units, n_dist);
     if (ego && !hd)
         return cm_error(CM_ERR_ARG, "bvc maps: egocentric maps need headings");
     if (n_dist > 32767)
@@ -168,6 +168,8 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
 double cm_bvc_score(const double *map, int n_dist, int rays, const double *dcentres, double *angle,
                     double *pref_dist, double *profile)
 {
+    if (rays <= 0 || rays > CM_MAX_RAYS || n_dist <= 0)
+        return NAN;
     double l[rays], angs[rays + 1], cs[2 * rays];
     for (int a = 0; a < rays; a++) {
         l[a] = 0;

@@ -128,9 +128,9 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
                             cm_classify_result *res)
 {
     memset(res, 0, sizeof *res);
-    if (n < 4 || units <= 0 || rays <= 0)
-        return cm_error(CM_ERR_ARG, "classify: expected >= 4 samples, units > 0, rays > 0, got %lld, %d, %d",
-                        (long long)n, units, rays);
+    if (n < 4 || units <= 0 || rays < 2 || rays > CM_MAX_RAYS)
+        return cm_error(CM_ERR_ARG, "classify: expected >= 4 samples, units > 0, 2..%d rays, got %lld, %d, %d",
+                        CM_MAX_RAYS, (long long)n, units, rays);
     if (o->n_shuffles <= 0 || o->hd_bins <= 1 || !(o->percentile >= 0 && o->percentile <= 100))
         return cm_error(CM_ERR_ARG, "classify: options: expected shuffles > 0, hd bins > 1, percentile 0..100");
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;

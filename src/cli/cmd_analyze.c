@@ -122,9 +122,9 @@ static cm_status load_activity(const char *file, activity *a)
     if (hd->shape[0] != n || (hd->ndim == 2 && hd->shape[1] != 1))
         return cm_error(CM_ERR_FORMAT, "%s: headings: expected shape [%lld] or [%lld, 1] to match positions, got [%lld%s]",
                         file, (long long)n, (long long)n, (long long)hd->shape[0], hd->ndim == 2 ? ", ..." : "");
-    if (dist->shape[0] != n || dist->shape[1] < 2)
-        return cm_error(CM_ERR_FORMAT, "%s: wall_distances: expected shape [%lld, R >= 2], got [%lld, %lld]", file,
-                        (long long)n, (long long)dist->shape[0], (long long)dist->shape[1]);
+    if (dist->shape[0] != n || dist->shape[1] < 2 || dist->shape[1] > CM_MAX_RAYS)
+        return cm_error(CM_ERR_FORMAT, "%s: wall_distances: expected shape [%lld, R] with 2 <= R <= %d, got [%lld, %lld]",
+                        file, (long long)n, CM_MAX_RAYS, (long long)dist->shape[0], (long long)dist->shape[1]);
     if (act->shape[0] != n || act->shape[1] < 1 || act->shape[1] > INT32_MAX)
         return cm_error(CM_ERR_FORMAT, "%s: activations: expected shape [%lld, U >= 1], got [%lld, %lld]", file,
                         (long long)n, (long long)act->shape[0], (long long)act->shape[1]);
@@ -464,6 +464,10 @@ int cmd_analyze(int argc, char **argv)
     double t0 = cm_now();
     st = cm_classify_units(a.pos, a.hd, a.dist, a.rays, a.act, a.n, a.units, &o, prog.out ? &prog : NULL, &r);
     double secs = cm_now() - t0;
+    /* The options were checked above, so what the library still refuses is
+     * the data (a zero-extent arena, say): a file problem, exit 1. */
+    if (st == CM_ERR_ARG)
+        st = CM_ERR_FORMAT;
     if (st == CM_OK)
         st = cm_mkdir_p(common.out);
     if (st == CM_OK)
