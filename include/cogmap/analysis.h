@@ -315,8 +315,9 @@ typedef struct cm_classify_result {
     unsigned char *is_hd, *is_ego, *is_allo, *is_place, *is_border, *is_grid;
     cm_cell_class *cls;
     /* Maps kept for figures: hd [U, hd_bins]; ego/allo [U, n_dist, R];
-     * spatial [U, nx, ny]; octants [U, nx, ny, 8]; dist centres [n_dist]. */
-    double *hd_maps, *ego_maps, *allo_maps, *maps, *octants, *dcentres;
+     * spatial [U, nx, ny]; octants [U, nx, ny, 8]; dist centres [n_dist];
+     * occupancy [nx, ny] (samples per spatial bin). */
+    double *hd_maps, *ego_maps, *allo_maps, *maps, *octants, *dcentres, *occupancy;
 } cm_classify_result;
 
 /* SMP's classify_units_into_representations plus grid/place/border scores, on

@@ -56,7 +56,7 @@ void cm_classify_free(cm_classify_result *r)
                     &r->allo_score, &r->allo_angle, &r->allo_dist,      &r->stability,   &r->info_bits_spike,
                     &r->info_bits_s, &r->sparsity, &r->selectivity,     &r->border,      &r->hd_maps,
                     &r->ego_maps,   &r->allo_maps, &r->maps,            &r->octants,     &r->dcentres,
-                    &r->grid60,     &r->grid90};
+                    &r->grid60,     &r->grid90,    &r->occupancy};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         cm_free(*d[i]);
         *d[i] = NULL;
@@ -187,10 +187,9 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
     fail |= !(res->maps = cm_alloc(sizeof(double) * U * nb));
     fail |= !(res->octants = cm_alloc(sizeof(double) * U * nb * 8));
     fail |= !(res->dcentres = cm_alloc(sizeof(double) * (size_t)n_dist));
-    double *occ = cm_alloc(sizeof(double) * nb);
+    double *occ = res->occupancy = cm_alloc(sizeof(double) * nb);
     double *prof = cm_alloc(sizeof(double) * U * rays);
     if (fail || !occ || !prof) {
-        cm_free(occ);
         cm_free(prof);
         cm_classify_free(res);
         return cm_error(CM_ERR_NOMEM, "classify: out of memory for %d units", units);
@@ -271,7 +270,7 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
     /* 4. Flags and one primary class per unit [DESIGN]: SMP's classes are not
      * exclusive; the primary one is the first that holds of HD, BVC (ego or
      * allo, whichever exceeds its threshold by the larger factor), grid,
-     * place, border. */
+     * border, place. */
     if (st == CM_OK) {
         for (int u = 0; u < units; u++) {
             res->is_place[u] = res->info_bits_spike[u] > o->place_info && res->stability[u] > o->min_stability &&
@@ -293,17 +292,16 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
                 c = CM_CELL_ALLO_BVC;
             else if (res->is_grid[u])
                 c = CM_CELL_GRID;
+            else if (res->is_border[u])
+                c = CM_CELL_BORDER; /* before place: a wall-hugging field also carries much information */
             else if (res->is_place[u])
                 c = CM_CELL_PLACE;
-            else if (res->is_border[u])
-                c = CM_CELL_BORDER;
             res->cls[u] = c;
         }
         st = stage(progress, 5, "spatial");
     }
     if (progress && st == CM_OK)
         cm_progress_finish(progress, "%d units", units);
-    cm_free(occ);
     cm_free(prof);
     if (st != CM_OK)
         cm_classify_free(res);

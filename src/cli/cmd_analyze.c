@@ -333,6 +333,7 @@ static cm_status write_maps(const char *dir, const cm_classify_result *r)
         {"ratemaps", r->maps, 3, {U, r->nx, r->ny}},
         {"octant_maps", r->octants, 4, {U, r->nx, r->ny, 8}},
         {"distance_centres", r->dcentres, 1, {r->n_dist}},
+        {"occupancy", r->occupancy, 2, {r->nx, r->ny}},
     };
     enum { M = sizeof m / sizeof m[0] };
     cm_array arr[M];
