@@ -313,7 +313,7 @@ typedef struct cm_classify_result {
     double *grid60, *grid90; /* DeepMind score60/score90 (NaN when grid_bins == 0) */
     int *n_fields;
     unsigned char *is_hd, *is_ego, *is_allo, *is_place, *is_border, *is_grid;
-    cm_cell_class *cls;
+    cm_cell_class *cls; /* primary class: the first of hd, ego/allo BVC, grid, border, place */
     /* Maps kept for figures: hd [U, hd_bins]; ego/allo [U, n_dist, R];
      * spatial [U, nx, ny]; octants [U, nx, ny, 8]; dist centres [n_dist];
      * occupancy [nx, ny] (samples per spatial bin). */
