@@ -213,6 +213,43 @@ static void test_batch_threads_and_f32(void **state)
     free(mapsf);
 }
 
+/* BNT / opexebo variant: a clean grid scores in the literature's "good grid" range, noise and
+ * degenerate maps do not, nothing crashes. */
+static void test_bnt(void **state)
+{
+    (void)state;
+    double m[40 * 40];
+    cm_bnt_gridness g;
+    hex_map(m, 40, 15.0, 5.0, 0.2, 0.3, 0.7);
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &g), CM_OK);
+    assert_true(g.score > 1.0 && g.score <= 2.0);
+    assert_true(g.central_radius >= 2);
+    assert_true(fabs(g.spacing - 5.0 / (15.0 / 40.0)) < 1.5);
+
+    square_map(m, 40, 15.0, 5.0);
+    cm_bnt_gridness sq;
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &sq), CM_OK);
+    assert_true(isnan(sq.score) || sq.score < 0.3);
+
+    cm_mt19937 mt;
+    cm_mt_seed(&mt, 0);
+    for (int i = 0; i < 1600; i++)
+        m[i] = cm_mt_random_sample(&mt);
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &g), CM_OK);
+    assert_true(isnan(g.score) || g.score < 0.5);
+
+    for (int i = 0; i < 1600; i++)
+        m[i] = NAN;
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &g), CM_OK);
+    assert_true(isnan(g.score));
+    const double one = 3.0;
+    assert_int_equal(cm_gridness_bnt(&one, 1, 1, &g), CM_OK);
+    assert_true(isnan(g.score));
+    assert_int_equal(cm_gridness_bnt(m, 0, 40, &g), CM_ERR_ARG);
+    m[3] = INFINITY;
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &g), CM_ERR_ARG);
+}
+
 /* -------------------------------------------------- against live scipy */
 
 typedef struct group {
@@ -435,7 +472,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_vectors_ssmpc), cmocka_unit_test(test_masks_and_minmax),
         cmocka_unit_test(test_degenerate_maps),    cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_batch_threads_and_f32), cmocka_unit_test(test_against_scipy),
+        cmocka_unit_test(test_batch_threads_and_f32), cmocka_unit_test(test_bnt),
+        cmocka_unit_test(test_against_scipy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,5 +7,6 @@
 #include "cogmap/io.h"
 #include "cogmap/world.h"
 #include "cogmap/analysis.h"
+#include "cogmap/plot.h"
 
 #endif

@@ -2,10 +2,12 @@
 #include "cli/cli.h"
 
 int cmd_demo(int argc, char **argv);
+int cmd_gridness(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
+    {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
     {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
     {NULL, NULL, NULL},
 };
