@@ -83,7 +83,7 @@ cm_status cm_array_check_shape(const char *name, cm_dtype dtype, int ndim, const
     return CM_OK;
 }
 
-cm_status cm_array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape)
+static cm_status array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape, int zero)
 {
     memset(a, 0, sizeof *a);
     if (!name)
@@ -99,13 +99,23 @@ cm_status cm_array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim
     for (int i = 0; i < ndim; i++)
         a->shape[i] = shape[i];
     size_t bytes = cm_array_bytes(a);
-    a->data = cm_calloc(1, bytes ? bytes : 1);
+    a->data = zero ? cm_calloc(1, bytes ? bytes : 1) : cm_alloc(bytes);
     if (!a->data) {
         memset(a, 0, sizeof *a);
         return cm_error(CM_ERR_NOMEM, "array %s: cannot allocate %zu bytes", name, bytes);
     }
     a->owns_data = 1;
     return CM_OK;
+}
+
+cm_status cm_array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape)
+{
+    return array_alloc(a, name, dtype, ndim, shape, 1);
+}
+
+cm_status cm_array_alloc_uninit(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape)
+{
+    return array_alloc(a, name, dtype, ndim, shape, 0);
 }
 
 cm_array cm_array_view(const char *name, cm_dtype dtype, int ndim, const int64_t *shape, const void *data)

@@ -274,7 +274,7 @@ static cm_status check_data_size(const cm_npy_header *h, uint64_t have, const ch
 
 static cm_status alloc_from_header(const cm_npy_header *h, const char *what, cm_array *out)
 {
-    cm_status st = cm_array_alloc(out, "", h->dtype, h->ndim, h->shape);
+    cm_status st = cm_array_alloc_uninit(out, "", h->dtype, h->ndim, h->shape);
     if (st)
         return cm_error_context(st, "%s: ", what);
     return CM_OK;

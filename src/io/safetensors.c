@@ -306,7 +306,7 @@ cm_status cm_safetensors_read(const char *path, cm_safetensors *out)
     }
     for (int i = 0; i < count; i++) {
         const st_entry *e = &entries[i];
-        if ((st = cm_array_alloc(&out->tensors[i], e->name, e->dtype, e->ndim, e->shape))) {
+        if ((st = cm_array_alloc_uninit(&out->tensors[i], e->name, e->dtype, e->ndim, e->shape))) {
             cm_error_context(st, "%s: ", path);
             goto done;
         }
