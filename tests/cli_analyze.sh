@@ -8,9 +8,6 @@ cogmap=${COGMAP_BIN:?COGMAP_BIN is set by ctest}
 py=${COGMAP_PYTHON:-/usr/bin/python3}
 src=${COGMAP_SOURCE_DIR:?}
 "$py" -c 'import numpy, scipy' 2>/dev/null || { echo "skip: no numpy/scipy"; exit 77; }
-# Figures render text through cairo, which loads fontconfig's process-wide
-# caches and never frees them; LeakSanitizer is told to ignore exactly those.
-export LSAN_OPTIONS="suppressions=$src/tests/data/lsan_fontconfig.supp:print_suppressions=0"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0

@@ -11,6 +11,7 @@
 #include "cli/analyze.h"
 #include "cogmap/analysis.h"
 #include "cogmap/io.h"
+#include "cogmap/plot.h"
 
 static const char analyze_usage[] =
     "usage: cogmap analyze ACTIVITY.npz --out DIR [--shuffles N] [--percentile P] [--hd-shuffle bins|time]\n"
@@ -475,8 +476,10 @@ int cmd_analyze(int argc, char **argv)
         st = write_report(common.out, input, &a, &o, &r);
     if (st == CM_OK)
         st = write_maps(common.out, &r);
-    if (st == CM_OK && figures)
+    if (st == CM_OK && figures) {
         st = analyze_figures(common.out, format, a.hd, a.act, a.n, a.f32, &r, a.groups, a.n_groups);
+        cm_plot_release_caches(); /* the command draws nothing more */
+    }
     if (st == CM_OK && !common.quiet) {
         fprintf(stderr, "analyze: %lld samples, %d units, %d shuffles in %.2f s; thresholds hd %.4f ego %.4f allo %.4f\n",
                 (long long)a.n, a.units, o.n_shuffles, secs, r.hd_threshold, r.ego_threshold, r.allo_threshold);
