@@ -88,6 +88,15 @@ expect_fail one_spot positions
 "$cogmap" analyze "$tmp/data/activity.npz" --quiet >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: no --out"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --shuffles 0 >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: --shuffles 0"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --hd-shuffle foo >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: --hd-shuffle foo"; fail=1; }
+"$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/bins" --shuffles 10 --ratemap-bin 0.22 --distance-step 0.05 \
+    --no-figures --quiet >/dev/null && "$py" -c "
+import numpy as np, sys; m = np.load(sys.argv[1]); p = np.load(sys.argv[2])['positions']
+# The sizes SMP's code derives from these (float32) positions.
+nx = int(np.ceil((p[:, 0].max() - p[:, 0].min()) / 0.22)); ny = int(np.ceil((p[:, 1].max() - p[:, 1].min()) / 0.22))
+nd = len(np.arange(0.05, (p[:, 0].max() - p[:, 0].min()) / 2, 0.05))
+assert m['ratemaps'].shape[1:] == (nx, ny) and m['ego_maps'].shape[1] == nd, (m['ratemaps'].shape, m['ego_maps'].shape, nx, ny, nd)
+" "$tmp/bins/maps.npz" "$tmp/data/activity.npz" || { echo "FAIL: --ratemap-bin/--distance-step"; fail=1; }
+"$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --ratemap-bin 0 >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: --ratemap-bin 0"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --format gif >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: --format gif"; fail=1; }
 [ ! -e "$tmp/bad/report.json" ] || { echo "FAIL: a failed run wrote a report"; fail=1; }
 [ $fail -eq 0 ] && echo "cli_analyze: all passed"

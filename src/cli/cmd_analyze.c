@@ -15,7 +15,8 @@
 
 static const char analyze_usage[] =
     "usage: cogmap analyze ACTIVITY.npz --out DIR [--shuffles N] [--percentile P] [--hd-shuffle bins|time]\n"
-    "                      [--min-shift N] [--dt S] [--box M] [--grid-threshold T] [--grid-bins N]\n"
+    "                      [--min-shift N] [--dt S] [--box M] [--ratemap-bin M] [--distance-step M]\n"
+    "                      [--grid-threshold T] [--grid-bins N]\n"
     "                      [--format png|svg|pdf] [--no-figures] [--seed N] [--threads N] [--quiet]\n"
     "Classifies every unit of ACTIVITY.npz (arrays positions [N,2], headings [N], wall_distances [N,R],\n"
     "activations [N,U], optional ray_angles [R] and group_<name> = [start, end); docs/formats.md) as\n"
@@ -28,6 +29,8 @@ static const char analyze_usage[] =
     "  --min-shift N     smallest time shift in samples (default N/20)\n"
     "  --dt S            seconds per sample, for bits/s (default 0.02)\n"
     "  --box M           arena side for the border score (default: the positions' x extent)\n"
+    "  --ratemap-bin M   rate-map bin size in position units (default 0.14, SMP's for 2.2 m)\n"
+    "  --distance-step M wall-distance bin size for the BVC maps (default 0.025, SMP's)\n"
     "  --grid-threshold T  DeepMind score60 above which a unit is a grid cell (default 0.3)\n"
     "  --grid-bins N     gridness rate-map bins per side, 0 = no gridness (default 20)\n"
     "  --format F        figures as png (default), svg or pdf; --no-figures: none\n";
@@ -414,6 +417,18 @@ int cmd_analyze(int argc, char **argv)
             if (!(dv > 0))
                 return cli_usage_error("analyze", "--box: expected metres > 0, got %g", dv);
             o.box = dv;
+        } else if (strncmp(arg, "--ratemap-bin", 13) == 0 && (arg[13] == 0 || arg[13] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--ratemap-bin", v, &dv))
+                return CLI_EXIT_USAGE;
+            if (!(dv > 0))
+                return cli_usage_error("analyze", "--ratemap-bin: expected a bin size > 0, got %g", dv);
+            o.ratemap_bin = dv;
+        } else if (strncmp(arg, "--distance-step", 15) == 0 && (arg[15] == 0 || arg[15] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--distance-step", v, &dv))
+                return CLI_EXIT_USAGE;
+            if (!(dv > 0))
+                return cli_usage_error("analyze", "--distance-step: expected a step > 0, got %g", dv);
+            o.distance_step = dv;
         } else if (strncmp(arg, "--grid-threshold", 16) == 0 && (arg[16] == 0 || arg[16] == '=')) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--grid-threshold", v, &dv))
                 return CLI_EXIT_USAGE;
