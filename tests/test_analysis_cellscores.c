@@ -322,6 +322,29 @@ static void test_border_and_fields(void **state)
     assert_float_equal(cm_border_score(wall, R, R, 2.2, 1, NULL, NULL), b, 1e-12);
     double zeros[R * R] = {0};
     assert_true(isnan(cm_border_score(zeros, R, R, 2.2, 0, NULL, NULL))); /* no field */
+    /* Two fields: an interior blob first in scan order, then a full wall.
+     * Solstad's definition takes the wall's coverage (1); Sorscher's code only
+     * ever looks at the first field (coverage 0) and averages per-field DMs. */
+    double two_f[R * R] = {0};
+    for (int i = 3; i < 7; i++)
+        for (int j = 3; j < 7; j++)
+            two_f[i * R + j] = 1.0;
+    for (int j = 0; j < R; j++)
+        two_f[(R - 1) * R + j] = 1.0;
+    double cm_a, dm_a, cm_b, dm_b;
+    cm_border_score(two_f, R, R, 2.2, 0, &cm_a, &dm_a);
+    cm_border_score(two_f, R, R, 2.2, 1, &cm_b, &dm_b);
+    assert_float_equal(cm_a, 1.0, 0);
+    assert_float_equal(cm_b, 0.0, 0);
+    /* DM: the rate-weighted (here uniform) wall distance over all 36 field
+     * bins, against the mean of the two fields' own DMs. */
+    double blob = 0;
+    for (int i = 3; i < 7; i++)
+        for (int j = 3; j < 7; j++)
+            blob += fmin(fmin(i + 1, R - i), fmin(j + 1, R - j));
+    double wall_d = 1.0;
+    assert_float_equal(dm_a, (blob + 20 * wall_d) / 36 * 0.11 / 1.1, 1e-12);
+    assert_float_equal(dm_b, (blob / 16 + wall_d) / 2 * 0.11 / 1.1, 1e-12);
 
     int big;
     double cx, cy;
