@@ -39,6 +39,7 @@ import json, sys, numpy as np
 r = json.load(open(sys.argv[1] + "/report.json"))
 g = {x["name"]: x for x in r["groups"]}
 assert r["units"] == 288 and set(g) == {"rnn1", "rnn2", "rnn3"}, g.keys()
+assert r["options"]["float32_positions_headings"] is True  # the file holds float32 positions and headings
 assert g["rnn1"]["hd"] == 32 and g["rnn1"]["primary"]["hd"] == 32, g["rnn1"]
 assert g["rnn2"]["ego_bvc"] >= 48 and g["rnn3"]["ego_bvc"] <= 4, (g["rnn2"], g["rnn3"])
 assert g["rnn3"]["allo_bvc"] >= 48, g["rnn3"]
