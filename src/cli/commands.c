@@ -7,6 +7,7 @@ int cmd_maze(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_nn_check(int argc, char **argv);
 int cmd_gridness(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
@@ -14,6 +15,7 @@ const cli_command cli_commands[] = {
     {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
     {"bench", "built-in benchmarks (cogmap bench --help)", cmd_bench},
     {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
+    {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
     {"nn-check", "(developer) one nn layer on .npy files, for make check-torch", cmd_nn_check},
     {NULL, NULL, NULL},
 };
