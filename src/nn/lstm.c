@@ -75,7 +75,7 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
     for (int g = 0; g < G; g++)
         for (int k = 0; k < H; k++)
             wt[(size_t)k * G + g] = w_hh[(size_t)g * H + k];
-#pragma omp parallel
+#pragma omp parallel if ((size_t)B * G * H >= CM_RECUR_PAR_MIN)
     {
         int nt = omp_get_num_threads(), tid = omp_get_thread_num(), u0, u1;
         cm_split_units(H, nt, tid, &u0, &u1);
@@ -109,7 +109,7 @@ void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw
     /* Same split as the forward pass: a thread owns units [u0, u1): their
      * four gate-gradient columns, their dc, and their columns of dh (which
      * needs every gate gradient of the step, hence one barrier per step). */
-#pragma omp parallel if (small)
+#pragma omp parallel if (small && (size_t)B * G * H >= CM_RECUR_PAR_MIN)
     {
         int nt = omp_get_num_threads(), tid = omp_get_thread_num(), u0, u1;
         cm_split_units(H, nt, tid, &u0, &u1);

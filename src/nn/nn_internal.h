@@ -21,6 +21,14 @@ void cm_colsum_add(float *out, const float *x, int rows, int cols);
 /* OpenBLAS's thread knob (declared here: cblas.h is not included everywhere). */
 void openblas_set_num_threads(int num_threads);
 
+/* A recurrence runs its steps on several threads (one barrier per step)
+ * only when a step has at least this many multiply-adds: below it, the
+ * barrier and, on a loaded machine, waiting for a descheduled partner
+ * thread cost more than the split saves. */
+#ifndef CM_RECUR_PAR_MIN
+#define CM_RECUR_PAR_MIN (1 << 22)
+#endif
+
 /* [n0, n1) of `n` units for thread `tid` of `nt`, in multiples of 8 (one
  * vector) so that no two threads share a cache line of a row. */
 static inline void cm_split_units(int n, int nt, int tid, int *n0, int *n1)

@@ -23,7 +23,7 @@ void cm_rnn_forward(float *hs, const float *x, const float *w_ih, const float *w
     cm_gemm(0, 1, T * B, H, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, pre, H);
     if (cm_threads() > 1)
         openblas_set_num_threads(1);
-#pragma omp parallel
+#pragma omp parallel if ((size_t)B * H * H >= CM_RECUR_PAR_MIN)
     {
         int u0, u1;
         cm_split_units(H, omp_get_num_threads(), omp_get_thread_num(), &u0, &u1);
@@ -57,7 +57,7 @@ void cm_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *d
     size_t step = (size_t)B * H;
     if (cm_threads() > 1)
         openblas_set_num_threads(1);
-#pragma omp parallel
+#pragma omp parallel if ((size_t)B * H * H >= CM_RECUR_PAR_MIN)
     {
         int u0, u1;
         cm_split_units(H, omp_get_num_threads(), omp_get_thread_num(), &u0, &u1);
