@@ -6,5 +6,7 @@
 #include "cogmap/base.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
+#include "cogmap/nn.h"
+#include "cogmap/models.h"
 
 #endif
