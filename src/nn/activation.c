@@ -1,13 +1,14 @@
 /* Element-wise activations and inverted dropout (nn.h). Backward passes use
  * the forward OUTPUT, which every caller keeps anyway. */
 #include "cogmap/nn.h"
+#include "nn/nn_internal.h"
 
 #include "nn/fastmath.h"
 
 #include <math.h>
 
 /* Below this many elements a parallel region costs more than it saves. */
-#define CM_ELEMWISE_PAR 32768
+#define CM_ELEMWISE_PAR CM_PAR_MIN_ELEMS
 
 void cm_relu_forward(float *y, const float *x, size_t n)
 {

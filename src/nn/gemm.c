@@ -12,7 +12,7 @@
 #include <omp.h>
 
 /* Below this many multiply-adds a single call is faster than a region. */
-#define CM_GEMM_SPLIT_MIN (1 << 18)
+#define CM_GEMM_SPLIT_MIN (1 << 22)
 
 void cm_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
              int ldb, float beta, float *C, int ldc)
@@ -55,7 +55,7 @@ void cm_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const f
 
 void cm_colsum_add(float *out, const float *x, int rows, int cols)
 {
-#pragma omp parallel if ((size_t)rows * cols > 65536)
+#pragma omp parallel if ((size_t)rows * cols > CM_PAR_MIN_ELEMS)
     {
         int tid = omp_get_thread_num(), n = omp_get_num_threads(), c0, c1;
         cm_split_units(cols, n, tid, &c0, &c1);

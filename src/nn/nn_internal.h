@@ -21,6 +21,12 @@ void cm_colsum_add(float *out, const float *x, int rows, int cols);
 /* OpenBLAS's thread knob (declared here: cblas.h is not included everywhere). */
 void openblas_set_num_threads(int num_threads);
 
+/* Element-wise passes and row loops open an OpenMP region only above this
+ * many elements: each region costs microseconds on a quiet machine, but
+ * milliseconds on a loaded one, where the partner thread must first be
+ * scheduled; small models then run faster on fewer, larger regions. */
+#define CM_PAR_MIN_ELEMS (1 << 18)
+
 /* A recurrence runs its steps on several threads (one barrier per step)
  * only when a step has at least this many multiply-adds: below it, the
  * barrier and, on a loaded machine, waiting for a descheduled partner
