@@ -8,6 +8,7 @@
 #include "cogmap/world.h"
 #include "cogmap/nn.h"
 #include "cogmap/cells.h"
+#include "cogmap/models.h"
 #include "cogmap/analysis.h"
 #include "cogmap/plot.h"
 
