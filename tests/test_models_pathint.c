@@ -123,6 +123,51 @@ static void test_gradcheck_sorscher(void **state)
     gradcheck_preset("sorscher");
 }
 
+/* A training forward writes the read-outs' loss gradients itself (fused with
+ * the log-softmax); with dropout off its loss and gradients must match those of
+ * an evaluation forward, whose backward computes them separately. */
+static void fused_grads_match(const char *preset)
+{
+    cm_pathint_config c;
+    tiny(&c, preset);
+    c.dropout = 0.0f;
+    cm_pathint *m;
+    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+    batch_buf bb;
+    make_batch(&bb, &c, 91);
+    cm_params *p = cm_pathint_params(m);
+    size_t n = p->total;
+    float *g_eval = malloc(n * sizeof(float));
+    double L0, L1;
+    cm_params_zero_grad(p);
+    assert_int_equal(cm_pathint_forward(m, &bb.b, 0, &L0), CM_OK);
+    assert_int_equal(cm_pathint_backward(m), CM_OK);
+    memcpy(g_eval, p->grads, n * sizeof(float));
+    cm_params_zero_grad(p);
+    assert_int_equal(cm_pathint_forward(m, &bb.b, 1, &L1), CM_OK);
+    assert_int_equal(cm_pathint_backward(m), CM_OK);
+    assert_true(L0 == L1);
+    double gmax = 0.0, dmax = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        gmax = fmax(gmax, fabs(g_eval[i]));
+        dmax = fmax(dmax, fabs((double)g_eval[i] - p->grads[i]));
+    }
+    if (!(gmax > 0.0 && dmax <= 1e-5 * gmax))
+        print_error("%s: fused gradients differ by %g (max %g)\n", preset, dmax, gmax);
+    assert_true(gmax > 0.0 && dmax <= 1e-5 * gmax);
+    free(g_eval);
+    free_batch(&bb);
+    cm_pathint_free(m);
+}
+
+static void test_fused_readout_grads(void **state)
+{
+    (void)state;
+    fused_grads_match("ssmpc");
+    fused_grads_match("banino");
+    fused_grads_match("sorscher");
+}
+
 /* The SSM-PC loss has a closed form when every prediction equals its target
  * and logits are constant in time: KL terms vanish, the continuity term too. */
 static void test_ssmpc_loss_value(void **state)
@@ -353,6 +398,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_ssmpc),   cmocka_unit_test(test_gradcheck_banino),
         cmocka_unit_test(test_gradcheck_sorscher), cmocka_unit_test(test_ssmpc_loss_value),
+        cmocka_unit_test(test_fused_readout_grads),
         cmocka_unit_test(test_training_lowers_loss), cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_state_dict_names),  cmocka_unit_test(test_bad_config),
     };

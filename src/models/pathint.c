@@ -243,53 +243,110 @@ static void transpose_bt(float *dst, const float *src, int B, int T, int C, int 
 /* Row (t, b) of a caller's batch-major [B, T, C] target. */
 static const float *target_row(const float *y, int b, int t, int T, int C) { return y + ((size_t)b * T + t) * C; }
 
-/* sum_c q log q over one row (0 log 0 = 0): the constant that turns cross-entropy into KL. */
-__attribute__((noinline)) static double entropy_term(const float *q, int C)
+/* One read-out row, fused: log-softmax of the logits z into logp, the row's
+ * loss sum_k q_k (log q_k - logp_k) (KL; 0 log 0 = 0) or -sum_k q_k logp_k
+ * (cross-entropy), and, when dz is given, the loss gradient with respect to
+ * the logits, dz = coef (softmax * sum q - q). Done separately these were
+ * five passes over the [T*B, C] arrays (log-softmax, entropy, cross-entropy,
+ * and in backward the sum of q and exp(logp) again); here the row stays in
+ * L1 and exp is taken once per element. Returns the row's loss. */
+static float readout_row(float *logp, float *dz, const float *z, const float *q, int C, int kl, float coef)
 {
-    float s = 0.0f;
+    float mx = z[0];
+    for (int k = 1; k < C; k++)
+        mx = z[k] > mx ? z[k] : mx;
+    float s = 0.0f, qs = 0.0f;
+    if (dz) {
+#pragma omp simd reduction(+ : s, qs)
+        for (int k = 0; k < C; k++) {
+            float e = cm_fexp(z[k] - mx);
+            dz[k] = e; /* the unnormalised softmax, finished below */
+            s += e;
+            qs += q[k];
+        }
+    } else {
 #pragma omp simd reduction(+ : s)
-    for (int k = 0; k < C; k++)
-        s += q[k] * cm_flog(q[k] > 0.0f ? q[k] : 1.0f); /* no branch: the loop vectorises */
-    return s;
+        for (int k = 0; k < C; k++)
+            s += cm_fexp(z[k] - mx);
+    }
+    float lse = mx + logf(s), inv = 1.0f / s, loss = 0.0f;
+    if (kl) {
+#pragma omp simd reduction(+ : loss)
+        for (int k = 0; k < C; k++) {
+            float lp = z[k] - lse;
+            logp[k] = lp;
+            loss += q[k] * (cm_flog(q[k] > 0.0f ? q[k] : 1.0f) - lp); /* no branch: the loop vectorises */
+        }
+    } else {
+#pragma omp simd reduction(+ : loss)
+        for (int k = 0; k < C; k++) {
+            float lp = z[k] - lse;
+            logp[k] = lp;
+            loss -= q[k] * lp;
+        }
+    }
+    if (dz) {
+        float a = coef * inv * qs;
+#pragma omp simd
+        for (int k = 0; k < C; k++)
+            dz[k] = a * dz[k] - coef * q[k];
+    }
+    return loss;
 }
 
-static double row_xent(const float *logp, const float *q, int C)
+/* Loss-gradient coefficients of place and HD rows at step t (the d/dlogits
+ * of the frame-weighted mean the loss functions below compute). */
+static void grad_coefs(const cm_pathint *m, int t, double wsum, float *coef_p, float *coef_h)
 {
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int k = 0; k < C; k++)
-        s += q[k] * logp[k];
-    return -s;
+    const cm_pathint_config *c = &m->cfg;
+    int B = m->B, T = m->T;
+    if (c->loss == CM_PATHINT_LOSS_SSMPC) {
+        float coef = (float)(frame_weight(c, t) / wsum / B);
+        *coef_h = coef;
+        *coef_p = coef + (t == 0 ? (float)(c->init_loss_weight / B) : 0.0f);
+    } else {
+        *coef_p = *coef_h = 1.0f / ((float)B * (float)T);
+    }
 }
 
-/* Per-row KL (ssmpc) or cross-entropy (xent) of place and HD predictions
- * into rowp/rowh [T*B], in parallel over rows; the callers sum them in a
- * fixed order, so the loss has the same bits at any thread count. */
-static void row_losses(cm_pathint *m, int kl)
+static double frame_weight_sum(const cm_pathint_config *c, int T)
+{
+    double wsum = 0.0;
+    for (int t = 0; t < T; t++)
+        wsum += frame_weight(c, t);
+    return wsum;
+}
+
+/* Log-softmax of place and HD logits and per-row KL (ssmpc) or cross-entropy
+ * (xent) into rowp/rowh [T*B], in one parallel pass over rows (one OpenMP
+ * region instead of three); with `grads` it also writes the loss gradients
+ * dplog/dhlog for backward. The callers sum the rows in a fixed order, so the
+ * loss has the same bits at any thread count. */
+static void row_losses(cm_pathint *m, int kl, int grads)
 {
     const cm_pathint_config *c = &m->cfg;
     const cm_pathint_batch *bt = &m->batch;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd, TB = B * T;
+    double wsum = frame_weight_sum(c, T);
 #pragma omp parallel for schedule(static) if (TB * (Np + Nh) > CM_PAR_MIN_ELEMS)
     for (int r = 0; r < TB; r++) {
         int t = r / B, b = r % B;
-        const float *a = target_row(bt->place, b, t, T, Np);
-        m->rowp[r] = (float)((kl ? entropy_term(a, Np) : 0.0) + row_xent(m->plogp + (size_t)r * Np, a, Np));
-        if (Nh > 0) {
-            const float *h = target_row(bt->hd, b, t, T, Nh);
-            m->rowh[r] = (float)((kl ? entropy_term(h, Nh) : 0.0) + row_xent(m->hlogp + (size_t)r * Nh, h, Nh));
-        }
+        float coef_p, coef_h;
+        grad_coefs(m, t, wsum, &coef_p, &coef_h);
+        m->rowp[r] = readout_row(m->plogp + (size_t)r * Np, grads ? m->dplog + (size_t)r * Np : NULL,
+                                 m->plog + (size_t)r * Np, target_row(bt->place, b, t, T, Np), Np, kl, coef_p);
+        if (Nh > 0)
+            m->rowh[r] = readout_row(m->hlogp + (size_t)r * Nh, grads ? m->dhlog + (size_t)r * Nh : NULL,
+                                     m->hlog + (size_t)r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, kl, coef_h);
     }
 }
 
-static double loss_ssmpc(cm_pathint *m)
+static double loss_ssmpc(cm_pathint *m, int grads)
 {
     const cm_pathint_config *c = &m->cfg;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
-    double wsum = 0.0;
-    for (int t = 0; t < T; t++)
-        wsum += frame_weight(c, t);
-    row_losses(m, 1);
+    double wsum = frame_weight_sum(c, T);
+    row_losses(m, 1, grads);
     double place = 0.0, hd = 0.0, init = 0.0, cont = 0.0;
     for (int t = 0; t < T; t++) {
         double w = frame_weight(c, t), kp = 0.0, kh = 0.0;
@@ -322,11 +379,11 @@ static double loss_ssmpc(cm_pathint *m)
     return place / wsum + hd / wsum + c->init_loss_weight * init + c->continuity_weight * cont;
 }
 
-static double loss_xent(cm_pathint *m)
+static double loss_xent(cm_pathint *m, int grads)
 {
     const cm_pathint_config *c = &m->cfg;
     int B = m->B, T = m->T, Nh = c->n_hd;
-    row_losses(m, 0);
+    row_losses(m, 0, grads);
     double total = 0.0;
     for (size_t r = 0; r < (size_t)B * T; r++)
         total += m->rowp[r] + (Nh > 0 ? m->rowh[r] : 0.0f);
@@ -379,14 +436,14 @@ cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int trai
         cm_dropout_forward(m->z, m->mask, m->zpre, (size_t)TB * Nb, c->dropout, train, &m->dropout_rng);
     }
     cm_linear_forward(m->plog, m->z, P(m, ix->w_p), P(m, ix->b_p), TB, top, Np, 0);
-    cm_log_softmax_forward(m->plogp, m->plog, TB, Np);
-    if (Nh > 0) {
+    if (Nh > 0)
         cm_linear_forward(m->hlog, m->z, P(m, ix->w_d), P(m, ix->b_d), TB, top, Nh, 0);
-        cm_log_softmax_forward(m->hlogp, m->hlog, TB, Nh);
-    }
-    double L = c->loss == CM_PATHINT_LOSS_SSMPC ? loss_ssmpc(m) : loss_xent(m);
+    /* A training forward also writes the read-outs' loss gradients (fused with
+     * the log-softmax and the loss); an evaluation forward leaves them to backward. */
+    double L = c->loss == CM_PATHINT_LOSS_SSMPC ? loss_ssmpc(m, train) : loss_xent(m, train);
     m->last_loss = L;
     m->have_forward = 1;
+    m->grads_ready = train;
     if (loss)
         *loss = L;
     return CM_OK;
@@ -406,25 +463,33 @@ static void xent_row_grad(float *dz, const float *logp, const float *q, int C, f
         dz[k] = coef * (cm_fexp(logp[k]) * qs - q[k]);
 }
 
-static void grad_logits_ssmpc(cm_pathint *m)
+/* The read-outs' loss gradients when the forward did not write them (an
+ * evaluation forward followed by backward). */
+static void grad_logits_rows(cm_pathint *m)
 {
     const cm_pathint_config *c = &m->cfg;
     const cm_pathint_batch *bt = &m->batch;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
-    double wsum = 0.0;
-    for (int t = 0; t < T; t++)
-        wsum += frame_weight(c, t);
+    double wsum = frame_weight_sum(c, T);
 #pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > CM_PAR_MIN_ELEMS)
     for (int t = 0; t < T; t++) {
-        float coef = (float)(frame_weight(c, t) / wsum / B);
-        float coef_p = coef + (t == 0 ? (float)(c->init_loss_weight / B) : 0.0f);
+        float coef_p, coef_h;
+        grad_coefs(m, t, wsum, &coef_p, &coef_h);
         for (int b = 0; b < B; b++) {
             size_t r = (size_t)t * B + b;
             xent_row_grad(m->dplog + r * Np, m->plogp + r * Np, target_row(bt->place, b, t, T, Np), Np, coef_p);
             if (Nh > 0)
-                xent_row_grad(m->dhlog + r * Nh, m->hlogp + r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, coef);
+                xent_row_grad(m->dhlog + r * Nh, m->hlogp + r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, coef_h);
         }
     }
+}
+
+static void grad_logits_ssmpc(cm_pathint *m)
+{
+    const cm_pathint_config *c = &m->cfg;
+    int B = m->B, T = m->T, Np = c->n_place;
+    if (!m->grads_ready)
+        grad_logits_rows(m);
     /* Continuity: through P_t (the input side) and P_{t-1} (the target side). */
     for (int t = 1; t <= c->continuity_frames && t < T; t++) {
         float u = (float)(c->continuity_weight * (1.0 - c->continuity_step * (t - 1)) / B);
@@ -455,17 +520,8 @@ static void grad_logits_ssmpc(cm_pathint *m)
 static void grad_logits_xent(cm_pathint *m)
 {
     const cm_pathint_config *c = &m->cfg;
-    const cm_pathint_batch *bt = &m->batch;
-    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
-    float coef = 1.0f / ((float)B * (float)T);
-#pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > CM_PAR_MIN_ELEMS)
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            size_t r = (size_t)t * B + b;
-            xent_row_grad(m->dplog + r * Np, m->plogp + r * Np, target_row(bt->place, b, t, T, Np), Np, coef);
-            if (Nh > 0)
-                xent_row_grad(m->dhlog + r * Nh, m->hlogp + r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, coef);
-        }
+    if (!m->grads_ready)
+        grad_logits_rows(m);
     if (c->l2_recurrent > 0.0f)
         cm_l2_backward(G(m, m->ix.w_hh), P(m, m->ix.w_hh), m->params.tensors[m->ix.w_hh].count, c->l2_recurrent);
 }

@@ -22,6 +22,7 @@ struct cm_pathint {
     cm_rng dropout_rng;
     int B, T;          /* shapes of the current activations */
     int have_forward;  /* a forward has filled the activations */
+    int grads_ready;   /* a training forward has also written the loss gradients dplog/dhlog */
     double last_loss;
     /* activations, one allocation; time-major [T, B, .] */
     float *act;
