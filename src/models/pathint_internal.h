@@ -36,7 +36,7 @@ struct cm_pathint {
     float *hlog, *hlogp;    /* [T, B, Hd] */
     float *rowp, *rowh;     /* [T * B] per-row losses */
     /* gradients of the activations */
-    float *dplog, *dhlog, *dz, *dzpre, *dhs, *dh0, *dc0, *work, *fwork;
+    float *dplog, *dhlog, *dz, *dhs, *dh0, *dc0, *work, *fwork;
     /* the batch of the last forward (caller's buffers, read in backward) */
     cm_pathint_batch batch;
 };
