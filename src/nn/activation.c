@@ -6,6 +6,7 @@
 #include "nn/fastmath.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Below this many elements a parallel region costs more than it saves. */
 #define CM_ELEMWISE_PAR CM_PAR_MIN_ELEMS
@@ -78,21 +79,34 @@ void cm_dropout_forward(float *y, float *mask, const float *x, size_t n, float p
     float scale = 1.0f / (1.0f - p);
     uint32_t cut = (uint32_t)((double)p * 65536.0 + 0.5);
     uint64_t key = cm_rng_u64(rng);
-    size_t full = n / 4;
-#pragma omp parallel for simd if (n > CM_ELEMWISE_PAR) schedule(static)
-    for (size_t q = 0; q < full; q++) {
-        uint64_t z = dropout_hash(key, q);
-        for (int k = 0; k < 4; k++) {
-            float mk = (uint32_t)((z >> (16 * k)) & 0xffffu) >= cut ? scale : 0.0f;
-            mask[4 * q + k] = mk;
-            y[4 * q + k] = x[4 * q + k] * mk;
-        }
-    }
-    if (full * 4 < n) {
-        uint64_t z = dropout_hash(key, full);
-        for (size_t i = full * 4; i < n; i++) {
-            mask[i] = (uint32_t)((z >> (16 * (i - full * 4))) & 0xffffu) >= cut ? scale : 0.0f;
-            y[i] = x[i] * mask[i];
+    /* Chunks of 256 elements: first the 64 hashes (a loop of 64-bit integer
+     * arithmetic that vectorises), then the elements read their 16-bit
+     * uniform from the hashes' bits as an array, element 4q + k getting bits
+     * 16k.. of hash q. Hashing and masking in one loop with 4 elements per
+     * hash kept GCC from vectorising it (scalar code, measured ~3x slower). */
+    size_t chunks = (n + 255) / 256;
+#pragma omp parallel for if (n > CM_ELEMWISE_PAR) schedule(static)
+    for (size_t c = 0; c < chunks; c++) {
+        uint64_t h[64];
+        uint16_t u[256];
+        size_t i0 = c * 256, len = n - i0 < 256 ? n - i0 : 256;
+#pragma omp simd
+        for (size_t q = 0; q < 64; q++)
+            h[q] = dropout_hash(key, i0 / 4 + q);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(u, h, sizeof u); /* u[4q + k] = bits 16k.. of h[q] */
+#else
+        for (size_t q = 0; q < 64; q++)
+            for (int k = 0; k < 4; k++)
+                u[4 * q + k] = (uint16_t)(h[q] >> (16 * k));
+#endif
+        float *yc = y + i0, *mc = mask + i0;
+        const float *xc = x + i0;
+#pragma omp simd
+        for (size_t i = 0; i < len; i++) {
+            float mk = (uint32_t)u[i] >= cut ? scale : 0.0f;
+            mc[i] = mk;
+            yc[i] = xc[i] * mk;
         }
     }
 }
