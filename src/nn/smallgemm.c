@@ -52,12 +52,16 @@ static void rows_block(float *C, int ldc, const float *A, int lda, const float *
     for (; n + 4 * VW <= n1; n += 4 * VW) {
         if (rows == 4)
             block(C + n, ldc, A, lda, Bm + n, ldb, K, 4, 4, accumulate);
+        else if (rows == 2)
+            block(C + n, ldc, A, lda, Bm + n, ldb, K, 2, 4, accumulate);
         else
             block(C + n, ldc, A, lda, Bm + n, ldb, K, 1, 4, accumulate);
     }
     for (; n + VW <= n1; n += VW) {
         if (rows == 4)
             block(C + n, ldc, A, lda, Bm + n, ldb, K, 4, 1, accumulate);
+        else if (rows == 2)
+            block(C + n, ldc, A, lda, Bm + n, ldb, K, 2, 1, accumulate);
         else
             block(C + n, ldc, A, lda, Bm + n, ldb, K, 1, 1, accumulate);
     }
@@ -88,6 +92,10 @@ void cm_small_gemm(float *C, int ldc, const float *A, int lda, const float *Bm, 
     int m = 0;
     for (; m + 4 <= M; m += 4)
         rows_block(C + (size_t)m * ldc, ldc, A + (size_t)m * lda, lda, Bm, ldb, 4, n0, n1, K, accumulate);
+    /* 2-row blocks for the rest (banino's batch of 10 = 4 + 4 + 2): a single
+     * row does 4 FMAs per 4 vector loads, two rows 8. */
+    for (; m + 2 <= M; m += 2)
+        rows_block(C + (size_t)m * ldc, ldc, A + (size_t)m * lda, lda, Bm, ldb, 2, n0, n1, K, accumulate);
     for (; m < M; m++)
         rows_block(C + (size_t)m * ldc, ldc, A + (size_t)m * lda, lda, Bm, ldb, 1, n0, n1, K, accumulate);
 }
