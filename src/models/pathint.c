@@ -252,6 +252,7 @@ static const float *target_row(const float *y, int b, int t, int T, int C) { ret
 static float readout_row(float *logp, float *dz, const float *z, const float *q, int C, int kl, float coef)
 {
     float mx = z[0];
+#pragma omp simd reduction(max : mx) /* max is exact in any order: vectorising it changes no bit */
     for (int k = 1; k < C; k++)
         mx = z[k] > mx ? z[k] : mx;
     float s = 0.0f, qs = 0.0f;
