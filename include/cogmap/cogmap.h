@@ -7,5 +7,6 @@
 #include "cogmap/io.h"
 #include "cogmap/world.h"
 #include "cogmap/cells.h"
+#include "cogmap/nn.h"
 
 #endif

@@ -251,6 +251,239 @@ cm_status cm_params_save(const cm_params *p, const char *path, const char *const
  * strict != 0, where they are an error too. */
 cm_status cm_params_load(cm_params *p, const char *path, int strict);
 
+/* ======================================================================
+ * Part 2 (branch nnvis): recurrent variants, vision and attention layers,
+ * image losses.
+ *
+ * Same conventions as Part 1: plain functions over flat float buffers; the
+ * shapes are in the comment above each; backward ACCUMULATES (+=) into
+ * parameter gradients and input gradients (the caller zeroes them); the
+ * caller owns every buffer (caches and scratch sized by the *_floats()
+ * helpers); nothing allocates. Weight layouts are PyTorch's (Conv2d weight
+ * [out, in, kh, kw], ConvTranspose2d weight [in, out, kh, kw],
+ * MultiheadAttention in_proj_weight [3E, E] with rows q, k, v) so that state
+ * dicts load directly. Sequences are time-major / sequence-first [T, B, ...]
+ * (PyTorch's batch_first=False). BLAS is called from the calling thread only.
+ * ====================================================================== */
+
+/* ------------------------------------------------ LSTM, SMP's form (smp.md §3.3) */
+
+/* z = [u_t ; h_{t-1}] . W + b, split into gates i, j, f, o (blocks of H);
+ * c_t = sigmoid(f + 1) * c_{t-1} + sigmoid(i) * tanh(j);  h_t = sigmoid(c_t) * sigmoid(o).
+ * The forget bias 1 is added at run time, not stored in b.
+ *   x[T, B, In]; W[In + H, 4H] (input rows first: TensorFlow's layout); b[4H] (may be NULL);
+ *   hs[T+1, B, H], cs[T+1, B, H] with hs[0] = h0, cs[0] = c0 set by the caller;
+ *   gates[T, B, 4H] keeps sigmoid(i), tanh(j), sigmoid(f+1), sigmoid(o) for backward. */
+void cm_smp_lstm_forward(float *hs, float *cs, float *gates, const float *x, const float *w, const float *b, int T,
+                         int B, int In, int H);
+/* Scratch floats cm_smp_lstm_backward needs in `work`. */
+size_t cm_smp_lstm_work_floats(int T, int B, int H);
+/* dhs[T, B, H]: loss gradient w.r.t. h_1..h_T (read only). dx, dh0, dc0, db may
+ * be NULL; everything accumulates. */
+void cm_smp_lstm_backward(float *dx, float *dh0, float *dc0, float *dw, float *db, const float *dhs, const float *hs,
+                          const float *cs, const float *gates, const float *x, const float *w, int T, int B, int In,
+                          int H, float *work);
+
+/* ---------------------------------------------------------- GRU, PyTorch's form */
+
+/* r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + b_hz),
+ * n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h.
+ *   x[T, B, In]; hs[T+1, B, H] with hs[0] = h0 set by the caller;
+ *   W_ih[3H, In], W_hh[3H, H] (gate rows r, z, n), b_ih[3H], b_hh[3H] (may be NULL);
+ *   cache[T, B, 4H]: r, z, n and W_hn h + b_hn of every step (cm_gru_cache_floats). */
+size_t cm_gru_cache_floats(int T, int B, int H);
+void cm_gru_forward(float *hs, float *cache, const float *x, const float *w_ih, const float *w_hh, const float *b_ih,
+                    const float *b_hh, int T, int B, int In, int H);
+size_t cm_gru_work_floats(int T, int B, int H);
+/* dhs[T, B, H] read only; dx, dh0, db_ih, db_hh may be NULL; all accumulate. */
+void cm_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dhs,
+                     const float *hs, const float *cache, const float *x, const float *w_ih, const float *w_hh, int T,
+                     int B, int In, int H, float *work);
+
+/* ------------------------------------------------------- 2-D convolutions */
+
+/* Geometry of a Conv2d or ConvTranspose2d (PyTorch's arguments; groups = 1).
+ * [0] is the height, [1] the width. output_padding is for the transposed
+ * convolution only (must be < stride or < dilation, as in PyTorch). */
+typedef struct cm_conv2d_cfg {
+    int batch, in_c, in_h, in_w; /* input x[batch, in_c, in_h, in_w] */
+    int out_c, kh, kw;
+    int stride[2], pad[2], dilation[2], output_padding[2];
+} cm_conv2d_cfg;
+
+/* A cfg with stride 1, pad 0, dilation 1, output_padding 0. */
+cm_conv2d_cfg cm_conv2d_make(int batch, int in_c, int in_h, int in_w, int out_c, int kh, int kw);
+/* Output size; CM_ERR_ARG naming the field when the geometry is invalid
+ * (non-positive sizes, an empty output, output_padding too large). */
+cm_status cm_conv2d_out_size(const cm_conv2d_cfg *cfg, int *out_h, int *out_w);
+cm_status cm_conv_transpose2d_out_size(const cm_conv2d_cfg *cfg, int *out_h, int *out_w);
+
+/* Conv2d: y[N, out_c, OH, OW] = W[out_c, in_c, kh, kw] * x + b[out_c] (b may be NULL),
+ * by im2col + sgemm per image. `work` holds cm_conv2d_work_floats floats
+ * (the column matrix of one image). cfg must have passed cm_conv2d_out_size. */
+size_t cm_conv2d_work_floats(const cm_conv2d_cfg *cfg);
+void cm_conv2d_forward(float *y, const float *x, const float *w, const float *b, const cm_conv2d_cfg *cfg,
+                       float *work);
+/* dx (may be NULL), dw, db (may be NULL) accumulate. */
+void cm_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                        const cm_conv2d_cfg *cfg, float *work);
+
+/* ConvTranspose2d: x[N, in_c, H, W] -> y[N, out_c, OH, OW] with
+ * OH = (H - 1) stride - 2 pad + dilation (kh - 1) + output_padding + 1;
+ * W[in_c, out_c, kh, kw], b[out_c] (may be NULL). The adjoint of Conv2d with
+ * the same geometry: GEMM then col2im. */
+size_t cm_conv_transpose2d_work_floats(const cm_conv2d_cfg *cfg);
+void cm_conv_transpose2d_forward(float *y, const float *x, const float *w, const float *b, const cm_conv2d_cfg *cfg,
+                                 float *work);
+void cm_conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                                  const cm_conv2d_cfg *cfg, float *work);
+
+/* ----------------------------------------------------------- normalisation */
+
+/* Batch norm over x[N, C, S] (S = H*W for BatchNorm2d, S = L or 1 for
+ * BatchNorm1d), per channel.
+ * train != 0: batch statistics; the biased variance normalises, and the running
+ *   statistics (if not NULL) move by momentum with the UNBIASED variance:
+ *   r = (1 - momentum) r + momentum stat   (PyTorch; momentum 0.1, eps 1e-5).
+ * train == 0: the running statistics normalise.
+ * gamma, beta [C] may be NULL (affine=False). mean[C], rstd[C] receive the
+ * statistics used (1/sqrt(var + eps)) for backward. y may equal x only in eval. */
+void cm_batchnorm_forward(float *y, float *mean, float *rstd, const float *x, const float *gamma, const float *beta,
+                          float *running_mean, float *running_var, int N, int C, int S, float eps, float momentum,
+                          int train);
+/* `train` must match the forward call. dx, dgamma, dbeta (may be NULL) accumulate. */
+void cm_batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x, const float *mean,
+                           const float *rstd, const float *gamma, int N, int C, int S, int train);
+
+/* Layer norm over the last dimension: x[N, D] -> y[N, D], eps (PyTorch 1e-5),
+ * gamma, beta [D] (may be NULL). mean[N], rstd[N] cached for backward. */
+void cm_layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *gamma, const float *beta,
+                          int N, int D, float eps);
+void cm_layernorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x, const float *mean,
+                           const float *rstd, const float *gamma, int N, int D);
+
+/* ------------------------------------------------------------------ pooling */
+
+/* MaxPool2d(kernel k, stride s, padding p) on x[N, C, H, W] (padding counts as
+ * -inf, floor mode). argmax[N, C, OH, OW] keeps the flat input index within
+ * the plane for backward. OH = (H + 2p - k) / s + 1. */
+int cm_pool2d_out(int in, int k, int s, int p); /* output size, <= 0 if invalid */
+void cm_maxpool2d_forward(float *y, int32_t *argmax, const float *x, int N, int C, int H, int W, int k, int s, int p);
+void cm_maxpool2d_backward(float *dx, const float *dy, const int32_t *argmax, int N, int C, int H, int W, int k, int s,
+                           int p);
+/* AvgPool2d(k, s, p) with count_include_pad=True (PyTorch's default): the sum
+ * over the window divided by k*k. */
+void cm_avgpool2d_forward(float *y, const float *x, int N, int C, int H, int W, int k, int s, int p);
+void cm_avgpool2d_backward(float *dx, const float *dy, int N, int C, int H, int W, int k, int s, int p);
+/* Global average pooling (AdaptiveAvgPool2d(1)): x[N, C, S] -> y[N, C]. */
+void cm_global_avgpool_forward(float *y, const float *x, int N, int C, int S);
+void cm_global_avgpool_backward(float *dx, const float *dy, int N, int C, int S);
+
+/* ---------------------------------------------------- multi-head attention */
+
+/* nn.MultiheadAttention (batch_first=False, bias=True, kdim = vdim = embed):
+ *   query[Lq, N, E], key[Lk, N, E], value[Lk, N, E] -> out[Lq, N, E].
+ *   q, k, v = input . W_{q,k,v}^T + b, W = in_proj_weight[3E, E] (rows q, k, v),
+ *   b = in_proj_bias[3E]; per head (head_dim E/heads), P = softmax(q k^T / sqrt(hd)
+ *   + attn_mask, masked keys -inf), P is dropped out, ctx = P v; out = ctx Wo^T + bo.
+ * Masks: attn_mask[Lq, Lk] additive float (may be NULL); causal != 0 masks keys
+ * j > i; key_padding_mask[N, Lk] (may be NULL), nonzero = ignore that key. A
+ * query whose keys are all masked attends to nothing (output = out bias;
+ * PyTorch returns NaN there). */
+typedef struct cm_mha_cfg {
+    int lq, lk, batch, embed, heads;
+    float dropout; /* on the attention weights, training only */
+    int causal;
+} cm_mha_cfg;
+
+/* Parameter (or gradient) pointers, PyTorch names: in_proj_weight [3E, E],
+ * in_proj_bias [3E], out_proj.weight [E, E], out_proj.bias [E]. */
+typedef struct cm_mha_params {
+    float *in_w, *in_b, *out_w, *out_b;
+} cm_mha_params;
+
+cm_status cm_mha_check(const cm_mha_cfg *cfg); /* E divisible by heads, sizes positive, dropout in [0, 1) */
+size_t cm_mha_cache_floats(const cm_mha_cfg *cfg);
+size_t cm_mha_work_floats(const cm_mha_cfg *cfg);
+/* train != 0 with cfg->dropout > 0 draws the dropout mask from rng (own stream). */
+void cm_mha_forward(float *out, float *cache, const float *query, const float *key, const float *value,
+                    const cm_mha_params *p, const float *attn_mask, const uint8_t *key_padding_mask,
+                    const cm_mha_cfg *cfg, int train, cm_rng *rng);
+/* dquery, dkey, dvalue may be NULL or alias each other (self-attention passes
+ * one buffer three times); all accumulate, as does every gradient in g. */
+void cm_mha_backward(float *dquery, float *dkey, float *dvalue, const cm_mha_params *g, const float *dout,
+                     const float *cache, const float *query, const float *key, const float *value,
+                     const cm_mha_params *p, const cm_mha_cfg *cfg, float *work);
+/* The attention weights P[N, heads, Lq, Lk] (before dropout) held in a cache. */
+const float *cm_mha_attention(const float *cache, const cm_mha_cfg *cfg);
+
+/* ------------------------------------------- post-norm Transformer layers */
+
+/* nn.TransformerEncoderLayer / TransformerDecoderLayer with norm_first=False,
+ * activation ReLU (SSM-PC's BEV model), dropout p everywhere PyTorch puts it
+ * (attention weights, after each attention block, inside and after the
+ * feed-forward block), LayerNorm eps 1e-5:
+ *   encoder: x = LN1(x + Drop(SA(x)));  x = LN2(x + Drop(FF(x)))
+ *   decoder: x = LN1(x + Drop(SA(x)));  x = LN2(x + Drop(CA(x, mem)));  x = LN3(x + Drop(FF(x)))
+ *   FF(x) = linear2(Drop(relu(linear1(x)))).
+ * Tokens are [L, N, E]; memory [Lm, N, E]. */
+typedef struct cm_transformer_cfg {
+    int len, mem_len, batch, embed, heads, ff; /* mem_len: decoder only */
+    float dropout;
+} cm_transformer_cfg;
+
+/* Parameter (or gradient) pointers named as in PyTorch's state dict. */
+typedef struct cm_transformer_params {
+    cm_mha_params self_attn;      /* self_attn.* */
+    cm_mha_params cross_attn;     /* multihead_attn.* (decoder only) */
+    float *linear1_w, *linear1_b; /* [ff, E], [ff] */
+    float *linear2_w, *linear2_b; /* [E, ff], [E] */
+    float *norm1_w, *norm1_b, *norm2_w, *norm2_b, *norm3_w, *norm3_b; /* [E]; norm3 decoder only */
+} cm_transformer_params;
+
+cm_status cm_transformer_check(const cm_transformer_cfg *cfg, int decoder);
+size_t cm_transformer_cache_floats(const cm_transformer_cfg *cfg, int decoder);
+size_t cm_transformer_work_floats(const cm_transformer_cfg *cfg, int decoder);
+
+/* Self-attention masks (attn_mask [L, L], key_padding_mask [N, L]) may be NULL. */
+void cm_transformer_encoder_forward(float *y, float *cache, const float *x, const cm_transformer_params *p,
+                                    const float *attn_mask, const uint8_t *key_padding_mask,
+                                    const cm_transformer_cfg *cfg, int train, cm_rng *rng);
+void cm_transformer_encoder_backward(float *dx, const cm_transformer_params *g, const float *dy, const float *cache,
+                                     const float *x, const cm_transformer_params *p, const cm_transformer_cfg *cfg,
+                                     float *work);
+/* tgt_mask [L, L] / causal flag for self-attention; no mask on cross-attention
+ * except memory_key_padding_mask [N, Lm]. dmem may be NULL. */
+void cm_transformer_decoder_forward(float *y, float *cache, const float *x, const float *mem,
+                                    const cm_transformer_params *p, const float *tgt_mask, int tgt_causal,
+                                    const uint8_t *memory_key_padding_mask, const cm_transformer_cfg *cfg, int train,
+                                    cm_rng *rng);
+void cm_transformer_decoder_backward(float *dx, float *dmem, const cm_transformer_params *g, const float *dy,
+                                     const float *cache, const float *x, const float *mem,
+                                     const cm_transformer_params *p, const cm_transformer_cfg *cfg, float *work);
+
+/* ----------------------------------------------------------- image losses */
+
+/* Like Part 1's losses these return a SUM (divide by what the recipe averages
+ * over), and backward adds scale * d(sum)/d(input).
+ * Binary cross-entropy on probabilities p in [0, 1] against targets t:
+ *   -(t max(log p, -100) + (1 - t) max(log(1 - p), -100))   (F.binary_cross_entropy);
+ * its gradient is (p - t) / max(p (1 - p), 1e-12), as PyTorch computes it. */
+double cm_bce_forward(const float *p, const float *t, size_t n);
+void cm_bce_backward(float *dp, const float *p, const float *t, size_t n, float scale);
+/* BCE with logits z: max(z, 0) - z t + log(1 + exp(-|z|)); gradient sigmoid(z) - t. */
+double cm_bce_logits_forward(const float *z, const float *t, size_t n);
+void cm_bce_logits_backward(float *dz, const float *z, const float *t, size_t n, float scale);
+/* L1: sum |a - b|; gradient sign(a - b) (0 at 0, as torch.sign). db may be NULL. */
+double cm_l1_forward(const float *a, const float *b, size_t n);
+void cm_l1_backward(float *da, const float *a, const float *b, size_t n, float scale);
+/* Total variation as SSM-PC's BEVLoss smoothness term (ssm-pc.md §6.3), over
+ * `planes` images x[planes, H, W]:
+ *   (mean |x[.., :, :-1] - x[.., :, 1:]| + mean |x[.., :-1, :] - x[.., 1:, :]|) / 2.
+ * This one is already the MEAN (as the recipe defines it); backward adds scale * d/dx. */
+double cm_tv_forward(const float *x, int planes, int H, int W);
+void cm_tv_backward(float *dx, const float *x, int planes, int H, int W, float scale);
+
 #ifdef __cplusplus
 }
 #endif
