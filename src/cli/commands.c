@@ -4,10 +4,13 @@
 int cmd_demo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_nn_check(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
     {"bench", "built-in benchmarks (cogmap bench --help)", cmd_bench},
     {"nn-check", "(developer) one nn layer on .npy files, for make check-torch", cmd_nn_check},
+    {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
+    {"bench", "speed benchmarks: cogmap bench <name> (motion, ...)", cmd_bench},
     {NULL, NULL, NULL},
 };

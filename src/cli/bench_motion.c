@@ -1,0 +1,113 @@
+/* `cogmap bench motion`: how many rat-model steps one core makes, recording
+ * what a path-integration trainer reads (position, heading, Banino's ego
+ * velocity), as Sorscher's generator does in numpy (bench/motion.sh). */
+#include "cli/bench.h"
+#include "cli/cli.h"
+#include "cogmap/world.h"
+
+#include <string.h>
+
+static const char motion_usage[] =
+    "usage: cogmap bench motion [--batch N] [--steps N] [--motion NAME] [--arena NAME] [--repeat N] [--threads N]\n"
+    "Times cm_worlds_run on one thread (then on --threads, if more than one) for a batch of\n"
+    "trajectories (default 200 worlds x 1000 steps, Sorscher's preset, the 2.2 m box) and prints\n"
+    "  steps/s per core: X\n"
+    "the best of --repeat runs (default 5).\n";
+
+static double best_rate(cm_worlds *w, int steps, const cm_traj *traj, int repeat)
+{
+    double best = 0;
+    for (int r = 0; r < repeat; r++) {
+        cm_worlds_reset(w);
+        double t0 = cm_now();
+        cm_worlds_run(w, steps, traj);
+        double el = cm_now() - t0;
+        double rate = (double)w->batch * w->n_agents * steps / (el > 0 ? el : 1e-9);
+        if (rate > best)
+            best = rate;
+    }
+    return best;
+}
+
+int bench_motion(int argc, char **argv)
+{
+    cli_common common;
+    cli_common_defaults(&common);
+    long long batch = 200, steps = 1000, repeat = 5;
+    const char *motion_name = "sorscher", *arena_name = "box", *value;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(motion_usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        int r = cli_common_option(&common, argc, argv, &i);
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (strcmp(arg, "--batch") == 0) {
+            if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--batch", value, 1, 1 << 20, &batch))
+                return CLI_EXIT_USAGE;
+        } else if (strcmp(arg, "--steps") == 0) {
+            if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--steps", value, 1, 1 << 24, &steps))
+                return CLI_EXIT_USAGE;
+        } else if (strcmp(arg, "--repeat") == 0) {
+            if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--repeat", value, 1, 1000, &repeat))
+                return CLI_EXIT_USAGE;
+        } else if (strcmp(arg, "--motion") == 0) {
+            if (cli_option_value(argc, argv, &i, &motion_name))
+                return CLI_EXIT_USAGE;
+        } else if (strcmp(arg, "--arena") == 0) {
+            if (cli_option_value(argc, argv, &i, &arena_name))
+                return CLI_EXIT_USAGE;
+        } else {
+            return cli_usage_error("bench motion", "unknown option '%s'", arg);
+        }
+    }
+    if ((double)batch * (double)steps > 1e8)
+        return cli_usage_error("bench motion", "--batch x --steps: expected at most 1e8 steps");
+    cm_arena arena;
+    cm_motion motion;
+    cm_status st = cm_arena_preset(&arena, arena_name);
+    if (st != CM_OK)
+        return cli_fail("bench motion", st);
+    st = cm_motion_preset(&motion, motion_name);
+    if (st != CM_OK) {
+        cm_arena_free(&arena);
+        return cli_fail("bench motion", st);
+    }
+    size_t n = (size_t)batch * (size_t)steps;
+    float *pos = cm_alloc(n * 2 * sizeof(float)), *hd = cm_alloc(n * sizeof(float));
+    float *ego = cm_alloc(n * 3 * sizeof(float));
+    cm_worlds w;
+    int made = 0;
+    if (!pos || !hd || !ego)
+        st = cm_error(CM_ERR_NOMEM, "bench motion: cannot allocate %zu steps of outputs", n);
+    if (st == CM_OK)
+        st = cm_worlds_create(&w, &arena, &motion, (int)batch, 1, 0, common.seed);
+    made = st == CM_OK;
+    if (st == CM_OK) {
+        cm_traj traj = {.position = pos, .heading = hd, .ego_banino = ego};
+        /* Touch the outputs once so page faults are not timed. */
+        cm_worlds_run(&w, (int)steps, &traj);
+        cm_set_threads(1);
+        double one = best_rate(&w, (int)steps, &traj, (int)repeat);
+        printf("motion: %s model, %s arena, %lld worlds x %lld steps, best of %lld\n", motion_name, arena_name,
+               batch, steps, repeat);
+        printf("steps/s per core: %.4g\n", one);
+        cm_set_threads(common.threads);
+        int threads = cm_threads();
+        if (threads > 1) {
+            double all = best_rate(&w, (int)steps, &traj, (int)repeat);
+            printf("steps/s on %d threads: %.4g\n", threads, all);
+        }
+    }
+    if (made)
+        cm_worlds_free(&w);
+    cm_free(pos);
+    cm_free(hd);
+    cm_free(ego);
+    cm_arena_free(&arena);
+    return st == CM_OK ? CLI_EXIT_OK : cli_fail("bench motion", st);
+}
