@@ -236,6 +236,278 @@ void cm_worlds_free(cm_worlds *w);
 
 void cm_arena_free(cm_arena *arena);
 
+/* =====================================================================
+ * Memory-Maze mazes, discrete control, renderer, BEV, dataset folders
+ * (branch `maze`; specs: memory-maze.md §1, ssm-pc.md §2-3).
+ * Maze coordinates are grid units of the N x N inner layout (SSM-PC's
+ * agent_pos): cell (x, y) covers [x, x+1) x [y, y+1), row 0 at the bottom;
+ * everything outside [0, N)^2 is the outer wall.
+ * ===================================================================== */
+
+#define CM_MAZE_MIN_SIZE 5
+#define CM_MAZE_MAX_SIZE 63
+#define CM_MAZE_MAX_ROOMS 32
+#define CM_MAZE_MAX_TARGETS 6
+#define CM_MAZE_BLOCKS 9 /* wall colours per 3x3 block of the grid */
+
+/* labmaze's parameters (memory-maze.md §1.2). */
+typedef struct cm_maze_params {
+    int size;      /* N, odd, CM_MAZE_MIN_SIZE..CM_MAZE_MAX_SIZE */
+    int n_targets; /* 1..CM_MAZE_MAX_TARGETS, <= max_rooms */
+    int max_rooms, room_min_size, room_max_size; /* odd sizes >= 3 */
+    int episode_steps; /* time limit x 4 Hz: 1000/2000/3000/4000 upstream */
+} cm_maze_params;
+
+/* Memory-Maze's table for N = 9, 11, 13, 15 (3/4/5/6 targets, 15x15 with 9
+ * rooms of 3x3); other odd sizes get the 9-13 defaults and 250*(N-7)/2 s.
+ * CM_ERR_ARG for an even or out-of-range size. */
+cm_status cm_maze_params_default(int size, cm_maze_params *p);
+
+typedef struct cm_maze_room {
+    int x, y, w, h; /* inner-grid cells [x, x+w) x [y, y+h) */
+} cm_maze_room;
+
+/* One generated layout: walls, rooms, spawns, targets and colours. Plain data
+ * (no pointers): copy it freely. */
+typedef struct cm_maze {
+    cm_maze_params params;
+    int size;                                             /* N */
+    uint8_t layout[CM_MAZE_MAX_SIZE * CM_MAZE_MAX_SIZE];  /* [y*N + x], 1 free, 0 wall (maze_layout) */
+    int8_t room_of[CM_MAZE_MAX_SIZE * CM_MAZE_MAX_SIZE];  /* room index or -1 (corridor, door, wall) */
+    int n_rooms;
+    cm_maze_room rooms[CM_MAZE_MAX_ROOMS];
+    int spawn[CM_MAZE_MAX_ROOMS][2];    /* one spawn cell per room ('P') */
+    int object[CM_MAZE_MAX_ROOMS][2];   /* one object cell per room ('G') */
+    int n_targets;
+    float targets[CM_MAZE_MAX_TARGETS][2];        /* target centres (cell centres of shuffled 'G's) */
+    uint8_t target_rgb[CM_MAZE_MAX_TARGETS][3];   /* Memory-Maze TARGET_COLORS, in order */
+    uint8_t block_rgb[CM_MAZE_BLOCKS][3];         /* wall colour of each 3x3 block of the (N+2) grid */
+    uint8_t floor_room_rgb[3], floor_corridor_rgb[3];
+    uint64_t seed;
+    int attempts; /* layouts generated until one had enough rooms */
+} cm_maze;
+
+/* Generates a layout by labmaze's rules: rooms on the odd half-grid, corridors
+ * by randomised depth-first search in 2-cell steps, one random door between
+ * each pair of adjacent regions, dead ends and U-bends removed, one spawn and
+ * one object per room; regenerated while rooms < targets. Same seed, same
+ * maze. CM_ERR_ARG names the bad parameter. */
+cm_status cm_maze_generate(const cm_maze_params *params, uint64_t seed, cm_maze *maze);
+
+/* Block (0..8) of inner cell (x, y); x, y may be -1 or N (the outer wall). */
+int cm_maze_block(const cm_maze *maze, int x, int y);
+/* 1 if inner cell (x, y) is free; 0 for walls and anything outside. */
+int cm_maze_free(const cm_maze *maze, int x, int y);
+
+/* The layout as text, top row first: (N+2) lines of N+2 characters and '\n',
+ * '#' wall, '.' corridor floor, lowercase room letters 'a'.. for room floor,
+ * 'P' spawns, digits '1'..'6' targets. `size` >= (N+2)*(N+3)+1. */
+cm_status cm_maze_text(const cm_maze *maze, char *buf, size_t size);
+
+/* The maze as an arena: one unit segment per boundary face between a free cell
+ * and a wall (coloured by the wall cell's block), ordered vertical faces by
+ * (x, y) then horizontal faces by (y, x); plus the grid (layout). Free with
+ * cm_arena_free. */
+cm_status cm_arena_from_maze(const cm_maze *maze, cm_arena *arena);
+
+/* Ray casts. cm_arena_cast uses the grid DDA when arena->grid is set (cells
+ * outside the grid are walls), the segments otherwise; these two call one way
+ * explicitly. The DDA reports the wall index when the walls follow
+ * cm_arena_from_maze's order, -1 otherwise. */
+cm_ray_hit cm_arena_cast_segments(const cm_arena *arena, float ox, float oy, float dx, float dy);
+cm_ray_hit cm_arena_cast_grid(const cm_arena *arena, float ox, float oy, float dx, float dy);
+
+/* ------------------------------------------------ discrete Memory-Maze control */
+
+enum { CM_ACT_NOOP = 0, CM_ACT_FORWARD, CM_ACT_LEFT, CM_ACT_RIGHT, CM_ACT_FORWARD_LEFT, CM_ACT_FORWARD_RIGHT,
+       CM_N_ACTIONS };
+
+/* Kinematics fitted to the measured walker (memory-maze.md §1.3), in cells. */
+typedef struct cm_maze_physics {
+    float speed;         /* steady forward speed, cells/step (0.25) */
+    float accel;         /* speed gained per forward step (0.11: 0.11, 0.22, 0.25) */
+    float coast;         /* speed kept per step without forward (0.56) */
+    float turn;          /* radians per turning step (19.2 deg) */
+    float radius;        /* agent radius, cells (0.1 = 0.2 m) */
+    float touch_radius;  /* agent-target centre distance that touches (0.385 = 0.77 m) */
+} cm_maze_physics;
+void cm_maze_physics_default(cm_maze_physics *ph);
+
+#define CM_MAZE_MAX_AGENTS 16
+
+typedef struct cm_maze_agent {
+    cm_pose pose;
+    float speed;           /* cells/step */
+    float vel[2];          /* displacement of the last step, cells (SSM-PC's velocity) */
+    float omega;           /* heading change of the last step, radians */
+    int target;            /* index of the requested target */
+    int score;             /* targets reached */
+    uint32_t touching;     /* bit t: touching target t after the last step */
+    /* exploring policy */
+    int goal[2];
+    int goal_steps;
+    cm_rng rng;            /* this agent's policy stream */
+} cm_maze_agent;
+
+/* Several agents in one maze. Each agent spawns on a random 'P' cell with a
+ * random heading (distinct cells while there are enough) and gets its own
+ * requested target. The BFS buffers of the policy are allocated once. */
+typedef struct cm_maze_env {
+    cm_maze maze;
+    cm_arena arena;
+    cm_maze_physics physics;
+    int n_agents;
+    cm_maze_agent agents[CM_MAZE_MAX_AGENTS];
+    cm_rng rng;               /* spawns and target draws */
+    int16_t *dist;            /* [n_agents][N*N] BFS distances to each agent's goal */
+    int16_t *queue;           /* [N*N] BFS queue */
+    int64_t steps;
+} cm_maze_env;
+
+cm_status cm_maze_env_init(cm_maze_env *env, const cm_maze *maze, int n_agents, uint64_t seed);
+void cm_maze_env_free(cm_maze_env *env);
+/* Applies one action per agent (CM_ACT_*; others are CM_ERR_ARG) and writes
+ * the rewards (+1 on touching the requested target, which is then redrawn from
+ * the targets not being touched). No allocation. */
+cm_status cm_maze_env_step(cm_maze_env *env, const int *actions, float *rewards);
+/* The scripted exploring policy (Memory-Maze's dataset policy): drive to a
+ * random free cell by the shortest path, with action noise `noise`
+ * (probability of a random action); a new goal on arrival or after too long. */
+int cm_maze_policy(cm_maze_env *env, int agent, float noise);
+
+/* ----------------------------------------------------------- renderer */
+
+typedef struct cm_render_config {
+    int width, height;    /* pixels (64 x 64) */
+    float fov_deg;        /* vertical field of view (80, MuJoCo's fovy) */
+    float camera_height;  /* eye above the floor, world units (0.45 cells = 0.9 m) */
+    float wall_height;    /* (0.75 cells = 1.5 m) */
+    float pitch_deg;      /* camera pitched down (5.7); by y-shearing */
+    float fog;            /* shading: brightness 1/(1 + fog*distance) */
+    uint8_t sky_top[3], sky_horizon[3];
+    uint8_t floor_rgb[3]; /* open arenas (mazes colour floors per cell) */
+} cm_render_config;
+
+/* Memory-Maze's camera in cell units. */
+void cm_render_config_maze(cm_render_config *c);
+/* An open arena in metres (SMP's 2.2 m box: eye 0.3 m, walls 0.8 m, no pitch). */
+void cm_render_config_arena(cm_render_config *c);
+
+/* A sphere drawn as a depth-tested sprite: targets (centre on the floor, so
+ * only the top half shows) and other agents. */
+typedef struct cm_sprite {
+    float x, y, z, radius;
+    uint8_t rgb[3];
+} cm_sprite;
+
+typedef struct cm_renderer cm_renderer;
+
+/* Precomputes tables for one arena and image size. `maze` may be NULL (open
+ * arena: plain floor, walls from cm_arena_cast); with a maze, floors are room
+ * or corridor coloured and walls cast by grid DDA. The arena and maze must
+ * outlive the renderer. */
+cm_status cm_renderer_create(cm_renderer **out, const cm_arena *arena, const cm_maze *maze,
+                             const cm_render_config *config);
+void cm_renderer_free(cm_renderer *r);
+void cm_renderer_size(const cm_renderer *r, int *width, int *height);
+/* Renders one frame into rgb[height][width][3] (rows top to bottom) and, when
+ * depth != NULL, depth[height][width]: distance along the view axis, INFINITY
+ * for sky. No allocation; a renderer is used by one thread at a time. */
+void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_sprites, uint8_t *rgb, float *depth);
+/* Memory-Maze's target cue: a border int(2*sqrt(height/64)) px wide of colour rgb*0.7*255/220. */
+void cm_render_border(uint8_t *rgb, int width, int height, const uint8_t target_rgb[3]);
+/* Renders agent `agent`'s view in a maze env: targets and the other agents as
+ * sprites, the border of its requested target. */
+void cm_maze_env_render(const cm_maze_env *env, cm_renderer *r, int agent, uint8_t *rgb, float *depth);
+
+/* ------------------------------------------------- BEV (ssm-pc.md §3.4) */
+
+typedef struct cm_bev_config {
+    float fov_deg;   /* 75 (collector), 90 (GUI) */
+    int n_rays;      /* 180 */
+    float step;      /* 0.2 cells */
+    float range;     /* 10 cells */
+} cm_bev_config;
+void cm_bev_config_default(cm_bev_config *c);
+
+/* Marks visible[y*N + x] = 1 for the cells seen from `pose` (walls included),
+ * 0 otherwise: the agent's cell, then along each ray the Bresenham line from
+ * the agent's cell to each sample cell inside the view cone, up to and
+ * including the first wall. */
+void cm_bev_visible(const uint8_t *layout, int size, cm_pose pose, const cm_bev_config *c, uint8_t *visible);
+
+#define CM_BEV_PIXELS 250
+#define CM_BEV_CELL 16
+/* Draws SSM-PC's agent-centred, world-aligned 250x250 RGBA BEV (screen y =
+ * +world y, i.e. mirrored; agent cell's corner at (125,125)). targets: n x 2
+ * centres with colours; `current` gets a white ring (-1: none). */
+void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pose pose, int n_targets,
+                 const float (*targets)[2], const uint8_t (*target_rgb)[3], int current, uint8_t *rgba);
+/* Rotates a 250x250 RGBA BEV by deg(theta)+90 about (125,125) (agent facing
+ * up), bicubic (a = -0.5), transparent outside: SSM-PC's _rotate_bev. */
+void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out);
+/* Global occupancy per agent: cells seen so far get 1 (free) or 2 (wall);
+ * unseen cells keep 0. */
+void cm_bev_accumulate(const uint8_t *layout, int size, const uint8_t *visible, uint8_t *global);
+
+/* ------------------------------- SSM-PC dataset folders (ssm-pc.md §3.2) */
+
+/* One frame's metadata: the new frame_info schema (agent_state). Frames read
+ * from the legacy schema have has_motion = 0 (no timestamp, velocity or
+ * angular velocity there). */
+typedef struct cm_dataset_frame {
+    int frame_id;
+    double timestamp;
+    float position[2];       /* grid units */
+    float rotation;          /* theta, radians */
+    float velocity[2];       /* displacement since the previous frame, grid units */
+    float angular_velocity;  /* heading change since the previous frame, radians */
+    int n_visible;
+    int visible[CM_MAZE_MAX_TARGETS]; /* visible target indices */
+    int has_motion;
+    char fps_view[64], bev_view[64]; /* paths relative to the folder */
+} cm_dataset_frame;
+
+/* A folder read back: frames sorted by frame_id (ids may have gaps, as the
+ * collector drops frames) and env_config.json's main fields. */
+typedef struct cm_dataset {
+    char dir[1024];
+    int legacy;               /* frame_info.json used the legacy schema */
+    int n_frames;
+    cm_dataset_frame *frames;
+    int maze_size;
+    float fov_angle;          /* NAN if absent */
+    int64_t seed;             /* -1 if null or absent */
+    int n_objects;
+    float objects[CM_MAZE_MAX_TARGETS][2];
+    float object_rgb[CM_MAZE_MAX_TARGETS][3]; /* as stored: RGB / 220 */
+    int has_layout;           /* env_config.json carried cogmap's "maze_layout" */
+    uint8_t layout[CM_MAZE_MAX_SIZE * CM_MAZE_MAX_SIZE]; /* [y*N + x], 1 free */
+} cm_dataset;
+
+/* Writes one folder: fps_views/frame_%06d.png (RGB), bev_views/frame_%06d.png
+ * (250x250 RGBA), then frame_info.json (new schema) and env_config.json on
+ * close. Every file is written atomically. */
+typedef struct cm_dataset_writer {
+    char dir[1024];
+    struct cJSON *frames;  /* frame_info being built */
+    struct cJSON *config;  /* env_config */
+    int n_frames;
+} cm_dataset_writer;
+
+cm_status cm_dataset_writer_open(cm_dataset_writer *w, const char *dir, const cm_maze *maze, float fov_deg,
+                                 const char *env_name);
+/* bev_rgba may be NULL (no bev_views/ image for this frame). */
+cm_status cm_dataset_writer_add(cm_dataset_writer *w, const cm_dataset_frame *frame, const uint8_t *fps_rgb,
+                                int fps_width, int fps_height, const uint8_t *bev_rgba);
+cm_status cm_dataset_writer_close(cm_dataset_writer *w); /* writes the JSON files, frees */
+void cm_dataset_writer_abort(cm_dataset_writer *w);      /* frees; the files written stay */
+
+/* Reads a folder in either frame_info schema; every referenced view must
+ * exist. CM_ERR_FORMAT names the file and the field on anything malformed. */
+cm_status cm_dataset_read(const char *dir, cm_dataset *out);
+void cm_dataset_free(cm_dataset *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,11 +4,15 @@
 /* `cogmap bench <name> [options]`: a dispatcher over the benchmarks, so that
  * every module plugs its own in with one line in the table below. */
 #include "cli/bench.h"
+/* `cogmap bench <name>`: built-in micro-benchmarks, one table entry each, so
+ * that every module can plug its own in (add a line to bench_table). They
+ * print machine-readable lines ("<what>: <value>") for BENCHMARKS.md. */
 #include "cli/cli.h"
 
 #include <string.h>
 
 int bench_train(int argc, char **argv);
+int bench_render(int argc, char **argv);
 
 typedef struct bench_entry {
     const char *name;
@@ -18,6 +22,7 @@ typedef struct bench_entry {
 
 static const bench_entry bench_table[] = {
     {"train", "path-integration training steps on random inputs (steps/s, share of sgemm)", bench_train},
+    {"render", "64x64 egocentric RGB frames in a 15x15 maze (frames/s per core)", bench_render},
     {NULL, NULL, NULL},
 };
 

@@ -5,6 +5,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_nn_check(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_maze(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
@@ -12,5 +13,7 @@ const cli_command cli_commands[] = {
     {"nn-check", "(developer) one nn layer on .npy files, for make check-torch", cmd_nn_check},
     {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
     {"bench", "speed benchmarks: cogmap bench <name> (motion, ...)", cmd_bench},
+    {"bench", "built-in micro-benchmarks: cogmap bench <name> (render, ...)", cmd_bench},
+    {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
     {NULL, NULL, NULL},
 };

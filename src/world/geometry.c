@@ -23,6 +23,14 @@ float cm_ray_segment(float ox, float oy, float dx, float dy, float x0, float y0,
 
 cm_ray_hit cm_arena_cast(const cm_arena *arena, float ox, float oy, float dx, float dy)
 {
+    /* Mazes: walk the grid (DDA) instead of testing every segment. */
+    if (arena->grid)
+        return cm_arena_cast_grid(arena, ox, oy, dx, dy);
+    return cm_arena_cast_segments(arena, ox, oy, dx, dy);
+}
+
+cm_ray_hit cm_arena_cast_segments(const cm_arena *arena, float ox, float oy, float dx, float dy)
+{
     cm_ray_hit hit = {INFINITY, -1, 0.0f};
     for (int i = 0; i < arena->n_walls; i++) {
         const cm_wall *w = &arena->walls[i];
