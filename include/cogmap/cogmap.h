@@ -8,5 +8,6 @@
 #include "cogmap/world.h"
 #include "cogmap/cells.h"
 #include "cogmap/nn.h"
+#include "cogmap/analysis.h"
 
 #endif

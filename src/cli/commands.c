@@ -6,6 +6,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_nn_check(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_maze(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
@@ -15,5 +16,6 @@ const cli_command cli_commands[] = {
     {"bench", "speed benchmarks: cogmap bench <name> (motion, ...)", cmd_bench},
     {"bench", "built-in micro-benchmarks: cogmap bench <name> (render, ...)", cmd_bench},
     {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
+    {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
     {NULL, NULL, NULL},
 };
