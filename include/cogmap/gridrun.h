@@ -70,6 +70,138 @@ void cm_grid_dataset_free(cm_grid_dataset *ds);
  * *ids [n], *pos [n, 2], *theta [n], all cm_alloc'ed. For tests and tools. */
 cm_status cm_grid_frames_read(const char *path, int64_t **ids, float **pos, float **theta, int64_t *n);
 
+/* --------------------------------------------------------------- batches */
+
+/* One batch in the path convention above, batch-major (PyTorch batch_first). */
+typedef struct cm_grid_batch {
+    int batch, steps, in_dim;
+    float *init_pos;   /* [B, 2] frame 0 */
+    float *init_theta; /* [B] */
+    float *inputs;     /* [B, T, in_dim] motion from frame t to t+1 */
+    float *pos;        /* [B, T, 2] target positions: frames 1..T */
+    float *theta;      /* [B, T] target headings */
+} cm_grid_batch;
+
+cm_status cm_grid_batch_alloc(cm_grid_batch *b, int batch, int steps, int in_dim);
+void cm_grid_batch_free(cm_grid_batch *b);
+
+/* ---------------------------------------------------------- data sources */
+
+/* Draws one path of steps+1 frames (pos [steps+1, 2], theta [steps+1]) from
+ * `rng` alone, so that a path is a pure function of its rng stream. The rat
+ * model of the world module is the one the CLI plugs in. */
+typedef void (*cm_grid_path_fn)(void *ctx, cm_rng *rng, int steps, float *pos, float *theta);
+
+/* Where batches come from. A batch is a pure function of (seed, stream,
+ * index): stream 0 is training (index = optimiser step), stream 1 the
+ * periodic evaluation, stream 2 the final evaluation. Resuming at step k is
+ * therefore exact by construction: the generator's whole state is k. */
+typedef struct cm_grid_source {
+    cm_grid_input input;
+    int steps;
+    uint64_t seed;
+    cm_grid_path_fn path_fn; /* on-the-fly paths ... */
+    void *path_ctx;
+    const cm_grid_dataset *dataset; /* ... or dataset windows (not owned) */
+    int64_t *perm;                  /* [n_windows] window order of epoch perm_epoch */
+    int64_t perm_epoch;
+    uint64_t perm_stream;
+    float *pos, *theta; /* one path */
+} cm_grid_source;
+
+cm_status cm_grid_source_init_paths(cm_grid_source *s, cm_grid_input input, int steps, uint64_t seed,
+                                    cm_grid_path_fn fn, void *ctx);
+/* Each epoch visits the windows in a fresh shuffled order (seeded), batch
+ * after batch, dropping the last partial batch (drop_last). */
+cm_status cm_grid_source_init_dataset(cm_grid_source *s, cm_grid_input input, const cm_grid_dataset *ds,
+                                      uint64_t seed);
+/* Fills batch `index` of `stream` into b (b->steps must match the source). */
+cm_status cm_grid_source_fill(cm_grid_source *s, uint64_t stream, int64_t index, cm_grid_batch *b);
+void cm_grid_source_free(cm_grid_source *s);
+
+/* ------------------------------------------------------------- the model */
+
+/* What the trainer needs from a path-integration network. The models
+ * module's networks (presets ssmpc, banino, sorscher) are adapted to this in
+ * grid_model.c; tests plug in small stand-ins. */
+typedef struct cm_grid_model_ops {
+    int (*units)(void *model); /* bottleneck units scored for gridness */
+    /* One optimisation step: forward with dropout drawn from `rng`, loss,
+     * backward, clipping, update. *loss: the training loss; *err: mean
+     * position-decoding error over the batch, world units. */
+    cm_status (*train_step)(void *model, const cm_grid_batch *b, cm_rng *rng, double *loss, double *err);
+    /* Evaluation forward (no dropout). units [B, T, U] and decoded [B, T, 2]
+     * may be NULL; *loss gets the loss. */
+    cm_status (*evaluate)(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss);
+    /* Parameters (model.safetensors, PyTorch state-dict names) and optimiser
+     * state (optimizer.safetensors) into / from a folder. */
+    cm_status (*save)(void *model, const char *dir);
+    cm_status (*load)(void *model, const char *dir);
+} cm_grid_model_ops;
+
+/* ---------------------------------------------------------------- training */
+
+typedef struct cm_grid_eval_row {
+    int64_t step;
+    double wall_seconds;
+    double train_loss;     /* mean over the steps since the previous row */
+    double eval_loss;
+    double decoding_error; /* mean over every sample but t = 0, world units */
+    double grid_fraction;  /* share of units with score60 > 0.3; NaN when not scored */
+} cm_grid_eval_row;
+
+/* Optional scorer for periodic evaluations: gets the units [n, U] and positions
+ * [n, 2] of the evaluation batches and returns the grid fraction. */
+typedef cm_status (*cm_grid_score_fn)(void *ctx, const float *units, const float *pos, int64_t n, int n_units,
+                                      double *grid_fraction);
+
+typedef struct cm_grid_train_config {
+    const char *out;           /* run folder */
+    int batch;                 /* paths per batch */
+    int64_t steps;             /* total optimiser steps to reach (0: no limit) */
+    double minutes;            /* total wall-clock budget, resumed runs included (0: none) */
+    int64_t eval_every;        /* steps between evaluations (0: only at the end) */
+    int64_t checkpoint_every;  /* steps between checkpoints (0: at every evaluation) */
+    int keep;                  /* most recent checkpoints kept besides best (>= 1) */
+    int eval_batches;          /* batches per periodic evaluation */
+    int best_by_grid;          /* best = highest grid fraction (else lowest eval loss) */
+    uint64_t seed;
+    cm_grid_score_fn score;    /* may be NULL */
+    void *score_ctx;
+} cm_grid_train_config;
+
+/* Where a run stands: what state.json of a checkpoint holds. */
+typedef struct cm_grid_run_state {
+    int64_t step;
+    double wall_seconds;
+    double last_loss, last_error;
+    double best_value;
+    int64_t best_step; /* -1: none yet */
+} cm_grid_run_state;
+
+/* Trains from `state` (zeroed for a fresh run, or loaded by
+ * cm_grid_checkpoint_load) until the step or time limit, the user's Ctrl-C
+ * (saves, CM_ERR_INTERRUPTED) or a non-finite loss (CM_ERR_NUMERIC naming the
+ * step; the last good checkpoint stays). Writes checkpoints under
+ * out/checkpoints/ and the evaluation history to out/evals.csv. */
+cm_status cm_grid_train(const cm_grid_train_config *cfg, const cm_grid_model_ops *ops, void *model,
+                        cm_grid_source *train, cm_grid_source *eval, cm_grid_run_state *state, cm_progress *progress);
+
+/* Saves a checkpoint folder (model, optimiser, state.json) atomically: written
+ * beside its final name and renamed into place. */
+cm_status cm_grid_checkpoint_save(const char *dir, const cm_grid_model_ops *ops, void *model,
+                                  const cm_grid_run_state *state, uint64_t seed);
+/* Loads one checkpoint folder, or the newest under <run>/checkpoints when
+ * `path` is a run folder. `loaded` (may be NULL, size >= 4096) gets the folder used. */
+cm_status cm_grid_checkpoint_load(const char *path, const cm_grid_model_ops *ops, void *model,
+                                  cm_grid_run_state *state, uint64_t *seed, char *loaded);
+/* The checkpoints of a run, oldest first: steps [count] (cm_alloc'ed). */
+cm_status cm_grid_checkpoint_list(const char *run, int64_t **steps, int *count);
+
+/* The evaluation history of a run (out/evals.csv); *rows cm_alloc'ed. */
+cm_status cm_grid_evals_read(const char *run, cm_grid_eval_row **rows, int *count);
+cm_status cm_grid_evals_write(const char *run, const cm_grid_eval_row *rows, int count);
+
 /* ----------------------------------------------------------- animated GIF */
 
 /* Writes RGB frames (each [height, width, 3], rows top to bottom) as a looping
