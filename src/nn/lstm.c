@@ -1,0 +1,107 @@
+/* LSTM in PyTorch's form (nn.h): gate rows i, f, g, o and two biases.
+ *
+ * Forward: one GEMM projects the inputs of all steps (with both biases
+ * folded in), then each step adds h_{t-1} W_hh^T with one GEMM and applies
+ * the four nonlinearities and the cell update in one fused pass.
+ * Backward: per step one fused pass turns dh, dc into the gate gradients and
+ * one GEMM sends them back through W_hh; the weight gradients of all steps
+ * are then single GEMMs over the T*B rows. */
+#include "cogmap/nn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+static inline float sigmoidf_(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* hs[T+1, B, H], cs[T+1, B, H] (index 0 = initial state), gates[T, B, 4H],
+ * x[T, B, N_in], W_ih[4H, N_in], W_hh[4H, H], b_ih[4H], b_hh[4H] */
+void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const float *w_ih, const float *w_hh,
+                     const float *b_ih, const float *b_hh, int T, int B, int N_in, int H)
+{
+    int G = 4 * H;
+    size_t hstep = (size_t)B * H, gstep = (size_t)B * G;
+    for (int r = 0; r < T * B; r++) {
+        float *gr = gates + (size_t)r * G;
+        for (int j = 0; j < G; j++)
+            gr[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, G, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, gates, G);
+    for (int t = 0; t < T; t++) {
+        float *g = gates + (size_t)t * gstep;
+        const float *hp = hs + (size_t)t * hstep, *cp = cs + (size_t)t * hstep;
+        float *hn = hs + (size_t)(t + 1) * hstep, *cn = cs + (size_t)(t + 1) * hstep;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H, w_hh, H, 1.0f, g, G);
+        for (int b = 0; b < B; b++) {
+            float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+            const float *c0 = cp + (size_t)b * H;
+            float *c1 = cn + (size_t)b * H, *h1 = hn + (size_t)b * H;
+            for (int j = 0; j < H; j++) {
+                float i = sigmoidf_(gi[j]), f = sigmoidf_(gf[j]), gv = tanhf(gg[j]), o = sigmoidf_(go[j]);
+                float c = f * c0[j] + i * gv;
+                gi[j] = i;
+                gf[j] = f;
+                gg[j] = gv;
+                go[j] = o;
+                c1[j] = c;
+                h1[j] = o * tanhf(c);
+            }
+        }
+    }
+}
+
+size_t cm_lstm_work_floats(int T, int B, int H) { return (size_t)T * B * 4 * H + 2 * (size_t)B * H; }
+
+void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
+                      const float *dhs, const float *hs, const float *cs, const float *gates, const float *x,
+                      const float *w_ih, const float *w_hh, int T, int B, int N_in, int H, float *work)
+{
+    int G = 4 * H;
+    size_t hstep = (size_t)B * H, gstep = (size_t)B * G;
+    float *dgates = work;
+    float *dh = work + (size_t)T * gstep; /* dL/dh_t sent back from step t+1 */
+    float *dc = dh + hstep;               /* dL/dc_t sent back from step t+1 */
+    memset(dh, 0, 2 * hstep * sizeof(float));
+    for (int t = T - 1; t >= 0; t--) {
+        const float *g = gates + (size_t)t * gstep;
+        float *dg = dgates + (size_t)t * gstep;
+        const float *dht = dhs + (size_t)t * hstep;
+        const float *cp = cs + (size_t)t * hstep, *cn = cs + (size_t)(t + 1) * hstep;
+        for (int b = 0; b < B; b++) {
+            const float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+            float *di = dg + (size_t)b * G, *df = di + H, *dgg = di + 2 * H, *dout = di + 3 * H;
+            const float *c0 = cp + (size_t)b * H, *c1 = cn + (size_t)b * H;
+            const float *dhb = dht + (size_t)b * H;
+            float *dhn = dh + (size_t)b * H, *dcn = dc + (size_t)b * H;
+            for (int j = 0; j < H; j++) {
+                float i = gi[j], f = gf[j], gv = gg[j], o = go[j];
+                float tc = tanhf(c1[j]);
+                float dhv = dhb[j] + dhn[j];
+                float dcv = dcn[j] + dhv * o * (1.0f - tc * tc);
+                dout[j] = dhv * tc * o * (1.0f - o);
+                di[j] = dcv * gv * i * (1.0f - i);
+                dgg[j] = dcv * i * (1.0f - gv * gv);
+                df[j] = dcv * c0[j] * f * (1.0f - f);
+                dcn[j] = dcv * f;
+            }
+        }
+        /* dh_{t-1} = dgates_t . W_hh (overwrites: the fused pass above consumed it). */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dg, G, w_hh, H, 0.0f, dh, H);
+    }
+    if (dh0)
+        for (size_t k = 0; k < hstep; k++)
+            dh0[k] += dh[k];
+    if (dc0)
+        for (size_t k = 0; k < hstep; k++)
+            dc0[k] += dc[k];
+    int n = T * B;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, n, 1.0f, dgates, G, hs, H, 1.0f, dw_hh, H);
+    cm_linear_backward(dx, dw_ih, db_ih, dgates, x, w_ih, n, N_in, G);
+    if (db_hh)
+        for (int r = 0; r < n; r++) {
+            const float *dr = dgates + (size_t)r * G;
+#pragma omp simd
+            for (int j = 0; j < G; j++)
+                db_hh[j] += dr[j];
+        }
+}
