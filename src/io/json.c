@@ -1,0 +1,147 @@
+/* JSON files through cJSON, with messages naming the file, the key and,
+ * for syntax errors, the line and column. */
+#include "io_internal.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+cm_status cm_json_read(const char *path, struct cJSON **out)
+{
+    *out = NULL;
+    void *data;
+    size_t len;
+    cm_status st = cm_read_file(path, &data, &len);
+    if (st)
+        return st;
+    const char *text = data;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    /* Only whitespace may follow the value. */
+    const char *p = end ? end : text;
+    if (root) {
+        while (p < text + len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+            p++;
+    }
+    if (!root || p != text + len) {
+        if (!end || end < text || end > text + len)
+            p = text + len;
+        int line = 1, col = 1;
+        for (const char *q = text; q < p; q++) {
+            if (*q == '\n')
+                line++, col = 1;
+            else
+                col++;
+        }
+        cJSON_Delete(root);
+        cm_free(data);
+        if (len == 0)
+            return cm_error(CM_ERR_FORMAT, "%s: expected a JSON document, the file is empty", path);
+        return cm_error(CM_ERR_FORMAT, "%s:%d:%d: %s", path, line, col,
+                        root ? "expected the end of the document after the JSON value"
+                             : "invalid JSON (syntax error or the file ends early)");
+    }
+    cm_free(data);
+    *out = root;
+    return CM_OK;
+}
+
+cm_status cm_json_write(const char *path, const struct cJSON *root)
+{
+    if (!root)
+        return cm_error(CM_ERR_ARG, "%s: no JSON document to write", path);
+    char *text = cJSON_Print(root);
+    if (!text)
+        return cm_error(CM_ERR_NOMEM, "%s: cannot format the JSON document", path);
+    size_t n = strlen(text);
+    char *buf = cm_alloc(n + 2);
+    if (!buf) {
+        cJSON_free(text);
+        return cm_error(CM_ERR_NOMEM, "%s: cannot format the JSON document", path);
+    }
+    memcpy(buf, text, n);
+    buf[n] = '\n'; /* a text file ends with a newline */
+    cJSON_free(text);
+    cm_status st = cm_write_file_atomic(path, buf, n + 1);
+    cm_free(buf);
+    return st;
+}
+
+/* The item for `key`, or NULL when absent (or an error for a non-object). */
+static cm_status lookup(const cJSON *obj, const char *file, const char *key, int required, const cJSON **item)
+{
+    *item = NULL;
+    if (!cJSON_IsObject(obj))
+        return cm_error(CM_ERR_FORMAT, "%s: %s: expected an object holding this key, got %s", file ? file : "", key,
+                        obj ? "another JSON type" : "nothing");
+    *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!*item && required)
+        return cm_error(CM_ERR_FORMAT, "%s: %s: required key missing", file ? file : "", key);
+    return CM_OK;
+}
+
+static const char *type_name(const cJSON *item)
+{
+    if (cJSON_IsNull(item))
+        return "null";
+    if (cJSON_IsBool(item))
+        return "a boolean";
+    if (cJSON_IsNumber(item))
+        return "a number";
+    if (cJSON_IsString(item))
+        return "a string";
+    if (cJSON_IsArray(item))
+        return "an array";
+    if (cJSON_IsObject(item))
+        return "an object";
+    return "an unknown type";
+}
+
+cm_status cm_json_get_number(const struct cJSON *obj, const char *file, const char *key, int required, double *out)
+{
+    const cJSON *item;
+    cm_status st = lookup(obj, file, key, required, &item);
+    if (st || !item)
+        return st;
+    if (!cJSON_IsNumber(item))
+        return cm_error(CM_ERR_FORMAT, "%s: %s: expected a number, got %s", file ? file : "", key, type_name(item));
+    *out = item->valuedouble;
+    return CM_OK;
+}
+
+cm_status cm_json_get_int(const struct cJSON *obj, const char *file, const char *key, int required, int64_t *out)
+{
+    const cJSON *item;
+    cm_status st = lookup(obj, file, key, required, &item);
+    if (st || !item)
+        return st;
+    if (!cJSON_IsNumber(item))
+        return cm_error(CM_ERR_FORMAT, "%s: %s: expected an integer, got %s", file ? file : "", key, type_name(item));
+    double v = item->valuedouble;
+    /* cJSON keeps numbers as doubles: integers are exact up to 2^53 */
+    if (!isfinite(v) || v != floor(v))
+        return cm_error(CM_ERR_FORMAT, "%s: %s: expected an integer, got %g", file ? file : "", key, v);
+    if (fabs(v) > 9007199254740992.0)
+        return cm_error(CM_ERR_FORMAT, "%s: %s: expected an integer of magnitude at most 2^53, got %g",
+                        file ? file : "", key, v);
+    *out = (int64_t)v;
+    return CM_OK;
+}
+
+cm_status cm_json_get_string(const struct cJSON *obj, const char *file, const char *key, int required, char *out,
+                             size_t size)
+{
+    const cJSON *item;
+    cm_status st = lookup(obj, file, key, required, &item);
+    if (st || !item)
+        return st;
+    if (!cJSON_IsString(item) || !item->valuestring)
+        return cm_error(CM_ERR_FORMAT, "%s: %s: expected a string, got %s", file ? file : "", key, type_name(item));
+    size_t n = strlen(item->valuestring);
+    if (n >= size)
+        return cm_error(CM_ERR_FORMAT, "%s: %s: expected a string of at most %zu bytes, got %zu", file ? file : "",
+                        key, size ? size - 1 : 0, n);
+    memcpy(out, item->valuestring, n + 1);
+    return CM_OK;
+}

@@ -1,0 +1,134 @@
+/* JSON: write/read round trip, typed getters and their messages, bad files. */
+#include "test_util.h"
+
+#include "cogmap/io.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_round_trip_and_getters(void **state)
+{
+    (void)state;
+    const char *dir = cmt_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "lr", 1e-3);
+    cJSON_AddNumberToObject(root, "steps", 12345);
+    cJSON_AddNumberToObject(root, "half", 1.5);
+    cJSON_AddNumberToObject(root, "huge", 1e300);
+    cJSON_AddStringToObject(root, "name", "grid-cells");
+    cJSON_AddBoolToObject(root, "flag", 1);
+    cJSON *arr = cJSON_AddArrayToObject(root, "list");
+    cJSON_AddItemToArray(arr, cJSON_CreateNumber(1));
+    assert_int_equal(cm_json_write(path, root), CM_OK);
+    cJSON_Delete(root);
+
+    void *text;
+    size_t len;
+    assert_int_equal(cm_read_file(path, &text, &len), CM_OK);
+    assert_int_equal(((char *)text)[len - 1], '\n');
+    assert_non_null(strstr(text, "\n\t\"steps\":\t12345")); /* pretty-printed */
+    cm_free(text);
+
+    cJSON *doc;
+    assert_int_equal(cm_json_read(path, &doc), CM_OK);
+    double lr = 0;
+    int64_t steps = 0;
+    char name[32];
+    assert_int_equal(cm_json_get_number(doc, path, "lr", 1, &lr), CM_OK);
+    assert_true(lr == 1e-3);
+    assert_int_equal(cm_json_get_int(doc, path, "steps", 1, &steps), CM_OK);
+    assert_int_equal(steps, 12345);
+    assert_int_equal(cm_json_get_string(doc, path, "name", 1, name, sizeof name), CM_OK);
+    assert_string_equal(name, "grid-cells");
+
+    /* optional and missing: untouched; required and missing: named */
+    double untouched = 42;
+    assert_int_equal(cm_json_get_number(doc, path, "absent", 0, &untouched), CM_OK);
+    assert_true(untouched == 42);
+    assert_int_equal(cm_json_get_number(doc, path, "absent", 1, &untouched), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), path));
+    assert_non_null(strstr(cm_errmsg(), "absent: required key missing"));
+    /* wrong types */
+    assert_int_equal(cm_json_get_number(doc, "c.json", "name", 1, &lr), CM_ERR_FORMAT);
+    assert_string_equal(cm_errmsg(), "c.json: name: expected a number, got a string");
+    assert_int_equal(cm_json_get_string(doc, "c.json", "list", 1, name, sizeof name), CM_ERR_FORMAT);
+    assert_string_equal(cm_errmsg(), "c.json: list: expected a string, got an array");
+    assert_int_equal(cm_json_get_int(doc, "c.json", "half", 1, &steps), CM_ERR_FORMAT);
+    assert_string_equal(cm_errmsg(), "c.json: half: expected an integer, got 1.5");
+    assert_int_equal(cm_json_get_int(doc, "c.json", "huge", 1, &steps), CM_ERR_FORMAT);
+    assert_int_equal(cm_json_get_int(doc, "c.json", "flag", 1, &steps), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "a boolean"));
+    assert_int_equal(steps, 12345); /* failures leave *out alone */
+    char small[4];
+    assert_int_equal(cm_json_get_string(doc, "c.json", "name", 1, small, sizeof small), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "at most 3 bytes"));
+    /* not an object */
+    assert_int_equal(cm_json_get_number(cJSON_GetObjectItem(doc, "list"), "c.json", "x", 1, &lr), CM_ERR_FORMAT);
+    assert_int_equal(cm_json_get_number(NULL, "c.json", "x", 0, &lr), CM_ERR_FORMAT);
+    cJSON_Delete(doc);
+    assert_int_equal(cm_json_write(path, NULL), CM_ERR_ARG);
+    cmt_tmpdir_remove(dir);
+}
+
+static cm_status read_text(const char *path, const char *text, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (n)
+        fwrite(text, 1, n, f);
+    fclose(f);
+    cJSON *doc = (cJSON *)1;
+    cm_error_clear();
+    cm_status st = cm_json_read(path, &doc);
+    if (st == CM_OK) {
+        cJSON_Delete(doc);
+    } else {
+        assert_null(doc);
+        assert_non_null(strstr(cm_errmsg(), path));
+    }
+    return st;
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    const char *dir = cmt_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    const char *good = "{\n  \"a\": [1, 2, {\"b\": \"x\"}],\n  \"c\": true\n}";
+    size_t len = strlen(good);
+    for (size_t n = 0; n < len; n++)
+        assert_int_equal(read_text(path, good, n), CM_ERR_FORMAT);
+    assert_int_equal(read_text(path, good, len), CM_OK);
+    assert_int_equal(read_text(path, "{\"a\": 1}\n  \n", 12), CM_OK); /* trailing whitespace */
+    assert_int_equal(read_text(path, "{\"a\": 1} {}", 11), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), ":1:10:"));
+    assert_int_equal(read_text(path, "{\n\"a\": 1,\n\"b\": nope}", 20), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), ":3:"));
+    assert_int_equal(read_text(path, "{\"a\": 1}\0{}", 11), CM_ERR_FORMAT); /* embedded NUL */
+    assert_int_equal(read_text(path, "", 0), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "empty"));
+    /* deep nesting is refused by cJSON's limit, not a stack overflow */
+    size_t deep = 100000;
+    char *nest = malloc(2 * deep);
+    memset(nest, '[', deep);
+    memset(nest + deep, ']', deep);
+    assert_int_equal(read_text(path, nest, 2 * deep), CM_ERR_FORMAT);
+    free(nest);
+    cJSON *doc;
+    assert_int_equal(cm_json_read("/nonexistent/c.json", &doc), CM_ERR_IO);
+    cmt_tmpdir_remove(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_and_getters),
+        cmocka_unit_test(test_bad_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
