@@ -14,6 +14,9 @@
 #define COGMAP_GRIDRUN_H
 
 #include "cogmap/base.h"
+#include "cogmap/cells.h"
+#include "cogmap/models.h"
+#include "cogmap/world.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -202,6 +205,63 @@ cm_status cm_grid_checkpoint_list(const char *run, int64_t **steps, int *count);
 cm_status cm_grid_evals_read(const char *run, cm_grid_eval_row **rows, int *count);
 cm_status cm_grid_evals_write(const char *run, const cm_grid_eval_row *rows, int count);
 
+/* ------------------------------------------- a run's configuration */
+
+/* Everything that defines a grid-cell run besides its seed's streams: the
+ * network (models.h preset + overrides), the target ensembles, the data.
+ * Stored as <run>/run.json as the preset name plus the overrides in order, so
+ * that reading it replays exactly how the run was configured. */
+#define CM_GRID_MAX_SETS 32
+typedef struct cm_grid_run_config {
+    char preset[32];          /* ssmpc, banino, sorscher, sorscher-512 */
+    cm_pathint_config net;
+    char cells[32];           /* place/HD ensembles preset of the cells module */
+    char arena[32];           /* world arena preset of on-the-fly paths */
+    char motion[32];          /* world motion preset */
+    float motion_scale;       /* lengths of the motion model times this */
+    char data[4096];          /* SSM-PC dataset root, "" for on-the-fly paths */
+    int eval_batches;         /* batches per periodic evaluation */
+    uint64_t seed;
+    int n_sets;
+    char sets[CM_GRID_MAX_SETS][128]; /* "key=value" overrides, in order */
+} cm_grid_run_config;
+
+/* Preset defaults; CM_ERR_ARG for an unknown preset. */
+cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *preset, uint64_t seed);
+/* Applies one "key=value" override (docs/cli.md lists the keys) and records it. */
+cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *key_value);
+cm_status cm_grid_run_config_write(const cm_grid_run_config *c, const char *run);
+cm_status cm_grid_run_config_read(cm_grid_run_config *c, const char *run);
+
+/* ------------------------------------------------ the network adapter */
+
+/* A models-module network with its target ensembles: the cm_grid_model_ops
+ * the trainer drives. Target codes are computed here from the batch's
+ * positions and headings, into buffers allocated once. */
+typedef struct cm_grid_net {
+    cm_pathint *m;
+    cm_place_cells pc;
+    cm_hd_cells hd;
+    int top_k; /* position decoding: 0 softmax-weighted centres (SSM-PC), 3 Sorscher's */
+    int batch, steps;
+    float *init_place, *init_hd, *place, *hd_t, *logits, *decoded;
+} cm_grid_net;
+
+cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out);
+void cm_grid_net_free(cm_grid_net *n);
+extern const cm_grid_model_ops cm_grid_net_ops;
+
+
+/* On-the-fly paths: the world module's motion model in one of its arenas,
+ * each path from its own rng (cm_grid_path_fn). */
+typedef struct cm_grid_world {
+    cm_arena arena;
+    cm_motion motion;
+} cm_grid_world;
+
+cm_status cm_grid_world_init(cm_grid_world *w, const cm_grid_run_config *c);
+void cm_grid_world_free(cm_grid_world *w);
+void cm_grid_world_path(void *ctx, cm_rng *rng, int steps, float *pos, float *theta);
 /* ----------------------------------------------------------- animated GIF */
 
 /* Writes RGB frames (each [height, width, 3], rows top to bottom) as a looping
