@@ -198,6 +198,10 @@ cm_status cm_grid_checkpoint_save(const char *dir, const cm_grid_model_ops *ops,
  * `path` is a run folder. `loaded` (may be NULL, size >= 4096) gets the folder used. */
 cm_status cm_grid_checkpoint_load(const char *path, const cm_grid_model_ops *ops, void *model,
                                   cm_grid_run_state *state, uint64_t *seed, char *loaded);
+/* Removes the run's step_* checkpoints older than the `keep` newest, except
+ * the milestones: steps milestone_base * 2^k (k >= 0), kept for the emergence
+ * figure at log-spaced stages of training (0: no milestones). */
+cm_status cm_grid_checkpoint_prune(const char *run, int keep, int64_t milestone_base);
 /* The checkpoints of a run, oldest first: steps [count] (cm_alloc'ed). */
 cm_status cm_grid_checkpoint_list(const char *run, int64_t **steps, int *count);
 

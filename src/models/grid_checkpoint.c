@@ -165,6 +165,32 @@ cm_status cm_grid_checkpoint_list(const char *run, int64_t **steps, int *count)
     return CM_OK;
 }
 
+static int is_milestone(int64_t step, int64_t base)
+{
+    if (base <= 0 || step <= 0 || step % base != 0)
+        return 0;
+    int64_t k = step / base;
+    return (k & (k - 1)) == 0;
+}
+
+cm_status cm_grid_checkpoint_prune(const char *run, int keep, int64_t milestone_base)
+{
+    int64_t *steps = NULL;
+    int n = 0;
+    cm_status st = cm_grid_checkpoint_list(run, &steps, &n);
+    if (st != CM_OK)
+        return st;
+    for (int i = 0; i + keep < n; i++) {
+        if (is_milestone(steps[i], milestone_base))
+            continue;
+        char dir[4096];
+        if ((size_t)snprintf(dir, sizeof dir, "%s/checkpoints/step_%08lld", run, (long long)steps[i]) < sizeof dir)
+            remove_flat_dir(dir);
+    }
+    cm_free(steps);
+    return CM_OK;
+}
+
 cm_status cm_grid_checkpoint_load(const char *path, const cm_grid_model_ops *ops, void *model,
                                   cm_grid_run_state *state, uint64_t *seed, char *loaded)
 {

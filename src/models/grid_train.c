@@ -81,7 +81,7 @@ static cm_status checkpoint_name(char *buf, size_t size, const char *out, const 
     return CM_OK;
 }
 
-/* Saves step_<N> and drops the oldest step_* beyond cfg->keep. */
+/* Saves step_<N> and prunes the older ones (cm_grid_checkpoint_prune). */
 static cm_status save_step(const cm_grid_train_config *cfg, const cm_grid_model_ops *ops, void *model,
                            const cm_grid_run_state *state)
 {
@@ -92,24 +92,8 @@ static cm_status save_step(const cm_grid_train_config *cfg, const cm_grid_model_
         st = cm_grid_checkpoint_save(dir, ops, model, state, cfg->seed);
     if (st != CM_OK)
         return st;
-    int64_t *steps = NULL;
-    int n = 0;
-    st = cm_grid_checkpoint_list(cfg->out, &steps, &n);
-    if (st != CM_OK)
-        return st;
-    for (int i = 0; i + cfg->keep < n; i++) {
-        char path[4096], file[4096];
-        snprintf(name, sizeof name, "step_%08lld", (long long)steps[i]);
-        if (checkpoint_name(path, sizeof path, cfg->out, name) != CM_OK)
-            continue;
-        static const char *const files[] = {"model.safetensors", "optimizer.safetensors", "state.json"};
-        for (int f = 0; f < 3; f++)
-            if (cm_path_join(file, sizeof file, path, files[f]) == CM_OK)
-                unlink(file);
-        rmdir(path);
-    }
-    cm_free(steps);
-    return CM_OK;
+    const int64_t base = cfg->checkpoint_every > 0 ? cfg->checkpoint_every : cfg->eval_every;
+    return cm_grid_checkpoint_prune(cfg->out, cfg->keep, base);
 }
 
 static int is_better(const cm_grid_train_config *cfg, const cm_grid_run_state *state, const cm_grid_eval_row *row,
