@@ -17,6 +17,7 @@
 #include "cogmap/cells.h"
 #include "cogmap/models.h"
 #include "cogmap/world.h"
+#include "cogmap/analysis.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -266,6 +267,78 @@ typedef struct cm_grid_world {
 cm_status cm_grid_world_init(cm_grid_world *w, const cm_grid_run_config *c);
 void cm_grid_world_free(cm_grid_world *w);
 void cm_grid_world_path(void *ctx, cm_rng *rng, int steps, float *pos, float *theta);
+/* ------------------------------------------------------ gridness of units */
+
+/* Rate maps and gridness of every bottleneck unit from (units, positions)
+ * samples, the way the run's preset is scored: ssmpc 40 x 40 bins over
+ * [0, 15]^2 with SSM-PC's masks (ssm-pc.md §5), the box presets 20 x 20 bins
+ * over [-1.1, 1.1]^2 with DeepMind's. Buffers are sized once at init. */
+typedef struct cm_grid_scorer {
+    int nbins, units;
+    double lo, hi;
+    double *edges;               /* [nbins + 1] */
+    cm_gridness_scorer *gs;
+    int64_t cap;                 /* samples the position buffer holds */
+    double *pos;                 /* [cap, 2] */
+    double *maps;                /* [units, nbins, nbins] (x, y), NaN unvisited */
+    cm_gridness_result *results; /* [units] */
+} cm_grid_scorer;
+
+cm_status cm_grid_scorer_init(cm_grid_scorer *s, const char *cells, int units, int64_t max_samples);
+void cm_grid_scorer_free(cm_grid_scorer *s);
+/* Maps and scores of n samples: units [n, U], pos [n, 2]. */
+cm_status cm_grid_scorer_run(cm_grid_scorer *s, const float *units, const float *pos, int64_t n);
+/* Share of units with score60 > threshold (0.3 by convention) after a run. */
+double cm_grid_scorer_fraction(const cm_grid_scorer *s, double threshold);
+/* cm_grid_score_fn over a cm_grid_scorer (ctx): run + fraction at 0.3. */
+cm_status cm_grid_scorer_fn(void *ctx, const float *units, const float *pos, int64_t n, int n_units,
+                            double *grid_fraction);
+
+/* ------------------------------------------------------------ evaluation */
+
+/* A network evaluated on fresh trajectories: every unit's rate map, SAC and
+ * gridness, and the position-decoding error (ssm-pc.md §4.2, §5). */
+typedef struct cm_grid_evaluation {
+    int units, nbins, sac_size;
+    double lo, hi;                /* arena range of the maps (world units) */
+    int64_t samples;
+    double decoding_error;        /* mean over samples with t >= 1, world units */
+    double grid_fraction;         /* share of units with score60 > 0.3 */
+    double *maps;                 /* [units, nbins, nbins] (x, y), NaN unvisited */
+    double *sacs;                 /* [units, sac_size, sac_size] */
+    cm_gridness_result *results;  /* [units] */
+    int n_paths, steps;           /* example paths for figures */
+    float *true_paths, *decoded_paths; /* [n_paths, steps + 1, 2], frame 0 the start */
+} cm_grid_evaluation;
+
+/* Runs batches of `stream` from `src` (indices 0, 1, ...) through the model
+ * until `samples` samples are seen, accumulating rate maps bin by bin (sums
+ * in sample order, so maps equal one binned_statistic over all samples).
+ * `b` is the model's batch. progress may be NULL. */
+cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_source *src, cm_grid_batch *b,
+                           const char *cells, int64_t samples, uint64_t stream, cm_grid_evaluation *ev,
+                           cm_progress *progress);
+void cm_grid_evaluation_free(cm_grid_evaluation *ev);
+
+/* --------------------------------------------------------------- figures */
+
+/* PNG figures of a grid-cell run (cairo), each written atomically. */
+/* The `n` units with the highest score60: rate map and SAC, scores above. */
+cm_status cm_grid_fig_units(const char *path, const cm_grid_evaluation *ev, int n);
+/* Histogram of score60 over units, with the untrained network's beside it
+ * when `baseline` is not NULL, and the 0.3 threshold. */
+cm_status cm_grid_fig_histogram(const char *path, const cm_grid_evaluation *ev, const cm_grid_evaluation *baseline);
+/* True (black) and decoded (red) example paths in the arena. */
+cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev);
+/* Grid fraction and decoding error against training step, side by side. */
+cm_status cm_grid_fig_training(const char *path, const cm_grid_eval_row *rows, int count);
+/* SSM-PC figure 2: rate maps of `n_units` chosen units (rows) at `n_stages`
+ * stages of training (columns: evaluations evs[k] labelled steps[k]), with
+ * their score60; and the same as an animated GIF, one frame per stage
+ * (gif_path may be NULL). */
+cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_path, const cm_grid_evaluation *const *evs,
+                                const int64_t *steps, int n_stages, const int *units, int n_units);
+
 /* ----------------------------------------------------------- animated GIF */
 
 /* Writes RGB frames (each [height, width, 3], rows top to bottom) as a looping
