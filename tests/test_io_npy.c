@@ -311,6 +311,77 @@ static void test_array_helpers(void **state)
     assert_int_equal(cm_array_alloc(&s, longname, CM_F32, 0, NULL), CM_ERR_ARG);
 }
 
+/* Views are not checked when made; every writer rejects an impossible one. */
+static void test_writers_reject_bad_views(void **state)
+{
+    (void)state;
+    const char *dir = cmt_tmpdir();
+    char npy[4096], npz[4096], st[4096];
+    snprintf(npy, sizeof npy, "%s/a.npy", dir);
+    snprintf(npz, sizeof npz, "%s/a.npz", dir);
+    snprintf(st, sizeof st, "%s/a.safetensors", dir);
+    float x = 1;
+    int64_t neg[2] = {2, -3};
+    int64_t huge[3] = {(int64_t)1 << 40, (int64_t)1 << 40, 16};
+    int64_t nine[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    cm_array bad[3] = {cm_array_view("neg", CM_F32, 2, neg, &x), cm_array_view("huge", CM_F32, 3, huge, &x),
+                       cm_array_view("nine", CM_F32, 9, nine, &x)};
+    assert_int_equal(bad[2].ndim, -1);
+    assert_int_equal(cm_array_count(&bad[0]), -1);
+    assert_int_equal(cm_array_count(&bad[1]), -1);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(cm_npy_write(npy, &bad[i]), CM_ERR_ARG);
+        assert_non_null(strstr(cm_errmsg(), npy));
+        assert_int_equal(cm_npz_write(npz, &bad[i], 1, 1), CM_ERR_ARG);
+        assert_non_null(strstr(cm_errmsg(), bad[i].name));
+        assert_int_equal(cm_safetensors_write(st, &bad[i], 1, NULL, NULL, 0), CM_ERR_ARG);
+    }
+    int64_t two = 2;
+    cm_array nodata = cm_array_view("nodata", CM_F32, 1, &two, NULL);
+    assert_int_equal(cm_npy_write(npy, &nodata), CM_ERR_ARG);
+    assert_int_equal(cm_npz_write(npz, &nodata, 1, 0), CM_ERR_ARG);
+    assert_int_equal(cm_safetensors_write(st, &nodata, 1, NULL, NULL, 0), CM_ERR_ARG);
+    cmt_tmpdir_remove(dir); /* nothing was written: removing an empty folder */
+}
+
+/* Every byte of a valid image changed in turn: parses or fails cleanly. */
+static void test_every_byte_flipped(void **state)
+{
+    (void)state;
+    int64_t shape[2] = {2, 3};
+    cm_array a;
+    assert_int_equal(cm_array_alloc(&a, "", CM_I32, 2, shape), CM_OK);
+    fill(&a, 5);
+    uint8_t *hdr;
+    size_t hlen;
+    assert_int_equal(cm_npy_build_header(&a, "x", &hdr, &hlen), CM_OK);
+    size_t len = hlen + cm_array_bytes(&a);
+    uint8_t *img = malloc(len);
+    memcpy(img, hdr, hlen);
+    memcpy(img + hlen, a.data, cm_array_bytes(&a));
+    cm_free(hdr);
+    const uint8_t flips[3] = {0x01, 0x20, 0xff};
+    int ok = 0;
+    for (size_t i = 0; i < len; i++) {
+        for (int k = 0; k < 3; k++) {
+            uint8_t *m = malloc(len);
+            memcpy(m, img, len);
+            m[i] ^= flips[k];
+            cm_array b;
+            if (cm_npy_parse(m, len, "flip", &b) == CM_OK) {
+                ok++;
+                cm_array_free(&b);
+            } else {
+                assert_non_null(strstr(cm_errmsg(), "flip"));
+            }
+            free(m);
+        }
+    }
+    assert_true(ok >= 3 * (int)cm_array_bytes(&a)); /* data bytes never matter */
+    free(img);
+    cm_array_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +391,8 @@ int main(void)
         cmocka_unit_test(test_rejects_unsupported_and_malformed),
         cmocka_unit_test(test_truncated_at_every_byte),
         cmocka_unit_test(test_array_helpers),
+        cmocka_unit_test(test_writers_reject_bad_views),
+        cmocka_unit_test(test_every_byte_flipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

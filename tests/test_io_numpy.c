@@ -113,7 +113,8 @@ static void test_cogmap_reads_numpy(void **state)
         }
         cm_npz_free(&z);
     }
-    /* a zip written to an unseekable stream (data descriptors) */
+    /* a zip written to an unseekable stream (data descriptors), one member
+     * with a version 2.0 npy header */
     snprintf(path, sizeof path, "%s/streamed.npz", dir);
     cm_npz z;
     assert_int_equal(cm_npz_read(path, &z), CM_OK);

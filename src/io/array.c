@@ -30,19 +30,32 @@ const char *cm_dtype_name(cm_dtype dtype)
     return "unknown";
 }
 
+/* -1 for a shape no array can have (negative size, overflow, bad rank):
+ * only views can hold one, and every writer rejects them first. */
 int64_t cm_array_count(const cm_array *a)
 {
+    if (a->ndim < 0 || a->ndim > CM_MAX_DIMS)
+        return -1;
     int64_t n = 1;
-    for (int i = 0; i < a->ndim; i++)
-        n *= a->shape[i];
+    for (int i = 0; i < a->ndim; i++) {
+        if (a->shape[i] < 0 || __builtin_mul_overflow(n, a->shape[i], &n))
+            return -1;
+    }
     return n;
 }
 
-size_t cm_array_bytes(const cm_array *a) { return (size_t)cm_array_count(a) * cm_dtype_size(a->dtype); }
+size_t cm_array_bytes(const cm_array *a)
+{
+    int64_t n = cm_array_count(a);
+    size_t b;
+    if (n < 0 || __builtin_mul_overflow((size_t)n, cm_dtype_size(a->dtype), &b))
+        return SIZE_MAX; /* invalid: writers reject it before using the size */
+    return b;
+}
 
 /* Checks a shape for negative sizes and for a byte count that overflows;
  * shared by every constructor so that no array can hold an impossible shape. */
-static cm_status check_shape(const char *name, cm_dtype dtype, int ndim, const int64_t *shape)
+cm_status cm_array_check_shape(const char *name, cm_dtype dtype, int ndim, const int64_t *shape)
 {
     if (cm_dtype_size(dtype) == 0)
         return cm_error(CM_ERR_ARG, "array %s: unknown dtype %d", name, (int)dtype);
@@ -70,14 +83,14 @@ static cm_status check_shape(const char *name, cm_dtype dtype, int ndim, const i
     return CM_OK;
 }
 
-cm_status cm_array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape)
+static cm_status array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape, int zero)
 {
     memset(a, 0, sizeof *a);
     if (!name)
         name = "";
     if (strlen(name) >= sizeof a->name)
         return cm_error(CM_ERR_ARG, "array %.60s...: name longer than %zu bytes", name, sizeof a->name - 1);
-    cm_status st = check_shape(name, dtype, ndim, shape);
+    cm_status st = cm_array_check_shape(name, dtype, ndim, shape);
     if (st)
         return st;
     snprintf(a->name, sizeof a->name, "%s", name);
@@ -86,7 +99,7 @@ cm_status cm_array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim
     for (int i = 0; i < ndim; i++)
         a->shape[i] = shape[i];
     size_t bytes = cm_array_bytes(a);
-    a->data = cm_calloc(1, bytes ? bytes : 1);
+    a->data = zero ? cm_calloc(1, bytes ? bytes : 1) : cm_alloc(bytes);
     if (!a->data) {
         memset(a, 0, sizeof *a);
         return cm_error(CM_ERR_NOMEM, "array %s: cannot allocate %zu bytes", name, bytes);
@@ -95,13 +108,25 @@ cm_status cm_array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim
     return CM_OK;
 }
 
+cm_status cm_array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape)
+{
+    return array_alloc(a, name, dtype, ndim, shape, 1);
+}
+
+cm_status cm_array_alloc_uninit(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape)
+{
+    return array_alloc(a, name, dtype, ndim, shape, 0);
+}
+
 cm_array cm_array_view(const char *name, cm_dtype dtype, int ndim, const int64_t *shape, const void *data)
 {
     cm_array a;
     memset(&a, 0, sizeof a);
     snprintf(a.name, sizeof a.name, "%s", name ? name : "");
     a.dtype = dtype;
-    a.ndim = ndim < 0 ? 0 : (ndim > CM_MAX_DIMS ? CM_MAX_DIMS : ndim);
+    /* A rank that does not fit is kept as -1, which every writer rejects,
+     * rather than silently clamped to a different shape. */
+    a.ndim = (ndim < 0 || ndim > CM_MAX_DIMS) ? -1 : ndim;
     for (int i = 0; i < a.ndim && shape; i++)
         a.shape[i] = shape[i];
     a.data = (void *)data; /* writers only read through a view */

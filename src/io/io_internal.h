@@ -22,6 +22,15 @@ void cm_rfile_close(cm_rfile *f);
  * message when the file ends first. */
 cm_status cm_rfile_read(const cm_rfile *f, uint64_t off, void *buf, size_t n, const char *what);
 
+/* Checks a shape: rank 0..CM_MAX_DIMS, no negative size, a byte count
+ * that fits in memory. CM_ERR_ARG naming the array otherwise. Writers call
+ * it on what they are given (views are not checked when made). */
+cm_status cm_array_check_shape(const char *name, cm_dtype dtype, int ndim, const int64_t *shape);
+
+/* cm_array_alloc without zeroing, for readers that fill every byte at
+ * once: zeroing first would touch the memory twice. */
+cm_status cm_array_alloc_uninit(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape);
+
 /* Writes all n bytes to an atomic file; CM_ERR_IO naming the final path. */
 cm_status cm_atomic_write(cm_atomic_file *f, const void *data, size_t n);
 

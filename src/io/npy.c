@@ -274,7 +274,7 @@ static cm_status check_data_size(const cm_npy_header *h, uint64_t have, const ch
 
 static cm_status alloc_from_header(const cm_npy_header *h, const char *what, cm_array *out)
 {
-    cm_status st = cm_array_alloc(out, "", h->dtype, h->ndim, h->shape);
+    cm_status st = cm_array_alloc_uninit(out, "", h->dtype, h->ndim, h->shape);
     if (st)
         return cm_error_context(st, "%s: ", what);
     return CM_OK;
@@ -365,9 +365,9 @@ cm_status cm_npy_build_header(const cm_array *a, const char *what, uint8_t **out
     const char *descr = npy_descr(a->dtype);
     if (!descr)
         return cm_error(CM_ERR_ARG, "%s: %s: unknown dtype %d", what, a->name, (int)a->dtype);
-    if (a->ndim < 0 || a->ndim > CM_MAX_DIMS)
-        return cm_error(CM_ERR_ARG, "%s: %s: expected 0 to %d dimensions, got %d", what, a->name, CM_MAX_DIMS,
-                        a->ndim);
+    cm_status st = cm_array_check_shape(a->name, a->dtype, a->ndim, a->shape);
+    if (st)
+        return cm_error_context(st, "%s: ", what);
     char shape[CM_MAX_DIMS * 24 + 8];
     size_t n = (size_t)snprintf(shape, sizeof shape, "(");
     for (int i = 0; i < a->ndim; i++) {

@@ -224,7 +224,7 @@ static cm_status read_member(const cm_rfile *archive, const zip_entry *e, uint64
                       (unsigned long long)h.data_bytes, (unsigned long long)(e->usize - prefix - hlen));
         goto done;
     }
-    if ((st = cm_array_alloc(out, e->name, h.dtype, h.ndim, h.shape))) {
+    if ((st = cm_array_alloc_uninit(out, e->name, h.dtype, h.ndim, h.shape))) {
         cm_error_context(st, "%s: ", what);
         goto done;
     }
@@ -639,6 +639,9 @@ cm_status cm_npz_write_ex(const char *path, const cm_array *arrays, int count, i
             return cm_error(CM_ERR_ARG, "%s: array %d: expected a name for the .npz member", path, i);
         if (strlen(arrays[i].name) >= sizeof arrays[i].name)
             return cm_error(CM_ERR_ARG, "%s: array %d: name not terminated", path, i);
+        cm_status st = cm_array_check_shape(arrays[i].name, arrays[i].dtype, arrays[i].ndim, arrays[i].shape);
+        if (st)
+            return cm_error_context(st, "%s: ", path);
         if (cm_array_bytes(&arrays[i]) && !arrays[i].data)
             return cm_error(CM_ERR_ARG, "%s: %s: array has no data", path, arrays[i].name);
         for (int j = 0; j < i; j++)

@@ -306,7 +306,7 @@ cm_status cm_safetensors_read(const char *path, cm_safetensors *out)
     }
     for (int i = 0; i < count; i++) {
         const st_entry *e = &entries[i];
-        if ((st = cm_array_alloc(&out->tensors[i], e->name, e->dtype, e->ndim, e->shape))) {
+        if ((st = cm_array_alloc_uninit(&out->tensors[i], e->name, e->dtype, e->ndim, e->shape))) {
             cm_error_context(st, "%s: ", path);
             goto done;
         }
@@ -404,11 +404,9 @@ cm_status cm_safetensors_write(const char *path, const cm_array *tensors, int co
             return cm_error(CM_ERR_ARG, "%s: tensor %d: expected a name other than \"\" and __metadata__", path, i);
         if (!st_dtype_name(a->dtype))
             return cm_error(CM_ERR_ARG, "%s: %s: unknown dtype %d", path, a->name, (int)a->dtype);
-        if (a->ndim < 0 || a->ndim > CM_MAX_DIMS)
-            return cm_error(CM_ERR_ARG, "%s: %s: expected 0 to %d dimensions", path, a->name, CM_MAX_DIMS);
-        for (int d = 0; d < a->ndim; d++)
-            if (a->shape[d] < 0)
-                return cm_error(CM_ERR_ARG, "%s: %s: dimension %d is negative", path, a->name, d);
+        cm_status st = cm_array_check_shape(a->name, a->dtype, a->ndim, a->shape);
+        if (st)
+            return cm_error_context(st, "%s: ", path);
         if (cm_array_bytes(a) && !a->data)
             return cm_error(CM_ERR_ARG, "%s: %s: tensor has no data", path, a->name);
     }

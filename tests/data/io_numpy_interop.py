@@ -92,9 +92,9 @@ def make(d):
     # a streamed zip: local headers without sizes, data descriptors after the data
     with open(os.path.join(d, "streamed.npz"), "wb") as raw:
         with zipfile.ZipFile(Unseekable(raw), "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name in ("float32_mat", "bool_vec"):
-                with zf.open(name + ".npy", "w") as m:
-                    np.lib.format.write_array(m, arrays[name])
+            for name, version in (("float32_mat", None), ("bool_vec", (2, 0))):
+                with zf.open(name + ".npy", "w") as m:  # bool_vec with a 2.0 header
+                    np.lib.format.write_array(m, arrays[name], version=version)
     # what cogmap must refuse
     np.save(os.path.join(d, "fortran.npy"), np.asfortranarray(values("float64", (3, 5))))
     np.save(os.path.join(d, "bigendian.npy"), values("float64", (3, 5)).astype(">f8"))
