@@ -7,6 +7,8 @@ int cmd_nn_check(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_maze(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
@@ -17,5 +19,7 @@ const cli_command cli_commands[] = {
     {"bench", "built-in micro-benchmarks: cogmap bench <name> (render, ...)", cmd_bench},
     {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
     {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
+    {"train", "train a model: `train grid` grows grid cells by path integration", cmd_train},
+    {"eval", "evaluate a grid-cell run: gridness of every unit, decoding error, figures", cmd_eval},
     {NULL, NULL, NULL},
 };
