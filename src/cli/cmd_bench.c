@@ -1,12 +1,7 @@
 /* `cogmap bench <name>`: built-in benchmarks, one table entry each, so that
  * every module can plug its own in (add a line to bench_table). They print
  * machine-readable lines ("<what>: <value>") for bench/ scripts and BENCHMARKS.md. */
-/* `cogmap bench <name> [options]`: a dispatcher over the benchmarks, so that
- * every module plugs its own in with one line in the table below. */
 #include "cli/bench.h"
-/* `cogmap bench <name>`: built-in micro-benchmarks, one table entry each, so
- * that every module can plug its own in (add a line to bench_table). They
- * print machine-readable lines ("<what>: <value>") for BENCHMARKS.md. */
 #include "cli/cli.h"
 
 #include <string.h>
@@ -23,6 +18,7 @@ typedef struct bench_entry {
 static const bench_entry bench_table[] = {
     {"train", "path-integration training steps on random inputs (steps/s, share of sgemm)", bench_train},
     {"render", "64x64 egocentric RGB frames in a 15x15 maze (frames/s per core)", bench_render},
+    {"motion", "rat-model trajectories (Sorscher preset, 2.2 m box): steps/s per core", bench_motion},
     {NULL, NULL, NULL},
 };
 
@@ -30,17 +26,6 @@ static void bench_help(FILE *out)
 {
     fprintf(out, "usage: cogmap bench <name> [options]\n       cogmap bench <name> --help\n\nbenchmarks:\n");
     for (const bench_entry *b = bench_table; b->name; b++)
-    int (*run)(int argc, char **argv);
-
-static const bench_entry benches[] = {
-    {"motion", "rat-model trajectories (Sorscher preset, 2.2 m box): steps/s per core", bench_motion},
-
-static void print_usage(FILE *out)
-    fprintf(out, "usage: cogmap bench <name> [options]\n"
-                 "       cogmap bench <name> --help\n"
-                 "Runs one benchmark and prints its figure (bench/*.sh compare them with the Python peers).\n\n"
-                 "benchmarks:\n");
-    for (const bench_entry *b = benches; b->name; b++)
         fprintf(out, "  %-10s %s\n", b->name, b->summary);
 }
 
@@ -58,8 +43,4 @@ int cmd_bench(int argc, char **argv)
         if (strcmp(argv[1], b->name) == 0)
             return b->run(argc - 1, argv + 1);
     return cli_usage_error("bench", "unknown benchmark '%s' (see 'cogmap bench --help')", argv[1]);
-        print_usage(stderr);
-        print_usage(stdout);
-    for (const bench_entry *b = benches; b->name; b++)
-    return cli_usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }

@@ -673,7 +673,7 @@ static cm_status recurrent_common(nc_ctx *c, int lstm)
     memcpy(hs, h0, BH * sizeof(float));
     if (lstm) {
         memcpy(cs, c0, BH * sizeof(float));
-        cm_lstm_forward(hs, cs, gates, x, wih, whh, bih, bhh, T, B, In, H);
+        cm_lstm_forward(hs, cs, gates, x, wih, whh, bih, bhh, T, B, In, H, nc_scratch(c, cm_lstm_forward_work_floats(H)));
         cm_lstm_backward(dx, dh0, dc0, dwih, dwhh, dbih, dbhh, dy, hs, cs, gates, x, wih, whh, T, B, In, H, work);
     } else {
         cm_rnn_forward(hs, x, wih, whh, bih, bhh, T, B, In, H, act);

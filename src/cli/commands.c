@@ -15,8 +15,6 @@ const cli_command cli_commands[] = {
     {"bench", "built-in benchmarks (cogmap bench --help)", cmd_bench},
     {"nn-check", "(developer) one nn layer on .npy files, for make check-torch", cmd_nn_check},
     {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
-    {"bench", "speed benchmarks: cogmap bench <name> (motion, ...)", cmd_bench},
-    {"bench", "built-in micro-benchmarks: cogmap bench <name> (render, ...)", cmd_bench},
     {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
     {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
     {"train", "train a model: `train grid` grows grid cells by path integration", cmd_train},
