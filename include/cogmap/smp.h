@@ -137,6 +137,51 @@ cm_status cm_smp_run(cm_smp *m, const float *pos, const float *theta, int B, int
 cm_status cm_smp_save(const cm_smp *m, const char *dir);
 cm_status cm_smp_load(cm_smp *m, const char *dir);
 
+/* ---------------------------------------------------------------- runs */
+
+/* A training run: the model's configuration, the motion model and the seed,
+ * stored as <run>/run.json {"format": "cogmap smp run", "model": "smp", ...}
+ * (cogmap eval dispatches on "model"). */
+typedef struct cm_smp_run_config {
+    cm_smp_config model;
+    char motion[32];   /* world motion preset of the paths (sorscher) */
+    int eval_batches;  /* batches per periodic evaluation */
+    uint64_t seed;
+} cm_smp_run_config;
+
+void cm_smp_run_config_init(cm_smp_run_config *c, uint64_t seed);
+/* "key=value" for any cm_smp_config field (slots, embed, hidden1..3, image,
+ * batch, seq_len, ae_steps, ae_lr, lr, clip, p_correct, p_write,
+ * entropy_target, beta_rate, init_beta, init_gamma, init_pi) or motion,
+ * eval_batches. CM_ERR_ARG naming the key for an unknown key or bad value. */
+cm_status cm_smp_run_config_set(cm_smp_run_config *c, const char *key_value);
+cm_status cm_smp_run_config_write(const cm_smp_run_config *c, const char *run);
+cm_status cm_smp_run_config_read(cm_smp_run_config *c, const char *run);
+/* 1 if <run>/run.json names an SMP run, 0 otherwise (also when unreadable). */
+int cm_smp_is_run(const char *run);
+
+/* The model with its arena and motion, as the grid-cell trainer drives it
+ * (gridrun.h's cm_grid_model_ops over paths of the world's rat model). */
+typedef struct cm_smp_session {
+    cm_smp_run_config cfg;
+    cm_smp *m;
+    cm_arena arena;
+    cm_motion motion;
+    float *pos, *theta; /* [B, T+1, 2], [B, T+1] paths assembled from a batch */
+    int cap_b, cap_t;
+} cm_smp_session;
+
+cm_status cm_smp_session_open(cm_smp_session *s, const cm_smp_run_config *cfg);
+void cm_smp_session_close(cm_smp_session *s);
+/* A path of the session's motion model (cm_grid_path_fn, ctx = session). */
+void cm_smp_session_path(void *ctx, cm_rng *rng, int steps, float *pos, float *theta);
+/* The trainer's view of a session (model = the cm_smp_session): train_step
+ * and evaluate assemble the batch's paths (init pose + T poses) and call
+ * cm_smp_train_step / cm_smp_run (a correction every 10 steps); the decoded
+ * position is the P(s|x)-weighted mean of the slots' write positions. */
+struct cm_grid_model_ops;
+extern const struct cm_grid_model_ops cm_smp_grid_ops;
+
 #ifdef __cplusplus
 }
 #endif

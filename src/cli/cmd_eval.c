@@ -3,6 +3,7 @@
  * docs/formats.md "Grid-cell runs"). */
 #include "cli/cli.h"
 #include "cli/grid_eval.h"
+#include "cogmap/smp.h"
 
 #include <string.h>
 
@@ -16,8 +17,14 @@ static const char eval_usage[] =
     "  --no-baseline      skip the untrained network\n"
     "  --stages K         checkpoints shown in the emergence figure (default 6)\n";
 
+/* SMP runs (run.json "model": "smp") are evaluated by smp_eval.c. */
+int cli_eval_smp(int argc, char **argv);
+
 int cmd_eval(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] != '-' && cm_smp_is_run(argv[i]))
+            return cli_eval_smp(argc, argv);
     cli_common common;
     cli_common_defaults(&common);
     grid_eval_options o = {.baseline = 1, .stages = 6};

@@ -17,7 +17,7 @@ const cli_command cli_commands[] = {
     {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
     {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
     {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
-    {"train", "train a model: `train grid` grows grid cells by path integration", cmd_train},
-    {"eval", "evaluate a grid-cell run: gridness of every unit, decoding error, figures", cmd_eval},
+    {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline", cmd_train},
+    {"eval", "evaluate a run: grid-cell (gridness, decoding error) or SMP (cell types, figures 2 and 3)", cmd_eval},
     {NULL, NULL, NULL},
 };
