@@ -149,7 +149,7 @@ static void test_readout_gradients(void **state)
     read_ctx c;
     fill_read(&c);
     const float *h[R] = {c.h0, c.h1, c.h2}, *mx[R] = {c.m0, c.m1, c.m2};
-    float pi[R], logp[RN * RS], g[RN * RS];
+    float pi[R], logp[RN * RS], g[RN * (RS + 4)];
     for (int r = 0; r < R; r++)
         pi[r] = expf(c.rho[r]);
     cm_smp_predict_forward(logp, h, mx, RH, pi, R, c.target, RN, RS);

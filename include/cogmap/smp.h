@@ -39,7 +39,7 @@ double cm_smp_predict_forward(float *logp, const float *const *h, const float *c
 /* Backward of scale * the forward's loss: g = scale (P - target), then
  *   dh[r] += pi_r g . mx_r,  dmx[r] += pi_r g^T . h_r,
  *   drho[r] += pi_r sum g (h_r . mx_r)  (gradient w.r.t. rho_r = log pi_r).
- * Any dh[r], dmx[r] or drho may be NULL. `g` is scratch [N, S]. */
+ * Any dh[r], dmx[r] or drho may be NULL. `g` is scratch [N, S + max_r H_r]. */
 void cm_smp_predict_backward(float *const *dh, float *const *dmx, double *drho, const float *logp,
                              const float *const *h, const float *const *mx, const int *H, const float *pi, int R,
                              const float *target, int n, int s, float scale, float *g);

@@ -74,31 +74,25 @@ void cm_smp_predict_backward(float *const *dh, float *const *dmx, double *drho, 
                              const float *target, int n, int s, float scale, float *g)
 {
     const size_t ns = (size_t)n * s;
+    float *gm = g + ns; /* [n, H_r]: g . mx_r, shared by dh and drho */
     for (size_t k = 0; k < ns; k++)
         g[k] = scale * (expf(logp[k]) - target[k]);
     for (int r = 0; r < R; r++) {
-        if (dh && dh[r])
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, H[r], s, pi[r], g, s, mx[r], H[r], 1.0f,
-                        dh[r], H[r]);
         if (dmx && dmx[r])
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s, H[r], n, pi[r], g, s, h[r], H[r], 1.0f, dmx[r],
                         H[r]);
+        if (!(dh && dh[r]) && !drho)
+            continue;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, H[r], s, 1.0f, g, s, mx[r], H[r], 0.0f, gm, H[r]);
+        const size_t nh = (size_t)n * H[r];
+        if (dh && dh[r])
+            for (size_t k = 0; k < nh; k++)
+                dh[r][k] += pi[r] * gm[k];
         if (drho) {
-            /* d/d rho of pi g.(h.mx) = pi * sum_ij g_ij (h_i . mx_j). */
+            /* d/d rho_r of pi_r sum_ij g_ij (h_i . mx_j) = pi_r sum_i h_i . (g mx)_i */
             double acc = 0;
-            for (int i = 0; i < n; i++) {
-                const float *hi = h[r] + (size_t)i * H[r];
-                const float *gi = g + (size_t)i * s;
-                for (int j = 0; j < s; j++) {
-                    if (gi[j] == 0.0f)
-                        continue;
-                    const float *mj = mx[r] + (size_t)j * H[r];
-                    double dot = 0;
-                    for (int k = 0; k < H[r]; k++)
-                        dot += (double)hi[k] * mj[k];
-                    acc += gi[j] * dot;
-                }
-            }
+            for (size_t k = 0; k < nh; k++)
+                acc += (double)h[r][k] * gm[k];
             drho[r] += pi[r] * acc;
         }
     }

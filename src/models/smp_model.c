@@ -74,7 +74,7 @@ typedef struct smp_work {
     float *target;           /* [T B, S] P(s|y), t = 1..T */
     float *wcorr;            /* [(T+1) B, S] correction weights */
     float *logp;             /* [T B, S] log P(s|x) */
-    float *g;                /* [(T+1) B, S] scratch */
+    float *g;                /* [(T+1) B, S + 4 max H] scratch */
     float *mask;             /* [(T+1) B] 1 where a correction is applied */
     float *u[CM_SMP_RNNS];   /* [(T+1) B, In_r] */
     float *code[CM_SMP_RNNS], *dcode[CM_SMP_RNNS];   /* [(T+1) B, H] */
@@ -108,7 +108,7 @@ static size_t work_floats(const cm_smp_config *c, int B, int T, float **base, sm
     TAKE(w->target, RT * S);
     TAKE(w->wcorr, R1 * S);
     TAKE(w->logp, RT * S);
-    TAKE(w->g, R1 * S);
+    TAKE(w->g, R1 * (S + mh));
     TAKE(w->mask, R1);
     for (int r = 0; r < CM_SMP_RNNS; r++) {
         const size_t H = c->hidden[r], In = in_dims[r];
