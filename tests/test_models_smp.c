@@ -432,8 +432,10 @@ static void test_autoencoder_gradients(void **state)
         const double err = cmt_gradcheck(cm_params_data(&m->p, i), ana, t->count, ae_loss, &c, 1e-3f, 8);
         if (getenv("SMP_TEST_VERBOSE") || !(err < 5e-4))
             fprintf(stderr, "autoencoder gradient of %s off by %g (|g|_1 %g)\n", t->name, err, n1);
-        assert_true(err < 5e-4); /* the gradients themselves are 1e-4 .. 1e-2 per entry */
-        assert_true(n1 > 1e-4 * t->count); /* not vacuous */
+        /* Per-entry gradients range from 1e-6 to 1e-2 across tensors: the error
+         * must also be small against the tensor's own mean magnitude. */
+        assert_true(n1 > 0);
+        assert_true(err < 5e-4 && err < 0.2 * n1 / (double)t->count);
         free(ana);
     }
     free(all);
