@@ -9,5 +9,6 @@
 #include "cogmap/cells.h"
 #include "cogmap/nn.h"
 #include "cogmap/analysis.h"
+#include "cogmap/models.h"
 
 #endif

@@ -4,6 +4,7 @@
  * GEMMs; the caller's batch-major targets are read in place by index. */
 #include "models/pathint_internal.h"
 #include "nn/fastmath.h"
+#include "nn/nn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -121,6 +122,8 @@ static cm_status alloc_activations(cm_pathint *m, int B, int T)
     SLOT(m->plogp, TB * Np);
     SLOT(m->hlog, TB * Nh);
     SLOT(m->hlogp, TB * Nh);
+    SLOT(m->rowp, TB);
+    SLOT(m->rowh, TB);
     SLOT(m->dplog, TB * Np);
     SLOT(m->dhlog, TB * Nh);
     SLOT(m->dz, TB * Nb);
@@ -259,24 +262,41 @@ static double row_xent(const float *logp, const float *q, int C)
     return -s;
 }
 
-static double loss_ssmpc(cm_pathint *m)
+/* Per-row KL (ssmpc) or cross-entropy (xent) of place and HD predictions
+ * into rowp/rowh [T*B], in parallel over rows; the callers sum them in a
+ * fixed order, so the loss has the same bits at any thread count. */
+static void row_losses(cm_pathint *m, int kl)
 {
     const cm_pathint_config *c = &m->cfg;
     const cm_pathint_batch *bt = &m->batch;
+    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd, TB = B * T;
+#pragma omp parallel for schedule(static) if (TB * (Np + Nh) > CM_PAR_MIN_ELEMS)
+    for (int r = 0; r < TB; r++) {
+        int t = r / B, b = r % B;
+        const float *a = target_row(bt->place, b, t, T, Np);
+        m->rowp[r] = (float)((kl ? entropy_term(a, Np) : 0.0) + row_xent(m->plogp + (size_t)r * Np, a, Np));
+        if (Nh > 0) {
+            const float *h = target_row(bt->hd, b, t, T, Nh);
+            m->rowh[r] = (float)((kl ? entropy_term(h, Nh) : 0.0) + row_xent(m->hlogp + (size_t)r * Nh, h, Nh));
+        }
+    }
+}
+
+static double loss_ssmpc(cm_pathint *m)
+{
+    const cm_pathint_config *c = &m->cfg;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
     double wsum = 0.0;
     for (int t = 0; t < T; t++)
         wsum += frame_weight(c, t);
+    row_losses(m, 1);
     double place = 0.0, hd = 0.0, init = 0.0, cont = 0.0;
     for (int t = 0; t < T; t++) {
         double w = frame_weight(c, t), kp = 0.0, kh = 0.0;
         for (int b = 0; b < B; b++) {
-            const float *a = target_row(bt->place, b, t, T, Np);
-            kp += entropy_term(a, Np) + row_xent(m->plogp + ((size_t)t * B + b) * Np, a, Np);
-            if (Nh > 0) {
-                const float *h = target_row(bt->hd, b, t, T, Nh);
-                kh += entropy_term(h, Nh) + row_xent(m->hlogp + ((size_t)t * B + b) * Nh, h, Nh);
-            }
+            kp += m->rowp[(size_t)t * B + b];
+            if (Nh > 0)
+                kh += m->rowh[(size_t)t * B + b];
         }
         place += w * kp / B;
         hd += w * kh / B;
@@ -305,15 +325,11 @@ static double loss_ssmpc(cm_pathint *m)
 static double loss_xent(cm_pathint *m)
 {
     const cm_pathint_config *c = &m->cfg;
-    const cm_pathint_batch *bt = &m->batch;
-    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
+    int B = m->B, T = m->T, Nh = c->n_hd;
+    row_losses(m, 0);
     double total = 0.0;
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            total += row_xent(m->plogp + ((size_t)t * B + b) * Np, target_row(bt->place, b, t, T, Np), Np);
-            if (Nh > 0)
-                total += row_xent(m->hlogp + ((size_t)t * B + b) * Nh, target_row(bt->hd, b, t, T, Nh), Nh);
-        }
+    for (size_t r = 0; r < (size_t)B * T; r++)
+        total += m->rowp[r] + (Nh > 0 ? m->rowh[r] : 0.0f);
     total /= (double)B * T;
     if (c->l2_recurrent > 0.0f) {
         const cm_tensor_info *t = &m->params.tensors[m->ix.w_hh];
@@ -398,6 +414,7 @@ static void grad_logits_ssmpc(cm_pathint *m)
     double wsum = 0.0;
     for (int t = 0; t < T; t++)
         wsum += frame_weight(c, t);
+#pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > CM_PAR_MIN_ELEMS)
     for (int t = 0; t < T; t++) {
         float coef = (float)(frame_weight(c, t) / wsum / B);
         float coef_p = coef + (t == 0 ? (float)(c->init_loss_weight / B) : 0.0f);
@@ -441,6 +458,7 @@ static void grad_logits_xent(cm_pathint *m)
     const cm_pathint_batch *bt = &m->batch;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
     float coef = 1.0f / ((float)B * (float)T);
+#pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > CM_PAR_MIN_ELEMS)
     for (int t = 0; t < T; t++)
         for (int b = 0; b < B; b++) {
             size_t r = (size_t)t * B + b;
