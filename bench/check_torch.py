@@ -284,14 +284,24 @@ def ref_transformer(E, heads, Fd, decoder, causal=False):
             m = torch.nn.TransformerDecoderLayer(E, heads, Fd, dropout=0.0).double()
         else:
             m = torch.nn.TransformerEncoderLayer(E, heads, Fd, dropout=0.0).double()
-        params = {k: v for k, v in t.items() if k not in ("x", "memory")}
+        masks = ("attn_mask", "key_padding_mask")
+        params = {k: v for k, v in t.items() if k not in ("x", "memory") + masks}
+        mask = t.get("attn_mask")
+        kpm = t["key_padding_mask"].bool() if "key_padding_mask" in t else None
         if decoder:
-            mask = torch.nn.Transformer.generate_square_subsequent_mask(t["x"].shape[0]).double() if causal else None
-            y = stateless.functional_call(m, params, (t["x"], t["memory"]), {"tgt_mask": mask})
+            if causal:
+                c = torch.nn.Transformer.generate_square_subsequent_mask(t["x"].shape[0]).double()
+                mask = c if mask is None else mask + c
+            y = stateless.functional_call(m, params, (t["x"], t["memory"]),
+                                          {"tgt_mask": mask, "memory_key_padding_mask": kpm})
         else:
-            y = stateless.functional_call(m, params, (t["x"],))
+            y = stateless.functional_call(m, params, (t["x"],), {"src_mask": mask, "src_key_padding_mask": kpm})
         return {"y": y}
     return ref
+
+
+def without_masks(d):
+    return [k for k in d if k not in ("attn_mask", "key_padding_mask")]
 
 
 case("transformer_encoder", "BEV-like E 32 8 heads ff 64, 4 tokens", transformer_inputs(4, 0, 6, 32, 64, False),
@@ -300,6 +310,26 @@ case("transformer_decoder", "BEV-like 8 queries, 4 memory tokens", transformer_i
      ref_transformer(32, 8, 64, True), {"heads": 8})
 case("transformer_decoder", "causal self-attention", transformer_inputs(5, 3, 2, 16, 24, True),
      ref_transformer(16, 4, 24, True, causal=True), {"heads": 4, "causal": 1})
+inp = transformer_inputs(5, 0, 3, 16, 24, False)
+inp["attn_mask"] = randn(5, 5, sd=0.5)
+kpm = torch.zeros(3, 5)
+kpm[1, 4] = kpm[2, 0] = 1.0
+inp["key_padding_mask"] = kpm
+case("transformer_encoder", "additive mask + key padding", inp, ref_transformer(16, 4, 24, False), {"heads": 4},
+     grads=without_masks(inp))
+inp = transformer_inputs(4, 6, 2, 16, 24, True)
+kpm = torch.zeros(2, 6)
+kpm[0, 5] = kpm[1, 1] = 1.0
+inp["key_padding_mask"] = kpm
+case("transformer_decoder", "memory key padding", inp, ref_transformer(16, 4, 24, True), {"heads": 4},
+     grads=without_masks(inp))
+
+case("resize_bilinear", "BEV head 256 -> 250, as 32 -> 31", {"x": randn(2, 4, 32, 32)},
+     lambda t: {"y": F.interpolate(t["x"], size=(31, 31), mode="bilinear", align_corners=False)},
+     {"out_h": 31, "out_w": 31})
+case("resize_bilinear", "up 5x6 -> 9x13", {"x": randn(1, 3, 5, 6)},
+     lambda t: {"y": F.interpolate(t["x"], size=(9, 13), mode="bilinear", align_corners=False)},
+     {"out_h": 9, "out_w": 13})
 
 # ---------------------------------------------------------------------- losses
 

@@ -48,6 +48,16 @@ for name, ref in checks.items():
 sys.exit(bad)
 PY
 
+# --repeat: a timing run prints the time per pass and writes nothing.
+cp -r "$tmp/conv" "$tmp/timed"
+rm -f "$tmp/timed"/c_*.npy
+if "$cogmap" nn-check conv2d "$tmp/timed" --repeat 2 >"$tmp/out" 2>&1 &&
+    grep -Eq 's per forward\+backward \(2 passes' "$tmp/out" && ! ls "$tmp/timed"/c_*.npy >/dev/null 2>&1; then
+    echo "ok: --repeat timing run"
+else
+    echo "FAIL: --repeat timing run"; cat "$tmp/out"; fail=1
+fi
+
 check() { # description, expected exit code, text the message must contain, command...
     local what=$1 want=$2 text=$3; shift 3
     "$@" >"$tmp/out" 2>&1
@@ -72,5 +82,9 @@ echo '{"stride_h": 0}' >"$tmp/badcfg/config.json"
 check "zero stride" 2 "stride" "$cogmap" nn-check conv2d "$tmp/badcfg"
 echo '{"stride_h": "two"}' >"$tmp/badcfg/config.json"
 check "non-numeric stride" 1 "stride_h" "$cogmap" nn-check conv2d "$tmp/badcfg"
+check "bad --repeat" 2 "repeat" "$cogmap" nn-check conv2d "$tmp/conv" --repeat 0
+mkdir "$tmp/relu"
+"$py" -c "import numpy as np; [np.save('$tmp/relu/' + n, np.ones((3, 4), np.float32)) for n in ('x', 'dy')]"
+check "--repeat on a layer without a timing loop" 1 "timing loop" "$cogmap" nn-check relu "$tmp/relu" --repeat 2
 if [ $fail -eq 0 ]; then echo "cli_nn_check: all passed"; fi
 exit $fail

@@ -347,7 +347,8 @@ void cm_conv_transpose2d_backward(float *dx, float *dw, float *db, const float *
  *   r = (1 - momentum) r + momentum stat   (PyTorch; momentum 0.1, eps 1e-5).
  * train == 0: the running statistics normalise.
  * gamma, beta [C] may be NULL (affine=False). mean[C], rstd[C] receive the
- * statistics used (1/sqrt(var + eps)) for backward. y may equal x only in eval. */
+ * statistics used (1/sqrt(var + eps)) for backward. y must not alias x when
+ * backward follows (it reads x). */
 void cm_batchnorm_forward(float *y, float *mean, float *rstd, const float *x, const float *gamma, const float *beta,
                           float *running_mean, float *running_var, int N, int C, int S, float eps, float momentum,
                           int train);
@@ -405,7 +406,8 @@ typedef struct cm_mha_params {
 cm_status cm_mha_check(const cm_mha_cfg *cfg); /* E divisible by heads, sizes positive, dropout in [0, 1) */
 size_t cm_mha_cache_floats(const cm_mha_cfg *cfg);
 size_t cm_mha_work_floats(const cm_mha_cfg *cfg);
-/* train != 0 with cfg->dropout > 0 draws the dropout mask from rng (own stream). */
+/* train != 0 with cfg->dropout > 0 draws the dropout mask from rng (its own
+ * stream; must not be NULL then). */
 void cm_mha_forward(float *out, float *cache, const float *query, const float *key, const float *value,
                     const cm_mha_params *p, const float *attn_mask, const uint8_t *key_padding_mask,
                     const cm_mha_cfg *cfg, int train, cm_rng *rng);
@@ -461,6 +463,18 @@ void cm_transformer_decoder_forward(float *y, float *cache, const float *x, cons
 void cm_transformer_decoder_backward(float *dx, float *dmem, const cm_transformer_params *g, const float *dy,
                                      const float *cache, const float *x, const float *mem,
                                      const cm_transformer_params *p, const cm_transformer_cfg *cfg, float *work);
+
+/* ------------------------------------------------- BEV model helpers */
+
+/* Bilinear resize, align_corners=False (F.interpolate(mode="bilinear")):
+ * x[planes, H, W] -> y[planes, OH, OW], src = (dst + 0.5) H/OH - 0.5 clamped
+ * at 0. Backward scatters dy into dx (accumulates). */
+void cm_resize_bilinear_forward(float *y, const float *x, int planes, int H, int W, int OH, int OW);
+void cm_resize_bilinear_backward(float *dx, const float *dy, int planes, int H, int W, int OH, int OW);
+
+/* Sinusoidal position encodings pe[positions, d] (ssm-pc.md §6.2):
+ * pe[p, 2i] = sin(p / 10000^(2i/d)), pe[p, 2i+1] = cos(p / 10000^(2i/d)). */
+void cm_positional_encoding(float *pe, int positions, int d);
 
 /* ----------------------------------------------------------- image losses */
 

@@ -532,12 +532,17 @@ static cm_status transformer_common(nc_ctx *c, int decoder)
     float *work = nc_scratch(c, cm_transformer_work_floats(&cfg, decoder));
     float *dx = nc_grad(c, "x"), *dmem = decoder ? nc_grad(c, "memory") : NULL;
     const int causal = (int)nc_int(c, "causal", 0);
+    /* Optional masks: the self-attention's additive mask [L, L]; key padding
+     * over the tokens (encoder) or over the memory (decoder). */
+    int64_t ms2[2] = {cfg.len, cfg.len};
+    float *mask = nc_load(c, "attn_mask", 2, ms2, 1);
+    uint8_t *kpm = load_kpm(c, "key_padding_mask", cfg.batch, decoder ? cfg.mem_len : cfg.len);
     NC_CHECK(c);
     if (decoder)
-        NC_TIMED(c, cm_transformer_decoder_forward(y, cache, x, mem, &p, NULL, causal, NULL, &cfg, 0, NULL);
+        NC_TIMED(c, cm_transformer_decoder_forward(y, cache, x, mem, &p, mask, causal, kpm, &cfg, 0, NULL);
                  cm_transformer_decoder_backward(dx, dmem, &g, dy, cache, x, mem, &p, &cfg, work));
     else
-        NC_TIMED(c, cm_transformer_encoder_forward(y, cache, x, &p, NULL, NULL, &cfg, 0, NULL);
+        NC_TIMED(c, cm_transformer_encoder_forward(y, cache, x, &p, mask, kpm, &cfg, 0, NULL);
                  cm_transformer_encoder_backward(dx, &g, dy, cache, x, &p, &cfg, work));
     return CM_OK;
 }
@@ -549,6 +554,23 @@ static cm_status h_transformer_encoder(nc_ctx *c)
 static cm_status h_transformer_decoder(nc_ctx *c)
 {
     return transformer_common(c, 1);
+}
+
+static cm_status h_resize_bilinear(nc_ctx *c)
+{
+    int64_t xs[4] = {-1, -1, -1, -1};
+    float *x = nc_in(c, "x", 4, xs);
+    const int OH = (int)nc_int(c, "out_h", 0), OW = (int)nc_int(c, "out_w", 0);
+    NC_CHECK(c);
+    if (OH <= 0 || OW <= 0)
+        return cm_error(CM_ERR_ARG, "%s: out_h, out_w: expected > 0, got %d, %d", c->cfg_path, OH, OW);
+    int64_t ys[4] = {xs[0], xs[1], OH, OW};
+    float *dy = nc_in(c, "dy", 4, ys), *y = nc_out(c, "y", 4, ys), *dx = nc_grad(c, "x");
+    NC_CHECK(c);
+    const int planes = (int)(xs[0] * xs[1]);
+    NC_TIMED(c, cm_resize_bilinear_forward(y, x, planes, (int)xs[2], (int)xs[3], OH, OW);
+             cm_resize_bilinear_backward(dx, dy, planes, (int)xs[2], (int)xs[3], OH, OW));
+    return CM_OK;
 }
 
 /* ----------------------------------------------------------------- losses */
@@ -666,6 +688,7 @@ static cm_status recurrent_common(nc_ctx *c, int lstm)
     float *hs = nc_scratch(c, (T + 1) * BH), *cs = lstm ? nc_scratch(c, (T + 1) * BH) : NULL;
     float *gates = lstm ? nc_scratch(c, (size_t)T * B * G) : NULL;
     float *work = nc_scratch(c, lstm ? cm_lstm_work_floats(T, B, H) : (size_t)T * BH);
+    float *fwork = lstm ? nc_scratch(c, cm_lstm_forward_work_floats(H)) : NULL;
     float *dx = nc_grad(c, "x"), *dwih = nc_grad(c, "weight_ih_l0"), *dwhh = nc_grad(c, "weight_hh_l0");
     float *dbih = nc_grad(c, "bias_ih_l0"), *dbhh = nc_grad(c, "bias_hh_l0"), *dh0 = nc_grad(c, "h0");
     float *dc0 = lstm ? nc_grad(c, "c0") : NULL;
@@ -673,7 +696,7 @@ static cm_status recurrent_common(nc_ctx *c, int lstm)
     memcpy(hs, h0, BH * sizeof(float));
     if (lstm) {
         memcpy(cs, c0, BH * sizeof(float));
-        cm_lstm_forward(hs, cs, gates, x, wih, whh, bih, bhh, T, B, In, H, nc_scratch(c, cm_lstm_forward_work_floats(H)));
+        cm_lstm_forward(hs, cs, gates, x, wih, whh, bih, bhh, T, B, In, H, fwork);
         cm_lstm_backward(dx, dh0, dc0, dwih, dwhh, dbih, dbhh, dy, hs, cs, gates, x, wih, whh, T, B, In, H, work);
     } else {
         cm_rnn_forward(hs, x, wih, whh, bih, bhh, T, B, In, H, act);
@@ -764,6 +787,7 @@ static const struct {
     {"bce_logits", h_bce_logits},
     {"l1", h_l1},
     {"tv", h_tv},
+    {"resize_bilinear", h_resize_bilinear},
     {"linear", h_linear},
     {"relu", h_relu},
     {"tanh", h_tanh},
@@ -843,7 +867,7 @@ int cmd_nn_check(int argc, char **argv)
     if (st == CM_OK)
         st = ctx.st;
     if (st == CM_OK && repeat > 0 && ctx.seconds <= 0.0)
-        st = cm_error(CM_ERR_UNSUPPORTED, "nn-check: --repeat: layer %s has no timing loop", pos[0]);
+        st = cm_error(CM_ERR_UNSUPPORTED, "--repeat: layer %s has no timing loop", pos[0]);
     if (st == CM_OK && repeat > 0)
         printf("nn-check %s: %.6f s per forward+backward (%d passes, %d threads)\n", pos[0], ctx.seconds / repeat,
                repeat, cm_threads());
