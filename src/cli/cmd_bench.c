@@ -1,13 +1,13 @@
 /* `cogmap bench <name>`: built-in benchmarks, one table entry each, so that
  * every module can plug its own in (add a line to bench_table). They print
  * machine-readable lines ("<what>: <value>") for bench/ scripts and BENCHMARKS.md. */
-#include "cli/bench.h"
 #include "cli/cli.h"
 
 #include <string.h>
 
 int bench_train(int argc, char **argv);
 int bench_render(int argc, char **argv);
+int bench_motion(int argc, char **argv);
 
 typedef struct bench_entry {
     const char *name;

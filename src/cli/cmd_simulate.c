@@ -126,6 +126,13 @@ static cm_status write_npz(const char *path, const cm_worlds *w, int steps, cons
     return st;
 }
 
+/* "--steps=3" and "--steps 3" both name --steps. */
+static int option_is(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
 int cmd_simulate(int argc, char **argv)
 {
     cli_common common;
@@ -146,35 +153,34 @@ int cmd_simulate(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
-#define OPT(name) (strncmp(arg, name, strlen(name)) == 0 && (arg[strlen(name)] == '\0' || arg[strlen(name)] == '='))
-        if (OPT("--arena")) {
+        if (option_is(arg, "--arena")) {
             if (cli_option_value(argc, argv, &i, &arena_name))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--motion")) {
+        } else if (option_is(arg, "--motion")) {
             if (cli_option_value(argc, argv, &i, &motion_name))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--steps")) {
+        } else if (option_is(arg, "--steps")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--steps", value, 1, INT32_MAX, &steps))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--agents")) {
+        } else if (option_is(arg, "--agents")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--agents", value, 1, 1 << 20, &agents))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--batch")) {
+        } else if (option_is(arg, "--batch")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--batch", value, 1, 1 << 24, &batch))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--substeps")) {
+        } else if (option_is(arg, "--substeps")) {
             if (cli_option_value(argc, argv, &i, &value) ||
                 cli_parse_int("--substeps", value, 1, 1 << 20, &substeps))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--rays")) {
+        } else if (option_is(arg, "--rays")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--rays", value, 0, 4096, &rays))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--scale")) {
+        } else if (option_is(arg, "--scale")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_double("--scale", value, &scale))
                 return CLI_EXIT_USAGE;
             if (!(scale > 0))
                 return cli_usage_error("simulate", "--scale: expected a number > 0, got '%s'", value);
-        } else if (OPT("--dt")) {
+        } else if (option_is(arg, "--dt")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_double("--dt", value, &dt))
                 return CLI_EXIT_USAGE;
             if (!(dt > 0))
@@ -183,7 +189,6 @@ int cmd_simulate(int argc, char **argv)
         } else {
             return cli_usage_error("simulate", "unknown option '%s'", arg);
         }
-#undef OPT
     }
 
     /* Validate everything before writing anything. */
