@@ -87,6 +87,9 @@ expect_exit "explore, one agent" 0 "$cogmap" maze --size 9 --out "$tmp/one" --st
 # bench render
 expect_exit "bench render" 0 "$cogmap" bench render --frames 3000 --quiet
 grep -Eq '^frames/s per core: [0-9]+$' "$tmp/out" || { bad "bench render output"; cat "$tmp/out"; }
+expect_exit "bench render --arena box" 0 "$cogmap" bench render --arena box --frames 2000 --quiet
+grep -Eq '^frames/s per core: [0-9]+$' "$tmp/out" || bad "bench render --arena box output"
+expect_exit "bench render --arena frob" 2 "$cogmap" bench render --arena frob
 expect_exit "bench --help" 0 "$cogmap" bench --help
 grep -q render "$tmp/out" || bad "bench --help does not list render"
 expect_exit "bench unknown" 2 "$cogmap" bench frobnicate

@@ -165,6 +165,24 @@ static void test_maze_invariants_many_seeds(void **state)
     }
 }
 
+/* Fewer rooms than targets: the layout is generated again (MemoryMazeTask's rule). */
+static void test_maze_regenerates_for_targets(void **state)
+{
+    (void)state;
+    static cm_maze m;
+    cm_maze_params p;
+    assert_int_equal(cm_maze_params_default(9, &p), CM_OK);
+    p.n_targets = 4; /* a 9x9 maze holds 4 rooms of 3x3 at most: often fewer are placed */
+    int retried = 0;
+    for (int k = 0; k < 60; k++) {
+        assert_int_equal(cm_maze_generate(&p, (uint64_t)k, &m), CM_OK);
+        assert_true(m.n_rooms >= 4);
+        check_maze(&m, (uint64_t)k);
+        retried += m.attempts > 1;
+    }
+    assert_true(retried > 0);
+}
+
 static void test_maze_table(void **state)
 {
     (void)state;
@@ -323,6 +341,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maze_invariants_many_seeds),
         cmocka_unit_test(test_maze_table),
+        cmocka_unit_test(test_maze_regenerates_for_targets),
         cmocka_unit_test(test_maze_bad_params),
         cmocka_unit_test(test_maze_determinism),
         cmocka_unit_test(test_maze_text),

@@ -137,6 +137,11 @@ static void test_sprites_and_occlusion(void **state)
     cm_sprite behind = {-2.0f, 0.0f, 0.2f, 0.2f, {255, 0, 255}};
     cm_render(r, pose, &behind, 1, rgb, NULL);
     assert_memory_equal(rgb, plain, sizeof plain);
+    /* a pose that is nowhere: an error, not a crash; a sprite that is nowhere: skipped */
+    assert_int_equal(cm_render(r, (cm_pose){NAN, 0, 0}, NULL, 0, rgb, NULL), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "pose"));
+    cm_sprite wild[2] = {{INFINITY, 0, 0, 1, {1, 2, 3}}, {1e30f, 1e-30f, 0, 1e30f, {1, 2, 3}}};
+    assert_int_equal(cm_render(r, pose, wild, 2, rgb, NULL), CM_OK);
     /* determinism: the same pose gives the same bytes */
     static uint8_t again[64 * 64 * 3];
     cm_render(r, pose, NULL, 0, again, NULL);
@@ -203,6 +208,69 @@ static void test_renderer_bad_config(void **state)
     assert_int_equal(cm_renderer_create(&r, &box, &m, &c), CM_ERR_ARG); /* a maze needs its arena */
 }
 
+/* SMP's box (the world branch's preset): each wall has its own colour, so the
+ * view tells the heading (distal cues); the texture makes columns differ. */
+static void test_box_preset_views_differ(void **state)
+{
+    (void)state;
+    cm_arena a;
+    assert_int_equal(cm_arena_preset(&a, "box"), CM_OK);
+    cm_render_config c;
+    cm_render_config_arena(&c);
+    cm_renderer *r;
+    assert_int_equal(cm_renderer_create(&r, &a, NULL, &c), CM_OK);
+    static uint8_t rgb[4][64 * 64 * 3];
+    static float depth[64 * 64];
+    for (int k = 0; k < 4; k++) {
+        cm_render(r, (cm_pose){0.0f, 0.0f, (float)(k * M_PI / 2)}, NULL, 0, rgb[k], depth);
+        /* facing a wall 1.1 m away: the centre column's wall rows at that depth */
+        int first, count;
+        wall_rows(depth, 64, 64, 31, 1.1f, &first, &count);
+        float f = 32.0f / tanf(40.0f * (float)M_PI / 180.0f);
+        assert_true(fabsf((float)count - f * c.wall_height / 1.1f) <= 1.0f);
+        for (int q = 0; q < k; q++)
+            assert_memory_not_equal(rgb[k], rgb[q], sizeof rgb[k]);
+    }
+    /* the wall straight ahead is the one the ray cast names */
+    for (int k = 0; k < 4; k++) {
+        float th = (float)(k * M_PI / 2);
+        cm_ray_hit hit = cm_arena_cast(&a, 0.0f, 0.0f, cosf(th), sinf(th));
+        assert_true(hit.wall >= 0);
+        const uint8_t *wc = a.walls[hit.wall].rgb;
+        const uint8_t *px = &rgb[k][(33 * 64 + 31) * 3];
+        int best = wc[0] >= wc[1] && wc[0] >= wc[2] ? 0 : wc[1] >= wc[2] ? 1 : 2;
+        assert_true(px[best] >= px[(best + 1) % 3] && px[best] >= px[(best + 2) % 3]);
+    }
+    cm_renderer_free(r);
+    cm_arena_free(&a);
+}
+
+/* The world branch's wall-distance sensor in a maze goes through the grid DDA. */
+static void test_wall_sensor_in_maze(void **state)
+{
+    (void)state;
+    static cm_maze m;
+    cm_maze_params p;
+    assert_int_equal(cm_maze_params_default(11, &p), CM_OK);
+    assert_int_equal(cm_maze_generate(&p, 21, &m), CM_OK);
+    cm_arena a;
+    assert_int_equal(cm_arena_from_maze(&m, &a), CM_OK);
+    float d[36];
+    for (int y = 0; y < m.size; y++)
+        for (int x = 0; x < m.size; x++) {
+            if (!cm_maze_free(&m, x, y))
+                continue;
+            assert_true(cm_arena_contains(&a, x + 0.5f, y + 0.5f));
+            cm_arena_distances(&a, x + 0.3f, y + 0.6f, 0.0f, 36, d);
+            for (int k = 0; k < 36; k++) {
+                float th = (float)(-M_PI + 2 * M_PI * k / 36);
+                cm_ray_hit s = cm_arena_cast_segments(&a, x + 0.3f, y + 0.6f, cosf(th), sinf(th));
+                assert_float_equal(d[k], s.distance, 1e-4 * (1 + s.distance));
+            }
+        }
+    cm_arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +279,8 @@ int main(void)
         cmocka_unit_test(test_sprites_and_occlusion),
         cmocka_unit_test(test_border_and_sizes),
         cmocka_unit_test(test_renderer_bad_config),
+        cmocka_unit_test(test_box_preset_views_differ),
+        cmocka_unit_test(test_wall_sensor_in_maze),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

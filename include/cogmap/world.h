@@ -388,6 +388,10 @@ typedef struct cm_render_config {
     uint8_t floor_rgb[3]; /* open arenas (mazes colour floors per cell) */
 } cm_render_config;
 
+/* Wall textures (cm_wall.texture): 0 plain, 1 bricks (8 courses a wall),
+ * 2 broad vertical stripes (4 per unit of wall), 3 pinstripes (12 per unit);
+ * other values draw plain. */
+
 /* Memory-Maze's camera in cell units. */
 void cm_render_config_maze(cm_render_config *c);
 /* An open arena in metres (SMP's 2.2 m box: eye 0.3 m, walls 0.8 m, no pitch). */
@@ -412,13 +416,16 @@ void cm_renderer_free(cm_renderer *r);
 void cm_renderer_size(const cm_renderer *r, int *width, int *height);
 /* Renders one frame into rgb[height][width][3] (rows top to bottom) and, when
  * depth != NULL, depth[height][width]: distance along the view axis, INFINITY
- * for sky. No allocation; a renderer is used by one thread at a time. */
-void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_sprites, uint8_t *rgb, float *depth);
+ * for sky. No allocation; a renderer is used by one thread at a time.
+ * CM_ERR_ARG (nothing drawn) for a non-finite pose; sprites with non-finite
+ * coordinates or radius <= 0 are skipped. */
+cm_status cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_sprites, uint8_t *rgb,
+                    float *depth);
 /* Memory-Maze's target cue: a border int(2*sqrt(height/64)) px wide of colour rgb*0.7*255/220. */
 void cm_render_border(uint8_t *rgb, int width, int height, const uint8_t target_rgb[3]);
 /* Renders agent `agent`'s view in a maze env: targets and the other agents as
  * sprites, the border of its requested target. */
-void cm_maze_env_render(const cm_maze_env *env, cm_renderer *r, int agent, uint8_t *rgb, float *depth);
+cm_status cm_maze_env_render(const cm_maze_env *env, cm_renderer *r, int agent, uint8_t *rgb, float *depth);
 
 /* ------------------------------------------------- BEV (ssm-pc.md §3.4) */
 
@@ -433,7 +440,7 @@ void cm_bev_config_default(cm_bev_config *c);
 /* Marks visible[y*N + x] = 1 for the cells seen from `pose` (walls included),
  * 0 otherwise: the agent's cell, then along each ray the Bresenham line from
  * the agent's cell to each sample cell inside the view cone, up to and
- * including the first wall. */
+ * including the first wall. A non-finite pose sees nothing. */
 void cm_bev_visible(const uint8_t *layout, int size, cm_pose pose, const cm_bev_config *c, uint8_t *visible);
 
 #define CM_BEV_PIXELS 250
@@ -444,7 +451,9 @@ void cm_bev_visible(const uint8_t *layout, int size, cm_pose pose, const cm_bev_
 void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pose pose, int n_targets,
                  const float (*targets)[2], const uint8_t (*target_rgb)[3], int current, uint8_t *rgba);
 /* Rotates a 250x250 RGBA BEV by deg(theta)+90 about (125,125) (agent facing
- * up), bicubic (a = -0.5), transparent outside: SSM-PC's _rotate_bev. */
+ * up), transparent outside: SSM-PC's _rotate_bev, i.e. Pillow's
+ * Image.rotate(..., BICUBIC): cubic convolution with a = -1 on premultiplied
+ * alpha, truncated (within 1 of Pillow 9.4 per channel). */
 void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out);
 /* Global occupancy per agent: cells seen so far get 1 (free) or 2 (wall);
  * unseen cells keep 0. */

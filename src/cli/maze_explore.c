@@ -95,7 +95,8 @@ cm_status maze_explore(const cm_maze *maze, const char *dir, int steps, int agen
         /* frame t is what the agents see before their t-th action (Memory-Maze's image[t]) */
         for (int a = 0; a < agents; a++) {
             const cm_maze_agent *ag = &env.agents[a];
-            cm_maze_env_render(&env, r, a, rgb, NULL);
+            if ((st = cm_maze_env_render(&env, r, a, rgb, NULL)) != CM_OK)
+                goto done;
             cm_bev_visible(maze->layout, maze->size, ag->pose, &bc, vis);
             cm_bev_draw(maze->layout, maze->size, vis, ag->pose, maze->n_targets, maze->targets, maze->target_rgb,
                         ag->target, bev);

@@ -56,10 +56,16 @@ static int bresenham_mark(const uint8_t *layout, int size, int x0, int y0, int x
 void cm_bev_visible(const uint8_t *layout, int size, cm_pose pose, const cm_bev_config *c, uint8_t *visible)
 {
     memset(visible, 0, (size_t)size * (size_t)size);
+    if (!(fabsf(pose.x) < 1e6f && fabsf(pose.y) < 1e6f && isfinite(pose.theta)))
+        return;
     int ax = (int)floorf(pose.x), ay = (int)floorf(pose.y);
     if (!in_grid(size, ax, ay))
         return;
     visible[ay * size + ax] = 1; /* the agent's own cell, always */
+    /* a configuration that samples nothing (or absurdly much) sees only the own cell */
+    if (!(c->step > 0.0f) || !(c->range >= 0.0f) || !(c->range / c->step <= 1e5f) || !(c->fov_deg >= 0.0f) ||
+        !(c->fov_deg <= 360.0f))
+        return;
     float half = 0.5f * c->fov_deg * (float)M_PI / 180.0f;
     int samples = (int)floorf(c->range / c->step + 1e-4f);
     for (int i = 0; i < c->n_rays; i++) {
@@ -109,6 +115,8 @@ void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pos
     const int P = CM_BEV_PIXELS, S = CM_BEV_CELL;
     const int centre = 125 + S / 2; /* the agent cell's corner sits at (125, 125) */
     memset(rgba, 0, (size_t)P * P * 4);
+    if (!(fabsf(pose.x) < 1e6f && fabsf(pose.y) < 1e6f && isfinite(pose.theta)))
+        return; /* nothing to draw for a pose that is nowhere */
     int ax = (int)floorf(pose.x), ay = (int)floorf(pose.y);
     static const uint8_t grey[4] = {102, 102, 102, 255};
     for (int dy = -10; dy <= 10; dy++)
@@ -123,6 +131,8 @@ void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pos
                     put_px(rgba, px, py, grey);
         }
     for (int t = 0; t < n_targets; t++) {
+        if (!(fabsf(targets[t][0]) < 1e6f && fabsf(targets[t][1]) < 1e6f))
+            continue;
         int tx = (int)floorf(targets[t][0]), ty = (int)floorf(targets[t][1]);
         if (!in_grid(size, tx, ty) || !visible[ty * size + tx] || abs(tx - ax) > 10 || abs(ty - ay) > 10)
             continue;
@@ -143,45 +153,56 @@ void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pos
     }
 }
 
-static float cubic(float x)
+/* The cubic convolution kernel of Pillow's affine transforms (Geometry.c's
+ * BICUBIC): a = -1, not the a = -0.5 of its resize filter. Checked against
+ * Pillow 9.4's Image.rotate in tests/test_world_bev.c. */
+static double cubic(double x)
 {
-    /* Keys' kernel with a = -0.5 (PIL's BICUBIC) */
-    const float a = -0.5f;
-    x = fabsf(x);
-    if (x < 1.0f)
-        return ((a + 2.0f) * x - (a + 3.0f)) * x * x + 1.0f;
-    if (x < 2.0f)
-        return (((x - 5.0f) * x + 8.0f) * x - 4.0f) * a;
-    return 0.0f;
+    const double a = -1.0;
+    x = fabs(x);
+    if (x < 1.0)
+        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+    if (x < 2.0)
+        return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+    return 0.0;
+}
+
+/* Pillow's MULDIV255: a*b/255 rounded, in integers. */
+static uint8_t muldiv255(unsigned a, unsigned b)
+{
+    unsigned t = a * b + 128;
+    return (uint8_t)((t + (t >> 8)) >> 8);
 }
 
 void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out)
 {
     const int P = CM_BEV_PIXELS;
-    /* PIL Image.rotate(deg(theta) + 90, center=(125, 125)): output pixel
-     * centres map back through the rotation by -angle (an affine transform
-     * sampled at pixel centres); outside the source is transparent. */
+    /* PIL Image.rotate(deg(theta) + 90, BICUBIC, center=(125, 125)): output
+     * pixel centres map back through the rotation by -angle (an affine
+     * transform sampled at pixel centres); outside the source is transparent.
+     * Pillow resamples RGBA as premultiplied RGBa and truncates, so this does
+     * too: partly transparent edges keep their colour instead of darkening. */
     double phi = -(theta + M_PI / 2.0);
-    float ca = (float)cos(phi), sa = (float)sin(phi);
-    const float c = 125.0f;
+    double ca = cos(phi), sa = sin(phi);
+    const double c = 125.0;
     for (int y = 0; y < P; y++)
         for (int x = 0; x < P; x++) {
-            float ox = (float)x + 0.5f - c, oy = (float)y + 0.5f - c;
-            float sx = ca * ox + sa * oy + c, sy = -sa * ox + ca * oy + c;
+            double ox = x + 0.5 - c, oy = y + 0.5 - c;
+            double sx = ca * ox + sa * oy + c, sy = -sa * ox + ca * oy + c;
             uint8_t *o = &out[(y * P + x) * 4];
-            if (sx < 0.0f || sy < 0.0f || sx >= (float)P || sy >= (float)P) {
+            if (!(sx >= 0.0 && sy >= 0.0 && sx < P && sy < P)) {
                 memset(o, 0, 4);
                 continue;
             }
-            float fx = sx - 0.5f, fy = sy - 0.5f;
-            int ix = (int)floorf(fx), iy = (int)floorf(fy);
-            float tx = fx - (float)ix, ty = fy - (float)iy;
-            float wx[4], wy[4];
+            double fx = sx - 0.5, fy = sy - 0.5;
+            int ix = (int)floor(fx), iy = (int)floor(fy);
+            double tx = fx - ix, ty = fy - iy;
+            double wx[4], wy[4];
             for (int k = 0; k < 4; k++) {
-                wx[k] = cubic((float)(k - 1) - tx);
-                wy[k] = cubic((float)(k - 1) - ty);
+                wx[k] = cubic((double)(k - 1) - tx);
+                wy[k] = cubic((double)(k - 1) - ty);
             }
-            float acc[4] = {0, 0, 0, 0};
+            double acc[4] = {0, 0, 0, 0};
             for (int j = 0; j < 4; j++) {
                 int yy = iy + j - 1;
                 yy = yy < 0 ? 0 : yy >= P ? P - 1 : yy;
@@ -189,15 +210,22 @@ void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out)
                     int xx = ix + i - 1;
                     xx = xx < 0 ? 0 : xx >= P ? P - 1 : xx;
                     const uint8_t *s = &rgba[(yy * P + xx) * 4];
-                    float wgt = wx[i] * wy[j];
-                    for (int k = 0; k < 4; k++)
-                        acc[k] += wgt * (float)s[k];
+                    double wgt = wx[i] * wy[j];
+                    acc[0] += wgt * muldiv255(s[0], s[3]);
+                    acc[1] += wgt * muldiv255(s[1], s[3]);
+                    acc[2] += wgt * muldiv255(s[2], s[3]);
+                    acc[3] += wgt * s[3];
                 }
             }
-            for (int k = 0; k < 4; k++) {
-                float v = acc[k] + 0.5f;
-                o[k] = (uint8_t)(v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
-            }
+            for (int k = 0; k < 4; k++)
+                o[k] = (uint8_t)(acc[k] <= 0.0 ? 0.0 : acc[k] >= 255.0 ? 255.0 : acc[k]);
+            /* back to straight alpha (Pillow's RGBa -> RGBA) */
+            unsigned a = o[3];
+            if (a != 0 && a != 255)
+                for (int k = 0; k < 3; k++) {
+                    unsigned v = 255u * o[k] / a;
+                    o[k] = (uint8_t)(v > 255 ? 255 : v);
+                }
         }
 }
 

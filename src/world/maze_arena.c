@@ -92,6 +92,8 @@ static int find_face(const cm_arena *a, int vertical, int line, int start)
 cm_ray_hit cm_arena_cast_grid(const cm_arena *a, float ox, float oy, float dx, float dy)
 {
     cm_ray_hit hit = {INFINITY, -1, 0.0f};
+    if (!(fabsf(ox) < 1e6f && fabsf(oy) < 1e6f && isfinite(dx) && isfinite(dy)))
+        return hit; /* nowhere, or no direction: nothing is hit */
     int cx = (int)floorf(ox), cy = (int)floorf(oy);
     int sx = dx > 0 ? 1 : -1, sy = dy > 0 ? 1 : -1;
     /* Distance along the ray to the next vertical / horizontal grid line, and between lines. */

@@ -251,8 +251,10 @@ int cm_maze_policy(cm_maze_env *env, int agent, float noise)
     return CM_ACT_FORWARD;
 }
 
-void cm_maze_env_render(const cm_maze_env *env, cm_renderer *r, int agent, uint8_t *rgb, float *depth)
+cm_status cm_maze_env_render(const cm_maze_env *env, cm_renderer *r, int agent, uint8_t *rgb, float *depth)
 {
+    if (agent < 0 || agent >= env->n_agents)
+        return cm_error(CM_ERR_ARG, "maze render: agent: expected 0..%d, got %d", env->n_agents - 1, agent);
     static const uint8_t agent_rgb[3] = {235, 235, 235};
     cm_sprite sprites[CM_MAZE_MAX_TARGETS + CM_MAZE_MAX_AGENTS];
     int ns = 0;
@@ -272,8 +274,11 @@ void cm_maze_env_render(const cm_maze_env *env, cm_renderer *r, int agent, uint8
         ns++;
     }
     const cm_maze_agent *a = &env->agents[agent];
-    cm_render(r, a->pose, sprites, ns, rgb, depth);
+    cm_status st = cm_render(r, a->pose, sprites, ns, rgb, depth);
+    if (st != CM_OK)
+        return st;
     int w, h;
     cm_renderer_size(r, &w, &h);
     cm_render_border(rgb, w, h, m->target_rgb[a->target]);
+    return CM_OK;
 }

@@ -48,6 +48,10 @@ static const int wide = 1;
 static const int wide = 0;
 #endif
 
+/* Clamp to [lo, hi], NaN to lo; plain compares, so it inlines (fminf/fmaxf
+ * are library calls without -ffast-math). */
+static inline float clampf(float x, float lo, float hi) { return !(x > lo) ? lo : x < hi ? x : hi; }
+
 static uint32_t pack(const uint8_t c[3]) { return (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16; }
 
 static inline void put(uint8_t *p, uint32_t c, int wide4)
@@ -192,6 +196,11 @@ cm_status cm_renderer_create(cm_renderer **out, const cm_arena *arena, const cm_
          * the maze; a margin of MARGIN checks absorbs rounding without clamps. */
         r->checker = 2.0f;
         r->ft_w = 2 * n + 2 * MARGIN;
+        /* a power-of-two row length turns the per-pixel multiply into a shift */
+        int p2 = 1;
+        while (p2 < r->ft_w)
+            p2 *= 2;
+        r->ft_w = p2;
     } else {
         r->checker = 4.0f;
         float span = fmaxf(arena->xmax - arena->xmin, arena->ymax - arena->ymin);
@@ -290,6 +299,7 @@ typedef struct column_args {
     int r_top, r_bot;
     int bricks;
     int clamp;
+    int shift; /* log2(ft_w) when it is a power of two (mazes) */
     int32_t B, dB;
     uint32_t joint_c, even, odd, plain;
     float ox, oy, ddx, ddy;
@@ -316,14 +326,24 @@ static inline __attribute__((always_inline)) void render_column(const column_arg
     /* Floor: one lookup per pixel in a half-cell table of (room?, checker). */
     const float fmax = a->fmax;
     const int ft_w = a->ft_w;
-    for (; row < a->h; row++, px += stride) {
-        float zr = a->row_z[row];
-        float wx = a->ox + zr * a->ddx, wy = a->oy + zr * a->ddy;
-        if (a->clamp) {
-            wx = wx < 0.0f ? 0.0f : wx > fmax ? fmax : wx;
-            wy = wy < 0.0f ? 0.0f : wy > fmax ? fmax : wy;
+    const uint32_t *lut = a->floor + row * 4;
+    const uint8_t *tab = a->floor_tab;
+    const float *row_z = a->row_z;
+    const float ox = a->ox, oy = a->oy, ddx = a->ddx, ddy = a->ddy;
+    const int h = a->h;
+    const int shift = a->shift;
+    if (a->clamp) {
+        for (; row < h; row++, px += stride, lut += 4) {
+            float zr = row_z[row];
+            float wx = clampf(ox + zr * ddx, 0.0f, fmax), wy = clampf(oy + zr * ddy, 0.0f, fmax);
+            put(px, lut[tab[(int)wy * ft_w + (int)wx]], wide4);
         }
-        put(px, a->floor[row * 4 + a->floor_tab[(int)wy * ft_w + (int)wx]], wide4);
+    } else {
+        for (; row < h; row++, px += stride, lut += 4) {
+            float zr = row_z[row];
+            int ix = (int)(ox + zr * ddx), iy = (int)(oy + zr * ddy);
+            put(px, lut[tab[(iy << shift) + ix]], wide4);
+        }
     }
 }
 
@@ -332,9 +352,14 @@ typedef struct sprite_view {
     const cm_sprite *s;
 } sprite_view;
 
-void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_sprites, uint8_t *rgb, float *depth)
+cm_status cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_sprites, uint8_t *rgb,
+                    float *depth)
 {
     const int w = r->w, h = r->h;
+    if (!isfinite(pose.x) || !isfinite(pose.y) || !isfinite(pose.theta) || fabsf(pose.x) > 1e6f ||
+        fabsf(pose.y) > 1e6f)
+        return cm_error(CM_ERR_ARG, "render: pose: expected finite coordinates within 1e6, got (%g, %g, %g)",
+                        (double)pose.x, (double)pose.y, (double)pose.theta);
     const float f = r->f, horizon = r->horizon, eye = r->cfg.camera_height, wall_h = r->cfg.wall_height;
     const float fog = r->cfg.fog;
     const float fx = cosf(pose.theta), fy = sinf(pose.theta);
@@ -346,6 +371,10 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
     const float checker = r->checker;
     const int ft_w = r->ft_w;
     const float fmax = (float)ft_w - 1e-3f;
+    int ft_shift = 0;
+    while ((1 << ft_shift) < ft_w)
+        ft_shift++;
+    const float inv_f = 1.0f / f, inv_brick_h = 0.75f / (0.125f * wall_h); /* 8 courses on a 1.5 m wall */
     (void)n;
 
     for (int col = 0; col < w; col++) {
@@ -378,43 +407,41 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
         if (!(z > 1e-4f))
             z = 1e-4f;
         r->zbuf[col] = z;
+        /* Two divisions per column; everything else multiplies. */
+        const float iz = 1.0f / z, zf = z * inv_f;
         /* Wall colours for this column: distance fog, darker x-facing sides, bricks or stripes. */
         float shade = (side ? 1.0f : 0.8f) / (1.0f + fog * z);
-        uint8_t c0[3], c1[3];
         float stripe = 1.0f;
-        if (texture == 2) {
+        if (texture == 2) { /* broad vertical stripes */
             float q = u * 4.0f;
             stripe = (q - floorf(q)) < 0.5f ? 1.0f : 0.75f;
+        } else if (texture == 3) { /* narrow pinstripes */
+            float q = u * 12.0f;
+            stripe = (q - floorf(q)) < 0.25f ? 0.6f : 1.0f;
         }
-        for (int k = 0; k < 3; k++) {
-            c0[k] = scale8(wc[k], shade * stripe);
-            c1[k] = scale8(wc[k], shade * 0.62f);
-        }
-        float top = horizon - f * (wall_h - eye) / z, bottom = horizon + f * eye / z;
-        int r_top = (int)ceilf(top - 0.5f), r_bot = (int)ceilf(bottom - 0.5f); /* rows with centres inside */
-        if (r_top < 0)
-            r_top = 0;
-        if (r_bot > h)
-            r_bot = h;
-        if (r_top > h)
-            r_top = h;
-        uint32_t k0 = pack(c0), k1 = pack(c1);
+        /* every factor is <= 1, so 8.8 fixed point needs no clamping */
+        uint32_t s0 = (uint32_t)(shade * stripe * 256.0f), s1 = (uint32_t)(shade * 0.62f * 256.0f);
+        uint32_t k0 = (wc[0] * s0 >> 8) | (wc[1] * s0 >> 8) << 8 | (wc[2] * s0 >> 8) << 16;
+        uint32_t k1 = (wc[0] * s1 >> 8) | (wc[1] * s1 >> 8) << 8 | (wc[2] * s1 >> 8) << 16;
+        float top = horizon - f * (wall_h - eye) * iz, bottom = horizon + f * eye * iz;
+        /* rows whose centres lie inside [top, bottom), clamped to the image before converting */
+        int r_top = (int)ceilf(clampf(top - 0.5f, 0.0f, (float)h));
+        int r_bot = (int)ceilf(clampf(bottom - 0.5f, 0.0f, (float)h));
         uint32_t even = k0, odd = k0;
         int32_t B = 0, dB = 0;
         if (texture == 1) {
             /* The height on the wall falls linearly down the column, so the brick
              * coordinate is stepped in 16.16 fixed point: bricks alternate their
              * vertical joints row by row, joints are darker. */
-            const float brick_h = 0.125f * wall_h / 0.75f, brick_w = 0.25f;
-            float hgt = eye - ((float)r_top + 0.5f - horizon) * z / f;
-            B = (int32_t)(hgt / brick_h * 65536.0f);
-            dB = (int32_t)(z / f / brick_h * 65536.0f);
-            float q0 = u / brick_w, q1 = q0 + 0.5f;
+            float hgt = eye - ((float)r_top + 0.5f - horizon) * zf;
+            B = (int32_t)clampf(hgt * inv_brick_h * 65536.0f, -2e9f, 2e9f);
+            dB = (int32_t)clampf(zf * inv_brick_h * 65536.0f, 0.0f, 2e9f);
+            float q0 = u * 4.0f, q1 = q0 + 0.5f; /* bricks 0.25 units long */
             even = (q0 - (float)(int)q0) < 0.06f ? k1 : k0;
             odd = (q1 - (float)(int)q1) < 0.06f ? k1 : k0;
         }
         column_args a = {r->sky32, r->floor32, r->floor_tab, r->row_z, ft_w, fmax, h, (size_t)w * 3, r_top, r_bot,
-                         texture == 1, !maze, B, dB, k1, even, odd, k0,
+                         texture == 1, !maze, ft_shift, B, dB, k1, even, odd, k0,
                          (pose.x - r->fx0) * checker, (pose.y - r->fy0) * checker, dx * checker, dy * checker};
         if (wide && col < w - 1)
             render_column(&a, rgb + (size_t)col * 3, 1);
@@ -436,6 +463,8 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
     int nv = 0;
     for (int i = 0; i < n_sprites && nv < MAX_SPRITES; i++) {
         const cm_sprite *s = &sprites[i];
+        if (!isfinite(s->x) || !isfinite(s->y) || !isfinite(s->z) || !(s->radius > 0.0f) || !isfinite(s->radius))
+            continue;
         float ox = s->x - pose.x, oy = s->y - pose.y;
         float z = ox * fx + oy * fy;
         if (z < 0.05f)
@@ -455,8 +484,11 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
         float cy = horizon - f * (s->z - eye) / v->z;
         float floor_row = horizon + f * eye / v->z; /* the floor under the sprite hides what is below */
         float shade = 1.0f / (1.0f + fog * v->z);
-        int c0 = (int)ceilf(v->sx - v->rad - 0.5f), c1 = (int)floorf(v->sx + v->rad - 0.5f);
-        int r0 = (int)ceilf(cy - v->rad - 0.5f), r1 = (int)floorf(cy + v->rad - 0.5f);
+        /* clamp in float first: a sprite far off screen must not overflow an int */
+        int c0 = (int)ceilf(clampf(v->sx - v->rad - 0.5f, -1.0f, (float)w));
+        int c1 = (int)floorf(clampf(v->sx + v->rad - 0.5f, -1.0f, (float)w));
+        int r0 = (int)ceilf(clampf(cy - v->rad - 0.5f, -1.0f, (float)h));
+        int r1 = (int)floorf(clampf(cy + v->rad - 0.5f, -1.0f, (float)h));
         if (c0 < 0)
             c0 = 0;
         if (c1 > w - 1)
@@ -465,12 +497,15 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
             r0 = 0;
         if (r1 > h - 1)
             r1 = h - 1;
+        const float inv_rad = 1.0f / v->rad, nearest = v->z - s->radius;
         for (int col = c0; col <= c1; col++) {
-            float ddx = ((float)col + 0.5f - v->sx) / v->rad;
+            if (nearest >= r->zbuf[col])
+                continue; /* the whole column of the sprite is behind the wall */
+            float ddx = ((float)col + 0.5f - v->sx) * inv_rad;
             for (int row = r0; row <= r1; row++) {
                 if ((float)row + 0.5f > floor_row)
                     break;
-                float ddy = ((float)row + 0.5f - cy) / v->rad;
+                float ddy = ((float)row + 0.5f - cy) * inv_rad;
                 float d2 = ddx * ddx + ddy * ddy;
                 if (d2 >= 1.0f)
                     continue;
@@ -492,6 +527,7 @@ void cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_spr
             }
         }
     }
+    return CM_OK;
 }
 
 void cm_render_border(uint8_t *rgb, int width, int height, const uint8_t target_rgb[3])
