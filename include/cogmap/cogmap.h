@@ -10,5 +10,6 @@
 #include "cogmap/nn.h"
 #include "cogmap/analysis.h"
 #include "cogmap/models.h"
+#include "cogmap/plot.h"
 
 #endif
