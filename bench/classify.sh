@@ -18,11 +18,11 @@ echo "generating 800 x 500 samples, 288 synthetic units (smp.md §10)..."
 "$py" "$here/classify_ref.py" generate --out "$tmp" --trajectories 800 --steps 500 --seed 1
 
 t0=$(date +%s.%N)
-"$cogmap" analyze "$tmp/activity.npz" --out "$tmp/out" --shuffles 1000 --threads "$threads" --quiet >/dev/null
+"$cogmap" analyze "$tmp/activity.npz" --out "$tmp/out" --shuffles 1000 --threads "$threads" --no-figures --quiet >/dev/null
 t1=$(date +%s.%N)
 c=$(awk "BEGIN{print $t1 - $t0}")
 # The classification alone (without reading the 500 MB npz), from the report's run.
-"$cogmap" analyze "$tmp/activity.npz" --out "$tmp/out" --shuffles 1000 --threads "$threads" 2>"$tmp/log" >/dev/null
+"$cogmap" analyze "$tmp/activity.npz" --out "$tmp/out" --shuffles 1000 --threads "$threads" --no-figures 2>"$tmp/log" >/dev/null
 ca=$(sed -n 's/.* in \([0-9.]*\) s;.*/\1/p' "$tmp/log")
 
 pyout=$("$py" "$here/classify_ref.py" classify --in "$tmp" --samples 100000 --shuffles 200 --seed 1)

@@ -275,6 +275,7 @@ def main():
     c.add_argument("--samples", type=int, default=0, help="use only the first N samples")
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--hd-only", action="store_true")
+    c.add_argument("--f32", action="store_true", help="positions and headings as float32 (as SMP's data)")
     a = ap.parse_args()
     if a.cmd == "generate":
         generate(a.out, a.trajectories, a.steps, a.rays, a.seed)
@@ -282,6 +283,8 @@ def main():
     pos, hd, dist, acts = read_raw(a.inp)
     if a.samples:
         pos, hd, dist, acts = pos[:a.samples], hd[:a.samples], dist[:a.samples], acts[:a.samples]
+    if a.f32:
+        pos, hd = pos.astype(np.float32), hd.astype(np.float32)
     res = classify(pos, hd, dist, acts, a.shuffles, seed=a.seed, hd_only=a.hd_only)
     if a.out:
         os.makedirs(a.out, exist_ok=True)

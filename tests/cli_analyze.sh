@@ -8,6 +8,9 @@ cogmap=${COGMAP_BIN:?COGMAP_BIN is set by ctest}
 py=${COGMAP_PYTHON:-/usr/bin/python3}
 src=${COGMAP_SOURCE_DIR:?}
 "$py" -c 'import numpy, scipy' 2>/dev/null || { echo "skip: no numpy/scipy"; exit 77; }
+# Figures render text through cairo, which loads fontconfig's process-wide
+# caches and never frees them; LeakSanitizer is told to ignore exactly those.
+export LSAN_OPTIONS="suppressions=$src/tests/data/lsan_fontconfig.supp:print_suppressions=0"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -24,6 +27,11 @@ for f in hd_polar ratemaps_octants bvc_maps histograms hd_sticks ego_vs_allo; do
 done
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/svg" --shuffles 20 --format svg --quiet >/dev/null &&
     grep -q "<svg" "$tmp/svg/bvc_maps.svg" || { echo "FAIL: --format svg"; fail=1; }
+"$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/ts" --shuffles 20 --hd-shuffle time --min-shift 500 \
+    --no-figures --quiet >/dev/null && grep -q '"hd_shuffle":.*"time"' "$tmp/ts/report.json" ||
+    { echo "FAIL: --hd-shuffle time"; fail=1; }
+"$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --hd-shuffle time --min-shift 999999 >/dev/null 2>&1
+[ $? -eq 2 ] || { echo "FAIL: --min-shift beyond N/2"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/nofig" --shuffles 20 --no-figures --quiet >/dev/null &&
     [ -s "$tmp/nofig/report.json" ] && ! ls "$tmp/nofig"/*.png >/dev/null 2>&1 || { echo "FAIL: --no-figures"; fail=1; }
 if ! diff <(grep -v '"threads"' "$tmp/a1/report.json") <(grep -v '"threads"' "$tmp/a2/report.json") >/dev/null; then
@@ -61,6 +69,7 @@ p = z["positions"].copy(); p[17, 1] = np.nan
 save("nan_pos", positions=p)
 save("bad_group", group_rnn3=np.array([160, 999]))
 save("bad_rays", ray_angles=np.linspace(0, 6, z["ray_angles"].shape[0]).astype(np.float32))
+save("one_spot", positions=np.zeros_like(z["positions"]))
 PY
 expect_fail() { # file, word the message must contain
     "$cogmap" analyze "$tmp/$1.npz" --out "$tmp/bad" --shuffles 10 --quiet >"$tmp/out" 2>&1
@@ -77,6 +86,7 @@ expect_fail short_hd headings
 expect_fail nan_pos positions
 expect_fail bad_group group_rnn3
 expect_fail bad_rays ray_angles
+expect_fail one_spot positions
 "$cogmap" analyze "$tmp/missing.npz" --out "$tmp/bad" --quiet >/dev/null 2>&1; [ $? -eq 1 ] || { echo "FAIL: missing file"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --quiet >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: no --out"; fail=1; }
 "$cogmap" analyze "$tmp/data/activity.npz" --out "$tmp/x" --shuffles 0 >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: --shuffles 0"; fail=1; }

@@ -116,6 +116,11 @@ cm_status cm_gridness_bnt(const double *map, int h, int w, cm_bnt_gridness *out)
  *   bins are NaN.
  * - Angles are SMP's: the "angle" of a resultant vector is atan2(Rx, Ry),
  *   i.e. pi/2 - theta_pref (north-up compass for the x-up rate maps).
+ * - `f32` (the last parameter where it matters): the positions and headings
+ *   were float32 arrays in the caller's data. numpy then does part of SMP's
+ *   arithmetic in float32 (position ranges, the heading wrap, octants, ego
+ *   shifts); with f32 != 0 cogmap does the same in float32, so that samples
+ *   land in the bins SMP's code puts them in. Pass 0 for float64 data.
  * ====================================================================== */
 
 /* ----------------------------------------------------------- bin edges */
@@ -126,12 +131,14 @@ void cm_linspace(double lo, double hi, int n_edges, double *edges);
 /* SMP's calculate_ratemap edges for one axis: n = ceil((max-min)/bin_size)
  * bins, padded by half of the slack on each side. Returns the number of bins
  * (edges gets n+1 values; pass edges == NULL to only count), or -1 when the
- * range is empty or not finite (a degenerate axis has no SMP edges). */
-int cm_smp_edges(double vmin, double vmax, double bin_size, double *edges, int cap);
+ * range is empty or not finite (a degenerate axis has no SMP edges). f32: the
+ * range max-min is rounded to float32, as numpy computes it on float32 data. */
+int cm_smp_edges(double vmin, double vmax, double bin_size, double *edges, int cap, int f32);
 
 /* Bin of x among `nbins` increasing edges with scipy's binned_statistic
- * rules (including its rounding test at the last edge); -1 when outside. */
-int cm_bin_index(const double *edges, int nbins, double x);
+ * rules (including its rounding test at the last edge, done in float32 for
+ * float32 samples as numpy.around does); -1 when outside. */
+int cm_bin_index(const double *edges, int nbins, double x, int f32);
 
 /* --------------------------------------------------------- rate maps */
 
@@ -141,19 +148,24 @@ typedef struct cm_grid2 {
     const double *yedges; /* ny + 1 */
 } cm_grid2;
 
-/* Mean activation per spatial bin for every unit in one pass over the
+/* Grids: SMP's (cm_smp_edges, 0.14 m from the data's range), DeepMind's
+ * GridScorer (cm_linspace(-1.1, 1.1, 21) per axis: 20 x 20 over the 2.2 m
+ * box) or SSM-PC's (cm_linspace(0, 15, 41): 40 x 40 over its arena).
+ *
+ * Mean activation per spatial bin for every unit in one pass over the
  * samples. maps: [U, nx, ny] (NaN where unvisited). octants: NULL or
  * [U, nx, ny, 8], the same per heading octant mod(round(hd/(pi/4)), 8) (hd
  * required then). occupancy: NULL or [nx, ny] sample counts. Samples with
  * a non-finite position fall outside every bin. */
 cm_status cm_ratemaps(const cm_grid2 *g, const double *pos, const double *hd, const float *act, int64_t n,
-                      int units, double *maps, double *octants, double *occupancy);
+                      int units, double *maps, double *octants, double *occupancy, int f32);
 
 /* --------------------------------------------------- head direction */
 
 /* Mean activation per heading bin over [-pi, pi] (headings wrapped with
  * atan2(sin, cos) first): maps [U, nbins], NaN for empty bins. */
-cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int units, int nbins, double *maps);
+cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int units, int nbins, double *maps,
+                         int f32);
 
 /* SMP's ResultantVectorHeadDirectionScorer on one angular profile of
  * `nbins` bins over [-pi, pi]: returns |R| with R = sum r_k (cos c_k, sin c_k)
@@ -184,7 +196,7 @@ cm_status cm_rv_shuffle_threshold(const double *profiles, int units, int nbins, 
  * length; pooled over units, `percentile` of all. */
 cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t n, int units, int nbins,
                                     int n_shuffles, int64_t min_shift, double percentile, uint64_t seed,
-                                    uint64_t stream, double *threshold);
+                                    uint64_t stream, double *threshold, int f32);
 
 /* ---------------------------------------------- boundary-vector cells */
 
@@ -195,16 +207,19 @@ int cm_bvc_distance_bins(double max_d, double step, double *centres, double *edg
 
 /* Egocentric rotation: ego[j] = allo[(j + round(R*hd/2pi)) mod R]. Returns the
  * shift (j + shift) for one heading. */
-int cm_bvc_ego_shift(double hd, int rays);
+int cm_bvc_ego_shift(double hd, int rays, int f32);
 
 /* Allocentric and egocentric distance x angle maps, SMP's bvc_rms: mean
  * activation per (distance bin, sensor angle) as sum / (count + 1e-12), so
  * empty bins are 0. dist: [N, R]; allo, ego: [U, n_dist, R] (either NULL to
  * skip). hd needed only for ego. */
 cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int64_t n, int rays, int units,
-                      const double *dedges, int n_dist, double *allo, double *ego);
+                      const double *dedges, int n_dist, double *allo, double *ego, int f32);
 
-/* Score of one [n_dist, R] map (SMP get_bvc_cell_parameters): RV length of
+/* Most wall-distance rays the BVC scores take (their per-ray work sits on the stack). */
+#define CM_MAX_RAYS 4096
+
+/* Score of one [n_dist, R] map (SMP get_bvc_cell_parameters), R <= CM_MAX_RAYS: RV length of
  * the angular profile l[a] = sum_d map[d, a]; *angle = atan2(x, y) (SMP's
  * convention); *pref_dist = centre of the max-distance bin in the column
  * holding atan2(y, x). profile: NULL or [R] receives l. */
@@ -252,7 +267,7 @@ int cm_place_fields(const double *map, int nx, int ny, double frac, int min_bins
  * floor(N/2) samples and the rest, each half with its own SMP edges of
  * `bin_size`, over bins finite in both. r: [U] (NaN if < 2 common bins). */
 cm_status cm_split_half_stability(const double *pos, const float *act, int64_t n, int units, double bin_size,
-                                  double *r);
+                                  double *r, int f32);
 
 /* ----------------------------------------------------- classification */
 
@@ -282,6 +297,7 @@ typedef struct cm_classify_opts {
     double border_thresh;  /* border score above (Solstad) 0.5 */
     int grid_bins;         /* DeepMind gridness on grid_bins^2 maps over the data's range; 0: off (20) */
     double grid_thresh;    /* score60 above which a unit is a grid cell [DESIGN] 0.3 (NFL's lower cut) */
+    int f32;               /* positions and headings came as float32 (see the conventions above) */
     uint64_t seed;
 } cm_classify_opts;
 void cm_classify_defaults(cm_classify_opts *o);
@@ -297,10 +313,11 @@ typedef struct cm_classify_result {
     double *grid60, *grid90; /* DeepMind score60/score90 (NaN when grid_bins == 0) */
     int *n_fields;
     unsigned char *is_hd, *is_ego, *is_allo, *is_place, *is_border, *is_grid;
-    cm_cell_class *cls;
+    cm_cell_class *cls; /* primary class: the first of hd, ego/allo BVC, grid, border, place */
     /* Maps kept for figures: hd [U, hd_bins]; ego/allo [U, n_dist, R];
-     * spatial [U, nx, ny]; octants [U, nx, ny, 8]; dist centres [n_dist]. */
-    double *hd_maps, *ego_maps, *allo_maps, *maps, *octants, *dcentres;
+     * spatial [U, nx, ny]; octants [U, nx, ny, 8]; dist centres [n_dist];
+     * occupancy [nx, ny] (samples per spatial bin). */
+    double *hd_maps, *ego_maps, *allo_maps, *maps, *octants, *dcentres, *occupancy;
 } cm_classify_result;
 
 /* SMP's classify_units_into_representations plus grid/place/border scores, on

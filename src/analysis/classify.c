@@ -56,7 +56,7 @@ void cm_classify_free(cm_classify_result *r)
                     &r->allo_score, &r->allo_angle, &r->allo_dist,      &r->stability,   &r->info_bits_spike,
                     &r->info_bits_s, &r->sparsity, &r->selectivity,     &r->border,      &r->hd_maps,
                     &r->ego_maps,   &r->allo_maps, &r->maps,            &r->octants,     &r->dcentres,
-                    &r->grid60,     &r->grid90};
+                    &r->grid60,     &r->grid90,    &r->occupancy};
     for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
         cm_free(*d[i]);
         *d[i] = NULL;
@@ -96,7 +96,7 @@ static cm_status grid_scores(const double *pos, const float *act, int64_t n, int
     cm_gridness_scorer *sc = NULL;
     cm_status st = (!maps || !gr) ? cm_error(CM_ERR_NOMEM, "classify: out of memory for gridness maps") : CM_OK;
     if (st == CM_OK)
-        st = cm_ratemaps(&g, pos, NULL, act, n, units, maps, NULL, NULL);
+        st = cm_ratemaps(&g, pos, NULL, act, n, units, maps, NULL, NULL, o->f32);
     if (st == CM_OK) {
         cm_gridness_config cfg;
         cm_gridness_config_deepmind(&cfg, nb);
@@ -128,9 +128,9 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
                             cm_classify_result *res)
 {
     memset(res, 0, sizeof *res);
-    if (n < 4 || units <= 0 || rays <= 0)
-        return cm_error(CM_ERR_ARG, "classify: expected >= 4 samples, units > 0, rays > 0, got %lld, %d, %d",
-                        (long long)n, units, rays);
+    if (n < 4 || units <= 0 || rays < 2 || rays > CM_MAX_RAYS)
+        return cm_error(CM_ERR_ARG, "classify: expected >= 4 samples, units > 0, 2..%d rays, got %lld, %d, %d",
+                        CM_MAX_RAYS, (long long)n, units, rays);
     if (o->n_shuffles <= 0 || o->hd_bins <= 1 || !(o->percentile >= 0 && o->percentile <= 100))
         return cm_error(CM_ERR_ARG, "classify: options: expected shuffles > 0, hd bins > 1, percentile 0..100");
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
@@ -148,14 +148,15 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
     }
     double dc[MAX_DIST], de[MAX_DIST + 1];
     /* SMP: preferred distances up to half the enclosure's x extent. */
-    int n_dist = cm_bvc_distance_bins((xmax - xmin) / 2, o->distance_step, dc, de, MAX_DIST);
+    double max_d = (o->f32 ? (double)(float)(xmax - xmin) : xmax - xmin) / 2;
+    int n_dist = cm_bvc_distance_bins(max_d, o->distance_step, dc, de, MAX_DIST);
     if (n_dist < 2)
         return cm_error(CM_ERR_ARG,
                         "classify: positions: the x extent %g gives fewer than 2 wall-distance bins of %g",
                         xmax - xmin, o->distance_step);
     double xe[MAX_EDGES], ye[MAX_EDGES];
-    int nx = cm_smp_edges(xmin, xmax, o->ratemap_bin, xe, MAX_EDGES);
-    int ny = cm_smp_edges(ymin, ymax, o->ratemap_bin, ye, MAX_EDGES);
+    int nx = cm_smp_edges(xmin, xmax, o->ratemap_bin, xe, MAX_EDGES, o->f32);
+    int ny = cm_smp_edges(ymin, ymax, o->ratemap_bin, ye, MAX_EDGES, o->f32);
     if (nx <= 0 || ny <= 0)
         return cm_error(CM_ERR_ARG, "classify: positions: extent x %g, y %g does not give rate-map bins of %g",
                         xmax - xmin, ymax - ymin, o->ratemap_bin);
@@ -186,10 +187,9 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
     fail |= !(res->maps = cm_alloc(sizeof(double) * U * nb));
     fail |= !(res->octants = cm_alloc(sizeof(double) * U * nb * 8));
     fail |= !(res->dcentres = cm_alloc(sizeof(double) * (size_t)n_dist));
-    double *occ = cm_alloc(sizeof(double) * nb);
+    double *occ = res->occupancy = cm_alloc(sizeof(double) * nb);
     double *prof = cm_alloc(sizeof(double) * U * rays);
     if (fail || !occ || !prof) {
-        cm_free(occ);
         cm_free(prof);
         cm_classify_free(res);
         return cm_error(CM_ERR_NOMEM, "classify: out of memory for %d units", units);
@@ -200,14 +200,14 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
         cm_progress_start(progress, progress->out, "classify", 5);
 
     /* 1. Head direction: 20-bin angular maps, threshold from shuffles. */
-    st = cm_hd_ratemaps(hd, act, n, units, o->hd_bins, res->hd_maps);
+    st = cm_hd_ratemaps(hd, act, n, units, o->hd_bins, res->hd_maps, o->f32);
     if (st == CM_OK) {
         if (o->hd_timeshift) {
             int64_t ms = o->min_shift > 0 ? o->min_shift : n / 20;
             if (ms < 1)
                 ms = 1;
             st = cm_hd_timeshift_threshold(hd, act, n, units, o->hd_bins, o->n_shuffles, ms, o->percentile,
-                                           o->seed, STREAM_HD, &res->hd_threshold);
+                                           o->seed, STREAM_HD, &res->hd_threshold, o->f32);
         } else {
             st = cm_rv_shuffle_threshold(res->hd_maps, units, o->hd_bins, o->n_shuffles, o->percentile, o->seed,
                                          STREAM_HD, &res->hd_threshold, NULL);
@@ -226,7 +226,7 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
 
     /* 2. Boundary vectors, ego then allo, each with its own pooled threshold. */
     if (st == CM_OK)
-        st = cm_bvc_maps(dist, hd, act, n, rays, units, de, n_dist, res->allo_maps, res->ego_maps);
+        st = cm_bvc_maps(dist, hd, act, n, rays, units, de, n_dist, res->allo_maps, res->ego_maps, o->f32);
     for (int pass = 0; pass < 2 && st == CM_OK; pass++) {
         const double *maps = pass == 0 ? res->ego_maps : res->allo_maps;
         double *score = pass == 0 ? res->ego_score : res->allo_score;
@@ -247,7 +247,7 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
     /* 3. Spatial maps (SMP's 0.14 m bins, octants), information, border, fields. */
     if (st == CM_OK) {
         cm_grid2 g = {nx, ny, xe, ye};
-        st = cm_ratemaps(&g, pos, hd, act, n, units, res->maps, res->octants, occ);
+        st = cm_ratemaps(&g, pos, hd, act, n, units, res->maps, res->octants, occ, o->f32);
     }
     if (st == CM_OK) {
         double box = o->box > 0 ? o->box : xmax - xmin;
@@ -262,7 +262,7 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
             res->border[u] = cm_border_score(m, nx, ny, box, 0, NULL, NULL);
             res->n_fields[u] = cm_place_fields(m, nx, ny, 0.2, 3, 0.5, NULL, NULL, NULL);
         }
-        st = cm_split_half_stability(pos, act, n, units, o->ratemap_bin, res->stability);
+        st = cm_split_half_stability(pos, act, n, units, o->ratemap_bin, res->stability, o->f32);
     }
     if (st == CM_OK)
         st = grid_scores(pos, act, n, units, xmin, xmax, ymin, ymax, o, res);
@@ -270,7 +270,7 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
     /* 4. Flags and one primary class per unit [DESIGN]: SMP's classes are not
      * exclusive; the primary one is the first that holds of HD, BVC (ego or
      * allo, whichever exceeds its threshold by the larger factor), grid,
-     * place, border. */
+     * border, place. */
     if (st == CM_OK) {
         for (int u = 0; u < units; u++) {
             res->is_place[u] = res->info_bits_spike[u] > o->place_info && res->stability[u] > o->min_stability &&
@@ -292,17 +292,16 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
                 c = CM_CELL_ALLO_BVC;
             else if (res->is_grid[u])
                 c = CM_CELL_GRID;
+            else if (res->is_border[u])
+                c = CM_CELL_BORDER; /* before place: a wall-hugging field also carries much information */
             else if (res->is_place[u])
                 c = CM_CELL_PLACE;
-            else if (res->is_border[u])
-                c = CM_CELL_BORDER;
             res->cls[u] = c;
         }
         st = stage(progress, 5, "spatial");
     }
     if (progress && st == CM_OK)
         cm_progress_finish(progress, "%d units", units);
-    cm_free(occ);
     cm_free(prof);
     if (st != CM_OK)
         cm_classify_free(res);

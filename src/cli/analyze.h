@@ -14,6 +14,6 @@ typedef struct analyze_group {
  * scatter. ext: "png", "svg" or "pdf". hd/act are needed for the 36-bin
  * polar curves (SMP's plotting resolution). */
 cm_status analyze_figures(const char *dir, const char *ext, const double *hd, const float *act, int64_t n,
-                          const cm_classify_result *r, const analyze_group *groups, int n_groups);
+                          int f32, const cm_classify_result *r, const analyze_group *groups, int n_groups);
 
 #endif

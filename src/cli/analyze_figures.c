@@ -16,26 +16,37 @@
 
 static const cm_rgb BLUE = {0.12, 0.30, 0.85}, RED = {0.85, 0.15, 0.12}, GREY = {0.45, 0.45, 0.45};
 
-/* Units sorted by score, best first (NaN last); at most k. */
+/* Units sorted best first: flagged before unflagged, then by score; units
+ * with a NaN score are left out. At most k. */
+typedef struct ranked {
+    int unit, flag;
+    double score;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->flag != y->flag)
+        return y->flag - x->flag;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return x->unit - y->unit; /* ties: the lower unit first, for the same figure every run */
+}
+
 static int top_units(const double *score, const unsigned char *flag, int units, int k, int *out)
 {
-    int count = 0;
-    for (int pass = 0; pass < 2 && count < k; pass++) /* flagged units first, then the rest */
-        for (; count < k;) {
-            int best = -1;
-            for (int u = 0; u < units; u++) {
-                int taken = 0;
-                for (int j = 0; j < count; j++)
-                    taken |= out[j] == u;
-                if (taken || !isfinite(score[u]) || (pass == 0 && flag && !flag[u]))
-                    continue;
-                if (best < 0 || score[u] > score[best])
-                    best = u;
-            }
-            if (best < 0)
-                break;
-            out[count++] = best;
-        }
+    ranked *rk = malloc(sizeof(ranked) * (size_t)(units > 0 ? units : 1));
+    if (!rk)
+        return 0;
+    int m = 0;
+    for (int u = 0; u < units; u++)
+        if (isfinite(score[u]))
+            rk[m++] = (ranked){u, flag ? flag[u] != 0 : 0, score[u]};
+    qsort(rk, (size_t)m, sizeof(ranked), cmp_ranked);
+    int count = m < k ? m : k;
+    for (int j = 0; j < count; j++)
+        out[j] = rk[j].unit;
+    free(rk);
     return count;
 }
 
@@ -60,7 +71,7 @@ static cm_status save(cm_figure *fig, const char *dir, const char *name, const c
 
 /* A: polar tuning curves (36 bins) of the best HD units. */
 static cm_status fig_hd_polar(const char *dir, const char *ext, const double *hd, const float *act, int64_t n,
-                              const cm_classify_result *r, const analyze_group *g, int ng)
+                              int f32, const cm_classify_result *r, const analyze_group *g, int ng)
 {
     enum { K = 8, B = 36 };
     int sel[K];
@@ -74,7 +85,7 @@ static cm_status fig_hd_polar(const char *dir, const char *ext, const double *hd
         for (int64_t t = 0; t < n; t++)
             for (int j = 0; j < k; j++)
                 sub[t * k + j] = act[t * r->units + sel[j]];
-        st = cm_hd_ratemaps(hd, sub, n, k, B, maps);
+        st = cm_hd_ratemaps(hd, sub, n, k, B, maps, f32);
     }
     cm_figure *fig = NULL;
     if (st == CM_OK)
@@ -126,27 +137,43 @@ static void octant_grid(const double *map, const double *oct, int nx, int ny, do
 static cm_status fig_octants(const char *dir, const char *ext, const cm_classify_result *r, const analyze_group *g,
                              int ng)
 {
-    const double *scores[3] = {r->hd_score, r->ego_score, r->allo_score};
-    const unsigned char *flags[3] = {r->is_hd, r->is_ego, r->is_allo};
-    const char *names[3] = {"HD", "ego", "allo"};
+    enum { ROWS = 5 };
+    const double *scores[ROWS] = {r->hd_score, r->ego_score, r->allo_score, r->info_bits_spike, r->grid60};
+    const unsigned char *flags[ROWS] = {r->is_hd, r->is_ego, r->is_allo, r->is_place, r->is_grid};
+    const char *names[ROWS] = {"HD", "ego", "allo", "place", "grid"};
     int nx = r->nx, ny = r->ny, H = 3 * (nx + 2), W = 3 * (ny + 2);
     double *grid = cm_alloc(sizeof(double) * (size_t)H * W);
     if (!grid)
         return cm_error(CM_ERR_NOMEM, "figures: out of memory");
     cm_figure *fig = NULL;
-    cm_status st = cm_figure_create(&fig, 3, TOP, 170, 190,
-                                    "rate maps by heading octant (centre: all; x up, y right; rows HD, ego, allo)");
-    for (int row = 0; row < 3 && st == CM_OK; row++) {
+    cm_status st = cm_figure_create(&fig, ROWS, TOP, 170, 190,
+                                    "rate maps by heading octant (centre: all; x up, y right)");
+    for (int row = 0; row < ROWS && st == CM_OK; row++) {
         int sel[TOP];
-        int k = top_units(scores[row], flags[row], r->units, TOP, sel);
+        /* Rows 0-2 fall back to the best scores; the place and grid rows show
+         * only units whose primary class is place or grid (their scores alone
+         * say little, and BVCs also carry place flags). */
+        int k;
+        if (row < 3) {
+            k = top_units(scores[row], flags[row], r->units, TOP, sel);
+        } else {
+            cm_cell_class want = row == 3 ? CM_CELL_PLACE : CM_CELL_GRID;
+            int *all = malloc(sizeof(int) * (size_t)r->units);
+            int m = all ? top_units(scores[row], flags[row], r->units, r->units, all) : 0;
+            k = 0;
+            for (int j = 0; j < m && k < TOP; j++)
+                if (r->cls[all[j]] == want)
+                    sel[k++] = all[j];
+            free(all);
+        }
         for (int j = 0; j < k && st == CM_OK; j++) {
             size_t nb = (size_t)nx * ny;
             octant_grid(r->maps + sel[j] * nb, r->octants + sel[j] * nb * 8, nx, ny, grid);
             cm_panel *p = cm_figure_panel(fig, row, j);
             st = cm_panel_heatmap(p, grid, H, W, CM_CMAP_JET, NAN, NAN);
             if (st == CM_OK)
-                st = cm_panel_title(p, "%s: unit %d %s %.2f", names[row], sel[j], group_of(g, ng, sel[j]),
-                                    scores[row][sel[j]]);
+                st = cm_panel_title(p, "%s: unit %d %s %.2f%s", names[row], sel[j], group_of(g, ng, sel[j]),
+                                    scores[row][sel[j]], row == 3 ? " bits" : "");
         }
     }
     cm_free(grid);
@@ -294,9 +321,9 @@ static cm_status fig_scatter(const char *dir, const char *ext, const cm_classify
 }
 
 cm_status analyze_figures(const char *dir, const char *ext, const double *hd, const float *act, int64_t n,
-                          const cm_classify_result *r, const analyze_group *groups, int n_groups)
+                          int f32, const cm_classify_result *r, const analyze_group *groups, int n_groups)
 {
-    cm_status st = fig_hd_polar(dir, ext, hd, act, n, r, groups, n_groups);
+    cm_status st = fig_hd_polar(dir, ext, hd, act, n, f32, r, groups, n_groups);
     if (st == CM_OK)
         st = fig_octants(dir, ext, r, groups, n_groups);
     if (st == CM_OK)

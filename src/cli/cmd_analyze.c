@@ -40,6 +40,7 @@ typedef struct activity {
     double *pos, *hd;
     float *dist, *act;
     int own_dist, own_act;
+    int f32; /* positions and headings were float32 */
     analyze_group groups[MAX_GROUPS];
     int n_groups;
 } activity;
@@ -121,15 +122,16 @@ static cm_status load_activity(const char *file, activity *a)
     if (hd->shape[0] != n || (hd->ndim == 2 && hd->shape[1] != 1))
         return cm_error(CM_ERR_FORMAT, "%s: headings: expected shape [%lld] or [%lld, 1] to match positions, got [%lld%s]",
                         file, (long long)n, (long long)n, (long long)hd->shape[0], hd->ndim == 2 ? ", ..." : "");
-    if (dist->shape[0] != n || dist->shape[1] < 2)
-        return cm_error(CM_ERR_FORMAT, "%s: wall_distances: expected shape [%lld, R >= 2], got [%lld, %lld]", file,
-                        (long long)n, (long long)dist->shape[0], (long long)dist->shape[1]);
+    if (dist->shape[0] != n || dist->shape[1] < 2 || dist->shape[1] > CM_MAX_RAYS)
+        return cm_error(CM_ERR_FORMAT, "%s: wall_distances: expected shape [%lld, R] with 2 <= R <= %d, got [%lld, %lld]",
+                        file, (long long)n, CM_MAX_RAYS, (long long)dist->shape[0], (long long)dist->shape[1]);
     if (act->shape[0] != n || act->shape[1] < 1 || act->shape[1] > INT32_MAX)
         return cm_error(CM_ERR_FORMAT, "%s: activations: expected shape [%lld, U >= 1], got [%lld, %lld]", file,
                         (long long)n, (long long)act->shape[0], (long long)act->shape[1]);
     if (n < 4)
         return cm_error(CM_ERR_FORMAT, "%s: positions: expected at least 4 samples, got %lld", file, (long long)n);
     a->n = n;
+    a->f32 = pos->dtype == CM_F32 && hd->dtype == CM_F32;
     a->rays = (int)dist->shape[1];
     a->units = (int)act->shape[1];
     /* SMP's BVC maps assume sensor k at -pi + 2 pi k / R; other layouts would be
@@ -250,6 +252,7 @@ static cm_status write_report(const char *dir, const char *input, const activity
     cJSON_AddNumberToObject(op, "ratemap_bin", o->ratemap_bin);
     cJSON_AddNumberToObject(op, "dt", o->dt);
     cJSON_AddNumberToObject(op, "grid_bins", o->grid_bins);
+    cJSON_AddBoolToObject(op, "float32_positions_headings", o->f32);
     cJSON_AddNumberToObject(op, "seed", (double)o->seed);
     cJSON_AddNumberToObject(op, "threads", cm_threads());
     cJSON *th = cJSON_AddObjectToObject(root, "thresholds");
@@ -330,6 +333,7 @@ static cm_status write_maps(const char *dir, const cm_classify_result *r)
         {"ratemaps", r->maps, 3, {U, r->nx, r->ny}},
         {"octant_maps", r->octants, 4, {U, r->nx, r->ny, 8}},
         {"distance_centres", r->dcentres, 1, {r->n_dist}},
+        {"occupancy", r->occupancy, 2, {r->nx, r->ny}},
     };
     enum { M = sizeof m / sizeof m[0] };
     cm_array arr[M];
@@ -454,12 +458,17 @@ int cmd_analyze(int argc, char **argv)
         return cli_usage_error("analyze", "--min-shift: expected at most N/2 = %lld, got %lld", (long long)(a.n / 2),
                                (long long)o.min_shift);
     }
+    o.f32 = a.f32;
     cm_progress prog;
     prog.out = cli_progress_stream(&common);
     cm_classify_result r;
     double t0 = cm_now();
     st = cm_classify_units(a.pos, a.hd, a.dist, a.rays, a.act, a.n, a.units, &o, prog.out ? &prog : NULL, &r);
     double secs = cm_now() - t0;
+    /* The options were checked above, so what the library still refuses is
+     * the data (a zero-extent arena, say): a file problem, exit 1. */
+    if (st == CM_ERR_ARG)
+        st = CM_ERR_FORMAT;
     if (st == CM_OK)
         st = cm_mkdir_p(common.out);
     if (st == CM_OK)
@@ -467,7 +476,7 @@ int cmd_analyze(int argc, char **argv)
     if (st == CM_OK)
         st = write_maps(common.out, &r);
     if (st == CM_OK && figures)
-        st = analyze_figures(common.out, format, a.hd, a.act, a.n, &r, a.groups, a.n_groups);
+        st = analyze_figures(common.out, format, a.hd, a.act, a.n, a.f32, &r, a.groups, a.n_groups);
     if (st == CM_OK && !common.quiet) {
         fprintf(stderr, "analyze: %lld samples, %d units, %d shuffles in %.2f s; thresholds hd %.4f ego %.4f allo %.4f\n",
                 (long long)a.n, a.units, o.n_shuffles, secs, r.hd_threshold, r.ego_threshold, r.allo_threshold);
