@@ -338,6 +338,9 @@ static cm_status find_directory(const cm_rfile *f, uint64_t *cd_off, uint64_t *c
         return cm_error(CM_ERR_FORMAT,
                         "%s: central directory: offset %llu + size %llu runs past the end records at %llu", path,
                         (unsigned long long)off, (unsigned long long)size, (unsigned long long)*cd_limit);
+    if (n > (uint64_t)INT32_MAX)
+        return cm_error(CM_ERR_UNSUPPORTED, "%s: central directory: %llu members, expected at most %d", path,
+                        (unsigned long long)n, INT32_MAX);
     if (n > size / 46)
         return cm_error(CM_ERR_FORMAT, "%s: central directory: %llu entries cannot fit in %llu bytes", path,
                         (unsigned long long)n, (unsigned long long)size);
