@@ -175,7 +175,7 @@ static void test_dropout_statistics(void **state)
 typedef struct {
     int lstm, T, B, I, H, bias;
     cm_activation act;
-    float *x, *wih, *whh, *bih, *bhh, *h0, *c0, *hs, *cs, *gates, *r, *rc;
+    float *x, *wih, *whh, *bih, *bhh, *h0, *c0, *hs, *cs, *gates, *r, *fwork;
 } rec_ctx;
 
 static double rec_loss(void *p)
@@ -185,7 +185,8 @@ static double rec_loss(void *p)
     memcpy(c->hs, c->h0, step * sizeof(float));
     if (c->lstm) {
         memcpy(c->cs, c->c0, step * sizeof(float));
-        cm_lstm_forward(c->hs, c->cs, c->gates, c->x, c->wih, c->whh, c->bih, c->bhh, c->T, c->B, c->I, c->H);
+        cm_lstm_forward(c->hs, c->cs, c->gates, c->x, c->wih, c->whh, c->bih, c->bhh, c->T, c->B, c->I, c->H,
+                        c->fwork);
     } else {
         cm_rnn_forward(c->hs, c->x, c->wih, c->whh, c->bias ? c->bih : NULL, c->bias ? c->bhh : NULL, c->T, c->B,
                        c->I, c->H, c->act);
@@ -209,6 +210,7 @@ static void check_recurrent(int lstm, cm_activation act, int bias)
     c.hs = calloc(TB * c.H + step, sizeof(float));
     c.cs = calloc(TB * c.H + step, sizeof(float));
     c.gates = calloc(TB * 4 * c.H, sizeof(float));
+    c.fwork = calloc(cm_lstm_forward_work_floats(c.H), sizeof(float));
     float *dx = calloc(TB * c.I, sizeof(float)), *dwih = calloc((size_t)G * c.I, sizeof(float));
     float *dwhh = calloc((size_t)G * c.H, sizeof(float)), *dbih = calloc(G, sizeof(float));
     float *dbhh = calloc(G, sizeof(float)), *dh0 = calloc(step, sizeof(float)), *dc0 = calloc(step, sizeof(float));
@@ -236,7 +238,7 @@ static void check_recurrent(int lstm, cm_activation act, int bias)
     if (lstm)
         assert_true(cmt_gradcheck(c.c0, dc0, step, rec_loss, &c, eps, 0) < TOL);
     free(c.x), free(c.wih), free(c.whh), free(c.bih), free(c.bhh), free(c.h0), free(c.c0), free(c.r);
-    free(c.hs), free(c.cs), free(c.gates), free(dx), free(dwih), free(dwhh), free(dbih), free(dbhh), free(dh0);
+    free(c.hs), free(c.cs), free(c.gates), free(c.fwork), free(dx), free(dwih), free(dwhh), free(dbih), free(dbhh), free(dh0);
     free(dc0), free(dhs);
 }
 
@@ -263,8 +265,8 @@ static void test_lstm_hand_step(void **state)
     /* rows i, f, g, o */
     float wih[4] = {0.5f, -0.3f, 0.8f, 0.1f}, whh[4] = {0.2f, 0.4f, -0.6f, 0.7f};
     float bih[4] = {0.1f, 0.2f, 0.3f, 0.4f}, bhh[4] = {-0.05f, 0.05f, 0.0f, 0.1f};
-    float x[1] = {1.5f}, hs[2] = {0.25f, 0}, cs[2] = {-0.5f, 0}, gates[4];
-    cm_lstm_forward(hs, cs, gates, x, wih, whh, bih, bhh, 1, 1, 1, 1);
+    float x[1] = {1.5f}, hs[2] = {0.25f, 0}, cs[2] = {-0.5f, 0}, gates[4], work[4];
+    cm_lstm_forward(hs, cs, gates, x, wih, whh, bih, bhh, 1, 1, 1, 1, work);
     double pre[4];
     for (int k = 0; k < 4; k++)
         pre[k] = wih[k] * 1.5 + bih[k] + whh[k] * 0.25 + bhh[k];

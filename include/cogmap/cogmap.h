@@ -7,5 +7,9 @@
 #include "cogmap/io.h"
 #include "cogmap/world.h"
 #include "cogmap/cells.h"
+#include "cogmap/nn.h"
+#include "cogmap/models.h"
+#include "cogmap/analysis.h"
+#include "cogmap/gridrun.h"
 
 #endif

@@ -119,10 +119,14 @@ void cm_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *d
  *   x[T, B, N_in]; hs[T+1, B, H], cs[T+1, B, H] with hs[0] = h0 and cs[0] = c0
  *   set by the caller; gates[T, B, 4H] keeps the gate activations for backward.
  *   W_ih[4H, N_in], W_hh[4H, H], b_ih[4H], b_hh[4H] (biases may be NULL).
- * The input projection of all steps is one GEMM; the recurrent product is
- * one GEMM per step followed by one fused loop of the nonlinearities. */
+ * The input projection of all steps is one GEMM; the recurrent product of
+ * each step and the fused nonlinearities run inside ONE OpenMP region over
+ * the whole sequence, threads owning ranges of units (one barrier per step);
+ * large steps (B*4H*H > 2^22) call BLAS per step instead. */
 void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const float *w_ih, const float *w_hh,
-                     const float *b_ih, const float *b_hh, int T, int B, int N_in, int H);
+                     const float *b_ih, const float *b_hh, int T, int B, int N_in, int H, float *work);
+/* Scratch floats cm_lstm_forward needs in `work` (W_hh transposed). */
+size_t cm_lstm_forward_work_floats(int H);
 /* Scratch floats cm_lstm_backward needs in `work`. */
 size_t cm_lstm_work_floats(int T, int B, int H);
 /* dhs[T, B, H]: loss gradient w.r.t. h_1..h_T (read only). dcs_T: none (the

@@ -3,6 +3,7 @@
  * ([T, B, .]) so that each step's batch is contiguous for the recurrent
  * GEMMs; the caller's batch-major targets are read in place by index. */
 #include "models/pathint_internal.h"
+#include "nn/fastmath.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -120,6 +121,8 @@ static cm_status alloc_activations(cm_pathint *m, int B, int T)
     SLOT(m->plogp, TB * Np);
     SLOT(m->hlog, TB * Nh);
     SLOT(m->hlogp, TB * Nh);
+    SLOT(m->rowp, TB);
+    SLOT(m->rowh, TB);
     SLOT(m->dplog, TB * Np);
     SLOT(m->dhlog, TB * Nh);
     SLOT(m->dz, TB * Nb);
@@ -128,6 +131,7 @@ static cm_status alloc_activations(cm_pathint *m, int B, int T)
     SLOT(m->dh0, (size_t)B * H);
     SLOT(m->dc0, lstm ? (size_t)B * H : 0);
     SLOT(m->work, lstm ? cm_lstm_work_floats(T, B, (int)H) : 0);
+    SLOT(m->fwork, lstm ? cm_lstm_forward_work_floats((int)H) : 0);
 #undef SLOT
     for (size_t k = 0; k < n; k++)
         total += (sizes[k] + 15) / 16 * 16;
@@ -239,41 +243,59 @@ static void transpose_bt(float *dst, const float *src, int B, int T, int C, int 
 static const float *target_row(const float *y, int b, int t, int T, int C) { return y + ((size_t)b * T + t) * C; }
 
 /* sum_c q log q over one row (0 log 0 = 0): the constant that turns cross-entropy into KL. */
-static double entropy_term(const float *q, int C)
+__attribute__((noinline)) static double entropy_term(const float *q, int C)
 {
     float s = 0.0f;
+#pragma omp simd reduction(+ : s)
     for (int k = 0; k < C; k++)
-        if (q[k] > 0.0f)
-            s += q[k] * logf(q[k]);
+        s += q[k] * cm_flog(q[k] > 0.0f ? q[k] : 1.0f); /* no branch: the loop vectorises */
     return s;
 }
 
 static double row_xent(const float *logp, const float *q, int C)
 {
     float s = 0.0f;
+#pragma omp simd reduction(+ : s)
     for (int k = 0; k < C; k++)
-        s -= q[k] * logp[k];
-    return s;
+        s += q[k] * logp[k];
+    return -s;
+}
+
+/* Per-row KL (ssmpc) or cross-entropy (xent) of place and HD predictions
+ * into rowp/rowh [T*B], in parallel over rows; the callers sum them in a
+ * fixed order, so the loss has the same bits at any thread count. */
+static void row_losses(cm_pathint *m, int kl)
+{
+    const cm_pathint_config *c = &m->cfg;
+    const cm_pathint_batch *bt = &m->batch;
+    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd, TB = B * T;
+#pragma omp parallel for schedule(static) if (TB * (Np + Nh) > 65536)
+    for (int r = 0; r < TB; r++) {
+        int t = r / B, b = r % B;
+        const float *a = target_row(bt->place, b, t, T, Np);
+        m->rowp[r] = (float)((kl ? entropy_term(a, Np) : 0.0) + row_xent(m->plogp + (size_t)r * Np, a, Np));
+        if (Nh > 0) {
+            const float *h = target_row(bt->hd, b, t, T, Nh);
+            m->rowh[r] = (float)((kl ? entropy_term(h, Nh) : 0.0) + row_xent(m->hlogp + (size_t)r * Nh, h, Nh));
+        }
+    }
 }
 
 static double loss_ssmpc(cm_pathint *m)
 {
     const cm_pathint_config *c = &m->cfg;
-    const cm_pathint_batch *bt = &m->batch;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
     double wsum = 0.0;
     for (int t = 0; t < T; t++)
         wsum += frame_weight(c, t);
+    row_losses(m, 1);
     double place = 0.0, hd = 0.0, init = 0.0, cont = 0.0;
     for (int t = 0; t < T; t++) {
         double w = frame_weight(c, t), kp = 0.0, kh = 0.0;
         for (int b = 0; b < B; b++) {
-            const float *a = target_row(bt->place, b, t, T, Np);
-            kp += entropy_term(a, Np) + row_xent(m->plogp + ((size_t)t * B + b) * Np, a, Np);
-            if (Nh > 0) {
-                const float *h = target_row(bt->hd, b, t, T, Nh);
-                kh += entropy_term(h, Nh) + row_xent(m->hlogp + ((size_t)t * B + b) * Nh, h, Nh);
-            }
+            kp += m->rowp[(size_t)t * B + b];
+            if (Nh > 0)
+                kh += m->rowh[(size_t)t * B + b];
         }
         place += w * kp / B;
         hd += w * kh / B;
@@ -287,9 +309,10 @@ static double loss_ssmpc(cm_pathint *m)
             const float *lq = m->plogp + ((size_t)(t - 1) * B + b) * Np;
             const float *lp = m->plogp + ((size_t)t * B + b) * Np;
             float s = 0.0f;
+#pragma omp simd reduction(+ : s)
             for (int j = 0; j < Np; j++) {
-                float q = expf(lq[j]);
-                s += q * (lq[j] - logf(expf(lp[j]) + 1e-10f));
+                float q = cm_fexp(lq[j]);
+                s += q * (lq[j] - cm_flog(cm_fexp(lp[j]) + 1e-10f));
             }
             k += s;
         }
@@ -301,15 +324,11 @@ static double loss_ssmpc(cm_pathint *m)
 static double loss_xent(cm_pathint *m)
 {
     const cm_pathint_config *c = &m->cfg;
-    const cm_pathint_batch *bt = &m->batch;
-    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
+    int B = m->B, T = m->T, Nh = c->n_hd;
+    row_losses(m, 0);
     double total = 0.0;
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            total += row_xent(m->plogp + ((size_t)t * B + b) * Np, target_row(bt->place, b, t, T, Np), Np);
-            if (Nh > 0)
-                total += row_xent(m->hlogp + ((size_t)t * B + b) * Nh, target_row(bt->hd, b, t, T, Nh), Nh);
-        }
+    for (size_t r = 0; r < (size_t)B * T; r++)
+        total += m->rowp[r] + (Nh > 0 ? m->rowh[r] : 0.0f);
     total /= (double)B * T;
     if (c->l2_recurrent > 0.0f) {
         const cm_tensor_info *t = &m->params.tensors[m->ix.w_hh];
@@ -348,7 +367,7 @@ cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int trai
     if (c->cell == CM_PATHINT_LSTM) {
         cm_linear_forward(m->cs, m->r0, P(m, ix->w_c0), P(m, ix->b_c0), B, R, H, 0);
         cm_lstm_forward(m->hs, m->cs, m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), P(m, ix->b_ih),
-                        P(m, ix->b_hh), T, B, I, H);
+                        P(m, ix->b_hh), T, B, I, H, m->fwork);
     } else {
         cm_rnn_forward(m->hs, m->x, P(m, ix->w_ih), P(m, ix->w_hh), P(m, ix->b_ih), P(m, ix->b_hh), T, B, I, H,
                        c->rnn_activation);
@@ -378,10 +397,12 @@ cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int trai
 static void xent_row_grad(float *dz, const float *logp, const float *q, int C, float coef)
 {
     float qs = 0.0f;
+#pragma omp simd reduction(+ : qs)
     for (int k = 0; k < C; k++)
         qs += q[k];
+#pragma omp simd
     for (int k = 0; k < C; k++)
-        dz[k] = coef * (expf(logp[k]) * qs - q[k]);
+        dz[k] = coef * (cm_fexp(logp[k]) * qs - q[k]);
 }
 
 static void grad_logits_ssmpc(cm_pathint *m)
@@ -392,6 +413,7 @@ static void grad_logits_ssmpc(cm_pathint *m)
     double wsum = 0.0;
     for (int t = 0; t < T; t++)
         wsum += frame_weight(c, t);
+#pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > 65536)
     for (int t = 0; t < T; t++) {
         float coef = (float)(frame_weight(c, t) / wsum / B);
         float coef_p = coef + (t == 0 ? (float)(c->init_loss_weight / B) : 0.0f);
@@ -413,15 +435,17 @@ static void grad_logits_ssmpc(cm_pathint *m)
             /* d/dP_t = -u q / (P_t + 1e-10); d/dq = u (log q + 1 - log(P_t + 1e-10));
              * then through each softmax: dz = p (d - sum p d). */
             float sp = 0.0f, sq = 0.0f;
+#pragma omp simd reduction(+ : sp, sq)
             for (int j = 0; j < Np; j++) {
-                float q = expf(lq[j]), p = expf(lp[j]);
+                float q = cm_fexp(lq[j]), p = cm_fexp(lp[j]);
                 sp += p * (-u * q / (p + 1e-10f));
-                sq += q * (u * (lq[j] + 1.0f - logf(p + 1e-10f)));
+                sq += q * (u * (lq[j] + 1.0f - cm_flog(p + 1e-10f)));
             }
+#pragma omp simd
             for (int j = 0; j < Np; j++) {
-                float q = expf(lq[j]), p = expf(lp[j]);
+                float q = cm_fexp(lq[j]), p = cm_fexp(lp[j]);
                 dp[j] += p * (-u * q / (p + 1e-10f) - sp);
-                dq[j] += q * (u * (lq[j] + 1.0f - logf(p + 1e-10f)) - sq);
+                dq[j] += q * (u * (lq[j] + 1.0f - cm_flog(p + 1e-10f)) - sq);
             }
         }
     }
@@ -433,6 +457,7 @@ static void grad_logits_xent(cm_pathint *m)
     const cm_pathint_batch *bt = &m->batch;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
     float coef = 1.0f / ((float)B * (float)T);
+#pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > 65536)
     for (int t = 0; t < T; t++)
         for (int b = 0; b < B; b++) {
             size_t r = (size_t)t * B + b;

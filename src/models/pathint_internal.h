@@ -33,8 +33,9 @@ struct cm_pathint {
     float *zpre, *mask, *z; /* [T, B, Nb] */
     float *plog, *plogp;    /* [T, B, P] logits and log-softmax */
     float *hlog, *hlogp;    /* [T, B, Hd] */
+    float *rowp, *rowh;     /* [T * B] per-row losses */
     /* gradients of the activations */
-    float *dplog, *dhlog, *dz, *dzpre, *dhs, *dh0, *dc0, *work;
+    float *dplog, *dhlog, *dz, *dzpre, *dhs, *dh0, *dc0, *work, *fwork;
     /* the batch of the last forward (caller's buffers, read in backward) */
     cm_pathint_batch batch;
 };

@@ -3,6 +3,8 @@
  * and in a fixed order, so the loss does not depend on the thread count. */
 #include "cogmap/nn.h"
 
+#include "nn/fastmath.h"
+
 #include <math.h>
 
 /* Rows are independent: parallel over rows once there is enough work. */
@@ -18,8 +20,9 @@ void cm_log_softmax_forward(float *logp, const float *z, int n, int c)
         for (int k = 1; k < c; k++)
             m = zr[k] > m ? zr[k] : m;
         float s = 0.0f;
+#pragma omp simd reduction(+ : s)
         for (int k = 0; k < c; k++)
-            s += expf(zr[k] - m);
+            s += cm_fexp(zr[k] - m);
         float lse = m + logf(s);
         for (int k = 0; k < c; k++)
             lr[k] = zr[k] - lse;
@@ -36,7 +39,7 @@ void cm_log_softmax_backward(float *dz, const float *dlogp, const float *logp, i
         for (int k = 0; k < c; k++)
             s += g[k];
         for (int k = 0; k < c; k++)
-            d[k] += g[k] - expf(lp[k]) * s;
+            d[k] += g[k] - cm_fexp(lp[k]) * s;
     }
 }
 
@@ -64,7 +67,7 @@ void cm_softmax_xent_backward(float *dz, const float *logp, const float *q, int 
         for (int k = 0; k < c; k++)
             qs += qr[k];
         for (int k = 0; k < c; k++)
-            d[k] += scale * (expf(lr[k]) * qs - qr[k]);
+            d[k] += scale * (cm_fexp(lr[k]) * qs - qr[k]);
     }
 }
 

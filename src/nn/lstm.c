@@ -8,16 +8,47 @@
  * are then single GEMMs over the T*B rows. */
 #include "cogmap/nn.h"
 
+#include "nn/fastmath.h"
+#include "nn/nn_internal.h"
+
+#include <omp.h>
+
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
 
-static inline float sigmoidf_(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* Gate nonlinearities and cell update for rows [0, B) and units [u0, u1) of one step. */
+static inline void forward_cells(float *g, const float *cp, float *cn, float *hn, int B, int H, int u0, int u1)
+{
+    int G = 4 * H;
+    for (int b = 0; b < B; b++) {
+        float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+        const float *c0 = cp + (size_t)b * H;
+        float *c1 = cn + (size_t)b * H, *h1 = hn + (size_t)b * H;
+#pragma omp simd
+        for (int j = u0; j < u1; j++) {
+            float i = cm_fsigmoid(gi[j]), f = cm_fsigmoid(gf[j]), gv = cm_ftanh(gg[j]), o = cm_fsigmoid(go[j]);
+            float c = f * c0[j] + i * gv;
+            gi[j] = i;
+            gf[j] = f;
+            gg[j] = gv;
+            go[j] = o;
+            c1[j] = c;
+            h1[j] = o * cm_ftanh(c);
+        }
+    }
+}
+
+/* Above this many multiply-adds per step, BLAS's packed product wins over
+ * the register-blocked one even with its per-call overhead. */
+#define CM_LSTM_SMALL_STEP (1 << 22)
+
+size_t cm_lstm_forward_work_floats(int H) { return (size_t)4 * H * H; }
 
 /* hs[T+1, B, H], cs[T+1, B, H] (index 0 = initial state), gates[T, B, 4H],
- * x[T, B, N_in], W_ih[4H, N_in], W_hh[4H, H], b_ih[4H], b_hh[4H] */
+ * x[T, B, N_in], W_ih[4H, N_in], W_hh[4H, H], b_ih[4H], b_hh[4H], work[4H * H] */
 void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const float *w_ih, const float *w_hh,
-                     const float *b_ih, const float *b_hh, int T, int B, int N_in, int H)
+                     const float *b_ih, const float *b_hh, int T, int B, int N_in, int H, float *work)
 {
     int G = 4 * H;
     size_t hstep = (size_t)B * H, gstep = (size_t)B * G;
@@ -26,26 +57,38 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
         for (int j = 0; j < G; j++)
             gr[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, G, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, gates, G);
-    for (int t = 0; t < T; t++) {
-        float *g = gates + (size_t)t * gstep;
-        const float *hp = hs + (size_t)t * hstep, *cp = cs + (size_t)t * hstep;
-        float *hn = hs + (size_t)(t + 1) * hstep, *cn = cs + (size_t)(t + 1) * hstep;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H, w_hh, H, 1.0f, g, G);
-        for (int b = 0; b < B; b++) {
-            float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
-            const float *c0 = cp + (size_t)b * H;
-            float *c1 = cn + (size_t)b * H, *h1 = hn + (size_t)b * H;
-            for (int j = 0; j < H; j++) {
-                float i = sigmoidf_(gi[j]), f = sigmoidf_(gf[j]), gv = tanhf(gg[j]), o = sigmoidf_(go[j]);
-                float c = f * c0[j] + i * gv;
-                gi[j] = i;
-                gf[j] = f;
-                gg[j] = gv;
-                go[j] = o;
-                c1[j] = c;
-                h1[j] = o * tanhf(c);
+    cm_gemm(0, 1, T * B, G, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, gates, G);
+    if ((size_t)B * G * H > CM_LSTM_SMALL_STEP) {
+        for (int t = 0; t < T; t++) {
+            float *g = gates + (size_t)t * gstep;
+            cm_gemm(0, 1, B, G, H, 1.0f, hs + (size_t)t * hstep, H, w_hh, H, 1.0f, g, G);
+            forward_cells(g, cs + (size_t)t * hstep, cs + (size_t)(t + 1) * hstep, hs + (size_t)(t + 1) * hstep, B,
+                          H, 0, H);
+        }
+        return;
+    }
+    /* Small steps: W_hh^T once, then one parallel region for the whole
+     * sequence. Each thread owns a range of units: it computes their four
+     * gate columns and their cell update, so the only synchronisation is one
+     * barrier per step (h_t must be complete before step t+1 reads it). */
+    float *wt = work; /* [H, 4H] */
+    for (int g = 0; g < G; g++)
+        for (int k = 0; k < H; k++)
+            wt[(size_t)k * G + g] = w_hh[(size_t)g * H + k];
+#pragma omp parallel if ((size_t)B * G * H >= CM_RECUR_PAR_MIN)
+    {
+        int nt = omp_get_num_threads(), tid = omp_get_thread_num(), u0, u1;
+        cm_split_units(H, nt, tid, &u0, &u1);
+        for (int t = 0; t < T; t++) {
+            float *g = gates + (size_t)t * gstep;
+            const float *hp = hs + (size_t)t * hstep;
+            if (u1 > u0) {
+                for (int q = 0; q < 4; q++)
+                    cm_small_gemm(g, G, hp, H, wt, G, B, q * H + u0, q * H + u1, H, 1);
+                forward_cells(g, cs + (size_t)t * hstep, cs + (size_t)(t + 1) * hstep, hs + (size_t)(t + 1) * hstep,
+                              B, H, u0, u1);
             }
+#pragma omp barrier
         }
     }
 }
@@ -62,31 +105,47 @@ void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw
     float *dh = work + (size_t)T * gstep; /* dL/dh_t sent back from step t+1 */
     float *dc = dh + hstep;               /* dL/dc_t sent back from step t+1 */
     memset(dh, 0, 2 * hstep * sizeof(float));
-    for (int t = T - 1; t >= 0; t--) {
-        const float *g = gates + (size_t)t * gstep;
-        float *dg = dgates + (size_t)t * gstep;
-        const float *dht = dhs + (size_t)t * hstep;
-        const float *cp = cs + (size_t)t * hstep, *cn = cs + (size_t)(t + 1) * hstep;
-        for (int b = 0; b < B; b++) {
-            const float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
-            float *di = dg + (size_t)b * G, *df = di + H, *dgg = di + 2 * H, *dout = di + 3 * H;
-            const float *c0 = cp + (size_t)b * H, *c1 = cn + (size_t)b * H;
-            const float *dhb = dht + (size_t)b * H;
-            float *dhn = dh + (size_t)b * H, *dcn = dc + (size_t)b * H;
-            for (int j = 0; j < H; j++) {
-                float i = gi[j], f = gf[j], gv = gg[j], o = go[j];
-                float tc = tanhf(c1[j]);
-                float dhv = dhb[j] + dhn[j];
-                float dcv = dcn[j] + dhv * o * (1.0f - tc * tc);
-                dout[j] = dhv * tc * o * (1.0f - o);
-                di[j] = dcv * gv * i * (1.0f - i);
-                dgg[j] = dcv * i * (1.0f - gv * gv);
-                df[j] = dcv * c0[j] * f * (1.0f - f);
-                dcn[j] = dcv * f;
+    int small = (size_t)B * G * H <= CM_LSTM_SMALL_STEP;
+    /* Same split as the forward pass: a thread owns units [u0, u1): their
+     * four gate-gradient columns, their dc, and their columns of dh (which
+     * needs every gate gradient of the step, hence one barrier per step). */
+#pragma omp parallel if (small && (size_t)B * G * H >= CM_RECUR_PAR_MIN)
+    {
+        int nt = omp_get_num_threads(), tid = omp_get_thread_num(), u0, u1;
+        cm_split_units(H, nt, tid, &u0, &u1);
+        for (int t = T - 1; t >= 0; t--) {
+            const float *g = gates + (size_t)t * gstep;
+            float *dg = dgates + (size_t)t * gstep;
+            const float *dht = dhs + (size_t)t * hstep;
+            const float *cp = cs + (size_t)t * hstep, *cn = cs + (size_t)(t + 1) * hstep;
+            for (int b = 0; b < B; b++) {
+                const float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+                float *di = dg + (size_t)b * G, *df = di + H, *dgg = di + 2 * H, *dout = di + 3 * H;
+                const float *c0 = cp + (size_t)b * H, *c1 = cn + (size_t)b * H;
+                const float *dhb = dht + (size_t)b * H;
+                float *dhn = dh + (size_t)b * H, *dcn = dc + (size_t)b * H;
+#pragma omp simd
+                for (int j = u0; j < u1; j++) {
+                    float i = gi[j], f = gf[j], gv = gg[j], o = go[j];
+                    float tc = cm_ftanh(c1[j]);
+                    float dhv = dhb[j] + dhn[j];
+                    float dcv = dcn[j] + dhv * o * (1.0f - tc * tc);
+                    dout[j] = dhv * tc * o * (1.0f - o);
+                    di[j] = dcv * gv * i * (1.0f - i);
+                    dgg[j] = dcv * i * (1.0f - gv * gv);
+                    df[j] = dcv * c0[j] * f * (1.0f - f);
+                    dcn[j] = dcv * f;
+                }
+            }
+            if (small) {
+#pragma omp barrier
+                /* dh_{t-1}[:, u0:u1] = dgates_t . W_hh[:, u0:u1] (overwrites: the pass above consumed it) */
+                if (u1 > u0)
+                    cm_small_gemm(dh, H, dg, G, w_hh, H, B, u0, u1, G, 0);
+            } else {
+                cm_gemm(0, 0, B, H, G, 1.0f, dg, G, w_hh, H, 0.0f, dh, H);
             }
         }
-        /* dh_{t-1} = dgates_t . W_hh (overwrites: the fused pass above consumed it). */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dg, G, w_hh, H, 0.0f, dh, H);
     }
     if (dh0)
         for (size_t k = 0; k < hstep; k++)
@@ -95,13 +154,8 @@ void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw
         for (size_t k = 0; k < hstep; k++)
             dc0[k] += dc[k];
     int n = T * B;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, n, 1.0f, dgates, G, hs, H, 1.0f, dw_hh, H);
+    cm_gemm(1, 0, G, H, n, 1.0f, dgates, G, hs, H, 1.0f, dw_hh, H);
     cm_linear_backward(dx, dw_ih, db_ih, dgates, x, w_ih, n, N_in, G);
     if (db_hh)
-        for (int r = 0; r < n; r++) {
-            const float *dr = dgates + (size_t)r * G;
-#pragma omp simd
-            for (int j = 0; j < G; j++)
-                db_hh[j] += dr[j];
-        }
+        cm_colsum_add(db_hh, dgates, n, G);
 }

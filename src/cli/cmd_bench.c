@@ -1,0 +1,42 @@
+/* `cogmap bench <name>`: built-in benchmarks, one table entry each, so that
+ * every module can plug its own in (add a line to bench_table). They print
+ * machine-readable lines ("<what>: <value>") for bench/ scripts and BENCHMARKS.md. */
+#include "cli/cli.h"
+
+#include <string.h>
+
+int bench_train(int argc, char **argv);
+
+typedef struct bench_entry {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the benchmark's name */
+} bench_entry;
+
+static const bench_entry bench_table[] = {
+    {"train", "path-integration training steps on random inputs (steps/s, share of sgemm)", bench_train},
+    {NULL, NULL, NULL},
+};
+
+static void bench_help(FILE *out)
+{
+    fprintf(out, "usage: cogmap bench <name> [options]\n       cogmap bench <name> --help\n\nbenchmarks:\n");
+    for (const bench_entry *b = bench_table; b->name; b++)
+        fprintf(out, "  %-10s %s\n", b->name, b->summary);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    if (argc < 2) {
+        bench_help(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        bench_help(stdout);
+        return CLI_EXIT_OK;
+    }
+    for (const bench_entry *b = bench_table; b->name; b++)
+        if (strcmp(argv[1], b->name) == 0)
+            return b->run(argc - 1, argv + 1);
+    return cli_usage_error("bench", "unknown benchmark '%s' (see 'cogmap bench --help')", argv[1]);
+}

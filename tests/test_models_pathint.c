@@ -1,0 +1,360 @@
+/* The path-integration networks end to end: gradients of the whole loss by
+ * finite differences on tiny shapes, training lowers the loss, same seed =>
+ * same bits, the state-dict names, and bad configurations. */
+#include "test_util.h"
+
+#include "cogmap/models.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    float *vel, *ip, *ih, *pl, *hd;
+    cm_pathint_batch b;
+} batch_buf;
+
+/* Soft targets: softmax rows of random logits. */
+static void soft_rows(float *y, int rows, int c, uint64_t seed)
+{
+    cmt_randn(y, (size_t)rows * c, 2.0f, seed);
+    for (int r = 0; r < rows; r++) {
+        float *row = y + (size_t)r * c, m = row[0], s = 0.0f;
+        for (int k = 1; k < c; k++)
+            m = fmaxf(m, row[k]);
+        for (int k = 0; k < c; k++)
+            s += row[k] = expf(row[k] - m);
+        for (int k = 0; k < c; k++)
+            row[k] /= s;
+    }
+}
+
+static void make_batch(batch_buf *bb, const cm_pathint_config *c, uint64_t seed)
+{
+    int B = c->batch, T = c->seq_len, P = c->n_place, Hd = c->n_hd;
+    bb->vel = malloc((size_t)B * T * c->input_size * sizeof(float));
+    bb->ip = malloc((size_t)B * P * sizeof(float));
+    bb->pl = malloc((size_t)B * T * P * sizeof(float));
+    bb->ih = Hd ? malloc((size_t)B * Hd * sizeof(float)) : NULL;
+    bb->hd = Hd ? malloc((size_t)B * T * Hd * sizeof(float)) : NULL;
+    cmt_randn(bb->vel, (size_t)B * T * c->input_size, 1.0f, seed);
+    soft_rows(bb->ip, B, P, seed + 1);
+    soft_rows(bb->pl, B * T, P, seed + 2);
+    if (Hd) {
+        soft_rows(bb->ih, B, Hd, seed + 3);
+        soft_rows(bb->hd, B * T, Hd, seed + 4);
+    }
+    bb->b = (cm_pathint_batch){bb->vel, bb->ip, bb->ih, bb->pl, bb->hd};
+}
+
+static void free_batch(batch_buf *bb) { free(bb->vel), free(bb->ip), free(bb->ih), free(bb->pl), free(bb->hd); }
+
+static void tiny(cm_pathint_config *c, const char *preset)
+{
+    assert_int_equal(cm_pathint_preset(preset, c), CM_OK);
+    c->hidden = 6;
+    if (c->bottleneck)
+        c->bottleneck = 5;
+    c->n_place = 7;
+    if (c->n_hd)
+        c->n_hd = 3;
+    c->batch = 3;
+    c->seq_len = 7; /* past the weighted initial frames and the continuity window */
+    c->seed = 5;
+}
+
+typedef struct {
+    cm_pathint *m;
+    const cm_pathint_batch *b;
+} fd_ctx;
+
+static double fd_loss(void *p)
+{
+    fd_ctx *c = p;
+    double L = 0.0;
+    assert_int_equal(cm_pathint_forward(c->m, c->b, 0, &L), CM_OK);
+    return L;
+}
+
+static void gradcheck_preset(const char *preset)
+{
+    cm_pathint_config c;
+    tiny(&c, preset);
+    c.dropout = 0.0f; /* the finite differences need a fixed function */
+    if (c.l2_recurrent > 0.0f)
+        c.l2_recurrent = 0.05f; /* large enough to matter in the check */
+    cm_pathint *m;
+    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+    batch_buf bb;
+    make_batch(&bb, &c, 77);
+    cm_params *p = cm_pathint_params(m);
+    cm_params_zero_grad(p);
+    double L;
+    assert_int_equal(cm_pathint_forward(m, &bb.b, 0, &L), CM_OK);
+    assert_true(isfinite(L) && L > 0.0);
+    assert_int_equal(cm_pathint_backward(m), CM_OK);
+    fd_ctx ctx = {m, &bb.b};
+    for (int i = 0; i < p->count; i++) {
+        cm_tensor_info *t = &p->tensors[i];
+        double err = cmt_gradcheck(p->params + t->offset, p->grads + t->offset, t->count, fd_loss, &ctx, 1e-2f, 0);
+        if (err > 1e-2)
+            print_error("%s: %s: gradient error %g\n", preset, t->name, err);
+        assert_true(err < 1e-2);
+    }
+    free_batch(&bb);
+    cm_pathint_free(m);
+}
+
+static void test_gradcheck_ssmpc(void **state)
+{
+    (void)state;
+    gradcheck_preset("ssmpc");
+}
+
+static void test_gradcheck_banino(void **state)
+{
+    (void)state;
+    gradcheck_preset("banino");
+}
+
+static void test_gradcheck_sorscher(void **state)
+{
+    (void)state;
+    gradcheck_preset("sorscher");
+}
+
+/* The SSM-PC loss has a closed form when every prediction equals its target
+ * and logits are constant in time: KL terms vanish, the continuity term too. */
+static void test_ssmpc_loss_value(void **state)
+{
+    (void)state;
+    cm_pathint_config c;
+    tiny(&c, "ssmpc");
+    c.dropout = 0.0f;
+    cm_pathint *m;
+    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+    batch_buf bb;
+    make_batch(&bb, &c, 3);
+    double L;
+    assert_int_equal(cm_pathint_forward(m, &bb.b, 0, &L), CM_OK);
+    /* Targets = the model's own predictions: the place and HD KLs are 0, L_init
+     * is 0, and what is left is 0.1 L_cont. */
+    int B = c.batch, T = c.seq_len;
+    float *pl = malloc((size_t)B * T * c.n_place * sizeof(float)), *hl = malloc((size_t)B * T * c.n_hd * sizeof(float));
+    cm_pathint_get_place_logits(m, pl);
+    cm_pathint_get_hd_logits(m, hl);
+    cm_log_softmax_forward(pl, pl, B * T, c.n_place);
+    cm_log_softmax_forward(hl, hl, B * T, c.n_hd);
+    for (size_t i = 0; i < (size_t)B * T * c.n_place; i++)
+        pl[i] = expf(pl[i]);
+    for (size_t i = 0; i < (size_t)B * T * c.n_hd; i++)
+        hl[i] = expf(hl[i]);
+    double cont = 0.0;
+    for (int t = 1; t <= 5; t++)
+        for (int b = 0; b < B; b++) {
+            const float *q = pl + ((size_t)b * T + t - 1) * c.n_place, *p = pl + ((size_t)b * T + t) * c.n_place;
+            for (int k = 0; k < c.n_place; k++)
+                cont += (1.0 - 0.15 * (t - 1)) * q[k] * (log(q[k]) - log(p[k] + 1e-10)) / B;
+        }
+    cm_pathint_batch b2 = bb.b;
+    b2.place = pl;
+    b2.hd = hl;
+    assert_int_equal(cm_pathint_forward(m, &b2, 0, &L), CM_OK);
+    assert_true(fabs(L - 0.1 * cont) < 1e-5);
+    free(pl), free(hl);
+    free_batch(&bb);
+    cm_pathint_free(m);
+}
+
+/* Mean entropy per (b, t) of the per-step targets: the floor of a cross-entropy loss. */
+static double target_entropy(const batch_buf *bb, const cm_pathint_config *c)
+{
+    double h = 0.0;
+    int rows = c->batch * c->seq_len;
+    for (size_t i = 0; i < (size_t)rows * c->n_place; i++)
+        h -= bb->pl[i] * log(bb->pl[i]);
+    for (size_t i = 0; i < (size_t)rows * c->n_hd; i++)
+        h -= bb->hd[i] * log(bb->hd[i]);
+    return h / rows;
+}
+
+static double train_steps(const char *preset, int steps, double *first)
+{
+    cm_pathint_config c;
+    assert_int_equal(cm_pathint_preset(preset, &c), CM_OK);
+    c.hidden = 16;
+    if (c.bottleneck)
+        c.bottleneck = 16;
+    c.n_place = 16;
+    if (c.n_hd)
+        c.n_hd = 4;
+    c.batch = 4;
+    c.seq_len = 10;
+    if (c.optim.kind == CM_OPTIM_RMSPROP_TF) {
+        /* Banino's recipe (lr 1e-5, clip 1e-5) moves too little for a short test: same optimiser, faster. */
+        c.optim.lr = 1e-1; /* ms starts at 1: early steps are plain momentum SGD */
+        c.clip_value = 1.0f;
+    }
+    if (c.optim.kind == CM_OPTIM_ADAM)
+        c.optim.lr = 1e-2;
+    cm_pathint *m;
+    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+    batch_buf bb;
+    make_batch(&bb, &c, 11);
+    double L = 0.0, L0 = 0.0;
+    for (int s = 0; s < steps; s++) {
+        assert_int_equal(cm_pathint_step(m, &bb.b, &L), CM_OK);
+        if (s == 0)
+            L0 = L;
+    }
+    assert_int_equal(cm_pathint_steps(m), steps);
+    /* evaluation loss on the same batch, without dropout */
+    assert_int_equal(cm_pathint_forward(m, &bb.b, 0, &L), CM_OK);
+    if (c.loss == CM_PATHINT_LOSS_XENT) {
+        /* compare the excess over the entropy floor (the KL), as for ssmpc */
+        double h = target_entropy(&bb, &c);
+        L0 -= h;
+        L -= h;
+    }
+    *first = L0;
+    free_batch(&bb);
+    cm_pathint_free(m);
+    return L;
+}
+
+static void test_training_lowers_loss(void **state)
+{
+    (void)state;
+    const char *presets[] = {"ssmpc", "banino", "sorscher"};
+    for (int i = 0; i < 3; i++) {
+        double first, last = train_steps(presets[i], 40, &first);
+        if (!(last < 0.9 * first))
+            print_error("%s: loss %g -> %g\n", presets[i], first, last);
+        assert_true(last < 0.9 * first);
+    }
+}
+
+/* Same seed => same bits, at one thread and at two (each against itself). */
+static void run_for_bits(int threads, float **out, size_t *n)
+{
+    cm_set_threads(threads);
+    cm_pathint_config c;
+    assert_int_equal(cm_pathint_preset("ssmpc", &c), CM_OK);
+    c.hidden = 64;
+    c.bottleneck = 64;
+    c.n_place = 64;
+    c.batch = 16;
+    c.seq_len = 24; /* big enough for the parallel paths to engage */
+    c.seed = 123;
+    cm_pathint *m;
+    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+    batch_buf bb;
+    make_batch(&bb, &c, 5);
+    for (int s = 0; s < 3; s++)
+        assert_int_equal(cm_pathint_step(m, &bb.b, NULL), CM_OK);
+    cm_params *p = cm_pathint_params(m);
+    *n = p->total;
+    *out = malloc(p->total * sizeof(float));
+    memcpy(*out, p->params, p->total * sizeof(float));
+    free_batch(&bb);
+    cm_pathint_free(m);
+}
+
+static void test_determinism(void **state)
+{
+    (void)state;
+    for (int threads = 1; threads <= 2; threads++) {
+        float *a, *b;
+        size_t na, nb;
+        run_for_bits(threads, &a, &na);
+        run_for_bits(threads, &b, &nb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na * sizeof(float));
+        free(a), free(b);
+    }
+    cm_set_threads(2);
+}
+
+static void test_state_dict_names(void **state)
+{
+    (void)state;
+    cm_pathint_config c;
+    assert_int_equal(cm_pathint_preset("ssmpc", &c), CM_OK);
+    c.batch = 2;
+    c.seq_len = 3;
+    cm_pathint *m;
+    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+    cm_params *p = cm_pathint_params(m);
+    /* ssm-pc.md §4.2: 307,468 parameters, init_fc included */
+    assert_int_equal(cm_params_count(p), 307468);
+    int i = cm_params_find(p, "lstm.weight_hh_l0");
+    assert_true(i >= 0 && p->tensors[i].shape[0] == 512 && p->tensors[i].shape[1] == 128);
+    i = cm_params_find(p, "h0_init.weight");
+    assert_true(i >= 0 && p->tensors[i].shape[1] == 268);
+    assert_true(cm_params_find(p, "bottleneck.0.weight") >= 0 && cm_params_find(p, "bottleneck.0.bias") < 0);
+    assert_true(cm_params_find(p, "init_fc.weight") >= 0);
+    /* PyTorch's LSTM init: everything inside +-1/sqrt(128) */
+    i = cm_params_find(p, "lstm.weight_ih_l0");
+    float *w = cm_params_data(p, i), k = 1.0f / sqrtf(128.0f), mx = 0.0f;
+    for (size_t j = 0; j < p->tensors[i].count; j++)
+        mx = fmaxf(mx, fabsf(w[j]));
+    assert_true(mx <= k && mx > 0.9f * k);
+    cm_pathint_free(m);
+
+    assert_int_equal(cm_pathint_preset("sorscher-512", &c), CM_OK);
+    c.batch = 2;
+    c.seq_len = 3;
+    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+    p = cm_pathint_params(m);
+    assert_int_equal(p->count, 4);
+    assert_true(cm_params_find(p, "RNN.weight_hh_l0") >= 0 && cm_params_find(p, "encoder.weight") >= 0 &&
+                cm_params_find(p, "decoder.weight") >= 0 && cm_params_find(p, "RNN.weight_ih_l0") >= 0);
+    assert_int_equal(cm_params_count(p), 512 * 512 * 3 + 512 * 2);
+    cm_pathint_free(m);
+}
+
+static void test_bad_config(void **state)
+{
+    (void)state;
+    cm_pathint_config c;
+    assert_int_equal(cm_pathint_preset("nope", &c), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "nope"));
+    assert_int_equal(cm_pathint_preset("ssmpc", &c), CM_OK);
+    cm_pathint *m = (cm_pathint *)&c;
+    c.dropout = 1.0f;
+    assert_int_equal(cm_pathint_create(&c, &m), CM_ERR_ARG);
+    assert_null(m);
+    assert_non_null(strstr(cm_errmsg(), "dropout"));
+    assert_int_equal(cm_pathint_preset("ssmpc", &c), CM_OK);
+    c.hidden = 0;
+    assert_int_equal(cm_pathint_create(&c, &m), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "hidden"));
+    /* a batch without targets; backward before forward; NaN stops the step */
+    tiny(&c, "ssmpc");
+    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+    cm_pathint_batch empty = {0};
+    assert_int_equal(cm_pathint_forward(m, &empty, 1, NULL), CM_ERR_ARG);
+    assert_int_equal(cm_pathint_backward(m), CM_ERR_ARG);
+    batch_buf bb;
+    make_batch(&bb, &c, 1);
+    bb.vel[0] = NAN;
+    float before = cm_pathint_params(m)->params[0];
+    assert_int_equal(cm_pathint_step(m, &bb.b, NULL), CM_ERR_NUMERIC);
+    assert_non_null(strstr(cm_errmsg(), "step 1"));
+    assert_true(cm_pathint_params(m)->params[0] == before);
+    assert_int_equal(cm_pathint_resize(m, 0, 5), CM_ERR_ARG);
+    free_batch(&bb);
+    cm_pathint_free(m);
+}
+
+int main(void)
+{
+    cm_set_threads(2);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradcheck_ssmpc),   cmocka_unit_test(test_gradcheck_banino),
+        cmocka_unit_test(test_gradcheck_sorscher), cmocka_unit_test(test_ssmpc_loss_value),
+        cmocka_unit_test(test_training_lowers_loss), cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_state_dict_names),  cmocka_unit_test(test_bad_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
