@@ -70,12 +70,17 @@ class RV:
         return np.arctan2(v[:, 0], v[:, 1])
 
 
+SHUFFLE_SECONDS = [0.0]
+
+
 def shuffled_threshold(profiles, n_shuffles, percentile, rs):
     """profiles [nbins, U]; pooled bin permutations, unit i % U each time."""
+    t0 = time.time()
     nbins, n_units = profiles.shape
     rv = RV(nbins)
     lens = np.array([rv.length(rs.permutation(profiles[:, i % n_units]))[0]
                      for i in range(n_units * n_shuffles)])
+    SHUFFLE_SECONDS[0] += time.time() - t0
     return np.percentile(lens, percentile)
 
 
@@ -150,6 +155,12 @@ def classify(pos, hd, dist, acts, n_shuffles, percentile=99, step=0.025, seed=1,
     res["maps"] = np.array([ratemap(pos, acts[:, u]) for u in range(acts.shape[1])])
     res["octants"] = np.array([octant_ratemap(pos, hd, acts[:, u]) for u in range(acts.shape[1])])
     res["seconds"] = time.time() - t0
+    # DeepMind's GridScorer maps (20 x 20 over the fixed box range), for the
+    # exactness test: the clipped walk puts samples exactly on the +1.1 edge.
+    res["dm_maps"] = np.array([scipy.stats.binned_statistic_2d(
+        pos[:, 0], pos[:, 1], acts[:, u], bins=20, statistic="mean", range=((-1.1, 1.1), (-1.1, 1.1)))[0]
+        for u in range(min(acts.shape[1], 16))])
+    res["shuffle_seconds"] = SHUFFLE_SECONDS[0]
     return res
 
 
@@ -222,9 +233,9 @@ def generate(out, n_traj, steps, rays, seed):
     dist = box_distances(pos, angles).astype(np.float32)
     acts = synthetic_units(pos, hd, dist, rays, rs)
     os.makedirs(out, exist_ok=True)
-    groups = np.array(["rnn1:0:32", "rnn2:32:160", "rnn3:160:288"])
     np.savez(os.path.join(out, "activity.npz"), positions=pos.astype(np.float32), headings=hd.astype(np.float32),
-             wall_distances=dist, ray_angles=angles.astype(np.float32), activations=acts, groups=groups)
+             wall_distances=dist, ray_angles=angles.astype(np.float32), activations=acts,
+             group_rnn1=np.array([0, 32]), group_rnn2=np.array([32, 160]), group_rnn3=np.array([160, 288]))
     # The raw files carry the same float32-rounded positions and headings, so
     # both implementations see identical inputs.
     write_raw(out, pos.astype(np.float32).astype(np.float64), hd.astype(np.float32).astype(np.float64), dist, acts)
@@ -264,6 +275,7 @@ def main():
     c.add_argument("--samples", type=int, default=0, help="use only the first N samples")
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--hd-only", action="store_true")
+    c.add_argument("--f32", action="store_true", help="positions and headings as float32 (as SMP's data)")
     a = ap.parse_args()
     if a.cmd == "generate":
         generate(a.out, a.trajectories, a.steps, a.rays, a.seed)
@@ -271,13 +283,15 @@ def main():
     pos, hd, dist, acts = read_raw(a.inp)
     if a.samples:
         pos, hd, dist, acts = pos[:a.samples], hd[:a.samples], dist[:a.samples], acts[:a.samples]
+    if a.f32:
+        pos, hd = pos.astype(np.float32), hd.astype(np.float32)
     res = classify(pos, hd, dist, acts, a.shuffles, seed=a.seed, hd_only=a.hd_only)
     if a.out:
         os.makedirs(a.out, exist_ok=True)
         for k, v in res.items():
             np.asarray(v, dtype="<f8").tofile(os.path.join(a.out, k + ".f64"))
-    print("python: %d samples, %d units, %d shuffles: %.2f s" % (acts.shape[0], acts.shape[1], a.shuffles,
-                                                                  res.get("seconds", 0)))
+    print("python: %d samples, %d units, %d shuffles: %.2f s (shuffles %.2f s)" % (
+        acts.shape[0], acts.shape[1], a.shuffles, res.get("seconds", 0), res.get("shuffle_seconds", 0)))
     for k in ("hd", "ego", "allo"):
         if k + "_threshold" in res:
             print("  %s threshold %.4f, %d units above" % (k, res[k + "_threshold"],

@@ -17,7 +17,7 @@ static int64_t N;
 static int U, R;
 static double *pos, *hd;
 static float *dist, *act;
-static cm_classify_result res;
+static cm_classify_result res, res32;
 static const int shuffles = 100;
 
 static void *read_raw(const char *dir, const char *name, size_t bytes)
@@ -51,6 +51,10 @@ static int setup(void **state)
     if (cmt_system("%s %s/bench/classify_ref.py classify --in %s --out %s/py --shuffles %d --seed 5 >/dev/null", py,
                    src, tmp, tmp, shuffles) != 0)
         return -1;
+    /* The same with positions and headings as float32, as SMP's data are. */
+    if (cmt_system("%s %s/bench/classify_ref.py classify --in %s --out %s/py32 --shuffles 5 --f32 >/dev/null", py, src,
+                   tmp, tmp) != 0)
+        return -1;
     char meta[4096];
     snprintf(meta, sizeof meta, "%s/meta.txt", tmp);
     FILE *f = fopen(meta, "r");
@@ -69,13 +73,18 @@ static int setup(void **state)
     cm_classify_defaults(&o);
     o.n_shuffles = shuffles;
     o.seed = 11;
-    return cm_classify_units(pos, hd, dist, R, act, N, U, &o, NULL, &res) == CM_OK ? 0 : -1;
+    if (cm_classify_units(pos, hd, dist, R, act, N, U, &o, NULL, &res) != CM_OK)
+        return -1;
+    o.n_shuffles = 5;
+    o.f32 = 1;
+    return cm_classify_units(pos, hd, dist, R, act, N, U, &o, NULL, &res32) == CM_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
     cm_classify_free(&res);
+    cm_classify_free(&res32);
     free(pos);
     free(hd);
     free(dist);
@@ -87,10 +96,12 @@ static int teardown(void **state)
 
 /* Largest difference between cogmap's values and the reference's, NaN
  * matching NaN. */
+static const char *refdir = "py";
+
 static double compare(const char *name, const double *ours, size_t count)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/py", tmp);
+    snprintf(dir, sizeof dir, "%s/%s", tmp, refdir);
     double *ref = read_raw(dir, name, sizeof(double) * count);
     assert_non_null(ref);
     double worst = 0;
@@ -137,6 +148,64 @@ static void test_exact_scores(void **state)
     assert_true(compare("maps.f64", res.maps, u * nb) < 1e-12);
     assert_true(compare("octants.f64", res.octants, u * nb * 8) < 1e-12);
     assert_true(compare("stability.f64", res.stability, u) < 1e-10);
+}
+
+static void test_exact_scores_float32_inputs(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_PYTHON();
+    /* numpy/scipy on float32 positions and headings: edges cast to float32,
+     * the heading wrap, octants and ego shifts in float32. */
+    refdir = "py32";
+    const cm_classify_result *r = &res32;
+    size_t u = (size_t)U, cells = (size_t)r->n_dist * R, nb = (size_t)r->nx * r->ny;
+    assert_true(compare("hd_maps.f64", r->hd_maps, u * 20) < 1e-12);
+    assert_true(compare("hd_score.f64", r->hd_score, u) < 1e-12);
+    assert_true(compare("ego_maps.f64", r->ego_maps, u * cells) < 1e-12);
+    assert_true(compare("allo_maps.f64", r->allo_maps, u * cells) < 1e-12);
+    assert_true(compare("ego_dist.f64", r->ego_dist, u) == 0);
+    assert_true(compare("maps.f64", r->maps, u * nb) < 1e-12);
+    assert_true(compare("octants.f64", r->octants, u * nb * 8) < 1e-12);
+    assert_true(compare("stability.f64", r->stability, u) < 1e-10);
+    refdir = "py";
+}
+
+static void test_deepmind_fixed_range_maps(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_PYTHON();
+    /* scipy's binned_statistic_2d(bins=20, range=((-1.1, 1.1),)*2) for the
+     * first 16 units. The walk is clipped to +-1.1 and stored as float32, so
+     * many samples sit at 1.1000000238 > 1.1: scipy's rounding test puts them
+     * in the last bin, and so must cogmap. */
+    double e[21];
+    cm_linspace(-1.1, 1.1, 21, e);
+    cm_grid2 g = {20, 20, e, e};
+    int64_t on_edge = 0;
+    for (int64_t t = 0; t < N; t++)
+        on_edge += pos[2 * t] > 1.1 || pos[2 * t + 1] > 1.1;
+    assert_true(on_edge > 0);
+    float *sub = malloc(sizeof(float) * (size_t)N * 16);
+    for (int64_t t = 0; t < N; t++)
+        memcpy(sub + t * 16, act + t * U, sizeof(float) * 16);
+    double *maps = malloc(sizeof(double) * 16 * 400);
+    assert_int_equal(cm_ratemaps(&g, pos, NULL, sub, N, 16, maps, NULL, NULL, 0), CM_OK);
+    assert_true(compare("dm_maps.f64", maps, 16 * 400) < 1e-12);
+    /* With float32 positions scipy compares against float32 edges: other
+     * samples change bins, and cogmap's f32 mode follows. */
+    double *maps32 = malloc(sizeof(double) * 16 * 400);
+    assert_int_equal(cm_ratemaps(&g, pos, NULL, sub, N, 16, maps32, NULL, NULL, 1), CM_OK);
+    refdir = "py32";
+    assert_true(compare("dm_maps.f64", maps32, 16 * 400) < 1e-12);
+    refdir = "py";
+    double differ = 0;
+    for (int i = 0; i < 16 * 400; i++)
+        if (isfinite(maps[i]) && isfinite(maps32[i]))
+            differ = fmax(differ, fabs(maps[i] - maps32[i]));
+    assert_true(differ > 1e-6); /* the two modes do differ on this data */
+    free(maps32);
+    free(sub);
+    free(maps);
 }
 
 static void test_thresholds_within_spread(void **state)
@@ -201,6 +270,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_scores),
+        cmocka_unit_test(test_exact_scores_float32_inputs),
+        cmocka_unit_test(test_deepmind_fixed_range_maps),
         cmocka_unit_test(test_thresholds_within_spread),
         cmocka_unit_test(test_synthetic_classification),
     };

@@ -1,7 +1,9 @@
-/* cogmap/analysis.h — spatial-cell scores on arrays of activity.
+/* cogmap/analysis.h — the field's spatial-cell scores, on plain arrays.
  *
- * The analysis module works on plain arrays (positions, headings, wall
- * distances, activations), so it scores activity from any source. */
+ * The analysis module works on arrays (rate maps, activations, positions), never on
+ * models, so it scores activity from any source. Every score names the scorer that
+ * produced it (docs/analysis.md).
+ */
 #ifndef COGMAP_ANALYSIS_H
 #define COGMAP_ANALYSIS_H
 
@@ -10,215 +12,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ======================================================================
- * Cell scores: rate maps, head direction, boundary vectors, place, border,
- * stability, shuffles, classification (branch cellscores).
- *
- * Conventions shared by this section:
- * - Activations are float32 [N samples, U units], row-major, samples-major.
- *   Positions are double [N, 2] (x, y), headings double [N] in radians,
- *   wall distances float32 [N, R]. Bin edges and every result are double.
- * - Binning follows scipy's binned_statistic exactly: bins are half-open
- *   [e_k, e_{k+1}) found by binary search on the double edges, a sample at
- *   the last edge (to scipy's rounding tolerance) falls into the last bin,
- *   anything outside is dropped. Means are sums in sample order divided by
- *   counts, so they equal numpy's bincount-based means bit for bit.
- * - Maps are [U, nx, ny] with the first index x (SMP's convention); empty
- *   bins are NaN.
- * - Angles are SMP's: the "angle" of a resultant vector is atan2(Rx, Ry),
- *   i.e. pi/2 - theta_pref (north-up compass for the x-up rate maps).
- * ====================================================================== */
-
-/* ----------------------------------------------------------- bin edges */
-
-/* numpy.linspace(lo, hi, n_edges): k*step + lo, the last one exactly hi. */
-void cm_linspace(double lo, double hi, int n_edges, double *edges);
-
-/* SMP's calculate_ratemap edges for one axis: n = ceil((max-min)/bin_size)
- * bins, padded by half of the slack on each side. Returns the number of bins
- * (edges gets n+1 values; pass edges == NULL to only count), or -1 when the
- * range is empty or not finite (a degenerate axis has no SMP edges). */
-int cm_smp_edges(double vmin, double vmax, double bin_size, double *edges, int cap);
-
-/* Bin of x among `nbins` increasing edges with scipy's binned_statistic
- * rules (including its rounding test at the last edge); -1 when outside. */
-int cm_bin_index(const double *edges, int nbins, double x);
-
-/* --------------------------------------------------------- rate maps */
-
-typedef struct cm_grid2 {
-    int nx, ny;
-    const double *xedges; /* nx + 1 */
-    const double *yedges; /* ny + 1 */
-} cm_grid2;
-
-/* Mean activation per spatial bin for every unit in one pass over the
- * samples. maps: [U, nx, ny] (NaN where unvisited). octants: NULL or
- * [U, nx, ny, 8], the same per heading octant mod(round(hd/(pi/4)), 8) (hd
- * required then). occupancy: NULL or [nx, ny] sample counts. Samples with
- * a non-finite position fall outside every bin. */
-cm_status cm_ratemaps(const cm_grid2 *g, const double *pos, const double *hd, const float *act, int64_t n,
-                      int units, double *maps, double *octants, double *occupancy);
-
-/* --------------------------------------------------- head direction */
-
-/* Mean activation per heading bin over [-pi, pi] (headings wrapped with
- * atan2(sin, cos) first): maps [U, nbins], NaN for empty bins. */
-cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int units, int nbins, double *maps);
-
-/* SMP's ResultantVectorHeadDirectionScorer on one angular profile of
- * `nbins` bins over [-pi, pi]: returns |R| with R = sum r_k (cos c_k, sin c_k)
- * / (sum r_k + 1e-5); *angle (may be NULL) gets atan2(Rx, Ry). A NaN bin
- * gives NaN. `centres` (nbins values, from cm_rv_centres) saves the trig. */
-void cm_rv_centres(int nbins, double *cos_c, double *sin_c);
-double cm_resultant_vector(const double *rates, int nbins, const double *cos_c, const double *sin_c,
-                           double *angle);
-
-/* ---------------------------------------------------------- shuffles */
-
-/* numpy.percentile(values, q) with linear interpolation; NaN if any value is
- * NaN (as numpy). Sorts `values` in place. */
-double cm_percentile(double *values, int64_t n, double q);
-
-/* SMP's get_resvec_shuffled_bins_threshold: for every unit (profiles
- * [U, nbins]) n_shuffles random permutations of its bins, the RV length of
- * each, pooled over all units; returns their `percentile` in *threshold.
- * Unit u draws from rng stream (stream + u) of `seed`, so the result does
- * not depend on the thread count. null_out: NULL or [U * n_shuffles]. */
-cm_status cm_rv_shuffle_threshold(const double *profiles, int units, int nbins, int n_shuffles,
-                                  double percentile, uint64_t seed, uint64_t stream, double *threshold,
-                                  double *null_out);
-
-/* Circular time-shift shuffles for head direction: each shuffle shifts a
- * unit's activations against the headings by an offset drawn uniformly from
- * [min_shift, N - min_shift], recomputes the angular rate map and its RV
- * length; pooled over units, `percentile` of all. */
-cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t n, int units, int nbins,
-                                    int n_shuffles, int64_t min_shift, double percentile, uint64_t seed,
-                                    uint64_t stream, double *threshold);
-
-/* ---------------------------------------------- boundary-vector cells */
-
-/* SMP's distance bins: centres numpy.arange(step, max_d, step) (n values;
- * returns n, or -1 if none or more than cap), edges midway (n+1 values,
- * the outer ones half a step out). */
-int cm_bvc_distance_bins(double max_d, double step, double *centres, double *edges, int cap);
-
-/* Egocentric rotation: ego[j] = allo[(j + round(R*hd/2pi)) mod R]. Returns the
- * shift (j + shift) for one heading. */
-int cm_bvc_ego_shift(double hd, int rays);
-
-/* Allocentric and egocentric distance x angle maps, SMP's bvc_rms: mean
- * activation per (distance bin, sensor angle) as sum / (count + 1e-12), so
- * empty bins are 0. dist: [N, R]; allo, ego: [U, n_dist, R] (either NULL to
- * skip). hd needed only for ego. */
-cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int64_t n, int rays, int units,
-                      const double *dedges, int n_dist, double *allo, double *ego);
-
-/* Score of one [n_dist, R] map (SMP get_bvc_cell_parameters): RV length of
- * the angular profile l[a] = sum_d map[d, a]; *angle = atan2(x, y) (SMP's
- * convention); *pref_dist = centre of the max-distance bin in the column
- * holding atan2(y, x). profile: NULL or [R] receives l. */
-double cm_bvc_score(const double *map, int n_dist, int rays, const double *dcentres, double *angle,
-                    double *pref_dist, double *profile);
-
-/* ------------------------------------------------ place, border, info */
-
-/* Skaggs information etc. from a rate map and its occupancy (counts or
- * time; only proportions matter), over bins visited and finite. dt > 0 turns
- * rates per sample into rates per second for bits/s. Rates must be >= 0:
- * with a negative rate or a mean <= 0 the information is NaN. */
-typedef struct cm_spatial_info {
-    double bits_per_spike; /* sum p (l/lbar) log2(l/lbar) */
-    double bits_per_second; /* bits_per_spike * lbar / dt */
-    double sparsity;        /* (sum p l)^2 / sum p l^2 */
-    double selectivity;     /* max l / lbar */
-    double mean_rate;       /* lbar */
-} cm_spatial_info;
-void cm_spatial_info_compute(const double *map, const double *occupancy, int nbins, double dt,
-                             cm_spatial_info *out);
-
-/* 4-neighbour connected components of mask[nx*ny] (non-zero = in): labels
- * 1..count in scan order (as scipy.ndimage.label), 0 outside. Returns count. */
-int cm_label_components(const unsigned char *mask, int nx, int ny, int *labels);
-
-/* Border score (Solstad 2008) of an nx x ny map covering a box of side
- * `box` metres: fields are components of bins > 0.3 max with area > 200 cm^2.
- * CM = best wall coverage of any field, DM = rate-weighted distance to the
- * nearest wall (bins counted from 1, times box/n) over field bins, divided
- * by box/2; score (CM - DM)/(CM + DM). sorscher_compat != 0 reproduces
- * Sorscher's scores.py (coverage from the first field only, DM the mean of
- * per-field DMs). NaN bins are never in a field. No field: NaN. */
-double cm_border_score(const double *map, int nx, int ny, double box, int sorscher_compat, double *cm_out,
-                       double *dm_out);
-
-/* Place fields [DESIGN]: components of finite bins >= frac * peak (peak
- * > 0), at least min_bins bins and at most max_share of the visited bins.
- * Returns the field count; the largest field's size and rate-weighted centroid
- * in bin coordinates (x index, y index) go to the optional outputs. */
-int cm_place_fields(const double *map, int nx, int ny, double frac, int min_bins, double max_share,
-                    int *largest_bins, double *cx, double *cy);
-
-/* SMP's positional_correlations: Pearson r between the rate maps of the first
- * floor(N/2) samples and the rest, each half with its own SMP edges of
- * `bin_size`, over bins finite in both. r: [U] (NaN if < 2 common bins). */
-cm_status cm_split_half_stability(const double *pos, const float *act, int64_t n, int units, double bin_size,
-                                  double *r);
-
-/* ----------------------------------------------------- classification */
-
-typedef enum cm_cell_class {
-    CM_CELL_UNCLASSIFIED = 0,
-    CM_CELL_HD,
-    CM_CELL_EGO_BVC,
-    CM_CELL_ALLO_BVC,
-    CM_CELL_PLACE,
-    CM_CELL_BORDER,
-    CM_CELL_GRID
-} cm_cell_class;
-const char *cm_cell_class_name(cm_cell_class c); /* "hd", "ego_bvc", ..., "unclassified" */
-
-typedef struct cm_classify_opts {
-    int n_shuffles;        /* per unit (SMP: 1000) */
-    double percentile;     /* SMP: 99 */
-    int hd_bins;           /* SMP: 20 */
-    double distance_step;  /* SMP: 0.025 m */
-    double ratemap_bin;    /* SMP: 0.14 m */
-    int hd_timeshift;      /* 0: SMP's bin permutation; else circular time shifts */
-    int64_t min_shift;     /* time-shift mode: smallest offset in samples */
-    double box;            /* arena side for the border score; <= 0: from the data's x range */
-    double dt;             /* seconds per sample for bits/s (default 0.02) */
-    double place_info;     /* bits/spike above which a unit may be a place cell [DESIGN] 0.5 */
-    double place_stability;/* and split-half r above [DESIGN] 0.5 */
-    double border_thresh;  /* border score above (Solstad) 0.5 */
-    uint64_t seed;
-} cm_classify_opts;
-void cm_classify_defaults(cm_classify_opts *o);
-
-/* Everything per unit; arrays have U entries. Free with cm_classify_free. */
-typedef struct cm_classify_result {
-    int units, n_dist, rays, hd_bins, nx, ny;
-    double hd_threshold, ego_threshold, allo_threshold;
-    double *hd_score, *hd_angle;                       /* RV length, SMP angle */
-    double *ego_score, *ego_angle, *ego_dist;
-    double *allo_score, *allo_angle, *allo_dist;
-    double *stability, *info_bits_spike, *info_bits_s, *sparsity, *selectivity, *border;
-    int *n_fields;
-    unsigned char *is_hd, *is_ego, *is_allo, *is_place, *is_border;
-    cm_cell_class *cls;
-    /* Maps kept for figures: hd [U, hd_bins]; ego/allo [U, n_dist, R];
-     * spatial [U, nx, ny]; octants [U, nx, ny, 8]; dist centres [n_dist]. */
-    double *hd_maps, *ego_maps, *allo_maps, *maps, *octants, *dcentres;
-} cm_classify_result;
-
-/* SMP's classify_units_into_representations plus place/border scores, on
- * all units at once; OpenMP over units and shuffles. Same seed and inputs
- * give the same bits for any thread count. */
-cm_status cm_classify_units(const double *pos, const double *hd, const float *dist, int rays, const float *act,
-                            int64_t n, int units, const cm_classify_opts *o, cm_progress *progress,
-                            cm_classify_result *res);
-void cm_classify_free(cm_classify_result *res);
 
 /* ---- gridness ---- */
 
@@ -305,6 +98,235 @@ typedef struct cm_bnt_gridness {
 } cm_bnt_gridness;
 
 cm_status cm_gridness_bnt(const double *map, int h, int w, cm_bnt_gridness *out);
+
+/* ======================================================================
+ * Cell scores: rate maps, head direction, boundary vectors, place, border,
+ * stability, shuffles, classification (branch cellscores).
+ *
+ * Conventions shared by this section:
+ * - Activations are float32 [N samples, U units], row-major, samples-major.
+ *   Positions are double [N, 2] (x, y), headings double [N] in radians,
+ *   wall distances float32 [N, R]. Bin edges and every result are double.
+ * - Binning follows scipy's binned_statistic exactly: bins are half-open
+ *   [e_k, e_{k+1}) found by binary search on the double edges, a sample at
+ *   the last edge (to scipy's rounding tolerance) falls into the last bin,
+ *   anything outside is dropped. Means are sums in sample order divided by
+ *   counts, so they equal numpy's bincount-based means bit for bit.
+ * - Maps are [U, nx, ny] with the first index x (SMP's convention); empty
+ *   bins are NaN.
+ * - Angles are SMP's: the "angle" of a resultant vector is atan2(Rx, Ry),
+ *   i.e. pi/2 - theta_pref (north-up compass for the x-up rate maps).
+ * - `f32` (the last parameter where it matters): the positions and headings
+ *   were float32 arrays in the caller's data. numpy then does part of SMP's
+ *   arithmetic in float32 (position ranges, the heading wrap, octants, ego
+ *   shifts); with f32 != 0 cogmap does the same in float32, so that samples
+ *   land in the bins SMP's code puts them in. Pass 0 for float64 data.
+ * ====================================================================== */
+
+/* ----------------------------------------------------------- bin edges */
+
+/* numpy.linspace(lo, hi, n_edges): k*step + lo, the last one exactly hi. */
+void cm_linspace(double lo, double hi, int n_edges, double *edges);
+
+/* SMP's calculate_ratemap edges for one axis: n = ceil((max-min)/bin_size)
+ * bins, padded by half of the slack on each side. Returns the number of bins
+ * (edges gets n+1 values; pass edges == NULL to only count), or -1 when the
+ * range is empty or not finite (a degenerate axis has no SMP edges). f32: the
+ * range max-min is rounded to float32, as numpy computes it on float32 data. */
+int cm_smp_edges(double vmin, double vmax, double bin_size, double *edges, int cap, int f32);
+
+/* Bin of x among `nbins` increasing edges with scipy's binned_statistic
+ * rules (including its rounding test at the last edge, done in float32 for
+ * float32 samples as numpy.around does); -1 when outside. */
+int cm_bin_index(const double *edges, int nbins, double x, int f32);
+
+/* --------------------------------------------------------- rate maps */
+
+typedef struct cm_grid2 {
+    int nx, ny;
+    const double *xedges; /* nx + 1 */
+    const double *yedges; /* ny + 1 */
+} cm_grid2;
+
+/* Grids: SMP's (cm_smp_edges, 0.14 m from the data's range), DeepMind's
+ * GridScorer (cm_linspace(-1.1, 1.1, 21) per axis: 20 x 20 over the 2.2 m
+ * box) or SSM-PC's (cm_linspace(0, 15, 41): 40 x 40 over its arena).
+ *
+ * Mean activation per spatial bin for every unit in one pass over the
+ * samples. maps: [U, nx, ny] (NaN where unvisited). octants: NULL or
+ * [U, nx, ny, 8], the same per heading octant mod(round(hd/(pi/4)), 8) (hd
+ * required then). occupancy: NULL or [nx, ny] sample counts. Samples with
+ * a non-finite position fall outside every bin. */
+cm_status cm_ratemaps(const cm_grid2 *g, const double *pos, const double *hd, const float *act, int64_t n,
+                      int units, double *maps, double *octants, double *occupancy, int f32);
+
+/* --------------------------------------------------- head direction */
+
+/* Mean activation per heading bin over [-pi, pi] (headings wrapped with
+ * atan2(sin, cos) first): maps [U, nbins], NaN for empty bins. */
+cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int units, int nbins, double *maps,
+                         int f32);
+
+/* SMP's ResultantVectorHeadDirectionScorer on one angular profile of
+ * `nbins` bins over [-pi, pi]: returns |R| with R = sum r_k (cos c_k, sin c_k)
+ * / (sum r_k + 1e-5); *angle (may be NULL) gets atan2(Rx, Ry). A NaN bin
+ * gives NaN. `centres` (nbins values, from cm_rv_centres) saves the trig. */
+void cm_rv_centres(int nbins, double *cos_c, double *sin_c);
+double cm_resultant_vector(const double *rates, int nbins, const double *cos_c, const double *sin_c,
+                           double *angle);
+
+/* ---------------------------------------------------------- shuffles */
+
+/* numpy.percentile(values, q) with linear interpolation; NaN if any value is
+ * NaN (as numpy). Sorts `values` in place. */
+double cm_percentile(double *values, int64_t n, double q);
+
+/* SMP's get_resvec_shuffled_bins_threshold: for every unit (profiles
+ * [U, nbins]) n_shuffles random permutations of its bins, the RV length of
+ * each, pooled over all units; returns their `percentile` in *threshold.
+ * Unit u draws from rng stream (stream + u) of `seed`, so the result does
+ * not depend on the thread count. null_out: NULL or [U * n_shuffles]. */
+cm_status cm_rv_shuffle_threshold(const double *profiles, int units, int nbins, int n_shuffles,
+                                  double percentile, uint64_t seed, uint64_t stream, double *threshold,
+                                  double *null_out);
+
+/* Circular time-shift shuffles for head direction: each shuffle shifts a
+ * unit's activations against the headings by an offset drawn uniformly from
+ * [min_shift, N - min_shift], recomputes the angular rate map and its RV
+ * length; pooled over units, `percentile` of all. */
+cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t n, int units, int nbins,
+                                    int n_shuffles, int64_t min_shift, double percentile, uint64_t seed,
+                                    uint64_t stream, double *threshold, int f32);
+
+/* ---------------------------------------------- boundary-vector cells */
+
+/* SMP's distance bins: centres numpy.arange(step, max_d, step) (n values;
+ * returns n, or -1 if none or more than cap), edges midway (n+1 values,
+ * the outer ones half a step out). */
+int cm_bvc_distance_bins(double max_d, double step, double *centres, double *edges, int cap);
+
+/* Egocentric rotation: ego[j] = allo[(j + round(R*hd/2pi)) mod R]. Returns the
+ * shift (j + shift) for one heading. */
+int cm_bvc_ego_shift(double hd, int rays, int f32);
+
+/* Allocentric and egocentric distance x angle maps, SMP's bvc_rms: mean
+ * activation per (distance bin, sensor angle) as sum / (count + 1e-12), so
+ * empty bins are 0. dist: [N, R]; allo, ego: [U, n_dist, R] (either NULL to
+ * skip). hd needed only for ego. */
+cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int64_t n, int rays, int units,
+                      const double *dedges, int n_dist, double *allo, double *ego, int f32);
+
+/* Most wall-distance rays the BVC scores take (their per-ray work sits on the stack). */
+#define CM_MAX_RAYS 4096
+
+/* Score of one [n_dist, R] map (SMP get_bvc_cell_parameters), R <= CM_MAX_RAYS: RV length of
+ * the angular profile l[a] = sum_d map[d, a]; *angle = atan2(x, y) (SMP's
+ * convention); *pref_dist = centre of the max-distance bin in the column
+ * holding atan2(y, x). profile: NULL or [R] receives l. */
+double cm_bvc_score(const double *map, int n_dist, int rays, const double *dcentres, double *angle,
+                    double *pref_dist, double *profile);
+
+/* ------------------------------------------------ place, border, info */
+
+/* Skaggs information etc. from a rate map and its occupancy (counts or
+ * time; only proportions matter), over bins visited and finite. dt > 0 turns
+ * rates per sample into rates per second for bits/s. Rates must be >= 0:
+ * with a negative rate or a mean <= 0 the information is NaN. */
+typedef struct cm_spatial_info {
+    double bits_per_spike; /* sum p (l/lbar) log2(l/lbar) */
+    double bits_per_second; /* bits_per_spike * lbar / dt */
+    double sparsity;        /* (sum p l)^2 / sum p l^2 */
+    double selectivity;     /* max l / lbar */
+    double mean_rate;       /* lbar */
+} cm_spatial_info;
+void cm_spatial_info_compute(const double *map, const double *occupancy, int nbins, double dt,
+                             cm_spatial_info *out);
+
+/* 4-neighbour connected components of mask[nx*ny] (non-zero = in): labels
+ * 1..count in scan order (as scipy.ndimage.label), 0 outside. Returns count. */
+int cm_label_components(const unsigned char *mask, int nx, int ny, int *labels);
+
+/* Border score (Solstad 2008) of an nx x ny map covering a box of side
+ * `box` metres: fields are components of bins > 0.3 max with area > 200 cm^2.
+ * CM = best wall coverage of any field, DM = rate-weighted distance to the
+ * nearest wall (bins counted from 1, times box/n) over field bins, divided
+ * by box/2; score (CM - DM)/(CM + DM). sorscher_compat != 0 reproduces
+ * Sorscher's scores.py (coverage from the first field only, DM the mean of
+ * per-field DMs). NaN bins are never in a field. No field: NaN. */
+double cm_border_score(const double *map, int nx, int ny, double box, int sorscher_compat, double *cm_out,
+                       double *dm_out);
+
+/* Place fields [DESIGN]: components of finite bins >= frac * peak (peak
+ * > 0), at least min_bins bins and at most max_share of the visited bins.
+ * Returns the field count; the largest field's size and rate-weighted centroid
+ * in bin coordinates (x index, y index) go to the optional outputs. */
+int cm_place_fields(const double *map, int nx, int ny, double frac, int min_bins, double max_share,
+                    int *largest_bins, double *cx, double *cy);
+
+/* SMP's positional_correlations: Pearson r between the rate maps of the first
+ * floor(N/2) samples and the rest, each half with its own SMP edges of
+ * `bin_size`, over bins finite in both. r: [U] (NaN if < 2 common bins). */
+cm_status cm_split_half_stability(const double *pos, const float *act, int64_t n, int units, double bin_size,
+                                  double *r, int f32);
+
+/* ----------------------------------------------------- classification */
+
+typedef enum cm_cell_class {
+    CM_CELL_UNCLASSIFIED = 0,
+    CM_CELL_HD,
+    CM_CELL_EGO_BVC,
+    CM_CELL_ALLO_BVC,
+    CM_CELL_PLACE,
+    CM_CELL_BORDER,
+    CM_CELL_GRID
+} cm_cell_class;
+const char *cm_cell_class_name(cm_cell_class c); /* "hd", "ego_bvc", ..., "unclassified" */
+
+typedef struct cm_classify_opts {
+    int n_shuffles;        /* per unit (SMP: 1000) */
+    double percentile;     /* SMP: 99 */
+    int hd_bins;           /* SMP: 20 */
+    double distance_step;  /* SMP: 0.025 m */
+    double ratemap_bin;    /* SMP: 0.14 m */
+    int hd_timeshift;      /* 0: SMP's bin permutation; else circular time shifts */
+    int64_t min_shift;     /* time-shift mode: smallest offset in samples */
+    double box;            /* arena side for the border score; <= 0: from the data's x range */
+    double dt;             /* seconds per sample for bits/s (default 0.02) */
+    double place_info;     /* bits/spike above which a unit may be a place cell [DESIGN] 0.5 */
+    double min_stability;  /* place and grid cells need split-half r above [DESIGN] 0.5 */
+    double border_thresh;  /* border score above (Solstad) 0.5 */
+    int grid_bins;         /* DeepMind gridness on grid_bins^2 maps over the data's range; 0: off (20) */
+    double grid_thresh;    /* score60 above which a unit is a grid cell [DESIGN] 0.3 (NFL's lower cut) */
+    int f32;               /* positions and headings came as float32 (see the conventions above) */
+    uint64_t seed;
+} cm_classify_opts;
+void cm_classify_defaults(cm_classify_opts *o);
+
+/* Everything per unit; arrays have U entries. Free with cm_classify_free. */
+typedef struct cm_classify_result {
+    int units, n_dist, rays, hd_bins, nx, ny;
+    double hd_threshold, ego_threshold, allo_threshold;
+    double *hd_score, *hd_angle;                       /* RV length, SMP angle */
+    double *ego_score, *ego_angle, *ego_dist;
+    double *allo_score, *allo_angle, *allo_dist;
+    double *stability, *info_bits_spike, *info_bits_s, *sparsity, *selectivity, *border;
+    double *grid60, *grid90; /* DeepMind score60/score90 (NaN when grid_bins == 0) */
+    int *n_fields;
+    unsigned char *is_hd, *is_ego, *is_allo, *is_place, *is_border, *is_grid;
+    cm_cell_class *cls; /* primary class: the first of hd, ego/allo BVC, grid, border, place */
+    /* Maps kept for figures: hd [U, hd_bins]; ego/allo [U, n_dist, R];
+     * spatial [U, nx, ny]; octants [U, nx, ny, 8]; dist centres [n_dist];
+     * occupancy [nx, ny] (samples per spatial bin). */
+    double *hd_maps, *ego_maps, *allo_maps, *maps, *octants, *dcentres, *occupancy;
+} cm_classify_result;
+
+/* SMP's classify_units_into_representations plus grid/place/border scores, on
+ * all units at once; OpenMP over units and shuffles. Same seed and inputs
+ * give the same bits for any thread count. */
+cm_status cm_classify_units(const double *pos, const double *hd, const float *dist, int rays, const float *act,
+                            int64_t n, int units, const cm_classify_opts *o, cm_progress *progress,
+                            cm_classify_result *res);
+void cm_classify_free(cm_classify_result *res);
 
 #ifdef __cplusplus
 }

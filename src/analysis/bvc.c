@@ -10,6 +10,12 @@
 
 #include "analysis/accum.h"
 
+/* Units per block: one block's ego and allo tables (n_dist x R x block
+ * doubles each) should stay in the core's L2 cache. */
+#ifndef BVC_BLOCK
+#define BVC_BLOCK 32
+#endif
+
 int cm_bvc_distance_bins(double max_d, double step, double *centres, double *edges, int cap)
 {
     if (!(step > 0) || !isfinite(max_d))
@@ -31,9 +37,10 @@ int cm_bvc_distance_bins(double max_d, double step, double *centres, double *edg
     return n;
 }
 
-int cm_bvc_ego_shift(double hd, int rays)
+int cm_bvc_ego_shift(double hd, int rays, int f32)
 {
-    double r = rint((double)rays * hd / (2 * M_PI));
+    /* numpy: n_angles * hd / (2 * pi), in float32 for a float32 hd. */
+    double r = f32 ? (double)rintf((float)rays * (float)hd / (float)(2 * M_PI)) : rint((double)rays * hd / (2 * M_PI));
     if (!isfinite(r))
         return 0;
     long long s = (long long)fmod(r, (double)rays);
@@ -59,11 +66,11 @@ static int dist_bin(const double *edges, int n_dist, double x)
 }
 
 cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int64_t n, int rays, int units,
-                      const double *dedges, int n_dist, double *allo, double *ego)
+                      const double *dedges, int n_dist, double *allo, double *ego, int f32)
 {
-    if (rays <= 0 || units <= 0 || n_dist <= 0 || n < 0)
-        return cm_error(CM_ERR_ARG, "bvc maps: expected rays, units, distance bins > 0, got %d, %d, %d", rays,
-                        units, n_dist);
+    if (rays <= 0 || rays > CM_MAX_RAYS || units <= 0 || n_dist <= 0 || n < 0)
+        return cm_error(CM_ERR_ARG, "bvc maps: expected 1..%d rays, units and distance bins > 0, got %d, %d, %d",
+                        CM_MAX_RAYS, rays, units, n_dist);
     if (ego && !hd)
         return cm_error(CM_ERR_ARG, "bvc maps: egocentric maps need headings");
     if (n_dist > 32767)
@@ -87,7 +94,7 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
             if (db[a] >= 0)
                 cnt_a[(size_t)db[a] * rays + a] += 1;
         }
-        int s = hd ? cm_bvc_ego_shift(hd[t], rays) : 0;
+        int s = hd ? cm_bvc_ego_shift(hd[t], rays, f32) : 0;
         shift[t] = (int16_t)s;
         if (ego)
             for (int j = 0; j < rays; j++) {
@@ -96,16 +103,16 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
                     cnt_e[(size_t)db[a] * rays + j] += 1;
             }
     }
-    int nblocks = (units + CM_ACCUM_BLOCK - 1) / CM_ACCUM_BLOCK;
+    int nblocks = (units + BVC_BLOCK - 1) / BVC_BLOCK;
     cm_status status = CM_OK;
     /* One table per map per unit block; each unit's sums come from one thread
      * in sample order (numpy's bincount order), whatever the thread count. */
 #pragma omp parallel for schedule(dynamic, 1)
     for (int b = 0; b < nblocks; b++) {
-        int u0 = b * CM_ACCUM_BLOCK;
-        int bw = units - u0 < CM_ACCUM_BLOCK ? units - u0 : CM_ACCUM_BLOCK;
-        double *ta = allo ? cm_calloc(cells * CM_ACCUM_BLOCK, sizeof(double)) : NULL;
-        double *te = ego ? cm_calloc(cells * CM_ACCUM_BLOCK, sizeof(double)) : NULL;
+        int u0 = b * BVC_BLOCK;
+        int bw = units - u0 < BVC_BLOCK ? units - u0 : BVC_BLOCK;
+        double *ta = allo ? cm_calloc(cells * BVC_BLOCK, sizeof(double)) : NULL;
+        double *te = ego ? cm_calloc(cells * BVC_BLOCK, sizeof(double)) : NULL;
         if ((allo && !ta) || (ego && !te)) {
             cm_free(ta);
             cm_free(te);
@@ -113,18 +120,18 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
             status = CM_ERR_NOMEM;
             continue;
         }
-        double v[CM_ACCUM_BLOCK];
+        double v[BVC_BLOCK];
         for (int64_t t = 0; t < n; t++) {
             const float *row = act + t * units + u0;
-            for (int j = 0; j < CM_ACCUM_BLOCK; j++)
+            for (int j = 0; j < BVC_BLOCK; j++)
                 v[j] = j < bw ? (double)row[j] : 0.0;
             const int16_t *db = dbin + t * rays;
             if (ta)
                 for (int a = 0; a < rays; a++) {
                     if (db[a] < 0)
                         continue;
-                    double *dst = ta + ((size_t)db[a] * rays + a) * CM_ACCUM_BLOCK;
-                    for (int j = 0; j < CM_ACCUM_BLOCK; j++)
+                    double *dst = ta + ((size_t)db[a] * rays + a) * BVC_BLOCK;
+                    for (int j = 0; j < BVC_BLOCK; j++)
                         dst[j] += v[j];
                 }
             if (te) {
@@ -133,8 +140,8 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
                     int a = j + s < rays ? j + s : j + s - rays;
                     if (db[a] < 0)
                         continue;
-                    double *dst = te + ((size_t)db[a] * rays + j) * CM_ACCUM_BLOCK;
-                    for (int k = 0; k < CM_ACCUM_BLOCK; k++)
+                    double *dst = te + ((size_t)db[a] * rays + j) * BVC_BLOCK;
+                    for (int k = 0; k < BVC_BLOCK; k++)
                         dst[k] += v[k];
                 }
             }
@@ -142,9 +149,9 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
         for (int j = 0; j < bw; j++)
             for (size_t c = 0; c < cells; c++) {
                 if (ta)
-                    allo[(size_t)(u0 + j) * cells + c] = ta[c * CM_ACCUM_BLOCK + j] / (cnt_a[c] + 1e-12);
+                    allo[(size_t)(u0 + j) * cells + c] = ta[c * BVC_BLOCK + j] / (cnt_a[c] + 1e-12);
                 if (te)
-                    ego[(size_t)(u0 + j) * cells + c] = te[c * CM_ACCUM_BLOCK + j] / (cnt_e[c] + 1e-12);
+                    ego[(size_t)(u0 + j) * cells + c] = te[c * BVC_BLOCK + j] / (cnt_e[c] + 1e-12);
             }
         cm_free(ta);
         cm_free(te);
@@ -161,6 +168,8 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
 double cm_bvc_score(const double *map, int n_dist, int rays, const double *dcentres, double *angle,
                     double *pref_dist, double *profile)
 {
+    if (rays <= 0 || rays > CM_MAX_RAYS || n_dist <= 0)
+        return NAN;
     double l[rays], angs[rays + 1], cs[2 * rays];
     for (int a = 0; a < rays; a++) {
         l[a] = 0;

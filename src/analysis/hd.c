@@ -7,8 +7,10 @@
 #include <math.h>
 
 #include "analysis/accum.h"
+#include "analysis/numerics.h"
 
-cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int units, int nbins, double *maps)
+cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int units, int nbins, double *maps,
+                         int f32)
 {
     if (nbins <= 0 || units <= 0 || n < 0)
         return cm_error(CM_ERR_ARG, "hd ratemaps: expected nbins > 0, units > 0, got %d and %d", nbins, units);
@@ -23,8 +25,8 @@ cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int unit
     }
     cm_linspace(-M_PI, M_PI, nbins + 1, edges);
     for (int64_t t = 0; t < n; t++) {
-        double w = atan2(sin(hd[t]), cos(hd[t]));
-        bin[t] = cm_bin_index(edges, nbins, w);
+        double w = cm_wrap_angle(hd[t], f32);
+        bin[t] = cm_bin_index(edges, nbins, w, f32);
     }
     cm_status st = cm_accum_bins(bin, n, nbins, act, units, maps, counts);
     if (st == CM_OK)
@@ -33,6 +35,15 @@ cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int unit
     cm_free(counts);
     cm_free(bin);
     return st;
+}
+
+double cm_wrap_angle(double h, int f32)
+{
+    if (f32) { /* numpy on a float32 array stays in float32 */
+        float hf = (float)h;
+        return (double)atan2f(sinf(hf), cosf(hf));
+    }
+    return atan2(sin(h), cos(h));
 }
 
 void cm_rv_centres(int nbins, double *cos_c, double *sin_c)

@@ -10,7 +10,7 @@
 #include "analysis/accum.h"
 
 cm_status cm_ratemaps(const cm_grid2 *g, const double *pos, const double *hd, const float *act, int64_t n,
-                      int units, double *maps, double *octants, double *occupancy)
+                      int units, double *maps, double *octants, double *occupancy, int f32)
 {
     if (!g || g->nx <= 0 || g->ny <= 0 || !g->xedges || !g->yedges)
         return cm_error(CM_ERR_ARG, "ratemaps: grid: expected nx, ny > 0 and their edges");
@@ -28,8 +28,8 @@ cm_status cm_ratemaps(const cm_grid2 *g, const double *pos, const double *hd, co
         return cm_error(CM_ERR_NOMEM, "ratemaps: out of memory for %lld samples", (long long)n);
     }
     for (int64_t t = 0; t < n; t++) {
-        int ix = cm_bin_index(g->xedges, g->nx, pos[2 * t]);
-        int iy = ix < 0 ? -1 : cm_bin_index(g->yedges, g->ny, pos[2 * t + 1]);
+        int ix = cm_bin_index(g->xedges, g->nx, pos[2 * t], f32);
+        int iy = ix < 0 ? -1 : cm_bin_index(g->yedges, g->ny, pos[2 * t + 1], f32);
         bin[t] = (ix < 0 || iy < 0) ? -1 : ix * g->ny + iy;
     }
     cm_status st = cm_accum_bins(bin, n, nb, act, units, maps, counts);
@@ -45,7 +45,8 @@ cm_status cm_ratemaps(const cm_grid2 *g, const double *pos, const double *hd, co
         for (int64_t t = 0; t < n; t++) {
             if (bin[t] < 0)
                 continue;
-            double o = fmod(rint(hd[t] / (M_PI / 4)), 8.0);
+            double o = f32 ? (double)rintf((float)hd[t] / (float)(M_PI / 4)) : rint(hd[t] / (M_PI / 4));
+            o = fmod(o, 8.0);
             if (o < 0)
                 o += 8.0;
             if (!(o >= 0 && o < 8)) { /* NaN heading: no octant */

@@ -22,11 +22,11 @@ void cm_linspace(double lo, double hi, int n_edges, double *edges)
     edges[n_edges - 1] = hi;
 }
 
-int cm_smp_edges(double vmin, double vmax, double bin_size, double *edges, int cap)
+int cm_smp_edges(double vmin, double vmax, double bin_size, double *edges, int cap, int f32)
 {
     if (!isfinite(vmin) || !isfinite(vmax) || !(bin_size > 0))
         return -1;
-    double range = vmax - vmin;
+    double range = f32 ? (double)(float)(vmax - vmin) : vmax - vmin;
     double nb = ceil(range / bin_size);
     if (!(nb >= 1) || nb > 1e7)
         return -1;
@@ -48,8 +48,46 @@ static double np_around(double x, int decimals)
     return rint(x * f) / f;
 }
 
-int cm_bin_index(const double *edges, int nbins, double x)
+/* The same in float32, as numpy.around computes it on a float32 array. */
+static float np_around_f32(float x, int decimals)
 {
+    float f = (float)pow(10.0, decimals);
+    return rintf(x * f) / f;
+}
+
+/* scipy keeps the sample's precision: for float32 samples the edges are cast
+ * to float32 and every comparison and the rounding test happen in float32. */
+static int bin_index_f32(const double *edges, int nbins, float x)
+{
+    if (isnan(x))
+        return -1;
+    int lo = 0, hi = nbins + 1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if ((float)edges[mid] <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == nbins + 1) {
+        float dmin = INFINITY;
+        for (int k = 0; k < nbins; k++) {
+            float d = (float)edges[k + 1] - (float)edges[k];
+            if (d < dmin)
+                dmin = d;
+        }
+        int decimals = (int)(-log10f(dmin)) + 6;
+        if (np_around_f32(x, decimals) == np_around_f32((float)edges[nbins], decimals))
+            return nbins - 1;
+        return -1;
+    }
+    return lo == 0 ? -1 : lo - 1;
+}
+
+int cm_bin_index(const double *edges, int nbins, double x, int f32)
+{
+    if (f32)
+        return bin_index_f32(edges, nbins, (float)x);
     if (isnan(x))
         return -1;
     /* searchsorted(edges, x, 'right'): number of edges <= x (numpy.digitize). */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/numerics.h"
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -78,7 +80,7 @@ cm_status cm_rv_shuffle_threshold(const double *profiles, int units, int nbins, 
 
 cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t n, int units, int nbins,
                                     int n_shuffles, int64_t min_shift, double percentile, uint64_t seed,
-                                    uint64_t stream, double *threshold)
+                                    uint64_t stream, double *threshold, int f32)
 {
     if (units <= 0 || nbins <= 0 || n_shuffles <= 0 || n < 2)
         return cm_error(CM_ERR_ARG, "time-shift threshold: expected units, bins, shuffles > 0 and n >= 2");
@@ -104,32 +106,53 @@ cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t 
     cm_linspace(-M_PI, M_PI, nbins + 1, edges);
     cm_rv_centres(nbins, cs, cs + nbins);
     for (int64_t t = 0; t < n; t++) {
-        bin[t] = cm_bin_index(edges, nbins, atan2(sin(hd[t]), cos(hd[t])));
+        bin[t] = cm_bin_index(edges, nbins, cm_wrap_angle(hd[t], f32), f32);
         if (bin[t] >= 0)
             counts[bin[t]] += 1;
     }
     /* The heading bins and their counts do not move; only the activity is
      * shifted against them, so one pass per shuffle suffices. */
+    int fail = 0;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int u = 0; u < units; u++) {
         double sums[nbins];
         cm_rng rng;
         cm_rng_seed(&rng, seed, stream + (uint64_t)u);
+        /* The unit's column, contiguous: each shuffle streams it once. */
+        float *col = cm_alloc(sizeof(float) * (size_t)n);
+        if (!col) {
+#pragma omp atomic write
+            fail = 1;
+            continue;
+        }
+        for (int64_t t = 0; t < n; t++)
+            col[t] = act[t * units + u];
         for (int s = 0; s < n_shuffles; s++) {
             int64_t off = min_shift + (int64_t)cm_rng_below(&rng, (uint64_t)(n - 2 * min_shift + 1));
             for (int k = 0; k < nbins; k++)
                 sums[k] = 0;
-            for (int64_t t = 0; t < n; t++) {
-                int64_t src = t + off;
-                if (src >= n)
-                    src -= n;
+            /* Heading sample t meets activity sample (t + off) mod n, in
+             * two runs so that no modulo sits in the loop. */
+            for (int64_t t = 0; t < n - off; t++)
                 if (bin[t] >= 0)
-                    sums[bin[t]] += (double)act[src * units + u];
-            }
+                    sums[bin[t]] += (double)col[t + off];
+            for (int64_t t = n - off; t < n; t++)
+                if (bin[t] >= 0)
+                    sums[bin[t]] += (double)col[t + off - n];
             for (int k = 0; k < nbins; k++)
                 sums[k] = counts[k] > 0 ? sums[k] / counts[k] : NAN;
             lens[(int64_t)u * n_shuffles + s] = cm_resultant_vector(sums, nbins, cs, cs + nbins, NULL);
         }
+        cm_free(col);
+    }
+    if (fail) {
+        cm_free(lens);
+        cm_free(edges);
+        cm_free(cs);
+        cm_free(counts);
+        cm_free(bin);
+        return cm_error(CM_ERR_NOMEM, "time-shift threshold: out of memory for a column of %lld samples",
+                        (long long)n);
     }
     *threshold = cm_percentile(lens, total, percentile);
     cm_free(lens);

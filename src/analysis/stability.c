@@ -9,7 +9,7 @@
 #define MAX_EDGES 4097
 
 static cm_status half_maps(const double *pos, const float *act, int64_t n, int units, double bin_size,
-                           double **maps, int *nb, int *nxo)
+                           double **maps, int *nb, int *nxo, int f32)
 {
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
     for (int64_t t = 0; t < n; t++) {
@@ -19,8 +19,8 @@ static cm_status half_maps(const double *pos, const float *act, int64_t n, int u
         ymax = fmax(ymax, pos[2 * t + 1]);
     }
     double xe[MAX_EDGES], ye[MAX_EDGES];
-    int nx = cm_smp_edges(xmin, xmax, bin_size, xe, MAX_EDGES);
-    int ny = cm_smp_edges(ymin, ymax, bin_size, ye, MAX_EDGES);
+    int nx = cm_smp_edges(xmin, xmax, bin_size, xe, MAX_EDGES, f32);
+    int ny = cm_smp_edges(ymin, ymax, bin_size, ye, MAX_EDGES, f32);
     if (nx <= 0 || ny <= 0)
         return cm_error(CM_ERR_ARG,
                         "stability: positions: expected an x and y extent of at least one sample apart and at most "
@@ -32,7 +32,7 @@ static cm_status half_maps(const double *pos, const float *act, int64_t n, int u
     if (!*maps)
         return cm_error(CM_ERR_NOMEM, "stability: out of memory");
     cm_grid2 g = {nx, ny, xe, ye};
-    cm_status st = cm_ratemaps(&g, pos, NULL, act, n, units, *maps, NULL, NULL);
+    cm_status st = cm_ratemaps(&g, pos, NULL, act, n, units, *maps, NULL, NULL, f32);
     if (st != CM_OK) {
         cm_free(*maps);
         *maps = NULL;
@@ -41,16 +41,16 @@ static cm_status half_maps(const double *pos, const float *act, int64_t n, int u
 }
 
 cm_status cm_split_half_stability(const double *pos, const float *act, int64_t n, int units, double bin_size,
-                                  double *r)
+                                  double *r, int f32)
 {
     if (n < 4)
         return cm_error(CM_ERR_ARG, "stability: expected at least 4 samples, got %lld", (long long)n);
     int64_t half = n / 2;
     double *ma = NULL, *mb = NULL;
     int na = 0, nbb = 0, nxa = 0, nxb = 0;
-    cm_status st = half_maps(pos, act, half, units, bin_size, &ma, &na, &nxa);
+    cm_status st = half_maps(pos, act, half, units, bin_size, &ma, &na, &nxa, f32);
     if (st == CM_OK)
-        st = half_maps(pos + 2 * half, act + half * units, n - half, units, bin_size, &mb, &nbb, &nxb);
+        st = half_maps(pos + 2 * half, act + half * units, n - half, units, bin_size, &mb, &nbb, &nxb, f32);
     if (st != CM_OK) {
         cm_free(ma);
         return st;

@@ -1,0 +1,501 @@
+/* `cogmap analyze ACTIVITY.npz --out DIR`: SMP's figure-2 classification of
+ * every unit (head direction, ego/allo boundary vectors) plus place, border,
+ * information and stability scores; writes DIR/report.json and DIR/maps.npz. */
+#include "cli/cli.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/analyze.h"
+#include "cogmap/analysis.h"
+#include "cogmap/io.h"
+
+static const char analyze_usage[] =
+    "usage: cogmap analyze ACTIVITY.npz --out DIR [--shuffles N] [--percentile P] [--hd-shuffle bins|time]\n"
+    "                      [--min-shift N] [--dt S] [--box M] [--grid-threshold T] [--grid-bins N]\n"
+    "                      [--format png|svg|pdf] [--no-figures] [--seed N] [--threads N] [--quiet]\n"
+    "Classifies every unit of ACTIVITY.npz (arrays positions [N,2], headings [N], wall_distances [N,R],\n"
+    "activations [N,U], optional ray_angles [R] and group_<name> = [start, end); docs/formats.md) as\n"
+    "SMP's figure 2 does: head-direction, egocentric and allocentric boundary-vector cells with\n"
+    "thresholds from pooled shuffles, plus place and border scores. Writes DIR/report.json (every\n"
+    "score, threshold and class, counts per class and group) and DIR/maps.npz (the maps behind them).\n"
+    "  --shuffles N      shuffles per unit (default 1000, SMP's)\n"
+    "  --percentile P    of the pooled shuffled scores (default 99)\n"
+    "  --hd-shuffle M    bins: SMP's bin permutation (default); time: circular time shifts\n"
+    "  --min-shift N     smallest time shift in samples (default N/20)\n"
+    "  --dt S            seconds per sample, for bits/s (default 0.02)\n"
+    "  --box M           arena side for the border score (default: the positions' x extent)\n"
+    "  --grid-threshold T  DeepMind score60 above which a unit is a grid cell (default 0.3)\n"
+    "  --grid-bins N     gridness rate-map bins per side, 0 = no gridness (default 20)\n"
+    "  --format F        figures as png (default), svg or pdf; --no-figures: none\n";
+
+#define MAX_GROUPS 64
+
+typedef struct activity {
+    cm_npz z;
+    int64_t n;
+    int units, rays;
+    double *pos, *hd;
+    float *dist, *act;
+    int own_dist, own_act;
+    int f32; /* positions and headings were float32 */
+    analyze_group groups[MAX_GROUPS];
+    int n_groups;
+} activity;
+
+static void activity_free(activity *a)
+{
+    cm_free(a->pos);
+    cm_free(a->hd);
+    if (a->own_dist)
+        cm_free(a->dist);
+    if (a->own_act)
+        cm_free(a->act);
+    cm_npz_free(&a->z);
+}
+
+static double get_f(const cm_array *x, int64_t i)
+{
+    return x->dtype == CM_F32 ? (double)((const float *)x->data)[i] : ((const double *)x->data)[i];
+}
+
+static int64_t get_i(const cm_array *x, int64_t i)
+{
+    switch (x->dtype) {
+    case CM_I32: return ((const int32_t *)x->data)[i];
+    case CM_I64: return ((const int64_t *)x->data)[i];
+    default: return -1;
+    }
+}
+
+static cm_status need(const cm_npz *z, const char *file, const char *name, int rank_lo, int rank_hi,
+                      const cm_array **out)
+{
+    const cm_array *a = cm_npz_get(z, name);
+    if (!a)
+        return cm_error(CM_ERR_FORMAT, "%s: %s: missing array (docs/formats.md, Activity files)", file, name);
+    if (a->dtype != CM_F32 && a->dtype != CM_F64)
+        return cm_error(CM_ERR_FORMAT, "%s: %s: expected float32 or float64, got %s", file, name,
+                        cm_dtype_name(a->dtype));
+    if (a->ndim < rank_lo || a->ndim > rank_hi)
+        return cm_error(CM_ERR_FORMAT, "%s: %s: expected rank %d%s, got rank %d", file, name, rank_lo,
+                        rank_hi > rank_lo ? " (or [N,1])" : "", a->ndim);
+    *out = a;
+    return CM_OK;
+}
+
+/* Float32 view of a float array: the array's own data, or a converted copy. */
+static cm_status as_f32(const cm_array *a, float **out, int *owned)
+{
+    int64_t c = cm_array_count(a);
+    if (a->dtype == CM_F32) {
+        *out = a->data;
+        *owned = 0;
+        return CM_OK;
+    }
+    float *f = cm_alloc(sizeof(float) * (size_t)(c > 0 ? c : 1));
+    if (!f)
+        return cm_error(CM_ERR_NOMEM, "%s: out of memory", a->name);
+    for (int64_t i = 0; i < c; i++)
+        f[i] = (float)((const double *)a->data)[i];
+    *out = f;
+    *owned = 1;
+    return CM_OK;
+}
+
+static cm_status load_activity(const char *file, activity *a)
+{
+    memset(a, 0, sizeof *a);
+    cm_status st = cm_npz_read(file, &a->z);
+    if (st)
+        return st;
+    const cm_array *pos, *hd, *dist, *act;
+    if ((st = need(&a->z, file, "positions", 2, 2, &pos)) || (st = need(&a->z, file, "headings", 1, 2, &hd)) ||
+        (st = need(&a->z, file, "wall_distances", 2, 2, &dist)) || (st = need(&a->z, file, "activations", 2, 2, &act)))
+        return st;
+    int64_t n = pos->shape[0];
+    if (pos->shape[1] != 2)
+        return cm_error(CM_ERR_FORMAT, "%s: positions: expected shape [N, 2], got [%lld, %lld]", file,
+                        (long long)pos->shape[0], (long long)pos->shape[1]);
+    if (hd->shape[0] != n || (hd->ndim == 2 && hd->shape[1] != 1))
+        return cm_error(CM_ERR_FORMAT, "%s: headings: expected shape [%lld] or [%lld, 1] to match positions, got [%lld%s]",
+                        file, (long long)n, (long long)n, (long long)hd->shape[0], hd->ndim == 2 ? ", ..." : "");
+    if (dist->shape[0] != n || dist->shape[1] < 2 || dist->shape[1] > CM_MAX_RAYS)
+        return cm_error(CM_ERR_FORMAT, "%s: wall_distances: expected shape [%lld, R] with 2 <= R <= %d, got [%lld, %lld]",
+                        file, (long long)n, CM_MAX_RAYS, (long long)dist->shape[0], (long long)dist->shape[1]);
+    if (act->shape[0] != n || act->shape[1] < 1 || act->shape[1] > INT32_MAX)
+        return cm_error(CM_ERR_FORMAT, "%s: activations: expected shape [%lld, U >= 1], got [%lld, %lld]", file,
+                        (long long)n, (long long)act->shape[0], (long long)act->shape[1]);
+    if (n < 4)
+        return cm_error(CM_ERR_FORMAT, "%s: positions: expected at least 4 samples, got %lld", file, (long long)n);
+    a->n = n;
+    a->f32 = pos->dtype == CM_F32 && hd->dtype == CM_F32;
+    a->rays = (int)dist->shape[1];
+    a->units = (int)act->shape[1];
+    /* SMP's BVC maps assume sensor k at -pi + 2 pi k / R; other layouts would be
+     * scored wrongly, so they are refused rather than silently misread. */
+    const cm_array *ra = cm_npz_get(&a->z, "ray_angles");
+    if (ra) {
+        if ((ra->dtype != CM_F32 && ra->dtype != CM_F64) || ra->ndim != 1 || ra->shape[0] != a->rays)
+            return cm_error(CM_ERR_FORMAT, "%s: ray_angles: expected float [%d] to match wall_distances", file,
+                            a->rays);
+        for (int k = 0; k < a->rays; k++) {
+            double want = -M_PI + 2 * M_PI * k / a->rays;
+            if (!(fabs(remainder(get_f(ra, k) - want, 2 * M_PI)) < 1e-4))
+                return cm_error(CM_ERR_FORMAT,
+                                "%s: ray_angles: expected equispaced angles -pi + 2 pi k / %d (SMP's sensor), got %g "
+                                "at k = %d",
+                                file, a->rays, get_f(ra, k), k);
+        }
+    }
+    a->pos = cm_alloc(sizeof(double) * (size_t)n * 2);
+    a->hd = cm_alloc(sizeof(double) * (size_t)n);
+    if (!a->pos || !a->hd)
+        return cm_error(CM_ERR_NOMEM, "%s: out of memory for %lld samples", file, (long long)n);
+    for (int64_t t = 0; t < n; t++) {
+        a->pos[2 * t] = get_f(pos, 2 * t);
+        a->pos[2 * t + 1] = get_f(pos, 2 * t + 1);
+        a->hd[t] = get_f(hd, t);
+        if (!isfinite(a->pos[2 * t]) || !isfinite(a->pos[2 * t + 1]))
+            return cm_error(CM_ERR_FORMAT, "%s: positions: expected finite values, got (%g, %g) at sample %lld", file,
+                            a->pos[2 * t], a->pos[2 * t + 1], (long long)t);
+        if (!isfinite(a->hd[t]))
+            return cm_error(CM_ERR_FORMAT, "%s: headings: expected finite values, got %g at sample %lld", file,
+                            a->hd[t], (long long)t);
+    }
+    if ((st = as_f32(dist, &a->dist, &a->own_dist)) || (st = as_f32(act, &a->act, &a->own_act)))
+        return st;
+    for (int64_t i = 0; i < n * a->units; i++)
+        if (!isfinite(a->act[i]))
+            return cm_error(CM_ERR_FORMAT, "%s: activations: expected finite values, got %g at sample %lld, unit %lld",
+                            file, a->act[i], (long long)(i / a->units), (long long)(i % a->units));
+    /* Unit groups: arrays group_<name> = [start, end). */
+    for (int i = 0; i < a->z.count; i++) {
+        const cm_array *g = &a->z.arrays[i];
+        if (strncmp(g->name, "group_", 6) != 0)
+            continue;
+        if (a->n_groups == MAX_GROUPS)
+            return cm_error(CM_ERR_FORMAT, "%s: %s: more than %d groups", file, g->name, MAX_GROUPS);
+        if ((g->dtype != CM_I32 && g->dtype != CM_I64) || g->ndim != 1 || g->shape[0] != 2)
+            return cm_error(CM_ERR_FORMAT, "%s: %s: expected 2 integers [start, end), got %s of rank %d", file,
+                            g->name, cm_dtype_name(g->dtype), g->ndim);
+        analyze_group *gr = &a->groups[a->n_groups++];
+        snprintf(gr->name, sizeof gr->name, "%s", g->name + 6);
+        gr->start = get_i(g, 0);
+        gr->end = get_i(g, 1);
+        if (gr->start < 0 || gr->end > a->units || gr->start >= gr->end)
+            return cm_error(CM_ERR_FORMAT, "%s: %s: expected 0 <= start < end <= %d units, got [%lld, %lld)", file,
+                            g->name, a->units, (long long)gr->start, (long long)gr->end);
+    }
+    if (a->n_groups == 0) {
+        snprintf(a->groups[0].name, sizeof a->groups[0].name, "all");
+        a->groups[0].start = 0;
+        a->groups[0].end = a->units;
+        a->n_groups = 1;
+    }
+    return CM_OK;
+}
+
+static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+/* Counts of every flag and primary class over units [s, e). */
+static cJSON *counts(const cm_classify_result *r, int64_t s, int64_t e)
+{
+    int c[7] = {0}, hd = 0, ego = 0, allo = 0, place = 0, border = 0, grid = 0, allo_over_ego = 0;
+    for (int64_t u = s; u < e; u++) {
+        c[r->cls[u]]++;
+        hd += r->is_hd[u];
+        ego += r->is_ego[u];
+        allo += r->is_allo[u];
+        place += r->is_place[u];
+        border += r->is_border[u];
+        grid += r->is_grid[u];
+        allo_over_ego += r->is_ego[u] && r->allo_score[u] > r->ego_score[u];
+    }
+    cJSON *o = cJSON_CreateObject();
+    double n = (double)(e - s);
+    cJSON_AddNumberToObject(o, "units", n);
+    cJSON_AddNumberToObject(o, "hd", hd);
+    cJSON_AddNumberToObject(o, "ego_bvc", ego);
+    cJSON_AddNumberToObject(o, "allo_bvc", allo);
+    cJSON_AddNumberToObject(o, "place", place);
+    cJSON_AddNumberToObject(o, "border", border);
+    cJSON_AddNumberToObject(o, "grid", grid);
+    /* SMP's notebook also counts ego units whose allo score is the larger. */
+    cJSON_AddNumberToObject(o, "ego_bvc_with_allo_score_greater", allo_over_ego);
+    cJSON_AddNumberToObject(o, "hd_share", hd / n);
+    cJSON_AddNumberToObject(o, "ego_bvc_share", ego / n);
+    cJSON_AddNumberToObject(o, "allo_bvc_share", allo / n);
+    cJSON *p = cJSON_AddObjectToObject(o, "primary");
+    for (int k = 0; k <= CM_CELL_GRID; k++)
+        cJSON_AddNumberToObject(p, cm_cell_class_name((cm_cell_class)k), c[k]);
+    return o;
+}
+
+static cm_status write_report(const char *dir, const char *input, const activity *a, const cm_classify_opts *o,
+                              const cm_classify_result *r)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "cogmap", cm_version());
+    cJSON_AddStringToObject(root, "input", input);
+    cJSON_AddNumberToObject(root, "samples", (double)a->n);
+    cJSON_AddNumberToObject(root, "units", a->units);
+    cJSON_AddNumberToObject(root, "rays", a->rays);
+    cJSON *op = cJSON_AddObjectToObject(root, "options");
+    cJSON_AddNumberToObject(op, "shuffles", o->n_shuffles);
+    cJSON_AddNumberToObject(op, "percentile", o->percentile);
+    cJSON_AddStringToObject(op, "hd_shuffle", o->hd_timeshift ? "time" : "bins");
+    cJSON_AddNumberToObject(op, "hd_bins", o->hd_bins);
+    cJSON_AddNumberToObject(op, "distance_step", o->distance_step);
+    cJSON_AddNumberToObject(op, "ratemap_bin", o->ratemap_bin);
+    cJSON_AddNumberToObject(op, "dt", o->dt);
+    cJSON_AddNumberToObject(op, "grid_bins", o->grid_bins);
+    cJSON_AddBoolToObject(op, "float32_positions_headings", o->f32);
+    cJSON_AddNumberToObject(op, "seed", (double)o->seed);
+    cJSON_AddNumberToObject(op, "threads", cm_threads());
+    cJSON *th = cJSON_AddObjectToObject(root, "thresholds");
+    cJSON_AddItemToObject(th, "hd", num(r->hd_threshold));
+    cJSON_AddItemToObject(th, "ego_bvc", num(r->ego_threshold));
+    cJSON_AddItemToObject(th, "allo_bvc", num(r->allo_threshold));
+    cJSON_AddNumberToObject(th, "place_bits_per_spike", o->place_info);
+    cJSON_AddNumberToObject(th, "stability", o->min_stability);
+    cJSON_AddNumberToObject(th, "border", o->border_thresh);
+    cJSON_AddNumberToObject(th, "grid_score60", o->grid_thresh);
+    cJSON_AddItemToObject(root, "counts", counts(r, 0, a->units));
+    cJSON *groups = cJSON_AddArrayToObject(root, "groups");
+    for (int g = 0; g < a->n_groups; g++) {
+        cJSON *c = counts(r, a->groups[g].start, a->groups[g].end);
+        cJSON_AddStringToObject(c, "name", a->groups[g].name);
+        cJSON_AddNumberToObject(c, "start", (double)a->groups[g].start);
+        cJSON_AddNumberToObject(c, "end", (double)a->groups[g].end);
+        cJSON_AddItemToArray(groups, c);
+    }
+    cJSON *units = cJSON_AddArrayToObject(root, "unit_scores");
+    for (int u = 0; u < a->units; u++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddNumberToObject(x, "unit", u);
+        const char *gname = "";
+        for (int g = 0; g < a->n_groups; g++)
+            if (u >= a->groups[g].start && u < a->groups[g].end) {
+                gname = a->groups[g].name;
+                break;
+            }
+        cJSON_AddStringToObject(x, "group", gname);
+        cJSON_AddStringToObject(x, "class", cm_cell_class_name(r->cls[u]));
+        cJSON_AddBoolToObject(x, "is_hd", r->is_hd[u]);
+        cJSON_AddBoolToObject(x, "is_ego_bvc", r->is_ego[u]);
+        cJSON_AddBoolToObject(x, "is_allo_bvc", r->is_allo[u]);
+        cJSON_AddBoolToObject(x, "is_place", r->is_place[u]);
+        cJSON_AddBoolToObject(x, "is_border", r->is_border[u]);
+        cJSON_AddBoolToObject(x, "is_grid", r->is_grid[u]);
+        cJSON_AddItemToObject(x, "hd_score", num(r->hd_score[u]));
+        cJSON_AddItemToObject(x, "hd_angle", num(r->hd_angle[u]));
+        cJSON_AddItemToObject(x, "ego_score", num(r->ego_score[u]));
+        cJSON_AddItemToObject(x, "ego_angle", num(r->ego_angle[u]));
+        cJSON_AddItemToObject(x, "ego_distance", num(r->ego_dist[u]));
+        cJSON_AddItemToObject(x, "allo_score", num(r->allo_score[u]));
+        cJSON_AddItemToObject(x, "allo_angle", num(r->allo_angle[u]));
+        cJSON_AddItemToObject(x, "allo_distance", num(r->allo_dist[u]));
+        cJSON_AddItemToObject(x, "stability", num(r->stability[u]));
+        cJSON_AddItemToObject(x, "info_bits_per_spike", num(r->info_bits_spike[u]));
+        cJSON_AddItemToObject(x, "info_bits_per_second", num(r->info_bits_s[u]));
+        cJSON_AddItemToObject(x, "sparsity", num(r->sparsity[u]));
+        cJSON_AddItemToObject(x, "selectivity", num(r->selectivity[u]));
+        cJSON_AddItemToObject(x, "border_score", num(r->border[u]));
+        cJSON_AddItemToObject(x, "grid_score60", num(r->grid60[u]));
+        cJSON_AddItemToObject(x, "grid_score90", num(r->grid90[u]));
+        cJSON_AddNumberToObject(x, "place_fields", r->n_fields[u]);
+        cJSON_AddItemToArray(units, x);
+    }
+    char path[4096];
+    cm_status st = cm_path_join(path, sizeof path, dir, "report.json");
+    if (st == CM_OK)
+        st = cm_json_write(path, root);
+    cJSON_Delete(root);
+    return st;
+}
+
+/* The maps behind the scores, float32, for figures and for users' own plots. */
+static cm_status write_maps(const char *dir, const cm_classify_result *r)
+{
+    int64_t U = r->units;
+    struct {
+        const char *name;
+        const double *src;
+        int ndim;
+        int64_t shape[4];
+    } m[] = {
+        {"hd_maps", r->hd_maps, 2, {U, r->hd_bins}},
+        {"ego_maps", r->ego_maps, 3, {U, r->n_dist, r->rays}},
+        {"allo_maps", r->allo_maps, 3, {U, r->n_dist, r->rays}},
+        {"ratemaps", r->maps, 3, {U, r->nx, r->ny}},
+        {"octant_maps", r->octants, 4, {U, r->nx, r->ny, 8}},
+        {"distance_centres", r->dcentres, 1, {r->n_dist}},
+        {"occupancy", r->occupancy, 2, {r->nx, r->ny}},
+    };
+    enum { M = sizeof m / sizeof m[0] };
+    cm_array arr[M];
+    memset(arr, 0, sizeof arr);
+    cm_status st = CM_OK;
+    for (int i = 0; i < M && st == CM_OK; i++) {
+        st = cm_array_alloc(&arr[i], m[i].name, CM_F32, m[i].ndim, m[i].shape);
+        if (st == CM_OK) {
+            int64_t c = cm_array_count(&arr[i]);
+            for (int64_t k = 0; k < c; k++)
+                ((float *)arr[i].data)[k] = (float)m[i].src[k];
+        }
+    }
+    char path[4096];
+    if (st == CM_OK)
+        st = cm_path_join(path, sizeof path, dir, "maps.npz");
+    if (st == CM_OK)
+        st = cm_npz_write(path, arr, M, 1);
+    for (int i = 0; i < M; i++)
+        cm_array_free(&arr[i]);
+    return st;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    cli_common common;
+    cli_common_defaults(&common);
+    cm_classify_opts o;
+    cm_classify_defaults(&o);
+    const char *input = NULL, *format = "png";
+    int figures = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *v;
+        long long iv;
+        double dv;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(analyze_usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        int r = cli_common_option(&common, argc, argv, &i);
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (strncmp(arg, "--shuffles", 10) == 0 && (arg[10] == 0 || arg[10] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--shuffles", v, 1, 1000000, &iv))
+                return CLI_EXIT_USAGE;
+            o.n_shuffles = (int)iv;
+        } else if (strncmp(arg, "--percentile", 12) == 0 && (arg[12] == 0 || arg[12] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--percentile", v, &dv))
+                return CLI_EXIT_USAGE;
+            if (dv < 0 || dv > 100)
+                return cli_usage_error("analyze", "--percentile: expected 0..100, got %g", dv);
+            o.percentile = dv;
+        } else if (strncmp(arg, "--hd-shuffle", 12) == 0 && (arg[12] == 0 || arg[12] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v))
+                return CLI_EXIT_USAGE;
+            if (strcmp(v, "bins") == 0)
+                o.hd_timeshift = 0;
+            else if (strcmp(v, "time") == 0)
+                o.hd_timeshift = 1;
+            else
+                return cli_usage_error("analyze", "--hd-shuffle: expected 'bins' or 'time', got '%s'", v);
+        } else if (strncmp(arg, "--min-shift", 11) == 0 && (arg[11] == 0 || arg[11] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--min-shift", v, 1, INT64_MAX, &iv))
+                return CLI_EXIT_USAGE;
+            o.min_shift = iv;
+        } else if (strncmp(arg, "--dt", 4) == 0 && (arg[4] == 0 || arg[4] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--dt", v, &dv))
+                return CLI_EXIT_USAGE;
+            if (!(dv > 0))
+                return cli_usage_error("analyze", "--dt: expected seconds > 0, got %g", dv);
+            o.dt = dv;
+        } else if (strncmp(arg, "--box", 5) == 0 && (arg[5] == 0 || arg[5] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--box", v, &dv))
+                return CLI_EXIT_USAGE;
+            if (!(dv > 0))
+                return cli_usage_error("analyze", "--box: expected metres > 0, got %g", dv);
+            o.box = dv;
+        } else if (strncmp(arg, "--grid-threshold", 16) == 0 && (arg[16] == 0 || arg[16] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--grid-threshold", v, &dv))
+                return CLI_EXIT_USAGE;
+            o.grid_thresh = dv;
+        } else if (strncmp(arg, "--grid-bins", 11) == 0 && (arg[11] == 0 || arg[11] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--grid-bins", v, 0, 512, &iv))
+                return CLI_EXIT_USAGE;
+            if (iv > 0 && iv < 4)
+                return cli_usage_error("analyze", "--grid-bins: expected 0 or 4..512, got %lld", iv);
+            o.grid_bins = (int)iv;
+        } else if (strncmp(arg, "--format", 8) == 0 && (arg[8] == 0 || arg[8] == '=')) {
+            if (cli_option_value(argc, argv, &i, &v))
+                return CLI_EXIT_USAGE;
+            if (strcmp(v, "png") != 0 && strcmp(v, "svg") != 0 && strcmp(v, "pdf") != 0)
+                return cli_usage_error("analyze", "--format: expected png, svg or pdf, got '%s'", v);
+            format = v;
+        } else if (strcmp(arg, "--no-figures") == 0) {
+            figures = 0;
+        } else if (arg[0] == '-') {
+            return cli_usage_error("analyze", "unknown option '%s'", arg);
+        } else if (!input) {
+            input = arg;
+        } else {
+            return cli_usage_error("analyze", "one activity file expected, got '%s' and '%s'", input, arg);
+        }
+    }
+    if (!input)
+        return cli_usage_error("analyze", "missing ACTIVITY.npz");
+    if (!common.out)
+        return cli_usage_error("analyze", "missing --out DIR");
+    o.seed = common.seed;
+    cm_set_threads(common.threads);
+    cm_interrupt_install();
+
+    activity a;
+    cm_status st = load_activity(input, &a);
+    if (st != CM_OK) {
+        activity_free(&a);
+        return cli_fail("analyze", st);
+    }
+    if (o.hd_timeshift && o.min_shift > 0 && 2 * o.min_shift > a.n) {
+        activity_free(&a);
+        return cli_usage_error("analyze", "--min-shift: expected at most N/2 = %lld, got %lld", (long long)(a.n / 2),
+                               (long long)o.min_shift);
+    }
+    o.f32 = a.f32;
+    cm_progress prog;
+    prog.out = cli_progress_stream(&common);
+    cm_classify_result r;
+    double t0 = cm_now();
+    st = cm_classify_units(a.pos, a.hd, a.dist, a.rays, a.act, a.n, a.units, &o, prog.out ? &prog : NULL, &r);
+    double secs = cm_now() - t0;
+    /* The options were checked above, so what the library still refuses is
+     * the data (a zero-extent arena, say): a file problem, exit 1. */
+    if (st == CM_ERR_ARG)
+        st = CM_ERR_FORMAT;
+    if (st == CM_OK)
+        st = cm_mkdir_p(common.out);
+    if (st == CM_OK)
+        st = write_report(common.out, input, &a, &o, &r);
+    if (st == CM_OK)
+        st = write_maps(common.out, &r);
+    if (st == CM_OK && figures)
+        st = analyze_figures(common.out, format, a.hd, a.act, a.n, a.f32, &r, a.groups, a.n_groups);
+    if (st == CM_OK && !common.quiet) {
+        fprintf(stderr, "analyze: %lld samples, %d units, %d shuffles in %.2f s; thresholds hd %.4f ego %.4f allo %.4f\n",
+                (long long)a.n, a.units, o.n_shuffles, secs, r.hd_threshold, r.ego_threshold, r.allo_threshold);
+        for (int g = 0; g < a.n_groups; g++) {
+            int hd = 0, ego = 0, allo = 0;
+            for (int64_t u = a.groups[g].start; u < a.groups[g].end; u++) {
+                hd += r.is_hd[u];
+                ego += r.is_ego[u];
+                allo += r.is_allo[u];
+            }
+            fprintf(stderr, "  %-8s %4lld units: hd %d, ego_bvc %d, allo_bvc %d\n", a.groups[g].name,
+                    (long long)(a.groups[g].end - a.groups[g].start), hd, ego, allo);
+        }
+    }
+    cm_classify_free(&r); /* safe after a failed classify too: it leaves NULLs */
+    activity_free(&a);
+    if (st != CM_OK)
+        return cli_fail("analyze", st);
+    printf("analyze: wrote %s/report.json, %s/maps.npz%s\n", common.out, common.out,
+           figures ? " and the figures" : "");
+    return CLI_EXIT_OK;
+}
