@@ -147,6 +147,32 @@ static void test_degenerate_maps(void **state)
         assert_true(isnan(r.score60) && isnan(r.score90));
     }
 
+    /* Two equal neighbours in a corner make a 1 x 2 window with a std of exactly 0 beside a
+     * non-constant one: cov / 0 = inf, nan_to_num makes it DBL_MAX, and the spline prefilter
+     * spreads inf and NaN over every rotation: DeepMind's scorer returns NaN. The map is
+     * numpy's RandomState(3).rand(20, 20) drawn 12 times (the 12th), with three corner pairs
+     * made equal; the reference gives NaN, NaN. */
+    cm_mt19937 mt;
+    cm_mt_seed(&mt, 3);
+    for (int i = 0; i < 11 * 400; i++)
+        cm_mt_random_sample(&mt);
+    for (int i = 0; i < 400; i++)
+        m[i] = cm_mt_random_sample(&mt);
+    m[0 * 20 + 1] = m[0 * 20 + 0];
+    m[19 * 20 + 18] = m[19 * 20 + 19];
+    m[0 * 20 + 18] = m[0 * 20 + 19];
+    double sac[39 * 39];
+    assert_int_equal(cm_gridness_sac(m, 20, 20, sac), CM_OK);
+    assert_true(fabs(sac[0 * 39 + 37]) == DBL_MAX && fabs(sac[38 * 39 + 1]) == DBL_MAX);
+    score_with(&cfg, m, &r);
+    assert_true(isnan(r.score60) && isnan(r.score90) && r.mask60 == 0 && r.mask90 == 0);
+    /* without the equal pairs the same map scores normally */
+    m[0 * 20 + 1] += 1e-3;
+    m[19 * 20 + 18] += 1e-3;
+    m[0 * 20 + 18] += 1e-3;
+    score_with(&cfg, m, &r);
+    assert_true(isfinite(r.score60) && isfinite(r.score90));
+
     /* infinities are not rate maps */
     m[7] = INFINITY;
     cm_gridness_scorer *s;
@@ -213,6 +239,43 @@ static void test_batch_threads_and_f32(void **state)
     free(mapsf);
 }
 
+/* BNT / opexebo variant: a clean grid scores in the literature's "good grid" range, noise and
+ * degenerate maps do not, nothing crashes. */
+static void test_bnt(void **state)
+{
+    (void)state;
+    double m[40 * 40];
+    cm_bnt_gridness g;
+    hex_map(m, 40, 15.0, 5.0, 0.2, 0.3, 0.7);
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &g), CM_OK);
+    assert_true(g.score > 1.0 && g.score <= 2.0);
+    assert_true(g.central_radius >= 2);
+    assert_true(fabs(g.spacing - 5.0 / (15.0 / 40.0)) < 1.5);
+
+    square_map(m, 40, 15.0, 5.0);
+    cm_bnt_gridness sq;
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &sq), CM_OK);
+    assert_true(isnan(sq.score) || sq.score < 0.3);
+
+    cm_mt19937 mt;
+    cm_mt_seed(&mt, 0);
+    for (int i = 0; i < 1600; i++)
+        m[i] = cm_mt_random_sample(&mt);
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &g), CM_OK);
+    assert_true(isnan(g.score) || g.score < 0.5);
+
+    for (int i = 0; i < 1600; i++)
+        m[i] = NAN;
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &g), CM_OK);
+    assert_true(isnan(g.score));
+    const double one = 3.0;
+    assert_int_equal(cm_gridness_bnt(&one, 1, 1, &g), CM_OK);
+    assert_true(isnan(g.score));
+    assert_int_equal(cm_gridness_bnt(m, 0, 40, &g), CM_ERR_ARG);
+    m[3] = INFINITY;
+    assert_int_equal(cm_gridness_bnt(m, 40, 40, &g), CM_ERR_ARG);
+}
+
 /* -------------------------------------------------- against live scipy */
 
 typedef struct group {
@@ -227,7 +290,7 @@ typedef struct group {
 static void fill_map(double *m, int n, int kind, cm_rng *rng)
 {
     const int nn = n * n;
-    switch (kind % 12) {
+    switch (kind % 13) {
     case 0: case 1: case 2: /* hexagonal grids, any period, phase and offset */
         hex_map(m, n, 1.0, cm_rng_uniform(rng, 0.15, 0.6), cm_rng_uniform(rng, 0, M_PI), cm_rng_double(rng),
                 cm_rng_double(rng));
@@ -273,6 +336,13 @@ static void fill_map(double *m, int n, int kind, cm_rng *rng)
             m[i] = NAN;
         if ((kind / 12) % 2 == 0)
             m[cm_rng_below(rng, (uint64_t)nn)] = cm_rng_uniform(rng, 0.1, 3);
+        break;
+    case 11: /* noise with equal neighbours at three corners (often NaN in DeepMind's scorer) */
+        for (int i = 0; i < nn; i++)
+            m[i] = cm_rng_double(rng);
+        m[1] = m[0];
+        m[nn - 2] = m[nn - 1];
+        m[n - 2] = m[n - 1];
         break;
     default: /* constant stripes at the edge beside a grid */
         hex_map(m, n, 1.0, 0.3, 1.1, 0, 0);
@@ -402,21 +472,23 @@ static void test_against_scipy(void **state)
             int i60, i90;
             assert_int_equal(fscanf(f, "%lf %lf %d %d", &r60, &r90, &i60, &i90), 4);
             if (!same(res[k].score60, r60, 1e-3) || !same(res[k].score90, r90, 1e-3))
-                fail_msg("%s map %d (kind %d): cogmap %.9g %.9g, reference %.9g %.9g", gr->name, k, k % 12,
+                fail_msg("%s map %d (kind %d): cogmap %.9g %.9g, reference %.9g %.9g", gr->name, k, k % 13,
                          res[k].score60, res[k].score90, r60, r90);
             /* the best mask agrees unless two masks tie to within the tolerance */
             checked++;
         }
         fclose(f);
         if (strcmp(gr->name, "dm20") == 0) {
-            /* the SAC: the same sums in the same order; only the square root may differ by an
-             * ulp (numpy's power(x, 0.5) may use SVML) */
+            /* the SAC: the same sums, in scipy's order wherever a window is constant (there the
+             * +-DBL_MAX entries must match exactly); elsewhere the order differs and a window
+             * whose spread is small next to its mean feels it in the last digits, and numpy's
+             * power(x, 0.5) may use SVML and differ from sqrt by an ulp */
             snprintf(path, sizeof path, "%s/sac20.bin", dir);
             double *ref = read_doubles(path, sn2 * gr->count);
             for (size_t i = 0; i < sn2 * gr->count; i++) {
                 const double a = sacs[i], b = ref[i];
                 const int huge = fabs(b) == DBL_MAX;
-                if (huge ? a != b : !(fabs(a - b) <= 1e-12 * fmax(1.0, fabs(b))))
+                if (huge ? a != b : !(fabs(a - b) <= 1e-9 * fmax(1.0, fabs(b))))
                     fail_msg("SAC map %zu pixel %zu: cogmap %.17g, reference %.17g", i / sn2, i % sn2, a, b);
             }
             free(ref);
@@ -435,7 +507,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_vectors_ssmpc), cmocka_unit_test(test_masks_and_minmax),
         cmocka_unit_test(test_degenerate_maps),    cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_batch_threads_and_f32), cmocka_unit_test(test_against_scipy),
+        cmocka_unit_test(test_batch_threads_and_f32), cmocka_unit_test(test_bnt),
+        cmocka_unit_test(test_against_scipy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

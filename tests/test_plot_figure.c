@@ -200,5 +200,7 @@ int main(void)
         cmocka_unit_test(test_colormaps),
         cmocka_unit_test(test_bad_arguments),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    cm_plot_release_caches(); /* fontconfig's caches, for LeakSanitizer */
+    return failed;
 }

@@ -11,5 +11,6 @@
 #include "cogmap/models.h"
 #include "cogmap/analysis.h"
 #include "cogmap/gridrun.h"
+#include "cogmap/plot.h"
 
 #endif

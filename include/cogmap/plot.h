@@ -103,6 +103,23 @@ cm_status cm_panel_circle(cm_panel *p, double x, double y, double radius, cm_rgb
  * points; drawn on a translucent white box so it reads over a heatmap. */
 cm_status cm_panel_text(cm_panel *p, double fx, double fy, const char *text, double size, cm_rgb color);
 
+/* Releases cairo's and fontconfig's process-wide caches (fonts, patterns). Optional: call it
+ * once at exit, after the last figure, so that leak checkers see a clean process. No figure may
+ * be drawn concurrently or afterwards in a program that relies on fontconfig being set up. */
+void cm_plot_release_caches(void);
+
+/* ---- ready-made figures */
+
+/* Rate maps (row 2k) and their autocorrelograms (row 2k+1) of the `top` units with the highest
+ * score60 (NaN last), up to `per_row` units a row, each labelled with its unit index and
+ * scores; the SAC shows the best 60-degree ring. maps: count x n x n (float32 when is_f32),
+ * sacs: count x (2n-1)^2, results: count, from cm_gridness_score_batch with `cfg`. */
+struct cm_gridness_config;
+struct cm_gridness_result;
+cm_status cm_plot_gridness(const char *path, const void *maps, int is_f32, const double *sacs,
+                           const struct cm_gridness_result *results, int64_t count,
+                           const struct cm_gridness_config *cfg, int top, int per_row, const char *title);
+
 #ifdef __cplusplus
 }
 #endif

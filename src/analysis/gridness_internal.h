@@ -19,9 +19,9 @@ typedef struct cm_spline_tap {
 void cm_rotation_source(int i, int j, double c, double s, int h, int w, double *ri, double *rj);
 /* Fills a tap for input coordinates (ri, rj) of an h x w array. */
 void cm_spline_tap_at(double ri, double rj, int h, int w, cm_spline_tap *t);
-/* In-place cubic B-spline prefilter (mirror boundary) along axis 0 then axis 1; `line`
- * holds max(h, w) doubles. */
-void cm_spline_prefilter(double *c, int h, int w, double *line);
+/* In-place cubic B-spline prefilter (mirror boundary) along axis 0 then axis 1; `scratch`
+ * holds h * w doubles. */
+void cm_spline_prefilter(double *c, int h, int w, double *scratch);
 /* The interpolated value at a tap, summed in scipy's order. */
 double cm_spline_sample(const double *coef, const cm_spline_tap *t);
 /* The same value summed row by row, 4 columns at a time (differs in the last bits; NaN and

@@ -173,42 +173,68 @@ double cm_spline_sample(const double *coef, const cm_spline_tap *t)
 
 /* One line of the recursive B-spline filter (Unser, Aldroubi & Eden 1991), cubic pole
  * z = sqrt(3) - 2, mirror-symmetric boundary for the initial values of both passes. */
-static void prefilter_line(double *c, int n)
+static const double pole = -0.267949192431122706472553658494127633;
+
+/* The filter along axis 0 of an n x m array (row stride `stride`): every column is a line, and
+ * the columns are filtered side by side (the inner loops run along a row and vectorise), each
+ * with exactly the operations of the one-line filter. zn1 = pow(pole, n - 1). */
+static void prefilter_columns(double *c, int n, int m, size_t stride, double zn1)
 {
     if (n <= 1)
         return;
-    const double z = -0.267949192431122706472553658494127633;
+    const double z = pole;
     const double gain = 1.0 * ((1.0 - z) * (1.0 - 1.0 / z));
-    for (int i = 0; i < n; i++)
-        c[i] *= gain;
+    double *restrict c0 = c, *restrict last = c + (size_t)(n - 1) * stride;
+    for (int i = 0; i < n; i++) {
+        double *restrict row = c + (size_t)i * stride;
+        for (int j = 0; j < m; j++)
+            row[j] *= gain;
+    }
     /* causal pass, first value from the mirrored sequence summed in closed form */
-    const double zn1 = pow(z, n - 1);
+    for (int j = 0; j < m; j++)
+        c0[j] = c0[j] + zn1 * last[j];
     double zi = z;
-    c[0] = c[0] + zn1 * c[n - 1];
     for (int i = 1; i < n - 1; i++) {
-        c[0] += zi * (c[i] + zn1 * c[n - 1 - i]);
+        const double *restrict a = c + (size_t)i * stride, *restrict b = c + (size_t)(n - 1 - i) * stride;
+        for (int j = 0; j < m; j++)
+            c0[j] += zi * (a[j] + zn1 * b[j]);
         zi *= z;
     }
-    c[0] /= 1 - zn1 * zn1;
-    for (int i = 1; i < n; i++)
-        c[i] += z * c[i - 1];
+    const double denom = 1 - zn1 * zn1;
+    for (int j = 0; j < m; j++)
+        c0[j] /= denom;
+    for (int i = 1; i < n; i++) {
+        double *restrict row = c + (size_t)i * stride;
+        const double *restrict prev = row - stride;
+        for (int j = 0; j < m; j++)
+            row[j] += z * prev[j];
+    }
     /* anti-causal pass */
-    c[n - 1] = (z * c[n - 2] + c[n - 1]) * z / (z * z - 1);
-    for (int i = n - 2; i >= 0; i--)
-        c[i] = z * (c[i + 1] - c[i]);
+    const double *restrict before = c + (size_t)(n - 2) * stride;
+    const double zz = z * z - 1;
+    for (int j = 0; j < m; j++)
+        last[j] = (z * before[j] + last[j]) * z / zz;
+    for (int i = n - 2; i >= 0; i--) {
+        double *restrict row = c + (size_t)i * stride;
+        const double *restrict next = row + stride;
+        for (int j = 0; j < m; j++)
+            row[j] = z * (next[j] - row[j]);
+    }
 }
 
-void cm_spline_prefilter(double *c, int h, int w, double *line)
+void cm_spline_prefilter(double *c, int h, int w, double *t)
 {
-    for (int j = 0; j < w; j++) { /* axis 0: the columns */
-        for (int i = 0; i < h; i++)
-            line[i] = c[(size_t)i * w + j];
-        prefilter_line(line, h);
-        for (int i = 0; i < h; i++)
-            c[(size_t)i * w + j] = line[i];
-    }
-    for (int i = 0; i < h; i++) /* axis 1: the rows */
-        prefilter_line(c + (size_t)i * w, w);
+    /* axis 0 in place; axis 1 on the transpose, so both passes run along rows */
+    prefilter_columns(c, h, w, (size_t)w, pow(pole, h - 1));
+    if (w <= 1)
+        return;
+    for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++)
+            t[(size_t)j * h + i] = c[(size_t)i * w + j];
+    prefilter_columns(t, w, h, (size_t)h, pow(pole, w - 1));
+    for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++)
+            c[(size_t)i * w + j] = t[(size_t)j * h + i];
 }
 
 cm_status cm_spline_rotate(const double *in, int h, int w, double angle_deg, double *out, double *work)
@@ -224,10 +250,10 @@ cm_status cm_spline_rotate(const double *in, int h, int w, double angle_deg, dou
             return cm_error(CM_ERR_NOMEM, "spline rotate: cannot allocate %d x %d coefficients", h, w);
         work = own;
     }
-    double *line = cm_alloc(sizeof(double) * (size_t)(h > w ? h : w));
+    double *line = cm_alloc(sizeof(double) * (size_t)h * w);
     if (!line) {
         cm_free(own);
-        return cm_error(CM_ERR_NOMEM, "spline rotate: cannot allocate a line of %d", h > w ? h : w);
+        return cm_error(CM_ERR_NOMEM, "spline rotate: cannot allocate %d x %d", h, w);
     }
     memcpy(work, in, sizeof(double) * (size_t)h * w);
     cm_spline_prefilter(work, h, w, line);

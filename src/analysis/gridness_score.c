@@ -168,8 +168,8 @@ size_t cm_gridness_workspace_size(const cm_gridness_scorer *s)
     const size_t sn = (size_t)s->sn, n = (size_t)s->n;
     return 2 * sn * sn                   /* sac, coefficients */
            + cm_gridness_sac_work_size((int)n, (int)n) /* SAC sums */
-           + sn                           /* prefilter line */
-           + (size_t)(2 + 2 * NANG) * (size_t)(s->npts + 1) /* prefix sums */
+           + sn * sn                      /* prefilter scratch */
+           + (size_t)NANG * (size_t)s->npts + 16 * (size_t)(s->npts + 1) /* rotated pixels, prefix sums */
            + 8;
 }
 
@@ -213,7 +213,7 @@ static cm_status score_one(const cm_gridness_scorer *s, const void *map, int is_
 {
     const int n = s->n, sn = s->sn, npts = s->npts;
     double *sac = work, *coef = sac + (size_t)sn * sn, *sacws = coef + (size_t)sn * sn;
-    double *line = sacws + cm_gridness_sac_work_size(n, n), *rot = line + sn;
+    double *line = sacws + cm_gridness_sac_work_size(n, n), *rot = line + (size_t)sn * sn;
     (void)n;
     cm_status st = cm_gridness_sac_ws(map, is_f32, n, n, sac, sacws);
     if (st != CM_OK)
@@ -234,33 +234,51 @@ static cm_status score_one(const cm_gridness_scorer *s, const void *map, int is_
         for (int a = 0; a < NANG; a++)
             poisoned[a] = rotation_poisoned(coef, sn, angles[a]);
 
-    /* Prefix sums over the radius-sorted half ring: sac, sac^2, and per angle rot, sac*rot. */
-    const size_t stride = (size_t)npts + 1;
-    double *ps = rot, *ps2 = ps + stride, *pr = ps2 + stride, *px = pr + NANG * stride;
-    ps[0] = ps2[0] = 0.0;
-    for (int a = 0; a < NANG; a++)
-        pr[a * stride] = px[a * stride] = 0.0;
-    for (int p = 0; p < npts; p++) {
-        const double v = sac[s->pts[p]];
-        ps[p + 1] = ps[p] + v;
-        ps2[p + 1] = ps2[p] + v * v;
-    }
+    /* The rotated SAC at the half-ring pixels, per angle. */
+    double *rv = rot, *pre = rv + (size_t)NANG * npts;
     for (int a = 0; a < NANG; a++) {
         const cm_spline_tap *t = s->taps + (size_t)a * npts;
-        double *pra = pr + a * stride, *pxa = px + a * stride;
-        for (int p = 0; p < npts; p++) {
-            const double rv = cm_spline_sample_fast(coef, &t[p]);
-            pra[p + 1] = pra[p] + rv;
-            pxa[p + 1] = pxa[p] + sac[s->pts[p]] * rv;
+        double *ra = rv + (size_t)a * npts;
+        if (a == A90 && finite) {
+            /* A quarter turn samples the spline at the grid points, where it interpolates the
+             * SAC itself: read the SAC (equal to the spline sum but for the last bits). The
+             * source of output (i, j) is (j, sn - 1 - i). */
+            for (int p = 0; p < npts; p++) {
+                const int i = s->pts[p] / sn, j = s->pts[p] % sn;
+                ra[p] = sac[(size_t)j * sn + (sn - 1 - i)];
+            }
+            continue;
         }
+        for (int p = 0; p < npts; p++)
+            ra[p] = cm_spline_sample_fast(coef, &t[p]);
     }
+    /* Prefix sums over the radius-sorted half ring, 16 side by side for each pixel:
+     * sac, sac^2, then rot and sac*rot for each angle. */
+    enum { PS = 0, PS2 = 1, PR = 2, PX = 2 + NANG, NPRE = 16 };
+    for (int k = 0; k < NPRE; k++)
+        pre[k] = 0.0;
+    for (int p = 0; p < npts; p++) {
+        const double v = sac[s->pts[p]];
+        double val[NPRE];
+        val[PS] = v;
+        val[PS2] = v * v;
+        for (int a = 0; a < NANG; a++) {
+            val[PR + a] = rv[(size_t)a * npts + p];
+            val[PX + a] = v * rv[(size_t)a * npts + p];
+        }
+        const double *restrict prev = pre + (size_t)p * NPRE;
+        double *restrict next = pre + (size_t)(p + 1) * NPRE;
+        for (int k = 0; k < NPRE; k++)
+            next[k] = prev[k] + val[k];
+    }
+#define PRE(idx, k) pre[(size_t)(idx)*NPRE + (k)]
 
     double s60[CM_GRID_MAX_MASKS], s90[CM_GRID_MAX_MASKS];
     for (int k = 0; k < s->cfg.n_masks; k++) {
         const int lo = s->mask_lo[k], hi = s->mask_hi[k];
         /* every half-plane pixel stands for two */
         const double area = 2.0 * (double)(hi - lo);
-        const double sum = 2.0 * (ps[hi] - ps[lo]);
+        const double sum = 2.0 * (PRE(hi, PS) - PRE(lo, PS));
         const double mean = sum / area;
         double corr[NANG];
         if (!isfinite(mean)) {
@@ -269,11 +287,11 @@ static cm_status score_one(const cm_gridness_scorer *s, const void *map, int is_
                 corr[a] = NAN;
         } else {
             /* sum (sac - m)^2 = S2 - 2 m S + A m^2, and likewise for the cross products */
-            const double ss = 2.0 * (ps2[hi] - ps2[lo]) - mean * sum;
+            const double ss = 2.0 * (PRE(hi, PS2) - PRE(lo, PS2)) - mean * sum;
             const double var = ss / area + 1e-5;
             for (int a = 0; a < NANG; a++) {
-                const double *pra = pr + a * stride, *pxa = px + a * stride;
-                const double sr = 2.0 * (pra[hi] - pra[lo]), sx = 2.0 * (pxa[hi] - pxa[lo]);
+                const double sr = 2.0 * (PRE(hi, PR + a) - PRE(lo, PR + a));
+                const double sx = 2.0 * (PRE(hi, PX + a) - PRE(lo, PX + a));
                 const double cross = sx - mean * sr - mean * sum + area * mean * mean;
                 corr[a] = poisoned[a] ? NAN : cross / area / var;
             }
@@ -284,6 +302,7 @@ static cm_status score_one(const cm_gridness_scorer *s, const void *map, int is_
             s60[k] = (corr[A60] + corr[A120]) / 2 - (corr[A30] + corr[A90] + corr[A150]) / 3;
         s90[k] = corr[A90] - (corr[A45] + corr[A135]) / 2;
     }
+#undef PRE
     r->mask60 = np_argmax(s60, s->cfg.n_masks);
     r->mask90 = np_argmax(s90, s->cfg.n_masks);
     r->score60 = s60[r->mask60];

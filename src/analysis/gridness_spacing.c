@@ -7,7 +7,10 @@
 
 #include <math.h>
 
-#define MAX_PEAKS 6
+/* An autocorrelogram is point-symmetric: peaks come in pairs p, -p with the same distance and the
+ * same angle modulo 60 degrees, so the half before the centre (raster order) is scanned and the
+ * three nearest peaks there stand for the six. */
+#define MAX_PEAKS 3
 
 void cm_gridness_spacing(const double *sac, int sh, int sw, double *spacing, double *orientation)
 {
@@ -16,12 +19,12 @@ void cm_gridness_spacing(const double *sac, int sh, int sw, double *spacing, dou
     if (!sac || sh < 3 || sw < 3)
         return;
     const int ci = sh / 2, cj = sw / 2;
-    double dist[MAX_PEAKS], ang[MAX_PEAKS];
+    int d2[MAX_PEAKS], di_[MAX_PEAKS], dj_[MAX_PEAKS]; /* squared distance and offset of the kept peaks */
     int np = 0;
-    for (int i = 1; i < sh - 1; i++)
+    for (int i = 1; i <= ci; i++)
         for (int j = 1; j < sw - 1; j++) {
-            if (i == ci && j == cj)
-                continue;
+            if (i == ci && j >= cj)
+                break;
             const double v = sac[(size_t)i * sw + j];
             if (!(v > 0.1))
                 continue;
@@ -40,29 +43,31 @@ void cm_gridness_spacing(const double *sac, int sh, int sw, double *spacing, dou
                 }
             if (!peak)
                 continue;
-            const double d = hypot((double)(i - ci), (double)(j - cj));
-            /* keep the MAX_PEAKS nearest, sorted by distance (insertion) */
+            const int d = (i - ci) * (i - ci) + (j - cj) * (j - cj);
+            /* keep the MAX_PEAKS nearest, sorted by distance (insertion; ties keep raster order) */
             int pos = np < MAX_PEAKS ? np : MAX_PEAKS;
-            while (pos > 0 && dist[pos - 1] > d)
+            while (pos > 0 && d2[pos - 1] > d)
                 pos--;
             if (pos >= MAX_PEAKS)
                 continue;
             int last = np < MAX_PEAKS ? np : MAX_PEAKS - 1;
             for (int k = last; k > pos; k--) {
-                dist[k] = dist[k - 1];
-                ang[k] = ang[k - 1];
+                d2[k] = d2[k - 1];
+                di_[k] = di_[k - 1];
+                dj_[k] = dj_[k - 1];
             }
-            dist[pos] = d;
-            ang[pos] = atan2((double)(i - ci), (double)(j - cj)) * (180.0 / M_PI);
+            d2[pos] = d;
+            di_[pos] = i - ci;
+            dj_[pos] = j - cj;
             if (np < MAX_PEAKS)
                 np++;
         }
-    if (np < 3)
+    if (np < 2) /* fewer than 3 peaks in all (they come in pairs) */
         return;
     double sum = 0.0, best = 60.0;
     for (int k = 0; k < np; k++) {
-        sum += dist[k];
-        double a = fmod(ang[k], 60.0);
+        sum += sqrt((double)d2[k]);
+        double a = fmod(atan2((double)di_[k], (double)dj_[k]) * (180.0 / M_PI), 60.0);
         if (a < 0)
             a += 60.0;
         if (a >= 60.0 - 1e-9)

@@ -7,6 +7,7 @@
 #include <cairo-svg.h>
 #include <cairo.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -503,4 +504,14 @@ cm_status cm_figure_save(const cm_figure *fig, const char *path)
         return cm_error(CM_ERR_IO, "%s: drawing the figure failed: %s", path, cairo_status_to_string(cs));
     }
     return cm_atomic_commit(&f);
+}
+
+void cm_plot_release_caches(void)
+{
+    cairo_debug_reset_static_data();
+    /* fontconfig comes in through cairo; cogmap does not link it itself, so find FcFini in the
+     * process instead of depending on its headers and library. */
+    void (*fc_fini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");
+    if (fc_fini)
+        fc_fini();
 }
