@@ -36,7 +36,7 @@ expect_msg "resume" "resuming .*step_00000006 at step 6"
 
 check "eval" 0 "$cogmap" eval "$tmp/run" --samples 4000 --stages 3
 expect_msg "eval prints the summary" "grid-like units"
-head -1 "$tmp/run/gridness.csv" | grep -qx 'unit,score60,score90,mask60,mask90,spacing,orientation' \
+head -1 "$tmp/run/gridness.csv" | grep -qx 'unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation' \
     || { echo "FAIL: gridness.csv header"; head -2 "$tmp/run/gridness.csv"; fail=1; }
 [ "$(wc -l < "$tmp/run/gridness.csv")" -eq 17 ] || { echo "FAIL: gridness.csv: expected 16 unit rows"; fail=1; }
 for k in steps wall_seconds decoding_error grid_fraction untrained_grid_fraction top_units; do

@@ -10,6 +10,8 @@
 #include "cogmap/nn.h"
 #include "cogmap/analysis.h"
 #include "cogmap/models.h"
+#include "cogmap/analysis.h"
+#include "cogmap/gridrun.h"
 #include "cogmap/plot.h"
 
 #endif

@@ -13,21 +13,42 @@
  * training (stream 0) or in periodic evaluations (stream 1). */
 #define FINAL_STREAM 2
 
-static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *ev)
+static void put_num(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("nan", f);
+    else
+        fprintf(f, "%.6f", v);
+}
+
+/* The `cogmap gridness` CSV (docs/cli.md), one row per bottleneck unit. */
+static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *ev, const char *cells)
 {
     char path[4096];
     cm_status st = cm_path_join(path, sizeof path, dir, "gridness.csv");
     if (st != CM_OK)
         return st;
+    cm_gridness_config gc;
+    if (strcmp(cells, "ssmpc") == 0)
+        cm_gridness_config_ssmpc(&gc, ev->nbins);
+    else
+        cm_gridness_config_deepmind(&gc, ev->nbins);
     cm_atomic_file f;
     st = cm_atomic_open(&f, path);
     if (st != CM_OK)
         return st;
-    fprintf(f.fp, "unit,score60,score90,mask60,mask90,spacing,orientation\n");
+    fprintf(f.fp, "unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation\n");
     for (int u = 0; u < ev->units; u++) {
         const cm_gridness_result *r = &ev->results[u];
-        fprintf(f.fp, "%d,%.6f,%.6f,%d,%d,%.6f,%.6f\n", u, r->score60, r->score90, r->mask60, r->mask90, r->spacing,
-                r->orientation);
+        fprintf(f.fp, "%d,", u);
+        put_num(f.fp, r->score60);
+        fputc(',', f.fp);
+        put_num(f.fp, r->score90);
+        fprintf(f.fp, ",%.4f,%.4f,", gc.mask_max[r->mask60], gc.mask_max[r->mask90]);
+        put_num(f.fp, r->spacing);
+        fputc(',', f.fp);
+        put_num(f.fp, r->orientation);
+        fputc('\n', f.fp);
     }
     return cm_atomic_commit(&f);
 }
@@ -248,7 +269,7 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     rep->units = ev.units;
     rep->unit_name = strcmp(cfg.cells, "ssmpc") == 0 ? "grid units" : "m";
 
-    st = write_gridness_csv(dir, &ev);
+    st = write_gridness_csv(dir, &ev, cfg.cells);
     if (st == CM_OK)
         st = write_summary(dir, rep, &ev, o->baseline ? &base : NULL, &cfg);
     char fig[4096];

@@ -91,8 +91,8 @@ cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_so
         }
         /* Every sample (t = 0 included, as SSM-PC's scorer) goes into the maps. */
         for (size_t i = 0; i < BT; i++) {
-            int bx = cm_bin_index(edges, nb, b->pos[2 * i]);
-            int by = cm_bin_index(edges, nb, b->pos[2 * i + 1]);
+            int bx = cm_bin_index(edges, nb, b->pos[2 * i], 1);
+            int by = cm_bin_index(edges, nb, b->pos[2 * i + 1], 1);
             bins[i] = bx >= 0 && by >= 0 ? bx * nb + by : -1;
             if (bins[i] >= 0)
                 counts[bins[i]]++;

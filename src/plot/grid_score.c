@@ -63,7 +63,7 @@ cm_status cm_grid_scorer_run(cm_grid_scorer *s, const float *units, const float 
     for (int64_t i = 0; i < 2 * n; i++)
         s->pos[i] = pos[i];
     const cm_grid2 g = {s->nbins, s->nbins, s->edges, s->edges};
-    cm_status st = cm_ratemaps(&g, s->pos, NULL, units, n, s->units, s->maps, NULL, NULL);
+    cm_status st = cm_ratemaps(&g, s->pos, NULL, units, n, s->units, s->maps, NULL, NULL, 1);
     if (st != CM_OK)
         return st;
     return cm_gridness_score_batch(s->gs, s->maps, 0, s->units, s->results, NULL);
