@@ -9,6 +9,7 @@ int cmd_maze(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_gridness(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
@@ -19,5 +20,6 @@ const cli_command cli_commands[] = {
     {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
     {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline", cmd_train},
     {"eval", "evaluate a run: grid-cell (gridness, decoding error) or SMP (cell types, figures 2 and 3)", cmd_eval},
+    {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
     {NULL, NULL, NULL},
 };
