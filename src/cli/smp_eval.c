@@ -7,6 +7,7 @@
 #include "cli/smp_figures.h"
 #include "cogmap/gridrun.h"
 #include "cogmap/io.h"
+#include "cogmap/plot.h"
 #include "cogmap/smp.h"
 
 #include <cjson/cJSON.h>
@@ -291,7 +292,7 @@ int cli_eval_smp(int argc, char **argv)
     if (st == CM_OK && o.figures) {
         st = cm_mkdir_p(fdir);
         if (st == CM_OK)
-            st = analyze_figures(fdir, "png", hd, act, N, &res, groups, 3);
+            st = analyze_figures(fdir, "png", hd, act, N, 1, &res, groups, 3);
         /* Figure 2 E: the P(s|y) maps of the most place-like slots. */
         double *maps = cm_alloc((size_t)S * PLACE_BINS * PLACE_BINS * sizeof(double));
         for (int sl = 0; maps && sl < S; sl++)
@@ -367,6 +368,8 @@ int cli_eval_smp(int argc, char **argv)
     cm_free(act), cm_free(dist), cm_free(pos), cm_free(hd), cm_free(ppos), cm_free(pth), cm_free(logp);
     cm_free(psum), cm_free(pcnt);
     cm_smp_session_close(&s);
+    if (o.figures)
+        cm_plot_release_caches(); /* cairo's and fontconfig's caches: leak-clean exit */
     if (st != CM_OK)
         return cli_fail("eval", st);
     return CLI_EXIT_OK;
