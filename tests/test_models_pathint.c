@@ -242,9 +242,9 @@ static void run_for_bits(int threads, float **out, size_t *n)
     assert_int_equal(cm_pathint_preset("ssmpc", &c), CM_OK);
     c.hidden = 64;
     c.bottleneck = 64;
-    c.n_place = 64;
-    c.batch = 16;
-    c.seq_len = 24; /* big enough for the parallel paths to engage */
+    c.n_place = 128;
+    c.batch = 64;
+    c.seq_len = 64; /* big enough for the parallel paths to engage (src/nn/nn_internal.h) */
     c.seed = 123;
     cm_pathint *m;
     assert_int_equal(cm_pathint_create(&c, &m), CM_OK);

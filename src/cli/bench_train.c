@@ -113,6 +113,7 @@ int bench_train(int argc, char **argv)
     if (!steps)
         steps = default_steps(preset);
     cm_set_threads(common.threads);
+    size_t baseline = cm_peak_rss_bytes(); /* the program, its libraries and BLAS before any model */
 
     cm_pathint *m;
     cm_status s = cm_pathint_create(&cfg, &m);
@@ -150,10 +151,11 @@ int bench_train(int argc, char **argv)
         cm_pathint_free(m);
         return cli_fail("bench train", s);
     }
+    size_t peak = cm_peak_rss_bytes(); /* before the sgemm probe adds its 12 MB */
     double sps = (double)steps / dt, flops = cm_pathint_step_flops(&cfg), gf = sps * flops * 1e-9;
     double sg = sgemm_gflops();
     size_t pb = cm_pathint_param_bytes(m), ob = cm_pathint_optim_bytes(m), ab = cm_pathint_activation_bytes(m);
-    size_t model = pb + ob + ab, peak = cm_peak_rss_bytes();
+    size_t model = pb + ob + ab;
     printf("preset: %s\n", preset);
     printf("threads: %d\n", cm_threads());
     printf("shape: batch %d, steps %d, hidden %d\n", B, T, cfg.hidden);
@@ -167,7 +169,9 @@ int bench_train(int argc, char **argv)
     printf("model MB: %.2f (params+grads %.2f, optimiser %.2f, activations %.2f)\n", model / 1048576.0,
            pb / 1048576.0, ob / 1048576.0, ab / 1048576.0);
     printf("peak RSS MB: %.2f\n", peak / 1048576.0);
+    printf("baseline RSS MB: %.2f\n", baseline / 1048576.0);
     printf("peak/model: %.2f\n", model ? (double)peak / (double)model : 0.0);
+    printf("(peak-baseline)/model: %.2f\n", model ? (double)(peak - (baseline < peak ? baseline : peak)) / (double)model : 0.0);
     cm_free(vel), cm_free(ip), cm_free(pl), cm_free(ih), cm_free(hd);
     cm_pathint_free(m);
     return CLI_EXIT_OK;

@@ -4,6 +4,7 @@
  * GEMMs; the caller's batch-major targets are read in place by index. */
 #include "models/pathint_internal.h"
 #include "nn/fastmath.h"
+#include "nn/nn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -269,7 +270,7 @@ static void row_losses(cm_pathint *m, int kl)
     const cm_pathint_config *c = &m->cfg;
     const cm_pathint_batch *bt = &m->batch;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd, TB = B * T;
-#pragma omp parallel for schedule(static) if (TB * (Np + Nh) > 65536)
+#pragma omp parallel for schedule(static) if (TB * (Np + Nh) > CM_PAR_MIN_ELEMS)
     for (int r = 0; r < TB; r++) {
         int t = r / B, b = r % B;
         const float *a = target_row(bt->place, b, t, T, Np);
@@ -413,7 +414,7 @@ static void grad_logits_ssmpc(cm_pathint *m)
     double wsum = 0.0;
     for (int t = 0; t < T; t++)
         wsum += frame_weight(c, t);
-#pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > 65536)
+#pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > CM_PAR_MIN_ELEMS)
     for (int t = 0; t < T; t++) {
         float coef = (float)(frame_weight(c, t) / wsum / B);
         float coef_p = coef + (t == 0 ? (float)(c->init_loss_weight / B) : 0.0f);
@@ -457,7 +458,7 @@ static void grad_logits_xent(cm_pathint *m)
     const cm_pathint_batch *bt = &m->batch;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
     float coef = 1.0f / ((float)B * (float)T);
-#pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > 65536)
+#pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > CM_PAR_MIN_ELEMS)
     for (int t = 0; t < T; t++)
         for (int b = 0; b < B; b++) {
             size_t r = (size_t)t * B + b;

@@ -1,6 +1,8 @@
 /* Linear layer y = x W^T + b over BLAS (nn.h). */
 #include "cogmap/nn.h"
 
+#include "nn/nn_internal.h"
+
 #include <cblas.h>
 #include <string.h>
 
@@ -21,7 +23,7 @@ void cm_linear_forward(float *y, const float *x, const float *w, const float *b,
         }
         beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w, in, beta, y, out);
+    cm_gemm(0, 1, n, out, in, 1.0f, x, in, w, in, beta, y, out);
 }
 
 /* dx[N, in] += dy[N, out] . W;  dW[out, in] += dy^T . x;  db[out] += sum_n dy */
@@ -29,14 +31,9 @@ void cm_linear_backward(float *dx, float *dw, float *db, const float *dy, const 
                         int in, int out)
 {
     if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+        cm_gemm(0, 0, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
     if (dw)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
+        cm_gemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
     if (db)
-        for (int r = 0; r < n; r++) {
-            const float *dyr = dy + (size_t)r * out;
-#pragma omp simd
-            for (int j = 0; j < out; j++)
-                db[j] += dyr[j];
-        }
+        cm_colsum_add(db, dy, n, out);
 }

@@ -2,13 +2,14 @@
  * mean squared error and L2 weight decay. Sums are accumulated in double
  * and in a fixed order, so the loss does not depend on the thread count. */
 #include "cogmap/nn.h"
+#include "nn/nn_internal.h"
 
 #include "nn/fastmath.h"
 
 #include <math.h>
 
 /* Rows are independent: parallel over rows once there is enough work. */
-#define CM_ROWS_PAR 65536
+#define CM_ROWS_PAR CM_PAR_MIN_ELEMS
 
 void cm_log_softmax_forward(float *logp, const float *z, int n, int c)
 {
@@ -119,7 +120,7 @@ double cm_l2_forward(const float *w, size_t n)
 void cm_l2_backward(float *dw, const float *w, size_t n, float scale)
 {
     float k = 2.0f * scale;
-#pragma omp parallel for simd if (n > 65536) schedule(static)
+#pragma omp parallel for simd if (n > CM_PAR_MIN_ELEMS) schedule(static)
     for (size_t i = 0; i < n; i++)
         dw[i] += k * w[i];
 }

@@ -57,12 +57,11 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
         for (int j = 0; j < G; j++)
             gr[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, G, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, gates, G);
+    cm_gemm(0, 1, T * B, G, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, gates, G);
     if ((size_t)B * G * H > CM_LSTM_SMALL_STEP) {
         for (int t = 0; t < T; t++) {
             float *g = gates + (size_t)t * gstep;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hs + (size_t)t * hstep, H, w_hh, H,
-                        1.0f, g, G);
+            cm_gemm(0, 1, B, G, H, 1.0f, hs + (size_t)t * hstep, H, w_hh, H, 1.0f, g, G);
             forward_cells(g, cs + (size_t)t * hstep, cs + (size_t)(t + 1) * hstep, hs + (size_t)(t + 1) * hstep, B,
                           H, 0, H);
         }
@@ -76,7 +75,7 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
     for (int g = 0; g < G; g++)
         for (int k = 0; k < H; k++)
             wt[(size_t)k * G + g] = w_hh[(size_t)g * H + k];
-#pragma omp parallel
+#pragma omp parallel if ((size_t)B * G * H >= CM_RECUR_PAR_MIN)
     {
         int nt = omp_get_num_threads(), tid = omp_get_thread_num(), u0, u1;
         cm_split_units(H, nt, tid, &u0, &u1);
@@ -110,7 +109,7 @@ void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw
     /* Same split as the forward pass: a thread owns units [u0, u1): their
      * four gate-gradient columns, their dc, and their columns of dh (which
      * needs every gate gradient of the step, hence one barrier per step). */
-#pragma omp parallel if (small)
+#pragma omp parallel if (small && (size_t)B * G * H >= CM_RECUR_PAR_MIN)
     {
         int nt = omp_get_num_threads(), tid = omp_get_thread_num(), u0, u1;
         cm_split_units(H, nt, tid, &u0, &u1);
@@ -144,7 +143,7 @@ void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw
                 if (u1 > u0)
                     cm_small_gemm(dh, H, dg, G, w_hh, H, B, u0, u1, G, 0);
             } else {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dg, G, w_hh, H, 0.0f, dh, H);
+                cm_gemm(0, 0, B, H, G, 1.0f, dg, G, w_hh, H, 0.0f, dh, H);
             }
         }
     }
@@ -155,13 +154,8 @@ void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw
         for (size_t k = 0; k < hstep; k++)
             dc0[k] += dc[k];
     int n = T * B;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, n, 1.0f, dgates, G, hs, H, 1.0f, dw_hh, H);
+    cm_gemm(1, 0, G, H, n, 1.0f, dgates, G, hs, H, 1.0f, dw_hh, H);
     cm_linear_backward(dx, dw_ih, db_ih, dgates, x, w_ih, n, N_in, G);
     if (db_hh)
-        for (int r = 0; r < n; r++) {
-            const float *dr = dgates + (size_t)r * G;
-#pragma omp simd
-            for (int j = 0; j < G; j++)
-                db_hh[j] += dr[j];
-        }
+        cm_colsum_add(db_hh, dgates, n, G);
 }

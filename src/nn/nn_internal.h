@@ -11,6 +11,30 @@
 void cm_small_gemm(float *C, int ldc, const float *A, int lda, const float *Bm, int ldb, int M, int n0, int n1, int K,
                    int accumulate);
 
+/* Row-major C = alpha op(A) op(B) + beta C, as cblas_sgemm, split over the
+ * cm_threads() OpenMP threads by output slices (BLAS at one thread). Inside a
+ * parallel region it is a plain single-threaded call. */
+void cm_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+             int ldb, float beta, float *C, int ldc);
+/* out[cols] += column sums of x[rows, cols], in row order (parallel over columns). */
+void cm_colsum_add(float *out, const float *x, int rows, int cols);
+/* OpenBLAS's thread knob (declared here: cblas.h is not included everywhere). */
+void openblas_set_num_threads(int num_threads);
+
+/* Element-wise passes and row loops open an OpenMP region only above this
+ * many elements: each region costs microseconds on a quiet machine, but
+ * milliseconds on a loaded one, where the partner thread must first be
+ * scheduled; small models then run faster on fewer, larger regions. */
+#define CM_PAR_MIN_ELEMS (1 << 18)
+
+/* A recurrence runs its steps on several threads (one barrier per step)
+ * only when a step has at least this many multiply-adds: below it, the
+ * barrier and, on a loaded machine, waiting for a descheduled partner
+ * thread cost more than the split saves. */
+#ifndef CM_RECUR_PAR_MIN
+#define CM_RECUR_PAR_MIN (1 << 22)
+#endif
+
 /* [n0, n1) of `n` units for thread `tid` of `nt`, in multiples of 8 (one
  * vector) so that no two threads share a cache line of a row. */
 static inline void cm_split_units(int n, int nt, int tid, int *n0, int *n1)

@@ -3,11 +3,12 @@
  * element's arithmetic is independent of the split (same bits at any thread
  * count). Formulas follow PyTorch 1.13 and TensorFlow 1's RMSPropOptimizer. */
 #include "cogmap/nn.h"
+#include "nn/nn_internal.h"
 
 #include <math.h>
 #include <string.h>
 
-#define CM_OPTIM_PAR 16384
+#define CM_OPTIM_PAR CM_PAR_MIN_ELEMS
 
 const char *cm_optim_name(cm_optim_kind kind)
 {

@@ -1,9 +1,13 @@
-/* Vanilla RNN in PyTorch's form (nn.h): the input projection of every step is
- * one GEMM, the recurrence one GEMM per step, and backward batches the weight
- * gradients of all steps into one GEMM each. */
+/* Vanilla RNN in PyTorch's form (nn.h). The input projection of every step
+ * is one product; the recurrence runs in ONE OpenMP region over the whole
+ * sequence, each thread owning a range of hidden units (their rows of W_hh,
+ * their columns of h), with one barrier per step. Backward batches the
+ * weight gradients of all steps into one product each. */
 #include "cogmap/nn.h"
+#include "nn/nn_internal.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 /* hs[T+1, B, H] (hs[0] = h0), x[T, B, N_in], W_ih[H, N_in], W_hh[H, H], b_ih[H], b_hh[H] */
 void cm_rnn_forward(float *hs, const float *x, const float *w_ih, const float *w_hh, const float *b_ih,
@@ -16,16 +20,34 @@ void cm_rnn_forward(float *hs, const float *x, const float *w_ih, const float *w
         for (int j = 0; j < H; j++)
             pr[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T * B, H, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, pre, H);
-    for (int t = 0; t < T; t++) {
-        float *h = hs + (size_t)(t + 1) * step;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, H, H, 1.0f, hs + (size_t)t * step, H, w_hh, H, 1.0f,
-                    h, H);
-        if (act == CM_ACT_RELU)
-            cm_relu_forward(h, h, step);
-        else
-            cm_tanh_forward(h, h, step);
+    cm_gemm(0, 1, T * B, H, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, pre, H);
+    if (cm_threads() > 1)
+        openblas_set_num_threads(1);
+#pragma omp parallel if ((size_t)B * H * H >= CM_RECUR_PAR_MIN)
+    {
+        int u0, u1;
+        cm_split_units(H, omp_get_num_threads(), omp_get_thread_num(), &u0, &u1);
+        for (int t = 0; t < T; t++) {
+            float *h = hs + (size_t)(t + 1) * step;
+            if (u1 > u0) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, u1 - u0, H, 1.0f, hs + (size_t)t * step, H,
+                            w_hh + (size_t)u0 * H, H, 1.0f, h + u0, H);
+                for (int b = 0; b < B; b++) {
+                    float *hb = h + (size_t)b * H;
+                    if (act == CM_ACT_RELU) {
+#pragma omp simd
+                        for (int j = u0; j < u1; j++)
+                            hb[j] = hb[j] > 0.0f ? hb[j] : 0.0f;
+                    } else {
+                        cm_tanh_forward(hb + u0, hb + u0, (size_t)(u1 - u0));
+                    }
+                }
+            }
+#pragma omp barrier
+        }
     }
+    if (cm_threads() > 1)
+        openblas_set_num_threads(cm_threads());
 }
 
 void cm_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *dhs,
@@ -33,32 +55,44 @@ void cm_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *d
                      int H, cm_activation act)
 {
     size_t step = (size_t)B * H;
-    for (int t = T - 1; t >= 0; t--) {
-        float *d = dhs + (size_t)t * step;
-        const float *h = hs + (size_t)(t + 1) * step;
-        /* d holds dL/dh_t, including what step t+1 sent back; turn it into dL/dpre_t in place. */
-        if (act == CM_ACT_RELU) {
-#pragma omp parallel for simd if (step > 32768) schedule(static)
-            for (size_t k = 0; k < step; k++)
-                d[k] = h[k] > 0.0f ? d[k] : 0.0f;
-        } else {
-#pragma omp parallel for simd if (step > 32768) schedule(static)
-            for (size_t k = 0; k < step; k++)
-                d[k] *= 1.0f - h[k] * h[k];
+    if (cm_threads() > 1)
+        openblas_set_num_threads(1);
+#pragma omp parallel if ((size_t)B * H * H >= CM_RECUR_PAR_MIN)
+    {
+        int u0, u1;
+        cm_split_units(H, omp_get_num_threads(), omp_get_thread_num(), &u0, &u1);
+        for (int t = T - 1; t >= 0; t--) {
+            float *d = dhs + (size_t)t * step;
+            const float *h = hs + (size_t)(t + 1) * step;
+            /* d holds dL/dh_t, including what step t+1 sent back; turn our
+             * units of it into dL/dpre_t in place. */
+            for (int b = 0; b < B; b++) {
+                float *db_ = d + (size_t)b * H;
+                const float *hb = h + (size_t)b * H;
+                if (act == CM_ACT_RELU) {
+#pragma omp simd
+                    for (int j = u0; j < u1; j++)
+                        db_[j] = hb[j] > 0.0f ? db_[j] : 0.0f;
+                } else {
+#pragma omp simd
+                    for (int j = u0; j < u1; j++)
+                        db_[j] *= 1.0f - hb[j] * hb[j];
+                }
+            }
+#pragma omp barrier
+            /* our units of dh_{t-1} += dpre_t . W_hh[:, u0:u1] (needs every unit of dpre_t) */
+            float *back = t > 0 ? d - step : dh0;
+            if (back && u1 > u0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, u1 - u0, H, 1.0f, d, H, w_hh + u0, H, 1.0f,
+                            back + u0, H);
         }
-        float *back = t > 0 ? d - step : dh0;
-        if (back)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, H, 1.0f, d, H, w_hh, H, 1.0f, back, H);
     }
+    if (cm_threads() > 1)
+        openblas_set_num_threads(cm_threads());
     int n = T * B;
     /* All steps' weight gradients at once: dW_hh += dpre^T [H, TB] . h_{t-1} [TB, H]. */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, H, n, 1.0f, dhs, H, hs, H, 1.0f, dw_hh, H);
+    cm_gemm(1, 0, H, H, n, 1.0f, dhs, H, hs, H, 1.0f, dw_hh, H);
     cm_linear_backward(dx, dw_ih, db_ih, dhs, x, w_ih, n, N_in, H);
     if (db_hh)
-        for (int r = 0; r < n; r++) {
-            const float *dr = dhs + (size_t)r * H;
-#pragma omp simd
-            for (int j = 0; j < H; j++)
-                db_hh[j] += dr[j];
-        }
+        cm_colsum_add(db_hh, dhs, n, H);
 }
