@@ -10,6 +10,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_gridness(int argc, char **argv);
+int cmd_figure(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
@@ -21,5 +22,6 @@ const cli_command cli_commands[] = {
     {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline", cmd_train},
     {"eval", "evaluate a run: grid-cell (gridness, decoding error) or SMP (cell types, figures 2 and 3)", cmd_eval},
     {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
+    {"figure", "SMP's figures 2 and 3 from DeepMind's released data or a cogmap SMP run", cmd_figure},
     {NULL, NULL, NULL},
 };

@@ -135,14 +135,14 @@ static cm_status write_celltypes(const char *dir, const cm_classify_result *res,
 
 /* Slots ranked by how peaked their P(s|y) map is (max over mean of the
  * visited bins): figure 2 E shows the five most place-like. */
-static void pick_place_slots(const double *maps, int S, int nb, int *out, int k)
+void smp_pick_place_slots(const double *maps, int S, int cells, int *out, int k)
 {
     double *score = cm_alloc((size_t)S * sizeof(double));
     for (int s = 0; s < S; s++) {
         double mx = 0, sum = 0;
         int n = 0;
-        for (int i = 0; i < nb * nb; i++) {
-            const double v = maps[(size_t)s * nb * nb + i];
+        for (int i = 0; i < cells; i++) {
+            const double v = maps[(size_t)s * cells + i];
             if (isfinite(v)) {
                 sum += v, n++;
                 if (v > mx)
@@ -302,7 +302,7 @@ int cli_eval_smp(int argc, char **argv)
         int slots[5];
         const int ns = S < 5 ? S : 5;
         if (st == CM_OK && maps) {
-            pick_place_slots(maps, S, PLACE_BINS, slots, ns);
+            smp_pick_place_slots(maps, S, PLACE_BINS * PLACE_BINS, slots, ns);
             st = smp_figure2_places(fdir, maps, PLACE_BINS, PLACE_BINS, slots, ns);
         }
         cm_free(maps);

@@ -49,4 +49,8 @@ cm_status smp_figure3(const char *dir, const smp_hd_net *net, const float *emb, 
 /* Figure 2 E: rate maps (nx x ny, NaN unvisited) of P(s|y) for the given slots. */
 cm_status smp_figure2_places(const char *dir, const double *maps, int nx, int ny, const int *slots, int n_slots);
 
+/* Slots ranked by how peaked their P(s|y) map is (max over mean of the
+ * visited bins of maps [S, cells]): the k most place-like into out (smp_eval.c). */
+void smp_pick_place_slots(const double *maps, int S, int cells, int *out, int k);
+
 #endif
