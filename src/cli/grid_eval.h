@@ -23,6 +23,11 @@ typedef struct grid_eval_report {
 } grid_eval_report;
 
 cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progress, grid_eval_report *rep);
+/* A checkpoint trained elsewhere (FILE.safetensors, PyTorch state-dict names)
+ * in the preset's network, scored as a run is; outputs into out_dir
+ * (gridness.csv, summary.json, figures/), nothing written on a bad file. */
+cm_status grid_eval_checkpoint(const char *file, const char *preset, const char *out_dir, uint64_t seed,
+                               const grid_eval_options *o, FILE *progress, grid_eval_report *rep);
 void grid_eval_print(const char *dir, const grid_eval_report *rep, FILE *out);
 
 #endif
