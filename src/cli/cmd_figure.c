@@ -10,6 +10,7 @@
 #include "cogmap/io.h"
 #include "cogmap/plot.h"
 #include "cogmap/smp.h"
+#include "models/smp_internal.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -530,6 +531,67 @@ static cm_status load_released_net(const cm_npz *z, const char *file, smp_hd_net
     return CM_OK;
 }
 
+static cJSON *float_array(const float *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, num(v[i]));
+    return a;
+}
+
+/* rnn1_check.json: the loaded network's first prediction step from panel A's
+ * start state (written slot 8) at omega = pi/20, and the first image's
+ * correction weights and code (smp.md §3.5), through the same cell code the
+ * panels run. A conversion can be checked against values computed
+ * independently (the tests use smp.md §10's vectors). */
+static cm_status write_rnn1_check(const char *dir, const smp_hd_net *net, const float *emb)
+{
+    const int H = net->H, S = net->S, D = net->D;
+    const float *s0 = net->written + (size_t)(S > 8 ? 8 : S - 1) * H;
+    float *h1 = cm_alloc(sizeof(float) * H), *c1 = cm_alloc(sizeof(float) * H), *g = cm_alloc(sizeof(float) * 4 * H);
+    float *zin = cm_alloc(sizeof(float) * (2 + H)), *wts = cm_alloc(sizeof(float) * S), *code = cm_alloc(sizeof(float) * H);
+    double *logit = cm_alloc(sizeof(double) * S);
+    cm_status st = CM_OK;
+    if (!h1 || !c1 || !g || !zin || !wts || !code || !logit)
+        st = cm_error(CM_ERR_NOMEM, "figure 3: out of memory");
+    if (st == CM_OK) {
+        const float u[2] = {10.0f * cosf((float)M_PI / 20), 10.0f * sinf((float)M_PI / 20)};
+        smp_cell_forward(h1, c1, g, zin, u, s0, s0, net->wp, net->bp, 1, 2, H);
+        double mx = -INFINITY, z = 0;
+        for (int s = 0; s < S; s++) {
+            double d = 0;
+            for (int k = 0; k < D; k++)
+                d += (double)emb[k] * net->my[(size_t)s * D + k];
+            logit[s] = (double)net->gamma * d;
+            mx = fmax(mx, logit[s]);
+        }
+        for (int s = 0; s < S; s++)
+            z += exp(logit[s] - mx);
+        for (int k = 0; k < H; k++)
+            code[k] = 0;
+        for (int s = 0; s < S; s++) {
+            wts[s] = (float)(exp(logit[s] - mx) / z);
+            for (int k = 0; k < H; k++)
+                code[k] += wts[s] * net->mx[(size_t)s * H + k];
+        }
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "format", "cogmap smp rnn1 check");
+        cJSON_AddNumberToObject(root, "gamma", net->gamma);
+        cJSON_AddItemToObject(root, "start_state", float_array(s0, H));
+        cJSON_AddItemToObject(root, "prediction_step_h", float_array(h1, H));
+        cJSON_AddItemToObject(root, "prediction_step_c", float_array(c1, H));
+        cJSON_AddItemToObject(root, "correction_weights_image0", float_array(wts, S));
+        cJSON_AddItemToObject(root, "correction_code_image0", float_array(code, H));
+        char path[4096];
+        st = cm_path_join(path, sizeof path, dir, "rnn1_check.json");
+        if (st == CM_OK)
+            st = cm_json_write(path, root);
+        cJSON_Delete(root);
+    }
+    cm_free(h1), cm_free(c1), cm_free(g), cm_free(zin), cm_free(wts), cm_free(code), cm_free(logit);
+    return st;
+}
+
 static int figure_smp3(const figure_opts *o, const cli_common *common)
 {
     cm_npz zp, zv, zh;
@@ -601,6 +663,8 @@ static int figure_smp3(const figure_opts *o, const cli_common *common)
         progress.out = out;
         st = smp_figure3(common->out, &net, emb, n_img, rgb, side, rv_a, rv_l, &fo, &sum, out ? &progress : NULL);
     }
+    if (st == CM_OK)
+        st = write_rnn1_check(common->out, &net, emb);
     if (st == CM_OK && !common->quiet) {
         printf("figure smp3: %s: RNN-1 of %d units, %d memory slots, gamma %.4g; %d HD units over 0.56\n", o->data,
                net.H, net.S, net.gamma, sum.n_hd_units);
