@@ -31,7 +31,7 @@ static const char figure_usage[] =
     "  --shuffles N       smp2: shuffles per unit for the thresholds (default 1000, the notebook's)\n"
     "  --fig3-init N      smp3: random initial states (default 1000, the notebook's)\n"
     "  --max-attractor N  smp3: attractor states the correction runs start from (default 64)\n"
-    "  --images N         smp3, cogmap runs: probe views rendered for the corrections (default 512)\n"
+    "  --images N         smp3: probe views for the corrections (default 512; released data: the first N)\n"
     "  --seed N --threads N --quiet\n";
 
 typedef struct figure_opts {
@@ -622,11 +622,14 @@ static int figure_smp3(const figure_opts *o, const cli_common *common)
             n_img = (int)e->shape[0];
             st = to_f32(e, fv, &emb);
         }
+        const int all_img = n_img;
+        if (n_img > o->images) /* --images N: the first N (for quick looks; the notebook uses all) */
+            n_img = (int)o->images;
         /* The images only illustrate the examples; square RGB bytes are shown. */
         const cm_array *im = cm_npz_get(&zv, "images");
         if (st == CM_OK && im) {
-            if (im->dtype != CM_U8 || im->ndim != 4 || im->shape[0] != n_img || im->shape[3] != 3)
-                st = cm_error(CM_ERR_FORMAT, "%s: images: expected uint8 [%d, H, W, 3], got %s of rank %d", fv, n_img,
+            if (im->dtype != CM_U8 || im->ndim != 4 || im->shape[0] != all_img || im->shape[3] != 3)
+                st = cm_error(CM_ERR_FORMAT, "%s: images: expected uint8 [%d, H, W, 3], got %s of rank %d", fv, all_img,
                               cm_dtype_name(im->dtype), im->ndim);
             else if (im->shape[1] == im->shape[2]) {
                 rgb = im->data;
