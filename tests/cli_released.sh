@@ -51,6 +51,19 @@ for name, obj in [("trajectories", traj), ("parameters", params), ("visual_input
 PY
 "$py" "$src/scripts/smp-data-to-npz" "$tmp/in" "$tmp/npz" >/dev/null && ok "released-shape pickles converted" || bad "conversion"
 
+# float64 positions and headings keep their precision (numpy bins them differently from float32).
+mkdir -p "$tmp/f64"
+"$py" -c "
+import numpy as np, pickle
+r = np.random.RandomState(0)
+pickle.dump({'pos': r.uniform(-1, 1, (2, 5, 2)), 'hd': r.uniform(-3, 3, (2, 5, 1)), 'world_distances': r.rand(2, 5, 8),
+             'predicted_outputs': [r.rand(2, 5, 32), r.rand(2, 5, 128), r.rand(2, 5, 128)],
+             'log_ps_given_y': [r.rand(2, 5, 3), r.rand(2, 5, 3)]}, open('$tmp/f64/trajectories.pickle', 'wb'))"
+"$py" "$src/scripts/smp-data-to-npz" "$tmp/f64" "$tmp/f64-npz" >/dev/null && "$py" -c "
+import numpy as np; z = np.load('$tmp/f64-npz/trajectories.npz')
+assert z['pos'].dtype == np.float64 and z['hd'].dtype == np.float64 and z['rnn1'].dtype == np.float32" \
+    && ok "float64 positions and headings kept" || bad "float64 positions"
+
 # --- figure 2 -------------------------------------------------------------------------------
 if "$bin" figure smp2 --data "$tmp/npz" --out "$tmp/f2" --shuffles 100 --seed 3 --quiet; then
     ok "figure smp2 ran"; else bad "figure smp2 failed"; fi
