@@ -180,6 +180,17 @@ assert np.allclose(j["correction_weights_image0"], [0.66294844, 0.2933049, 0.043
 assert np.allclose(j["correction_code_image0"][:2], [1.76159645, 2.76159645], atol=1e-5)
 PY
 
+# Both figures on a cogmap SMP run (tiny training, then eval's activity file).
+tiny=(--set slots=24 --set batch=3 --set seq_len=8 --set ae_steps=2 --set image=32 --set p_write=0.3
+      --set hidden2=16 --set hidden3=16 --set embed=16)
+"$bin" train smp --out "$tmp/smp" --steps 3 --eval-every 3 "${tiny[@]}" --quiet >/dev/null 2>&1 || bad "train smp"
+out=$("$bin" figure smp3 --data "$tmp/smp" --out "$tmp/smp-f3" --quiet 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "activity.npz" && [ ! -e "$tmp/smp-f3" ] && ok "smp3 of a run before eval asks for eval" || bad "smp3 before eval: rc=$rc $out"
+"$bin" eval "$tmp/smp" --trajectories 4 --steps 60 --shuffles 10 --no-figures --quiet >/dev/null 2>&1 || bad "eval smp"
+if "$bin" figure smp3 --data "$tmp/smp" --out "$tmp/smp-f3" --fig3-init 10 --images 8 --quiet && [ -s "$tmp/smp-f3/fig3_gi_correction.png" ] \
+   && "$bin" figure smp2 --data "$tmp/smp" --out "$tmp/smp-f2" --shuffles 10 --quiet && [ -s "$tmp/smp-f2/figure2.json" ]; then
+    ok "figure smp2 and smp3 on a cogmap SMP run"; else bad "figures of a cogmap run"; fi
+
 # --- bad input: named, nothing written ----------------------------------------------------------
 mkdir -p "$tmp/bad1" "$tmp/bad2"
 "$py" -c "

@@ -9,6 +9,7 @@
 #include "cli/smp_figures.h"
 #include "cogmap/io.h"
 #include "cogmap/plot.h"
+#include "cogmap/gridrun.h"
 #include "cogmap/smp.h"
 #include "models/smp_internal.h"
 
@@ -592,8 +593,119 @@ static cm_status write_rnn1_check(const char *dir, const smp_hd_net *net, const 
     return st;
 }
 
+/* RNN-1's resultant vectors (angle, length) from a run's activity file, as
+ * hd_stats.pickle holds them for DeepMind's model: SMP's 20-bin angular rate
+ * maps of the group_rnn1 units. */
+static cm_status run_hd_stats(const char *dir, int H, double *angle, double *len)
+{
+    char file[4096];
+    fig2_data d;
+    memset(&d, 0, sizeof d);
+    cm_status st = cm_path_join(file, sizeof file, dir, "activity.npz");
+    if (st == CM_OK && !file_exists(dir, "activity.npz"))
+        st = cm_error(CM_ERR_IO, "%s: missing: run `cogmap eval %s` first (figure 3 sorts the HD units by it)", file,
+                      dir);
+    if (st == CM_OK)
+        st = load_activity2(&d, file);
+    if (st == CM_OK && d.groups[0].end - d.groups[0].start != H)
+        st = cm_error(CM_ERR_FORMAT, "%s: group_rnn1: expected %d units (the run's RNN-1), got %lld", file, H,
+                      (long long)(d.groups[0].end - d.groups[0].start));
+    float *a1 = st == CM_OK ? cm_alloc(sizeof(float) * (size_t)d.n * H) : NULL;
+    double *maps = st == CM_OK ? cm_alloc(sizeof(double) * 20 * H) : NULL;
+    if (st == CM_OK && (!a1 || !maps))
+        st = cm_error(CM_ERR_NOMEM, "%s: out of memory", file);
+    if (st == CM_OK) {
+        for (int64_t i = 0; i < d.n; i++)
+            memcpy(a1 + (size_t)i * H, d.act + (size_t)i * d.units + d.groups[0].start, sizeof(float) * H);
+        st = cm_hd_ratemaps(d.hd, a1, d.n, H, 20, maps, d.f32);
+    }
+    if (st == CM_OK) {
+        double cs[20], sn[20];
+        cm_rv_centres(20, cs, sn);
+        for (int u = 0; u < H; u++)
+            len[u] = cm_resultant_vector(maps + (size_t)u * 20, 20, cs, sn, &angle[u]);
+    }
+    cm_free(a1), cm_free(maps);
+    fig2_free(&d);
+    return st;
+}
+
+/* Figure 3 of a cogmap SMP run: its trained RNN-1 and memory from the newest
+ * checkpoint, probe views rendered at random poses (as `cogmap eval` does). */
+static int figure_smp3_run(const figure_opts *o, const cli_common *common)
+{
+    cm_smp_run_config cfg;
+    cm_status st = cm_smp_run_config_read(&cfg, o->data);
+    if (st != CM_OK)
+        return cli_fail("figure", st);
+    cm_smp_session s;
+    st = cm_smp_session_open(&s, &cfg);
+    if (st != CM_OK)
+        return cli_fail("figure", st);
+    cm_grid_run_state state;
+    uint64_t seed;
+    st = cm_grid_checkpoint_load(o->data, &cm_smp_grid_ops, &s, &state, &seed, NULL);
+    const cm_smp_config *mc = &cfg.model;
+    const int H = mc->hidden[0], NI = (int)o->images, side = mc->image;
+    double *rv_a = cm_alloc(sizeof(double) * H), *rv_l = cm_alloc(sizeof(double) * H);
+    uint8_t *rgb = cm_alloc((size_t)NI * side * side * 3);
+    float *emb = cm_alloc((size_t)NI * mc->embed * sizeof(float));
+    if (st == CM_OK && (!rv_a || !rv_l || !rgb || !emb))
+        st = cm_error(CM_ERR_NOMEM, "figure 3: out of memory for %d probe views", NI);
+    if (st == CM_OK)
+        st = run_hd_stats(o->data, H, rv_a, rv_l);
+    if (st == CM_OK) {
+        cm_rng rng;
+        cm_rng_seed(&rng, cfg.seed, 0x50524f4245ULL); /* "PROBE": the views cogmap eval uses */
+        for (int i = 0; i < NI; i++) {
+            cm_pose pose = {(float)cm_rng_uniform(&rng, -1.0, 1.0), (float)cm_rng_uniform(&rng, -1.0, 1.0),
+                            (float)cm_rng_uniform(&rng, -M_PI, M_PI)};
+            cm_render(s.m->renderer, pose, NULL, 0, rgb + (size_t)i * side * side * 3, NULL);
+        }
+        st = cm_smp_embed(s.m, rgb, NI, emb);
+    }
+    smp_hd_net net = {.H = H,
+                      .S = mc->slots,
+                      .D = mc->embed,
+                      .wp = cm_smp_pred_w(s.m, 0),
+                      .bp = cm_smp_pred_b(s.m, 0),
+                      .wc = cm_smp_corr_w(s.m, 0),
+                      .bc = cm_smp_corr_b(s.m, 0),
+                      .mx = cm_smp_mx(s.m, 0),
+                      .written = s.m->written[0],
+                      .my = s.m->my,
+                      .gamma = cm_smp_gamma(s.m)};
+    if (st == CM_OK)
+        st = cm_mkdir_p(common->out);
+    smp_fig3_summary sum;
+    memset(&sum, 0, sizeof sum);
+    if (st == CM_OK) {
+        smp_fig3_opts fo;
+        smp_fig3_defaults(&fo);
+        fo.n_init = (int)o->fig3_init;
+        fo.max_attractor = (int)o->max_attractor;
+        fo.seed = common->seed;
+        FILE *out = cli_progress_stream(common);
+        cm_progress progress;
+        memset(&progress, 0, sizeof progress);
+        progress.out = out;
+        st = smp_figure3(common->out, &net, emb, NI, rgb, side, rv_a, rv_l, &fo, &sum, out ? &progress : NULL);
+    }
+    if (st == CM_OK)
+        st = write_rnn1_check(common->out, &net, emb);
+    if (st == CM_OK && !common->quiet)
+        printf("figure smp3: %s (cogmap run, step %lld): %d of %d views reset the HD ring within 10 steps, %d never\n",
+               o->data, (long long)state.step, sum.converged_within_10, sum.images, sum.never_converged);
+    cm_free(rv_a), cm_free(rv_l), cm_free(rgb), cm_free(emb);
+    cm_smp_session_close(&s);
+    cm_plot_release_caches();
+    return st == CM_OK ? CLI_EXIT_OK : cli_fail("figure", st);
+}
+
 static int figure_smp3(const figure_opts *o, const cli_common *common)
 {
+    if (!file_exists(o->data, "parameters.npz") && cm_smp_is_run(o->data))
+        return figure_smp3_run(o, common);
     cm_npz zp, zv, zh;
     memset(&zp, 0, sizeof zp), memset(&zv, 0, sizeof zv), memset(&zh, 0, sizeof zh);
     char fp[4096], fv[4096], fh[4096];
