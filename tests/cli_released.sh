@@ -67,7 +67,7 @@ assert z['pos'].dtype == np.float64 and z['hd'].dtype == np.float64 and z['rnn1'
 # --- figure 2 -------------------------------------------------------------------------------
 if "$bin" figure smp2 --data "$tmp/npz" --out "$tmp/f2" --shuffles 100 --seed 3 --quiet; then
     ok "figure smp2 ran"; else bad "figure smp2 failed"; fi
-for f in figure2.json fig2e_place_slots.png hd_polar.png ratemaps_octants.png bvc_maps.png histograms.png hd_sticks.png ego_vs_allo.png; do
+for f in figure2.json fig2_notebook_units.png fig2e_place_slots.png hd_polar.png ratemaps_octants.png bvc_maps.png histograms.png hd_sticks.png ego_vs_allo.png; do
     [ -s "$tmp/f2/$f" ] || bad "figure smp2: $f missing"
 done
 "$py" - "$tmp" <<'PY' && ok "figure2.json counts (per RNN) and place slots" || bad "figure2.json counts"

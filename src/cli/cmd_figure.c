@@ -407,6 +407,74 @@ static cm_status figure2_places(const char *dir, const fig2_data *d, int *slots,
     return st;
 }
 
+/* Panels A-D with the notebook's own units: RNN-1 units 0-4 (A: 36-bin polar
+ * tuning, B: rate maps with octants), RNN-2 units 14, 56, 73, 76, 81 (C) and
+ * RNN-3 units 57, 64, 87, 104, 119 (D), indices within each RNN. Rows whose
+ * units the RNN does not have (a smaller cogmap model) are left empty. */
+static cm_status figure2_notebook_units(const char *dir, const fig2_data *d, const cm_classify_result *r)
+{
+    static const int units[3][5] = {{0, 1, 2, 3, 4}, {14, 56, 73, 76, 81}, {57, 64, 87, 104, 119}};
+    static const char *const labels[4] = {"A: RNN-1", "B: RNN-1", "C: RNN-2", "D: RNN-3"};
+    enum { B = 36 };
+    const int nx = r->nx, ny = r->ny, GH = 3 * (nx + 2), GW = 3 * (ny + 2);
+    const int has1 = d->groups[0].end - d->groups[0].start > 4;
+    double *grid = cm_alloc(sizeof(double) * (size_t)GH * GW), *maps = cm_alloc(sizeof(double) * B * 5);
+    float *sub = cm_alloc(sizeof(float) * (size_t)d->n * 5);
+    cm_status st = (!grid || !maps || !sub) ? cm_error(CM_ERR_NOMEM, "figure 2: out of memory") : CM_OK;
+    if (st == CM_OK && has1) {
+        for (int64_t t = 0; t < d->n; t++)
+            for (int j = 0; j < 5; j++)
+                sub[t * 5 + j] = d->act[t * d->units + d->groups[0].start + j];
+        st = cm_hd_ratemaps(d->hd, sub, d->n, 5, B, maps, d->f32);
+    }
+    cm_figure *fig = NULL;
+    if (st == CM_OK)
+        st = cm_figure_create(&fig, 4, 5, 170, 190, "Figure 2 A-D: the notebook's units (up = +x heading)");
+    for (int j = 0; j < 5 && st == CM_OK && has1; j++) {
+        /* A: the positive lobe in blue, a negative one in red, at angle pi/2 - theta. */
+        double th[B], pos[B], neg[B];
+        int any_neg = 0;
+        for (int b = 0; b < B; b++) {
+            const double c = -M_PI + (b + 0.5) * 2 * M_PI / B, v = maps[j * B + b];
+            th[b] = M_PI / 2 - c;
+            pos[b] = v > 0 ? v : 0;
+            neg[b] = v < 0 ? -v : 0;
+            any_neg |= v < 0;
+        }
+        cm_panel *p = cm_figure_panel(fig, 0, j);
+        static const cm_rgb blue = {0.12, 0.30, 0.85}, red = {0.85, 0.15, 0.12};
+        st = cm_panel_polar(p, th, pos, B, blue, 1.5);
+        if (st == CM_OK && any_neg)
+            st = cm_panel_polar(p, th, neg, B, red, 1.5);
+        if (st == CM_OK)
+            st = cm_panel_title(p, "%s unit %d, R=%.2f", labels[0], j, r->hd_score[d->groups[0].start + j]);
+    }
+    for (int row = 0; row < 3 && st == CM_OK; row++) {
+        const analyze_group *g = &d->groups[row];
+        for (int j = 0; j < 5 && st == CM_OK; j++) {
+            if (units[row][j] >= g->end - g->start)
+                continue;
+            const int u = (int)g->start + units[row][j];
+            const size_t nb = (size_t)nx * ny;
+            analyze_octant_grid(r->maps + u * nb, r->octants + u * nb * 8, nx, ny, grid);
+            cm_panel *p = cm_figure_panel(fig, row + 1, j);
+            st = cm_panel_heatmap(p, grid, GH, GW, CM_CMAP_JET, NAN, NAN);
+            if (st == CM_OK)
+                st = cm_panel_title(p, "%s unit %d", labels[row + 1], units[row][j]);
+        }
+    }
+    if (fig && st == CM_OK) {
+        char path[4096];
+        st = cm_path_join(path, sizeof path, dir, "fig2_notebook_units.png");
+        if (st == CM_OK)
+            st = cm_figure_save(fig, path);
+    }
+    if (fig)
+        cm_figure_free(fig);
+    cm_free(grid), cm_free(maps), cm_free(sub);
+    return st;
+}
+
 static int figure_smp2(const figure_opts *o, const cli_common *common)
 {
     fig2_data d;
@@ -445,6 +513,8 @@ static int figure_smp2(const figure_opts *o, const cli_common *common)
     int slots[5] = {0}, n_slots = 0;
     if (st == CM_OK)
         st = analyze_figures(common->out, "png", d.hd, d.act, d.n, d.f32, &res, d.groups, 3);
+    if (st == CM_OK)
+        st = figure2_notebook_units(common->out, &d, &res);
     if (st == CM_OK)
         st = figure2_places(common->out, &d, slots, &n_slots);
     if (st == CM_OK)
