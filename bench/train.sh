@@ -12,6 +12,11 @@ shift $(( $# >= 2 ? 2 : $# )) || true
 presets=("$@")
 [ ${#presets[@]} -gt 0 ] || presets=(ssmpc banino sorscher-512 sorscher)
 py=/usr/bin/python3
+# Idle OpenMP threads spin by default (GOMP_SPINCOUNT); on a machine shared with
+# other jobs that spinning steals the cores the other thread needs (measured: banino
+# 8 steps/s spinning vs 60 passive at load 12). Both programs get the same setting;
+# override it by exporting OMP_WAIT_POLICY yourself.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 "$py" -c "import torch" 2>/dev/null || { echo "train.sh: needs python3-torch (scripts/install-deps.sh --torch)" >&2; exit 1; }
 
 printf "%-13s %10s %10s %8s %10s %10s %9s %11s\n" preset cogmap torch ratio "GFLOP/s" sgemm share peak/model

@@ -6,11 +6,11 @@
 #include "cogmap/base.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
-#include "cogmap/cells.h"
 #include "cogmap/nn.h"
-#include "cogmap/analysis.h"
+#include "cogmap/cells.h"
 #include "cogmap/models.h"
-#include "cogmap/gridrun.h"
+#include "cogmap/analysis.h"
 #include "cogmap/plot.h"
+#include "cogmap/gridrun.h"
 
 #endif

@@ -255,10 +255,11 @@ typedef struct cm_grid_net {
 cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out);
 void cm_grid_net_free(cm_grid_net *n);
 extern const cm_grid_model_ops cm_grid_net_ops;
-/* The network's checkpoint files in a folder: model.safetensors (PyTorch
- * state-dict names) and optimizer.safetensors (buffers; step count and
- * dropout stream in its metadata). Loading checks every tensor first and
- * leaves the network untouched on error. */
+/* The network's checkpoint files in a folder (the models module's
+ * cm_pathint_save/load): model.safetensors (PyTorch state-dict names),
+ * optimizer.safetensors (buffers; step count and dropout stream in its
+ * metadata) and config.json. Loading checks everything first and leaves the
+ * network untouched on error. */
 cm_status cm_grid_net_save(const cm_grid_net *n, const char *dir);
 cm_status cm_grid_net_load(cm_grid_net *n, const char *dir);
 

@@ -87,21 +87,21 @@ int cmd_eval(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
-        if (strncmp(arg, "--samples", 9) == 0 && (arg[9] == 0 || arg[9] == '=')) {
+        if (cli_option_is(arg, "--samples")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--samples", v, 1, 1LL << 40, &x))
                 return CLI_EXIT_USAGE;
             o.samples = x;
-        } else if (strncmp(arg, "--checkpoint", 12) == 0 && (arg[12] == 0 || arg[12] == '=')) {
+        } else if (cli_option_is(arg, "--checkpoint")) {
             if (cli_option_value(argc, argv, &i, &o.checkpoint))
                 return CLI_EXIT_USAGE;
-        } else if (strncmp(arg, "--stages", 8) == 0 && (arg[8] == 0 || arg[8] == '=')) {
+        } else if (cli_option_is(arg, "--stages")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--stages", v, 1, 64, &x))
                 return CLI_EXIT_USAGE;
             o.stages = (int)x;
-        } else if (strncmp(arg, "--from-checkpoint", 17) == 0 && (arg[17] == 0 || arg[17] == '=')) {
+        } else if (cli_option_is(arg, "--from-checkpoint")) {
             if (cli_option_value(argc, argv, &i, &from))
                 return CLI_EXIT_USAGE;
-        } else if (strncmp(arg, "--preset", 8) == 0 && (arg[8] == 0 || arg[8] == '=')) {
+        } else if (cli_option_is(arg, "--preset")) {
             if (cli_option_value(argc, argv, &i, &preset))
                 return CLI_EXIT_USAGE;
         } else if (strcmp(arg, "--no-baseline") == 0) {

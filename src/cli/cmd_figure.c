@@ -884,21 +884,20 @@ int cmd_figure(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
-#define OPT(name) (strncmp(arg, name, strlen(name)) == 0 && (arg[strlen(name)] == 0 || arg[strlen(name)] == '='))
-        if (OPT("--data")) {
+        if (cli_option_is(arg, "--data")) {
             if (cli_option_value(argc, argv, &i, &o.data))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--shuffles")) {
+        } else if (cli_option_is(arg, "--shuffles")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--shuffles", v, 1, 100000, &o.shuffles))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--fig3-init")) {
+        } else if (cli_option_is(arg, "--fig3-init")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--fig3-init", v, 2, 100000, &o.fig3_init))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--max-attractor")) {
+        } else if (cli_option_is(arg, "--max-attractor")) {
             if (cli_option_value(argc, argv, &i, &v) ||
                 cli_parse_int("--max-attractor", v, 1, 100000, &o.max_attractor))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--images")) {
+        } else if (cli_option_is(arg, "--images")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--images", v, 1, 100000, &o.images))
                 return CLI_EXIT_USAGE;
         } else if (arg[0] == '-') {
@@ -908,7 +907,6 @@ int cmd_figure(int argc, char **argv)
         } else {
             return cli_usage_error("figure", "one figure expected, got '%s' and '%s'", which, arg);
         }
-#undef OPT
     }
     if (!which)
         return cli_usage_error("figure", "expected the figure: smp2 or smp3");

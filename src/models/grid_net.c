@@ -151,6 +151,38 @@ static cm_status net_evaluate(void *model, const cm_grid_batch *b, float *units,
     return CM_OK;
 }
 
+cm_status cm_grid_net_save(const cm_grid_net *n, const char *dir)
+{
+    return cm_pathint_save(n->m, dir);
+}
+
+/* The models module builds a new network from the checkpoint's config.json;
+ * it must have the run's shapes, and replaces the current one only then. */
+cm_status cm_grid_net_load(cm_grid_net *n, const char *dir)
+{
+    cm_pathint *loaded = NULL;
+    cm_status st = cm_pathint_load(dir, &loaded);
+    if (st != CM_OK)
+        return st;
+    const cm_pathint_config *a = cm_pathint_get_config(n->m), *b = cm_pathint_get_config(loaded);
+    if (a->cell != b->cell || a->input_size != b->input_size || a->hidden != b->hidden ||
+        a->bottleneck != b->bottleneck || a->n_place != b->n_place || a->n_hd != b->n_hd)
+        st = cm_error(CM_ERR_FORMAT,
+                      "%s: the checkpoint's network (%d inputs, %d hidden, %d bottleneck, %d place, %d HD) differs "
+                      "from the run's (%d, %d, %d, %d, %d)",
+                      dir, b->input_size, b->hidden, b->bottleneck, b->n_place, b->n_hd, a->input_size, a->hidden,
+                      a->bottleneck, a->n_place, a->n_hd);
+    if (st == CM_OK && (b->batch != n->batch || b->seq_len != n->steps))
+        st = cm_pathint_resize(loaded, n->batch, n->steps);
+    if (st != CM_OK) {
+        cm_pathint_free(loaded);
+        return st;
+    }
+    cm_pathint_free(n->m);
+    n->m = loaded;
+    return CM_OK;
+}
+
 static cm_status net_save(void *model, const char *dir)
 {
     return cm_grid_net_save(model, dir);

@@ -21,9 +21,19 @@ void cm_rnn_forward(float *hs, const float *x, const float *w_ih, const float *w
             pr[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
     }
     cm_gemm(0, 1, T * B, H, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, pre, H);
-    if (cm_threads() > 1)
-        openblas_set_num_threads(1);
-#pragma omp parallel if ((size_t)B * H * H >= CM_RECUR_PAR_MIN)
+    if (cm_threads() <= 1 || (size_t)B * H * H < CM_RECUR_PAR_MIN) {
+        for (int t = 0; t < T; t++) {
+            float *h = hs + (size_t)(t + 1) * step;
+            cm_gemm(0, 1, B, H, H, 1.0f, hs + (size_t)t * step, H, w_hh, H, 1.0f, h, H);
+            if (act == CM_ACT_RELU)
+                cm_relu_forward(h, h, step);
+            else
+                cm_tanh_forward(h, h, step);
+        }
+        return;
+    }
+    openblas_set_num_threads(1);
+#pragma omp parallel
     {
         int u0, u1;
         cm_split_units(H, omp_get_num_threads(), omp_get_thread_num(), &u0, &u1);
@@ -55,9 +65,10 @@ void cm_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *d
                      int H, cm_activation act)
 {
     size_t step = (size_t)B * H;
-    if (cm_threads() > 1)
+    int par = cm_threads() > 1 && (size_t)B * H * H >= CM_RECUR_PAR_MIN;
+    if (par)
         openblas_set_num_threads(1);
-#pragma omp parallel if ((size_t)B * H * H >= CM_RECUR_PAR_MIN)
+#pragma omp parallel if (par)
     {
         int u0, u1;
         cm_split_units(H, omp_get_num_threads(), omp_get_thread_num(), &u0, &u1);
@@ -82,12 +93,14 @@ void cm_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *d
 #pragma omp barrier
             /* our units of dh_{t-1} += dpre_t . W_hh[:, u0:u1] (needs every unit of dpre_t) */
             float *back = t > 0 ? d - step : dh0;
-            if (back && u1 > u0)
+            if (back && !par)
+                cm_gemm(0, 0, B, H, H, 1.0f, d, H, w_hh, H, 1.0f, back, H);
+            else if (back && u1 > u0)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, u1 - u0, H, 1.0f, d, H, w_hh + u0, H, 1.0f,
                             back + u0, H);
         }
     }
-    if (cm_threads() > 1)
+    if (par)
         openblas_set_num_threads(cm_threads());
     int n = T * B;
     /* All steps' weight gradients at once: dW_hh += dpre^T [H, TB] . h_{t-1} [TB, H]. */
