@@ -11,6 +11,7 @@ packages=(
   libopenblas-dev                         # sgemm and friends
   zlib1g-dev libpng-dev libcairo2-dev     # npz, PNG, figures
   libcjson-dev                            # JSON configs, safetensors headers
+  libgif-dev                              # animated GIFs (grid-cell emergence)
   libcmocka-dev                           # unit tests
   python3 python3-numpy python3-scipy     # interop tests and reference values
 )

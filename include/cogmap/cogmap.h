@@ -11,5 +11,6 @@
 #include "cogmap/models.h"
 #include "cogmap/analysis.h"
 #include "cogmap/plot.h"
+#include "cogmap/gridrun.h"
 
 #endif

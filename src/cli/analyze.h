@@ -16,4 +16,8 @@ typedef struct analyze_group {
 cm_status analyze_figures(const char *dir, const char *ext, const double *hd, const float *act, int64_t n,
                           int f32, const cm_classify_result *r, const analyze_group *groups, int n_groups);
 
+/* SMP's octant_grid: the map and its 8 heading-octant maps (nx x ny, x
+ * first) in 3 x 3 blocks, out [3 (nx + 2), 3 (ny + 2)] top row first. */
+void analyze_octant_grid(const double *map, const double *oct, int nx, int ny, double *out);
+
 #endif

@@ -115,7 +115,7 @@ static cm_status fig_hd_polar(const char *dir, const char *ext, const double *hd
 /* SMP's octant_grid: 3 x 3 blocks (each map padded by one rim bin), block
  * rows [5,4,3], [6,all,2], [7,0,1] from the bottom; returned top row first
  * for the heatmap, so x points up inside every block. */
-static void octant_grid(const double *map, const double *oct, int nx, int ny, double *out)
+void analyze_octant_grid(const double *map, const double *oct, int nx, int ny, double *out)
 {
     static const int order[3][3] = {{5, 4, 3}, {6, 8, 2}, {7, 0, 1}};
     int h = nx + 2, w = ny + 2, H = 3 * h, W = 3 * w;
@@ -168,7 +168,7 @@ static cm_status fig_octants(const char *dir, const char *ext, const cm_classify
         }
         for (int j = 0; j < k && st == CM_OK; j++) {
             size_t nb = (size_t)nx * ny;
-            octant_grid(r->maps + sel[j] * nb, r->octants + sel[j] * nb * 8, nx, ny, grid);
+            analyze_octant_grid(r->maps + sel[j] * nb, r->octants + sel[j] * nb * 8, nx, ny, grid);
             cm_panel *p = cm_figure_panel(fig, row, j);
             st = cm_panel_heatmap(p, grid, H, W, CM_CMAP_JET, NAN, NAN);
             if (st == CM_OK)

@@ -42,12 +42,6 @@ static void best_rates(cm_worlds *w, int steps, const cm_traj *traj, int repeat,
     }
 }
 
-/* "--steps=3" and "--steps 3" both name --steps. */
-static int option_is(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
-}
 
 int bench_motion(int argc, char **argv)
 {
@@ -66,19 +60,19 @@ int bench_motion(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
-        if (option_is(arg, "--batch")) {
+        if (cli_option_is(arg, "--batch")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--batch", value, 1, 1 << 20, &batch))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--steps")) {
+        } else if (cli_option_is(arg, "--steps")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--steps", value, 1, 1 << 24, &steps))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--repeat")) {
+        } else if (cli_option_is(arg, "--repeat")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--repeat", value, 1, 1000, &repeat))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--motion")) {
+        } else if (cli_option_is(arg, "--motion")) {
             if (cli_option_value(argc, argv, &i, &motion_name))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--arena")) {
+        } else if (cli_option_is(arg, "--arena")) {
             if (cli_option_value(argc, argv, &i, &arena_name))
                 return CLI_EXIT_USAGE;
         } else {

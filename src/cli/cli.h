@@ -35,6 +35,10 @@ void cli_common_defaults(cli_common *c);
  * consumed, 0 if not a common option, -1 on a bad value (message printed). */
 int cli_common_option(cli_common *c, int argc, char **argv, int *i);
 
+/* Whether argv element `arg` names option `name`: "--steps" and "--steps=3" both
+ * name "--steps", "--stepsize" does not. */
+int cli_option_is(const char *arg, const char *name);
+
 /* Reads the value of option argv[*i] into *value and advances *i; prints a
  * message and returns -1 when it is missing. */
 int cli_option_value(int argc, char **argv, int *i, const char **value);

@@ -32,7 +32,7 @@ int cli_option_value(int argc, char **argv, int *i, const char **value)
 }
 
 /* "--seed=3" and "--seed 3" both name --seed. */
-static int option_is(const char *arg, const char *name)
+int cli_option_is(const char *arg, const char *name)
 {
     size_t n = strlen(name);
     return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
@@ -69,19 +69,19 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i)
     const char *arg = argv[*i];
     const char *value;
     long long v;
-    if (option_is(arg, "--seed")) {
+    if (cli_option_is(arg, "--seed")) {
         if (cli_option_value(argc, argv, i, &value) || cli_parse_int("--seed", value, 0, INT64_MAX, &v))
             return -1;
         c->seed = (uint64_t)v;
         return 1;
     }
-    if (option_is(arg, "--threads")) {
+    if (cli_option_is(arg, "--threads")) {
         if (cli_option_value(argc, argv, i, &value) || cli_parse_int("--threads", value, 0, 1024, &v))
             return -1;
         c->threads = (int)v;
         return 1;
     }
-    if (option_is(arg, "--out")) {
+    if (cli_option_is(arg, "--out")) {
         if (cli_option_value(argc, argv, i, &value))
             return -1;
         if (!value[0]) {

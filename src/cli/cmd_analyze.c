@@ -382,17 +382,17 @@ int cmd_analyze(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
-        if (strncmp(arg, "--shuffles", 10) == 0 && (arg[10] == 0 || arg[10] == '=')) {
+        if (cli_option_is(arg, "--shuffles")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--shuffles", v, 1, 1000000, &iv))
                 return CLI_EXIT_USAGE;
             o.n_shuffles = (int)iv;
-        } else if (strncmp(arg, "--percentile", 12) == 0 && (arg[12] == 0 || arg[12] == '=')) {
+        } else if (cli_option_is(arg, "--percentile")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--percentile", v, &dv))
                 return CLI_EXIT_USAGE;
             if (dv < 0 || dv > 100)
                 return cli_usage_error("analyze", "--percentile: expected 0..100, got %g", dv);
             o.percentile = dv;
-        } else if (strncmp(arg, "--hd-shuffle", 12) == 0 && (arg[12] == 0 || arg[12] == '=')) {
+        } else if (cli_option_is(arg, "--hd-shuffle")) {
             if (cli_option_value(argc, argv, &i, &v))
                 return CLI_EXIT_USAGE;
             if (strcmp(v, "bins") == 0)
@@ -401,45 +401,45 @@ int cmd_analyze(int argc, char **argv)
                 o.hd_timeshift = 1;
             else
                 return cli_usage_error("analyze", "--hd-shuffle: expected 'bins' or 'time', got '%s'", v);
-        } else if (strncmp(arg, "--min-shift", 11) == 0 && (arg[11] == 0 || arg[11] == '=')) {
+        } else if (cli_option_is(arg, "--min-shift")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--min-shift", v, 1, INT64_MAX, &iv))
                 return CLI_EXIT_USAGE;
             o.min_shift = iv;
-        } else if (strncmp(arg, "--dt", 4) == 0 && (arg[4] == 0 || arg[4] == '=')) {
+        } else if (cli_option_is(arg, "--dt")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--dt", v, &dv))
                 return CLI_EXIT_USAGE;
             if (!(dv > 0))
                 return cli_usage_error("analyze", "--dt: expected seconds > 0, got %g", dv);
             o.dt = dv;
-        } else if (strncmp(arg, "--box", 5) == 0 && (arg[5] == 0 || arg[5] == '=')) {
+        } else if (cli_option_is(arg, "--box")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--box", v, &dv))
                 return CLI_EXIT_USAGE;
             if (!(dv > 0))
                 return cli_usage_error("analyze", "--box: expected metres > 0, got %g", dv);
             o.box = dv;
-        } else if (strncmp(arg, "--ratemap-bin", 13) == 0 && (arg[13] == 0 || arg[13] == '=')) {
+        } else if (cli_option_is(arg, "--ratemap-bin")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--ratemap-bin", v, &dv))
                 return CLI_EXIT_USAGE;
             if (!(dv > 0))
                 return cli_usage_error("analyze", "--ratemap-bin: expected a bin size > 0, got %g", dv);
             o.ratemap_bin = dv;
-        } else if (strncmp(arg, "--distance-step", 15) == 0 && (arg[15] == 0 || arg[15] == '=')) {
+        } else if (cli_option_is(arg, "--distance-step")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--distance-step", v, &dv))
                 return CLI_EXIT_USAGE;
             if (!(dv > 0))
                 return cli_usage_error("analyze", "--distance-step: expected a step > 0, got %g", dv);
             o.distance_step = dv;
-        } else if (strncmp(arg, "--grid-threshold", 16) == 0 && (arg[16] == 0 || arg[16] == '=')) {
+        } else if (cli_option_is(arg, "--grid-threshold")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--grid-threshold", v, &dv))
                 return CLI_EXIT_USAGE;
             o.grid_thresh = dv;
-        } else if (strncmp(arg, "--grid-bins", 11) == 0 && (arg[11] == 0 || arg[11] == '=')) {
+        } else if (cli_option_is(arg, "--grid-bins")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--grid-bins", v, 0, 512, &iv))
                 return CLI_EXIT_USAGE;
             if (iv > 0 && iv < 4)
                 return cli_usage_error("analyze", "--grid-bins: expected 0 or 4..512, got %lld", iv);
             o.grid_bins = (int)iv;
-        } else if (strncmp(arg, "--format", 8) == 0 && (arg[8] == 0 || arg[8] == '=')) {
+        } else if (cli_option_is(arg, "--format")) {
             if (cli_option_value(argc, argv, &i, &v))
                 return CLI_EXIT_USAGE;
             if (strcmp(v, "png") != 0 && strcmp(v, "svg") != 0 && strcmp(v, "pdf") != 0)

@@ -5,9 +5,9 @@
 
 #include <string.h>
 
+int bench_train(int argc, char **argv);
 int bench_render(int argc, char **argv);
 int bench_motion(int argc, char **argv);
-int bench_train(int argc, char **argv);
 
 typedef struct bench_entry {
     const char *name;
@@ -16,9 +16,9 @@ typedef struct bench_entry {
 } bench_entry;
 
 static const bench_entry bench_table[] = {
-    {"motion", "rat-model trajectories, Sorscher preset, 2.2 m box (steps/s per core)", bench_motion},
-    {"render", "64x64 egocentric RGB frames in a 15x15 maze (frames/s per core)", bench_render},
     {"train", "path-integration training steps on random inputs (steps/s, share of sgemm)", bench_train},
+    {"render", "64x64 egocentric RGB frames in a 15x15 maze (frames/s per core)", bench_render},
+    {"motion", "rat-model trajectories (Sorscher preset, 2.2 m box): steps/s per core", bench_motion},
     {NULL, NULL, NULL},
 };
 

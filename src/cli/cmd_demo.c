@@ -1,56 +1,45 @@
-/* `cogmap demo`: the main job on the built-in default.
- *
- * Until the grid-cell trainer lands this is a small end-to-end run of what
- * exists: it draws SSM-PC's place- and head-direction-cell centres exactly as
- * numpy's RandomState(42) does and writes them to the output folder. */
+/* `cogmap demo`: the main job on the built-in default. Grows grid cells: it
+ * trains the path-integration preset that shows grid-like units soonest
+ * (chosen by experiment, docs/grid-cells.md) for at most 15 minutes, keeps the
+ * checkpoint with the most grid-like units, evaluates it against the untrained
+ * network and prints where the figures and summary are. */
 #include "cli/cli.h"
+#include "cli/grid_eval.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
-static const char demo_usage[] = "usage: cogmap demo [--out DIR] [--seed N] [--threads N] [--quiet]\n"
-                                 "Runs the main job on the built-in default and writes its outputs to DIR\n"
-                                 "(default: demo-out).\n";
+int cli_train_grid(int argc, char **argv);
 
-static cm_status write_centres(const char *dir)
-{
-    char path[4096];
-    cm_mt19937 mt;
+/* The demo's recipe (docs/grid-cells.md, "The demo"). */
+static const char demo_preset[] = "ssmpc";
+/* Batches of 16 paths of 50 steps: about 4x the optimiser steps per minute of
+ * SSM-PC's 32 x 100, and grid-like units by ~1000 steps (docs/grid-cells.md).
+ * Periodic evaluations score 30 x 16 x 50 = 24,000 samples. */
+static const char *const demo_sets[] = {"batch=16", "steps=50", "eval_batches=30"};
+#define DEMO_EVAL_EVERY "100"
+/* Minutes of training; evaluation adds about two more (2 cores). */
+#define DEMO_TRAIN_MINUTES 12.5
+#define DEMO_TOTAL_MINUTES 15.0
 
-    snprintf(path, sizeof path, "%s/place_cell_centres.txt", dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return cm_error(CM_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    fprintf(f, "# SSM-PC place-cell centres: RandomState(42).uniform(0, 15, (256, 2))\n");
-    cm_mt_seed(&mt, 42);
-    for (int i = 0; i < 256; i++) {
-        double x = cm_mt_uniform(&mt, 0.0, 15.0);
-        double y = cm_mt_uniform(&mt, 0.0, 15.0);
-        fprintf(f, "%.8f %.8f\n", (float)x, (float)y);
-    }
-    if (fclose(f) != 0)
-        return cm_error(CM_ERR_IO, "%s: write failed", path);
-
-    snprintf(path, sizeof path, "%s/hd_cell_centres.txt", dir);
-    f = fopen(path, "w");
-    if (!f)
-        return cm_error(CM_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    fprintf(f, "# SSM-PC head-direction centres: RandomState(42).uniform(-pi, pi, (12,))\n");
-    cm_mt_seed(&mt, 42);
-    for (int i = 0; i < 12; i++)
-        fprintf(f, "%.8f\n", (float)cm_mt_uniform(&mt, -M_PI, M_PI));
-    if (fclose(f) != 0)
-        return cm_error(CM_ERR_IO, "%s: write failed", path);
-    return CM_OK;
-}
+static const char demo_usage[] =
+    "usage: cogmap demo [--out DIR] [--minutes M] [--seed N] [--threads N] [--quiet]\n"
+    "Grows grid cells: trains SSM-PC's path-integration network on rat trajectories for at most\n"
+    "15 minutes (M minutes in all with --minutes), keeps the checkpoint with the most grid-like\n"
+    "units, evaluates it against the untrained network and writes the run, figures and summary\n"
+    "to DIR/grid (default DIR: demo-out).\n";
 
 int cmd_demo(int argc, char **argv)
 {
     cli_common common;
     cli_common_defaults(&common);
     common.out = "demo-out";
+    double minutes = DEMO_TOTAL_MINUTES;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(demo_usage, stdout);
@@ -59,14 +48,85 @@ int cmd_demo(int argc, char **argv)
         int r = cli_common_option(&common, argc, argv, &i);
         if (r < 0)
             return CLI_EXIT_USAGE;
-        if (r == 0)
-            return cli_usage_error("demo", "unknown option '%s'", argv[i]);
+        if (r > 0)
+            continue;
+        if (strncmp(argv[i], "--minutes", 9) == 0 && (argv[i][9] == 0 || argv[i][9] == '=')) {
+            const char *v;
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--minutes", v, &minutes))
+                return CLI_EXIT_USAGE;
+            if (!(minutes > 0 && minutes <= 24 * 60))
+                return cli_usage_error("demo", "--minutes: expected 0 < M <= 1440, got '%s'", v);
+            continue;
+        }
+        return cli_usage_error("demo", "unknown option '%s'", argv[i]);
     }
+    char run[4096], seed[32], threads[32], train_minutes[32];
+    if ((size_t)snprintf(run, sizeof run, "%s/grid", common.out) >= sizeof run)
+        return cli_usage_error("demo", "--out: path too long");
     if (mkdir(common.out, 0777) != 0 && errno != EEXIST)
         return cli_fail("demo", cm_error(CM_ERR_IO, "%s: cannot create folder: %s", common.out, strerror(errno)));
-    cm_status st = write_centres(common.out);
+    /* A previous demo's run is kept, renamed, never deleted. */
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/run.json", run);
+    if (access(probe, F_OK) == 0) {
+        char old[4200];
+        snprintf(old, sizeof old, "%s-%lld", run, (long long)time(NULL));
+        if (rename(run, old) != 0)
+            return cli_fail("demo", cm_error(CM_ERR_IO, "%s: cannot move the previous demo run aside to %s: %s", run,
+                                             old, strerror(errno)));
+        if (!common.quiet)
+            printf("demo: the previous run is now %s\n", old);
+    }
+    /* Training gets the budget minus the evaluation's share (about 1/6). */
+    const double train_min = minutes * (DEMO_TRAIN_MINUTES / DEMO_TOTAL_MINUTES);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)common.seed);
+    snprintf(threads, sizeof threads, "%d", common.threads);
+    snprintf(train_minutes, sizeof train_minutes, "%.4f", train_min);
+    const char *args[64];
+    int n = 0;
+    args[n++] = "grid";
+    args[n++] = "--preset";
+    args[n++] = demo_preset;
+    args[n++] = "--out";
+    args[n++] = run;
+    args[n++] = "--minutes";
+    args[n++] = train_minutes;
+    args[n++] = "--eval-every";
+    args[n++] = DEMO_EVAL_EVERY;
+    args[n++] = "--best";
+    args[n++] = "grid";
+    args[n++] = "--seed";
+    args[n++] = seed;
+    args[n++] = "--threads";
+    args[n++] = threads;
+    if (common.quiet)
+        args[n++] = "--quiet";
+    for (size_t k = 0; k < sizeof demo_sets / sizeof demo_sets[0]; k++) {
+        args[n++] = "--set";
+        args[n++] = demo_sets[k];
+    }
+    args[n] = NULL;
+    if (!common.quiet)
+        printf("demo: training the %s grid-cell network for %.1f minutes into %s\n", demo_preset, train_min, run);
+    int rc = cli_train_grid(n, (char **)args);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (!common.quiet)
+        printf("demo: evaluating the checkpoint with the most grid-like units\n");
+    grid_eval_options o = {.baseline = 1, .stages = 6, .checkpoint = "best"};
+    /* Short demos evaluate on fewer samples so that the total stays in budget. */
+    if (minutes < 5)
+        o.samples = 48000;
+    if (minutes < 0.5) { /* a smoke test: scores mean little this early anyway */
+        o.samples = 3200;
+        o.stages = 3;
+    }
+    grid_eval_report rep;
+    cm_set_threads(common.threads);
+    cm_status st = grid_eval_run(run, &o, common.quiet ? NULL : stderr, &rep);
     if (st != CM_OK)
         return cli_fail("demo", st);
-    printf("demo: wrote %s/place_cell_centres.txt and %s/hd_cell_centres.txt\n", common.out, common.out);
+    if (!common.quiet)
+        grid_eval_print(run, &rep, stdout);
     return CLI_EXIT_OK;
 }

@@ -60,18 +60,18 @@ int cmd_gridness(int argc, char **argv)
             minmax = 1;
         } else if (strcmp(arg, "--bnt") == 0) {
             bnt = 1;
-        } else if (strncmp(arg, "--masks", 7) == 0 && (arg[7] == '\0' || arg[7] == '=')) {
+        } else if (cli_option_is(arg, "--masks")) {
             if (cli_option_value(argc, argv, &i, &value))
                 return CLI_EXIT_USAGE;
             if (strcmp(value, "deepmind") != 0 && strcmp(value, "ssmpc") != 0)
                 return cli_usage_error("gridness", "--masks: expected deepmind or ssmpc, got '%s'", value);
             masks = value;
-        } else if (strncmp(arg, "--figure", 8) == 0 && (arg[8] == '\0' || arg[8] == '=')) {
+        } else if (cli_option_is(arg, "--figure")) {
             if (cli_option_value(argc, argv, &i, &figure))
                 return CLI_EXIT_USAGE;
             if (!figure[0])
                 return cli_usage_error("gridness", "--figure: expected a file name");
-        } else if (strncmp(arg, "--top", 5) == 0 && (arg[5] == '\0' || arg[5] == '=')) {
+        } else if (cli_option_is(arg, "--top")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--top", value, 1, 512, &top))
                 return CLI_EXIT_USAGE;
         } else {

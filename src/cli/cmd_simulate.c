@@ -126,12 +126,6 @@ static cm_status write_npz(const char *path, const cm_worlds *w, int steps, cons
     return st;
 }
 
-/* "--steps=3" and "--steps 3" both name --steps. */
-static int option_is(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
-}
 
 int cmd_simulate(int argc, char **argv)
 {
@@ -153,34 +147,34 @@ int cmd_simulate(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
-        if (option_is(arg, "--arena")) {
+        if (cli_option_is(arg, "--arena")) {
             if (cli_option_value(argc, argv, &i, &arena_name))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--motion")) {
+        } else if (cli_option_is(arg, "--motion")) {
             if (cli_option_value(argc, argv, &i, &motion_name))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--steps")) {
+        } else if (cli_option_is(arg, "--steps")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--steps", value, 1, INT32_MAX, &steps))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--agents")) {
+        } else if (cli_option_is(arg, "--agents")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--agents", value, 1, 1 << 20, &agents))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--batch")) {
+        } else if (cli_option_is(arg, "--batch")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--batch", value, 1, 1 << 24, &batch))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--substeps")) {
+        } else if (cli_option_is(arg, "--substeps")) {
             if (cli_option_value(argc, argv, &i, &value) ||
                 cli_parse_int("--substeps", value, 1, 1 << 20, &substeps))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--rays")) {
+        } else if (cli_option_is(arg, "--rays")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--rays", value, 0, 4096, &rays))
                 return CLI_EXIT_USAGE;
-        } else if (option_is(arg, "--scale")) {
+        } else if (cli_option_is(arg, "--scale")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_double("--scale", value, &scale))
                 return CLI_EXIT_USAGE;
             if (!(scale > 0))
                 return cli_usage_error("simulate", "--scale: expected a number > 0, got '%s'", value);
-        } else if (option_is(arg, "--dt")) {
+        } else if (cli_option_is(arg, "--dt")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_double("--dt", value, &dt))
                 return CLI_EXIT_USAGE;
             if (!(dt > 0))

@@ -2,20 +2,26 @@
 #include "cli/cli.h"
 
 int cmd_demo(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
-int cmd_maze(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
-int cmd_nn_check(int argc, char **argv);
-int cmd_gridness(int argc, char **argv);
+int cmd_maze(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_gridness(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_nn_check(int argc, char **argv);
+int cmd_figure(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
-    {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
+    {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline", cmd_train},
+    {"eval", "evaluate a run: grid-cell (gridness, decoding error) or SMP (cell types, figures 2 and 3)", cmd_eval},
     {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
-    {"bench", "built-in benchmarks (cogmap bench --help)", cmd_bench},
-    {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
+    {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
     {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
+    {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
+    {"bench", "built-in benchmarks (cogmap bench --help)", cmd_bench},
     {"nn-check", "(developer) one nn layer on .npy files, for make check-torch", cmd_nn_check},
+    {"figure", "SMP's figures 2 and 3 from DeepMind's released data or a cogmap SMP run", cmd_figure},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,240 @@
+/* A grid-cell run's configuration: preset defaults, key=value overrides, and
+ * <run>/run.json, which records the preset and the overrides so that reading
+ * it replays the configuration exactly (gridrun.h). */
+#include "cogmap/gridrun.h"
+#include "cogmap/io.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RUN_FORMAT "cogmap grid-cell run"
+
+cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *preset, uint64_t seed)
+{
+    memset(c, 0, sizeof *c);
+    cm_status st = cm_pathint_preset(preset, &c->net);
+    if (st != CM_OK)
+        return st;
+    snprintf(c->preset, sizeof c->preset, "%s", preset);
+    c->net.seed = seed;
+    c->seed = seed;
+    c->motion_scale = 1.0f;
+    c->eval_batches = 8;
+    if (strcmp(preset, "ssmpc") == 0) {
+        /* SSM-PC's 15 x 15 arena in grid units. Its maze trajectories are not
+         * public; the open-arena stand-in is the rat model scaled 10x, a mean
+         * step of about 0.2 units (the walk measurements.md timed PyTorch on). */
+        strcpy(c->cells, "ssmpc");
+        strcpy(c->arena, "box15");
+        strcpy(c->motion, "sorscher");
+        c->motion_scale = 10.0f;
+    } else if (strcmp(preset, "banino") == 0) {
+        strcpy(c->cells, "banino");
+        strcpy(c->arena, "box");
+        strcpy(c->motion, "banino");
+        c->eval_batches = 20;
+    } else {
+        strcpy(c->cells, "sorscher");
+        strcpy(c->arena, "box");
+        strcpy(c->motion, "sorscher");
+        c->eval_batches = 2;
+    }
+    return CM_OK;
+}
+
+static cm_status parse_int(const char *key, const char *v, long lo, long hi, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || !end || *end || end == v || x < lo || x > hi)
+        return cm_error(CM_ERR_ARG, "--set %s: expected an integer in %ld..%ld, got '%s'", key, lo, hi, v);
+    *out = (int)x;
+    return CM_OK;
+}
+
+static cm_status parse_real(const char *key, const char *v, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || !end || *end || end == v || !(x >= lo && x <= hi))
+        return cm_error(CM_ERR_ARG, "--set %s: expected a number in [%g, %g], got '%s'", key, lo, hi, v);
+    *out = x;
+    return CM_OK;
+}
+
+static cm_status parse_name(const char *key, const char *v, char *out, size_t size)
+{
+    if (!v[0] || strlen(v) >= size)
+        return cm_error(CM_ERR_ARG, "--set %s: expected a name of 1..%zu characters, got '%s'", key, size - 1, v);
+    snprintf(out, size, "%s", v);
+    return CM_OK;
+}
+
+static const char set_keys[] = "batch, steps, hidden, bottleneck, dropout, lr, momentum, weight_decay, alpha, eps, "
+                               "beta1, beta2, clip_norm, clip_value, l2_recurrent, arena, motion, motion_scale, "
+                               "cells, eval_batches";
+
+cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    char key[64];
+    if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key)
+        return cm_error(CM_ERR_ARG, "--set: expected key=value, got '%s'", kv);
+    if (c->n_sets >= CM_GRID_MAX_SETS || strlen(kv) >= sizeof c->sets[0])
+        return cm_error(CM_ERR_ARG, "--set: at most %d overrides of under %zu characters", CM_GRID_MAX_SETS,
+                        sizeof c->sets[0]);
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    const char *v = eq + 1;
+    cm_pathint_config *n = &c->net;
+    double x = 0;
+    cm_status st;
+    if (strcmp(key, "batch") == 0)
+        st = parse_int(key, v, 1, 100000, &n->batch);
+    else if (strcmp(key, "steps") == 0)
+        st = parse_int(key, v, 1, 100000, &n->seq_len);
+    else if (strcmp(key, "hidden") == 0)
+        st = parse_int(key, v, 1, 65536, &n->hidden);
+    else if (strcmp(key, "bottleneck") == 0)
+        st = parse_int(key, v, 0, 65536, &n->bottleneck);
+    else if (strcmp(key, "eval_batches") == 0)
+        st = parse_int(key, v, 1, 100000, &c->eval_batches);
+    else if (strcmp(key, "dropout") == 0) {
+        st = parse_real(key, v, 0, 0.99, &x);
+        n->dropout = (float)x;
+    } else if (strcmp(key, "lr") == 0)
+        st = parse_real(key, v, 0, 10, &n->optim.lr);
+    else if (strcmp(key, "momentum") == 0)
+        st = parse_real(key, v, 0, 0.9999, &n->optim.momentum);
+    else if (strcmp(key, "weight_decay") == 0)
+        st = parse_real(key, v, 0, 10, &n->optim.weight_decay);
+    else if (strcmp(key, "alpha") == 0)
+        st = parse_real(key, v, 0, 0.9999999, &n->optim.alpha);
+    else if (strcmp(key, "eps") == 0)
+        st = parse_real(key, v, 0, 1, &n->optim.eps);
+    else if (strcmp(key, "beta1") == 0)
+        st = parse_real(key, v, 0, 0.9999999, &n->optim.beta1);
+    else if (strcmp(key, "beta2") == 0)
+        st = parse_real(key, v, 0, 0.9999999, &n->optim.beta2);
+    else if (strcmp(key, "clip_norm") == 0) {
+        st = parse_real(key, v, 0, 1e30, &x);
+        n->clip_norm = (float)x;
+    } else if (strcmp(key, "clip_value") == 0) {
+        st = parse_real(key, v, 0, 1e30, &x);
+        n->clip_value = (float)x;
+    } else if (strcmp(key, "l2_recurrent") == 0) {
+        st = parse_real(key, v, 0, 10, &x);
+        n->l2_recurrent = (float)x;
+    } else if (strcmp(key, "motion_scale") == 0) {
+        st = parse_real(key, v, 1e-6, 1e6, &x);
+        c->motion_scale = (float)x;
+    } else if (strcmp(key, "arena") == 0)
+        st = parse_name(key, v, c->arena, sizeof c->arena);
+    else if (strcmp(key, "motion") == 0)
+        st = parse_name(key, v, c->motion, sizeof c->motion);
+    else if (strcmp(key, "cells") == 0)
+        st = parse_name(key, v, c->cells, sizeof c->cells);
+    else
+        st = cm_error(CM_ERR_ARG, "--set: unknown key '%s'; known keys: %s", key, set_keys);
+    if (st != CM_OK)
+        return st;
+    snprintf(c->sets[c->n_sets++], sizeof c->sets[0], "%s", kv);
+    return CM_OK;
+}
+
+cm_status cm_grid_run_config_write(const cm_grid_run_config *c, const char *run)
+{
+    char path[4096], seed[32];
+    cm_status st = cm_path_join(path, sizeof path, run, "run.json");
+    if (st != CM_OK)
+        return st;
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    cJSON *root = cJSON_CreateObject();
+    int ok = root && cJSON_AddStringToObject(root, "format", RUN_FORMAT) &&
+             cJSON_AddNumberToObject(root, "version", 1) && cJSON_AddStringToObject(root, "preset", c->preset) &&
+             cJSON_AddStringToObject(root, "seed", seed) && cJSON_AddStringToObject(root, "data", c->data);
+    cJSON *sets = ok ? cJSON_AddArrayToObject(root, "sets") : NULL;
+    ok = ok && sets;
+    for (int i = 0; ok && i < c->n_sets; i++) {
+        cJSON *s = cJSON_CreateString(c->sets[i]);
+        ok = s && cJSON_AddItemToArray(sets, s);
+    }
+    /* The resolved values, for readers; run.json is replayed from preset + sets. */
+    cJSON *res = ok ? cJSON_AddObjectToObject(root, "resolved") : NULL;
+    ok = ok && res && cJSON_AddStringToObject(res, "cells", c->cells) &&
+         cJSON_AddStringToObject(res, "arena", c->arena) && cJSON_AddStringToObject(res, "motion", c->motion) &&
+         cJSON_AddNumberToObject(res, "motion_scale", c->motion_scale) &&
+         cJSON_AddNumberToObject(res, "batch", c->net.batch) && cJSON_AddNumberToObject(res, "steps", c->net.seq_len) &&
+         cJSON_AddNumberToObject(res, "hidden", c->net.hidden) &&
+         cJSON_AddNumberToObject(res, "bottleneck", c->net.bottleneck) &&
+         cJSON_AddNumberToObject(res, "dropout", c->net.dropout) && cJSON_AddNumberToObject(res, "lr", c->net.optim.lr) &&
+         cJSON_AddStringToObject(res, "optimizer", cm_optim_name(c->net.optim.kind)) &&
+         cJSON_AddNumberToObject(res, "eval_batches", c->eval_batches);
+    if (!ok) {
+        cJSON_Delete(root);
+        return cm_error(CM_ERR_NOMEM, "%s: cannot build the document", path);
+    }
+    st = cm_json_write(path, root);
+    cJSON_Delete(root);
+    return st;
+}
+
+cm_status cm_grid_run_config_read(cm_grid_run_config *c, const char *run)
+{
+    char path[4096], format[64] = "", preset[32] = "", seed_text[32] = "";
+    cm_status st = cm_path_join(path, sizeof path, run, "run.json");
+    if (st != CM_OK)
+        return st;
+    cJSON *root = NULL;
+    st = cm_json_read(path, &root);
+    if (st != CM_OK)
+        return st;
+    char data[4096];
+    data[0] = 0;
+    st = cm_json_get_string(root, path, "format", 1, format, sizeof format);
+    if (st == CM_OK && strcmp(format, RUN_FORMAT) != 0)
+        st = cm_error(CM_ERR_FORMAT, "%s: format: expected \"%s\", got \"%s\"", path, RUN_FORMAT, format);
+    if (st == CM_OK)
+        st = cm_json_get_string(root, path, "preset", 1, preset, sizeof preset);
+    if (st == CM_OK)
+        st = cm_json_get_string(root, path, "seed", 1, seed_text, sizeof seed_text);
+    if (st == CM_OK)
+        st = cm_json_get_string(root, path, "data", 0, data, sizeof data);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long seed = st == CM_OK ? strtoull(seed_text, &end, 10) : 0;
+    if (st == CM_OK && (errno || !end || *end || !seed_text[0]))
+        st = cm_error(CM_ERR_FORMAT, "%s: seed: expected a decimal unsigned 64-bit integer, got \"%s\"", path,
+                      seed_text);
+    if (st == CM_OK) {
+        st = cm_grid_run_config_init(c, preset, seed);
+        if (st != CM_OK)
+            st = cm_error_context(st, "%s: preset: ", path);
+    }
+    const cJSON *sets = st == CM_OK ? cJSON_GetObjectItemCaseSensitive(root, "sets") : NULL;
+    if (st == CM_OK && sets && !cJSON_IsArray(sets))
+        st = cm_error(CM_ERR_FORMAT, "%s: sets: expected an array of \"key=value\" strings", path);
+    const cJSON *item;
+    if (st == CM_OK && sets)
+        cJSON_ArrayForEach(item, sets)
+        {
+            if (!cJSON_IsString(item)) {
+                st = cm_error(CM_ERR_FORMAT, "%s: sets: expected strings", path);
+                break;
+            }
+            st = cm_grid_run_config_set(c, item->valuestring);
+            if (st != CM_OK) {
+                st = cm_error_context(st, "%s: sets: ", path);
+                break;
+            }
+        }
+    if (st == CM_OK)
+        snprintf(c->data, sizeof c->data, "%s", data);
+    cJSON_Delete(root);
+    return st;
+}

@@ -1,0 +1,29 @@
+/* Private pieces of the SMP model shared by its files (and its tests). */
+#ifndef COGMAP_SMP_INTERNAL_H
+#define COGMAP_SMP_INTERNAL_H
+
+#include "cogmap/smp.h"
+
+/* One step of SMP's LSTM for B rows: z = [u ; h0] W + b; gates keeps
+ * sigmoid(i), tanh(j), sigmoid(f + 1), sigmoid(o) [B, 4H]; zin [B, In + H]
+ * keeps the concatenated input. */
+void smp_cell_forward(float *h1, float *c1, float *gates, float *zin, const float *u, const float *h0,
+                      const float *c0, const float *w, const float *b, int B, int In, int H);
+/* Gradients from dh1 and dc1 (either may be NULL): du, dh0, dc0 (each may be
+ * NULL), dw, db (may be NULL) accumulate. dz [B, 4H] and dzin [B, In + H]
+ * are scratch. */
+void smp_cell_backward(float *du, float *dh0, float *dc0, float *dw, float *db, const float *dh1, const float *dc1,
+                       const float *c1, const float *gates, const float *zin, const float *c0, const float *w,
+                       int B, int In, int H, float *dz, float *dzin);
+
+/* Frames embedded per encoder call (bounds the activation buffers). */
+#define SMP_CHUNK 32
+
+/* Tests: one forward (and backward, gradients zeroed first, loss not
+ * averaged) over given embeddings y [(T+1) B, D], inputs u[r] [(T+1) B, In_r]
+ * and correction mask [(T+1) B], time-major, for the model's batch shape.
+ * Returns the summed cross-entropy. */
+double smp_test_loss_grad(cm_smp *m, const float *y, const float *u[CM_SMP_RNNS], const float *mask,
+                          int backward_too);
+
+#endif

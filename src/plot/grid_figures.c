@@ -1,0 +1,407 @@
+/* Figures of a grid-cell run, drawn with cairo (gridrun.h). */
+#define _GNU_SOURCE
+#include "cogmap/gridrun.h"
+#include "cogmap/io.h"
+
+#include <cairo.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------- helpers */
+
+static cairo_status_t png_write_cb(void *closure, const unsigned char *data, unsigned int length)
+{
+    return fwrite(data, 1, length, (FILE *)closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+/* Writes a surface as PNG through an atomic file. */
+static cm_status save_png(cairo_surface_t *surface, const char *path)
+{
+    cm_atomic_file f;
+    cm_status st = cm_atomic_open(&f, path);
+    if (st != CM_OK)
+        return st;
+    cairo_surface_flush(surface);
+    if (cairo_surface_write_to_png_stream(surface, png_write_cb, f.fp) != CAIRO_STATUS_SUCCESS) {
+        cm_atomic_abort(&f);
+        return cm_error(CM_ERR_IO, "%s: cannot write the PNG", path);
+    }
+    return cm_atomic_commit(&f);
+}
+
+static cm_status new_canvas(int w, int h, cairo_surface_t **s, cairo_t **cr, const char *path)
+{
+    *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    if (cairo_surface_status(*s) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(*s);
+        return cm_error(CM_ERR_NOMEM, "%s: cannot create a %d x %d canvas", path, w, h);
+    }
+    *cr = cairo_create(*s);
+    cairo_set_source_rgb(*cr, 1, 1, 1);
+    cairo_paint(*cr);
+    cairo_select_font_face(*cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    return CM_OK;
+}
+
+static cm_status finish(cairo_surface_t *s, cairo_t *cr, const char *path)
+{
+    cairo_destroy(cr);
+    cm_status st = save_png(s, path);
+    cairo_surface_destroy(s);
+    return st;
+}
+
+static void text(cairo_t *cr, double x, double y, double size, int centred, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void text(cairo_t *cr, double x, double y, double size, int centred, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cairo_set_font_size(cr, size);
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, buf, &e);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_move_to(cr, centred ? x - e.width / 2 - e.x_bearing : x, y);
+    cairo_show_text(cr, buf);
+}
+
+/* The jet colour map (SSM-PC's rate maps) at v in [0, 1]. */
+static void jet(double v, double *r, double *g, double *b)
+{
+    v = v < 0 ? 0 : v > 1 ? 1 : v;
+    *r = fmin(fmax(fmin(4 * v - 1.5, -4 * v + 4.5), 0), 1);
+    *g = fmin(fmax(fmin(4 * v - 0.5, -4 * v + 3.5), 0), 1);
+    *b = fmin(fmax(fmin(4 * v + 0.5, -4 * v + 2.5), 0), 1);
+}
+
+/* Draws an n x n map indexed [x, y] with y up, min-max scaled; NaN white. */
+static void draw_map(cairo_t *cr, const double *m, int n, double x0, double y0, double size)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n * n; i++)
+        if (isfinite(m[i])) {
+            lo = fmin(lo, m[i]);
+            hi = fmax(hi, m[i]);
+        }
+    const double cell = size / n;
+    for (int x = 0; x < n; x++)
+        for (int y = 0; y < n; y++) {
+            double v = m[x * n + y], r = 1, g = 1, b = 1;
+            if (isfinite(v))
+                jet(hi > lo ? (v - lo) / (hi - lo) : 0.5, &r, &g, &b);
+            cairo_set_source_rgb(cr, r, g, b);
+            cairo_rectangle(cr, x0 + x * cell, y0 + (n - 1 - y) * cell, cell + 0.5, cell + 0.5);
+            cairo_fill(cr);
+        }
+}
+
+static int cmp_score_desc(const void *a, const void *b, void *ctx);
+
+/* Units sorted by score60, best first (NaN last). */
+static int *rank_units(const cm_grid_evaluation *ev)
+{
+    int *order = malloc((size_t)ev->units * sizeof *order);
+    if (!order)
+        return NULL;
+    for (int u = 0; u < ev->units; u++)
+        order[u] = u;
+    qsort_r(order, (size_t)ev->units, sizeof *order, cmp_score_desc, (void *)ev);
+    return order;
+}
+
+static int cmp_score_desc(const void *a, const void *b, void *ctx)
+{
+    const cm_grid_evaluation *ev = ctx;
+    double x = ev->results[*(const int *)a].score60, y = ev->results[*(const int *)b].score60;
+    if (isnan(x))
+        x = -INFINITY;
+    if (isnan(y))
+        y = -INFINITY;
+    if (x != y)
+        return x < y ? 1 : -1;
+    return *(const int *)a - *(const int *)b;
+}
+
+/* -------------------------------------------------------------- figures */
+
+cm_status cm_grid_fig_units(const char *path, const cm_grid_evaluation *ev, int n)
+{
+    if (n > ev->units)
+        n = ev->units;
+    if (n <= 0)
+        return cm_error(CM_ERR_ARG, "%s: expected at least one unit", path);
+    int *order = rank_units(ev);
+    if (!order)
+        return cm_error(CM_ERR_NOMEM, "%s: cannot sort units", path);
+    const int cols = n < 8 ? n : 8, rows = (n + cols - 1) / cols;
+    const double panel = 120, pad = 12, head = 40;
+    cairo_surface_t *s;
+    cairo_t *cr;
+    cm_status st = new_canvas((int)(cols * (panel + pad) + pad), (int)(rows * (2 * panel + head + pad) + 30), &s, &cr, path);
+    if (st != CM_OK) {
+        free(order);
+        return st;
+    }
+    text(cr, pad, 20, 14, 0, "Top %d of %d units by gridness (score60 > 0.3: %.1f%% of units)", n, ev->units,
+         100 * ev->grid_fraction);
+    for (int k = 0; k < n; k++) {
+        const int u = order[k];
+        const double x = pad + (k % cols) * (panel + pad), y = 30 + (k / cols) * (2 * panel + head + pad);
+        text(cr, x + panel / 2, y + 14, 11, 1, "unit %d", u);
+        text(cr, x + panel / 2, y + 28, 10, 1, "g60 %.2f  g90 %.2f", ev->results[u].score60, ev->results[u].score90);
+        draw_map(cr, ev->maps + (size_t)u * ev->nbins * ev->nbins, ev->nbins, x, y + head - 6, panel);
+        draw_map(cr, ev->sacs + (size_t)u * ev->sac_size * ev->sac_size, ev->sac_size, x, y + head + panel, panel);
+    }
+    free(order);
+    return finish(s, cr, path);
+}
+
+cm_status cm_grid_fig_histogram(const char *path, const cm_grid_evaluation *ev, const cm_grid_evaluation *baseline)
+{
+    enum { NB = 30 };
+    const double lo = -1.0, hi = 2.0, w = 640, h = 400, ml = 60, mr = 20, mt = 40, mb = 50;
+    int hist[2][NB] = {{0}};
+    const cm_grid_evaluation *sets[2] = {ev, baseline};
+    int top = 1;
+    for (int k = 0; k < 2; k++) {
+        if (!sets[k])
+            continue;
+        for (int u = 0; u < sets[k]->units; u++) {
+            double v = sets[k]->results[u].score60;
+            if (!isfinite(v))
+                continue;
+            int bin = (int)floor((v - lo) / (hi - lo) * NB);
+            bin = bin < 0 ? 0 : bin >= NB ? NB - 1 : bin;
+            if (++hist[k][bin] > top)
+                top = hist[k][bin];
+        }
+    }
+    cairo_surface_t *s;
+    cairo_t *cr;
+    cm_status st = new_canvas((int)w, (int)h, &s, &cr, path);
+    if (st != CM_OK)
+        return st;
+    const double pw = w - ml - mr, ph = h - mt - mb, bw = pw / NB;
+    for (int k = 1; k >= 0; k--) {
+        if (!sets[k])
+            continue;
+        for (int i = 0; i < NB; i++) {
+            double bh = ph * hist[k][i] / top;
+            if (k == 0)
+                cairo_set_source_rgba(cr, 0.1, 0.3, 0.8, 0.8);
+            else
+                cairo_set_source_rgba(cr, 0.6, 0.6, 0.6, 0.7);
+            cairo_rectangle(cr, ml + i * bw + 1, mt + ph - bh, bw - 2, bh);
+            cairo_fill(cr);
+        }
+    }
+    cairo_set_source_rgb(cr, 0.8, 0, 0);
+    cairo_set_line_width(cr, 1.5);
+    const double xt = ml + (0.3 - lo) / (hi - lo) * pw;
+    cairo_move_to(cr, xt, mt);
+    cairo_line_to(cr, xt, mt + ph);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 1);
+    cairo_rectangle(cr, ml, mt, pw, ph);
+    cairo_stroke(cr);
+    for (double v = lo; v <= hi + 1e-9; v += 0.5)
+        text(cr, ml + (v - lo) / (hi - lo) * pw, mt + ph + 16, 11, 1, "%.1f", v);
+    text(cr, ml + pw / 2, h - 12, 12, 1, "gridness score60 (threshold 0.3 in red)");
+    text(cr, ml, 24, 13, 0, "Units: trained %.1f%% > 0.3 (blue)%s", 100 * ev->grid_fraction,
+         baseline ? "" : "");
+    if (baseline)
+        text(cr, ml + 300, 24, 13, 0, "untrained %.1f%% > 0.3 (grey)", 100 * baseline->grid_fraction);
+    text(cr, 8, mt + 10, 11, 0, "%d", top);
+    text(cr, 8, mt + ph, 11, 0, "0");
+    return finish(s, cr, path);
+}
+
+cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev)
+{
+    const int n = ev->n_paths;
+    if (n <= 0)
+        return cm_error(CM_ERR_ARG, "%s: no example paths", path);
+    const double panel = 260, pad = 20;
+    cairo_surface_t *s;
+    cairo_t *cr;
+    cm_status st = new_canvas((int)(n * (panel + pad) + pad), (int)(panel + 70), &s, &cr, path);
+    if (st != CM_OK)
+        return st;
+    text(cr, pad, 20, 13, 0, "True (black) and decoded (red) paths; mean decoding error %.3f units", ev->decoding_error);
+    const double span = ev->hi - ev->lo;
+    for (int p = 0; p < n; p++) {
+        const double x0 = pad + p * (panel + pad), y0 = 40;
+        cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+        cairo_set_line_width(cr, 1);
+        cairo_rectangle(cr, x0, y0, panel, panel);
+        cairo_stroke(cr);
+        for (int k = 0; k < 2; k++) {
+            const float *q = (k == 0 ? ev->true_paths : ev->decoded_paths) + (size_t)p * (ev->steps + 1) * 2;
+            if (k == 0)
+                cairo_set_source_rgb(cr, 0, 0, 0);
+            else
+                cairo_set_source_rgb(cr, 0.85, 0.1, 0.1);
+            cairo_set_line_width(cr, 1.5);
+            for (int t = 0; t <= ev->steps; t++) {
+                double x = x0 + (q[2 * t] - ev->lo) / span * panel;
+                double y = y0 + panel - (q[2 * t + 1] - ev->lo) / span * panel;
+                if (t == 0)
+                    cairo_move_to(cr, x, y);
+                else
+                    cairo_line_to(cr, x, y);
+            }
+            cairo_stroke(cr);
+        }
+        const float *q = ev->true_paths + (size_t)p * (ev->steps + 1) * 2;
+        cairo_set_source_rgb(cr, 0.1, 0.6, 0.1);
+        cairo_arc(cr, x0 + (q[0] - ev->lo) / span * panel, y0 + panel - (q[1] - ev->lo) / span * panel, 4, 0, 2 * M_PI);
+        cairo_fill(cr);
+    }
+    return finish(s, cr, path);
+}
+
+/* One panel of a curve against step. */
+static void curve(cairo_t *cr, double x0, double y0, double w, double h, const cm_grid_eval_row *rows, int n, int which,
+                  const char *title)
+{
+    double lo = INFINITY, hi = -INFINITY, smax = 1;
+    for (int i = 0; i < n; i++) {
+        double v = which ? rows[i].decoding_error : rows[i].grid_fraction * 100;
+        if (isfinite(v)) {
+            lo = fmin(lo, v);
+            hi = fmax(hi, v);
+        }
+        smax = fmax(smax, (double)rows[i].step);
+    }
+    if (!isfinite(lo)) {
+        lo = 0;
+        hi = 1;
+    }
+    lo = fmin(lo, 0);
+    if (hi <= lo)
+        hi = lo + 1;
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 1);
+    cairo_rectangle(cr, x0, y0, w, h);
+    cairo_stroke(cr);
+    text(cr, x0 + w / 2, y0 - 10, 13, 1, "%s", title);
+    text(cr, x0 - 4, y0 + 10, 10, 1, "%.3g", hi);
+    text(cr, x0 - 4, y0 + h, 10, 1, "%.3g", lo);
+    text(cr, x0 + w, y0 + h + 16, 10, 1, "%lld", (long long)smax);
+    text(cr, x0 + w / 2, y0 + h + 30, 11, 1, "training step");
+    cairo_set_source_rgb(cr, which ? 0.85 : 0.1, 0.2, which ? 0.1 : 0.8);
+    cairo_set_line_width(cr, 2);
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        double v = which ? rows[i].decoding_error : rows[i].grid_fraction * 100;
+        if (!isfinite(v))
+            continue;
+        double x = x0 + rows[i].step / smax * w, y = y0 + h - (v - lo) / (hi - lo) * h;
+        if (!started)
+            cairo_move_to(cr, x, y);
+        else
+            cairo_line_to(cr, x, y);
+        started = 1;
+    }
+    cairo_stroke(cr);
+    for (int i = 0; i < n; i++) {
+        double v = which ? rows[i].decoding_error : rows[i].grid_fraction * 100;
+        if (!isfinite(v))
+            continue;
+        cairo_arc(cr, x0 + rows[i].step / smax * w, y0 + h - (v - lo) / (hi - lo) * h, 3, 0, 2 * M_PI);
+        cairo_fill(cr);
+    }
+}
+
+cm_status cm_grid_fig_training(const char *path, const cm_grid_eval_row *rows, int count)
+{
+    if (count <= 0)
+        return cm_error(CM_ERR_ARG, "%s: no evaluations to plot", path);
+    cairo_surface_t *s;
+    cairo_t *cr;
+    cm_status st = new_canvas(900, 380, &s, &cr, path);
+    if (st != CM_OK)
+        return st;
+    curve(cr, 60, 40, 360, 280, rows, count, 0, "% of units with score60 > 0.3");
+    curve(cr, 510, 40, 360, 280, rows, count, 1, "decoding error (world units)");
+    return finish(s, cr, path);
+}
+
+/* Renders the emergence grid up to column `upto` (all columns: upto = n_stages). */
+static void draw_emergence(cairo_t *cr, const cm_grid_evaluation *const *evs, const int64_t *steps, int n_stages,
+                           int upto, const int *units, int n_units, double panel, double pad, double head)
+{
+    for (int c = 0; c < upto; c++) {
+        const double x = 80 + c * (panel + pad);
+        text(cr, x + panel / 2, 20, 12, 1, "step %lld", (long long)steps[c]);
+        for (int r = 0; r < n_units; r++) {
+            const int u = units[r];
+            const double y = 30 + r * (panel + head);
+            if (c == 0)
+                text(cr, 8, y + panel / 2 + head, 12, 0, "unit %d", u);
+            text(cr, x + panel / 2, y + 14, 10, 1, "g60 %.2f", evs[c]->results[u].score60);
+            draw_map(cr, evs[c]->maps + (size_t)u * evs[c]->nbins * evs[c]->nbins, evs[c]->nbins, x, y + head - 4,
+                     panel);
+        }
+    }
+}
+
+cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_path, const cm_grid_evaluation *const *evs,
+                                const int64_t *steps, int n_stages, const int *units, int n_units)
+{
+    if (n_stages <= 0 || n_units <= 0)
+        return cm_error(CM_ERR_ARG, "%s: expected stages and units to show", png_path);
+    const double panel = 110, pad = 10, head = 20;
+    const int w = (int)(80 + n_stages * (panel + pad)), h = (int)(40 + n_units * (panel + head));
+    cairo_surface_t *s;
+    cairo_t *cr;
+    cm_status st = new_canvas(w, h, &s, &cr, png_path);
+    if (st != CM_OK)
+        return st;
+    draw_emergence(cr, evs, steps, n_stages, n_stages, units, n_units, panel, pad, head);
+    st = finish(s, cr, png_path);
+    if (st != CM_OK || !gif_path)
+        return st;
+
+    /* The GIF: one column (stage) per frame, all frames the size of one column. */
+    const int fw = (int)(80 + panel + pad), fh = h;
+    uint8_t *rgb = cm_alloc((size_t)n_stages * fw * fh * 3);
+    const uint8_t **frames = cm_alloc((size_t)n_stages * sizeof *frames);
+    if (!rgb || !frames) {
+        cm_free(rgb);
+        cm_free(frames);
+        return cm_error(CM_ERR_NOMEM, "%s: cannot allocate %d frames", gif_path, n_stages);
+    }
+    for (int c = 0; c < n_stages && st == CM_OK; c++) {
+        cairo_surface_t *fs = cairo_image_surface_create(CAIRO_FORMAT_RGB24, fw, fh);
+        cairo_t *fc = cairo_create(fs);
+        cairo_set_source_rgb(fc, 1, 1, 1);
+        cairo_paint(fc);
+        /* Stage c drawn as the first column, unit labels included. */
+        draw_emergence(fc, evs + c, steps + c, 1, 1, units, n_units, panel, pad, head);
+        cairo_destroy(fc);
+        cairo_surface_flush(fs);
+        const unsigned char *px = cairo_image_surface_get_data(fs);
+        const int stride = cairo_image_surface_get_stride(fs);
+        uint8_t *out = rgb + (size_t)c * fw * fh * 3;
+        for (int y = 0; y < fh; y++)
+            for (int x = 0; x < fw; x++) {
+                uint32_t v = *(const uint32_t *)(px + (size_t)y * stride + 4 * x);
+                out[((size_t)y * fw + x) * 3 + 0] = (uint8_t)(v >> 16);
+                out[((size_t)y * fw + x) * 3 + 1] = (uint8_t)(v >> 8);
+                out[((size_t)y * fw + x) * 3 + 2] = (uint8_t)v;
+            }
+        cairo_surface_destroy(fs);
+        frames[c] = out;
+    }
+    st = cm_gif_write(gif_path, frames, n_stages, fw, fh, 80);
+    cm_free(rgb);
+    cm_free(frames);
+    return st;
+}
