@@ -226,6 +226,13 @@ typedef struct cm_grid_run_config {
     float motion_scale;       /* lengths of the motion model times this */
     char data[4096];          /* SSM-PC dataset root, "" for on-the-fly paths */
     int eval_batches;         /* batches per periodic evaluation */
+    /* Place-cell overrides of the `cells` ensemble (0 / -1: the preset's):
+     * field width sigma (world units), difference-of-softmaxes targets
+     * (Sorscher's DoG) on or off, and the surround's width ratio. Centres stay
+     * the preset's draws. */
+    float place_sigma;
+    int place_dog;
+    float surround_scale;
     uint64_t seed;
     int n_sets;
     char sets[CM_GRID_MAX_SETS][128]; /* "key=value" overrides, in order */
