@@ -169,6 +169,11 @@ typedef struct cm_grid_train_config {
     int keep;                  /* most recent checkpoints kept besides best (>= 1) */
     int eval_batches;          /* batches per periodic evaluation */
     int best_by_grid;          /* best = highest grid fraction (else lowest eval loss) */
+    /* Best = nearest to both goals at once (overrides best_by_grid when
+     * goal_fraction > 0): the highest min(grid_fraction / goal_fraction,
+     * goal_error / decoding_error), i.e. the share of the harder goal met;
+     * >= 1 means both are. */
+    double goal_fraction, goal_error;
     uint64_t seed;
     cm_grid_score_fn score;    /* may be NULL */
     void *score_ctx;
