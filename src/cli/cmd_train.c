@@ -10,15 +10,15 @@
 #include <unistd.h>
 
 static const char train_usage[] =
-    "usage: cogmap train grid --preset P --out DIR [--steps N | --minutes M] [options]\n"
-    "       cogmap train grid --resume DIR [--steps N | --minutes M] [options]\n"
+    "usage: cogmap train grid --preset P --out DIR [--steps N] [--minutes M] [options]\n"
+    "       cogmap train grid --resume DIR [--steps N] [--minutes M] [options]\n"
     "Trains a path-integration network (preset ssmpc, banino, sorscher or sorscher-512)\n"
     "on rat trajectories generated on the fly, or on an SSM-PC dataset (--data), with\n"
     "periodic evaluation and checkpoints in DIR.\n"
     "  --preset P            network, targets and data defaults (required for a new run)\n"
     "  --out DIR             run folder (new runs; must not hold a run yet)\n"
     "  --steps N             stop at N optimiser steps in total\n"
-    "  --minutes M           stop after M minutes of training in total\n"
+    "  --minutes M           stop after M minutes of training in total (with --steps: first reached)\n"
     "  --data DIR            SSM-PC grid-cell dataset root (folders D*_P*)\n"
     "  --resume DIR          continue the run in DIR from its newest checkpoint\n"
     "  --eval-every N        evaluate (and checkpoint) every N steps (default 100)\n"
@@ -110,8 +110,6 @@ static int parse_args(int argc, char **argv, train_args *a)
         if (!a->common.out)
             return cli_usage_error("train grid", "--out is required");
     }
-    if (a->steps && a->minutes > 0)
-        return cli_usage_error("train grid", "give --steps or --minutes, not both");
     if (!a->steps && !(a->minutes > 0))
         return cli_usage_error("train grid", "give a limit: --steps N or --minutes M");
     return CLI_EXIT_OK;
