@@ -20,12 +20,12 @@ int cli_train_grid(int argc, char **argv);
 /* The demo's recipe (docs/grid-cells.md, "The demo"). */
 static const char demo_preset[] = "ssmpc";
 /* Batches of 16 paths of 50 steps: about 4x the optimiser steps per minute of
- * SSM-PC's 32 x 100, and grid-like units by ~1000 steps. Place fields twice
- * SSM-PC's width (sigma 1.0 units) and no weight decay keep the grid-like
+ * SSM-PC's 32 x 100, and grid-like units by ~1000 steps. Place fields 1.5x
+ * SSM-PC's width (sigma 0.75 units) and no weight decay keep the grid-like
  * units from fading while decoding improves (at sigma 0.5 they peak near 1,400
- * steps and fade; docs/grid-cells.md, experiments X and L). Periodic
+ * steps and fade; docs/grid-cells.md, round 2). Periodic
  * evaluations score 30 x 16 x 50 = 24,000 samples. */
-static const char *const demo_sets[] = {"batch=16", "steps=50", "eval_batches=30", "place_sigma=1.0",
+static const char *const demo_sets[] = {"batch=16", "steps=50", "eval_batches=30", "place_sigma=0.75",
                                         "weight_decay=0"};
 #define DEMO_EVAL_EVERY "100"
 /* A step cap makes the demo the same run (same seed, same bits) on any machine
