@@ -185,12 +185,77 @@ static void test_damaged_network_checkpoint(void **state)
     rig_close(&r);
 }
 
+
+/* The place-cell overrides reach the network's targets, survive run.json, and
+ * bad values are refused with the key named. */
+static void test_place_cell_overrides(void **state)
+{
+    (void)state;
+    cm_grid_run_config c;
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    const char *sets[] = {"hidden=8", "bottleneck=8", "batch=2", "steps=3", "place_sigma=1.5", "place_dog=1",
+                          "surround_scale=3"};
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(cm_grid_run_config_set(&c, sets[i]), CM_OK);
+    const char *dir = cmt_tmpdir();
+    assert_int_equal(cm_grid_run_config_write(&c, dir), CM_OK);
+    cm_grid_run_config back;
+    assert_int_equal(cm_grid_run_config_read(&back, dir), CM_OK);
+    cmt_tmpdir_remove(dir);
+    cm_grid_net *n = NULL;
+    assert_int_equal(cm_grid_net_create(&back, &n), CM_OK);
+    assert_float_equal(n->pc.sigma, 1.5f, 0.0f);
+    assert_int_equal(n->pc.dog, 1);
+    assert_float_equal(n->pc.surround_scale, 3.0f, 0.0f);
+    assert_int_equal(n->top_k, 3); /* DoG targets decode as Sorscher's (top 3) */
+
+    /* The wider field spreads the target: its largest probability is lower
+     * than the preset's (sigma 0.5) at the same position. */
+    cm_grid_run_config d;
+    assert_int_equal(cm_grid_run_config_init(&d, "ssmpc", 3), CM_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cm_grid_run_config_set(&d, sets[i]), CM_OK);
+    assert_int_equal(cm_grid_run_config_set(&d, "place_sigma=1.5"), CM_OK);
+    cm_grid_net *wide = NULL, *plain = NULL;
+    assert_int_equal(cm_grid_net_create(&d, &wide), CM_OK);
+    assert_int_equal(cm_grid_run_config_init(&d, "ssmpc", 3), CM_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cm_grid_run_config_set(&d, sets[i]), CM_OK);
+    assert_int_equal(cm_grid_net_create(&d, &plain), CM_OK);
+    assert_float_equal(plain->pc.sigma, 0.5f, 0.0f);
+    assert_int_equal(plain->pc.dog, 0);
+    assert_int_equal(wide->pc.dog, 0);
+    const float pos[2] = {7.3f, 4.1f};
+    float a[256], b[256];
+    cm_place_cells_activate(&wide->pc, pos, 1, a);
+    cm_place_cells_activate(&plain->pc, pos, 1, b);
+    float ma = 0, mb = 0;
+    for (int i = 0; i < 256; i++) {
+        ma = a[i] > ma ? a[i] : ma;
+        mb = b[i] > mb ? b[i] : mb;
+    }
+    if (!(ma < mb))
+        fail_msg("max target %g with sigma 1.5, %g with 0.5", ma, mb);
+    cm_grid_net_free(wide);
+    cm_grid_net_free(plain);
+    cm_grid_net_free(n);
+
+    const char *bad[] = {"place_sigma=0", "place_sigma=-1", "place_dog=2", "surround_scale=1", "place_sigma=x"};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(cm_grid_run_config_set(&c, bad[i]), CM_ERR_ARG);
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+        assert_non_null(strstr(cm_errmsg(), key));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training_lowers_loss),
         cmocka_unit_test(test_resume_bit_identical),
         cmocka_unit_test(test_damaged_network_checkpoint),
+        cmocka_unit_test(test_place_cell_overrides),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

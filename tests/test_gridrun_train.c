@@ -315,10 +315,61 @@ static void test_bad_config(void **state)
     cm_grid_source_free(&tr);
 }
 
+
+/* Scripted grid fractions for the best-checkpoint criteria. */
+static const double g_fractions[] = {0.1, 0.3, 0.05, 0.2};
+static int g_calls;
+static cm_status scripted_score(void *ctx, const float *units, const float *pos, int64_t n, int n_units, double *frac)
+{
+    (void)ctx;
+    (void)units;
+    (void)pos;
+    (void)n;
+    (void)n_units;
+    *frac = g_fractions[g_calls++ % 4];
+    return CM_OK;
+}
+
+static int64_t best_step_with(double goal_fraction, double goal_error, int by_grid)
+{
+    const char *dir = cmt_tmpdir();
+    mock m = {0};
+    cm_grid_run_state st = {.best_step = -1};
+    cm_grid_source tr, ev;
+    assert_int_equal(cm_grid_source_init_paths(&tr, CM_GRID_INPUT_VXVYW, 5, 5, walk, NULL), CM_OK);
+    assert_int_equal(cm_grid_source_init_paths(&ev, CM_GRID_INPUT_VXVYW, 5, 5, walk, NULL), CM_OK);
+    cm_grid_train_config c = config(dir, 16);
+    c.score = scripted_score;
+    c.best_by_grid = by_grid;
+    c.goal_fraction = goal_fraction;
+    c.goal_error = goal_error;
+    g_calls = 0;
+    assert_int_equal(cm_grid_train(&c, &mock_ops, &m, &tr, &ev, &st, NULL), CM_OK);
+    assert_int_equal(g_calls, 4);
+    cm_grid_source_free(&tr);
+    cm_grid_source_free(&ev);
+    cmt_tmpdir_remove(dir);
+    return st.best_step;
+}
+
+/* --best goal keeps the checkpoint nearest to both goals: with decoding far
+ * from its goal (error 0.01 vs 0.004: 40% met) the grid fraction cannot lift
+ * a checkpoint above the first one that met 40% of its own goal; with decoding
+ * met, it ranks by grid fraction as --best grid does. */
+static void test_best_by_goal(void **state)
+{
+    (void)state;
+    assert_int_equal(best_step_with(0, 0, 1), 8);      /* --best grid: 0.3 at step 8 */
+    assert_int_equal(best_step_with(0.2, 1.0, 0), 8);  /* decoding met: 1.5 at step 8 */
+    assert_int_equal(best_step_with(0.2, 0.004, 0), 4); /* min(g, 0.4) ties at 0.4: the first kept */
+    assert_int_equal(best_step_with(0.2, 0.0075, 0), 8); /* min(1.5, 0.75) at 8 beats min(0.5, 0.75) */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_checkpoints_and_history), cmocka_unit_test(test_resume_is_exact),
+        cmocka_unit_test(test_checkpoints_and_history),
+        cmocka_unit_test(test_best_by_goal), cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_nan_stops_and_keeps_last_good), cmocka_unit_test(test_interrupt_saves),
         cmocka_unit_test(test_damaged_checkpoints), cmocka_unit_test(test_bad_config),
     };

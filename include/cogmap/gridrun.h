@@ -169,6 +169,11 @@ typedef struct cm_grid_train_config {
     int keep;                  /* most recent checkpoints kept besides best (>= 1) */
     int eval_batches;          /* batches per periodic evaluation */
     int best_by_grid;          /* best = highest grid fraction (else lowest eval loss) */
+    /* Best = nearest to both goals at once (overrides best_by_grid when
+     * goal_fraction > 0): the highest min(grid_fraction / goal_fraction,
+     * goal_error / decoding_error), i.e. the share of the harder goal met;
+     * >= 1 means both are. */
+    double goal_fraction, goal_error;
     uint64_t seed;
     cm_grid_score_fn score;    /* may be NULL */
     void *score_ctx;
@@ -226,6 +231,13 @@ typedef struct cm_grid_run_config {
     float motion_scale;       /* lengths of the motion model times this */
     char data[4096];          /* SSM-PC dataset root, "" for on-the-fly paths */
     int eval_batches;         /* batches per periodic evaluation */
+    /* Place-cell overrides of the `cells` ensemble (0 / -1: the preset's):
+     * field width sigma (world units), difference-of-softmaxes targets
+     * (Sorscher's DoG) on or off, and the surround's width ratio. Centres stay
+     * the preset's draws. */
+    float place_sigma;
+    int place_dog;
+    float surround_scale;
     uint64_t seed;
     int n_sets;
     char sets[CM_GRID_MAX_SETS][128]; /* "key=value" overrides, in order */

@@ -10,21 +10,22 @@
 #include <unistd.h>
 
 static const char train_usage[] =
-    "usage: cogmap train grid --preset P --out DIR [--steps N | --minutes M] [options]\n"
-    "       cogmap train grid --resume DIR [--steps N | --minutes M] [options]\n"
+    "usage: cogmap train grid --preset P --out DIR [--steps N] [--minutes M] [options]\n"
+    "       cogmap train grid --resume DIR [--steps N] [--minutes M] [options]\n"
     "Trains a path-integration network (preset ssmpc, banino, sorscher or sorscher-512)\n"
     "on rat trajectories generated on the fly, or on an SSM-PC dataset (--data), with\n"
     "periodic evaluation and checkpoints in DIR.\n"
     "  --preset P            network, targets and data defaults (required for a new run)\n"
     "  --out DIR             run folder (new runs; must not hold a run yet)\n"
     "  --steps N             stop at N optimiser steps in total\n"
-    "  --minutes M           stop after M minutes of training in total\n"
+    "  --minutes M           stop after M minutes of training in total (with --steps: first reached)\n"
     "  --data DIR            SSM-PC grid-cell dataset root (folders D*_P*)\n"
     "  --resume DIR          continue the run in DIR from its newest checkpoint\n"
     "  --eval-every N        evaluate (and checkpoint) every N steps (default 100)\n"
     "  --checkpoint-every N  checkpoint every N steps (default: at each evaluation)\n"
     "  --keep K              recent checkpoints kept besides best (default 3)\n"
-    "  --best grid|loss      best checkpoint: highest grid fraction or lowest loss (default loss)\n"
+    "  --best grid|loss|goal best checkpoint: highest grid fraction, lowest loss (default), or\n"
+    "                        nearest to both demo goals (20% grid units, decoding < 0.5 units / 10 cm)\n"
     "  --set key=value       override a setting (repeatable; see docs/cli.md)\n"
     "  --seed N --threads N --quiet\n";
 
@@ -33,7 +34,7 @@ typedef struct train_args {
     const char *preset, *data, *resume;
     long long steps, eval_every, checkpoint_every, keep;
     double minutes;
-    int best_by_grid;
+    int best_by_grid, best_by_goal;
     int n_sets;
     const char *sets[CM_GRID_MAX_SETS];
 } train_args;
@@ -81,9 +82,10 @@ static int parse_args(int argc, char **argv, train_args *a)
         } else if (OPT("--best")) {
             if (cli_option_value(argc, argv, &i, &v))
                 return CLI_EXIT_USAGE;
-            if (strcmp(v, "grid") != 0 && strcmp(v, "loss") != 0)
-                return cli_usage_error("train grid", "--best: expected grid or loss, got '%s'", v);
+            if (strcmp(v, "grid") != 0 && strcmp(v, "loss") != 0 && strcmp(v, "goal") != 0)
+                return cli_usage_error("train grid", "--best: expected grid, loss or goal, got '%s'", v);
             a->best_by_grid = strcmp(v, "grid") == 0;
+            a->best_by_goal = strcmp(v, "goal") == 0;
         } else if (OPT("--set")) {
             if (cli_option_value(argc, argv, &i, &v))
                 return CLI_EXIT_USAGE;
@@ -108,8 +110,6 @@ static int parse_args(int argc, char **argv, train_args *a)
         if (!a->common.out)
             return cli_usage_error("train grid", "--out is required");
     }
-    if (a->steps && a->minutes > 0)
-        return cli_usage_error("train grid", "give --steps or --minutes, not both");
     if (!a->steps && !(a->minutes > 0))
         return cli_usage_error("train grid", "give a limit: --steps N or --minutes M");
     return CLI_EXIT_OK;
@@ -179,6 +179,10 @@ int cli_train_grid(int argc, char **argv)
         .keep = (int)a.keep,
         .eval_batches = cfg.eval_batches,
         .best_by_grid = a.best_by_grid,
+        /* Issue 6's goals: 20% of units above 0.3 and a decoding error under
+         * 0.5 grid units (SSM-PC's arena) or 10 cm (the metre boxes). */
+        .goal_fraction = a.best_by_goal ? 0.2 : 0.0,
+        .goal_error = strcmp(cfg.cells, "ssmpc") == 0 ? 0.5 : 0.1,
         .seed = cfg.seed,
     };
     /* Periodic evaluations score every unit's gridness (the emergence curve). */

@@ -28,6 +28,14 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
     if (!n)
         return cm_error(CM_ERR_NOMEM, "grid network: cannot allocate");
     cm_status st = cm_place_cells_preset(&n->pc, c->cells);
+    if (st == CM_OK) {
+        if (c->place_sigma > 0)
+            n->pc.sigma = c->place_sigma;
+        if (c->place_dog >= 0)
+            n->pc.dog = c->place_dog;
+        if (c->surround_scale > 0)
+            n->pc.surround_scale = c->surround_scale;
+    }
     if (st == CM_OK && c->net.n_hd > 0) {
         /* Every published ensemble draws its HD centres from the same seed as
          * its place centres: SSM-PC 42, Banino 8341. */

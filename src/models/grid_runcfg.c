@@ -24,6 +24,7 @@ cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *preset, uin
     c->seed = seed;
     c->motion_scale = 1.0f;
     c->eval_batches = 8;
+    c->place_dog = -1;
     if (strcmp(preset, "ssmpc") == 0) {
         /* SSM-PC's 15 x 15 arena in grid units. Its maze trajectories are not
          * public; the open-arena stand-in is the rat model scaled 10x, a mean
@@ -78,7 +79,7 @@ static cm_status parse_name(const char *key, const char *v, char *out, size_t si
 
 static const char set_keys[] = "batch, steps, hidden, bottleneck, dropout, lr, momentum, weight_decay, alpha, eps, "
                                "beta1, beta2, clip_norm, clip_value, l2_recurrent, arena, motion, motion_scale, "
-                               "cells, eval_batches";
+                               "cells, eval_batches, place_sigma, place_dog, surround_scale";
 
 cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
 {
@@ -104,7 +105,16 @@ cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
         st = parse_int(key, v, 0, 65536, &n->bottleneck);
     else if (strcmp(key, "eval_batches") == 0)
         st = parse_int(key, v, 1, 100000, &c->eval_batches);
-    else if (strcmp(key, "dropout") == 0) {
+    else if (strcmp(key, "place_dog") == 0)
+        st = parse_int(key, v, 0, 1, &c->place_dog);
+    else if (strcmp(key, "place_sigma") == 0) {
+        st = parse_real(key, v, 1e-6, 1e6, &x);
+        c->place_sigma = (float)x;
+    } else if (strcmp(key, "surround_scale") == 0) {
+        /* The surround must be wider than the centre for a DoG to be one. */
+        st = parse_real(key, v, 1.0001, 1e6, &x);
+        c->surround_scale = (float)x;
+    } else if (strcmp(key, "dropout") == 0) {
         st = parse_real(key, v, 0, 0.99, &x);
         n->dropout = (float)x;
     } else if (strcmp(key, "lr") == 0)

@@ -100,8 +100,14 @@ static int is_better(const cm_grid_train_config *cfg, const cm_grid_run_state *s
                      double *value)
 {
     const int by_grid = cfg->best_by_grid && isfinite(row->grid_fraction);
-    /* Stored as "lower is better" so that one comparison serves both. */
-    *value = by_grid ? -row->grid_fraction : row->eval_loss;
+    const int by_goal = cfg->goal_fraction > 0 && cfg->goal_error > 0 && isfinite(row->grid_fraction) &&
+                        row->decoding_error > 0;
+    /* Stored as "lower is better" so that one comparison serves all. */
+    if (by_goal) {
+        const double g = row->grid_fraction / cfg->goal_fraction, d = cfg->goal_error / row->decoding_error;
+        *value = -(g < d ? g : d);
+    } else
+        *value = by_grid ? -row->grid_fraction : row->eval_loss;
     if (!isfinite(*value))
         return 0;
     return state->best_step < 0 || *value < state->best_value;
