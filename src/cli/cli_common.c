@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void cli_common_defaults(cli_common *c)
 {
@@ -121,3 +122,22 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 }
 
 FILE *cli_progress_stream(const cli_common *c) { return c->quiet ? NULL : stderr; }
+
+int cli_resume_folder(const char *command, const char *resume, const char **out)
+{
+    if (*out && strcmp(*out, resume) != 0)
+        return cli_usage_error(command, "--resume continues in its own folder; drop --out");
+    *out = resume;
+    return CLI_EXIT_OK;
+}
+
+int cli_refuse_existing_run(const char *command, const char *out)
+{
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/run.json", out);
+    if (access(probe, F_OK) == 0)
+        return cli_fail(command, cm_error(CM_ERR_ARG,
+                                          "%s already holds a run; continue it with --resume %s or choose another --out",
+                                          out, out));
+    return CLI_EXIT_OK;
+}

@@ -7,7 +7,6 @@
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static const char train_usage[] =
     "usage: cogmap train grid --preset P --out DIR [--steps N] [--minutes M] [options]\n"
@@ -101,9 +100,9 @@ static int parse_args(int argc, char **argv, train_args *a)
         if (a->preset || a->n_sets || a->data)
             return cli_usage_error("train grid",
                                    "--resume continues a run as configured: --preset, --set and --data are not allowed");
-        if (a->common.out && strcmp(a->common.out, a->resume) != 0)
-            return cli_usage_error("train grid", "--resume continues in its own folder; drop --out");
-        a->common.out = a->resume;
+        int rc = cli_resume_folder("train grid", a->resume, &a->common.out);
+        if (rc != CLI_EXIT_OK)
+            return rc;
     } else {
         if (!a->preset)
             return cli_usage_error("train grid", "--preset is required (ssmpc, banino, sorscher, sorscher-512)");
@@ -130,12 +129,9 @@ int cli_train_grid(int argc, char **argv)
     if (a.resume) {
         st = cm_grid_run_config_read(&cfg, a.resume);
     } else {
-        char probe[4096];
-        snprintf(probe, sizeof probe, "%s/run.json", a.common.out);
-        if (access(probe, F_OK) == 0)
-            return cli_fail("train grid", cm_error(CM_ERR_ARG, "%s already holds a run; continue it with --resume %s "
-                                                               "or choose another --out",
-                                                   a.common.out, a.common.out));
+        rc = cli_refuse_existing_run("train grid", a.common.out);
+        if (rc != CLI_EXIT_OK)
+            return rc;
         st = cm_grid_run_config_init(&cfg, a.preset, a.common.seed);
         for (int i = 0; st == CM_OK && i < a.n_sets; i++)
             st = cm_grid_run_config_set(&cfg, a.sets[i]);

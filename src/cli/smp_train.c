@@ -9,7 +9,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAX_SETS 64
 
@@ -86,9 +85,9 @@ static int parse(int argc, char **argv, smp_args *a)
     if (a->resume) {
         if (a->n_sets)
             return cli_usage_error("train smp", "--resume continues a run as configured: --set is not allowed");
-        if (a->common.out && strcmp(a->common.out, a->resume) != 0)
-            return cli_usage_error("train smp", "--resume continues in its own folder; drop --out");
-        a->common.out = a->resume;
+        int rc = cli_resume_folder("train smp", a->resume, &a->common.out);
+        if (rc != CLI_EXIT_OK)
+            return rc;
     } else if (!a->common.out) {
         return cli_usage_error("train smp", "--out is required");
     }
@@ -112,12 +111,9 @@ int cli_train_smp(int argc, char **argv)
     if (a.resume) {
         st = cm_smp_run_config_read(&cfg, a.resume);
     } else {
-        char probe[4096];
-        snprintf(probe, sizeof probe, "%s/run.json", a.common.out);
-        if (access(probe, F_OK) == 0)
-            return cli_fail("train smp", cm_error(CM_ERR_ARG, "%s already holds a run; continue it with --resume %s "
-                                                              "or choose another --out",
-                                                  a.common.out, a.common.out));
+        rc = cli_refuse_existing_run("train smp", a.common.out);
+        if (rc != CLI_EXIT_OK)
+            return rc;
         cm_smp_run_config_init(&cfg, a.common.seed);
         for (int i = 0; st = CM_OK, i < a.n_sets; i++)
             if ((st = cm_smp_run_config_set(&cfg, a.sets[i])) != CM_OK)
