@@ -220,20 +220,24 @@ typedef struct model_ctx {
     float *y;
     float *u[CM_SMP_RNNS];
     float *mask;
+    float *drop[CM_SMP_RNNS]; /* all NULL: no dropout */
 } model_ctx;
 
 static double model_loss(void *p)
 {
     model_ctx *c = p;
-    return smp_test_loss_grad(c->m, c->y, (const float **)c->u, c->mask, 0);
+    return smp_test_loss_grad(c->m, c->y, (const float **)c->u, c->mask, c->drop[0] ? (const float **)c->drop : NULL,
+                              0);
 }
 
-static void test_model_gradients(void **state)
+/* with_dropout: a fixed inverted-dropout mask (p = 0.5) on the outputs the
+ * prediction reads, so that its gradient path is checked too. */
+static void check_model_gradients(int with_dropout)
 {
-    (void)state;
     cm_smp_config cfg;
     tiny_config(&cfg);
     model_ctx c;
+    memset(&c, 0, sizeof c);
     assert_int_equal(cm_smp_create(&c.m, &cfg, 5), CM_OK);
     const int B = cfg.batch, T = cfg.seq_len, R1 = (T + 1) * B;
     c.y = malloc((size_t)R1 * cfg.embed * sizeof(float));
@@ -246,11 +250,17 @@ static void test_model_gradients(void **state)
     c.mask = calloc(R1, sizeof(float));
     for (int i = B; i < R1; i++)
         c.mask[i] = (i % 3) == 0; /* some corrections, some not */
+    for (int r = 0; with_dropout && r < CM_SMP_RNNS; r++) {
+        const int n = T * B * cfg.hidden[r];
+        c.drop[r] = malloc((size_t)n * sizeof(float));
+        for (int i = 0; i < n; i++)
+            c.drop[r][i] = ((i * 7 + r) % 5) < 2 ? 0.0f : 2.0f;
+    }
     /* Softer temperatures so that float differences stay informative. */
     cm_params_data(&c.m->p, cm_params_find(&c.m->p, "integrator/multi_integrator_nets/mmap_0_context_2_query_beta"))[0] =
         logf(2.0f);
     c.m->log_beta = log(2.0);
-    smp_test_loss_grad(c.m, c.y, (const float **)c.u, c.mask, 1);
+    smp_test_loss_grad(c.m, c.y, (const float **)c.u, c.mask, with_dropout ? (const float **)c.drop : NULL, 1);
     const char *names[] = {"integrator/multi_integrator_nets/prediction_rnn_0/w_gates",
                            "integrator/multi_integrator_nets/prediction_rnn_1/b_gates",
                            "integrator/multi_integrator_nets/correction_rnn_2/w_gates",
@@ -275,11 +285,35 @@ static void test_model_gradients(void **state)
         assert_true(err < 2e-2);
         free(ana);
     }
-    for (int r = 0; r < CM_SMP_RNNS; r++)
+    if (with_dropout) {
+        /* The mask changes the loss: dropout is really applied. */
+        const double dropped = model_loss(&c);
+        float *keep[CM_SMP_RNNS];
+        for (int r = 0; r < CM_SMP_RNNS; r++)
+            keep[r] = c.drop[r], c.drop[r] = NULL;
+        assert_true(fabs(dropped - model_loss(&c)) > 1e-4);
+        for (int r = 0; r < CM_SMP_RNNS; r++)
+            c.drop[r] = keep[r];
+    }
+    for (int r = 0; r < CM_SMP_RNNS; r++) {
         free(c.u[r]);
+        free(c.drop[r]);
+    }
     free(c.y);
     free(c.mask);
     cm_smp_free(c.m);
+}
+
+static void test_model_gradients(void **state)
+{
+    (void)state;
+    check_model_gradients(0);
+}
+
+static void test_model_gradients_dropout(void **state)
+{
+    (void)state;
+    check_model_gradients(1);
 }
 
 /* Paths for the trainer tests: a deterministic walk in the box. */
@@ -464,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_readout_gradients),
         cmocka_unit_test(test_correction_gradients),
         cmocka_unit_test(test_model_gradients),
+        cmocka_unit_test(test_model_gradients_dropout),
         cmocka_unit_test(test_training_lowers_loss),
         cmocka_unit_test(test_resume_bit_identical),
         cmocka_unit_test(test_autoencoder_gradients),

@@ -71,6 +71,7 @@ typedef struct cm_smp_config {
     double entropy_target;  /* of P(s|y), nats; beta steered toward it */
     double beta_rate;       /* change of log beta per step */
     double init_beta, init_gamma, init_pi;
+    double dropout;         /* on the RNN outputs the prediction reads, training only (0) */
 } cm_smp_config;
 
 /* The spec's proposed defaults (smp.md §3, §11). */

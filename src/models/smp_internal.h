@@ -21,9 +21,10 @@ void smp_cell_backward(float *du, float *dh0, float *dc0, float *dw, float *db, 
 
 /* Tests: one forward (and backward, gradients zeroed first, loss not
  * averaged) over given embeddings y [(T+1) B, D], inputs u[r] [(T+1) B, In_r]
- * and correction mask [(T+1) B], time-major, for the model's batch shape.
+ * and correction mask [(T+1) B], time-major, for the model's batch shape;
+ * `drop` (NULL: no dropout) gives the inverted-dropout factors [T B, H_r].
  * Returns the summed cross-entropy. */
 double smp_test_loss_grad(cm_smp *m, const float *y, const float *u[CM_SMP_RNNS], const float *mask,
-                          int backward_too);
+                          const float *const drop[CM_SMP_RNNS], int backward_too);
 
 #endif

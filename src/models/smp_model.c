@@ -36,6 +36,7 @@ void cm_smp_config_default(cm_smp_config *c)
     c->init_beta = 150;
     c->init_gamma = 150;
     c->init_pi = 1;
+    c->dropout = 0;
 }
 
 cm_status cm_smp_config_check(const cm_smp_config *c)
@@ -59,6 +60,7 @@ cm_status cm_smp_config_check(const cm_smp_config *c)
     BAD(!(c->entropy_target > 0), "entropy_target", "> 0")
     BAD(!(c->beta_rate >= 0), "beta_rate", ">= 0")
     BAD(!(c->init_beta > 0 && c->init_gamma > 0 && c->init_pi > 0), "init_beta/init_gamma/init_pi", "> 0")
+    BAD(!(c->dropout >= 0 && c->dropout < 1), "dropout", "in [0, 1)")
 #undef BAD
     return CM_OK;
 }
@@ -87,6 +89,9 @@ typedef struct smp_work {
     float *gP[CM_SMP_RNNS], *gC[CM_SMP_RNNS];        /* gates [(T+1) B, 4H] */
     float *zP[CM_SMP_RNNS], *zC[CM_SMP_RNNS];        /* cell inputs [(T+1) B, In + H] */
     float *dAh[CM_SMP_RNNS];                         /* loss gradient w.r.t. Ah, [(T+1) B, H] */
+    float *drop[CM_SMP_RNNS];  /* [T B, H] inverted-dropout factors (0 or 1/(1-p)) */
+    float *hdrop[CM_SMP_RNNS]; /* [T B, H] the outputs the prediction reads under dropout */
+    int dropout_on;            /* set for training steps only */
     float *dh, *dc, *dh2, *dc2, *dz, *dzin, *dA_h, *dA_c; /* per-step scratch, [B, max(4H, In+H)] */
     float *block;
 } smp_work;
@@ -129,6 +134,8 @@ static size_t work_floats(const cm_smp_config *c, int B, int T, float **base, sm
         TAKE(w->zP[r], R1 * (In + H));
         TAKE(w->zC[r], R1 * (In + 2 * H));
         TAKE(w->dAh[r], R1 * H);
+        TAKE(w->drop[r], RT * H);
+        TAKE(w->hdrop[r], RT * H);
     }
     TAKE(w->dh, (size_t)B * mh);
     TAKE(w->dc, (size_t)B * mh);
@@ -414,6 +421,26 @@ static void path_inputs(smp_work *w, const float *pos, const float *theta)
 
 /* ------------------------------------------------------ forward pass */
 
+/* The RNN outputs the prediction reads, [T B, H_r] each: the prediction
+ * steps' outputs for t = 1..T, or in a training step with dropout those
+ * outputs times the inverted-dropout factors (the re-implementation's
+ * dropout 0.5 before the read-out, smp.md §3.4). `apply` computes the
+ * dropped copies (forward); the backward only points at them. */
+static void prediction_inputs(const cm_smp *m, smp_work *w, const float *h[CM_SMP_RNNS], int apply)
+{
+    const int B = w->B, T = w->T;
+    for (int r = 0; r < CM_SMP_RNNS; r++) {
+        const size_t BH = (size_t)B * m->cfg.hidden[r], n = (size_t)T * BH;
+        h[r] = w->Ah[r] + BH;
+        if (!w->dropout_on)
+            continue;
+        if (apply)
+            for (size_t i = 0; i < n; i++)
+                w->hdrop[r][i] = h[r][i] * w->drop[r][i];
+        h[r] = w->hdrop[r];
+    }
+}
+
 /* The recurrent pass given w->y, w->u and w->mask: codes, states, target
  * and prediction; returns the summed cross-entropy. */
 static double forward(cm_smp *m, smp_work *w)
@@ -453,8 +480,8 @@ static double forward(cm_smp *m, smp_work *w)
     }
     const float *h[CM_SMP_RNNS], *mx[CM_SMP_RNNS];
     float pi[CM_SMP_RNNS];
+    prediction_inputs(m, w, h, 1);
     for (int r = 0; r < CM_SMP_RNNS; r++) {
-        h[r] = w->Ah[r] + (size_t)B * c->hidden[r];
         mx[r] = cm_smp_mx(m, r);
         pi[r] = cm_smp_pi(m, r);
     }
@@ -471,9 +498,9 @@ static void backward(cm_smp *m, smp_work *w, float scale)
     const float *h[CM_SMP_RNNS], *mx[CM_SMP_RNNS];
     float *dh[CM_SMP_RNNS], *dmx[CM_SMP_RNNS], pi[CM_SMP_RNNS];
     double drho[CM_SMP_RNNS] = {0, 0, 0}, dq = 0;
+    prediction_inputs(m, w, h, 0);
     for (int r = 0; r < CM_SMP_RNNS; r++) {
         const size_t BH = (size_t)B * c->hidden[r];
-        h[r] = w->Ah[r] + BH;
         mx[r] = cm_smp_mx(m, r);
         pi[r] = cm_smp_pi(m, r);
         memset(w->dAh[r], 0, R1 * c->hidden[r] * sizeof(float));
@@ -482,6 +509,10 @@ static void backward(cm_smp *m, smp_work *w, float scale)
     }
     cm_smp_predict_backward(dh, dmx, drho, w->logp, h, mx, c->hidden, pi, CM_SMP_RNNS, w->target, (int)RT, S, scale,
                             w->g);
+    if (w->dropout_on)
+        for (int r = 0; r < CM_SMP_RNNS; r++)
+            for (size_t i = 0; i < RT * c->hidden[r]; i++)
+                dh[r][i] *= w->drop[r][i];
     for (int r = 0; r < CM_SMP_RNNS; r++) {
         const int H = c->hidden[r], In = in_dims[r];
         const size_t BH = (size_t)B * H;
@@ -610,6 +641,13 @@ cm_status cm_smp_train_step(cm_smp *m, const float *pos, const float *theta, cm_
     path_inputs(w, pos, theta);
     for (size_t i = 0; i < (size_t)(T + 1) * B; i++)
         w->mask[i] = (i >= (size_t)B && cm_rng_double(rng) < c->p_correct) ? 1.0f : 0.0f;
+    w->dropout_on = c->dropout > 0;
+    if (w->dropout_on) {
+        const float keep = (float)(1.0 / (1.0 - c->dropout));
+        for (int r = 0; r < CM_SMP_RNNS; r++)
+            for (size_t i = 0; i < (size_t)T * B * c->hidden[r]; i++)
+                w->drop[r][i] = cm_rng_double(rng) < c->dropout ? 0.0f : keep;
+    }
     if (!m->memory_filled) {
         /* The first SMP step fills every slot from this batch: views first,
          * then the RNN states the pass reaches at those same moments. */
@@ -721,10 +759,14 @@ cm_status cm_smp_run(cm_smp *m, const float *pos, const float *theta, int B, int
 
 /* For the gradient tests: one forward/backward over given embeddings and
  * inputs (no rendering), into the parameters' gradients (zeroed first). */
-double smp_test_loss_grad(cm_smp *m, const float *y, const float *u[CM_SMP_RNNS], const float *mask, int backward_too)
+double smp_test_loss_grad(cm_smp *m, const float *y, const float *u[CM_SMP_RNNS], const float *mask,
+                          const float *const drop[CM_SMP_RNNS], int backward_too)
 {
     smp_work *w = m->w;
     const int B = w->B, T = w->T;
+    w->dropout_on = drop != NULL;
+    for (int r = 0; drop && r < CM_SMP_RNNS; r++)
+        memcpy(w->drop[r], drop[r], (size_t)T * B * m->cfg.hidden[r] * sizeof(float));
     memcpy(w->y, y, (size_t)(T + 1) * B * m->cfg.embed * sizeof(float));
     for (int r = 0; r < CM_SMP_RNNS; r++)
         memcpy(w->u[r], u[r], (size_t)(T + 1) * B * in_dims[r] * sizeof(float));

@@ -44,7 +44,7 @@ static const key_desc keys[] = {
     KD("p_correct", p_correct),   KD("p_write", p_write),
     KD("entropy_target", entropy_target), KD("beta_rate", beta_rate),
     KD("init_beta", init_beta),   KD("init_gamma", init_gamma),
-    KD("init_pi", init_pi),
+    KD("init_pi", init_pi),       KD("dropout", dropout),
 };
 #undef KI
 #undef KD
