@@ -131,6 +131,41 @@ static void test_png_svg_pdf(void **state)
     cmt_tmpdir_remove(dir);
 }
 
+/* A 2 x 100 heatmap: with square bins it is a thin strip across the middle of the panel; stretched,
+ * it fills the panel, so a pixel a quarter of the way down is coloured only then. */
+static int stretched_pixel_is_coloured(int stretch)
+{
+    cm_figure *fig;
+    assert_int_equal(cm_figure_create(&fig, 1, 1, 400, 200, NULL), CM_OK);
+    double v[2 * 100];
+    for (int i = 0; i < 200; i++)
+        v[i] = i % 100;
+    cm_panel *p = cm_figure_panel(fig, 0, 0);
+    assert_int_equal(cm_panel_heatmap(p, v, 2, 100, CM_CMAP_VIRIDIS, NAN, NAN), CM_OK);
+    if (stretch)
+        cm_panel_heatmap_stretch(p);
+    const char *dir = cmt_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/strip.png", dir);
+    assert_int_equal(cm_figure_save(fig, path), CM_OK);
+    cm_image img;
+    assert_int_equal(cm_png_read(path, &img), CM_OK);
+    const uint8_t *px = img.pixels + ((size_t)(img.height / 4) * img.width + img.width / 2) * img.channels;
+    const int coloured = !(px[0] > 240 && px[1] > 240 && px[2] > 240);
+    cm_image_free(&img);
+    cm_figure_free(fig);
+    cmt_tmpdir_remove(dir);
+    return coloured;
+}
+
+static void test_heatmap_stretch(void **state)
+{
+    (void)state;
+    assert_false(stretched_pixel_is_coloured(0));
+    assert_true(stretched_pixel_is_coloured(1));
+    cm_panel_heatmap_stretch(NULL); /* harmless */
+}
+
 static void test_colormaps(void **state)
 {
     (void)state;
@@ -197,6 +232,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_png_svg_pdf),
+        cmocka_unit_test(test_heatmap_stretch),
         cmocka_unit_test(test_colormaps),
         cmocka_unit_test(test_bad_arguments),
     };

@@ -80,6 +80,9 @@ void cm_panel_axes(cm_panel *p, int show);
 cm_status cm_panel_heatmap(cm_panel *p, const double *v, int h, int w, cm_colormap map, double vmin, double vmax);
 cm_status cm_panel_heatmap_f32(cm_panel *p, const float *v, int h, int w, cm_colormap map, double vmin,
                                double vmax);
+/* The heatmap fills the panel's plot area instead of keeping square bins (matplotlib's
+ * aspect='auto'): for a few rows over a long time axis. */
+void cm_panel_heatmap_stretch(cm_panel *p);
 /* A colour bar beside the heatmap of this panel (its map and range), labelled min / max. */
 cm_status cm_panel_colorbar(cm_panel *p);
 

@@ -299,6 +299,7 @@ cm_status smp_figure3(const char *dir, const smp_hd_net *net, const float *emb, 
         cm_panel *pa = cm_figure_panel(fig, 0, 0);
         cm_panel_title(pa, "A: HD units sorted by preferred direction (%d units)", n_hd);
         cm_panel_heatmap(pa, img, n_hd, TA, CM_CMAP_COOLWARM, NAN, NAN);
+        cm_panel_heatmap_stretch(pa); /* a few units over 1000 steps */
         cm_free(img);
         double *tx = cm_alloc(TA * sizeof(double)), *ty = cm_alloc(TA * sizeof(double));
         double cum = 0;

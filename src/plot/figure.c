@@ -216,6 +216,12 @@ cm_status cm_panel_heatmap_f32(cm_panel *p, const float *v, int h, int w, cm_col
     return heatmap_common(p, c, h, w, map, vmin, vmax);
 }
 
+void cm_panel_heatmap_stretch(cm_panel *p)
+{
+    if (p)
+        p->stretch = 1;
+}
+
 cm_status cm_panel_colorbar(cm_panel *p)
 {
     if (!p)

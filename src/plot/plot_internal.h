@@ -35,6 +35,7 @@ struct cm_panel {
     double xlo, xhi, ylo, yhi; /* user limits, NaN = automatic */
     int axes;                  /* -1 automatic, 0 off, 1 on */
     int colorbar;
+    int stretch;               /* the heatmap fills the panel (aspect 'auto') */
     plot_item *items, *last;
 };
 

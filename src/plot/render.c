@@ -272,8 +272,10 @@ static void draw_image(cairo_t *cr, const cm_panel *p, box a, box *bar)
         if (it->kind == ITEM_HEATMAP)
             hm = it; /* the last heatmap added wins */
     const int h = hm->h, w = hm->w;
+    /* sx, sy: points per bin; square bins unless the panel stretches. */
     const double s = fmin(a.w / w, a.h / h);
-    const double ox = a.x + (a.w - s * w) / 2, oy = a.y + (a.h - s * h) / 2;
+    const double sx = p->stretch ? a.w / w : s, sy = p->stretch ? a.h / h : s;
+    const double ox = a.x + (a.w - sx * w) / 2, oy = a.y + (a.h - sy * h) / 2;
     cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(img) == CAIRO_STATUS_SUCCESS) {
         cairo_surface_flush(img);
@@ -291,7 +293,7 @@ static void draw_image(cairo_t *cr, const cm_panel *p, box a, box *bar)
         cairo_surface_mark_dirty(img);
         cairo_save(cr);
         cairo_translate(cr, ox, oy);
-        cairo_scale(cr, s, s);
+        cairo_scale(cr, sx, sy);
         cairo_set_source_surface(cr, img, 0, 0);
         cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
         cairo_rectangle(cr, 0, 0, w, h);
@@ -305,12 +307,12 @@ static void draw_image(cairo_t *cr, const cm_panel *p, box a, box *bar)
             set_rgb(cr, it->color);
             cairo_set_line_width(cr, it->width > 0 ? it->width : 1);
             cairo_new_sub_path(cr);
-            cairo_arc(cr, ox + (it->a + 0.5) * s, oy + (it->b + 0.5) * s, it->c * s, 0, 2 * M_PI);
+            cairo_arc(cr, ox + (it->a + 0.5) * sx, oy + (it->b + 0.5) * sy, it->c * s, 0, 2 * M_PI);
             cairo_stroke(cr);
         }
     if (p->colorbar && bar->w > 0) {
         const int steps = 64;
-        const double bh = s * h, by = oy;
+        const double bh = sy * h, by = oy;
         for (int k = 0; k < steps; k++) {
             set_rgb(cr, cm_colormap_at(hm->map, (k + 0.5) / steps));
             cairo_rectangle(cr, bar->x, by + bh * (steps - 1 - k) / steps, 8, bh / steps + 0.5);
