@@ -30,7 +30,8 @@ done
 [ "$(wc -l < "$tmp/run/evals.csv")" -eq 3 ] || { echo "FAIL: evals.csv: expected header + 2 rows"; cat "$tmp/run/evals.csv"; fail=1; }
 check "train grid refuses to overwrite a run" 2 "$cogmap" train grid --preset ssmpc --out "$tmp/run" --steps 6 "${tiny[@]}"
 expect_msg "overwrite" "already holds a run"
-check "resume to 9 steps" 0 "$cogmap" train grid --resume "$tmp/run" --steps 9 --eval-every 3
+# --steps with --minutes: the first limit reached (here the steps) stops it.
+check "resume to 9 steps (--steps and --minutes)" 0 "$cogmap" train grid --resume "$tmp/run" --steps 9 --minutes 60 --eval-every 3
 expect_msg "resume" "resuming .*step_00000006 at step 6"
 [ -s "$tmp/run/checkpoints/step_00000009/state.json" ] || { echo "FAIL: resume wrote no step 9"; fail=1; }
 

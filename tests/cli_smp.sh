@@ -35,7 +35,9 @@ expect_msg "overwrite" "already holds a run"
 
 # The same run stopped at step 3 and resumed to 6 ends with the same bytes.
 check "train smp to step 3" 0 "$cogmap" train smp --out "$tmp/b" --steps 3 --eval-every 3 "${tiny[@]}" --quiet
-check "resume to step 6" 0 "$cogmap" train smp --resume "$tmp/b" --steps 6 --eval-every 3
+# --steps with --minutes: the first limit reached (here the steps) stops it.
+check "resume to step 6 (--steps and --minutes)" 0 "$cogmap" train smp --resume "$tmp/b" --steps 6 --minutes 60 --eval-every 3
+expect_msg "stops at --steps" "train smp: 6 steps in"
 expect_msg "resume" "resuming .*step_00000003 at step 3"
 for f in model.safetensors memory.safetensors; do
     cmp -s "$tmp/a/checkpoints/step_00000006/$f" "$tmp/b/checkpoints/step_00000006/$f" \
