@@ -373,15 +373,11 @@ int cmd_analyze(int argc, char **argv)
         const char *arg = argv[i], *v;
         long long iv;
         double dv;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(analyze_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
+        int r = cli_standard_option(&common, analyze_usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
             continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
         if (cli_option_is(arg, "--shuffles")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--shuffles", v, 1, 1000000, &iv))
                 return CLI_EXIT_USAGE;

@@ -875,15 +875,11 @@ int cmd_figure(int argc, char **argv)
     const char *which = NULL;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(figure_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
+        int r = cli_standard_option(&common, figure_usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
             continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
         if (cli_option_is(arg, "--data")) {
             if (cli_option_value(argc, argv, &i, &o.data))
                 return CLI_EXIT_USAGE;
