@@ -2,24 +2,7 @@
 # `cogmap train grid` and `cogmap eval` as a user runs them, on tiny sizes:
 # a run, its resume, its evaluation outputs, and the errors users meet.
 set -u
-cogmap=${COGMAP_BIN:?COGMAP_BIN is set by ctest}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-log=$tmp/log
-check() { # description, expected exit code, command...
-    local what=$1 want=$2; shift 2
-    "$@" >"$log" 2>&1
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat "$log"; fail=1
-    else
-        echo "ok: $what"
-    fi
-}
-expect_msg() { # description, pattern (in the last command's output)
-    grep -q -- "$2" "$log" || { echo "FAIL: $1: no '$2' in:"; cat "$log"; fail=1; }
-}
+. "$(dirname "${BASH_SOURCE[0]}")/support/cli_check.sh"
 tiny=(--set hidden=12 --set bottleneck=16 --set batch=4 --set steps=10 --set eval_batches=2)
 
 check "train grid" 0 "$cogmap" train grid --preset ssmpc --out "$tmp/run" --steps 6 --eval-every 3 "${tiny[@]}" --quiet
@@ -96,5 +79,4 @@ echo 'garbage' > "$tmp/run/checkpoints/step_00000009/state.json"
 check "damaged checkpoint" 1 "$cogmap" train grid --resume "$tmp/run" --steps 12
 expect_msg "damaged checkpoint" "state.json"
 
-if [ $fail -eq 0 ]; then echo "cli_grid: all passed"; fi
-exit $fail
+finish cli_grid

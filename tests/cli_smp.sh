@@ -3,24 +3,7 @@
 # a bit-identical resume, the evaluation outputs (celltypes.json, activity
 # file that `cogmap analyze` reads, figure 2 and 3 panels), and user errors.
 set -u
-cogmap=${COGMAP_BIN:?COGMAP_BIN is set by ctest}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-log=$tmp/log
-check() { # description, expected exit code, command...
-    local what=$1 want=$2; shift 2
-    "$@" >"$log" 2>&1
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat "$log"; fail=1
-    else
-        echo "ok: $what"
-    fi
-}
-expect_msg() { # description, pattern (in the last command's output)
-    grep -q -- "$2" "$log" || { echo "FAIL: $1: no '$2' in:"; cat "$log"; fail=1; }
-}
+. "$(dirname "${BASH_SOURCE[0]}")/support/cli_check.sh"
 tiny=(--set slots=24 --set batch=3 --set seq_len=8 --set ae_steps=2 --set image=32 --set p_write=0.3
       --set hidden2=16 --set hidden3=16 --set embed=16)
 
@@ -82,4 +65,4 @@ mkdir -p "$tmp/d" && cp "$tmp/a/run.json" "$tmp/d/"
 check "eval of an smp run without checkpoints" 1 "$cogmap" eval "$tmp/d" --trajectories 2 --steps 10
 check "train smp --help" 0 "$cogmap" train smp --help
 expect_msg "help" "usage: cogmap train smp"
-exit $fail
+finish cli_smp
