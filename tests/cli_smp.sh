@@ -61,6 +61,15 @@ check "bad setting value" 2 "$cogmap" train smp --out "$tmp/c" --steps 3 --set i
 expect_msg "bad image size" "image"
 check "resume of a folder without a run" 1 "$cogmap" train smp --resume "$tmp/nothing" --steps 3
 check "--set with --resume" 2 "$cogmap" train smp --resume "$tmp/a" --steps 9 --set lr=1
+# The limits both trainers share (src/cli/train_options.c).
+check "no limit" 2 "$cogmap" train smp --out "$tmp/c"
+expect_msg "no limit" "give a limit"
+check "--minutes 0" 2 "$cogmap" train smp --out "$tmp/c" --minutes 0
+expect_msg "--minutes 0" "expected a positive number"
+check "--steps 0" 2 "$cogmap" train smp --out "$tmp/c" --steps 0
+check "--out with --resume elsewhere" 2 "$cogmap" train smp --resume "$tmp/a" --out "$tmp/c" --steps 9
+expect_msg "--resume folder" "drop --out"
+[ ! -e "$tmp/c" ] || { echo "FAIL: a refused command created $tmp/c"; fail=1; }
 mkdir -p "$tmp/d" && cp "$tmp/a/run.json" "$tmp/d/"
 check "eval of an smp run without checkpoints" 1 "$cogmap" eval "$tmp/d" --trajectories 2 --steps 10
 check "train smp --help" 0 "$cogmap" train smp --help
