@@ -55,6 +55,7 @@ grep -q '"rnn3"' "$tmp/an/report.json" || { echo "FAIL: analyze report lacks the
 
 check "train smp needs --out" 2 "$cogmap" train smp --steps 3
 check "train smp needs a limit" 2 "$cogmap" train smp --out "$tmp/c"
+expect_msg "no limit" "give a limit"
 check "unknown setting" 2 "$cogmap" train smp --out "$tmp/c" --steps 3 --set bogus=1
 expect_msg "unknown setting" "unknown key 'bogus'"
 check "bad setting value" 2 "$cogmap" train smp --out "$tmp/c" --steps 3 --set image=50
@@ -62,8 +63,6 @@ expect_msg "bad image size" "image"
 check "resume of a folder without a run" 1 "$cogmap" train smp --resume "$tmp/nothing" --steps 3
 check "--set with --resume" 2 "$cogmap" train smp --resume "$tmp/a" --steps 9 --set lr=1
 # The limits both trainers share (src/cli/train_options.c).
-check "no limit" 2 "$cogmap" train smp --out "$tmp/c"
-expect_msg "no limit" "give a limit"
 check "--minutes 0" 2 "$cogmap" train smp --out "$tmp/c" --minutes 0
 expect_msg "--minutes 0" "expected a positive number"
 check "--steps 0" 2 "$cogmap" train smp --out "$tmp/c" --steps 0
