@@ -2,24 +2,7 @@
 # `cogmap train grid` and `cogmap eval` as a user runs them, on tiny sizes:
 # a run, its resume, its evaluation outputs, and the errors users meet.
 set -u
-cogmap=${COGMAP_BIN:?COGMAP_BIN is set by ctest}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-log=$tmp/log
-check() { # description, expected exit code, command...
-    local what=$1 want=$2; shift 2
-    "$@" >"$log" 2>&1
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat "$log"; fail=1
-    else
-        echo "ok: $what"
-    fi
-}
-expect_msg() { # description, pattern (in the last command's output)
-    grep -q -- "$2" "$log" || { echo "FAIL: $1: no '$2' in:"; cat "$log"; fail=1; }
-}
+. "$(dirname "${BASH_SOURCE[0]}")/support/cli_check.sh"
 tiny=(--set hidden=12 --set bottleneck=16 --set batch=4 --set steps=10 --set eval_batches=2)
 
 check "train grid" 0 "$cogmap" train grid --preset ssmpc --out "$tmp/run" --steps 6 --eval-every 3 "${tiny[@]}" --quiet
@@ -30,7 +13,8 @@ done
 [ "$(wc -l < "$tmp/run/evals.csv")" -eq 3 ] || { echo "FAIL: evals.csv: expected header + 2 rows"; cat "$tmp/run/evals.csv"; fail=1; }
 check "train grid refuses to overwrite a run" 2 "$cogmap" train grid --preset ssmpc --out "$tmp/run" --steps 6 "${tiny[@]}"
 expect_msg "overwrite" "already holds a run"
-check "resume to 9 steps" 0 "$cogmap" train grid --resume "$tmp/run" --steps 9 --eval-every 3
+# --steps with --minutes: the first limit reached (here the steps) stops it.
+check "resume to 9 steps (--steps and --minutes)" 0 "$cogmap" train grid --resume "$tmp/run" --steps 9 --minutes 60 --eval-every 3
 expect_msg "resume" "resuming .*step_00000006 at step 6"
 [ -s "$tmp/run/checkpoints/step_00000009/state.json" ] || { echo "FAIL: resume wrote no step 9"; fail=1; }
 
@@ -95,5 +79,4 @@ echo 'garbage' > "$tmp/run/checkpoints/step_00000009/state.json"
 check "damaged checkpoint" 1 "$cogmap" train grid --resume "$tmp/run" --steps 12
 expect_msg "damaged checkpoint" "state.json"
 
-if [ $fail -eq 0 ]; then echo "cli_grid: all passed"; fi
-exit $fail
+finish cli_grid

@@ -3,24 +3,7 @@
 # a bit-identical resume, the evaluation outputs (celltypes.json, activity
 # file that `cogmap analyze` reads, figure 2 and 3 panels), and user errors.
 set -u
-cogmap=${COGMAP_BIN:?COGMAP_BIN is set by ctest}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-log=$tmp/log
-check() { # description, expected exit code, command...
-    local what=$1 want=$2; shift 2
-    "$@" >"$log" 2>&1
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat "$log"; fail=1
-    else
-        echo "ok: $what"
-    fi
-}
-expect_msg() { # description, pattern (in the last command's output)
-    grep -q -- "$2" "$log" || { echo "FAIL: $1: no '$2' in:"; cat "$log"; fail=1; }
-}
+. "$(dirname "${BASH_SOURCE[0]}")/support/cli_check.sh"
 tiny=(--set slots=24 --set batch=3 --set seq_len=8 --set ae_steps=2 --set image=32 --set p_write=0.3
       --set hidden2=16 --set hidden3=16 --set embed=16)
 
@@ -35,7 +18,9 @@ expect_msg "overwrite" "already holds a run"
 
 # The same run stopped at step 3 and resumed to 6 ends with the same bytes.
 check "train smp to step 3" 0 "$cogmap" train smp --out "$tmp/b" --steps 3 --eval-every 3 "${tiny[@]}" --quiet
-check "resume to step 6" 0 "$cogmap" train smp --resume "$tmp/b" --steps 6 --eval-every 3
+# --steps with --minutes: the first limit reached (here the steps) stops it.
+check "resume to step 6 (--steps and --minutes)" 0 "$cogmap" train smp --resume "$tmp/b" --steps 6 --minutes 60 --eval-every 3
+expect_msg "stops at --steps" "train smp: 6 steps in"
 expect_msg "resume" "resuming .*step_00000003 at step 3"
 for f in model.safetensors memory.safetensors; do
     cmp -s "$tmp/a/checkpoints/step_00000006/$f" "$tmp/b/checkpoints/step_00000006/$f" \
@@ -70,14 +55,22 @@ grep -q '"rnn3"' "$tmp/an/report.json" || { echo "FAIL: analyze report lacks the
 
 check "train smp needs --out" 2 "$cogmap" train smp --steps 3
 check "train smp needs a limit" 2 "$cogmap" train smp --out "$tmp/c"
+expect_msg "no limit" "give a limit"
 check "unknown setting" 2 "$cogmap" train smp --out "$tmp/c" --steps 3 --set bogus=1
 expect_msg "unknown setting" "unknown key 'bogus'"
 check "bad setting value" 2 "$cogmap" train smp --out "$tmp/c" --steps 3 --set image=50
 expect_msg "bad image size" "image"
 check "resume of a folder without a run" 1 "$cogmap" train smp --resume "$tmp/nothing" --steps 3
 check "--set with --resume" 2 "$cogmap" train smp --resume "$tmp/a" --steps 9 --set lr=1
+# The limits both trainers share (src/cli/train_options.c).
+check "--minutes 0" 2 "$cogmap" train smp --out "$tmp/c" --minutes 0
+expect_msg "--minutes 0" "expected a positive number"
+check "--steps 0" 2 "$cogmap" train smp --out "$tmp/c" --steps 0
+check "--out with --resume elsewhere" 2 "$cogmap" train smp --resume "$tmp/a" --out "$tmp/c" --steps 9
+expect_msg "--resume folder" "drop --out"
+[ ! -e "$tmp/c" ] || { echo "FAIL: a refused command created $tmp/c"; fail=1; }
 mkdir -p "$tmp/d" && cp "$tmp/a/run.json" "$tmp/d/"
 check "eval of an smp run without checkpoints" 1 "$cogmap" eval "$tmp/d" --trajectories 2 --steps 10
 check "train smp --help" 0 "$cogmap" train smp --help
 expect_msg "help" "usage: cogmap train smp"
-exit $fail
+finish cli_smp

@@ -2,21 +2,8 @@
 # `cogmap simulate` as a user runs it: outputs, a numpy round trip,
 # determinism across thread counts, and bad input (exit 2, nothing written).
 set -u
-cogmap=${COGMAP_BIN:?COGMAP_BIN is set by ctest}
+. "$(dirname "${BASH_SOURCE[0]}")/support/cli_check.sh"
 python=${COGMAP_PYTHON:-/usr/bin/python3}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-check() { # description, expected exit code, command...
-    local what=$1 want=$2; shift 2
-    "$@" >"$tmp/log" 2>&1
-    local got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat "$tmp/log"; fail=1
-    else
-        echo "ok: $what"
-    fi
-}
 
 check "simulate --help" 0 "$cogmap" simulate --help
 check "simulate runs" 0 "$cogmap" simulate --arena tworooms --motion sorscher --steps 400 --agents 2 --batch 3 \
@@ -117,5 +104,4 @@ bad "unknown option" --frobnicate 3
 bad "missing value" --steps
 bad "absurd size" --steps 2000000000 --batch 1000000
 
-if [ $fail -eq 0 ]; then echo "cli_world: all passed"; fi
-exit $fail
+finish cli_world

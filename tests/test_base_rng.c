@@ -103,17 +103,13 @@ static void test_mt_against_live_numpy(void **state)
     if (!py)
         skip();
     const char *dir = cmt_tmpdir();
-    char out[4200];
-    snprintf(out, sizeof out, "%s/ref.txt", dir);
-    int rc = cmt_system("%s -c 'import numpy as np\n"
-                        "r=np.random.RandomState(2024)\n"
-                        "v=[]\n"
-                        "for i in range(1000): v.append(r.normal(0.5,3.0)); v.append(r.uniform(-1,1))\n"
-                        "open(\"%s\",\"w\").write(\"\\n\".join(repr(float(x)) for x in v))' ",
-                        py, out);
-    assert_int_equal(rc, 0);
-    FILE *f = fopen(out, "r");
-    assert_non_null(f);
+    FILE *f = cmt_python_output(py, dir,
+                                "import sys\n"
+                                "import numpy as np\n"
+                                "r = np.random.RandomState(2024)\n"
+                                "v = []\n"
+                                "for i in range(1000): v.append(r.normal(0.5, 3.0)); v.append(r.uniform(-1, 1))\n"
+                                "open(sys.argv[1], 'w').write('\\n'.join(repr(float(x)) for x in v))\n");
     cm_mt19937 mt;
     cm_mt_seed(&mt, 2024);
     for (int i = 0; i < 1000; i++) {

@@ -123,20 +123,16 @@ static void test_sorscher_against_numpy(void **state)
     if (!py)
         skip();
     const char *dir = cmt_tmpdir();
-    char out[4200];
-    snprintf(out, sizeof out, "%s/ref.txt", dir);
-    int rc = cmt_system(
-        "%s -c 'import numpy as np\n"
+    FILE *f = cmt_python_output(
+        py, dir,
+        "import sys\n"
+        "import numpy as np\n"
         "np.random.seed(0)\n"
-        "ux=np.random.uniform(-1.1,1.1,(512,)); uy=np.random.uniform(-1.1,1.1,(512,))\n"
-        "us=np.stack([ux,uy],1); p=np.array([0.2,-0.4]); d2=((p-us)**2).sum(1); s=0.12\n"
-        "sm=lambda l: np.exp(l-l.max())/np.exp(l-l.max()).sum()\n"
-        "o=sm(-d2/(2*s*s))-sm(-d2/(2*2*s*s)); o=o+abs(o.min()); o=o/o.sum()\n"
-        "open(\"%s\",\"w\").write(\" \".join(repr(float(v)) for v in np.concatenate([us.ravel(),o])))'",
-        py, out);
-    assert_int_equal(rc, 0);
-    FILE *f = fopen(out, "r");
-    assert_non_null(f);
+        "ux = np.random.uniform(-1.1, 1.1, (512,)); uy = np.random.uniform(-1.1, 1.1, (512,))\n"
+        "us = np.stack([ux, uy], 1); p = np.array([0.2, -0.4]); d2 = ((p - us)**2).sum(1); s = 0.12\n"
+        "sm = lambda l: np.exp(l - l.max()) / np.exp(l - l.max()).sum()\n"
+        "o = sm(-d2 / (2*s*s)) - sm(-d2 / (2*2*s*s)); o = o + abs(o.min()); o = o / o.sum()\n"
+        "open(sys.argv[1], 'w').write(' '.join(repr(float(v)) for v in np.concatenate([us.ravel(), o])))\n");
     cm_place_cells pc;
     assert_int_equal(cm_place_cells_preset(&pc, "sorscher"), CM_OK);
     for (int i = 0; i < 1024; i++) {

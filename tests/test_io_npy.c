@@ -1,6 +1,6 @@
 /* .npy: round trips for every dtype and shape, and hostile input. */
 #define _GNU_SOURCE
-#include "test_util.h"
+#include "io_check.h"
 
 #include "cogmap/io.h"
 #include "io/io_internal.h"
@@ -23,17 +23,6 @@ static void fill(cm_array *a, unsigned seed)
             p[i] &= 1;
 }
 
-static void assert_same(const cm_array *a, const cm_array *b)
-{
-    assert_int_equal(a->dtype, b->dtype);
-    assert_int_equal(a->ndim, b->ndim);
-    for (int i = 0; i < a->ndim; i++)
-        assert_int_equal(a->shape[i], b->shape[i]);
-    assert_int_equal(cm_array_bytes(a), cm_array_bytes(b));
-    if (cm_array_bytes(a))
-        assert_memory_equal(a->data, b->data, cm_array_bytes(a));
-}
-
 static void test_round_trip_every_dtype_and_shape(void **state)
 {
     (void)state;
@@ -49,7 +38,7 @@ static void test_round_trip_every_dtype_and_shape(void **state)
             fill(&a, (unsigned)(d * 10 + s));
             assert_int_equal(cm_npy_write(path, &a), CM_OK);
             assert_int_equal(cm_npy_read(path, &b), CM_OK);
-            assert_same(&a, &b);
+            cmt_assert_array_equal(&a, &b);
             assert_true(b.owns_data);
             /* file size: a 64-byte aligned header, then the data */
             void *raw;
@@ -58,7 +47,7 @@ static void test_round_trip_every_dtype_and_shape(void **state)
             assert_int_equal((len - cm_array_bytes(&a)) % 64, 0);
             cm_array c;
             assert_int_equal(cm_npy_parse(raw, len, "mem", &c), CM_OK);
-            assert_same(&a, &c);
+            cmt_assert_array_equal(&a, &c);
             cm_free(raw);
             cm_array_free(&a);
             cm_array_free(&b);
@@ -263,7 +252,7 @@ static void test_truncated_at_every_byte(void **state)
     }
     cm_array b;
     assert_int_equal(cm_npy_parse(raw, len, "full", &b), CM_OK);
-    assert_same(&a, &b);
+    cmt_assert_array_equal(&a, &b);
     cm_array_free(&b);
     cm_free(raw);
     cm_array_free(&a);

@@ -1,7 +1,7 @@
 /* Interop with numpy: numpy reads what cogmap writes and cogmap reads what
  * numpy writes (tests/data/io_numpy_interop.py holds the numpy side). Both
  * sides compute the expected values from the same formula. */
-#include "test_util.h"
+#include "io_check.h"
 
 #include "cogmap/io.h"
 #include "io/io_internal.h"
@@ -46,16 +46,6 @@ static void make_all(cm_array *arrays)
         }
 }
 
-static void assert_equal_array(const cm_array *got, const cm_array *want)
-{
-    assert_int_equal(got->dtype, want->dtype);
-    assert_int_equal(got->ndim, want->ndim);
-    for (int i = 0; i < want->ndim; i++)
-        assert_int_equal(got->shape[i], want->shape[i]);
-    if (cm_array_bytes(want))
-        assert_memory_equal(got->data, want->data, cm_array_bytes(want));
-}
-
 static void test_numpy_reads_cogmap(void **state)
 {
     (void)state;
@@ -97,7 +87,7 @@ static void test_cogmap_reads_numpy(void **state)
         cm_array got;
         snprintf(path, sizeof path, "%s/%s.npy", dir, want[i].name);
         assert_int_equal(cm_npy_read(path, &got), CM_OK);
-        assert_equal_array(&got, &want[i]);
+        cmt_assert_array_equal(&got, &want[i]);
         cm_array_free(&got);
     }
     const char *npz[] = {"stored.npz", "deflated.npz"};
@@ -109,7 +99,7 @@ static void test_cogmap_reads_numpy(void **state)
         for (int i = 0; i < NARRAYS; i++) {
             const cm_array *got = cm_npz_get(&z, want[i].name);
             assert_non_null(got);
-            assert_equal_array(got, &want[i]);
+            cmt_assert_array_equal(got, &want[i]);
         }
         cm_npz_free(&z);
     }
@@ -119,18 +109,18 @@ static void test_cogmap_reads_numpy(void **state)
     cm_npz z;
     assert_int_equal(cm_npz_read(path, &z), CM_OK);
     assert_int_equal(z.count, 2);
-    assert_equal_array(cm_npz_get(&z, "float32_mat"), &want[0 * NSHAPES + 3]);
-    assert_equal_array(cm_npz_get(&z, "bool_vec"), &want[5 * NSHAPES + 2]);
+    cmt_assert_array_equal(cm_npz_get(&z, "float32_mat"), &want[0 * NSHAPES + 3]);
+    cmt_assert_array_equal(cm_npz_get(&z, "bool_vec"), &want[5 * NSHAPES + 2]);
     cm_npz_free(&z);
     /* header versions 2.0 and 3.0 */
     cm_array got;
     snprintf(path, sizeof path, "%s/v2.npy", dir);
     assert_int_equal(cm_npy_read(path, &got), CM_OK);
-    assert_equal_array(&got, &want[1 * NSHAPES + 3]);
+    cmt_assert_array_equal(&got, &want[1 * NSHAPES + 3]);
     cm_array_free(&got);
     snprintf(path, sizeof path, "%s/v3.npy", dir);
     assert_int_equal(cm_npy_read(path, &got), CM_OK);
-    assert_equal_array(&got, &want[2 * NSHAPES + 3]);
+    cmt_assert_array_equal(&got, &want[2 * NSHAPES + 3]);
     cm_array_free(&got);
     /* refused, with the reason named */
     struct {

@@ -1,6 +1,6 @@
 /* safetensors: round trips with metadata, the header layout of the
  * reference writer, and hostile headers and offsets. */
-#include "test_util.h"
+#include "io_check.h"
 
 #include "cogmap/io.h"
 #include "io/io_internal.h"
@@ -8,15 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void write_raw(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    if (n)
-        assert_int_equal(fwrite(p, 1, n, f), n);
-    fclose(f);
-}
 
 static const cm_dtype all_dtypes[] = {CM_F32, CM_F64, CM_I32, CM_I64, CM_U8, CM_BOOL};
 
@@ -104,6 +95,20 @@ static void test_round_trip(void **state)
     cmt_tmpdir_remove(dir);
 }
 
+/* cm_safetensors_read for cmt_read_bytes: a failed read leaves no tensors. */
+static cm_status safetensors_reader(const char *path)
+{
+    cm_safetensors st;
+    cm_status s = cm_safetensors_read(path, &st);
+    if (s == CM_OK) {
+        cm_safetensors_free(&st);
+    } else {
+        assert_int_equal(st.count, 0);
+        assert_null(st.tensors);
+    }
+    return s;
+}
+
 /* A file from a header text and `data_len` bytes of data. */
 static cm_status read_header(const char *path, const char *header, size_t data_len)
 {
@@ -112,18 +117,8 @@ static cm_status read_header(const char *path, const char *header, size_t data_l
     uint8_t *b = calloc(1, n);
     cm_put64(b, hn);
     memcpy(b + 8, header, hn);
-    write_raw(path, b, n);
+    cm_status s = cmt_read_bytes(path, b, n, safetensors_reader);
     free(b);
-    cm_safetensors st;
-    cm_error_clear();
-    cm_status s = cm_safetensors_read(path, &st);
-    if (s == CM_OK) {
-        cm_safetensors_free(&st);
-    } else {
-        assert_non_null(strstr(cm_errmsg(), path));
-        assert_int_equal(st.count, 0);
-        assert_null(st.tensors);
-    }
     return s;
 }
 
@@ -188,15 +183,15 @@ static void test_hostile_headers(void **state)
     memset(b, ' ', sizeof b);
     cm_put64(b, 1000); /* header longer than the file */
     b[8] = '{', b[9] = '}';
-    write_raw(p, b, sizeof b);
+    cmt_write_file(p, b, sizeof b);
     cm_safetensors st;
     assert_int_equal(cm_safetensors_read(p, &st), CM_ERR_FORMAT);
     assert_non_null(strstr(cm_errmsg(), "past the end"));
     cm_put64(b, UINT64_MAX); /* absurd: refused before allocating */
-    write_raw(p, b, sizeof b);
+    cmt_write_file(p, b, sizeof b);
     assert_int_equal(cm_safetensors_read(p, &st), CM_ERR_FORMAT);
     assert_non_null(strstr(cm_errmsg(), "at most"));
-    write_raw(p, b, 5);
+    cmt_write_file(p, b, 5);
     assert_int_equal(cm_safetensors_read(p, &st), CM_ERR_FORMAT);
     assert_int_equal(cm_safetensors_read("/nonexistent/m.safetensors", &st), CM_ERR_IO);
     cmt_tmpdir_remove(dir);
@@ -218,21 +213,14 @@ static void test_truncated_and_flipped(void **state)
     void *raw;
     size_t len;
     assert_int_equal(cm_read_file(good, &raw, &len), CM_OK);
-    cm_safetensors st;
-    for (size_t n = 0; n < len; n++) { /* every prefix fails: the data must be exactly there */
-        write_raw(bad, raw, n);
-        cm_error_clear();
-        assert_int_not_equal(cm_safetensors_read(bad, &st), CM_OK);
-        assert_non_null(strstr(cm_errmsg(), bad));
-    }
+    for (size_t n = 0; n < len; n++) /* every prefix fails: the data must be exactly there */
+        assert_int_not_equal(cmt_read_bytes(bad, raw, n, safetensors_reader), CM_OK);
     uint8_t *m = malloc(len);
     size_t hn = 8 + (size_t)cm_le64(raw);
     for (size_t i = 0; i < hn; i++) { /* flipped header bytes: read or fail, never crash */
         memcpy(m, raw, len);
         m[i] ^= (uint8_t)(i % 7 == 0 ? 0x80 : 0x0b);
-        write_raw(bad, m, len);
-        if (cm_safetensors_read(bad, &st) == CM_OK)
-            cm_safetensors_free(&st);
+        cmt_read_bytes(bad, m, len, safetensors_reader);
     }
     free(m);
     cm_free(raw);

@@ -16,34 +16,28 @@
 #include "cogmap/smp.h"
 #include "models/smp_encoder.h"
 #include "models/smp_internal.h"
+#include "spec_vectors.h"
 #include "test_util.h"
 
 /* ------------------------------------------------------------- LSTM step */
 
+/* smp.md §10 "LSTM step" (spec_vectors.h) through the model's cell and,
+ * the same step, the nn module's sequence version. */
 static void test_cell_spec_vector(void **state)
 {
     (void)state;
-    float w[6 * 16], b[16], h0[4], c0[4], h1[4], c1[4], gates[16], zin[6];
-    for (int k = 0; k < 6; k++)
-        for (int g = 0; g < 16; g++)
-            w[k * 16 + g] = (float)(0.1 * sin(7.0 * k + 3.0 * g));
-    for (int g = 0; g < 16; g++)
-        b[g] = (float)(0.05 * cos((double)g));
-    for (int k = 0; k < 4; k++)
-        h0[k] = c0[k] = 0.2f * (float)(k + 1);
-    float u[2] = {(float)(10.0 * cos(M_PI / 20)), (float)(10.0 * sin(M_PI / 20))};
-    smp_cell_forward(h1, c1, gates, zin, u, h0, c0, w, b, 1, 2, 4);
-    const double eh[4] = {0.1341136, 0.47098666, 0.1465468, 0.51964147};
-    const double ec[4] = {-0.11213574, 0.59088821, 0.06441107, 1.05697885};
+    cmt_smp_lstm_vector v;
+    cmt_smp_lstm_vector_init(&v);
+    float h1[4], c1[4], gates[16], zin[6];
+    smp_cell_forward(h1, c1, gates, zin, v.u, v.h0, v.c0, v.w, v.b, 1, 2, 4);
     for (int k = 0; k < 4; k++) {
-        assert_true(fabs(h1[k] - eh[k]) < 2e-6);
-        assert_true(fabs(c1[k] - ec[k]) < 2e-6);
+        assert_true(fabs(h1[k] - v.h1[k]) < 2e-6);
+        assert_true(fabs(c1[k] - v.c1[k]) < 2e-6);
     }
-    /* The same step through the nn module's sequence version. */
     float hs[8], cs[8], g2[16];
-    memcpy(hs, h0, sizeof h0);
-    memcpy(cs, c0, sizeof c0);
-    cm_smp_lstm_forward(hs, cs, g2, u, w, b, 1, 1, 2, 4);
+    memcpy(hs, v.h0, sizeof v.h0);
+    memcpy(cs, v.c0, sizeof v.c0);
+    cm_smp_lstm_forward(hs, cs, g2, v.u, v.w, v.b, 1, 1, 2, 4);
     for (int k = 0; k < 4; k++)
         assert_true(fabs(hs[4 + k] - h1[k]) < 1e-6 && fabs(cs[4 + k] - c1[k]) < 1e-6);
 }

@@ -1,30 +1,25 @@
 /* SMP's sigmoid-output LSTM (smp.md §3.3, test vector §10) and PyTorch's GRU. */
+#include "spec_vectors.h"
 #include "vis_check.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "cogmap/nn.h"
 
-/* smp.md §10 "LSTM step": H = 4, input 2, W[k, g] = 0.1 sin(7k + 3g),
- * b[g] = 0.05 cos g, h0 = c0 = [.2 .4 .6 .8], u = 10 [cos pi/20, sin pi/20]. */
+/* smp.md §10 "LSTM step" (spec_vectors.h). */
 static void test_smp_lstm_spec_vector(void **state)
 {
     (void)state;
-    float w[6 * 16], b[16], hs[2 * 4], cs[2 * 4], gates[16];
-    for (int k = 0; k < 6; k++)
-        for (int g = 0; g < 16; g++)
-            w[k * 16 + g] = (float)(0.1 * sin(7.0 * k + 3.0 * g));
-    for (int g = 0; g < 16; g++)
-        b[g] = (float)(0.05 * cos((double)g));
-    for (int k = 0; k < 4; k++)
-        hs[k] = cs[k] = 0.2f * (float)(k + 1);
-    float u[2] = {(float)(10.0 * cos(M_PI / 20)), (float)(10.0 * sin(M_PI / 20))};
-    cm_smp_lstm_forward(hs, cs, gates, u, w, b, 1, 1, 2, 4);
-    const double h1[4] = {0.1341136, 0.47098666, 0.1465468, 0.51964147};
-    const double c1[4] = {-0.11213574, 0.59088821, 0.06441107, 1.05697885};
+    cmt_smp_lstm_vector v;
+    cmt_smp_lstm_vector_init(&v);
+    float hs[2 * 4], cs[2 * 4], gates[16];
+    memcpy(hs, v.h0, sizeof v.h0);
+    memcpy(cs, v.c0, sizeof v.c0);
+    cm_smp_lstm_forward(hs, cs, gates, v.u, v.w, v.b, 1, 1, 2, 4);
     for (int k = 0; k < 4; k++) {
-        assert_true(fabs(hs[4 + k] - h1[k]) < 2e-6);
-        assert_true(fabs(cs[4 + k] - c1[k]) < 2e-6);
+        assert_true(fabs(hs[4 + k] - v.h1[k]) < 2e-6);
+        assert_true(fabs(cs[4 + k] - v.c1[k]) < 2e-6);
     }
 }
 

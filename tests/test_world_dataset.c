@@ -19,9 +19,19 @@ static void write_text(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
+/* What write_folder wrote, for the tests to compare what they read with. */
+typedef struct written_folder {
+    cm_maze maze;
+    cm_dataset_frame frames[10];
+    uint8_t views[10][64 * 64 * 3];
+} written_folder;
+
 /* A folder written from an exploring agent: frames 0..7 and 10..11 (a gap). */
-static void write_folder(const char *dir, cm_maze *maze, cm_dataset_frame *frames, uint8_t (*views)[64 * 64 * 3])
+static void write_folder(const char *dir, written_folder *out)
 {
+    cm_maze *maze = &out->maze;
+    cm_dataset_frame *frames = out->frames;
+    uint8_t(*views)[64 * 64 * 3] = out->views;
     cm_maze_params p;
     assert_int_equal(cm_maze_params_default(9, &p), CM_OK);
     assert_int_equal(cm_maze_generate(&p, 8, maze), CM_OK);
@@ -70,10 +80,8 @@ static void test_round_trip(void **state)
 {
     (void)state;
     const char *dir = cmt_tmpdir();
-    static cm_maze maze;
-    static cm_dataset_frame frames[10];
-    static uint8_t views[10][64 * 64 * 3];
-    write_folder(dir, &maze, frames, views);
+    static written_folder w; /* static: the views are large */
+    write_folder(dir, &w);
     static cm_dataset d;
     assert_int_equal(cm_dataset_read(dir, &d), CM_OK);
     assert_int_equal(d.n_frames, 10);
@@ -83,11 +91,11 @@ static void test_round_trip(void **state)
     assert_int_equal(d.seed, 8);
     assert_int_equal(d.n_objects, 3);
     assert_true(d.has_layout);
-    assert_memory_equal(d.layout, maze.layout, 81);
-    assert_float_equal(d.objects[1][0], maze.targets[1][0], 1e-6);
+    assert_memory_equal(d.layout, w.maze.layout, 81);
+    assert_float_equal(d.objects[1][0], w.maze.targets[1][0], 1e-6);
     assert_float_equal(d.object_rgb[0][0], 170 / 220.0f, 1e-6);
     for (int k = 0; k < 10; k++) {
-        const cm_dataset_frame *g = &d.frames[k], *f = &frames[k];
+        const cm_dataset_frame *g = &d.frames[k], *f = &w.frames[k];
         assert_int_equal(g->frame_id, f->frame_id); /* sorted, gap kept */
         assert_float_equal(g->position[0], f->position[0], 1e-6);
         assert_float_equal(g->position[1], f->position[1], 1e-6);
@@ -104,7 +112,7 @@ static void test_round_trip(void **state)
         assert_int_equal(cm_png_read(path, &img), CM_OK);
         assert_int_equal(img.width, 64);
         assert_int_equal(img.channels, 3);
-        assert_memory_equal(img.pixels, views[k], sizeof views[k]);
+        assert_memory_equal(img.pixels, w.views[k], sizeof w.views[k]);
         cm_image_free(&img);
         snprintf(path, sizeof path, "%s/%s", dir, g->bev_view);
         assert_int_equal(cm_png_read(path, &img), CM_OK);
@@ -168,10 +176,8 @@ static void test_malformed_folders(void **state)
 {
     (void)state;
     const char *dir = cmt_tmpdir();
-    static cm_maze maze;
-    static cm_dataset_frame frames[10];
-    static uint8_t views[10][64 * 64 * 3];
-    write_folder(dir, &maze, frames, views);
+    static written_folder w; /* static: the views are large */
+    write_folder(dir, &w);
     char path[1200];
     /* a missing frame image */
     snprintf(path, sizeof path, "%s/fps_views/frame_000004.png", dir);

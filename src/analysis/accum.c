@@ -7,6 +7,23 @@
 #include <math.h>
 #include <string.h>
 
+/* Adds units [u0, u0 + width) of every binned sample into tab [nbins,
+ * CM_ACCUM_BLOCK]. Always inlined: called with the constant CM_ACCUM_BLOCK
+ * for full blocks, the inner loop gets a fixed trip count and vectorises. */
+static inline __attribute__((always_inline)) void add_rows(const int32_t *bin, int64_t n, const float *act, int units,
+                                                           int u0, int width, double *tab)
+{
+    for (int64_t t = 0; t < n; t++) {
+        int k = bin[t];
+        if (k < 0)
+            continue;
+        const float *row = act + t * units + u0;
+        double *dst = tab + (size_t)k * CM_ACCUM_BLOCK;
+        for (int j = 0; j < width; j++)
+            dst[j] += (double)row[j];
+    }
+}
+
 cm_status cm_accum_bins(const int32_t *bin, int64_t n, int nbins, const float *act, int units, double *sums,
                         double *counts)
 {
@@ -28,27 +45,10 @@ cm_status cm_accum_bins(const int32_t *bin, int64_t n, int nbins, const float *a
             status = CM_ERR_NOMEM;
             continue;
         }
-        if (bw == CM_ACCUM_BLOCK) {
-            for (int64_t t = 0; t < n; t++) {
-                int k = bin[t];
-                if (k < 0)
-                    continue;
-                const float *row = act + t * units + u0;
-                double *dst = tab + (size_t)k * CM_ACCUM_BLOCK;
-                for (int j = 0; j < CM_ACCUM_BLOCK; j++)
-                    dst[j] += (double)row[j];
-            }
-        } else {
-            for (int64_t t = 0; t < n; t++) {
-                int k = bin[t];
-                if (k < 0)
-                    continue;
-                const float *row = act + t * units + u0;
-                double *dst = tab + (size_t)k * CM_ACCUM_BLOCK;
-                for (int j = 0; j < bw; j++)
-                    dst[j] += (double)row[j];
-            }
-        }
+        if (bw == CM_ACCUM_BLOCK)
+            add_rows(bin, n, act, units, u0, CM_ACCUM_BLOCK, tab);
+        else
+            add_rows(bin, n, act, units, u0, bw, tab);
         for (int j = 0; j < bw; j++)
             for (int k = 0; k < nbins; k++)
                 sums[(size_t)(u0 + j) * nbins + k] = tab[(size_t)k * CM_ACCUM_BLOCK + j];

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analysis/accum.h"
+#include "analysis/numerics.h"
 
 /* Units per block: one block's ego and allo tables (n_dist x R x block
  * doubles each) should stay in the core's L2 cache. */
@@ -52,16 +53,7 @@ int cm_bvc_ego_shift(double hd, int rays, int f32)
 /* numpy.digitize(x, edges) - 1 for the n_dist bins; -1 outside (SMP drops them). */
 static int dist_bin(const double *edges, int n_dist, double x)
 {
-    if (isnan(x))
-        return -1;
-    int lo = 0, hi = n_dist + 1;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (edges[mid] <= x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    const int lo = cm_searchsorted_right(edges, n_dist + 1, x); /* NaN: n_dist + 1, dropped */
     return (lo == 0 || lo == n_dist + 1) ? -1 : lo - 1;
 }
 

@@ -4,6 +4,7 @@
  * or edges and centres differ from numpy's in the last bit. */
 #pragma GCC optimize("fp-contract=off")
 #include "cogmap/analysis.h"
+#include "analysis/numerics.h"
 
 #include <math.h>
 
@@ -84,14 +85,11 @@ static int bin_index_f32(const double *edges, int nbins, float x)
     return lo == 0 ? -1 : lo - 1;
 }
 
-int cm_bin_index(const double *edges, int nbins, double x, int f32)
+int cm_searchsorted_right(const double *edges, int n_edges, double x)
 {
-    if (f32)
-        return bin_index_f32(edges, nbins, (float)x);
     if (isnan(x))
-        return -1;
-    /* searchsorted(edges, x, 'right'): number of edges <= x (numpy.digitize). */
-    int lo = 0, hi = nbins + 1;
+        return n_edges;
+    int lo = 0, hi = n_edges;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
         if (edges[mid] <= x)
@@ -99,7 +97,16 @@ int cm_bin_index(const double *edges, int nbins, double x, int f32)
         else
             hi = mid;
     }
-    int d = lo; /* 0: below; nbins+1: at or above the last edge */
+    return lo;
+}
+
+int cm_bin_index(const double *edges, int nbins, double x, int f32)
+{
+    if (f32)
+        return bin_index_f32(edges, nbins, (float)x);
+    if (isnan(x))
+        return -1;
+    int d = cm_searchsorted_right(edges, nbins + 1, x); /* 0: below; nbins+1: at or above the last edge */
     if (d == nbins + 1) {
         /* scipy counts a sample "on" the last edge, to 6 decimals beyond the
          * finest bin width, in the last bin. */

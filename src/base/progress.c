@@ -74,6 +74,15 @@ static void print_line(cm_progress *p, const char *extra, int final)
     p->last_print = now;
 }
 
+/* print_line with the caller's "extra" text formatted (none when extra_fmt is NULL). */
+static void print_formatted(cm_progress *p, int final, const char *extra_fmt, va_list ap)
+{
+    char extra[256] = "";
+    if (extra_fmt)
+        vsnprintf(extra, sizeof extra, extra_fmt, ap);
+    print_line(p, extra, final);
+}
+
 void cm_progress_update(cm_progress *p, int64_t done, const char *extra_fmt, ...)
 {
     p->done = done;
@@ -83,26 +92,18 @@ void cm_progress_update(cm_progress *p, int64_t done, const char *extra_fmt, ...
     double wait = p->is_tty ? 0.1 : p->interval;
     if (now - p->last_print < wait)
         return;
-    char extra[256] = "";
-    if (extra_fmt) {
-        va_list ap;
-        va_start(ap, extra_fmt);
-        vsnprintf(extra, sizeof extra, extra_fmt, ap);
-        va_end(ap);
-    }
-    print_line(p, extra, 0);
+    va_list ap;
+    va_start(ap, extra_fmt);
+    print_formatted(p, 0, extra_fmt, ap);
+    va_end(ap);
 }
 
 void cm_progress_finish(cm_progress *p, const char *extra_fmt, ...)
 {
     if (!p->out)
         return;
-    char extra[256] = "";
-    if (extra_fmt) {
-        va_list ap;
-        va_start(ap, extra_fmt);
-        vsnprintf(extra, sizeof extra, extra_fmt, ap);
-        va_end(ap);
-    }
-    print_line(p, extra, 1);
+    va_list ap;
+    va_start(ap, extra_fmt);
+    print_formatted(p, 1, extra_fmt, ap);
+    va_end(ap);
 }

@@ -51,15 +51,11 @@ int bench_motion(int argc, char **argv)
     const char *motion_name = "sorscher", *arena_name = "box", *value;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(motion_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
+        int r = cli_standard_option(&common, motion_usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
             continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
         if (cli_option_is(arg, "--batch")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--batch", value, 1, 1 << 20, &batch))
                 return CLI_EXIT_USAGE;

@@ -72,15 +72,11 @@ int bench_train(int argc, char **argv)
     long long steps = 0, batch = 0, seq_len = 0, hidden = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(bench_train_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
+        int r = cli_standard_option(&common, bench_train_usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
             continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
         if (strcmp(argv[i], "--preset") == 0) {
             if (cli_option_value(argc, argv, &i, &preset) < 0)
                 return CLI_EXIT_USAGE;

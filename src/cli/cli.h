@@ -35,6 +35,14 @@ void cli_common_defaults(cli_common *c);
  * consumed, 0 if not a common option, -1 on a bad value (message printed). */
 int cli_common_option(cli_common *c, int argc, char **argv, int *i);
 
+/* What every command's option loop does first with argv[*i]: --help or -h
+ * prints `usage` to stdout, a common option is consumed. Returns
+ * CLI_OPTION_TAKEN (go on with the next argument), CLI_OPTION_OWN (the
+ * command's own option or argument) or the exit code to return now (0 after
+ * --help, CLI_EXIT_USAGE after a bad common option's message). */
+enum { CLI_OPTION_TAKEN = -1, CLI_OPTION_OWN = -2 };
+int cli_standard_option(cli_common *c, const char *usage, int argc, char **argv, int *i);
+
 /* Whether argv element `arg` names option `name`: "--steps" and "--steps=3" both
  * name "--steps", "--stepsize" does not. */
 int cli_option_is(const char *arg, const char *name);

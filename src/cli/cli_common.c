@@ -99,6 +99,16 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i)
     return 0;
 }
 
+int cli_standard_option(cli_common *c, const char *usage, int argc, char **argv, int *i)
+{
+    if (strcmp(argv[*i], "--help") == 0 || strcmp(argv[*i], "-h") == 0) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    int r = cli_common_option(c, argc, argv, i);
+    return r < 0 ? CLI_EXIT_USAGE : r > 0 ? CLI_OPTION_TAKEN : CLI_OPTION_OWN;
+}
+
 int cli_fail(const char *command, cm_status status)
 {
     fprintf(stderr, "cogmap %s: %s\n", command, cm_errmsg()[0] ? cm_errmsg() : cm_status_name(status));

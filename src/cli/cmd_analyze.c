@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/activity_file.h"
 #include "cli/analyze.h"
 #include "cogmap/analysis.h"
 #include "cogmap/io.h"
@@ -34,173 +35,6 @@ static const char analyze_usage[] =
     "  --grid-threshold T  DeepMind score60 above which a unit is a grid cell (default 0.3)\n"
     "  --grid-bins N     gridness rate-map bins per side, 0 = no gridness (default 20)\n"
     "  --format F        figures as png (default), svg or pdf; --no-figures: none\n";
-
-#define MAX_GROUPS 64
-
-typedef struct activity {
-    cm_npz z;
-    int64_t n;
-    int units, rays;
-    double *pos, *hd;
-    float *dist, *act;
-    int own_dist, own_act;
-    int f32; /* positions and headings were float32 */
-    analyze_group groups[MAX_GROUPS];
-    int n_groups;
-} activity;
-
-static void activity_free(activity *a)
-{
-    cm_free(a->pos);
-    cm_free(a->hd);
-    if (a->own_dist)
-        cm_free(a->dist);
-    if (a->own_act)
-        cm_free(a->act);
-    cm_npz_free(&a->z);
-}
-
-static double get_f(const cm_array *x, int64_t i)
-{
-    return x->dtype == CM_F32 ? (double)((const float *)x->data)[i] : ((const double *)x->data)[i];
-}
-
-static int64_t get_i(const cm_array *x, int64_t i)
-{
-    switch (x->dtype) {
-    case CM_I32: return ((const int32_t *)x->data)[i];
-    case CM_I64: return ((const int64_t *)x->data)[i];
-    default: return -1;
-    }
-}
-
-static cm_status need(const cm_npz *z, const char *file, const char *name, int rank_lo, int rank_hi,
-                      const cm_array **out)
-{
-    const cm_array *a = cm_npz_get(z, name);
-    if (!a)
-        return cm_error(CM_ERR_FORMAT, "%s: %s: missing array (docs/formats.md, Activity files)", file, name);
-    if (a->dtype != CM_F32 && a->dtype != CM_F64)
-        return cm_error(CM_ERR_FORMAT, "%s: %s: expected float32 or float64, got %s", file, name,
-                        cm_dtype_name(a->dtype));
-    if (a->ndim < rank_lo || a->ndim > rank_hi)
-        return cm_error(CM_ERR_FORMAT, "%s: %s: expected rank %d%s, got rank %d", file, name, rank_lo,
-                        rank_hi > rank_lo ? " (or [N,1])" : "", a->ndim);
-    *out = a;
-    return CM_OK;
-}
-
-/* Float32 view of a float array: the array's own data, or a converted copy. */
-static cm_status as_f32(const cm_array *a, float **out, int *owned)
-{
-    int64_t c = cm_array_count(a);
-    if (a->dtype == CM_F32) {
-        *out = a->data;
-        *owned = 0;
-        return CM_OK;
-    }
-    float *f = cm_alloc(sizeof(float) * (size_t)(c > 0 ? c : 1));
-    if (!f)
-        return cm_error(CM_ERR_NOMEM, "%s: out of memory", a->name);
-    for (int64_t i = 0; i < c; i++)
-        f[i] = (float)((const double *)a->data)[i];
-    *out = f;
-    *owned = 1;
-    return CM_OK;
-}
-
-static cm_status load_activity(const char *file, activity *a)
-{
-    memset(a, 0, sizeof *a);
-    cm_status st = cm_npz_read(file, &a->z);
-    if (st)
-        return st;
-    const cm_array *pos, *hd, *dist, *act;
-    if ((st = need(&a->z, file, "positions", 2, 2, &pos)) || (st = need(&a->z, file, "headings", 1, 2, &hd)) ||
-        (st = need(&a->z, file, "wall_distances", 2, 2, &dist)) || (st = need(&a->z, file, "activations", 2, 2, &act)))
-        return st;
-    int64_t n = pos->shape[0];
-    if (pos->shape[1] != 2)
-        return cm_error(CM_ERR_FORMAT, "%s: positions: expected shape [N, 2], got [%lld, %lld]", file,
-                        (long long)pos->shape[0], (long long)pos->shape[1]);
-    if (hd->shape[0] != n || (hd->ndim == 2 && hd->shape[1] != 1))
-        return cm_error(CM_ERR_FORMAT, "%s: headings: expected shape [%lld] or [%lld, 1] to match positions, got [%lld%s]",
-                        file, (long long)n, (long long)n, (long long)hd->shape[0], hd->ndim == 2 ? ", ..." : "");
-    if (dist->shape[0] != n || dist->shape[1] < 2 || dist->shape[1] > CM_MAX_RAYS)
-        return cm_error(CM_ERR_FORMAT, "%s: wall_distances: expected shape [%lld, R] with 2 <= R <= %d, got [%lld, %lld]",
-                        file, (long long)n, CM_MAX_RAYS, (long long)dist->shape[0], (long long)dist->shape[1]);
-    if (act->shape[0] != n || act->shape[1] < 1 || act->shape[1] > INT32_MAX)
-        return cm_error(CM_ERR_FORMAT, "%s: activations: expected shape [%lld, U >= 1], got [%lld, %lld]", file,
-                        (long long)n, (long long)act->shape[0], (long long)act->shape[1]);
-    if (n < 4)
-        return cm_error(CM_ERR_FORMAT, "%s: positions: expected at least 4 samples, got %lld", file, (long long)n);
-    a->n = n;
-    a->f32 = pos->dtype == CM_F32 && hd->dtype == CM_F32;
-    a->rays = (int)dist->shape[1];
-    a->units = (int)act->shape[1];
-    /* SMP's BVC maps assume sensor k at -pi + 2 pi k / R; other layouts would be
-     * scored wrongly, so they are refused rather than silently misread. */
-    const cm_array *ra = cm_npz_get(&a->z, "ray_angles");
-    if (ra) {
-        if ((ra->dtype != CM_F32 && ra->dtype != CM_F64) || ra->ndim != 1 || ra->shape[0] != a->rays)
-            return cm_error(CM_ERR_FORMAT, "%s: ray_angles: expected float [%d] to match wall_distances", file,
-                            a->rays);
-        for (int k = 0; k < a->rays; k++) {
-            double want = -M_PI + 2 * M_PI * k / a->rays;
-            if (!(fabs(remainder(get_f(ra, k) - want, 2 * M_PI)) < 1e-4))
-                return cm_error(CM_ERR_FORMAT,
-                                "%s: ray_angles: expected equispaced angles -pi + 2 pi k / %d (SMP's sensor), got %g "
-                                "at k = %d",
-                                file, a->rays, get_f(ra, k), k);
-        }
-    }
-    a->pos = cm_alloc(sizeof(double) * (size_t)n * 2);
-    a->hd = cm_alloc(sizeof(double) * (size_t)n);
-    if (!a->pos || !a->hd)
-        return cm_error(CM_ERR_NOMEM, "%s: out of memory for %lld samples", file, (long long)n);
-    for (int64_t t = 0; t < n; t++) {
-        a->pos[2 * t] = get_f(pos, 2 * t);
-        a->pos[2 * t + 1] = get_f(pos, 2 * t + 1);
-        a->hd[t] = get_f(hd, t);
-        if (!isfinite(a->pos[2 * t]) || !isfinite(a->pos[2 * t + 1]))
-            return cm_error(CM_ERR_FORMAT, "%s: positions: expected finite values, got (%g, %g) at sample %lld", file,
-                            a->pos[2 * t], a->pos[2 * t + 1], (long long)t);
-        if (!isfinite(a->hd[t]))
-            return cm_error(CM_ERR_FORMAT, "%s: headings: expected finite values, got %g at sample %lld", file,
-                            a->hd[t], (long long)t);
-    }
-    if ((st = as_f32(dist, &a->dist, &a->own_dist)) || (st = as_f32(act, &a->act, &a->own_act)))
-        return st;
-    for (int64_t i = 0; i < n * a->units; i++)
-        if (!isfinite(a->act[i]))
-            return cm_error(CM_ERR_FORMAT, "%s: activations: expected finite values, got %g at sample %lld, unit %lld",
-                            file, a->act[i], (long long)(i / a->units), (long long)(i % a->units));
-    /* Unit groups: arrays group_<name> = [start, end). */
-    for (int i = 0; i < a->z.count; i++) {
-        const cm_array *g = &a->z.arrays[i];
-        if (strncmp(g->name, "group_", 6) != 0)
-            continue;
-        if (a->n_groups == MAX_GROUPS)
-            return cm_error(CM_ERR_FORMAT, "%s: %s: more than %d groups", file, g->name, MAX_GROUPS);
-        if ((g->dtype != CM_I32 && g->dtype != CM_I64) || g->ndim != 1 || g->shape[0] != 2)
-            return cm_error(CM_ERR_FORMAT, "%s: %s: expected 2 integers [start, end), got %s of rank %d", file,
-                            g->name, cm_dtype_name(g->dtype), g->ndim);
-        analyze_group *gr = &a->groups[a->n_groups++];
-        snprintf(gr->name, sizeof gr->name, "%s", g->name + 6);
-        gr->start = get_i(g, 0);
-        gr->end = get_i(g, 1);
-        if (gr->start < 0 || gr->end > a->units || gr->start >= gr->end)
-            return cm_error(CM_ERR_FORMAT, "%s: %s: expected 0 <= start < end <= %d units, got [%lld, %lld)", file,
-                            g->name, a->units, (long long)gr->start, (long long)gr->end);
-    }
-    if (a->n_groups == 0) {
-        snprintf(a->groups[0].name, sizeof a->groups[0].name, "all");
-        a->groups[0].start = 0;
-        a->groups[0].end = a->units;
-        a->n_groups = 1;
-    }
-    return CM_OK;
-}
 
 static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
@@ -238,7 +72,7 @@ static cJSON *counts(const cm_classify_result *r, int64_t s, int64_t e)
     return o;
 }
 
-static cm_status write_report(const char *dir, const char *input, const activity *a, const cm_classify_opts *o,
+static cm_status write_report(const char *dir, const char *input, const activity_file *a, const cm_classify_opts *o,
                               const cm_classify_result *r)
 {
     cJSON *root = cJSON_CreateObject();
@@ -373,15 +207,11 @@ int cmd_analyze(int argc, char **argv)
         const char *arg = argv[i], *v;
         long long iv;
         double dv;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(analyze_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
+        int r = cli_standard_option(&common, analyze_usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
             continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
         if (cli_option_is(arg, "--shuffles")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--shuffles", v, 1, 1000000, &iv))
                 return CLI_EXIT_USAGE;
@@ -463,14 +293,14 @@ int cmd_analyze(int argc, char **argv)
     cm_set_threads(common.threads);
     cm_interrupt_install();
 
-    activity a;
-    cm_status st = load_activity(input, &a);
+    activity_file a;
+    cm_status st = activity_file_read(input, &a);
     if (st != CM_OK) {
-        activity_free(&a);
+        activity_file_free(&a);
         return cli_fail("analyze", st);
     }
     if (o.hd_timeshift && o.min_shift > 0 && 2 * o.min_shift > a.n) {
-        activity_free(&a);
+        activity_file_free(&a);
         return cli_usage_error("analyze", "--min-shift: expected at most N/2 = %lld, got %lld", (long long)(a.n / 2),
                                (long long)o.min_shift);
     }
@@ -510,7 +340,7 @@ int cmd_analyze(int argc, char **argv)
         }
     }
     cm_classify_free(&r); /* safe after a failed classify too: it leaves NULLs */
-    activity_free(&a);
+    activity_file_free(&a);
     if (st != CM_OK)
         return cli_fail("analyze", st);
     printf("analyze: wrote %s/report.json, %s/maps.npz%s\n", common.out, common.out,

@@ -50,15 +50,11 @@ int cmd_demo(int argc, char **argv)
     common.out = "demo-out";
     double minutes = DEMO_TOTAL_MINUTES;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(demo_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
+        int r = cli_standard_option(&common, demo_usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
             continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
         if (strncmp(argv[i], "--minutes", 9) == 0 && (argv[i][9] == 0 || argv[i][9] == '=')) {
             const char *v;
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--minutes", v, &minutes))

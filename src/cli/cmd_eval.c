@@ -78,15 +78,11 @@ int cmd_eval(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
         long long x;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(eval_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
+        int r = cli_standard_option(&common, eval_usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
             continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
         if (cli_option_is(arg, "--samples")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--samples", v, 1, 1LL << 40, &x))
                 return CLI_EXIT_USAGE;

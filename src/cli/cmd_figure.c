@@ -4,6 +4,7 @@
  * cogmap SMP run (its activity.npz and checkpoint). The panels come from the
  * same code `cogmap analyze` and `cogmap eval` use (analyze_figures.c,
  * smp_figures.c), so both sources go through one path. */
+#include "cli/activity_file.h"
 #include "cli/analyze.h"
 #include "cli/cli.h"
 #include "cli/smp_figures.h"
@@ -103,64 +104,30 @@ static cm_status need(const cm_npz *z, const char *file, const char *name, int n
 
 /* ------------------------------------------------------------- figure 2 */
 
-/* What figure 2 reads, from either source. */
+/* What figure 2 reads, from either source: an activity file's arrays (the
+ * released ones are put in the same form), groups[0..2] = rnn1..rnn3. */
 typedef struct fig2_data {
-    cm_npz z;
-    int64_t n;
-    int units, rays, f32, slots;
-    double *pos, *hd;
-    float *dist, *act, *logp; /* logp [N, slots] or NULL (cogmap runs: eval drew panel E) */
-    int own_dist, own_act;
-    analyze_group groups[3];
+    activity_file a;
+    int slots;
+    float *logp; /* logp [N, slots] or NULL (cogmap runs: eval drew panel E) */
     const char *source;
 } fig2_data;
-
-static void fig2_free(fig2_data *d)
-{
-    cm_free(d->pos);
-    cm_free(d->hd);
-    if (d->own_dist)
-        cm_free(d->dist);
-    if (d->own_act)
-        cm_free(d->act);
-    cm_npz_free(&d->z);
-}
-
-static cm_status load_positions(fig2_data *d, const char *file, const cm_array *pos, const cm_array *hd)
-{
-    const int64_t n = d->n;
-    d->f32 = pos->dtype == CM_F32 && hd->dtype == CM_F32;
-    d->pos = cm_alloc(sizeof(double) * (size_t)n * 2);
-    d->hd = cm_alloc(sizeof(double) * (size_t)n);
-    if (!d->pos || !d->hd)
-        return cm_error(CM_ERR_NOMEM, "%s: out of memory for %lld samples", file, (long long)n);
-    for (int64_t i = 0; i < n; i++) {
-        d->pos[2 * i] = get_f(pos, 2 * i);
-        d->pos[2 * i + 1] = get_f(pos, 2 * i + 1);
-        d->hd[i] = get_f(hd, i);
-        if (!isfinite(d->pos[2 * i]) || !isfinite(d->pos[2 * i + 1]) || !isfinite(d->hd[i]))
-            return cm_error(CM_ERR_FORMAT, "%s: %s: expected finite positions and headings, got (%g, %g, %g) at sample %lld",
-                            file, isfinite(d->hd[i]) ? pos->name : hd->name, d->pos[2 * i], d->pos[2 * i + 1], d->hd[i],
-                            (long long)i);
-    }
-    return CM_OK;
-}
 
 /* DeepMind's arrays: trajectories.npz with rnn1..rnn3 side by side. */
 static cm_status load_released2(fig2_data *d, const char *file)
 {
-    cm_status st = cm_npz_read(file, &d->z);
+    cm_status st = cm_npz_read(file, &d->a.z);
     if (st != CM_OK)
         return st;
     const cm_array *pos = NULL, *hd = NULL, *dist = NULL, *rnn[3] = {NULL, NULL, NULL}, *lp = NULL;
     int64_t s_pos[2] = {-1, 2};
-    if ((st = need(&d->z, file, "pos", 2, s_pos, &pos)))
+    if ((st = need(&d->a.z, file, "pos", 2, s_pos, &pos)))
         return st;
     const int64_t n = pos->shape[0];
     int64_t s_hd1[1] = {n}, s_hd2[2] = {n, 1}, s_nd[2] = {n, -1};
-    const cm_array *h = cm_npz_get(&d->z, "hd");
-    st = h && h->ndim == 2 ? need(&d->z, file, "hd", 2, s_hd2, &hd) : need(&d->z, file, "hd", 1, s_hd1, &hd);
-    if (st || (st = need(&d->z, file, "world_distances", 2, s_nd, &dist)))
+    const cm_array *h = cm_npz_get(&d->a.z, "hd");
+    st = h && h->ndim == 2 ? need(&d->a.z, file, "hd", 2, s_hd2, &hd) : need(&d->a.z, file, "hd", 1, s_hd1, &hd);
+    if (st || (st = need(&d->a.z, file, "world_distances", 2, s_nd, &dist)))
         return st;
     if (dist->shape[1] < 2 || dist->shape[1] > CM_MAX_RAYS)
         return cm_error(CM_ERR_FORMAT, "%s: world_distances: expected 2..%d angles, got %lld", file, CM_MAX_RAYS,
@@ -168,38 +135,38 @@ static cm_status load_released2(fig2_data *d, const char *file)
     static const char *const names[3] = {"rnn1", "rnn2", "rnn3"};
     int64_t U = 0;
     for (int k = 0; k < 3; k++) {
-        if ((st = need(&d->z, file, names[k], 2, s_nd, &rnn[k])))
+        if ((st = need(&d->a.z, file, names[k], 2, s_nd, &rnn[k])))
             return st;
         if (rnn[k]->shape[1] < 1)
             return cm_error(CM_ERR_FORMAT, "%s: %s: expected at least one unit, got [%lld, 0]", file, names[k],
                             (long long)n);
-        snprintf(d->groups[k].name, sizeof d->groups[k].name, "%s", names[k]);
-        d->groups[k].start = U;
+        snprintf(d->a.groups[k].name, sizeof d->a.groups[k].name, "%s", names[k]);
+        d->a.groups[k].start = U;
         U += rnn[k]->shape[1];
-        d->groups[k].end = U;
+        d->a.groups[k].end = U;
     }
-    if (cm_npz_get(&d->z, "log_ps_given_y") && (st = need(&d->z, file, "log_ps_given_y", 2, s_nd, &lp)))
+    if (cm_npz_get(&d->a.z, "log_ps_given_y") && (st = need(&d->a.z, file, "log_ps_given_y", 2, s_nd, &lp)))
         return st;
     if (n < 4)
         return cm_error(CM_ERR_FORMAT, "%s: pos: expected at least 4 samples, got %lld", file, (long long)n);
-    d->n = n;
-    d->units = (int)U;
-    d->rays = (int)dist->shape[1];
-    if ((st = load_positions(d, file, pos, hd)))
+    d->a.n = n;
+    d->a.units = (int)U;
+    d->a.rays = (int)dist->shape[1];
+    if ((st = activity_file_positions(&d->a, file, pos, hd)))
         return st;
-    if ((st = to_f32(dist, file, &d->dist)))
+    if ((st = to_f32(dist, file, &d->a.dist)))
         return st;
-    d->own_dist = 1;
+    d->a.own_dist = 1;
     /* The classification reads [N, U] rows: the three RNNs side by side, as
      * the notebook's np.concatenate(predicted_outputs[:3], axis=1). */
-    d->act = cm_alloc(sizeof(float) * (size_t)n * (size_t)U);
-    if (!d->act)
+    d->a.act = cm_alloc(sizeof(float) * (size_t)n * (size_t)U);
+    if (!d->a.act)
         return cm_error(CM_ERR_NOMEM, "%s: out of memory for %lld x %lld activations", file, (long long)n, (long long)U);
-    d->own_act = 1;
+    d->a.own_act = 1;
     for (int k = 0; k < 3; k++) {
         const int w = (int)rnn[k]->shape[1];
         for (int64_t i = 0; i < n; i++) {
-            float *row = d->act + (size_t)i * U + d->groups[k].start;
+            float *row = d->a.act + (size_t)i * U + d->a.groups[k].start;
             for (int j = 0; j < w; j++) {
                 const double v = get_f(rnn[k], i * w + j);
                 if (!isfinite(v))
@@ -216,6 +183,7 @@ static cm_status load_released2(fig2_data *d, const char *file)
         d->logp = lp->data;
         d->slots = (int)lp->shape[1];
     }
+    d->a.n_groups = 3;
     d->source = "released";
     return CM_OK;
 }
@@ -224,47 +192,24 @@ static cm_status load_released2(fig2_data *d, const char *file)
  * Activity files) with its group_rnn1..3 ranges. */
 static cm_status load_activity2(fig2_data *d, const char *file)
 {
-    cm_status st = cm_npz_read(file, &d->z);
+    cm_status st = activity_file_read(file, &d->a);
     if (st != CM_OK)
         return st;
-    const cm_array *pos = NULL, *hd = NULL, *dist = NULL, *act = NULL;
-    int64_t s_pos[2] = {-1, 2};
-    if ((st = need(&d->z, file, "positions", 2, s_pos, &pos)))
-        return st;
-    const int64_t n = pos->shape[0];
-    int64_t s_hd[1] = {n}, s_nd[2] = {n, -1};
-    if ((st = need(&d->z, file, "headings", 1, s_hd, &hd)) || (st = need(&d->z, file, "wall_distances", 2, s_nd, &dist)) ||
-        (st = need(&d->z, file, "activations", 2, s_nd, &act)))
-        return st;
-    if (dist->shape[1] < 2 || dist->shape[1] > CM_MAX_RAYS || n < 4)
-        return cm_error(CM_ERR_FORMAT, "%s: wall_distances: expected >= 4 samples of 2..%d angles, got [%lld, %lld]",
-                        file, CM_MAX_RAYS, (long long)n, (long long)dist->shape[1]);
-    d->n = n;
-    d->units = (int)act->shape[1];
-    d->rays = (int)dist->shape[1];
-    static const char *const names[3] = {"group_rnn1", "group_rnn2", "group_rnn3"};
+    /* Figure 2 is per RNN: rnn1..rnn3 first, in that order, whatever the file's. */
+    static const char *const names[3] = {"rnn1", "rnn2", "rnn3"};
     for (int k = 0; k < 3; k++) {
-        const cm_array *g = cm_npz_get(&d->z, names[k]);
-        if (!g || (g->dtype != CM_I64 && g->dtype != CM_I32) || g->ndim != 1 || g->shape[0] != 2)
-            return cm_error(CM_ERR_FORMAT, "%s: %s: expected 2 integers [start, end) (an SMP run's activity file)",
-                            file, names[k]);
-        int64_t s = g->dtype == CM_I64 ? ((const int64_t *)g->data)[0] : ((const int32_t *)g->data)[0];
-        int64_t e = g->dtype == CM_I64 ? ((const int64_t *)g->data)[1] : ((const int32_t *)g->data)[1];
-        if (s < 0 || e > d->units || s >= e)
-            return cm_error(CM_ERR_FORMAT, "%s: %s: expected 0 <= start < end <= %d, got [%lld, %lld)", file, names[k],
-                            d->units, (long long)s, (long long)e);
-        snprintf(d->groups[k].name, sizeof d->groups[k].name, "%s", names[k] + 6);
-        d->groups[k].start = s;
-        d->groups[k].end = e;
+        int j = k;
+        while (j < d->a.n_groups && strcmp(d->a.groups[j].name, names[k]) != 0)
+            j++;
+        if (j == d->a.n_groups)
+            return cm_error(CM_ERR_FORMAT,
+                            "%s: group_%s: expected 2 integers [start, end) (an SMP run's activity file)", file,
+                            names[k]);
+        const analyze_group g = d->a.groups[k];
+        d->a.groups[k] = d->a.groups[j];
+        d->a.groups[j] = g;
     }
-    if ((st = load_positions(d, file, pos, hd)))
-        return st;
-    if ((st = to_f32(dist, file, &d->dist)) != CM_OK)
-        return st;
-    d->own_dist = 1;
-    if ((st = to_f32(act, file, &d->act)) != CM_OK)
-        return st;
-    d->own_act = 1;
+    d->a.n_groups = 3;
     d->source = "cogmap";
     return CM_OK;
 }
@@ -290,19 +235,19 @@ static cm_status write_figure2_json(const char *dir, const fig2_data *d, const c
     cJSON_AddStringToObject(root, "format", "cogmap smp figure2");
     cJSON_AddStringToObject(root, "cogmap", cm_version());
     cJSON_AddStringToObject(root, "source", d->source);
-    cJSON_AddNumberToObject(root, "samples", (double)d->n);
-    cJSON_AddNumberToObject(root, "units", d->units);
-    cJSON_AddNumberToObject(root, "rays", d->rays);
+    cJSON_AddNumberToObject(root, "samples", (double)d->a.n);
+    cJSON_AddNumberToObject(root, "units", d->a.units);
+    cJSON_AddNumberToObject(root, "rays", d->a.rays);
     cJSON_AddNumberToObject(root, "shuffles", co->n_shuffles);
     cJSON_AddNumberToObject(root, "seed", (double)co->seed);
-    cJSON_AddBoolToObject(root, "float32_positions_headings", d->f32);
+    cJSON_AddBoolToObject(root, "float32_positions_headings", d->a.f32);
     cJSON *th = cJSON_AddObjectToObject(root, "thresholds");
     cJSON_AddItemToObject(th, "hd", num(r->hd_threshold));
     cJSON_AddItemToObject(th, "ego_bvc", num(r->ego_threshold));
     cJSON_AddItemToObject(th, "allo_bvc", num(r->allo_threshold));
     cJSON *rnns = cJSON_AddObjectToObject(root, "rnns");
     for (int k = 0; k < 3; k++) {
-        const analyze_group *g = &d->groups[k];
+        const analyze_group *g = &d->a.groups[k];
         int hd = 0, ego = 0, allo = 0, allo_over_ego = 0;
         for (int64_t u = g->start; u < g->end; u++) {
             hd += r->is_hd[u];
@@ -349,11 +294,11 @@ static cm_status figure2_places(const char *dir, const fig2_data *d, int *slots,
     if (!d->logp)
         return CM_OK;
     double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
-    for (int64_t i = 0; i < d->n; i++) {
-        xmin = fmin(xmin, d->pos[2 * i]), xmax = fmax(xmax, d->pos[2 * i]);
-        ymin = fmin(ymin, d->pos[2 * i + 1]), ymax = fmax(ymax, d->pos[2 * i + 1]);
+    for (int64_t i = 0; i < d->a.n; i++) {
+        xmin = fmin(xmin, d->a.pos[2 * i]), xmax = fmax(xmax, d->a.pos[2 * i]);
+        ymin = fmin(ymin, d->a.pos[2 * i + 1]), ymax = fmax(ymax, d->a.pos[2 * i + 1]);
     }
-    const int nx = cm_smp_edges(xmin, xmax, 0.14, NULL, 0, d->f32), ny = cm_smp_edges(ymin, ymax, 0.14, NULL, 0, d->f32);
+    const int nx = cm_smp_edges(xmin, xmax, 0.14, NULL, 0, d->a.f32), ny = cm_smp_edges(ymin, ymax, 0.14, NULL, 0, d->a.f32);
     if (nx < 1 || ny < 1)
         return cm_error(CM_ERR_FORMAT, "trajectories: pos: the positions span no area (x %g..%g, y %g..%g)", xmin, xmax,
                         ymin, ymax);
@@ -362,14 +307,14 @@ static cm_status figure2_places(const char *dir, const fig2_data *d, int *slots,
     int all_in = S > notebook[4];
     const int want = all_in ? 5 : (S < 5 ? S : 5);
     const int cand = all_in ? 5 : S; /* without the notebook's slots, every slot is a candidate */
-    float *p = cm_alloc(sizeof(float) * (size_t)d->n * (size_t)(cand < 64 ? cand : 64));
+    float *p = cm_alloc(sizeof(float) * (size_t)d->a.n * (size_t)(cand < 64 ? cand : 64));
     double *maps = cm_alloc(sizeof(double) * (size_t)S * nx * ny);
     cm_status st = CM_OK;
     if (!xe || !ye || !p || !maps)
         st = cm_error(CM_ERR_NOMEM, "figure 2 E: out of memory");
     if (st == CM_OK) {
-        cm_smp_edges(xmin, xmax, 0.14, xe, nx + 1, d->f32);
-        cm_smp_edges(ymin, ymax, 0.14, ye, ny + 1, d->f32);
+        cm_smp_edges(xmin, xmax, 0.14, xe, nx + 1, d->a.f32);
+        cm_smp_edges(ymin, ymax, 0.14, ye, ny + 1, d->a.f32);
         cm_grid2 g = {nx, ny, xe, ye};
         for (int s = 0; s < S; s++)
             for (int i = 0; i < nx * ny; i++)
@@ -377,7 +322,7 @@ static cm_status figure2_places(const char *dir, const fig2_data *d, int *slots,
         /* Chunks of up to 64 slots per pass over the samples. */
         for (int c0 = 0; st == CM_OK && c0 < cand; c0 += 64) {
             const int m = cand - c0 < 64 ? cand - c0 : 64;
-            for (int64_t i = 0; i < d->n; i++)
+            for (int64_t i = 0; i < d->a.n; i++)
                 for (int j = 0; j < m; j++) {
                     const int s = all_in ? notebook[c0 + j] : c0 + j;
                     p[(size_t)i * m + j] = expf(d->logp[(size_t)i * S + s]);
@@ -387,7 +332,7 @@ static cm_status figure2_places(const char *dir, const fig2_data *d, int *slots,
                 st = cm_error(CM_ERR_NOMEM, "figure 2 E: out of memory");
                 break;
             }
-            st = cm_ratemaps(&g, d->pos, NULL, p, d->n, m, tmp, NULL, NULL, d->f32);
+            st = cm_ratemaps(&g, d->a.pos, NULL, p, d->a.n, m, tmp, NULL, NULL, d->a.f32);
             for (int j = 0; st == CM_OK && j < m; j++) {
                 const int s = all_in ? notebook[c0 + j] : c0 + j;
                 memcpy(maps + (size_t)s * nx * ny, tmp + (size_t)j * nx * ny, sizeof(double) * nx * ny);
@@ -417,15 +362,15 @@ static cm_status figure2_notebook_units(const char *dir, const fig2_data *d, con
     static const char *const labels[4] = {"A: RNN-1", "B: RNN-1", "C: RNN-2", "D: RNN-3"};
     enum { B = 36 };
     const int nx = r->nx, ny = r->ny, GH = 3 * (nx + 2), GW = 3 * (ny + 2);
-    const int has1 = d->groups[0].end - d->groups[0].start > 4;
+    const int has1 = d->a.groups[0].end - d->a.groups[0].start > 4;
     double *grid = cm_alloc(sizeof(double) * (size_t)GH * GW), *maps = cm_alloc(sizeof(double) * B * 5);
-    float *sub = cm_alloc(sizeof(float) * (size_t)d->n * 5);
+    float *sub = cm_alloc(sizeof(float) * (size_t)d->a.n * 5);
     cm_status st = (!grid || !maps || !sub) ? cm_error(CM_ERR_NOMEM, "figure 2: out of memory") : CM_OK;
     if (st == CM_OK && has1) {
-        for (int64_t t = 0; t < d->n; t++)
+        for (int64_t t = 0; t < d->a.n; t++)
             for (int j = 0; j < 5; j++)
-                sub[t * 5 + j] = d->act[t * d->units + d->groups[0].start + j];
-        st = cm_hd_ratemaps(d->hd, sub, d->n, 5, B, maps, d->f32);
+                sub[t * 5 + j] = d->a.act[t * d->a.units + d->a.groups[0].start + j];
+        st = cm_hd_ratemaps(d->a.hd, sub, d->a.n, 5, B, maps, d->a.f32);
     }
     cm_figure *fig = NULL;
     if (st == CM_OK)
@@ -447,10 +392,10 @@ static cm_status figure2_notebook_units(const char *dir, const fig2_data *d, con
         if (st == CM_OK && any_neg)
             st = cm_panel_polar(p, th, neg, B, red, 1.5);
         if (st == CM_OK)
-            st = cm_panel_title(p, "%s unit %d, R=%.2f", labels[0], j, r->hd_score[d->groups[0].start + j]);
+            st = cm_panel_title(p, "%s unit %d, R=%.2f", labels[0], j, r->hd_score[d->a.groups[0].start + j]);
     }
     for (int row = 0; row < 3 && st == CM_OK; row++) {
-        const analyze_group *g = &d->groups[row];
+        const analyze_group *g = &d->a.groups[row];
         for (int j = 0; j < 5 && st == CM_OK; j++) {
             if (units[row][j] >= g->end - g->start)
                 continue;
@@ -505,14 +450,14 @@ static int figure_smp2(const figure_opts *o, const cli_common *common)
     co.n_shuffles = (int)o->shuffles;
     co.seed = common->seed;
     co.grid_bins = 0; /* the notebook scores no gridness */
-    co.f32 = d.f32;
+    co.f32 = d.a.f32;
     cm_classify_result res;
     memset(&res, 0, sizeof res);
     if (st == CM_OK)
-        st = cm_classify_units(d.pos, d.hd, d.dist, d.rays, d.act, d.n, d.units, &co, out ? &progress : NULL, &res);
+        st = cm_classify_units(d.a.pos, d.a.hd, d.a.dist, d.a.rays, d.a.act, d.a.n, d.a.units, &co, out ? &progress : NULL, &res);
     int slots[5] = {0}, n_slots = 0;
     if (st == CM_OK)
-        st = analyze_figures(common->out, "png", d.hd, d.act, d.n, d.f32, &res, d.groups, 3);
+        st = analyze_figures(common->out, "png", d.a.hd, d.a.act, d.a.n, d.a.f32, &res, d.a.groups, 3);
     if (st == CM_OK)
         st = figure2_notebook_units(common->out, &d, &res);
     if (st == CM_OK)
@@ -520,20 +465,20 @@ static int figure_smp2(const figure_opts *o, const cli_common *common)
     if (st == CM_OK)
         st = write_figure2_json(common->out, &d, &co, &res, slots, n_slots);
     if (st == CM_OK && !common->quiet) {
-        printf("figure smp2: %s (%s), %lld samples, %d units\n", file, d.source, (long long)d.n, d.units);
+        printf("figure smp2: %s (%s), %lld samples, %d units\n", file, d.source, (long long)d.a.n, d.a.units);
         printf("thresholds: hd %.4f, ego %.4f, allo %.4f\n", res.hd_threshold, res.ego_threshold, res.allo_threshold);
         for (int k = 0; k < 3; k++) {
             int hd = 0, ego = 0, allo = 0;
-            for (int64_t u = d.groups[k].start; u < d.groups[k].end; u++)
+            for (int64_t u = d.a.groups[k].start; u < d.a.groups[k].end; u++)
                 hd += res.is_hd[u], ego += res.is_ego[u], allo += res.is_allo[u];
-            const double U = (double)(d.groups[k].end - d.groups[k].start);
-            printf("%s: %.0f units, HD %d (%.1f%%), egoBVC %d (%.1f%%), BVC %d (%.1f%%)\n", d.groups[k].name, U, hd,
+            const double U = (double)(d.a.groups[k].end - d.a.groups[k].start);
+            printf("%s: %.0f units, HD %d (%.1f%%), egoBVC %d (%.1f%%), BVC %d (%.1f%%)\n", d.a.groups[k].name, U, hd,
                    100 * hd / U, ego, 100 * ego / U, allo, 100 * allo / U);
         }
         printf("outputs: %s/figure2.json and its panels\n", common->out);
     }
     cm_classify_free(&res);
-    fig2_free(&d);
+    activity_file_free(&d.a);
     cm_plot_release_caches();
     return st == CM_OK ? CLI_EXIT_OK : cli_fail("figure", st);
 }
@@ -677,17 +622,17 @@ static cm_status run_hd_stats(const char *dir, int H, double *angle, double *len
                       dir);
     if (st == CM_OK)
         st = load_activity2(&d, file);
-    if (st == CM_OK && d.groups[0].end - d.groups[0].start != H)
+    if (st == CM_OK && d.a.groups[0].end - d.a.groups[0].start != H)
         st = cm_error(CM_ERR_FORMAT, "%s: group_rnn1: expected %d units (the run's RNN-1), got %lld", file, H,
-                      (long long)(d.groups[0].end - d.groups[0].start));
-    float *a1 = st == CM_OK ? cm_alloc(sizeof(float) * (size_t)d.n * H) : NULL;
+                      (long long)(d.a.groups[0].end - d.a.groups[0].start));
+    float *a1 = st == CM_OK ? cm_alloc(sizeof(float) * (size_t)d.a.n * H) : NULL;
     double *maps = st == CM_OK ? cm_alloc(sizeof(double) * 20 * H) : NULL;
     if (st == CM_OK && (!a1 || !maps))
         st = cm_error(CM_ERR_NOMEM, "%s: out of memory", file);
     if (st == CM_OK) {
-        for (int64_t i = 0; i < d.n; i++)
-            memcpy(a1 + (size_t)i * H, d.act + (size_t)i * d.units + d.groups[0].start, sizeof(float) * H);
-        st = cm_hd_ratemaps(d.hd, a1, d.n, H, 20, maps, d.f32);
+        for (int64_t i = 0; i < d.a.n; i++)
+            memcpy(a1 + (size_t)i * H, d.a.act + (size_t)i * d.a.units + d.a.groups[0].start, sizeof(float) * H);
+        st = cm_hd_ratemaps(d.a.hd, a1, d.a.n, H, 20, maps, d.a.f32);
     }
     if (st == CM_OK) {
         double cs[20], sn[20];
@@ -696,8 +641,30 @@ static cm_status run_hd_stats(const char *dir, int H, double *angle, double *len
             len[u] = cm_resultant_vector(maps + (size_t)u * 20, 20, cs, sn, &angle[u]);
     }
     cm_free(a1), cm_free(maps);
-    fig2_free(&d);
+    activity_file_free(&d.a);
     return st;
+}
+
+/* Figure 3's panels and the RNN-1 check in --out, from either source. */
+static cm_status draw_figure3(const figure_opts *o, const cli_common *common, const smp_hd_net *net, const float *emb,
+                              int n_img, const uint8_t *rgb, int side, const double *rv_a, const double *rv_l,
+                              smp_fig3_summary *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    cm_status st = cm_mkdir_p(common->out);
+    if (st != CM_OK)
+        return st;
+    smp_fig3_opts fo;
+    smp_fig3_defaults(&fo);
+    fo.n_init = (int)o->fig3_init;
+    fo.max_attractor = (int)o->max_attractor;
+    fo.seed = common->seed;
+    FILE *out = cli_progress_stream(common);
+    cm_progress progress;
+    memset(&progress, 0, sizeof progress);
+    progress.out = out;
+    st = smp_figure3(common->out, net, emb, n_img, rgb, side, rv_a, rv_l, &fo, sum, out ? &progress : NULL);
+    return st == CM_OK ? write_rnn1_check(common->out, net, emb) : st;
 }
 
 /* Figure 3 of a cogmap SMP run: its trained RNN-1 and memory from the newest
@@ -724,45 +691,13 @@ static int figure_smp3_run(const figure_opts *o, const cli_common *common)
         st = cm_error(CM_ERR_NOMEM, "figure 3: out of memory for %d probe views", NI);
     if (st == CM_OK)
         st = run_hd_stats(o->data, H, rv_a, rv_l);
-    if (st == CM_OK) {
-        cm_rng rng;
-        cm_rng_seed(&rng, cfg.seed, 0x50524f4245ULL); /* "PROBE": the views cogmap eval uses */
-        for (int i = 0; i < NI; i++) {
-            cm_pose pose = {(float)cm_rng_uniform(&rng, -1.0, 1.0), (float)cm_rng_uniform(&rng, -1.0, 1.0),
-                            (float)cm_rng_uniform(&rng, -M_PI, M_PI)};
-            cm_render(s.m->renderer, pose, NULL, 0, rgb + (size_t)i * side * side * 3, NULL);
-        }
-        st = cm_smp_embed(s.m, rgb, NI, emb);
-    }
-    smp_hd_net net = {.H = H,
-                      .S = mc->slots,
-                      .D = mc->embed,
-                      .wp = cm_smp_pred_w(s.m, 0),
-                      .bp = cm_smp_pred_b(s.m, 0),
-                      .wc = cm_smp_corr_w(s.m, 0),
-                      .bc = cm_smp_corr_b(s.m, 0),
-                      .mx = cm_smp_mx(s.m, 0),
-                      .written = s.m->written[0],
-                      .my = s.m->my,
-                      .gamma = cm_smp_gamma(s.m)};
     if (st == CM_OK)
-        st = cm_mkdir_p(common->out);
+        st = smp_probe_views(s.m, cfg.seed, NI, rgb, emb);
+    smp_hd_net net;
+    smp_hd_net_of_model(&net, s.m);
     smp_fig3_summary sum;
-    memset(&sum, 0, sizeof sum);
-    if (st == CM_OK) {
-        smp_fig3_opts fo;
-        smp_fig3_defaults(&fo);
-        fo.n_init = (int)o->fig3_init;
-        fo.max_attractor = (int)o->max_attractor;
-        fo.seed = common->seed;
-        FILE *out = cli_progress_stream(common);
-        cm_progress progress;
-        memset(&progress, 0, sizeof progress);
-        progress.out = out;
-        st = smp_figure3(common->out, &net, emb, NI, rgb, side, rv_a, rv_l, &fo, &sum, out ? &progress : NULL);
-    }
     if (st == CM_OK)
-        st = write_rnn1_check(common->out, &net, emb);
+        st = draw_figure3(o, common, &net, emb, NI, rgb, side, rv_a, rv_l, &sum);
     if (st == CM_OK && !common->quiet)
         printf("figure smp3: %s (cogmap run, step %lld): %d of %d views reset the HD ring within 10 steps, %d never\n",
                o->data, (long long)state.step, sum.converged_within_10, sum.images, sum.never_converged);
@@ -832,24 +767,9 @@ static int figure_smp3(const figure_opts *o, const cli_common *common)
                 st = cm_error(CM_ERR_NOMEM, "%s: out of memory", fh);
         }
     }
-    if (st == CM_OK)
-        st = cm_mkdir_p(common->out);
     smp_fig3_summary sum;
-    memset(&sum, 0, sizeof sum);
-    if (st == CM_OK) {
-        smp_fig3_opts fo;
-        smp_fig3_defaults(&fo);
-        fo.n_init = (int)o->fig3_init;
-        fo.max_attractor = (int)o->max_attractor;
-        fo.seed = common->seed;
-        FILE *out = cli_progress_stream(common);
-        cm_progress progress;
-        memset(&progress, 0, sizeof progress);
-        progress.out = out;
-        st = smp_figure3(common->out, &net, emb, n_img, rgb, side, rv_a, rv_l, &fo, &sum, out ? &progress : NULL);
-    }
     if (st == CM_OK)
-        st = write_rnn1_check(common->out, &net, emb);
+        st = draw_figure3(o, common, &net, emb, n_img, rgb, side, rv_a, rv_l, &sum);
     if (st == CM_OK && !common->quiet) {
         printf("figure smp3: %s: RNN-1 of %d units, %d memory slots, gamma %.4g; %d HD units over 0.56\n", o->data,
                net.H, net.S, net.gamma, sum.n_hd_units);
@@ -875,15 +795,11 @@ int cmd_figure(int argc, char **argv)
     const char *which = NULL;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(figure_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
+        int r = cli_standard_option(&common, figure_usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
             continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
         if (cli_option_is(arg, "--data")) {
             if (cli_option_value(argc, argv, &i, &o.data))
                 return CLI_EXIT_USAGE;

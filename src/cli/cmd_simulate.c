@@ -138,15 +138,11 @@ int cmd_simulate(int argc, char **argv)
     int have_dt = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(simulate_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
+        int r = cli_standard_option(&common, simulate_usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
             continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
         if (cli_option_is(arg, "--arena")) {
             if (cli_option_value(argc, argv, &i, &arena_name))
                 return CLI_EXIT_USAGE;

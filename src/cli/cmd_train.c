@@ -2,6 +2,7 @@
  * network until grid-like units appear (docs/cli.md). */
 #include "cli/cli.h"
 #include "cli/grid_session.h"
+#include "cli/train.h"
 #include "cogmap/io.h"
 
 #include <math.h>
@@ -29,89 +30,44 @@ static const char train_usage[] =
     "  --seed N --threads N --quiet\n";
 
 typedef struct train_args {
-    cli_common common;
-    const char *preset, *data, *resume;
-    long long steps, eval_every, checkpoint_every, keep;
-    double minutes;
+    cli_train_options t; /* --out --resume --steps --minutes --eval-every ... --set */
+    const char *preset, *data;
     int best_by_grid, best_by_goal;
-    int n_sets;
-    const char *sets[CM_GRID_MAX_SETS];
 } train_args;
 
 static int parse_args(int argc, char **argv, train_args *a)
 {
-    cli_common_defaults(&a->common);
-    a->eval_every = 100;
-    a->keep = 3;
+    cli_train_options_defaults(&a->t, CM_GRID_MAX_SETS);
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
-        int r = cli_common_option(&a->common, argc, argv, &i);
+        int r = cli_train_option("train grid", &a->t, argc, argv, &i);
         if (r < 0)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
-#define OPT(name) (strncmp(arg, name, strlen(name)) == 0 && (arg[strlen(name)] == 0 || arg[strlen(name)] == '='))
-        if (OPT("--preset")) {
+        if (cli_option_is(arg, "--preset")) {
             if (cli_option_value(argc, argv, &i, &a->preset))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--data")) {
+        } else if (cli_option_is(arg, "--data")) {
             if (cli_option_value(argc, argv, &i, &a->data))
                 return CLI_EXIT_USAGE;
-        } else if (OPT("--resume")) {
-            if (cli_option_value(argc, argv, &i, &a->resume))
-                return CLI_EXIT_USAGE;
-        } else if (OPT("--steps")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--steps", v, 1, INT64_MAX / 2, &a->steps))
-                return CLI_EXIT_USAGE;
-        } else if (OPT("--minutes")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--minutes", v, &a->minutes))
-                return CLI_EXIT_USAGE;
-            if (!(a->minutes > 0))
-                return cli_usage_error("train grid", "--minutes: expected a positive number, got '%s'", v);
-        } else if (OPT("--eval-every")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--eval-every", v, 0, INT64_MAX / 2, &a->eval_every))
-                return CLI_EXIT_USAGE;
-        } else if (OPT("--checkpoint-every")) {
-            if (cli_option_value(argc, argv, &i, &v) ||
-                cli_parse_int("--checkpoint-every", v, 0, INT64_MAX / 2, &a->checkpoint_every))
-                return CLI_EXIT_USAGE;
-        } else if (OPT("--keep")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--keep", v, 1, 1000000, &a->keep))
-                return CLI_EXIT_USAGE;
-        } else if (OPT("--best")) {
+        } else if (cli_option_is(arg, "--best")) {
             if (cli_option_value(argc, argv, &i, &v))
                 return CLI_EXIT_USAGE;
             if (strcmp(v, "grid") != 0 && strcmp(v, "loss") != 0 && strcmp(v, "goal") != 0)
                 return cli_usage_error("train grid", "--best: expected grid, loss or goal, got '%s'", v);
             a->best_by_grid = strcmp(v, "grid") == 0;
             a->best_by_goal = strcmp(v, "goal") == 0;
-        } else if (OPT("--set")) {
-            if (cli_option_value(argc, argv, &i, &v))
-                return CLI_EXIT_USAGE;
-            if (a->n_sets >= CM_GRID_MAX_SETS)
-                return cli_usage_error("train grid", "--set: at most %d overrides", CM_GRID_MAX_SETS);
-            a->sets[a->n_sets++] = v;
         } else {
             return cli_usage_error("train grid", "unknown option '%s'", arg);
         }
-#undef OPT
     }
-    if (a->resume) {
-        if (a->preset || a->n_sets || a->data)
-            return cli_usage_error("train grid",
-                                   "--resume continues a run as configured: --preset, --set and --data are not allowed");
-        int rc = cli_resume_folder("train grid", a->resume, &a->common.out);
-        if (rc != CLI_EXIT_OK)
-            return rc;
-    } else {
-        if (!a->preset)
-            return cli_usage_error("train grid", "--preset is required (ssmpc, banino, sorscher, sorscher-512)");
-        if (!a->common.out)
-            return cli_usage_error("train grid", "--out is required");
-    }
-    if (!a->steps && !(a->minutes > 0))
-        return cli_usage_error("train grid", "give a limit: --steps N or --minutes M");
-    return CLI_EXIT_OK;
+    if (a->t.resume && (a->preset || a->t.n_sets || a->data))
+        return cli_usage_error("train grid",
+                               "--resume continues a run as configured: --preset, --set and --data are not allowed");
+    if (!a->t.resume && !a->preset)
+        return cli_usage_error("train grid", "--preset is required (ssmpc, banino, sorscher, sorscher-512)");
+    return cli_train_options_check("train grid", &a->t);
 }
 
 /* Trains (or resumes) the run; shared with `cogmap demo`. */
@@ -122,19 +78,19 @@ int cli_train_grid(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != CLI_EXIT_OK)
         return rc;
-    cm_set_threads(a.common.threads);
+    cm_set_threads(a.t.common.threads);
 
     cm_grid_run_config cfg;
     cm_status st;
-    if (a.resume) {
-        st = cm_grid_run_config_read(&cfg, a.resume);
+    if (a.t.resume) {
+        st = cm_grid_run_config_read(&cfg, a.t.resume);
     } else {
-        rc = cli_refuse_existing_run("train grid", a.common.out);
+        rc = cli_refuse_existing_run("train grid", a.t.common.out);
         if (rc != CLI_EXIT_OK)
             return rc;
-        st = cm_grid_run_config_init(&cfg, a.preset, a.common.seed);
-        for (int i = 0; st == CM_OK && i < a.n_sets; i++)
-            st = cm_grid_run_config_set(&cfg, a.sets[i]);
+        st = cm_grid_run_config_init(&cfg, a.preset, a.t.common.seed);
+        for (int i = 0; st == CM_OK && i < a.t.n_sets; i++)
+            st = cm_grid_run_config_set(&cfg, a.t.sets[i]);
         if (st == CM_OK && a.data)
             snprintf(cfg.data, sizeof cfg.data, "%s", a.data);
         if (st == CM_OK)
@@ -149,38 +105,24 @@ int cli_train_grid(int argc, char **argv)
         return cli_fail("train grid", st);
     cm_grid_run_state state = {.best_step = -1};
     char loaded[4096] = "";
-    if (a.resume) {
-        uint64_t seed = 0;
-        st = cm_grid_checkpoint_load(a.resume, &cm_grid_net_ops, s.net, &state, &seed, loaded);
-        if (st == CM_OK && seed != cfg.seed)
-            st = cm_error(CM_ERR_FORMAT, "%s: seed %llu differs from run.json's %llu", loaded,
-                          (unsigned long long)seed, (unsigned long long)cfg.seed);
+    if (a.t.resume) {
+        st = cli_train_resume(a.t.resume, &cm_grid_net_ops, s.net, cfg.seed, &state, loaded);
     } else {
-        st = cm_mkdir_p(a.common.out);
+        st = cm_mkdir_p(a.t.common.out);
         if (st == CM_OK)
-            st = cm_grid_run_config_write(&cfg, a.common.out);
+            st = cm_grid_run_config_write(&cfg, a.t.common.out);
     }
     if (st != CM_OK) {
         grid_session_close(&s);
         return cli_fail("train grid", st);
     }
 
-    cm_grid_train_config tc = {
-        .out = a.common.out,
-        .batch = cfg.net.batch,
-        .steps = a.steps,
-        .minutes = a.minutes,
-        .eval_every = a.eval_every,
-        .checkpoint_every = a.checkpoint_every,
-        .keep = (int)a.keep,
-        .eval_batches = cfg.eval_batches,
-        .best_by_grid = a.best_by_grid,
-        /* Issue 6's goals: 20% of units above 0.3 and a decoding error under
-         * 0.5 grid units (SSM-PC's arena) or 10 cm (the metre boxes). */
-        .goal_fraction = a.best_by_goal ? 0.2 : 0.0,
-        .goal_error = strcmp(cfg.cells, "ssmpc") == 0 ? 0.5 : 0.1,
-        .seed = cfg.seed,
-    };
+    cm_grid_train_config tc = cli_train_config(&a.t, cfg.net.batch, cfg.eval_batches, cfg.seed);
+    tc.best_by_grid = a.best_by_grid;
+    /* Issue 6's goals: 20% of units above 0.3 and a decoding error under
+     * 0.5 grid units (SSM-PC's arena) or 10 cm (the metre boxes). */
+    tc.goal_fraction = a.best_by_goal ? 0.2 : 0.0;
+    tc.goal_error = strcmp(cfg.cells, "ssmpc") == 0 ? 0.5 : 0.1;
     /* Periodic evaluations score every unit's gridness (the emergence curve). */
     cm_grid_scorer scorer;
     st = cm_grid_scorer_init(&scorer, cfg.cells, cm_pathint_bottleneck_size(s.net->m),
@@ -189,22 +131,11 @@ int cli_train_grid(int argc, char **argv)
         tc.score = cm_grid_scorer_fn;
         tc.score_ctx = &scorer;
     }
-    cm_progress progress;
-    FILE *out = cli_progress_stream(&a.common);
-    progress.out = out;
-    if (a.resume && out)
-        fprintf(out, "train grid: resuming %s at step %lld\n", loaded, (long long)state.step);
-    cm_interrupt_install();
     if (st == CM_OK)
-        st = cm_grid_train(&tc, &cm_grid_net_ops, s.net, &s.train, &s.eval, &state, out ? &progress : NULL);
+        st = cli_train_loop("train grid", &a.t, &tc, &cm_grid_net_ops, s.net, &s.train, &s.eval, &state, loaded);
     cm_grid_scorer_free(&scorer);
     grid_session_close(&s);
-    if (st != CM_OK)
-        return cli_fail("train grid", st);
-    if (out)
-        fprintf(out, "train grid: %lld steps in %.1f s; checkpoints in %s/checkpoints, evaluations in %s/evals.csv\n",
-                (long long)state.step, state.wall_seconds, a.common.out, a.common.out);
-    return CLI_EXIT_OK;
+    return cli_train_finish("train grid", st, &a.t, &state);
 }
 
 /* `train smp` lives in smp_train.c. */

@@ -215,6 +215,47 @@ done:
     return st;
 }
 
+/* --samples, or the default for the run's cells. */
+static int64_t eval_samples(const grid_eval_options *o, const cm_grid_run_config *cfg)
+{
+    return o->samples > 0 ? o->samples : strcmp(cfg->cells, "ssmpc") == 0 ? 192000 : 100000;
+}
+
+/* What every evaluation writes in `out` (a run folder, or --out for a
+ * checkpoint trained elsewhere), after the report's scores from `ev`:
+ * gridness.csv, summary.json and the figures top_units, gridness_histogram
+ * and paths. */
+static cm_status write_outputs(const char *out, grid_eval_report *rep, const cm_grid_run_config *cfg,
+                               const cm_grid_evaluation *ev, const cm_grid_evaluation *base)
+{
+    rep->samples = ev->samples;
+    rep->decoding_error = ev->decoding_error;
+    rep->grid_fraction = ev->grid_fraction;
+    rep->best_score60 = best_score(ev);
+    rep->units = ev->units;
+    rep->unit_name = strcmp(cfg->cells, "ssmpc") == 0 ? "grid units" : "m";
+    char fig[4096];
+    snprintf(fig, sizeof fig, "%s/figures", out);
+    cm_status st = cm_mkdir_p(fig); /* creates `out` too */
+    if (st == CM_OK)
+        st = write_gridness_csv(out, ev, cfg->cells);
+    if (st == CM_OK)
+        st = write_summary(out, rep, ev, base, cfg);
+    if (st == CM_OK) {
+        snprintf(fig, sizeof fig, "%s/figures/top_units.png", out);
+        st = cm_grid_fig_units(fig, ev, 16);
+    }
+    if (st == CM_OK) {
+        snprintf(fig, sizeof fig, "%s/figures/gridness_histogram.png", out);
+        st = cm_grid_fig_histogram(fig, ev, base);
+    }
+    if (st == CM_OK) {
+        snprintf(fig, sizeof fig, "%s/figures/paths.png", out);
+        st = cm_grid_fig_paths(fig, ev);
+    }
+    return st;
+}
+
 cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progress, grid_eval_report *rep)
 {
     memset(rep, 0, sizeof *rep);
@@ -227,7 +268,7 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     st = grid_session_open(&s, &cfg);
     if (st != CM_OK)
         return st;
-    const int64_t samples = o->samples > 0 ? o->samples : strcmp(cfg.cells, "ssmpc") == 0 ? 192000 : 100000;
+    const int64_t samples = eval_samples(o, &cfg);
     cm_grid_batch b;
     cm_grid_evaluation base, ev;
     memset(&base, 0, sizeof base);
@@ -262,32 +303,8 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     snprintf(rep->checkpoint, sizeof rep->checkpoint, "%s", loaded);
     rep->steps = state.step;
     rep->wall_seconds = state.wall_seconds;
-    rep->samples = ev.samples;
-    rep->decoding_error = ev.decoding_error;
-    rep->grid_fraction = ev.grid_fraction;
-    rep->best_score60 = best_score(&ev);
-    rep->units = ev.units;
-    rep->unit_name = strcmp(cfg.cells, "ssmpc") == 0 ? "grid units" : "m";
-
-    st = write_gridness_csv(dir, &ev, cfg.cells);
-    if (st == CM_OK)
-        st = write_summary(dir, rep, &ev, o->baseline ? &base : NULL, &cfg);
+    st = write_outputs(dir, rep, &cfg, &ev, o->baseline ? &base : NULL);
     char fig[4096];
-    snprintf(fig, sizeof fig, "%s/figures", dir);
-    if (st == CM_OK)
-        st = cm_mkdir_p(fig);
-    if (st == CM_OK) {
-        snprintf(fig, sizeof fig, "%s/figures/top_units.png", dir);
-        st = cm_grid_fig_units(fig, &ev, 16);
-    }
-    if (st == CM_OK) {
-        snprintf(fig, sizeof fig, "%s/figures/gridness_histogram.png", dir);
-        st = cm_grid_fig_histogram(fig, &ev, o->baseline ? &base : NULL);
-    }
-    if (st == CM_OK) {
-        snprintf(fig, sizeof fig, "%s/figures/paths.png", dir);
-        st = cm_grid_fig_paths(fig, &ev);
-    }
     if (st == CM_OK && cm_grid_evals_read(dir, &rows, &n_rows) == CM_OK && n_rows > 0) {
         snprintf(fig, sizeof fig, "%s/figures/training.png", dir);
         st = cm_grid_fig_training(fig, rows, n_rows);
@@ -338,7 +355,7 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
     st = grid_session_open(&s, &cfg);
     if (st != CM_OK)
         return st;
-    const int64_t samples = o->samples > 0 ? o->samples : strcmp(cfg.cells, "ssmpc") == 0 ? 192000 : 100000;
+    const int64_t samples = eval_samples(o, &cfg);
     cm_grid_batch b;
     cm_grid_evaluation base, ev;
     memset(&base, 0, sizeof base);
@@ -378,31 +395,7 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
     snprintf(rep->preset, sizeof rep->preset, "%s", cfg.preset);
     snprintf(rep->checkpoint, sizeof rep->checkpoint, "%s", file);
     rep->steps = 0; /* unknown: trained elsewhere */
-    rep->samples = ev.samples;
-    rep->decoding_error = ev.decoding_error;
-    rep->grid_fraction = ev.grid_fraction;
-    rep->best_score60 = best_score(&ev);
-    rep->units = ev.units;
-    rep->unit_name = strcmp(cfg.cells, "ssmpc") == 0 ? "grid units" : "m";
-    char fig[4096];
-    snprintf(fig, sizeof fig, "%s/figures", out_dir);
-    st = cm_mkdir_p(fig);
-    if (st == CM_OK)
-        st = write_gridness_csv(out_dir, &ev, cfg.cells);
-    if (st == CM_OK)
-        st = write_summary(out_dir, rep, &ev, o->baseline ? &base : NULL, &cfg);
-    if (st == CM_OK) {
-        snprintf(fig, sizeof fig, "%s/figures/top_units.png", out_dir);
-        st = cm_grid_fig_units(fig, &ev, 16);
-    }
-    if (st == CM_OK) {
-        snprintf(fig, sizeof fig, "%s/figures/gridness_histogram.png", out_dir);
-        st = cm_grid_fig_histogram(fig, &ev, o->baseline ? &base : NULL);
-    }
-    if (st == CM_OK) {
-        snprintf(fig, sizeof fig, "%s/figures/paths.png", out_dir);
-        st = cm_grid_fig_paths(fig, &ev);
-    }
+    st = write_outputs(out_dir, rep, &cfg, &ev, o->baseline ? &base : NULL);
 out:
     cm_free(fresh);
     cm_grid_evaluation_free(&base);

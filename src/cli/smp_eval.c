@@ -312,28 +312,11 @@ int cli_eval_smp(int argc, char **argv)
         float *emb = cm_alloc((size_t)NI * mc->embed * sizeof(float));
         if (st == CM_OK && (!rgb || !emb))
             st = cm_error(CM_ERR_NOMEM, "eval: out of memory for %d probe views", NI);
+        if (st == CM_OK)
+            st = smp_probe_views(s.m, cfg.seed, NI, rgb, emb);
         if (st == CM_OK) {
-            cm_rng rng;
-            cm_rng_seed(&rng, cfg.seed, 0x50524f4245ULL); /* "PROBE" */
-            for (int i = 0; i < NI; i++) {
-                cm_pose pose = {(float)cm_rng_uniform(&rng, -1.0, 1.0), (float)cm_rng_uniform(&rng, -1.0, 1.0),
-                                (float)cm_rng_uniform(&rng, -M_PI, M_PI)};
-                cm_render(s.m->renderer, pose, NULL, 0, rgb + (size_t)i * side * side * 3, NULL);
-            }
-            st = cm_smp_embed(s.m, rgb, NI, emb);
-        }
-        if (st == CM_OK) {
-            smp_hd_net net = {.H = mc->hidden[0],
-                              .S = S,
-                              .D = mc->embed,
-                              .wp = cm_smp_pred_w(s.m, 0),
-                              .bp = cm_smp_pred_b(s.m, 0),
-                              .wc = cm_smp_corr_w(s.m, 0),
-                              .bc = cm_smp_corr_b(s.m, 0),
-                              .mx = cm_smp_mx(s.m, 0),
-                              .written = s.m->written[0],
-                              .my = s.m->my,
-                              .gamma = cm_smp_gamma(s.m)};
+            smp_hd_net net;
+            smp_hd_net_of_model(&net, s.m);
             smp_fig3_opts fo;
             smp_fig3_defaults(&fo);
             fo.n_init = (int)o.fig3_init;

@@ -7,6 +7,7 @@
 #define COGMAP_CLI_SMP_FIGURES_H
 
 #include "cogmap/base.h"
+#include "cogmap/smp.h"
 
 /* RNN-1 and the memory as figure 3 needs them (not owned). */
 typedef struct smp_hd_net {
@@ -18,6 +19,14 @@ typedef struct smp_hd_net {
     const float *my;        /* column_context_2 [S, D] */
     float gamma;            /* exp(mmap_0_context_2_query_beta) */
 } smp_hd_net;
+
+/* RNN-1 and the memory of a cogmap SMP model (smp_probe.c). */
+void smp_hd_net_of_model(smp_hd_net *net, cm_smp *m);
+
+/* Figure 3's probe views of a cogmap run: n frames rgb [n, image, image, 3]
+ * rendered at random poses of the run's "PROBE" stream, and their embeddings
+ * emb [n, embed] (smp_probe.c). */
+cm_status smp_probe_views(cm_smp *m, uint64_t run_seed, int n, uint8_t *rgb, float *emb);
 
 typedef struct smp_fig3_opts {
     int n_init;        /* random initial states (1000) */

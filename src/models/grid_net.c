@@ -80,9 +80,13 @@ static cm_status check_batch(const cm_grid_net *n, const cm_grid_batch *b)
     return CM_OK;
 }
 
-/* Target codes of a batch into the adapter's buffers. */
-static void fill_targets(cm_grid_net *n, const cm_grid_batch *b, cm_pathint_batch *pb)
+/* A batch for the network: its shape checked, its target codes in the
+ * adapter's buffers. */
+static cm_status fill_targets(cm_grid_net *n, const cm_grid_batch *b, cm_pathint_batch *pb)
 {
+    cm_status st = check_batch(n, b);
+    if (st != CM_OK)
+        return st;
     const int64_t BT = (int64_t)b->batch * b->steps;
     cm_place_cells_activate(&n->pc, b->init_pos, b->batch, n->init_place);
     cm_place_cells_activate(&n->pc, b->pos, BT, n->place);
@@ -95,6 +99,7 @@ static void fill_targets(cm_grid_net *n, const cm_grid_batch *b, cm_pathint_batc
     pb->init_hd = n->hd.n ? n->init_hd : NULL;
     pb->place = n->place;
     pb->hd = n->hd.n ? n->hd_t : NULL;
+    return CM_OK;
 }
 
 /* Mean decoding error of the last forward, t >= 1 (t = 0 is the encoded start). */
@@ -121,11 +126,10 @@ static cm_status net_train_step(void *model, const cm_grid_batch *b, cm_rng *rng
 {
     (void)rng; /* the network draws its dropout masks from its own saved stream */
     cm_grid_net *n = model;
-    cm_status st = check_batch(n, b);
+    cm_pathint_batch pb;
+    cm_status st = fill_targets(n, b, &pb);
     if (st != CM_OK)
         return st;
-    cm_pathint_batch pb;
-    fill_targets(n, b, &pb);
     st = cm_pathint_step(n->m, &pb, loss);
     if (st == CM_ERR_NUMERIC) {
         /* Parameters are untouched; the trainer reports the step and the last
@@ -144,11 +148,10 @@ static cm_status net_train_step(void *model, const cm_grid_batch *b, cm_rng *rng
 static cm_status net_evaluate(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss)
 {
     cm_grid_net *n = model;
-    cm_status st = check_batch(n, b);
+    cm_pathint_batch pb;
+    cm_status st = fill_targets(n, b, &pb);
     if (st != CM_OK)
         return st;
-    cm_pathint_batch pb;
-    fill_targets(n, b, &pb);
     st = cm_pathint_forward(n->m, &pb, 0, loss);
     if (st != CM_OK)
         return st;

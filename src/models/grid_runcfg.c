@@ -3,6 +3,7 @@
  * it replays the configuration exactly (gridrun.h). */
 #include "cogmap/gridrun.h"
 #include "cogmap/io.h"
+#include "models/run_json.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -159,15 +160,10 @@ cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
 
 cm_status cm_grid_run_config_write(const cm_grid_run_config *c, const char *run)
 {
-    char path[4096], seed[32];
-    cm_status st = cm_path_join(path, sizeof path, run, "run.json");
-    if (st != CM_OK)
-        return st;
-    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
     cJSON *root = cJSON_CreateObject();
     int ok = root && cJSON_AddStringToObject(root, "format", RUN_FORMAT) &&
              cJSON_AddNumberToObject(root, "version", 1) && cJSON_AddStringToObject(root, "preset", c->preset) &&
-             cJSON_AddStringToObject(root, "seed", seed) && cJSON_AddStringToObject(root, "data", c->data);
+             run_json_add_seed(root, c->seed) && cJSON_AddStringToObject(root, "data", c->data);
     cJSON *sets = ok ? cJSON_AddArrayToObject(root, "sets") : NULL;
     ok = ok && sets;
     for (int i = 0; ok && i < c->n_sets; i++) {
@@ -185,64 +181,30 @@ cm_status cm_grid_run_config_write(const cm_grid_run_config *c, const char *run)
          cJSON_AddNumberToObject(res, "dropout", c->net.dropout) && cJSON_AddNumberToObject(res, "lr", c->net.optim.lr) &&
          cJSON_AddStringToObject(res, "optimizer", cm_optim_name(c->net.optim.kind)) &&
          cJSON_AddNumberToObject(res, "eval_batches", c->eval_batches);
-    if (!ok) {
-        cJSON_Delete(root);
-        return cm_error(CM_ERR_NOMEM, "%s: cannot build the document", path);
-    }
-    st = cm_json_write(path, root);
-    cJSON_Delete(root);
-    return st;
+    return run_json_write(run, root, ok);
 }
+
+static cm_status set_key(void *c, const char *kv) { return cm_grid_run_config_set(c, kv); }
 
 cm_status cm_grid_run_config_read(cm_grid_run_config *c, const char *run)
 {
-    char path[4096], format[64] = "", preset[32] = "", seed_text[32] = "";
-    cm_status st = cm_path_join(path, sizeof path, run, "run.json");
+    char path[4096], preset[32] = "", data[4096] = "";
+    cJSON *root;
+    uint64_t seed;
+    cm_status st = run_json_read(run, RUN_FORMAT, path, &root, &seed);
     if (st != CM_OK)
         return st;
-    cJSON *root = NULL;
-    st = cm_json_read(path, &root);
-    if (st != CM_OK)
-        return st;
-    char data[4096];
-    data[0] = 0;
-    st = cm_json_get_string(root, path, "format", 1, format, sizeof format);
-    if (st == CM_OK && strcmp(format, RUN_FORMAT) != 0)
-        st = cm_error(CM_ERR_FORMAT, "%s: format: expected \"%s\", got \"%s\"", path, RUN_FORMAT, format);
-    if (st == CM_OK)
-        st = cm_json_get_string(root, path, "preset", 1, preset, sizeof preset);
-    if (st == CM_OK)
-        st = cm_json_get_string(root, path, "seed", 1, seed_text, sizeof seed_text);
+    st = cm_json_get_string(root, path, "preset", 1, preset, sizeof preset);
     if (st == CM_OK)
         st = cm_json_get_string(root, path, "data", 0, data, sizeof data);
-    char *end = NULL;
-    errno = 0;
-    unsigned long long seed = st == CM_OK ? strtoull(seed_text, &end, 10) : 0;
-    if (st == CM_OK && (errno || !end || *end || !seed_text[0]))
-        st = cm_error(CM_ERR_FORMAT, "%s: seed: expected a decimal unsigned 64-bit integer, got \"%s\"", path,
-                      seed_text);
     if (st == CM_OK) {
         st = cm_grid_run_config_init(c, preset, seed);
         if (st != CM_OK)
             st = cm_error_context(st, "%s: preset: ", path);
     }
-    const cJSON *sets = st == CM_OK ? cJSON_GetObjectItemCaseSensitive(root, "sets") : NULL;
-    if (st == CM_OK && sets && !cJSON_IsArray(sets))
-        st = cm_error(CM_ERR_FORMAT, "%s: sets: expected an array of \"key=value\" strings", path);
-    const cJSON *item;
-    if (st == CM_OK && sets)
-        cJSON_ArrayForEach(item, sets)
-        {
-            if (!cJSON_IsString(item)) {
-                st = cm_error(CM_ERR_FORMAT, "%s: sets: expected strings", path);
-                break;
-            }
-            st = cm_grid_run_config_set(c, item->valuestring);
-            if (st != CM_OK) {
-                st = cm_error_context(st, "%s: sets: ", path);
-                break;
-            }
-        }
+    /* No "sets": the preset as it is. */
+    if (st == CM_OK)
+        st = run_json_replay_sets(root, path, 1, set_key, c);
     if (st == CM_OK)
         snprintf(c->data, sizeof c->data, "%s", data);
     cJSON_Delete(root);

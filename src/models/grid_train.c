@@ -113,6 +113,42 @@ static int is_better(const cm_grid_train_config *cfg, const cm_grid_run_state *s
     return state->best_step < 0 || *value < state->best_value;
 }
 
+/* The evaluation history: the rows of evals.csv, rewritten whole after each. */
+typedef struct eval_history {
+    cm_grid_eval_row *rows;
+    int n, cap;
+} eval_history;
+
+/* Appends an evaluation's row to the history and evals.csv; when it is the
+ * best so far, the model as it is becomes checkpoints/best. */
+static cm_status record_eval(const cm_grid_train_config *cfg, const cm_grid_model_ops *ops, void *model,
+                             cm_grid_run_state *state, eval_history *h, const cm_grid_eval_row *row)
+{
+    if (h->n == h->cap) {
+        const int cap = h->cap ? 2 * h->cap : 64;
+        cm_grid_eval_row *grown = cm_alloc((size_t)cap * sizeof *grown);
+        if (!grown)
+            return cm_error(CM_ERR_NOMEM, "training: cannot grow the evaluation history");
+        if (h->n)
+            memcpy(grown, h->rows, (size_t)h->n * sizeof *h->rows);
+        cm_free(h->rows);
+        h->rows = grown;
+        h->cap = cap;
+    }
+    h->rows[h->n++] = *row;
+    cm_status st = cm_grid_evals_write(cfg->out, h->rows, h->n);
+    double value;
+    if (st == CM_OK && is_better(cfg, state, row, &value)) {
+        state->best_value = value;
+        state->best_step = state->step;
+        char dir[4096];
+        st = checkpoint_name(dir, sizeof dir, cfg->out, "best");
+        if (st == CM_OK)
+            st = cm_grid_checkpoint_save(dir, ops, model, state, cfg->seed);
+    }
+    return st;
+}
+
 cm_status cm_grid_train(const cm_grid_train_config *cfg, const cm_grid_model_ops *ops, void *model,
                         cm_grid_source *train, cm_grid_source *eval, cm_grid_run_state *state, cm_progress *progress)
 {
@@ -134,8 +170,7 @@ cm_status cm_grid_train(const cm_grid_train_config *cfg, const cm_grid_model_ops
     cm_grid_batch batch;
     evaluator ev;
     memset(&ev, 0, sizeof ev);
-    cm_grid_eval_row *rows = NULL;
-    int n_rows = 0, cap_rows = 0;
+    eval_history hist = {NULL, 0, 0};
     st = cm_grid_batch_alloc(&batch, cfg->batch, train->steps, in_dim);
     if (st != CM_OK)
         return st;
@@ -162,12 +197,12 @@ cm_status cm_grid_train(const cm_grid_train_config *cfg, const cm_grid_model_ops
         char path[4096];
         if (state->step > 0 && cm_path_join(path, sizeof path, cfg->out, "evals.csv") == CM_OK &&
             access(path, F_OK) == 0) {
-            st = cm_grid_evals_read(cfg->out, &rows, &n_rows);
+            st = cm_grid_evals_read(cfg->out, &hist.rows, &hist.n);
             if (st != CM_OK)
                 goto done;
-            cap_rows = n_rows;
-            while (n_rows > 0 && rows[n_rows - 1].step > state->step)
-                n_rows--;
+            hist.cap = hist.n;
+            while (hist.n > 0 && hist.rows[hist.n - 1].step > state->step)
+                hist.n--;
         }
     }
 
@@ -229,33 +264,9 @@ cm_status cm_grid_train(const cm_grid_train_config *cfg, const cm_grid_model_ops
             loss_sum = 0;
             loss_n = 0;
             last_eval_step = state->step;
-            if (n_rows == cap_rows) {
-                int cap = cap_rows ? 2 * cap_rows : 64;
-                cm_grid_eval_row *grown = cm_alloc((size_t)cap * sizeof *grown);
-                if (!grown) {
-                    st = cm_error(CM_ERR_NOMEM, "training: cannot grow the evaluation history");
-                    goto done;
-                }
-                if (n_rows)
-                    memcpy(grown, rows, (size_t)n_rows * sizeof *rows);
-                cm_free(rows);
-                rows = grown;
-                cap_rows = cap;
-            }
-            rows[n_rows++] = row;
-            st = cm_grid_evals_write(cfg->out, rows, n_rows);
+            st = record_eval(cfg, ops, model, state, &hist, &row);
             if (st != CM_OK)
                 goto done;
-            double value;
-            if (is_better(cfg, state, &row, &value)) {
-                state->best_value = value;
-                state->best_step = state->step;
-                st = checkpoint_name(dir, sizeof dir, cfg->out, "best");
-                if (st == CM_OK)
-                    st = cm_grid_checkpoint_save(dir, ops, model, state, cfg->seed);
-                if (st != CM_OK)
-                    goto done;
-            }
         }
         if (ckpt_now) {
             st = save_step(cfg, ops, model, state);
@@ -271,25 +282,7 @@ cm_status cm_grid_train(const cm_grid_train_config *cfg, const cm_grid_model_ops
         if (st != CM_OK)
             goto done;
         row.wall_seconds = state->wall_seconds;
-        cm_grid_eval_row *grown = cm_alloc((size_t)(n_rows + 1) * sizeof *grown);
-        if (!grown) {
-            st = cm_error(CM_ERR_NOMEM, "training: cannot grow the evaluation history");
-            goto done;
-        }
-        if (n_rows)
-            memcpy(grown, rows, (size_t)n_rows * sizeof *rows);
-        cm_free(rows);
-        rows = grown;
-        rows[n_rows++] = row;
-        st = cm_grid_evals_write(cfg->out, rows, n_rows);
-        double value;
-        if (st == CM_OK && is_better(cfg, state, &row, &value)) {
-            state->best_value = value;
-            state->best_step = state->step;
-            st = checkpoint_name(dir, sizeof dir, cfg->out, "best");
-            if (st == CM_OK)
-                st = cm_grid_checkpoint_save(dir, ops, model, state, cfg->seed);
-        }
+        st = record_eval(cfg, ops, model, state, &hist, &row);
         if (st != CM_OK)
             goto done;
     }
@@ -300,7 +293,7 @@ cm_status cm_grid_train(const cm_grid_train_config *cfg, const cm_grid_model_ops
                            state->last_error);
 
 done:
-    cm_free(rows);
+    cm_free(hist.rows);
     evaluator_free(&ev);
     cm_grid_batch_free(&batch);
     return st;

@@ -5,6 +5,7 @@
 #include "cogmap/gridrun.h"
 #include "cogmap/io.h"
 #include "cogmap/smp.h"
+#include "models/run_json.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -99,17 +100,14 @@ cm_status cm_smp_run_config_set(cm_smp_run_config *c, const char *kv)
 
 cm_status cm_smp_run_config_write(const cm_smp_run_config *c, const char *run)
 {
-    char path[4096], seed[32], buf[128];
-    cm_status st = cm_path_join(path, sizeof path, run, "run.json");
-    if (st != CM_OK)
-        return st;
-    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    char buf[128];
     cJSON *root = cJSON_CreateObject();
     int ok = root && cJSON_AddStringToObject(root, "format", SMP_RUN_FORMAT) &&
              cJSON_AddStringToObject(root, "model", "smp") && cJSON_AddNumberToObject(root, "version", 1) &&
-             cJSON_AddStringToObject(root, "seed", seed);
+             run_json_add_seed(root, c->seed);
     cJSON *sets = ok ? cJSON_AddArrayToObject(root, "sets") : NULL;
     ok = ok && sets;
+    /* Every key, not only the overridden ones: the defaults may change, a run must not. */
     for (size_t k = 0; ok && k < sizeof keys / sizeof *keys; k++) {
         const char *field = (const char *)&c->model + keys[k].offset;
         if (keys[k].kind == 'i')
@@ -125,54 +123,21 @@ cm_status cm_smp_run_config_write(const cm_smp_run_config *c, const char *run)
     snprintf(buf, sizeof buf, "eval_batches=%d", c->eval_batches);
     cJSON *s2 = ok ? cJSON_CreateString(buf) : NULL;
     ok = ok && s2 && cJSON_AddItemToArray(sets, s2);
-    if (!ok) {
-        cJSON_Delete(root);
-        return cm_error(CM_ERR_NOMEM, "%s: out of memory building the JSON", path);
-    }
-    st = cm_json_write(path, root);
-    cJSON_Delete(root);
-    return st;
+    return run_json_write(run, root, ok);
 }
+
+static cm_status set_key(void *c, const char *kv) { return cm_smp_run_config_set(c, kv); }
 
 cm_status cm_smp_run_config_read(cm_smp_run_config *c, const char *run)
 {
-    char path[4096], format[64], seed_text[32];
-    cm_status st = cm_path_join(path, sizeof path, run, "run.json");
-    cJSON *root = NULL;
-    if (st == CM_OK)
-        st = cm_json_read(path, &root);
+    char path[4096];
+    cJSON *root;
+    uint64_t seed;
+    cm_status st = run_json_read(run, SMP_RUN_FORMAT, path, &root, &seed);
     if (st != CM_OK)
         return st;
-    st = cm_json_get_string(root, path, "format", 1, format, sizeof format);
-    if (st == CM_OK && strcmp(format, SMP_RUN_FORMAT) != 0)
-        st = cm_error(CM_ERR_FORMAT, "%s: format: expected \"%s\", got \"%s\"", path, SMP_RUN_FORMAT, format);
-    if (st == CM_OK)
-        st = cm_json_get_string(root, path, "seed", 1, seed_text, sizeof seed_text);
-    char *end = NULL;
-    errno = 0;
-    unsigned long long seed = st == CM_OK ? strtoull(seed_text, &end, 10) : 0;
-    if (st == CM_OK && (errno || !end || *end || !seed_text[0]))
-        st = cm_error(CM_ERR_FORMAT, "%s: seed: expected a decimal unsigned 64-bit integer, got \"%s\"", path,
-                      seed_text);
-    if (st == CM_OK)
-        cm_smp_run_config_init(c, seed);
-    const cJSON *sets = st == CM_OK ? cJSON_GetObjectItemCaseSensitive(root, "sets") : NULL;
-    if (st == CM_OK && !cJSON_IsArray(sets))
-        st = cm_error(CM_ERR_FORMAT, "%s: sets: expected an array of \"key=value\" strings", path);
-    const cJSON *item;
-    if (st == CM_OK)
-        cJSON_ArrayForEach(item, sets)
-        {
-            if (!cJSON_IsString(item)) {
-                st = cm_error(CM_ERR_FORMAT, "%s: sets: expected strings", path);
-                break;
-            }
-            st = cm_smp_run_config_set(c, item->valuestring);
-            if (st != CM_OK) {
-                st = cm_error_context(st, "%s: sets: ", path);
-                break;
-            }
-        }
+    cm_smp_run_config_init(c, seed);
+    st = run_json_replay_sets(root, path, 0, set_key, c);
     if (st == CM_OK)
         st = cm_smp_config_check(&c->model);
     cJSON_Delete(root);

@@ -5,6 +5,7 @@
  * decides what is inside without needing a separate boundary description;
  * mazes keep their grid and answer from it. */
 #include "cogmap/world.h"
+#include "world_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -181,12 +182,9 @@ float cm_arena_nearest_wall(const cm_arena *arena, float x, float y, float *nx, 
 {
     float best = INFINITY, bx = 0, by = 0;
     for (int i = 0; i < arena->n_walls; i++) {
-        const cm_wall *w = &arena->walls[i];
-        float ex = w->x1 - w->x0, ey = w->y1 - w->y0;
-        float len2 = ex * ex + ey * ey;
-        float t = len2 > 0 ? ((x - w->x0) * ex + (y - w->y0) * ey) / len2 : 0.0f;
-        t = t < 0 ? 0 : t > 1 ? 1 : t;
-        float px = w->x0 + t * ex - x, py = w->y0 + t * ey - y;
+        float cx, cy;
+        cm_wall_closest_point(&arena->walls[i], x, y, &cx, &cy);
+        float px = cx - x, py = cy - y;
         float d2 = px * px + py * py;
         if (d2 < best) {
             best = d2;

@@ -129,12 +129,9 @@ void cm_ou_step(cm_agent *agent, const cm_ou_params *p, const cm_arena *arena, c
     const float belt = 6 * p->thigmotaxis * p->thigmotaxis;
     float px = 0, py = 0, near = INFINITY;
     for (int i = 0; i < arena->n_walls; i++) {
-        const cm_wall *w = &arena->walls[i];
-        float ex = w->x1 - w->x0, ey = w->y1 - w->y0;
-        float len2 = ex * ex + ey * ey;
-        float t = len2 > 0 ? ((x - w->x0) * ex + (y - w->y0) * ey) / len2 : 0.0f;
-        t = t < 0 ? 0 : t > 1 ? 1 : t;
-        float ax = x - (w->x0 + t * ex), ay = y - (w->y0 + t * ey); /* wall -> agent */
+        float cx, cy;
+        cm_wall_closest_point(&arena->walls[i], x, y, &cx, &cy);
+        float ax = x - cx, ay = y - cy; /* wall -> agent */
         float dist = sqrtf(ax * ax + ay * ay);
         if (dist < near)
             near = dist;

@@ -1,4 +1,4 @@
-/* Helpers shared by the world module's motion models (not public API). */
+/* Helpers shared by the world module's files: its motion models and the arena (not public API). */
 #ifndef COGMAP_WORLD_INTERNAL_H
 #define COGMAP_WORLD_INTERNAL_H
 
@@ -52,6 +52,17 @@ static inline float cm_world_normal(cm_rng *r)
     r->cached_normal = u * f;
     r->has_normal = 1;
     return v * f;
+}
+
+/* The point of wall segment w closest to (x, y). */
+static inline void cm_wall_closest_point(const cm_wall *w, float x, float y, float *cx, float *cy)
+{
+    float ex = w->x1 - w->x0, ey = w->y1 - w->y0;
+    float len2 = ex * ex + ey * ey;
+    float t = len2 > 0 ? ((x - w->x0) * ex + (y - w->y0) * ey) / len2 : 0.0f;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    *cx = w->x0 + t * ex;
+    *cy = w->y0 + t * ey;
 }
 
 /* How close an agent may come to a wall: a small fraction of the arena's

@@ -67,6 +67,21 @@ const char *cmt_python_with(const char *modules)
     return python;
 }
 
+FILE *cmt_python_output(const char *python, const char *dir, const char *code)
+{
+    char script[4096], out[4096];
+    snprintf(script, sizeof script, "%s/reference.py", dir);
+    snprintf(out, sizeof out, "%s/reference.txt", dir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    assert_true(fputs(code, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(cmt_system("'%s' '%s' '%s'", python, script, out), 0);
+    f = fopen(out, "r");
+    assert_non_null(f);
+    return f;
+}
+
 int cmt_system(const char *fmt, ...)
 {
     char cmd[8192];

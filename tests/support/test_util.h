@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "cogmap/base.h"
@@ -22,6 +23,12 @@ void cmt_tmpdir_remove(const char *dir);
  * `modules` (space separated, e.g. "numpy scipy"); NULL otherwise, after
  * printing why the caller will skip. */
 const char *cmt_python_with(const char *modules);
+
+/* Reference values from python: runs `code` with `python` (from
+ * cmt_python_with), sys.argv[1] naming a file in `dir` where the code writes
+ * them as text, and returns that file opened for reading (close it);
+ * asserts that python succeeded. */
+FILE *cmt_python_output(const char *python, const char *dir, const char *code);
 
 /* Runs a shell command; returns its exit status (-1 if it could not run). */
 int cmt_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

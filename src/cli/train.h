@@ -1,0 +1,58 @@
+/* What `train grid` and `train smp` share. Options (train_options.c): the
+ * run folder (--out, --resume), the limits (--steps, --minutes: with both,
+ * the first reached stops), evaluation and checkpoint cadence (--eval-every,
+ * --checkpoint-every, --keep), --set overrides and the common options. The
+ * run (train_run.c): resuming from the newest checkpoint, the training loop
+ * with progress and Ctrl-C, and the closing report. */
+#ifndef COGMAP_CLI_TRAIN_H
+#define COGMAP_CLI_TRAIN_H
+
+#include "cli/cli.h"
+#include "cogmap/gridrun.h"
+
+#define CLI_TRAIN_MAX_SETS 64
+
+typedef struct cli_train_options {
+    cli_common common;
+    const char *resume; /* --resume DIR, or NULL for a new run */
+    long long steps;    /* 0: no step limit */
+    double minutes;     /* 0: no time limit */
+    long long eval_every, checkpoint_every, keep;
+    int max_sets; /* how many --set the model's run config can hold (<= CLI_TRAIN_MAX_SETS) */
+    int n_sets;
+    const char *sets[CLI_TRAIN_MAX_SETS];
+} cli_train_options;
+
+/* Defaults: evaluation every 100 steps, 3 recent checkpoints kept. */
+void cli_train_options_defaults(cli_train_options *t, int max_sets);
+
+/* Tries to consume argv[*i] (and its value) as a shared trainer option or a
+ * common one. Returns 1 if consumed, 0 if it is neither, or -1 on a bad value
+ * (message printed; the command exits CLI_EXIT_USAGE). */
+int cli_train_option(const char *command, cli_train_options *t, int argc, char **argv, int *i);
+
+/* The checks once every option is read: --resume takes its own folder as
+ * --out, a new run needs --out, and at least one limit is given. Returns
+ * CLI_EXIT_OK or prints and returns the exit code. */
+int cli_train_options_check(const char *command, cli_train_options *t);
+
+/* Loads the newest checkpoint of run folder `dir` into `model` and `state`
+ * (its path into `loaded`), refusing one whose seed is not the run's. */
+cm_status cli_train_resume(const char *dir, const cm_grid_model_ops *ops, void *model, uint64_t run_seed,
+                           cm_grid_run_state *state, char loaded[4096]);
+
+/* The trainer's configuration from the shared options: limits, cadence and
+ * the run folder; the caller adds what is model-specific (best-by, scorer). */
+cm_grid_train_config cli_train_config(const cli_train_options *t, int batch, int eval_batches, uint64_t seed);
+
+/* Trains until a limit (progress on stderr unless --quiet; a resumed run
+ * says where it starts; Ctrl-C saves state first). */
+cm_status cli_train_loop(const char *command, const cli_train_options *t, const cm_grid_train_config *tc,
+                         const cm_grid_model_ops *ops, void *model, cm_grid_source *train, cm_grid_source *eval,
+                         cm_grid_run_state *state, const char *loaded);
+
+/* The exit code for the run's status; after a run that ended well, unless
+ * --quiet, says how far it got and where its checkpoints and evaluations are. */
+int cli_train_finish(const char *command, cm_status st, const cli_train_options *t, const cm_grid_run_state *state);
+
+#endif
