@@ -61,7 +61,17 @@ expect_msg "unknown setting" "unknown key 'bogus'"
 check "bad setting value" 2 "$cogmap" train smp --out "$tmp/c" --steps 3 --set image=50
 expect_msg "bad image size" "image"
 check "resume of a folder without a run" 1 "$cogmap" train smp --resume "$tmp/nothing" --steps 3
-check "--set with --resume" 2 "$cogmap" train smp --resume "$tmp/a" --steps 9 --set lr=1
+# --set on a resumed run starts a stage: training settings only, recorded in run.json.
+check "--set of a shape with --resume" 2 "$cogmap" train smp --resume "$tmp/b" --steps 9 --set hidden1=8
+expect_msg "shape stage refused" "can change only"
+cp -r "$tmp/b" "$tmp/s"
+check "resume with a new stage" 0 "$cogmap" train smp --resume "$tmp/s" --steps 8 --eval-every 2 \
+    --set seq_len=12 --set p_correct=0.5 --quiet
+grep -q '"seq_len=12"' "$tmp/s/run.json" || { echo "FAIL: run.json does not hold the stage's seq_len"; fail=1; }
+grep -q '"step":[[:space:]]*6' "$tmp/s/run.json" || { echo "FAIL: run.json does not record the stage's step"; fail=1; }
+[ -s "$tmp/s/checkpoints/step_00000008/model.safetensors" ] || { echo "FAIL: the staged run wrote no step 8"; fail=1; }
+check "resume a staged run" 0 "$cogmap" train smp --resume "$tmp/s" --steps 10 --eval-every 2 --quiet
+grep -q '"seq_len=12"' "$tmp/s/run.json" || { echo "FAIL: a plain resume lost the stage"; fail=1; }
 # The limits both trainers share (src/cli/train_options.c).
 check "--minutes 0" 2 "$cogmap" train smp --out "$tmp/c" --minutes 0
 expect_msg "--minutes 0" "expected a positive number"

@@ -158,6 +158,16 @@ void cm_smp_run_config_init(cm_smp_run_config *c, uint64_t seed);
 cm_status cm_smp_run_config_set(cm_smp_run_config *c, const char *key_value);
 cm_status cm_smp_run_config_write(const cm_smp_run_config *c, const char *run);
 cm_status cm_smp_run_config_read(cm_smp_run_config *c, const char *run);
+/* Stages: a run resumed with new training settings (a curriculum, e.g.
+ * longer paths and rarer corrections once the cells have formed). 1 if the
+ * key of "key=value" is one a run may change (batch, seq_len, lr, clip,
+ * p_correct, p_write, dropout, entropy_target, beta_rate, motion,
+ * eval_batches), 0 otherwise. */
+int cm_smp_run_key_can_change(const char *key_value);
+/* Rewrites RUN/run.json with c's settings and appends {"step": step,
+ * "sets": [...]} to its "stages" history (atomic). */
+cm_status cm_smp_run_config_restage(const cm_smp_run_config *c, const char *run, int64_t step,
+                                    const char *const *sets, int n);
 /* 1 if <run>/run.json names an SMP run, 0 otherwise (also when unreadable). */
 int cm_smp_is_run(const char *run);
 

@@ -25,6 +25,8 @@ const char smp_train_usage[] =
     "  --checkpoint-every N  checkpoint every N steps (default: at each evaluation)\n"
     "  --keep K              recent checkpoints kept besides best (default 3)\n"
     "  --set key=value       override a setting (repeatable; see docs/cli.md)\n"
+    "                        with --resume: a new stage (batch, seq_len, lr, clip, p_correct, p_write,\n"
+    "                        dropout, entropy_target, beta_rate, motion, eval_batches), kept in run.json\n"
     "  --seed N --threads N --quiet\n";
 
 static int parse(int argc, char **argv, cli_train_options *a)
@@ -37,8 +39,12 @@ static int parse(int argc, char **argv, cli_train_options *a)
         if (r == 0)
             return cli_usage_error("train smp", "unknown option '%s'", argv[i]);
     }
-    if (a->resume && a->n_sets)
-        return cli_usage_error("train smp", "--resume continues a run as configured: --set is not allowed");
+    for (int k = 0; a->resume && k < a->n_sets; k++)
+        if (!cm_smp_run_key_can_change(a->sets[k]))
+            return cli_usage_error("train smp",
+                                   "--set %s: a resumed run can change only batch, seq_len, lr, clip, p_correct, "
+                                   "p_write, dropout, entropy_target, beta_rate, motion, eval_batches",
+                                   a->sets[k]);
     return cli_train_options_check("train smp", a);
 }
 
@@ -52,7 +58,12 @@ int cli_train_smp(int argc, char **argv)
     cm_smp_run_config cfg;
     cm_status st;
     if (a.resume) {
+        /* --set on a resumed run starts a new stage (recorded in run.json). */
         st = cm_smp_run_config_read(&cfg, a.resume);
+        for (int i = 0; st == CM_OK && i < a.n_sets; i++)
+            st = cm_smp_run_config_set(&cfg, a.sets[i]);
+        if (st == CM_OK)
+            st = cm_smp_config_check(&cfg.model);
     } else {
         rc = cli_refuse_existing_run("train smp", a.common.out);
         if (rc != CLI_EXIT_OK)
@@ -84,6 +95,8 @@ int cli_train_smp(int argc, char **argv)
     char loaded[4096] = "";
     if (st == CM_OK && a.resume) {
         st = cli_train_resume(a.resume, &cm_smp_grid_ops, &s, cfg.seed, &state, loaded);
+        if (st == CM_OK && a.n_sets)
+            st = cm_smp_run_config_restage(&cfg, a.resume, state.step, a.sets, a.n_sets);
     } else if (st == CM_OK) {
         st = cm_mkdir_p(a.common.out);
         if (st == CM_OK)

@@ -98,7 +98,8 @@ cm_status cm_smp_run_config_set(cm_smp_run_config *c, const char *kv)
     return cm_error(CM_ERR_ARG, "--set %s: unknown key '%s' (docs/cli.md lists them)", kv, key);
 }
 
-cm_status cm_smp_run_config_write(const cm_smp_run_config *c, const char *run)
+/* run.json's object for c, without stages; *ok is 0 if a cJSON call failed. */
+static cJSON *config_json(const cm_smp_run_config *c, int *ok_out)
 {
     char buf[128];
     cJSON *root = cJSON_CreateObject();
@@ -123,6 +124,61 @@ cm_status cm_smp_run_config_write(const cm_smp_run_config *c, const char *run)
     snprintf(buf, sizeof buf, "eval_batches=%d", c->eval_batches);
     cJSON *s2 = ok ? cJSON_CreateString(buf) : NULL;
     ok = ok && s2 && cJSON_AddItemToArray(sets, s2);
+    *ok_out = ok;
+    return root;
+}
+
+cm_status cm_smp_run_config_write(const cm_smp_run_config *c, const char *run)
+{
+    int ok;
+    cJSON *root = config_json(c, &ok);
+    return run_json_write(run, root, ok);
+}
+
+/* The settings a run may change between stages: how it trains, not what it
+ * is. Tensor shapes (slots, embed, hidden*, enc_channels*, image), the
+ * initial values (init_*) and the autoencoder phase (ae_*) are fixed at
+ * creation: changing them would not continue the same model. */
+int cm_smp_run_key_can_change(const char *key_value)
+{
+    static const char *const stageable[] = {"batch",          "seq_len",    "lr",      "clip",
+                                            "p_correct",      "p_write",    "dropout", "entropy_target",
+                                            "beta_rate",      "motion",     "eval_batches"};
+    const char *eq = strchr(key_value, '=');
+    const size_t kl = eq ? (size_t)(eq - key_value) : strlen(key_value);
+    for (size_t k = 0; k < sizeof stageable / sizeof *stageable; k++)
+        if (strlen(stageable[k]) == kl && strncmp(key_value, stageable[k], kl) == 0)
+            return 1;
+    return 0;
+}
+
+cm_status cm_smp_run_config_restage(const cm_smp_run_config *c, const char *run, int64_t step,
+                                    const char *const *sets, int n)
+{
+    char path[4096];
+    cJSON *old;
+    uint64_t seed;
+    cm_status st = run_json_read(run, SMP_RUN_FORMAT, path, &old, &seed);
+    if (st != CM_OK)
+        return st;
+    int ok;
+    cJSON *root = config_json(c, &ok);
+    /* The history so far, then this stage: what changed and from which step. */
+    const cJSON *prev = cJSON_GetObjectItemCaseSensitive(old, "stages");
+    cJSON *stages = cJSON_IsArray(prev) ? cJSON_Duplicate(prev, 1) : cJSON_CreateArray();
+    ok = ok && stages && cJSON_AddItemToObject(root, "stages", stages);
+    if (!ok && stages && !cJSON_GetObjectItemCaseSensitive(root, "stages"))
+        cJSON_Delete(stages);
+    cJSON *stage = ok ? cJSON_CreateObject() : NULL;
+    ok = ok && stage && cJSON_AddItemToArray(stages, stage);
+    ok = ok && cJSON_AddNumberToObject(stage, "step", (double)step);
+    cJSON *list = ok ? cJSON_AddArrayToObject(stage, "sets") : NULL;
+    ok = ok && list;
+    for (int i = 0; ok && i < n; i++) {
+        cJSON *s = cJSON_CreateString(sets[i]);
+        ok = s && cJSON_AddItemToArray(list, s);
+    }
+    cJSON_Delete(old);
     return run_json_write(run, root, ok);
 }
 
