@@ -39,11 +39,52 @@ static inline void forward_cells(float *g, const float *cp, float *cn, float *hn
     }
 }
 
-/* Above this many multiply-adds per step, BLAS's packed product wins over
- * the register-blocked one even with its per-call overhead. */
-#define CM_LSTM_SMALL_STEP (1 << 22)
+/* CM_LSTM_SMALL_STEP (nn_internal.h): above this many multiply-adds per
+ * step, BLAS's packed product wins over the register-blocked one even with
+ * its per-call overhead. */
 
 size_t cm_lstm_forward_work_floats(int H) { return (size_t)4 * H * H; }
+
+/* hs[T+1, B, H], cs[T+1, B, H] (index 0 = initial state), gates[T, B, 4H],
+ * x[T, B, N_in], W_ih[4H, N_in], W_hh[4H, H], b_ih[4H], b_hh[4H], work[4H * H] */
+void cm_lstm_forward_prepare(float *gates, const float *x, const float *w_ih, const float *w_hh, const float *b_ih,
+                             const float *b_hh, int T, int B, int N_in, int H, float *work)
+{
+    int G = 4 * H;
+    for (int r = 0; r < T * B; r++) {
+        float *gr = gates + (size_t)r * G;
+        for (int j = 0; j < G; j++)
+            gr[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
+    }
+    cm_gemm(0, 1, T * B, G, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, gates, G);
+    if ((size_t)B * G * H > CM_LSTM_SMALL_STEP)
+        return;
+    float *wt = work; /* [H, 4H] */
+    for (int g = 0; g < G; g++)
+        for (int k = 0; k < H; k++)
+            wt[(size_t)k * G + g] = w_hh[(size_t)g * H + k];
+}
+
+/* Steps [t0, t1) for units [u0, u1) of a small-step LSTM (W_hh^T in wt). */
+static inline void small_steps(float *hs, float *cs, float *gates, int t0, int t1, int B, int H, const float *wt,
+                               int u0, int u1)
+{
+    int G = 4 * H;
+    size_t hstep = (size_t)B * H, gstep = (size_t)B * G;
+    for (int t = t0; t < t1; t++) {
+        float *g = gates + (size_t)t * gstep;
+        const float *hp = hs + (size_t)t * hstep;
+        for (int q = 0; q < 4; q++)
+            cm_small_gemm(g, G, hp, H, wt, G, B, q * H + u0, q * H + u1, H, 1);
+        forward_cells(g, cs + (size_t)t * hstep, cs + (size_t)(t + 1) * hstep, hs + (size_t)(t + 1) * hstep, B, H,
+                      u0, u1);
+    }
+}
+
+void cm_lstm_forward_steps(float *hs, float *cs, float *gates, int t0, int t1, int B, int H, const float *work)
+{
+    small_steps(hs, cs, gates, t0, t1, B, H, work, 0, H);
+}
 
 /* hs[T+1, B, H], cs[T+1, B, H] (index 0 = initial state), gates[T, B, 4H],
  * x[T, B, N_in], W_ih[4H, N_in], W_hh[4H, H], b_ih[4H], b_hh[4H], work[4H * H] */
@@ -52,12 +93,7 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
 {
     int G = 4 * H;
     size_t hstep = (size_t)B * H, gstep = (size_t)B * G;
-    for (int r = 0; r < T * B; r++) {
-        float *gr = gates + (size_t)r * G;
-        for (int j = 0; j < G; j++)
-            gr[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
-    }
-    cm_gemm(0, 1, T * B, G, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, gates, G);
+    cm_lstm_forward_prepare(gates, x, w_ih, w_hh, b_ih, b_hh, T, B, N_in, H, work);
     if ((size_t)B * G * H > CM_LSTM_SMALL_STEP) {
         for (int t = 0; t < T; t++) {
             float *g = gates + (size_t)t * gstep;
@@ -67,27 +103,21 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
         }
         return;
     }
-    /* Small steps: W_hh^T once, then one parallel region for the whole
-     * sequence. Each thread owns a range of units: it computes their four
-     * gate columns and their cell update, so the only synchronisation is one
-     * barrier per step (h_t must be complete before step t+1 reads it). */
-    float *wt = work; /* [H, 4H] */
-    for (int g = 0; g < G; g++)
-        for (int k = 0; k < H; k++)
-            wt[(size_t)k * G + g] = w_hh[(size_t)g * H + k];
-#pragma omp parallel if ((size_t)B * G * H >= CM_RECUR_PAR_MIN)
+    /* Small steps: W_hh^T once (prepare), then one parallel region for the
+     * whole sequence. Each thread owns a range of units: it computes their
+     * four gate columns and their cell update, so the only synchronisation is
+     * one barrier per step (h_t must be complete before step t+1 reads it). */
+    if ((size_t)B * G * H < CM_RECUR_PAR_MIN) {
+        small_steps(hs, cs, gates, 0, T, B, H, work, 0, H);
+        return;
+    }
+#pragma omp parallel
     {
         int nt = omp_get_num_threads(), tid = omp_get_thread_num(), u0, u1;
         cm_split_units(H, nt, tid, &u0, &u1);
         for (int t = 0; t < T; t++) {
-            float *g = gates + (size_t)t * gstep;
-            const float *hp = hs + (size_t)t * hstep;
-            if (u1 > u0) {
-                for (int q = 0; q < 4; q++)
-                    cm_small_gemm(g, G, hp, H, wt, G, B, q * H + u0, q * H + u1, H, 1);
-                forward_cells(g, cs + (size_t)t * hstep, cs + (size_t)(t + 1) * hstep, hs + (size_t)(t + 1) * hstep,
-                              B, H, u0, u1);
-            }
+            if (u1 > u0)
+                small_steps(hs, cs, gates, t, t + 1, B, H, work, u0, u1);
 #pragma omp barrier
         }
     }
