@@ -649,6 +649,92 @@ static void grad_logits_xent(cm_pathint *m)
         cm_l2_backward(G(m, m->ix.w_hh), P(m, m->ix.w_hh), m->params.tensors[m->ix.w_hh].count, c->l2_recurrent);
 }
 
+/* ------------------------------------------------ pipelined backward
+ *
+ * The mirror of the pipelined forward, in reverse time: thread 1 computes
+ * the row-wise part of the read-outs' backward (dz from the logit
+ * gradients, the dropout mask, dhs) chunk by chunk from the last, publishing
+ * each; thread 0 back-propagates the recurrence through a chunk as soon as
+ * its dhs rows are final. Then each thread does weight gradients over all
+ * T*B rows as single products: thread 1 those of the read-outs and the
+ * bottleneck, thread 0 those of the LSTM. Same products on the same rows as
+ * the unpipelined backward, each weight gradient one call over the full
+ * depth: the same bits. */
+
+/* Rows [r0, r1): dz = dplog W_p (+ dhlog W_d), masked, then dhs = dz W_bn. */
+static void readout_back_rows(cm_pathint *m, int r0, int r1)
+{
+    const cm_pathint_config *c = &m->cfg;
+    const pathint_tensors *ix = &m->ix;
+    int H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck, top = Nb > 0 ? Nb : H, n = r1 - r0;
+    float *dz = m->dz + (size_t)r0 * top;
+    cm_gemm(0, 0, n, top, Np, 1.0f, m->dplog + (size_t)r0 * Np, Np, P(m, ix->w_p), top, 0.0f, dz, top);
+    if (Nh > 0)
+        cm_gemm(0, 0, n, top, Nh, 1.0f, m->dhlog + (size_t)r0 * Nh, Nh, P(m, ix->w_d), top, 1.0f, dz, top);
+    if (Nb > 0) {
+        const float *mask = m->mask + (size_t)r0 * Nb;
+        size_t len = (size_t)n * Nb;
+#pragma omp simd
+        for (size_t i = 0; i < len; i++)
+            dz[i] *= mask[i];
+        cm_gemm(0, 0, n, H, Nb, 1.0f, dz, Nb, P(m, ix->w_bn), H, 0.0f, m->dhs + (size_t)r0 * H, H);
+    }
+}
+
+/* The read-outs' and the bottleneck's weight and bias gradients over all rows. */
+static void readout_back_weights(cm_pathint *m)
+{
+    const cm_pathint_config *c = &m->cfg;
+    const pathint_tensors *ix = &m->ix;
+    int B = m->B, TB = m->T * B, H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck;
+    int top = Nb > 0 ? Nb : H;
+    cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
+    if (Nh > 0)
+        cm_linear_backward(NULL, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
+    if (Nb > 0)
+        cm_linear_backward(NULL, G(m, ix->w_bn), G(m, ix->b_bn), m->dz, m->hs + (size_t)B * H, P(m, ix->w_bn), TB,
+                           H, Nb);
+}
+
+static void backward_pipelined(cm_pathint *m, int chunks)
+{
+    const cm_pathint_config *c = &m->cfg;
+    const pathint_tensors *ix = &m->ix;
+    int B = m->B, T = m->T, H = c->hidden, I = c->input_size;
+    cm_lstm_backward_begin(B, H, T, m->work);
+    atomic_int ready = 0; /* chunks whose dhs rows are final, counted from the last */
+    int nt = cm_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(2)
+    {
+        int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
+        if (tid == 1 || alone) {
+            for (int k = chunks - 1; k >= 0; k--) {
+                int t0, t1;
+                pipe_chunk(T, chunks, k, &t0, &t1);
+                readout_back_rows(m, t0 * B, t1 * B);
+                atomic_store_explicit(&ready, chunks - k, memory_order_release);
+            }
+            if (!alone)
+                readout_back_weights(m);
+        }
+        if (tid == 0) {
+            for (int k = chunks - 1; k >= 0; k--) {
+                while (atomic_load_explicit(&ready, memory_order_acquire) < chunks - k)
+                    sched_yield();
+                int t0, t1;
+                pipe_chunk(T, chunks, k, &t0, &t1);
+                cm_lstm_backward_steps(t0, t1, m->dhs, m->cs, m->gates, P(m, ix->w_hh), T, B, H, m->work);
+            }
+            cm_lstm_backward_finish(NULL, m->dh0, m->dc0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih),
+                                    G(m, ix->b_hh), m->hs, m->x, P(m, ix->w_ih), T, B, I, H, m->work);
+            if (alone)
+                readout_back_weights(m);
+        }
+    }
+    openblas_set_num_threads(nt);
+}
+
 cm_status cm_pathint_backward(cm_pathint *m)
 {
     if (!m->have_forward)
@@ -663,34 +749,42 @@ cm_status cm_pathint_backward(cm_pathint *m)
     else
         grad_logits_xent(m);
 
-    /* The first product into dz and into dhs overwrites (beta 0) instead of
-     * accumulating into a zeroed buffer: two memset passes fewer. When there is
-     * no bottleneck, dz is dhs. */
-    cm_gemm(0, 0, TB, top, Np, 1.0f, m->dplog, Np, P(m, ix->w_p), top, 0.0f, m->dz, top);
-    cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
-    if (Nh > 0)
-        cm_linear_backward(m->dz, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
-    const float *hseq = m->hs + (size_t)B * H;
-    if (Nb > 0) {
-        /* Dropout backward in place: dz becomes the gradient of the pre-dropout bottleneck. */
-        float *dz = m->dz;
-        const float *mask = m->mask;
-        size_t n = (size_t)TB * Nb;
-#pragma omp parallel for simd if (n > CM_PAR_MIN_ELEMS) schedule(static)
-        for (size_t i = 0; i < n; i++)
-            dz[i] *= mask[i];
-        cm_gemm(0, 0, TB, H, Nb, 1.0f, m->dz, Nb, P(m, ix->w_bn), H, 0.0f, m->dhs, H);
-        cm_linear_backward(NULL, G(m, ix->w_bn), G(m, ix->b_bn), m->dz, hseq, P(m, ix->w_bn), TB, H, Nb);
-    }
-    memset(m->dh0, 0, (size_t)B * H * sizeof(float));
-    if (c->cell == CM_PATHINT_LSTM) {
+    int chunks = pipe_chunks(m);
+    if (chunks > 0) {
+        memset(m->dh0, 0, (size_t)B * H * sizeof(float));
         memset(m->dc0, 0, (size_t)B * H * sizeof(float));
-        cm_lstm_backward(NULL, m->dh0, m->dc0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh),
-                         m->dhs, m->hs, m->cs, m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, m->work);
+        backward_pipelined(m, chunks);
         cm_linear_backward(NULL, G(m, ix->w_c0), G(m, ix->b_c0), m->dc0, m->r0, P(m, ix->w_c0), B, R, H);
     } else {
-        cm_rnn_backward(NULL, m->dh0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh), m->dhs, m->hs,
-                        m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, c->rnn_activation);
+        /* The first product into dz and into dhs overwrites (beta 0) instead of
+         * accumulating into a zeroed buffer: two memset passes fewer. When there is
+         * no bottleneck, dz is dhs. */
+        cm_gemm(0, 0, TB, top, Np, 1.0f, m->dplog, Np, P(m, ix->w_p), top, 0.0f, m->dz, top);
+        cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
+        if (Nh > 0)
+            cm_linear_backward(m->dz, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
+        const float *hseq = m->hs + (size_t)B * H;
+        if (Nb > 0) {
+            /* Dropout backward in place: dz becomes the gradient of the pre-dropout bottleneck. */
+            float *dz = m->dz;
+            const float *mask = m->mask;
+            size_t n = (size_t)TB * Nb;
+#pragma omp parallel for simd if (n > CM_PAR_MIN_ELEMS) schedule(static)
+            for (size_t i = 0; i < n; i++)
+                dz[i] *= mask[i];
+            cm_gemm(0, 0, TB, H, Nb, 1.0f, m->dz, Nb, P(m, ix->w_bn), H, 0.0f, m->dhs, H);
+            cm_linear_backward(NULL, G(m, ix->w_bn), G(m, ix->b_bn), m->dz, hseq, P(m, ix->w_bn), TB, H, Nb);
+        }
+        memset(m->dh0, 0, (size_t)B * H * sizeof(float));
+        if (c->cell == CM_PATHINT_LSTM) {
+            memset(m->dc0, 0, (size_t)B * H * sizeof(float));
+            cm_lstm_backward(NULL, m->dh0, m->dc0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh),
+                             m->dhs, m->hs, m->cs, m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, m->work);
+            cm_linear_backward(NULL, G(m, ix->w_c0), G(m, ix->b_c0), m->dc0, m->r0, P(m, ix->w_c0), B, R, H);
+        } else {
+            cm_rnn_backward(NULL, m->dh0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh), m->dhs, m->hs,
+                            m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, c->rnn_activation);
+        }
     }
     cm_linear_backward(NULL, G(m, ix->w_h0), G(m, ix->b_h0), m->dh0, m->r0, P(m, ix->w_h0), B, R, H);
     /* backward consumed dhs (the RNN turns it into pre-activation gradients) */

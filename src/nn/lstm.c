@@ -125,58 +125,59 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
 
 size_t cm_lstm_work_floats(int T, int B, int H) { return (size_t)T * B * 4 * H + 2 * (size_t)B * H; }
 
-void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
-                      const float *dhs, const float *hs, const float *cs, const float *gates, const float *x,
-                      const float *w_ih, const float *w_hh, int T, int B, int N_in, int H, float *work)
+/* The fused cell pass of step t for units [u0, u1): dh, dc (from step t+1)
+ * and dhs_t into the gate gradients of step t and dc_{t-1}. */
+static inline void backward_cells(float *dg, float *dh, float *dc, const float *g, const float *dht, const float *cp,
+                                  const float *cn, int B, int H, int u0, int u1)
+{
+    int G = 4 * H;
+    for (int b = 0; b < B; b++) {
+        const float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+        float *di = dg + (size_t)b * G, *df = di + H, *dgg = di + 2 * H, *dout = di + 3 * H;
+        const float *c0 = cp + (size_t)b * H, *c1 = cn + (size_t)b * H;
+        const float *dhb = dht + (size_t)b * H;
+        float *dhn = dh + (size_t)b * H, *dcn = dc + (size_t)b * H;
+#pragma omp simd
+        for (int j = u0; j < u1; j++) {
+            float i = gi[j], f = gf[j], gv = gg[j], o = go[j];
+            float tc = cm_ftanh(c1[j]);
+            float dhv = dhb[j] + dhn[j];
+            float dcv = dcn[j] + dhv * o * (1.0f - tc * tc);
+            dout[j] = dhv * tc * o * (1.0f - o);
+            di[j] = dcv * gv * i * (1.0f - i);
+            dgg[j] = dcv * i * (1.0f - gv * gv);
+            df[j] = dcv * c0[j] * f * (1.0f - f);
+            dcn[j] = dcv * f;
+        }
+    }
+}
+
+void cm_lstm_backward_begin(int B, int H, int T, float *work)
+{
+    memset(work + (size_t)T * B * 4 * H, 0, 2 * (size_t)B * H * sizeof(float));
+}
+
+void cm_lstm_backward_steps(int t0, int t1, const float *dhs, const float *cs, const float *gates, const float *w_hh,
+                            int T, int B, int H, float *work)
 {
     int G = 4 * H;
     size_t hstep = (size_t)B * H, gstep = (size_t)B * G;
-    float *dgates = work;
-    float *dh = work + (size_t)T * gstep; /* dL/dh_t sent back from step t+1 */
-    float *dc = dh + hstep;               /* dL/dc_t sent back from step t+1 */
-    memset(dh, 0, 2 * hstep * sizeof(float));
-    int small = (size_t)B * G * H <= CM_LSTM_SMALL_STEP;
-    /* Same split as the forward pass: a thread owns units [u0, u1): their
-     * four gate-gradient columns, their dc, and their columns of dh (which
-     * needs every gate gradient of the step, hence one barrier per step). */
-#pragma omp parallel if (small && (size_t)B * G * H >= CM_RECUR_PAR_MIN)
-    {
-        int nt = omp_get_num_threads(), tid = omp_get_thread_num(), u0, u1;
-        cm_split_units(H, nt, tid, &u0, &u1);
-        for (int t = T - 1; t >= 0; t--) {
-            const float *g = gates + (size_t)t * gstep;
-            float *dg = dgates + (size_t)t * gstep;
-            const float *dht = dhs + (size_t)t * hstep;
-            const float *cp = cs + (size_t)t * hstep, *cn = cs + (size_t)(t + 1) * hstep;
-            for (int b = 0; b < B; b++) {
-                const float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
-                float *di = dg + (size_t)b * G, *df = di + H, *dgg = di + 2 * H, *dout = di + 3 * H;
-                const float *c0 = cp + (size_t)b * H, *c1 = cn + (size_t)b * H;
-                const float *dhb = dht + (size_t)b * H;
-                float *dhn = dh + (size_t)b * H, *dcn = dc + (size_t)b * H;
-#pragma omp simd
-                for (int j = u0; j < u1; j++) {
-                    float i = gi[j], f = gf[j], gv = gg[j], o = go[j];
-                    float tc = cm_ftanh(c1[j]);
-                    float dhv = dhb[j] + dhn[j];
-                    float dcv = dcn[j] + dhv * o * (1.0f - tc * tc);
-                    dout[j] = dhv * tc * o * (1.0f - o);
-                    di[j] = dcv * gv * i * (1.0f - i);
-                    dgg[j] = dcv * i * (1.0f - gv * gv);
-                    df[j] = dcv * c0[j] * f * (1.0f - f);
-                    dcn[j] = dcv * f;
-                }
-            }
-            if (small) {
-#pragma omp barrier
-                /* dh_{t-1}[:, u0:u1] = dgates_t . W_hh[:, u0:u1] (overwrites: the pass above consumed it) */
-                if (u1 > u0)
-                    cm_small_gemm(dh, H, dg, G, w_hh, H, B, u0, u1, G, 0);
-            } else {
-                cm_gemm(0, 0, B, H, G, 1.0f, dg, G, w_hh, H, 0.0f, dh, H);
-            }
-        }
+    float *dh = work + (size_t)T * gstep, *dc = dh + hstep;
+    for (int t = t1 - 1; t >= t0; t--) {
+        float *dg = work + (size_t)t * gstep;
+        backward_cells(dg, dh, dc, gates + (size_t)t * gstep, dhs + (size_t)t * hstep, cs + (size_t)t * hstep,
+                       cs + (size_t)(t + 1) * hstep, B, H, 0, H);
+        cm_small_gemm(dh, H, dg, G, w_hh, H, B, 0, H, G, 0);
     }
+}
+
+void cm_lstm_backward_finish(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
+                             float *db_hh, const float *hs, const float *x, const float *w_ih, int T, int B, int N_in,
+                             int H, const float *work)
+{
+    int G = 4 * H;
+    size_t hstep = (size_t)B * H;
+    const float *dgates = work, *dh = work + (size_t)T * B * G, *dc = dh + hstep;
     if (dh0)
         for (size_t k = 0; k < hstep; k++)
             dh0[k] += dh[k];
@@ -188,4 +189,43 @@ void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw
     cm_linear_backward(dx, dw_ih, db_ih, dgates, x, w_ih, n, N_in, G);
     if (db_hh)
         cm_colsum_add(db_hh, dgates, n, G);
+}
+
+void cm_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
+                      const float *dhs, const float *hs, const float *cs, const float *gates, const float *x,
+                      const float *w_ih, const float *w_hh, int T, int B, int N_in, int H, float *work)
+{
+    int G = 4 * H;
+    size_t hstep = (size_t)B * H, gstep = (size_t)B * G;
+    float *dgates = work;
+    float *dh = work + (size_t)T * gstep; /* dL/dh_t sent back from step t+1 */
+    float *dc = dh + hstep;               /* dL/dc_t sent back from step t+1 */
+    cm_lstm_backward_begin(B, H, T, work);
+    int small = (size_t)B * G * H <= CM_LSTM_SMALL_STEP;
+    if (small && (size_t)B * G * H < CM_RECUR_PAR_MIN) {
+        cm_lstm_backward_steps(0, T, dhs, cs, gates, w_hh, T, B, H, work);
+    } else {
+        /* Same split as the forward pass: a thread owns units [u0, u1): their
+         * four gate-gradient columns, their dc, and their columns of dh (which
+         * needs every gate gradient of the step, hence one barrier per step). */
+#pragma omp parallel if (small)
+        {
+            int nt = omp_get_num_threads(), tid = omp_get_thread_num(), u0, u1;
+            cm_split_units(H, nt, tid, &u0, &u1);
+            for (int t = T - 1; t >= 0; t--) {
+                float *dg = dgates + (size_t)t * gstep;
+                backward_cells(dg, dh, dc, gates + (size_t)t * gstep, dhs + (size_t)t * hstep, cs + (size_t)t * hstep,
+                               cs + (size_t)(t + 1) * hstep, B, H, u0, u1);
+                if (small) {
+#pragma omp barrier
+                    /* dh_{t-1}[:, u0:u1] = dgates_t . W_hh[:, u0:u1] (overwrites: the pass above consumed it) */
+                    if (u1 > u0)
+                        cm_small_gemm(dh, H, dg, G, w_hh, H, B, u0, u1, G, 0);
+                } else {
+                    cm_gemm(0, 0, B, H, G, 1.0f, dg, G, w_hh, H, 0.0f, dh, H);
+                }
+            }
+        }
+    }
+    cm_lstm_backward_finish(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, hs, x, w_ih, T, B, N_in, H, work);
 }

@@ -40,6 +40,18 @@ void cm_dropout_range(float *y, float *mask, const float *x, size_t lo, size_t h
 void cm_lstm_forward_prepare(float *gates, const float *x, const float *w_ih, const float *w_hh, const float *b_ih,
                              const float *b_hh, int T, int B, int N_in, int H, float *work);
 void cm_lstm_forward_steps(float *hs, float *cs, float *gates, int t0, int t1, int B, int H, const float *work);
+/* The LSTM backward (cm_lstm_backward, same arguments) in pieces: begin
+ * clears the carried dh, dc in work; steps runs steps t1-1 down to t0 on the
+ * calling thread alone (small steps only; dhs rows of those steps must be
+ * final); finish adds the carried gradients into dh0, dc0 and computes the
+ * weight and bias gradients over all T*B rows. begin + steps over [0, T) +
+ * finish give the bits of cm_lstm_backward. */
+void cm_lstm_backward_begin(int B, int H, int T, float *work);
+void cm_lstm_backward_steps(int t0, int t1, const float *dhs, const float *cs, const float *gates, const float *w_hh,
+                            int T, int B, int H, float *work);
+void cm_lstm_backward_finish(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
+                             float *db_hh, const float *hs, const float *x, const float *w_ih, int T, int B, int N_in,
+                             int H, const float *work);
 
 /* Element-wise passes and row loops open an OpenMP region only above this
  * many elements: each region costs microseconds on a quiet machine, but
