@@ -427,7 +427,8 @@ static cm_status check_batch(const cm_pathint *m, const cm_pathint_batch *b)
  * chunks run beside it: thread 0 runs the recurrence chunk by chunk and
  * publishes each finished chunk with a release store; thread 1 waits for it
  * (acquire) and computes that chunk's bottleneck, dropout, logits and row
- * losses. Synchronisation is per chunk, not per step. Every product is the
+ * losses, and thread 0 joins it when the recurrence is done. Synchronisation
+ * is per chunk, not per step. Every product is the
  * same row-wise computation as the unpipelined forward on fewer rows, and
  * the dropout mask depends only on the element index (cm_dropout_range), so
  * the bits are those of the unpipelined forward. */
@@ -496,27 +497,28 @@ static void forward_pipelined(cm_pathint *m, int train, int chunks)
                             H, m->fwork);
     /* the key cm_dropout_forward would draw */
     uint64_t key = c->bottleneck > 0 && train && c->dropout > 0.0f ? cm_rng_u64(&m->dropout_rng) : 0;
-    atomic_int done = 0;
+    atomic_int done = 0;       /* chunks whose recurrence is finished */
+    atomic_int next_chunk = 0; /* the next chunk whose read-outs nobody has taken */
     int nt = cm_threads();
     openblas_set_num_threads(1); /* BLAS calls inside the region run on their caller's thread */
 #pragma omp parallel num_threads(2)
     {
-        int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
-        if (tid == 0)
+        if (omp_get_thread_num() == 0)
             for (int k = 0; k < chunks; k++) {
                 int t0, t1;
                 pipe_chunk(T, chunks, k, &t0, &t1);
                 cm_lstm_forward_steps(m->hs, m->cs, m->gates, t0, t1, B, H, m->fwork);
                 atomic_store_explicit(&done, k + 1, memory_order_release);
             }
-        if (tid == 1 || alone)
-            for (int k = 0; k < chunks; k++) {
-                while (atomic_load_explicit(&done, memory_order_acquire) <= k)
-                    sched_yield();
-                int t0, t1;
-                pipe_chunk(T, chunks, k, &t0, &t1);
-                readout_rows(m, t0 * B, t1 * B, train, key, kl, wsum);
-            }
+        /* Thread 1 takes chunks as they finish; thread 0, once the recurrence
+         * is done, takes what is left (the read-outs are the larger part). */
+        for (int k; (k = atomic_fetch_add_explicit(&next_chunk, 1, memory_order_relaxed)) < chunks;) {
+            while (atomic_load_explicit(&done, memory_order_acquire) <= k)
+                sched_yield();
+            int t0, t1;
+            pipe_chunk(T, chunks, k, &t0, &t1);
+            readout_rows(m, t0 * B, t1 * B, train, key, kl, wsum);
+        }
     }
     openblas_set_num_threads(nt);
 }
@@ -681,19 +683,23 @@ static void readout_back_rows(cm_pathint *m, int r0, int r1)
     }
 }
 
-/* The read-outs' and the bottleneck's weight and bias gradients over all rows. */
-static void readout_back_weights(cm_pathint *m)
+/* Weight and bias gradients of the read-outs and the bottleneck over all
+ * rows, one job each (place, bottleneck, HD: largest first); jobs with no
+ * tensor do nothing. */
+#define READOUT_WEIGHT_JOBS 3
+static void readout_back_weights(cm_pathint *m, int job)
 {
     const cm_pathint_config *c = &m->cfg;
     const pathint_tensors *ix = &m->ix;
     int B = m->B, TB = m->T * B, H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck;
     int top = Nb > 0 ? Nb : H;
-    cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
-    if (Nh > 0)
-        cm_linear_backward(NULL, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
-    if (Nb > 0)
+    if (job == 0)
+        cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
+    else if (job == 1 && Nb > 0)
         cm_linear_backward(NULL, G(m, ix->w_bn), G(m, ix->b_bn), m->dz, m->hs + (size_t)B * H, P(m, ix->w_bn), TB,
                            H, Nb);
+    else if (job == 2 && Nh > 0)
+        cm_linear_backward(NULL, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
 }
 
 static void backward_pipelined(cm_pathint *m, int chunks)
@@ -703,21 +709,19 @@ static void backward_pipelined(cm_pathint *m, int chunks)
     int B = m->B, T = m->T, H = c->hidden, I = c->input_size;
     cm_lstm_backward_begin(B, H, T, m->work);
     atomic_int ready = 0; /* chunks whose dhs rows are final, counted from the last */
+    atomic_int next_job = 0;
     int nt = cm_threads();
     openblas_set_num_threads(1);
 #pragma omp parallel num_threads(2)
     {
         int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
-        if (tid == 1 || alone) {
+        if (tid == 1 || alone)
             for (int k = chunks - 1; k >= 0; k--) {
                 int t0, t1;
                 pipe_chunk(T, chunks, k, &t0, &t1);
                 readout_back_rows(m, t0 * B, t1 * B);
                 atomic_store_explicit(&ready, chunks - k, memory_order_release);
             }
-            if (!alone)
-                readout_back_weights(m);
-        }
         if (tid == 0) {
             for (int k = chunks - 1; k >= 0; k--) {
                 while (atomic_load_explicit(&ready, memory_order_acquire) < chunks - k)
@@ -728,9 +732,13 @@ static void backward_pipelined(cm_pathint *m, int chunks)
             }
             cm_lstm_backward_finish(NULL, m->dh0, m->dc0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih),
                                     G(m, ix->b_hh), m->hs, m->x, P(m, ix->w_ih), T, B, I, H, m->work);
-            if (alone)
-                readout_back_weights(m);
         }
+        /* The read-out weight gradients go to whichever thread is free first
+         * (each is one call whichever thread makes it: the same bits). Thread 0
+         * comes to them only after the LSTM, whose dhs needs every chunk done,
+         * so thread 1's rows are all final by then. */
+        for (int j; (j = atomic_fetch_add_explicit(&next_job, 1, memory_order_relaxed)) < READOUT_WEIGHT_JOBS;)
+            readout_back_weights(m, j);
     }
     openblas_set_num_threads(nt);
 }

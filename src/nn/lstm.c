@@ -51,11 +51,12 @@ void cm_lstm_forward_prepare(float *gates, const float *x, const float *w_ih, co
                              const float *b_hh, int T, int B, int N_in, int H, float *work)
 {
     int G = 4 * H;
-    for (int r = 0; r < T * B; r++) {
-        float *gr = gates + (size_t)r * G;
-        for (int j = 0; j < G; j++)
-            gr[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
-    }
+    /* Both biases summed once into row 0, then copied: the per-element
+     * branches on the bias pointers kept the loop over all rows scalar. */
+    for (int j = 0; j < G; j++)
+        gates[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
+    for (int r = 1; r < T * B; r++)
+        memcpy(gates + (size_t)r * G, gates, (size_t)G * sizeof(float));
     cm_gemm(0, 1, T * B, G, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, gates, G);
     if ((size_t)B * G * H > CM_LSTM_SMALL_STEP)
         return;
