@@ -421,7 +421,7 @@ static cm_status check_batch(const cm_pathint *m, const cm_pathint_batch *b)
 
 /* ------------------------------------------------- pipelined forward
  *
- * At 2+ threads the small LSTM's recurrence (ssmpc, banino) runs on one
+ * At 2 threads the small LSTM's recurrence (ssmpc, banino) runs on one
  * core: a step is too small to split (a barrier per step costs more than
  * half a step, nn_internal.h). Instead, the read-outs of finished time
  * chunks run beside it: thread 0 runs the recurrence chunk by chunk and
@@ -440,12 +440,14 @@ static cm_status check_batch(const cm_pathint *m, const cm_pathint_batch *b)
  * 128 rows and more, different bits for 100 rows and fewer). */
 #define PIPE_MIN_ROWS 192
 
-/* Number of time chunks, or 0 when the forward is not pipelined. */
+/* Number of time chunks, or 0 when the forward is not pipelined: at exactly
+ * 2 threads (with more, the unpipelined path splits every read-out product
+ * across all of them, while the pipeline would leave all but two idle). */
 static int pipe_chunks(const cm_pathint *m)
 {
     const cm_pathint_config *c = &m->cfg;
     size_t step = (size_t)m->B * 4 * c->hidden * c->hidden;
-    if (c->cell != CM_PATHINT_LSTM || cm_threads() < 2 || step >= CM_RECUR_PAR_MIN || step > CM_LSTM_SMALL_STEP)
+    if (c->cell != CM_PATHINT_LSTM || cm_threads() != 2 || step >= CM_RECUR_PAR_MIN || step > CM_LSTM_SMALL_STEP)
         return 0;
     int chunks = m->T / ((PIPE_MIN_ROWS + m->B - 1) / m->B);
     return chunks >= 2 ? chunks : 0;
