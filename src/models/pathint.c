@@ -427,8 +427,9 @@ static cm_status check_batch(const cm_pathint *m, const cm_pathint_batch *b)
  * chunks run beside it: thread 0 runs the recurrence chunk by chunk and
  * publishes each finished chunk with a release store; thread 1 waits for it
  * (acquire) and computes that chunk's bottleneck, dropout, logits and row
- * losses, and thread 0 joins it when the recurrence is done. Synchronisation
- * is per chunk, not per step. Every product is the
+ * losses, and thread 0 joins it when the recurrence is done (before that,
+ * thread 1 projects the inputs of chunks 1.. while thread 0 projects chunk 0
+ * and starts). Synchronisation is per chunk, not per step. Every product is the
  * same row-wise computation as the unpipelined forward on fewer rows, and
  * the dropout mask depends only on the element index (cm_dropout_range), so
  * the bits are those of the unpipelined forward. */
@@ -495,23 +496,39 @@ static void forward_pipelined(cm_pathint *m, int train, int chunks)
     int B = m->B, T = m->T, H = c->hidden, I = c->input_size;
     int kl = c->loss == CM_PATHINT_LOSS_SSMPC;
     double wsum = frame_weight_sum(c, T);
-    cm_lstm_forward_prepare(m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), P(m, ix->b_ih), P(m, ix->b_hh), T, B, I,
-                            H, m->fwork);
     /* the key cm_dropout_forward would draw */
     uint64_t key = c->bottleneck > 0 && train && c->dropout > 0.0f ? cm_rng_u64(&m->dropout_rng) : 0;
+    atomic_int projected = 1;  /* chunks whose input projection is done (thread 0 does chunk 0) */
     atomic_int done = 0;       /* chunks whose recurrence is finished */
     atomic_int next_chunk = 0; /* the next chunk whose read-outs nobody has taken */
     int nt = cm_threads();
     openblas_set_num_threads(1); /* BLAS calls inside the region run on their caller's thread */
 #pragma omp parallel num_threads(2)
     {
-        if (omp_get_thread_num() == 0)
-            for (int k = 0; k < chunks; k++) {
+        int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
+        /* The input projection of chunks 1.. on thread 1 while thread 0 starts
+         * the recurrence: otherwise it runs alone before the region. */
+        if (tid == 1 || alone)
+            for (int k = 1; k < chunks; k++) {
                 int t0, t1;
+                pipe_chunk(T, chunks, k, &t0, &t1);
+                cm_lstm_input_rows(m->gates, m->x, P(m, ix->w_ih), P(m, ix->b_ih), P(m, ix->b_hh), t0 * B, t1 * B, I,
+                                   H);
+                atomic_store_explicit(&projected, k + 1, memory_order_release);
+            }
+        if (tid == 0) {
+            int t0, t1;
+            pipe_chunk(T, chunks, 0, &t0, &t1);
+            cm_lstm_input_rows(m->gates, m->x, P(m, ix->w_ih), P(m, ix->b_ih), P(m, ix->b_hh), t0 * B, t1 * B, I, H);
+            cm_lstm_transpose_hh(m->fwork, P(m, ix->w_hh), H);
+            for (int k = 0; k < chunks; k++) {
+                while (atomic_load_explicit(&projected, memory_order_acquire) <= k)
+                    sched_yield();
                 pipe_chunk(T, chunks, k, &t0, &t1);
                 cm_lstm_forward_steps(m->hs, m->cs, m->gates, t0, t1, B, H, m->fwork);
                 atomic_store_explicit(&done, k + 1, memory_order_release);
             }
+        }
         /* Thread 1 takes chunks as they finish; thread 0, once the recurrence
          * is done, takes what is left (the read-outs are the larger part). */
         for (int k; (k = atomic_fetch_add_explicit(&next_chunk, 1, memory_order_relaxed)) < chunks;) {

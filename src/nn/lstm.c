@@ -45,25 +45,33 @@ static inline void forward_cells(float *g, const float *cp, float *cn, float *hn
 
 size_t cm_lstm_forward_work_floats(int H) { return (size_t)4 * H * H; }
 
-/* hs[T+1, B, H], cs[T+1, B, H] (index 0 = initial state), gates[T, B, 4H],
- * x[T, B, N_in], W_ih[4H, N_in], W_hh[4H, H], b_ih[4H], b_hh[4H], work[4H * H] */
-void cm_lstm_forward_prepare(float *gates, const float *x, const float *w_ih, const float *w_hh, const float *b_ih,
-                             const float *b_hh, int T, int B, int N_in, int H, float *work)
+void cm_lstm_input_rows(float *gates, const float *x, const float *w_ih, const float *b_ih, const float *b_hh, int r0,
+                        int r1, int N_in, int H)
 {
     int G = 4 * H;
-    /* Both biases summed once into row 0, then copied: the per-element
-     * branches on the bias pointers kept the loop over all rows scalar. */
-    for (int j = 0; j < G; j++)
-        gates[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
-    for (int r = 1; r < T * B; r++)
-        memcpy(gates + (size_t)r * G, gates, (size_t)G * sizeof(float));
-    cm_gemm(0, 1, T * B, G, N_in, 1.0f, x, N_in, w_ih, N_in, 1.0f, gates, G);
-    if ((size_t)B * G * H > CM_LSTM_SMALL_STEP)
+    if (r1 <= r0)
         return;
-    float *wt = work; /* [H, 4H] */
-    for (int g = 0; g < G; g++)
-        for (int k = 0; k < H; k++)
-            wt[(size_t)k * G + g] = w_hh[(size_t)g * H + k];
+    /* Both biases summed once into the first row, then copied: the
+     * per-element branches on the bias pointers kept a loop over all rows
+     * scalar. */
+    float *g0 = gates + (size_t)r0 * G;
+    for (int j = 0; j < G; j++)
+        g0[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
+    for (int r = r0 + 1; r < r1; r++)
+        memcpy(gates + (size_t)r * G, g0, (size_t)G * sizeof(float));
+    cm_gemm(0, 1, r1 - r0, G, N_in, 1.0f, x + (size_t)r0 * N_in, N_in, w_ih, N_in, 1.0f, g0, G);
+}
+
+void cm_lstm_transpose_hh(float *work, const float *w_hh, int H)
+{
+    /* In 16 x 16 tiles: element by element, one side strides across rows of
+     * 4H or H floats and missed cache on every access (2% of banino). */
+    int G = 4 * H;
+    for (int g0 = 0; g0 < G; g0 += 16)
+        for (int k0 = 0; k0 < H; k0 += 16)
+            for (int g = g0; g < g0 + 16 && g < G; g++)
+                for (int k = k0; k < k0 + 16 && k < H; k++)
+                    work[(size_t)k * G + g] = w_hh[(size_t)g * H + k];
 }
 
 /* Steps [t0, t1) for units [u0, u1) of a small-step LSTM (W_hh^T in wt). */
@@ -94,7 +102,7 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
 {
     int G = 4 * H;
     size_t hstep = (size_t)B * H, gstep = (size_t)B * G;
-    cm_lstm_forward_prepare(gates, x, w_ih, w_hh, b_ih, b_hh, T, B, N_in, H, work);
+    cm_lstm_input_rows(gates, x, w_ih, b_ih, b_hh, 0, T * B, N_in, H);
     if ((size_t)B * G * H > CM_LSTM_SMALL_STEP) {
         for (int t = 0; t < T; t++) {
             float *g = gates + (size_t)t * gstep;
@@ -104,10 +112,11 @@ void cm_lstm_forward(float *hs, float *cs, float *gates, const float *x, const f
         }
         return;
     }
-    /* Small steps: W_hh^T once (prepare), then one parallel region for the
-     * whole sequence. Each thread owns a range of units: it computes their
+    /* Small steps: W_hh^T once, then one parallel region for the whole
+     * sequence. Each thread owns a range of units: it computes their
      * four gate columns and their cell update, so the only synchronisation is
      * one barrier per step (h_t must be complete before step t+1 reads it). */
+    cm_lstm_transpose_hh(work, w_hh, H);
     if ((size_t)B * G * H < CM_RECUR_PAR_MIN) {
         small_steps(hs, cs, gates, 0, T, B, H, work, 0, H);
         return;

@@ -31,14 +31,17 @@ void openblas_set_num_threads(int num_threads);
 void cm_dropout_range(float *y, float *mask, const float *x, size_t lo, size_t hi, float p, uint64_t key);
 
 /* The LSTM forward (cm_lstm_forward) in pieces, for callers that interleave
- * the recurrence with other work: cm_lstm_forward_prepare does the input
- * projection of all steps and, for small steps, transposes W_hh into work;
- * cm_lstm_forward_steps then runs steps [t0, t1) on the calling thread alone.
- * Only for small steps (4H * B * H <= CM_LSTM_SMALL_STEP); prepare + steps
- * over [0, T) give the bits of cm_lstm_forward at one thread. */
+ * the recurrence with other work: cm_lstm_input_rows fills rows [r0, r1) of
+ * gates[T*B, 4H] with the input projection and both biases (the rows of any
+ * split give the bits of one call over all rows); cm_lstm_transpose_hh
+ * writes W_hh^T [H, 4H] into work; cm_lstm_forward_steps then runs steps
+ * [t0, t1) on the calling thread alone. Only for small steps
+ * (4H * B * H <= CM_LSTM_SMALL_STEP); together they give the bits of
+ * cm_lstm_forward at one thread. */
 #define CM_LSTM_SMALL_STEP (1 << 22)
-void cm_lstm_forward_prepare(float *gates, const float *x, const float *w_ih, const float *w_hh, const float *b_ih,
-                             const float *b_hh, int T, int B, int N_in, int H, float *work);
+void cm_lstm_input_rows(float *gates, const float *x, const float *w_ih, const float *b_ih, const float *b_hh, int r0,
+                        int r1, int N_in, int H);
+void cm_lstm_transpose_hh(float *work, const float *w_hh, int H);
 void cm_lstm_forward_steps(float *hs, float *cs, float *gates, int t0, int t1, int B, int H, const float *work);
 /* The LSTM backward (cm_lstm_backward, same arguments) in pieces: begin
  * clears the carried dh, dc in work; steps runs steps t1-1 down to t0 on the
