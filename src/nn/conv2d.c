@@ -114,17 +114,23 @@ static size_t pad_floats(const geom *g)
     return padded(g) ? (size_t)g->c * (g->h + 2 * g->ph) * (g->w + 2 * g->pw) : 0;
 }
 
-/* The image im2col reads: img itself when unpadded, else its copy in pad. */
-static const float *padded_source(const float *img, float *pad, const geom *g)
+/* pad = img inside a border of zeros. */
+static void fill_pad(float *pad, const float *img, const geom *g)
 {
-    if (!padded(g))
-        return img;
     const int Hp = g->h + 2 * g->ph, Wp = g->w + 2 * g->pw;
     memset(pad, 0, pad_floats(g) * sizeof *pad);
     for (int c = 0; c < g->c; c++)
         for (int y = 0; y < g->h; y++)
             memcpy(pad + ((size_t)c * Hp + y + g->ph) * Wp + g->pw, img + ((size_t)c * g->h + y) * g->w,
                    (size_t)g->w * sizeof *pad);
+}
+
+/* The image im2col reads: img itself when unpadded, else its copy in pad. */
+static const float *padded_source(const float *img, float *pad, const geom *g)
+{
+    if (!padded(g))
+        return img;
+    fill_pad(pad, img, g);
     return pad;
 }
 
@@ -192,9 +198,12 @@ static inline __attribute__((always_inline)) void col2im_add_s(float *img, const
                                                                const geom *g, const int sw)
 {
     const int Hp = g->h + 2 * g->ph, Wp = g->w + 2 * g->pw;
+    /* The image's own values go into the padded copy first and come back by
+     * assignment: each pixel then sums the same terms in the same order as
+     * adding into the image directly (the bits of the bounds-checked loop). */
     float *dst = img;
     if (padded(g)) {
-        memset(pad, 0, pad_floats(g) * sizeof *pad);
+        fill_pad(pad, img, g);
         dst = pad;
     }
     const int ow = g->ow;
@@ -209,12 +218,9 @@ static inline __attribute__((always_inline)) void col2im_add_s(float *img, const
             }
     if (padded(g))
         for (int c = 0; c < g->c; c++)
-            for (int y = 0; y < g->h; y++) {
-                const float *s = pad + ((size_t)c * Hp + y + g->ph) * Wp + g->pw;
-                float *o = img + ((size_t)c * g->h + y) * g->w;
-                for (int x = 0; x < g->w; x++)
-                    o[x] += s[x];
-            }
+            for (int y = 0; y < g->h; y++)
+                memcpy(img + ((size_t)c * g->h + y) * g->w, pad + ((size_t)c * Hp + y + g->ph) * Wp + g->pw,
+                       (size_t)g->w * sizeof *img);
 }
 
 static void col2im_add(float *img, const float *col, size_t ld, float *pad, const geom *g)
