@@ -320,7 +320,8 @@ cm_status cm_conv_transpose2d_out_size(const cm_conv2d_cfg *cfg, int *out_h, int
 
 /* Conv2d: y[N, out_c, OH, OW] = W[out_c, in_c, kh, kw] * x + b[out_c] (b may be NULL),
  * by im2col + sgemm per image. `work` holds cm_conv2d_work_floats floats
- * (the column matrix of one image). cfg must have passed cm_conv2d_out_size. */
+ * (the column matrix of one image and the zero-padded image).
+ * cfg must have passed cm_conv2d_out_size. */
 size_t cm_conv2d_work_floats(const cm_conv2d_cfg *cfg);
 void cm_conv2d_forward(float *y, const float *x, const float *w, const float *b, const cm_conv2d_cfg *cfg,
                        float *work);

@@ -7,6 +7,9 @@
 #include "nn/nn_internal.h"
 
 #include <math.h>
+#include <omp.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,19 +320,15 @@ static double frame_weight_sum(const cm_pathint_config *c, int T)
     return wsum;
 }
 
-/* Log-softmax of place and HD logits and per-row KL (ssmpc) or cross-entropy
- * (xent) into rowp/rowh [T*B], in one parallel pass over rows (one OpenMP
- * region instead of three); with `grads` it also writes the loss gradients
- * dplog/dhlog for backward. The callers sum the rows in a fixed order, so the
- * loss has the same bits at any thread count. */
-static void row_losses(cm_pathint *m, int kl, int grads)
+/* Rows [r0, r1) of the read-out losses: log-softmax of place and HD logits
+ * and per-row KL (kl) or cross-entropy into rowp/rowh; with `grads` also the
+ * loss gradients dplog/dhlog for backward. */
+static void row_losses_range(cm_pathint *m, int kl, int grads, int r0, int r1, double wsum)
 {
     const cm_pathint_config *c = &m->cfg;
     const cm_pathint_batch *bt = &m->batch;
-    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd, TB = B * T;
-    double wsum = frame_weight_sum(c, T);
-#pragma omp parallel for schedule(static) if (TB * (Np + Nh) > CM_PAR_MIN_ELEMS)
-    for (int r = 0; r < TB; r++) {
+    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
+    for (int r = r0; r < r1; r++) {
         int t = r / B, b = r % B;
         float coef_p, coef_h;
         grad_coefs(m, t, wsum, &coef_p, &coef_h);
@@ -341,12 +340,27 @@ static void row_losses(cm_pathint *m, int kl, int grads)
     }
 }
 
-static double loss_ssmpc(cm_pathint *m, int grads)
+/* All rows in one parallel pass (one OpenMP region instead of three). The
+ * callers sum the rows in a fixed order, so the loss has the same bits at any
+ * thread count. */
+static void row_losses(cm_pathint *m, int kl, int grads)
+{
+    const cm_pathint_config *c = &m->cfg;
+    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd, TB = B * T;
+    double wsum = frame_weight_sum(c, T);
+#pragma omp parallel for schedule(static) if (TB * (Np + Nh) > CM_PAR_MIN_ELEMS)
+    for (int r = 0; r < TB; r++)
+        row_losses_range(m, kl, grads, r, r + 1, wsum);
+}
+
+/* rows_done: the pipelined forward has already computed the row losses. */
+static double loss_ssmpc(cm_pathint *m, int grads, int rows_done)
 {
     const cm_pathint_config *c = &m->cfg;
     int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
     double wsum = frame_weight_sum(c, T);
-    row_losses(m, 1, grads);
+    if (!rows_done)
+        row_losses(m, 1, grads);
     double place = 0.0, hd = 0.0, init = 0.0, cont = 0.0;
     for (int t = 0; t < T; t++) {
         double w = frame_weight(c, t), kp = 0.0, kh = 0.0;
@@ -379,11 +393,12 @@ static double loss_ssmpc(cm_pathint *m, int grads)
     return place / wsum + hd / wsum + c->init_loss_weight * init + c->continuity_weight * cont;
 }
 
-static double loss_xent(cm_pathint *m, int grads)
+static double loss_xent(cm_pathint *m, int grads, int rows_done)
 {
     const cm_pathint_config *c = &m->cfg;
     int B = m->B, T = m->T, Nh = c->n_hd;
-    row_losses(m, 0, grads);
+    if (!rows_done)
+        row_losses(m, 0, grads);
     double total = 0.0;
     for (size_t r = 0; r < (size_t)B * T; r++)
         total += m->rowp[r] + (Nh > 0 ? m->rowh[r] : 0.0f);
@@ -404,6 +419,129 @@ static cm_status check_batch(const cm_pathint *m, const cm_pathint_batch *b)
     return CM_OK;
 }
 
+/* ------------------------------------------------- pipelined forward
+ *
+ * At 2 threads the small LSTM's recurrence (ssmpc, banino) runs on one
+ * core: a step is too small to split (a barrier per step costs more than
+ * half a step, nn_internal.h). Instead, the read-outs of finished time
+ * chunks run beside it: thread 0 runs the recurrence chunk by chunk and
+ * publishes each finished chunk with a release store; thread 1 waits for it
+ * (acquire) and computes that chunk's bottleneck, dropout, logits and row
+ * losses, and thread 0 joins it when the recurrence is done (before that,
+ * thread 1 projects the inputs of chunks 1.. while thread 0 projects chunk 0
+ * and starts). Synchronisation is per chunk, not per step. Every product is the
+ * same row-wise computation as the unpipelined forward on fewer rows, and
+ * the dropout mask depends only on the element index (cm_dropout_range), so
+ * the bits are those of the unpipelined forward. */
+
+/* Rows per chunk at least: keeps each chunk's products on BLAS's packed path,
+ * whose bits do not depend on the number of rows; its small-matrix kernels
+ * round differently (OpenBLAS 0.3.21 on AVX-512, measured: the HD read-out
+ * [rows, 256] x [256, 12] gives the bits of the whole product for chunks of
+ * 128 rows and more, different bits for 100 rows and fewer). */
+#define PIPE_MIN_ROWS 192
+
+/* Number of time chunks, or 0 when the forward is not pipelined: at exactly
+ * 2 threads (with more, the unpipelined path splits every read-out product
+ * across all of them, while the pipeline would leave all but two idle). */
+static int pipe_chunks(const cm_pathint *m)
+{
+    const cm_pathint_config *c = &m->cfg;
+    size_t step = (size_t)m->B * 4 * c->hidden * c->hidden;
+    if (c->cell != CM_PATHINT_LSTM || cm_threads() != 2 || step >= CM_RECUR_PAR_MIN || step > CM_LSTM_SMALL_STEP)
+        return 0;
+    int chunks = m->T / ((PIPE_MIN_ROWS + m->B - 1) / m->B);
+    return chunks >= 2 ? chunks : 0;
+}
+
+/* Steps [*t0, *t1) of chunk k of `chunks`: T split evenly (sizes differ by at
+ * most one), so that no chunk has fewer than PIPE_MIN_ROWS rows. */
+static void pipe_chunk(int T, int chunks, int k, int *t0, int *t1)
+{
+    *t0 = (int)((long long)T * k / chunks);
+    *t1 = (int)((long long)T * (k + 1) / chunks);
+}
+
+/* The read-outs of rows [r0, r1) (time-major rows of [T*B]). */
+static void readout_rows(cm_pathint *m, int r0, int r1, int train, uint64_t key, int kl, double wsum)
+{
+    const cm_pathint_config *c = &m->cfg;
+    const pathint_tensors *ix = &m->ix;
+    int B = m->B, H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck, top = Nb > 0 ? Nb : H;
+    int n = r1 - r0;
+    const float *hseq = m->hs + (size_t)B * H;
+    if (Nb > 0) {
+        size_t lo = (size_t)r0 * Nb, hi = (size_t)r1 * Nb;
+        cm_linear_forward(m->zpre + lo, hseq + (size_t)r0 * H, P(m, ix->w_bn), P(m, ix->b_bn), n, H, Nb, 0);
+        if (train && c->dropout > 0.0f) {
+            cm_dropout_range(m->z, m->mask, m->zpre, lo, hi, c->dropout, key);
+        } else {
+            for (size_t i = lo; i < hi; i++) {
+                m->mask[i] = 1.0f;
+                m->z[i] = m->zpre[i];
+            }
+        }
+    }
+    const float *z = m->z + (size_t)r0 * top;
+    cm_linear_forward(m->plog + (size_t)r0 * Np, z, P(m, ix->w_p), P(m, ix->b_p), n, top, Np, 0);
+    if (Nh > 0)
+        cm_linear_forward(m->hlog + (size_t)r0 * Nh, z, P(m, ix->w_d), P(m, ix->b_d), n, top, Nh, 0);
+    row_losses_range(m, kl, train, r0, r1, wsum);
+}
+
+static void forward_pipelined(cm_pathint *m, int train, int chunks)
+{
+    const cm_pathint_config *c = &m->cfg;
+    const pathint_tensors *ix = &m->ix;
+    int B = m->B, T = m->T, H = c->hidden, I = c->input_size;
+    int kl = c->loss == CM_PATHINT_LOSS_SSMPC;
+    double wsum = frame_weight_sum(c, T);
+    /* the key cm_dropout_forward would draw */
+    uint64_t key = c->bottleneck > 0 && train && c->dropout > 0.0f ? cm_rng_u64(&m->dropout_rng) : 0;
+    atomic_int projected = 1;  /* chunks whose input projection is done (thread 0 does chunk 0) */
+    atomic_int done = 0;       /* chunks whose recurrence is finished */
+    atomic_int next_chunk = 0; /* the next chunk whose read-outs nobody has taken */
+    int nt = cm_threads();
+    openblas_set_num_threads(1); /* BLAS calls inside the region run on their caller's thread */
+#pragma omp parallel num_threads(2)
+    {
+        int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
+        /* The input projection of chunks 1.. on thread 1 while thread 0 starts
+         * the recurrence: otherwise it runs alone before the region. */
+        if (tid == 1 || alone)
+            for (int k = 1; k < chunks; k++) {
+                int t0, t1;
+                pipe_chunk(T, chunks, k, &t0, &t1);
+                cm_lstm_input_rows(m->gates, m->x, P(m, ix->w_ih), P(m, ix->b_ih), P(m, ix->b_hh), t0 * B, t1 * B, I,
+                                   H);
+                atomic_store_explicit(&projected, k + 1, memory_order_release);
+            }
+        if (tid == 0) {
+            int t0, t1;
+            pipe_chunk(T, chunks, 0, &t0, &t1);
+            cm_lstm_input_rows(m->gates, m->x, P(m, ix->w_ih), P(m, ix->b_ih), P(m, ix->b_hh), t0 * B, t1 * B, I, H);
+            cm_lstm_transpose_hh(m->fwork, P(m, ix->w_hh), H);
+            for (int k = 0; k < chunks; k++) {
+                while (atomic_load_explicit(&projected, memory_order_acquire) <= k)
+                    sched_yield();
+                pipe_chunk(T, chunks, k, &t0, &t1);
+                cm_lstm_forward_steps(m->hs, m->cs, m->gates, t0, t1, B, H, m->fwork);
+                atomic_store_explicit(&done, k + 1, memory_order_release);
+            }
+        }
+        /* Thread 1 takes chunks as they finish; thread 0, once the recurrence
+         * is done, takes what is left (the read-outs are the larger part). */
+        for (int k; (k = atomic_fetch_add_explicit(&next_chunk, 1, memory_order_relaxed)) < chunks;) {
+            while (atomic_load_explicit(&done, memory_order_acquire) <= k)
+                sched_yield();
+            int t0, t1;
+            pipe_chunk(T, chunks, k, &t0, &t1);
+            readout_rows(m, t0 * B, t1 * B, train, key, kl, wsum);
+        }
+    }
+    openblas_set_num_threads(nt);
+}
+
 cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int train, double *loss)
 {
     cm_status s = check_batch(m, bt);
@@ -422,7 +560,11 @@ cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int trai
             memcpy(m->r0 + (size_t)b * R + Np, bt->init_hd + (size_t)b * Nh, (size_t)Nh * sizeof(float));
     }
     cm_linear_forward(m->hs, m->r0, P(m, ix->w_h0), P(m, ix->b_h0), B, R, H, 0);
-    if (c->cell == CM_PATHINT_LSTM) {
+    int chunks = pipe_chunks(m);
+    if (chunks > 0) {
+        cm_linear_forward(m->cs, m->r0, P(m, ix->w_c0), P(m, ix->b_c0), B, R, H, 0);
+        forward_pipelined(m, train, chunks);
+    } else if (c->cell == CM_PATHINT_LSTM) {
         cm_linear_forward(m->cs, m->r0, P(m, ix->w_c0), P(m, ix->b_c0), B, R, H, 0);
         cm_lstm_forward(m->hs, m->cs, m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), P(m, ix->b_ih),
                         P(m, ix->b_hh), T, B, I, H, m->fwork);
@@ -430,17 +572,19 @@ cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int trai
         cm_rnn_forward(m->hs, m->x, P(m, ix->w_ih), P(m, ix->w_hh), P(m, ix->b_ih), P(m, ix->b_hh), T, B, I, H,
                        c->rnn_activation);
     }
-    const float *hseq = m->hs + (size_t)B * H;
-    if (Nb > 0) {
-        cm_linear_forward(m->zpre, hseq, P(m, ix->w_bn), P(m, ix->b_bn), TB, H, Nb, 0);
-        cm_dropout_forward(m->z, m->mask, m->zpre, (size_t)TB * Nb, c->dropout, train, &m->dropout_rng);
+    if (chunks == 0) {
+        const float *hseq = m->hs + (size_t)B * H;
+        if (Nb > 0) {
+            cm_linear_forward(m->zpre, hseq, P(m, ix->w_bn), P(m, ix->b_bn), TB, H, Nb, 0);
+            cm_dropout_forward(m->z, m->mask, m->zpre, (size_t)TB * Nb, c->dropout, train, &m->dropout_rng);
+        }
+        cm_linear_forward(m->plog, m->z, P(m, ix->w_p), P(m, ix->b_p), TB, top, Np, 0);
+        if (Nh > 0)
+            cm_linear_forward(m->hlog, m->z, P(m, ix->w_d), P(m, ix->b_d), TB, top, Nh, 0);
     }
-    cm_linear_forward(m->plog, m->z, P(m, ix->w_p), P(m, ix->b_p), TB, top, Np, 0);
-    if (Nh > 0)
-        cm_linear_forward(m->hlog, m->z, P(m, ix->w_d), P(m, ix->b_d), TB, top, Nh, 0);
     /* A training forward also writes the read-outs' loss gradients (fused with
      * the log-softmax and the loss); an evaluation forward leaves them to backward. */
-    double L = c->loss == CM_PATHINT_LOSS_SSMPC ? loss_ssmpc(m, train) : loss_xent(m, train);
+    double L = c->loss == CM_PATHINT_LOSS_SSMPC ? loss_ssmpc(m, train, chunks > 0) : loss_xent(m, train, chunks > 0);
     m->last_loss = L;
     m->have_forward = 1;
     m->grads_ready = train;
@@ -526,6 +670,98 @@ static void grad_logits_xent(cm_pathint *m)
         cm_l2_backward(G(m, m->ix.w_hh), P(m, m->ix.w_hh), m->params.tensors[m->ix.w_hh].count, c->l2_recurrent);
 }
 
+/* ------------------------------------------------ pipelined backward
+ *
+ * The mirror of the pipelined forward, in reverse time: thread 1 computes
+ * the row-wise part of the read-outs' backward (dz from the logit
+ * gradients, the dropout mask, dhs) chunk by chunk from the last, publishing
+ * each; thread 0 back-propagates the recurrence through a chunk as soon as
+ * its dhs rows are final. Then each thread does weight gradients over all
+ * T*B rows as single products: thread 1 those of the read-outs and the
+ * bottleneck, thread 0 those of the LSTM. Same products on the same rows as
+ * the unpipelined backward, each weight gradient one call over the full
+ * depth: the same bits. */
+
+/* Rows [r0, r1): dz = dplog W_p (+ dhlog W_d), masked, then dhs = dz W_bn. */
+static void readout_back_rows(cm_pathint *m, int r0, int r1)
+{
+    const cm_pathint_config *c = &m->cfg;
+    const pathint_tensors *ix = &m->ix;
+    int H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck, top = Nb > 0 ? Nb : H, n = r1 - r0;
+    float *dz = m->dz + (size_t)r0 * top;
+    cm_gemm(0, 0, n, top, Np, 1.0f, m->dplog + (size_t)r0 * Np, Np, P(m, ix->w_p), top, 0.0f, dz, top);
+    if (Nh > 0)
+        cm_gemm(0, 0, n, top, Nh, 1.0f, m->dhlog + (size_t)r0 * Nh, Nh, P(m, ix->w_d), top, 1.0f, dz, top);
+    if (Nb > 0) {
+        const float *mask = m->mask + (size_t)r0 * Nb;
+        size_t len = (size_t)n * Nb;
+#pragma omp simd
+        for (size_t i = 0; i < len; i++)
+            dz[i] *= mask[i];
+        cm_gemm(0, 0, n, H, Nb, 1.0f, dz, Nb, P(m, ix->w_bn), H, 0.0f, m->dhs + (size_t)r0 * H, H);
+    }
+}
+
+/* Weight and bias gradients of the read-outs and the bottleneck over all
+ * rows, one job each (place, bottleneck, HD: largest first); jobs with no
+ * tensor do nothing. */
+#define READOUT_WEIGHT_JOBS 3
+static void readout_back_weights(cm_pathint *m, int job)
+{
+    const cm_pathint_config *c = &m->cfg;
+    const pathint_tensors *ix = &m->ix;
+    int B = m->B, TB = m->T * B, H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck;
+    int top = Nb > 0 ? Nb : H;
+    if (job == 0)
+        cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
+    else if (job == 1 && Nb > 0)
+        cm_linear_backward(NULL, G(m, ix->w_bn), G(m, ix->b_bn), m->dz, m->hs + (size_t)B * H, P(m, ix->w_bn), TB,
+                           H, Nb);
+    else if (job == 2 && Nh > 0)
+        cm_linear_backward(NULL, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
+}
+
+static void backward_pipelined(cm_pathint *m, int chunks)
+{
+    const cm_pathint_config *c = &m->cfg;
+    const pathint_tensors *ix = &m->ix;
+    int B = m->B, T = m->T, H = c->hidden, I = c->input_size;
+    cm_lstm_backward_begin(B, H, T, m->work);
+    atomic_int ready = 0; /* chunks whose dhs rows are final, counted from the last */
+    atomic_int next_job = 0;
+    int nt = cm_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(2)
+    {
+        int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
+        if (tid == 1 || alone)
+            for (int k = chunks - 1; k >= 0; k--) {
+                int t0, t1;
+                pipe_chunk(T, chunks, k, &t0, &t1);
+                readout_back_rows(m, t0 * B, t1 * B);
+                atomic_store_explicit(&ready, chunks - k, memory_order_release);
+            }
+        if (tid == 0) {
+            for (int k = chunks - 1; k >= 0; k--) {
+                while (atomic_load_explicit(&ready, memory_order_acquire) < chunks - k)
+                    sched_yield();
+                int t0, t1;
+                pipe_chunk(T, chunks, k, &t0, &t1);
+                cm_lstm_backward_steps(t0, t1, m->dhs, m->cs, m->gates, P(m, ix->w_hh), T, B, H, m->work);
+            }
+            cm_lstm_backward_finish(NULL, m->dh0, m->dc0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih),
+                                    G(m, ix->b_hh), m->hs, m->x, P(m, ix->w_ih), T, B, I, H, m->work);
+        }
+        /* The read-out weight gradients go to whichever thread is free first
+         * (each is one call whichever thread makes it: the same bits). Thread 0
+         * comes to them only after the LSTM, whose dhs needs every chunk done,
+         * so thread 1's rows are all final by then. */
+        for (int j; (j = atomic_fetch_add_explicit(&next_job, 1, memory_order_relaxed)) < READOUT_WEIGHT_JOBS;)
+            readout_back_weights(m, j);
+    }
+    openblas_set_num_threads(nt);
+}
+
 cm_status cm_pathint_backward(cm_pathint *m)
 {
     if (!m->have_forward)
@@ -540,34 +776,42 @@ cm_status cm_pathint_backward(cm_pathint *m)
     else
         grad_logits_xent(m);
 
-    /* The first product into dz and into dhs overwrites (beta 0) instead of
-     * accumulating into a zeroed buffer: two memset passes fewer. When there is
-     * no bottleneck, dz is dhs. */
-    cm_gemm(0, 0, TB, top, Np, 1.0f, m->dplog, Np, P(m, ix->w_p), top, 0.0f, m->dz, top);
-    cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
-    if (Nh > 0)
-        cm_linear_backward(m->dz, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
-    const float *hseq = m->hs + (size_t)B * H;
-    if (Nb > 0) {
-        /* Dropout backward in place: dz becomes the gradient of the pre-dropout bottleneck. */
-        float *dz = m->dz;
-        const float *mask = m->mask;
-        size_t n = (size_t)TB * Nb;
-#pragma omp parallel for simd if (n > CM_PAR_MIN_ELEMS) schedule(static)
-        for (size_t i = 0; i < n; i++)
-            dz[i] *= mask[i];
-        cm_gemm(0, 0, TB, H, Nb, 1.0f, m->dz, Nb, P(m, ix->w_bn), H, 0.0f, m->dhs, H);
-        cm_linear_backward(NULL, G(m, ix->w_bn), G(m, ix->b_bn), m->dz, hseq, P(m, ix->w_bn), TB, H, Nb);
-    }
-    memset(m->dh0, 0, (size_t)B * H * sizeof(float));
-    if (c->cell == CM_PATHINT_LSTM) {
+    int chunks = pipe_chunks(m);
+    if (chunks > 0) {
+        memset(m->dh0, 0, (size_t)B * H * sizeof(float));
         memset(m->dc0, 0, (size_t)B * H * sizeof(float));
-        cm_lstm_backward(NULL, m->dh0, m->dc0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh),
-                         m->dhs, m->hs, m->cs, m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, m->work);
+        backward_pipelined(m, chunks);
         cm_linear_backward(NULL, G(m, ix->w_c0), G(m, ix->b_c0), m->dc0, m->r0, P(m, ix->w_c0), B, R, H);
     } else {
-        cm_rnn_backward(NULL, m->dh0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh), m->dhs, m->hs,
-                        m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, c->rnn_activation);
+        /* The first product into dz and into dhs overwrites (beta 0) instead of
+         * accumulating into a zeroed buffer: two memset passes fewer. When there is
+         * no bottleneck, dz is dhs. */
+        cm_gemm(0, 0, TB, top, Np, 1.0f, m->dplog, Np, P(m, ix->w_p), top, 0.0f, m->dz, top);
+        cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
+        if (Nh > 0)
+            cm_linear_backward(m->dz, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
+        const float *hseq = m->hs + (size_t)B * H;
+        if (Nb > 0) {
+            /* Dropout backward in place: dz becomes the gradient of the pre-dropout bottleneck. */
+            float *dz = m->dz;
+            const float *mask = m->mask;
+            size_t n = (size_t)TB * Nb;
+#pragma omp parallel for simd if (n > CM_PAR_MIN_ELEMS) schedule(static)
+            for (size_t i = 0; i < n; i++)
+                dz[i] *= mask[i];
+            cm_gemm(0, 0, TB, H, Nb, 1.0f, m->dz, Nb, P(m, ix->w_bn), H, 0.0f, m->dhs, H);
+            cm_linear_backward(NULL, G(m, ix->w_bn), G(m, ix->b_bn), m->dz, hseq, P(m, ix->w_bn), TB, H, Nb);
+        }
+        memset(m->dh0, 0, (size_t)B * H * sizeof(float));
+        if (c->cell == CM_PATHINT_LSTM) {
+            memset(m->dc0, 0, (size_t)B * H * sizeof(float));
+            cm_lstm_backward(NULL, m->dh0, m->dc0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh),
+                             m->dhs, m->hs, m->cs, m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, m->work);
+            cm_linear_backward(NULL, G(m, ix->w_c0), G(m, ix->b_c0), m->dc0, m->r0, P(m, ix->w_c0), B, R, H);
+        } else {
+            cm_rnn_backward(NULL, m->dh0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh), m->dhs, m->hs,
+                            m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, c->rnn_activation);
+        }
     }
     cm_linear_backward(NULL, G(m, ix->w_h0), G(m, ix->b_h0), m->dh0, m->r0, P(m, ix->w_h0), B, R, H);
     /* backward consumed dhs (the RNN turns it into pre-activation gradients) */

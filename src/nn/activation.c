@@ -63,6 +63,42 @@ static inline uint64_t dropout_hash(uint64_t key, uint64_t q)
     return z ^ (z >> 31);
 }
 
+/* Elements [lo, hi) of the mask of `key`, inside one 256-element block
+ * (lo / 256 == (hi - 1) / 256). Element i reads its 16-bit uniform from bits
+ * 16 (i % 4).. of hash i / 4, so the mask is a function of the global index
+ * alone: the same whatever the blocks, ranges or threads. The block's 64
+ * hashes first (a loop of 64-bit integer arithmetic that vectorises), then
+ * the elements read them as an array of 16-bit values. Hashing and masking in
+ * one loop with 4 elements per hash kept GCC from vectorising it (scalar
+ * code, measured ~3x slower). */
+static void dropout_block(float *y, float *mask, const float *x, size_t lo, size_t hi, uint64_t key, uint32_t cut,
+                          float scale)
+{
+    uint64_t h[64];
+    uint16_t u[256];
+    size_t i0 = lo / 256 * 256;
+#pragma omp simd
+    for (size_t q = 0; q < 64; q++)
+        h[q] = dropout_hash(key, i0 / 4 + q);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(u, h, sizeof u); /* u[4q + k] = bits 16k.. of h[q] */
+#else
+    for (size_t q = 0; q < 64; q++)
+        for (int k = 0; k < 4; k++)
+            u[4 * q + k] = (uint16_t)(h[q] >> (16 * k));
+#endif
+    const uint16_t *uc = u + (lo - i0);
+    float *yc = y + lo, *mc = mask + lo;
+    const float *xc = x + lo;
+    size_t len = hi - lo;
+#pragma omp simd
+    for (size_t i = 0; i < len; i++) {
+        float mk = (uint32_t)uc[i] >= cut ? scale : 0.0f;
+        mc[i] = mk;
+        yc[i] = xc[i] * mk;
+    }
+}
+
 void cm_dropout_forward(float *y, float *mask, const float *x, size_t n, float p, int train, cm_rng *rng)
 {
     if (!train || p <= 0.0f) {
@@ -76,38 +112,19 @@ void cm_dropout_forward(float *y, float *mask, const float *x, size_t n, float p
      * (key, index) (splitmix64's finaliser), so it is the same whatever the
      * thread count, and the loop vectorises and splits across threads. Four
      * 16-bit uniforms per hash: p is resolved to 1/65536, plenty for dropout. */
+    uint64_t key = cm_rng_u64(rng);
+    cm_dropout_range(y, mask, x, 0, n, p, key);
+}
+
+void cm_dropout_range(float *y, float *mask, const float *x, size_t lo, size_t hi, float p, uint64_t key)
+{
     float scale = 1.0f / (1.0f - p);
     uint32_t cut = (uint32_t)((double)p * 65536.0 + 0.5);
-    uint64_t key = cm_rng_u64(rng);
-    /* Chunks of 256 elements: first the 64 hashes (a loop of 64-bit integer
-     * arithmetic that vectorises), then the elements read their 16-bit
-     * uniform from the hashes' bits as an array, element 4q + k getting bits
-     * 16k.. of hash q. Hashing and masking in one loop with 4 elements per
-     * hash kept GCC from vectorising it (scalar code, measured ~3x slower). */
-    size_t chunks = (n + 255) / 256;
-#pragma omp parallel for if (n > CM_ELEMWISE_PAR) schedule(static)
-    for (size_t c = 0; c < chunks; c++) {
-        uint64_t h[64];
-        uint16_t u[256];
-        size_t i0 = c * 256, len = n - i0 < 256 ? n - i0 : 256;
-#pragma omp simd
-        for (size_t q = 0; q < 64; q++)
-            h[q] = dropout_hash(key, i0 / 4 + q);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        memcpy(u, h, sizeof u); /* u[4q + k] = bits 16k.. of h[q] */
-#else
-        for (size_t q = 0; q < 64; q++)
-            for (int k = 0; k < 4; k++)
-                u[4 * q + k] = (uint16_t)(h[q] >> (16 * k));
-#endif
-        float *yc = y + i0, *mc = mask + i0;
-        const float *xc = x + i0;
-#pragma omp simd
-        for (size_t i = 0; i < len; i++) {
-            float mk = (uint32_t)u[i] >= cut ? scale : 0.0f;
-            mc[i] = mk;
-            yc[i] = xc[i] * mk;
-        }
+    size_t b0 = lo / 256, b1 = (hi + 255) / 256;
+#pragma omp parallel for if (hi - lo > CM_ELEMWISE_PAR) schedule(static)
+    for (size_t c = b0; c < b1; c++) {
+        size_t a = c * 256 > lo ? c * 256 : lo, e = (c + 1) * 256 < hi ? (c + 1) * 256 : hi;
+        dropout_block(y, mask, x, a, e, key, cut, scale);
     }
 }
 

@@ -95,80 +95,142 @@ typedef struct geom {
     int c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw;
 } geom;
 
-/* The output columns ox whose input column ox*s - p + k*d lies inside [0, n):
- * [*lo, *hi). Computing the range once keeps the inner loops branch-free. */
-static void valid_range(int n, int out, int s, int p, int kd, int *lo, int *hi)
-{
-    int off = kd - p; /* input index = ox*s + off */
-    int l = off >= 0 ? 0 : (-off + s - 1) / s;
-    int h = (n - 1 - off) < 0 ? 0 : (n - 1 - off) / s + 1;
-    if (h > out)
-        h = out;
-    if (l > h)
-        l = h;
-    *lo = l;
-    *hi = h;
-}
-
 /* No OpenMP here on purpose: the GEMMs between these loops run on OpenBLAS's
  * own pthreads, and OpenMP workers left spinning after a region steal their
  * cores (measured: 2 threads 3-5x slower than 1 on conv_transpose2d). */
 
-/* col[c*kh*kw, oh*ow] from img[c, h, w]; zero where the window leaves the image. */
-static void im2col(float *col, const float *img, const geom *g)
+/* The padded image [c, h + 2 ph, w + 2 pw] that im2col reads and col2im
+ * writes: with the zeros in memory the window loops need no bounds checks.
+ * The SMP encoder's rows are short (4-32 pixels), so the per-row range
+ * arithmetic and border loops of a bounds-checked gather cost more than the
+ * copy into the padded image (that gather was 31% of an SMP training step). */
+static int padded(const geom *g)
 {
-    const int P = g->oh * g->ow;
+    return g->ph > 0 || g->pw > 0;
+}
+
+static size_t pad_floats(const geom *g)
+{
+    return padded(g) ? (size_t)g->c * (g->h + 2 * g->ph) * (g->w + 2 * g->pw) : 0;
+}
+
+/* pad = img inside a border of zeros. */
+static void fill_pad(float *pad, const float *img, const geom *g)
+{
+    const int Hp = g->h + 2 * g->ph, Wp = g->w + 2 * g->pw;
+    memset(pad, 0, pad_floats(g) * sizeof *pad);
+    for (int c = 0; c < g->c; c++)
+        for (int y = 0; y < g->h; y++)
+            memcpy(pad + ((size_t)c * Hp + y + g->ph) * Wp + g->pw, img + ((size_t)c * g->h + y) * g->w,
+                   (size_t)g->w * sizeof *pad);
+}
+
+/* The image im2col reads: img itself when unpadded, else its copy in pad. */
+static const float *padded_source(const float *img, float *pad, const geom *g)
+{
+    if (!padded(g))
+        return img;
+    fill_pad(pad, img, g);
+    return pad;
+}
+
+/* col rows [c*kh*kw, oh*ow] (row r at col + r*ld) from img[c, h, w]; zero
+ * where the window leaves the image. pad: pad_floats floats. Always inlined
+ * with sw a compile-time 1 or 2 (the common strides) so that the strided
+ * gather vectorises. */
+static inline __attribute__((always_inline)) void im2col_s(float *col, size_t ld, const float *img, float *pad,
+                                                           const geom *g, const int sw)
+{
+    const int Hp = g->h + 2 * g->ph, Wp = g->w + 2 * g->pw;
+    const float *src = padded_source(img, pad, g);
+    const int ow = g->ow;
     for (int c = 0; c < g->c; c++)
         for (int ki = 0; ki < g->kh; ki++)
             for (int kj = 0; kj < g->kw; kj++) {
-                float *row = col + ((size_t)(c * g->kh + ki) * g->kw + kj) * P;
-                const float *plane = img + (size_t)c * g->h * g->w;
-                int lo, hi;
-                valid_range(g->w, g->ow, g->sw, g->pw, kj * g->dw, &lo, &hi);
-                const int off = kj * g->dw - g->pw;
-                for (int oy = 0; oy < g->oh; oy++) {
-                    int iy = oy * g->sh - g->ph + ki * g->dh;
-                    float *r = row + (size_t)oy * g->ow;
-                    if (iy < 0 || iy >= g->h) {
-                        memset(r, 0, (size_t)g->ow * sizeof *r);
-                        continue;
-                    }
-                    const float *src = plane + (size_t)iy * g->w + off;
-                    for (int ox = 0; ox < lo; ox++)
-                        r[ox] = 0.0f;
-                    if (g->sw == 1)
-                        memcpy(r + lo, src + lo, (size_t)(hi - lo) * sizeof *r);
-                    else
-                        for (int ox = lo; ox < hi; ox++)
-                            r[ox] = src[ox * g->sw];
-                    for (int ox = hi; ox < g->ow; ox++)
-                        r[ox] = 0.0f;
-                }
+                float *row = col + ((size_t)(c * g->kh + ki) * g->kw + kj) * ld;
+                const float *s = src + ((size_t)c * Hp + ki * g->dh) * Wp + (size_t)kj * g->dw;
+                for (int oy = 0; oy < g->oh; oy++, row += ow, s += (size_t)g->sh * Wp)
+                    for (int ox = 0; ox < ow; ox++)
+                        row[ox] = s[ox * sw];
             }
 }
 
-/* img[c, h, w] += the adjoint of im2col applied to col. */
-static void col2im_add(float *img, const float *col, const geom *g)
+/* The SMP encoder's 4-wide, stride-2 windows: the four kernel columns of a
+ * window row read the same source row at offsets 0..3, so one loop writes
+ * all four column-matrix rows (a quarter of the loop overhead of im2col_s on
+ * rows of 4-32 pixels). Same values as im2col_s. */
+static void im2col_k4s2(float *col, size_t ld, const float *img, float *pad, const geom *g)
 {
-    const int P = g->oh * g->ow;
+    const int Hp = g->h + 2 * g->ph, Wp = g->w + 2 * g->pw;
+    const float *src = padded_source(img, pad, g);
+    const int ow = g->ow;
+    for (int c = 0; c < g->c; c++)
+        for (int ki = 0; ki < g->kh; ki++) {
+            float *r0 = col + ((size_t)(c * g->kh + ki) * 4) * ld, *r1 = r0 + ld, *r2 = r1 + ld, *r3 = r2 + ld;
+            const float *s = src + ((size_t)c * Hp + ki * g->dh) * Wp;
+            for (int oy = 0; oy < g->oh; oy++, s += (size_t)g->sh * Wp) {
+                const size_t o = (size_t)oy * ow;
+                for (int ox = 0; ox < ow; ox++) {
+                    r0[o + ox] = s[2 * ox];
+                    r1[o + ox] = s[2 * ox + 1];
+                    r2[o + ox] = s[2 * ox + 2];
+                    r3[o + ox] = s[2 * ox + 3];
+                }
+            }
+        }
+}
+
+static void im2col(float *col, size_t ld, const float *img, float *pad, const geom *g)
+{
+    if (g->kw == 4 && g->sw == 2 && g->dw == 1)
+        im2col_k4s2(col, ld, img, pad, g);
+    else if (g->sw == 1)
+        im2col_s(col, ld, img, pad, g, 1);
+    else if (g->sw == 2)
+        im2col_s(col, ld, img, pad, g, 2);
+    else
+        im2col_s(col, ld, img, pad, g, g->sw);
+}
+
+/* img[c, h, w] += the adjoint of im2col applied to col (row r at col + r*ld),
+ * through the padded image like im2col; specialised on the stride likewise. */
+static inline __attribute__((always_inline)) void col2im_add_s(float *img, const float *col, size_t ld, float *pad,
+                                                               const geom *g, const int sw)
+{
+    const int Hp = g->h + 2 * g->ph, Wp = g->w + 2 * g->pw;
+    /* The image's own values go into the padded copy first and come back by
+     * assignment: each pixel then sums the same terms in the same order as
+     * adding into the image directly (the bits of the bounds-checked loop). */
+    float *dst = img;
+    if (padded(g)) {
+        fill_pad(pad, img, g);
+        dst = pad;
+    }
+    const int ow = g->ow;
     for (int c = 0; c < g->c; c++)
         for (int ki = 0; ki < g->kh; ki++)
             for (int kj = 0; kj < g->kw; kj++) {
-                const float *row = col + ((size_t)(c * g->kh + ki) * g->kw + kj) * P;
-                float *plane = img + (size_t)c * g->h * g->w;
-                int lo, hi;
-                valid_range(g->w, g->ow, g->sw, g->pw, kj * g->dw, &lo, &hi);
-                const int off = kj * g->dw - g->pw;
-                for (int oy = 0; oy < g->oh; oy++) {
-                    int iy = oy * g->sh - g->ph + ki * g->dh;
-                    if (iy < 0 || iy >= g->h)
-                        continue;
-                    float *dst = plane + (size_t)iy * g->w + off;
-                    const float *r = row + (size_t)oy * g->ow;
-                    for (int ox = lo; ox < hi; ox++)
-                        dst[ox * g->sw] += r[ox];
-                }
+                const float *row = col + ((size_t)(c * g->kh + ki) * g->kw + kj) * ld;
+                float *d = dst + ((size_t)c * Hp + ki * g->dh) * Wp + (size_t)kj * g->dw;
+                for (int oy = 0; oy < g->oh; oy++, row += ow, d += (size_t)g->sh * Wp)
+                    for (int ox = 0; ox < ow; ox++)
+                        d[ox * sw] += row[ox];
             }
+    if (padded(g))
+        for (int c = 0; c < g->c; c++)
+            for (int y = 0; y < g->h; y++)
+                memcpy(img + ((size_t)c * g->h + y) * g->w, pad + ((size_t)c * Hp + y + g->ph) * Wp + g->pw,
+                       (size_t)g->w * sizeof *img);
+}
+
+static void col2im_add(float *img, const float *col, size_t ld, float *pad, const geom *g)
+{
+    if (g->sw == 1)
+        col2im_add_s(img, col, ld, pad, g, 1);
+    else if (g->sw == 2)
+        col2im_add_s(img, col, ld, pad, g, 2);
+    else
+        col2im_add_s(img, col, ld, pad, g, g->sw);
 }
 
 /* The geometry of the convolution itself: for conv2d the image is the input;
@@ -204,10 +266,19 @@ static geom conv_geom(const cm_conv2d_cfg *cfg, int transposed)
     return g;
 }
 
+/* work = the column matrix of one image, then the padded image. (Building
+ * the column matrix of several images for one GEMM, so that the SMP encoder's
+ * deep layers multiply [32, 512] by [512, 512] instead of [512, 16], measured
+ * no faster: the reordering of the outputs costs what the bigger GEMM saves.) */
+static size_t work_floats(const cm_conv2d_cfg *cfg, int transposed)
+{
+    geom g = conv_geom(cfg, transposed);
+    return (size_t)g.c * g.kh * g.kw * g.oh * g.ow + pad_floats(&g);
+}
+
 size_t cm_conv2d_work_floats(const cm_conv2d_cfg *cfg)
 {
-    geom g = conv_geom(cfg, 0);
-    return (size_t)g.c * g.kh * g.kw * g.oh * g.ow;
+    return work_floats(cfg, 0);
 }
 
 void cm_conv2d_forward(float *y, const float *x, const float *w, const float *b, const cm_conv2d_cfg *cfg,
@@ -215,6 +286,7 @@ void cm_conv2d_forward(float *y, const float *x, const float *w, const float *b,
 {
     geom g = conv_geom(cfg, 0);
     const int K = g.c * g.kh * g.kw, P = g.oh * g.ow, O = cfg->out_c;
+    float *pad = work + work_floats(cfg, 0) - pad_floats(&g);
     for (int n = 0; n < cfg->batch; n++) {
         const float *xn = x + (size_t)n * g.c * g.h * g.w;
         float *yn = y + (size_t)n * O * P;
@@ -224,7 +296,7 @@ void cm_conv2d_forward(float *y, const float *x, const float *w, const float *b,
         /* A 1x1, stride-1, unpadded convolution needs no column matrix. */
         const float *col = xn;
         if (!(g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0)) {
-            im2col(work, xn, &g);
+            im2col(work, P, xn, pad, &g);
             col = work;
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, P, K, 1.0f, w, K, col, P, 1.0f, yn, P);
@@ -236,6 +308,7 @@ void cm_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
 {
     geom g = conv_geom(cfg, 0);
     const int K = g.c * g.kh * g.kw, P = g.oh * g.ow, O = cfg->out_c;
+    float *pad = work + work_floats(cfg, 0) - pad_floats(&g);
     const int direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
     for (int n = 0; n < cfg->batch; n++) {
         const float *xn = x + (size_t)n * g.c * g.h * g.w;
@@ -249,7 +322,7 @@ void cm_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
             }
         const float *col = xn;
         if (!direct) {
-            im2col(work, xn, &g);
+            im2col(work, P, xn, pad, &g);
             col = work;
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, K, P, 1.0f, dyn, P, col, P, 1.0f, dw, K);
@@ -259,7 +332,7 @@ void cm_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, O, 1.0f, w, K, dyn, P, 1.0f, dxn, P);
             } else {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, O, 1.0f, w, K, dyn, P, 0.0f, work, P);
-                col2im_add(dxn, work, &g);
+                col2im_add(dxn, work, P, pad, &g);
             }
         }
     }
@@ -267,8 +340,7 @@ void cm_conv2d_backward(float *dx, float *dw, float *db, const float *dy, const 
 
 size_t cm_conv_transpose2d_work_floats(const cm_conv2d_cfg *cfg)
 {
-    geom g = conv_geom(cfg, 1);
-    return (size_t)g.c * g.kh * g.kw * g.oh * g.ow;
+    return work_floats(cfg, 1);
 }
 
 void cm_conv_transpose2d_forward(float *y, const float *x, const float *w, const float *b, const cm_conv2d_cfg *cfg,
@@ -277,6 +349,7 @@ void cm_conv_transpose2d_forward(float *y, const float *x, const float *w, const
     geom g = conv_geom(cfg, 1);
     const int Ci = cfg->in_c, K = g.c * g.kh * g.kw, P = g.oh * g.ow; /* P = input pixels */
     const size_t out_plane = (size_t)g.h * g.w;
+    float *pad = work + work_floats(cfg, 1) - pad_floats(&g);
     for (int n = 0; n < cfg->batch; n++) {
         const float *xn = x + (size_t)n * Ci * P;
         float *yn = y + (size_t)n * g.c * out_plane;
@@ -285,7 +358,7 @@ void cm_conv_transpose2d_forward(float *y, const float *x, const float *w, const
                 yn[o * out_plane + p] = b ? b[o] : 0.0f;
         /* col[out_c*kh*kw, P] = W[in_c, out_c*kh*kw]^T . x[in_c, P], then scatter. */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, Ci, 1.0f, w, K, xn, P, 0.0f, work, P);
-        col2im_add(yn, work, &g);
+        col2im_add(yn, work, P, pad, &g);
     }
 }
 
@@ -294,6 +367,7 @@ void cm_conv_transpose2d_backward(float *dx, float *dw, float *db, const float *
 {
     geom g = conv_geom(cfg, 1);
     const int Ci = cfg->in_c, K = g.c * g.kh * g.kw, P = g.oh * g.ow;
+    float *pad = work + work_floats(cfg, 1) - pad_floats(&g);
     const size_t out_plane = (size_t)g.h * g.w;
     for (int n = 0; n < cfg->batch; n++) {
         const float *xn = x + (size_t)n * Ci * P;
@@ -305,7 +379,7 @@ void cm_conv_transpose2d_backward(float *dx, float *dw, float *db, const float *
                     s += dyn[o * out_plane + p];
                 db[o] += s;
             }
-        im2col(work, dyn, &g);
+        im2col(work, P, dyn, pad, &g);
         /* dW[in_c, K] += x[in_c, P] . col^T;  dx[in_c, P] += W . col. */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Ci, K, P, 1.0f, xn, P, work, P, 1.0f, dw, K);
         if (dx)
