@@ -17,6 +17,10 @@ py=/usr/bin/python3
 # 8 steps/s spinning vs 60 passive at load 12). Both programs get the same setting;
 # override it by exporting OMP_WAIT_POLICY yourself.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+# torch.set_num_threads bounds PyTorch's own pool but not the BLAS library's
+# pthreads: without these, "1 thread" PyTorch used 1.5 cores (sorscher-512 10.2
+# steps/s vs 6.8 when really on one). cogmap sets its BLAS threads itself.
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
 "$py" -c "import torch" 2>/dev/null || { echo "train.sh: needs python3-torch (scripts/install-deps.sh --torch)" >&2; exit 1; }
 
 printf "%-13s %10s %10s %8s %10s %10s %9s %11s\n" preset cogmap torch ratio "GFLOP/s" sgemm share peak/model
