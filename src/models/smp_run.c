@@ -166,9 +166,10 @@ cm_status cm_smp_run_config_restage(const cm_smp_run_config *c, const char *run,
     /* The history so far, then this stage: what changed and from which step. */
     const cJSON *prev = cJSON_GetObjectItemCaseSensitive(old, "stages");
     cJSON *stages = cJSON_IsArray(prev) ? cJSON_Duplicate(prev, 1) : cJSON_CreateArray();
-    ok = ok && stages && cJSON_AddItemToObject(root, "stages", stages);
-    if (!ok && stages && !cJSON_GetObjectItemCaseSensitive(root, "stages"))
-        cJSON_Delete(stages);
+    if (!ok || !stages || !cJSON_AddItemToObject(root, "stages", stages)) {
+        cJSON_Delete(stages); /* not attached to root */
+        ok = 0;
+    }
     cJSON *stage = ok ? cJSON_CreateObject() : NULL;
     ok = ok && stage && cJSON_AddItemToArray(stages, stage);
     ok = ok && cJSON_AddNumberToObject(stage, "step", (double)step);
