@@ -1,0 +1,34 @@
+"""Every ctypes struct of cogmap._lib has the C struct's size and field offsets: a C program
+built from the public headers prints them (a header change the bindings missed fails here)."""
+import ctypes
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from cogmap import _lib
+
+
+def test_struct_layouts_match_the_headers(repo, tmp_path):
+    cc = shutil.which(os.environ.get("CC", "cc"))
+    if not cc:
+        pytest.skip("no C compiler")
+    lines = ["#include <stddef.h>", "#include <stdio.h>", "#include \"cogmap/cogmap.h\"", "int main(void) {"]
+    expect = []
+    for s in _lib.STRUCTS:
+        c = s._cname_
+        lines.append(f'printf("{c} %zu\\n", sizeof({c}));')
+        expect.append(f"{c} {ctypes.sizeof(s)}")
+        for name, _ in s._fields_:
+            lines.append(f'printf("{c}.{name} %zu\\n", offsetof({c}, {name}));')
+            expect.append(f"{c}.{name} {getattr(s, name).offset}")
+    lines += ["return 0;", "}"]
+    src = tmp_path / "layout.c"
+    src.write_text("\n".join(lines) + "\n")
+    exe = tmp_path / "layout"
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # no sanitizer runtimes in cc
+    subprocess.run([cc, "-std=gnu11", "-I", str(repo / "include"), str(src), "-o", str(exe)], check=True, env=env)
+    got = subprocess.run([str(exe)], capture_output=True, text=True, check=True, env=env).stdout.split("\n")[:-1]
+    assert len(_lib.STRUCTS) >= 20
+    assert got == expect
