@@ -470,6 +470,128 @@ class ClassifyResult(Structure):
                                       "occupancy")])
 
 
+# ------------------------------------------------------------------ nn, cells, models (run layer)
+#
+# The structs from here on come with the run layer (include/cogmap/run.h, issue 15). `_since_`
+# names a function that exists from then on: the layout test skips a struct whose library lacks it.
+
+class OptimConfig(Structure):
+    _cname_ = "cm_optim_config"
+    _fields_ = [("kind", c_int), ("lr", c_double), ("momentum", c_double), ("alpha", c_double), ("beta1", c_double),
+                ("beta2", c_double), ("eps", c_double), ("weight_decay", c_double)]
+
+
+class PathintConfig(Structure):
+    _cname_ = "cm_pathint_config"
+    _fields_ = ([("preset", c_char * 32)]
+                + [(n, c_int) for n in ("cell", "rnn_activation", "rnn_bias", "input_size", "hidden", "bottleneck",
+                                        "bottleneck_bias")]
+                + [("dropout", c_float)]
+                + [(n, c_int) for n in ("n_place", "n_hd", "readout_bias", "init_bias", "unused_init_fc",
+                                        "readout_truncnormal", "batch", "seq_len", "loss")]
+                + [(n, c_float) for n in ("frame0_weight", "initial_frames_weight", "decay_factor")]
+                + [("initial_frames", c_int), ("init_loss_weight", c_float), ("continuity_weight", c_float),
+                   ("continuity_frames", c_int), ("continuity_step", c_float), ("l2_recurrent", c_float),
+                   ("optim", OptimConfig), ("clip_norm", c_float), ("clip_value", c_float), ("seed", c_uint64)])
+
+
+class PlaceCells(Structure):
+    _cname_ = "cm_place_cells"
+    _fields_ = [("n", c_int), ("sigma", c_float), ("dog", c_int), ("surround_scale", c_float),
+                ("centres", POINTER(c_float))]
+
+
+class HdCells(Structure):
+    _cname_ = "cm_hd_cells"
+    _fields_ = [("n", c_int), ("kappa", c_float), ("centres", POINTER(c_float))]
+
+
+class GridBatch(Structure):
+    _cname_ = "cm_grid_batch"
+    _since_ = "cm_train_run"
+    _fields_ = [("batch", c_int), ("steps", c_int), ("in_dim", c_int)] + [
+        (n, POINTER(c_float)) for n in ("init_pos", "init_theta", "inputs", "pos", "theta")]
+
+
+CM_SMP_RNNS = 3
+
+
+class SmpConfig(Structure):
+    _cname_ = "cm_smp_config"
+    _since_ = "cm_train_run"  # cogmap.h includes smp.h from then
+    _fields_ = [("slots", c_int), ("embed", c_int), ("hidden", c_int * CM_SMP_RNNS), ("enc_channels", c_int * 4),
+                ("image", c_int), ("batch", c_int), ("seq_len", c_int), ("ae_steps", c_int)] + [
+        (n, c_double) for n in ("ae_lr", "lr", "clip", "p_correct", "p_write", "entropy_target", "beta_rate",
+                                "init_beta", "init_gamma", "init_pi", "dropout")]
+
+
+# ------------------------------------------------------------------ run
+
+CM_METRICS_MAX, CM_METRIC_NAME, CM_GRID_MAX_SETS = 24, 32, 32
+
+
+class TrainConfig(Structure):
+    _cname_ = "cm_train_config"
+    _since_ = "cm_train_run"
+    _fields_ = [("out", c_char_p), ("steps", c_int64), ("minutes", c_double), ("eval_every", c_int64),
+                ("checkpoint_every", c_int64), ("keep", c_int), ("n_shards", c_int), ("seed", c_uint64),
+                ("best", c_char_p), ("rank", c_void_p), ("rank_ctx", c_void_p)]
+
+
+class TrainState(Structure):
+    _cname_ = "cm_train_state"
+    _since_ = "cm_train_run"
+    _fields_ = [("step", c_int64), ("wall_seconds", c_double), ("last_loss", c_double), ("best_value", c_double),
+                ("best_step", c_int64)]
+
+
+class Evals(Structure):
+    _cname_ = "cm_evals"
+    _since_ = "cm_train_run"
+    _fields_ = [("n_cols", c_int), ("n_rows", c_int), ("cap_rows", c_int),
+                ("names", POINTER(c_char * CM_METRIC_NAME)), ("values", POINTER(c_double))]
+
+
+class GridRunConfig(Structure):
+    _cname_ = "cm_grid_run_config"
+    _since_ = "cm_train_run"
+    _fields_ = [("preset", c_char * 32), ("net", PathintConfig), ("cells", c_char * 32), ("arena", c_char * 32),
+                ("motion", c_char * 32), ("motion_scale", c_float), ("data", c_char * 4096),
+                ("eval_batches", c_int), ("place_sigma", c_float), ("place_dog", c_int),
+                ("surround_scale", c_float), ("seed", c_uint64), ("n_sets", c_int),
+                ("sets", (c_char * 128) * CM_GRID_MAX_SETS)]
+
+
+class GridGoal(Structure):
+    _cname_ = "cm_grid_goal"
+    _since_ = "cm_train_run"
+    _fields_ = [("fraction", c_double), ("error", c_double)]
+
+
+class GridNet(Structure):
+    _cname_ = "cm_grid_net"
+    _since_ = "cm_train_run"
+    _fields_ = [("m", c_void_p), ("pc", PlaceCells), ("hd", HdCells), ("top_k", c_int), ("batch", c_int),
+                ("steps", c_int)] + [(n, POINTER(c_float)) for n in ("init_place", "init_hd", "place", "hd_t",
+                                                                        "logits")]
+
+
+class GridEvaluation(Structure):
+    _cname_ = "cm_grid_evaluation"
+    _since_ = "cm_train_run"
+    _fields_ = [("units", c_int), ("nbins", c_int), ("sac_size", c_int), ("lo", c_double), ("hi", c_double),
+                ("samples", c_int64), ("decoding_error", c_double), ("grid_fraction", c_double),
+                ("maps", POINTER(c_double)), ("sacs", POINTER(c_double)), ("results", POINTER(GridnessResult)),
+                ("n_paths", c_int), ("steps", c_int), ("true_paths", POINTER(c_float)),
+                ("decoded_paths", POINTER(c_float))]
+
+
+class SmpRunConfig(Structure):
+    _cname_ = "cm_smp_run_config"
+    _since_ = "cm_train_run"
+    _fields_ = [("model", SmpConfig), ("motion", c_char * 32), ("eval_batches", c_int), ("seed", c_uint64)]
+
+
 # Every struct above, for the layout test.
 STRUCTS = [v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, Structure)
            and hasattr(v, "_cname_")]
