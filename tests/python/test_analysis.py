@@ -163,3 +163,13 @@ def test_read_activity_refuses_bad_files(tmp_path):
         cogmap.read_activity(tmp_path / "c.npz")
     with pytest.raises(cogmap.FileError):
         cogmap.read_activity(tmp_path / "missing.npz")
+
+
+def test_arrays_in_the_library_layout_are_passed_without_a_copy():
+    from cogmap import _lib
+    a = np.zeros((10, 3), np.float32)
+    assert _lib.inp(a, np.float32, "a") is a
+    assert _lib.inp(a.T, np.float32, "a") is not a  # Fortran order: a C-ordered copy
+    assert _lib.inp(a, np.float64, "a").dtype == np.float64
+    with pytest.raises(ValueError, match=r"a: expected shape \[\*, 2\]"):
+        _lib.inp(a, np.float32, "a", shape=(-1, 2))
