@@ -28,4 +28,4 @@ from .world import Arena, Maze, MazeEnv, Motion, Renderer, Worlds, simulate  # n
 from . import analysis, io  # noqa: E402
 from .analysis import analyze, classify, gridness, read_activity  # noqa: E402
 from .io import load_checkpoint, load_run  # noqa: E402
-from . import runs  # noqa: E402
+from . import plot, runs  # noqa: E402

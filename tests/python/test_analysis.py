@@ -173,3 +173,14 @@ def test_arrays_in_the_library_layout_are_passed_without_a_copy():
     assert _lib.inp(a, np.float64, "a").dtype == np.float64
     with pytest.raises(ValueError, match=r"a: expected shape \[\*, 2\]"):
         _lib.inp(a, np.float32, "a", shape=(-1, 2))
+
+
+def test_gridness_figure_equals_the_command(cli, tmp_path):
+    from cogmap import plot
+    maps = hex_maps(count=6).astype(np.float32)
+    np.save(tmp_path / "maps.npy", maps)
+    name = str(tmp_path / "maps.npy")
+    cli("gridness", name, "--figure", tmp_path / "cli.png", "--top", 4, "--quiet")
+    title = f"{name}: best 4 of {len(maps)} units by score60 (DeepMind scorer, deepmind masks)"
+    plot.gridness_figure(tmp_path / "py.png", maps, top=4, title=title)
+    np.testing.assert_array_equal(cogmap.io.read_png(tmp_path / "py.png"), cogmap.io.read_png(tmp_path / "cli.png"))
