@@ -35,3 +35,22 @@ def test_struct_layouts_match_the_headers(repo, tmp_path):
     for g, e in zip(got, expect):  # the first difference names the struct and field
         assert g == e, f"C says {g}, the bindings {e}"
     assert len(got) == len(expect)
+
+
+def test_every_bound_function_is_exported():
+    """A C function the package binds but the library does not export (hidden visibility without
+    CM_API, a rename) would only fail when called: list them all here instead. The run layer's
+    may be absent from a library built before it."""
+    import cogmap
+    from cogmap import analysis, io, plot, runs, world
+    run_layer = _lib.has("cm_train_run")
+    missing = []
+    for mod in (_lib, world, analysis, io, plot, runs):
+        for name, v in vars(mod).items():
+            if isinstance(v, _lib.Missing) and (run_layer or mod is not runs):
+                missing.append(f"{mod.__name__}.{name}: {v.name}")
+    assert not missing, "not exported: " + ", ".join(missing)
+    if run_layer:
+        for sym in ("cm_grid_job_ops", "cm_smp_job_ops", "cm_grid_net_forward", "cm_grid_goal_rank"):
+            assert _lib.has(sym), sym
+    assert cogmap.__version__.count(".") == 2
