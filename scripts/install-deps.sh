@@ -14,6 +14,7 @@ packages=(
   libgif-dev                              # animated GIFs (grid-cell emergence)
   libcmocka-dev                           # unit tests
   python3 python3-numpy python3-scipy     # interop tests and reference values
+  python3-pytest                          # the Python package's tests (python/)
 )
 if [ "${1:-}" = "--torch" ]; then
   packages+=(python3-torch)
