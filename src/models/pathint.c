@@ -834,13 +834,18 @@ cm_status cm_pathint_step(cm_pathint *m, const cm_pathint_batch *b, double *loss
     s = cm_pathint_backward(m);
     if (s)
         return s;
+    cm_pathint_update(m);
+    return CM_OK;
+}
+
+void cm_pathint_update(cm_pathint *m)
+{
     float *g = m->params.grads;
     if (m->cfg.clip_value > 0.0f)
         cm_clip_grad_value(g, m->n_trained, m->cfg.clip_value);
     if (m->cfg.clip_norm > 0.0f)
         cm_clip_grad_norm(g, m->n_trained, m->cfg.clip_norm);
     cm_optim_step(&m->optim, m->params.params, g);
-    return CM_OK;
 }
 
 /* ------------------------------------------------------------ read-outs */

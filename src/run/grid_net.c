@@ -1,6 +1,7 @@
-/* The trainer's view of a models-module path-integration network
- * (cm_grid_model_ops over cm_pathint) with its place/HD target ensembles. */
-#include "cogmap/gridrun.h"
+/* A models-module path-integration network with its place/HD target
+ * ensembles (run.h): target codes of a batch, the evaluation forward, the
+ * checkpoint files. */
+#include "cogmap/run.h"
 
 #include <math.h>
 #include <string.h>
@@ -17,7 +18,6 @@ void cm_grid_net_free(cm_grid_net *n)
     cm_free(n->place);
     cm_free(n->hd_t);
     cm_free(n->logits);
-    cm_free(n->decoded);
     cm_free(n);
 }
 
@@ -58,12 +58,11 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
     n->init_place = cm_alloc(B * Np * sizeof(float));
     n->place = cm_alloc(BT * Np * sizeof(float));
     n->logits = cm_alloc(BT * Np * sizeof(float));
-    n->decoded = cm_alloc(BT * 2 * sizeof(float));
     if (Nh) {
         n->init_hd = cm_alloc(B * Nh * sizeof(float));
         n->hd_t = cm_alloc(BT * Nh * sizeof(float));
     }
-    if (!n->init_place || !n->place || !n->logits || !n->decoded || (Nh && (!n->init_hd || !n->hd_t))) {
+    if (!n->init_place || !n->place || !n->logits || (Nh && (!n->init_hd || !n->hd_t))) {
         cm_grid_net_free(n);
         return cm_error(CM_ERR_NOMEM, "grid network: cannot allocate target buffers for %zu samples", BT);
     }
@@ -102,50 +101,26 @@ static cm_status fill_targets(cm_grid_net *n, const cm_grid_batch *b, cm_pathint
     return CM_OK;
 }
 
-/* Mean decoding error of the last forward, t >= 1 (t = 0 is the encoded start). */
-static double decode_error(cm_grid_net *n, const cm_grid_batch *b, float *decoded)
+/* Positions decoded from the last forward's place logits. */
+static void decode(cm_grid_net *n, const cm_grid_batch *b, float *decoded)
 {
-    const int B = b->batch, T = b->steps, t0 = T > 1 ? 1 : 0;
     cm_pathint_get_place_logits(n->m, n->logits);
-    cm_place_cells_decode(&n->pc, n->logits, (int64_t)B * T, n->top_k, decoded);
-    double sum = 0;
-    for (int e = 0; e < B; e++)
-        for (int t = t0; t < T; t++) {
-            size_t i = ((size_t)e * T + t) * 2;
-            sum += hypot((double)decoded[i] - b->pos[i], (double)decoded[i + 1] - b->pos[i + 1]);
-        }
-    return sum / ((double)B * (T - t0));
+    cm_place_cells_decode(&n->pc, n->logits, (int64_t)b->batch * b->steps, n->top_k, decoded);
 }
 
-static int net_units(void *model)
+cm_status cm_grid_net_gradient(cm_grid_net *n, const cm_grid_batch *b, double *loss)
 {
-    return cm_pathint_bottleneck_size(((cm_grid_net *)model)->m);
-}
-
-static cm_status net_train_step(void *model, const cm_grid_batch *b, cm_rng *rng, double *loss, double *err)
-{
-    (void)rng; /* the network draws its dropout masks from its own saved stream */
-    cm_grid_net *n = model;
     cm_pathint_batch pb;
     cm_status st = fill_targets(n, b, &pb);
-    if (st != CM_OK)
-        return st;
-    st = cm_pathint_step(n->m, &pb, loss);
-    if (st == CM_ERR_NUMERIC) {
-        /* Parameters are untouched; the trainer reports the step and the last
-         * good checkpoint. */
-        if (isfinite(*loss))
-            *loss = NAN;
-        *err = NAN;
-        return CM_OK;
-    }
-    if (st != CM_OK)
-        return st;
-    *err = decode_error(n, b, n->decoded);
-    return CM_OK;
+    if (st == CM_OK)
+        st = cm_pathint_forward(n->m, &pb, 1, loss);
+    /* A non-finite loss: no backward; the trainer stops before any update. */
+    if (st == CM_OK && isfinite(*loss))
+        st = cm_pathint_backward(n->m);
+    return st;
 }
 
-static cm_status net_evaluate(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss)
+cm_status cm_grid_net_forward(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss)
 {
     cm_grid_net *n = model;
     cm_pathint_batch pb;
@@ -158,7 +133,7 @@ static cm_status net_evaluate(void *model, const cm_grid_batch *b, float *units,
     if (units)
         cm_pathint_get_bottleneck(n->m, units);
     if (decoded)
-        decode_error(n, b, decoded);
+        decode(n, b, decoded);
     return CM_OK;
 }
 
@@ -194,20 +169,3 @@ cm_status cm_grid_net_load(cm_grid_net *n, const char *dir)
     return CM_OK;
 }
 
-static cm_status net_save(void *model, const char *dir)
-{
-    return cm_grid_net_save(model, dir);
-}
-
-static cm_status net_load(void *model, const char *dir)
-{
-    return cm_grid_net_load(model, dir);
-}
-
-const cm_grid_model_ops cm_grid_net_ops = {
-    .units = net_units,
-    .train_step = net_train_step,
-    .evaluate = net_evaluate,
-    .save = net_save,
-    .load = net_load,
-};
