@@ -33,7 +33,7 @@ test-asan: deps
 # Every layer's forward and backward against PyTorch (needs python3-torch).
 check-torch: build
 	@scripts/install-deps.sh --torch
-	bench/check-torch.sh $(BUILD)/cogmap
+	bench/check-torch.sh $(BUILD)
 
 # Benchmarks against the Python peers; figures go to BENCHMARKS.md by hand.
 bench: build

@@ -3,7 +3,8 @@
 
 For every case: random float32 inputs drawn with torch, the same layer run in
 PyTorch in float64 (the reference: no float32 rounding of its own), and
-`cogmap nn-check LAYER DIR` run on the same inputs saved as .npy. Forward
+`cogmap-nn-check LAYER DIR` (the build folder's harness, tests/nncheck/) run on
+the same inputs saved as .npy. Forward
 outputs and the gradients of <outputs, dy> (dy random; a loss's own value for
 losses) with respect to every input and parameter are compared:
 
@@ -11,11 +12,14 @@ losses) with respect to every input and parameter are compared:
 
 (relative to the tensor's scale, absolute for tensors that are all near 0).
 
-Adding a layer: a handler in src/cli/cmd_nn_check.c and a `case(...)` below
-whose reference function returns the same outputs from the same named inputs.
+Adding a layer: a handler in tests/nncheck/ (nncheck.h) and a `case(...)`
+below whose reference function returns the same outputs from the same named
+inputs. A model's cases go in bench/check_torch_<model>.py, run after these
+with case, randn, torch, F and np already defined.
 
-usage: check_torch.py path/to/cogmap [LAYER...]    (no LAYER: all cases)
+usage: check_torch.py path/to/cogmap-nn-check [LAYER...]    (no LAYER: all cases)
 """
+import glob
 import json
 import math
 import os
@@ -29,7 +33,7 @@ import torch.nn.functional as F
 from torch.nn.utils import stateless
 
 TOL = 1e-4
-COGMAP = sys.argv[1]
+NN_CHECK = sys.argv[1]
 ONLY = set(sys.argv[2:])
 torch.manual_seed(1234)
 CASES = []
@@ -63,10 +67,10 @@ def run_case(layer, label, inputs, reference, config, grads, loss):
         total.backward()
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(config, f)
-        p = subprocess.run([COGMAP, "nn-check", layer, d, "--threads", "1"], capture_output=True, text=True)
+        p = subprocess.run([NN_CHECK, layer, d, "--threads", "1"], capture_output=True, text=True)
         if p.returncode != 0:
             RESULTS.append((layer, label, "run", math.inf))
-            print(f"FAIL {layer} [{label}]: cogmap nn-check exited {p.returncode}: {p.stderr.strip()}")
+            print(f"FAIL {layer} [{label}]: cogmap-nn-check exited {p.returncode}: {p.stderr.strip()}")
             return
         compare = {k: v.detach() for k, v in outs.items()}
         for name in grads:
@@ -421,6 +425,13 @@ case("kl_div", "sum, scale 1/N", {"x": F.log_softmax(randn(5, 9), dim=1), "t": q
      lambda t: {"loss": F.kl_div(t["x"], t["t"], reduction="sum") / 5}, {"scale": 0.2}, loss=True)
 case("mse", "mean", {"x": randn(5, 9), "t": randn(5, 9)}, lambda t: {"loss": F.mse_loss(t["x"], t["t"])},
      grads=["x"], loss=True)
+
+# ------------------------------------------------- the models' case files
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+for extra in sorted(glob.glob(os.path.join(HERE, "check_torch_*.py"))):
+    with open(extra) as f:
+        exec(compile(f.read(), extra, "exec"), globals())
 
 # ------------------------------------------------------------------------ run
 

@@ -5,10 +5,10 @@ Shapes are those of SSM-PC's BEV predictor (ssm-pc.md §6.2) at batch 8: an
 encoder conv block, an upsampler transposed-conv block, the decoder's
 cross-attention (64 queries over 4 memory tokens, batch 4B) and one encoder
 Transformer layer. Each side times forward + backward of the layer alone
-(PyTorch: autograd, float32; cogmap: `cogmap nn-check LAYER DIR --repeat N`,
+(PyTorch: autograd, float32; cogmap: `cogmap-nn-check LAYER DIR --repeat N`,
 which runs the hand-written forward/backward on the same arrays).
 
-usage: vision_layers.py path/to/cogmap [--threads N] [--repeat N]
+usage: vision_layers.py path/to/cogmap-nn-check [--threads N] [--repeat N]
 prints one line per layer: seconds per pass of each, and cogmap's speed-up.
 """
 import argparse
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 ap = argparse.ArgumentParser()
-ap.add_argument("cogmap")
+ap.add_argument("nn_check")
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--repeat", type=int, default=10)
 args = ap.parse_args()
@@ -49,7 +49,7 @@ def time_cogmap(layer, inputs, dy, config):
         np.save(os.path.join(d, "dy.npy"), dy.numpy())
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(config, f)
-        out = subprocess.run([args.cogmap, "nn-check", layer, d, "--repeat", str(args.repeat), "--threads",
+        out = subprocess.run([args.nn_check, layer, d, "--repeat", str(args.repeat), "--threads",
                               str(args.threads)], check=True, capture_output=True, text=True).stdout
         return float(re.search(r": ([0-9.eE+-]+) s per", out).group(1))
 

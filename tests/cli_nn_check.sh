@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `cogmap nn-check` (the engine behind make check-torch) without torch: a
+# `cogmap-nn-check` (the harness behind make check-torch) without torch: a
 # layer run on .npy files checked against numpy, and bad input refused with
 # messages that name the file.
 set -u
-cogmap=${COGMAP_BIN:?COGMAP_BIN is set by ctest}
+nncheck=${COGMAP_NN_CHECK:?COGMAP_NN_CHECK is set by ctest}
 py=${COGMAP_PYTHON:-/usr/bin/python3}
 "$py" -c 'import numpy' 2>/dev/null || { echo "skipping: no numpy"; exit 77; }
 fail=0
@@ -22,8 +22,8 @@ np.save(f"{d}/bias.npy", r.randn(4).astype(np.float32))
 np.save(f"{d}/dy.npy", r.randn(2, 4, 4, 3).astype(np.float32))
 json.dump({"stride_h": 2, "stride_w": 2, "pad_h": 1, "pad_w": 1}, open(f"{d}/config.json", "w"))
 PY
-if ! "$cogmap" nn-check conv2d "$tmp/conv" >"$tmp/out" 2>&1; then
-    echo "FAIL: nn-check conv2d"; cat "$tmp/out"; fail=1
+if ! "$nncheck" conv2d "$tmp/conv" >"$tmp/out" 2>&1; then
+    echo "FAIL: cogmap-nn-check conv2d"; cat "$tmp/out"; fail=1
 fi
 "$py" - "$tmp/conv" <<'PY' || fail=1
 import sys
@@ -51,7 +51,7 @@ PY
 # --repeat: a timing run prints the time per pass and writes nothing.
 cp -r "$tmp/conv" "$tmp/timed"
 rm -f "$tmp/timed"/c_*.npy
-if "$cogmap" nn-check conv2d "$tmp/timed" --repeat 2 >"$tmp/out" 2>&1 &&
+if "$nncheck" conv2d "$tmp/timed" --repeat 2 >"$tmp/out" 2>&1 &&
     grep -Eq 's per forward\+backward \(2 passes' "$tmp/out" && ! ls "$tmp/timed"/c_*.npy >/dev/null 2>&1; then
     echo "ok: --repeat timing run"
 else
@@ -68,23 +68,23 @@ check() { # description, expected exit code, text the message must contain, comm
         echo "ok: $what"
     fi
 }
-check "unknown layer" 2 "unknown layer" "$cogmap" nn-check frobnicate "$tmp/conv"
-check "missing folder argument" 2 "usage" "$cogmap" nn-check conv2d
-check "missing input file" 1 "nope/x.npy" "$cogmap" nn-check conv2d "$tmp/nope"
+check "unknown layer" 2 "unknown layer" "$nncheck" frobnicate "$tmp/conv"
+check "missing folder argument" 2 "usage" "$nncheck" conv2d
+check "missing input file" 1 "nope/x.npy" "$nncheck" conv2d "$tmp/nope"
 cp -r "$tmp/conv" "$tmp/badshape"
 "$py" -c "import numpy as np; np.save('$tmp/badshape/weight.npy', np.zeros((4, 5, 3, 3), np.float32))"
-check "wrong channel count" 1 "weight.npy" "$cogmap" nn-check conv2d "$tmp/badshape"
+check "wrong channel count" 1 "weight.npy" "$nncheck" conv2d "$tmp/badshape"
 cp -r "$tmp/conv" "$tmp/baddtype"
 "$py" -c "import numpy as np; np.save('$tmp/baddtype/x.npy', np.zeros((2, 3, 7, 6), np.float64))"
-check "float64 input" 1 "x.npy" "$cogmap" nn-check conv2d "$tmp/baddtype"
+check "float64 input" 1 "x.npy" "$nncheck" conv2d "$tmp/baddtype"
 cp -r "$tmp/conv" "$tmp/badcfg"
 echo '{"stride_h": 0}' >"$tmp/badcfg/config.json"
-check "zero stride" 2 "stride" "$cogmap" nn-check conv2d "$tmp/badcfg"
+check "zero stride" 2 "stride" "$nncheck" conv2d "$tmp/badcfg"
 echo '{"stride_h": "two"}' >"$tmp/badcfg/config.json"
-check "non-numeric stride" 1 "stride_h" "$cogmap" nn-check conv2d "$tmp/badcfg"
-check "bad --repeat" 2 "repeat" "$cogmap" nn-check conv2d "$tmp/conv" --repeat 0
+check "non-numeric stride" 1 "stride_h" "$nncheck" conv2d "$tmp/badcfg"
+check "bad --repeat" 2 "repeat" "$nncheck" conv2d "$tmp/conv" --repeat 0
 mkdir "$tmp/relu"
 "$py" -c "import numpy as np; [np.save('$tmp/relu/' + n, np.ones((3, 4), np.float32)) for n in ('x', 'dy')]"
-check "--repeat on a layer without a timing loop" 1 "timing loop" "$cogmap" nn-check relu "$tmp/relu" --repeat 2
+check "--repeat on a layer without a timing loop" 1 "timing loop" "$nncheck" relu "$tmp/relu" --repeat 2
 if [ $fail -eq 0 ]; then echo "cli_nn_check: all passed"; fi
 exit $fail

@@ -9,7 +9,6 @@ int cmd_maze(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_gridness(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-int cmd_nn_check(int argc, char **argv);
 int cmd_figure(int argc, char **argv);
 
 const cli_command cli_commands[] = {
@@ -21,7 +20,6 @@ const cli_command cli_commands[] = {
     {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
     {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
     {"bench", "built-in benchmarks (cogmap bench --help)", cmd_bench},
-    {"nn-check", "(developer) one nn layer on .npy files, for make check-torch", cmd_nn_check},
     {"figure", "SMP's figures 2 and 3 from DeepMind's released data or a cogmap SMP run", cmd_figure},
     {NULL, NULL, NULL},
 };

@@ -11,6 +11,7 @@
  * intrinsics: GCC's vector extensions compile to SSE pairs elsewhere. */
 #include "nn/nn_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 #ifdef __AVX512F__
@@ -19,7 +20,6 @@
 #define VW 8
 #endif
 typedef float vf __attribute__((vector_size(VW * 4), aligned(4)));
-typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
 /* C[rows, nv*VW] (+)= A[rows, K] . B[K, nv*VW]; rows <= 4, nv <= 4. */
 static inline __attribute__((always_inline)) void block(float *C, int ldc, const float *A, int lda, const float *Bm,
@@ -69,13 +69,16 @@ static void rows_block(float *C, int ldc, const float *A, int lda, const float *
     /* 8 columns left over: threads split columns in multiples of 8
      * (cm_split_units), and such a column must get the same vector FMAs
      * as in a wider block, not the scalar tail's, for the same bits. */
+    /* fmaf, not `acc += a * b`: GCC (12, znver4) leaves that product and sum
+     * unfused here while it fuses the wide block's, and the bits then differ. */
     for (; n + 8 <= n1; n += 8)
-        for (int r = 0; r < rows; r++) {
-            v8f acc = accumulate ? *(const v8f *)(C + (size_t)r * ldc + n) : (v8f){0};
-            for (int k = 0; k < K; k++)
-                acc += A[(size_t)r * lda + k] * *(const v8f *)(Bm + (size_t)k * ldb + n);
-            *(v8f *)(C + (size_t)r * ldc + n) = acc;
-        }
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < 8; j++) {
+                float s = accumulate ? C[(size_t)r * ldc + n + j] : 0.0f;
+                for (int k = 0; k < K; k++)
+                    s = fmaf(A[(size_t)r * lda + k], Bm[(size_t)k * ldb + n + j], s);
+                C[(size_t)r * ldc + n + j] = s;
+            }
 #endif
     for (; n < n1; n++) /* a tail narrower than 8 */
         for (int r = 0; r < rows; r++) {

@@ -1,209 +1,8 @@
-/* `cogmap nn-check LAYER DIR`: a developer tool behind `make check-torch`.
- *
- * Runs one layer's forward and backward on arrays that bench/check_torch.py
- * wrote as DIR/<name>.npy (float32; names follow PyTorch's state dicts), with
- * the settings of DIR/config.json, and writes what cogmap computed as
- * DIR/c_<name>.npy: the outputs and grad_<input> for every input and
- * parameter, given the upstream gradient DIR/dy.npy. The python side runs the
- * same layer in PyTorch and compares.
- *
- * Adding a layer: write a handler (load inputs with nc_in, make outputs and
- * gradients with nc_out / nc_grad, run the layer) and add it to the table. */
-#include "cli/cli.h"
+/* nn-check handlers of the engine's layers and losses (nn.h): one per
+ * layer, each running forward and backward once on the arrays of DIR. */
+#include "nncheck.h"
 
-#include <cjson/cJSON.h>
 #include <string.h>
-#include <unistd.h>
-
-#include "cogmap/io.h"
-#include "cogmap/nn.h"
-
-#define NC_MAX 96
-
-typedef struct nc_buf {
-    char name[168];
-    int ndim;
-    int64_t shape[CM_MAX_DIMS];
-    float *data;
-    int owned_array; /* data belongs to arr (read from disk) */
-    cm_array arr;
-    int save;
-} nc_buf;
-
-typedef struct nc_ctx {
-    const char *dir;
-    char cfg_path[4200];
-    cJSON *cfg;
-    int count;
-    nc_buf bufs[NC_MAX];
-    cm_status st; /* the first failure; later helpers do nothing */
-    int repeat;   /* --repeat N: time N forward+backward passes, write nothing */
-    double seconds;
-} nc_ctx;
-
-static nc_buf *nc_slot(nc_ctx *c, const char *name)
-{
-    if (c->st)
-        return NULL;
-    if (c->count == NC_MAX) {
-        c->st = cm_error(CM_ERR_INTERNAL, "nn-check: more than %d arrays", NC_MAX);
-        return NULL;
-    }
-    nc_buf *b = &c->bufs[c->count++];
-    memset(b, 0, sizeof *b);
-    snprintf(b->name, sizeof b->name, "%s", name);
-    return b;
-}
-
-/* Reads DIR/name.npy as float32 of rank ndim; -1 in `shape` accepts any size
- * and receives the size found. optional: a missing file gives NULL, no error. */
-static float *nc_load(nc_ctx *c, const char *name, int ndim, int64_t *shape, int optional)
-{
-    if (c->st)
-        return NULL;
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s.npy", c->dir, name);
-    if (optional && access(path, F_OK) != 0)
-        return NULL;
-    nc_buf *b = nc_slot(c, name);
-    if (!b)
-        return NULL;
-    cm_status st = cm_npy_read(path, &b->arr);
-    if (st == CM_OK)
-        st = cm_array_expect(&b->arr, path, CM_F32, ndim, shape);
-    if (st) {
-        cm_array_free(&b->arr);
-        c->count--;
-        c->st = st;
-        return NULL;
-    }
-    b->owned_array = 1;
-    b->ndim = ndim;
-    for (int d = 0; d < ndim; d++)
-        b->shape[d] = shape[d] = b->arr.shape[d];
-    b->data = (float *)b->arr.data;
-    return b->data;
-}
-
-static float *nc_in(nc_ctx *c, const char *name, int ndim, int64_t *shape)
-{
-    return nc_load(c, name, ndim, shape, 0);
-}
-
-/* A zeroed float buffer that is written out as DIR/c_<name>.npy when save != 0. */
-static float *nc_buffer(nc_ctx *c, const char *name, int ndim, const int64_t *shape, int save)
-{
-    nc_buf *b = nc_slot(c, name);
-    if (!b)
-        return NULL;
-    size_t n = 1;
-    b->ndim = ndim;
-    for (int d = 0; d < ndim; d++) {
-        b->shape[d] = shape[d];
-        n *= (size_t)shape[d];
-    }
-    b->data = cm_calloc(n ? n : 1, sizeof(float));
-    if (!b->data) {
-        c->count--;
-        c->st = cm_error(CM_ERR_NOMEM, "nn-check: %s: cannot allocate %zu floats", name, n);
-        return NULL;
-    }
-    b->save = save;
-    return b->data;
-}
-
-static float *nc_out(nc_ctx *c, const char *name, int ndim, const int64_t *shape)
-{
-    return nc_buffer(c, name, ndim, shape, 1);
-}
-
-static float *nc_scratch(nc_ctx *c, size_t n)
-{
-    int64_t s = (int64_t)n;
-    return nc_buffer(c, "scratch", 1, &s, 0);
-}
-
-/* grad_<input>, shaped like the loaded input. */
-static float *nc_grad(nc_ctx *c, const char *input)
-{
-    if (c->st)
-        return NULL;
-    for (int i = 0; i < c->count; i++)
-        if (c->bufs[i].owned_array && strcmp(c->bufs[i].name, input) == 0) {
-            char name[160];
-            snprintf(name, sizeof name, "grad_%s", input);
-            return nc_buffer(c, name, c->bufs[i].ndim, c->bufs[i].shape, 1);
-        }
-    c->st = cm_error(CM_ERR_INTERNAL, "nn-check: no input named %s", input);
-    return NULL;
-}
-
-static int64_t nc_int(nc_ctx *c, const char *key, int64_t def)
-{
-    int64_t v = def;
-    if (!c->st)
-        c->st = cm_json_get_int(c->cfg, c->cfg_path, key, 0, &v);
-    return v;
-}
-
-static double nc_num(nc_ctx *c, const char *key, double def)
-{
-    double v = def;
-    if (!c->st)
-        c->st = cm_json_get_number(c->cfg, c->cfg_path, key, 0, &v);
-    return v;
-}
-
-static cm_status nc_save(nc_ctx *c)
-{
-    for (int i = 0; i < c->count; i++) {
-        nc_buf *b = &c->bufs[i];
-        if (!b->save)
-            continue;
-        char path[4400];
-        snprintf(path, sizeof path, "%s/c_%s.npy", c->dir, b->name);
-        cm_array v = cm_array_view(b->name, CM_F32, b->ndim, b->shape, b->data);
-        cm_status st = cm_npy_write(path, &v);
-        if (st)
-            return st;
-    }
-    return CM_OK;
-}
-
-static void nc_free(nc_ctx *c)
-{
-    for (int i = 0; i < c->count; i++) {
-        if (c->bufs[i].owned_array)
-            cm_array_free(&c->bufs[i].arr);
-        else
-            cm_free(c->bufs[i].data);
-    }
-    c->count = 0;
-    if (c->cfg)
-        cJSON_Delete(c->cfg);
-    c->cfg = NULL;
-}
-
-/* Runs a layer's forward + backward once, or with --repeat N once untimed
- * (warm-up) and N times timed. Gradients then accumulate N + 1 times, which
- * is why a timing run writes no files. */
-#define NC_TIMED(c, body)                                                                                              \
-    do {                                                                                                               \
-        body;                                                                                                          \
-        if ((c)->repeat > 0) {                                                                                         \
-            double t0_ = cm_now();                                                                                     \
-            for (int r_ = 0; r_ < (c)->repeat; r_++) {                                                                 \
-                body;                                                                                                  \
-            }                                                                                                          \
-            (c)->seconds = cm_now() - t0_;                                                                             \
-        }                                                                                                              \
-    } while (0)
-
-#define NC_CHECK(c)                                                                                                    \
-    do {                                                                                                               \
-        if ((c)->st)                                                                                                   \
-            return (c)->st;                                                                                            \
-    } while (0)
 
 /* ------------------------------------------------------------ recurrent */
 
@@ -288,7 +87,7 @@ static cm_status conv_common(nc_ctx *c, int transposed)
     if (st)
         return st;
     int64_t bs[1] = {out_c}, ys[4] = {xs[0], out_c, oh, ow};
-    float *b = nc_load(c, "bias", 1, bs, 1);
+    float *b = nc_in_optional(c, "bias", 1, bs);
     float *dy = nc_in(c, "dy", 4, ys), *y = nc_out(c, "y", 4, ys);
     float *work = nc_scratch(c, transposed ? cm_conv_transpose2d_work_floats(&cfg) : cm_conv2d_work_floats(&cfg));
     float *dx = nc_grad(c, "x"), *dw = nc_grad(c, "weight"), *db = b ? nc_grad(c, "bias") : NULL;
@@ -428,7 +227,7 @@ static void load_mha(nc_ctx *c, const char *prefix, int E, cm_mha_params *p, cm_
 static uint8_t *load_kpm(nc_ctx *c, const char *name, int N, int L)
 {
     int64_t s[2] = {N, L};
-    float *m = nc_load(c, name, 2, s, 1);
+    float *m = nc_in_optional(c, name, 2, s);
     if (!m)
         return NULL;
     uint8_t *u = (uint8_t *)nc_scratch(c, ((size_t)N * L + 3) / 4);
@@ -460,7 +259,7 @@ static cm_status h_mha(nc_ctx *c)
     cm_mha_params p, g;
     load_mha(c, "", cfg.embed, &p, &g);
     int64_t ms[2] = {cfg.lq, cfg.lk}, as[3] = {cfg.batch, cfg.lq, cfg.lk};
-    float *mask = nc_load(c, "attn_mask", 2, ms, 1);
+    float *mask = nc_in_optional(c, "attn_mask", 2, ms);
     uint8_t *kpm = load_kpm(c, "key_padding_mask", cfg.batch, cfg.lk);
     float *dy = nc_in(c, "dy", 3, qs), *y = nc_out(c, "y", 3, qs), *attn = nc_out(c, "attn", 3, as);
     float *cache = nc_scratch(c, cm_mha_cache_floats(&cfg)), *work = nc_scratch(c, cm_mha_work_floats(&cfg));
@@ -535,7 +334,7 @@ static cm_status transformer_common(nc_ctx *c, int decoder)
     /* Optional masks: the self-attention's additive mask [L, L]; key padding
      * over the tokens (encoder) or over the memory (decoder). */
     int64_t ms2[2] = {cfg.len, cfg.len};
-    float *mask = nc_load(c, "attn_mask", 2, ms2, 1);
+    float *mask = nc_in_optional(c, "attn_mask", 2, ms2);
     uint8_t *kpm = load_kpm(c, "key_padding_mask", cfg.batch, decoder ? cfg.mem_len : cfg.len);
     NC_CHECK(c);
     if (decoder)
@@ -631,7 +430,7 @@ static cm_status h_linear(nc_ctx *c)
                         (long long)ws[1]);
     const int N = (int)xs[0], In = (int)xs[1], Out = (int)ws[0];
     int64_t bs[1] = {Out}, ys[2] = {N, Out};
-    float *b = nc_load(c, "bias", 1, bs, 1);
+    float *b = nc_in_optional(c, "bias", 1, bs);
     float *dy = nc_in(c, "dy", 2, ys), *y = nc_out(c, "y", 2, ys);
     float *dx = nc_grad(c, "x"), *dw = nc_grad(c, "weight"), *db = b ? nc_grad(c, "bias") : NULL;
     NC_CHECK(c);
@@ -767,10 +566,7 @@ static cm_status h_mse(nc_ctx *c)
 
 /* ------------------------------------------------------------------ table */
 
-static const struct {
-    const char *name;
-    cm_status (*run)(nc_ctx *c);
-} layers[] = {
+const nc_layer nc_nn_layers[] = {
     {"smp_lstm", h_smp_lstm},
     {"gru", h_gru},
     {"conv2d", h_conv2d},
@@ -798,81 +594,5 @@ static const struct {
     {"softmax_xent", h_softmax_xent},
     {"kl_div", h_kl_div},
     {"mse", h_mse},
+    {NULL, NULL},
 };
-
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: cogmap nn-check LAYER DIR [--threads N] [--repeat N]\n"
-                 "Developer tool for `make check-torch`: runs LAYER's forward and backward on\n"
-                 "DIR/<name>.npy with the settings of DIR/config.json and the upstream gradient\n"
-                 "DIR/dy.npy, and writes outputs and gradients as DIR/c_<name>.npy.\n"
-                 "--repeat N: time N forward+backward passes instead (conv2d, conv_transpose2d,\n"
-                 "batchnorm, mha, transformer_*), print the time per pass, write nothing.\nlayers:");
-    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
-        fprintf(out, " %s", layers[i].name);
-    fprintf(out, "\n");
-}
-
-int cmd_nn_check(int argc, char **argv)
-{
-    cli_common common;
-    cli_common_defaults(&common);
-    const char *pos[2] = {NULL, NULL};
-    int npos = 0, repeat = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return CLI_EXIT_OK;
-        }
-        if (strcmp(argv[i], "--repeat") == 0) {
-            const char *v;
-            long long n;
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--repeat", v, 1, 1000000, &n))
-                return CLI_EXIT_USAGE;
-            repeat = (int)n;
-            continue;
-        }
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (argv[i][0] == '-' || npos == 2)
-            return cli_usage_error("nn-check", "unexpected argument '%s'", argv[i]);
-        pos[npos++] = argv[i];
-    }
-    if (npos != 2) {
-        usage(stderr);
-        return CLI_EXIT_USAGE;
-    }
-    cm_set_threads(common.threads);
-    cm_status (*run)(nc_ctx *) = NULL;
-    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
-        if (strcmp(pos[0], layers[i].name) == 0)
-            run = layers[i].run;
-    if (!run)
-        return cli_usage_error("nn-check", "unknown layer '%s' (see --help)", pos[0]);
-    static nc_ctx ctx; /* large: keep it off the stack */
-    memset(&ctx, 0, sizeof ctx);
-    ctx.dir = pos[1];
-    ctx.repeat = repeat;
-    snprintf(ctx.cfg_path, sizeof ctx.cfg_path, "%s/config.json", ctx.dir);
-    cm_status st = CM_OK;
-    if (access(ctx.cfg_path, F_OK) == 0)
-        st = cm_json_read(ctx.cfg_path, &ctx.cfg);
-    else
-        ctx.cfg = cJSON_CreateObject();
-    if (st == CM_OK)
-        st = run(&ctx);
-    if (st == CM_OK)
-        st = ctx.st;
-    if (st == CM_OK && repeat > 0 && ctx.seconds <= 0.0)
-        st = cm_error(CM_ERR_UNSUPPORTED, "--repeat: layer %s has no timing loop", pos[0]);
-    if (st == CM_OK && repeat > 0)
-        printf("nn-check %s: %.6f s per forward+backward (%d passes, %d threads)\n", pos[0], ctx.seconds / repeat,
-               repeat, cm_threads());
-    else if (st == CM_OK)
-        st = nc_save(&ctx);
-    nc_free(&ctx);
-    return st ? cli_fail("nn-check", st) : CLI_EXIT_OK;
-}
