@@ -117,7 +117,7 @@ static void test_resume_bit_identical(void **state)
         differ += memcmp(cm_params_data(pa, i), cm_params_data(pc, j), pa->tensors[i].count * sizeof(float)) != 0;
     }
     assert_int_equal(differ, 0);
-    const cm_optim *oa = cm_pathint_optim(cm_grid_job_net(a.job)->m), *oc = cm_pathint_optim(cm_grid_job_net(c.job)->m);
+    const cm_optim *oa = &cm_grid_job_net(a.job)->optim, *oc = &cm_grid_job_net(c.job)->optim;
     assert_int_equal(oa->t, oc->t);
     assert_memory_equal(oa->state, oc->state, cm_optim_state_floats(oa) * sizeof(float));
     /* The final checkpoints' weights are the same bytes too. */

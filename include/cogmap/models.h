@@ -79,7 +79,6 @@ typedef struct cm_pathint_config {
     cm_optim_config optim;
     float clip_norm;              /* global L2 norm; 0 = off */
     float clip_value;             /* element-wise; 0 = off */
-    uint64_t seed;                /* initial weights (stream 0) and dropout (stream 1) */
 } cm_pathint_config;
 
 /* Fills *cfg with a preset: "ssmpc", "banino", "sorscher", "sorscher-512".
@@ -89,72 +88,96 @@ cm_status cm_pathint_preset(const char *name, cm_pathint_config *cfg);
 cm_status cm_pathint_config_check(const cm_pathint_config *cfg);
 
 /* One batch, caller-owned, batch-major. init_hd and hd are ignored (may be
- * NULL) when n_hd == 0. */
+ * NULL) when n_hd == 0. A shard (rows_total > 0) is rows [row0, row0 + B)
+ * of a global batch of rows_total paths: its loss and gradient are its share
+ * of the global batch's (means over rows_total, the weight penalty in the
+ * first shard only, dropout masks at the rows' global places), so the
+ * shards' gradients sum to the global batch's. */
 typedef struct cm_pathint_batch {
     const float *velocity;   /* [B, T, input_size] */
     const float *init_place; /* [B, n_place] */
     const float *init_hd;    /* [B, n_hd] */
     const float *place;      /* [B, T, n_place] */
     const float *hd;         /* [B, T, n_hd] */
+    int row0, rows_total;    /* 0, 0: the batch is whole */
 } cm_pathint_batch;
 
+/* The model: configuration and parameters (one cm_params block, PyTorch
+ * state-dict names), never written by forward or backward, so that several
+ * states may use it at once. */
 typedef struct cm_pathint cm_pathint;
 
-/* Builds the network, draws PyTorch's default initial weights from cfg->seed
- * and allocates every buffer a training step needs. */
-cm_status cm_pathint_create(const cm_pathint_config *cfg, cm_pathint **out);
+/* Builds the network and draws PyTorch's default initial weights from
+ * stream 0 of `seed`. */
+cm_status cm_pathint_create(const cm_pathint_config *cfg, uint64_t seed, cm_pathint **out);
 void cm_pathint_free(cm_pathint *m);
-/* Reallocates the activations for another batch size or sequence length
- * (e.g. evaluation batches). Parameters and optimiser state are kept. */
-cm_status cm_pathint_resize(cm_pathint *m, int batch, int seq_len);
 const cm_pathint_config *cm_pathint_get_config(const cm_pathint *m);
-
-/* Forward pass and loss. train != 0 applies dropout (drawing a fresh mask). */
-cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *b, int train, double *loss);
-/* Gradients of the last forward's loss, ACCUMULATED into the parameter
- * gradients (cm_params_zero_grad first). */
-cm_status cm_pathint_backward(cm_pathint *m);
-/* One training step: zero grads, forward (train), backward, clipping, optimiser.
- * A NaN or infinite loss returns CM_ERR_NUMERIC naming the step, parameters
- * untouched. *loss (may be NULL) is the step's loss before the update. */
-cm_status cm_pathint_step(cm_pathint *m, const cm_pathint_batch *b, double *loss);
-/* The update half of a step, after backward filled the gradient block:
- * clipping (element-wise, then global norm, as configured) and the optimiser
- * step. cm_pathint_step is zero + forward + backward + this. */
-void cm_pathint_update(cm_pathint *m);
-int64_t cm_pathint_steps(const cm_pathint *m); /* optimiser steps taken */
-
-/* Results of the last forward, copied out batch-major:
- * bottleneck [B, T, bottleneck] (after dropout when train was set; the hidden
- * state [B, T, hidden] when bottleneck == 0), place logits [B, T, n_place],
- * HD logits [B, T, n_hd]. */
-void cm_pathint_get_bottleneck(const cm_pathint *m, float *out);
-void cm_pathint_get_place_logits(const cm_pathint *m, float *out);
-void cm_pathint_get_hd_logits(const cm_pathint *m, float *out);
+/* The named parameters; params->grads is a gradient block of the same
+ * layout the caller may use (cm_pathint_step does). */
+cm_params *cm_pathint_params(cm_pathint *m);
+/* Floats the optimiser updates: the parameter block's prefix (ssmpc keeps
+ * SSM-PC's unused init_fc after it). */
+size_t cm_pathint_trained_floats(const cm_pathint *m);
 int cm_pathint_bottleneck_size(const cm_pathint *m); /* bottleneck, or hidden when there is none */
 
-/* The named parameters (state dict), their gradients, and the optimiser. */
-cm_params *cm_pathint_params(cm_pathint *m);
-cm_optim *cm_pathint_optim(cm_pathint *m);
+/* The mutable side: activations and workspace for one batch shape,
+ * allocated once; nothing is allocated by forward or backward. */
+typedef struct cm_pathint_state cm_pathint_state;
+cm_status cm_pathint_state_create(const cm_pathint *m, int batch, int seq_len, cm_pathint_state **out);
+void cm_pathint_state_free(cm_pathint_state *s);
+int cm_pathint_state_batch(const cm_pathint_state *s);
+int cm_pathint_state_seq_len(const cm_pathint_state *s);
 
-/* Bytes of parameters + gradients, optimiser state, and activations. */
+/* Forward pass and loss. rng != NULL: training (dropout masks from one
+ * draw of rng); NULL: evaluation. */
+cm_status cm_pathint_forward(const cm_pathint *m, cm_pathint_state *s, const cm_pathint_batch *b, cm_rng *rng,
+                             double *loss);
+/* Gradients of the last forward's loss, ACCUMULATED into `grad`, a block
+ * laid out as the parameters (the caller zeroes it). */
+cm_status cm_pathint_backward(const cm_pathint *m, cm_pathint_state *s, float *grad);
+
+/* The optimiser is the caller's: cm_pathint_optim_init sizes one for the
+ * configuration (cm_pathint_trained_floats). cm_pathint_update clips the
+ * gradient block (element-wise, then global norm, as configured) and steps
+ * the optimiser on the parameters. */
+cm_status cm_pathint_optim_init(const cm_pathint *m, cm_optim *o);
+void cm_pathint_update(cm_pathint *m, cm_optim *o, float *grad);
+/* One whole step into the parameters' own gradient block: zero, forward
+ * (training, dropout from rng), backward, update. A NaN or infinite loss
+ * returns CM_ERR_NUMERIC naming the step, parameters untouched. */
+cm_status cm_pathint_step(cm_pathint *m, cm_pathint_state *s, cm_optim *o, const cm_pathint_batch *b, cm_rng *rng,
+                          double *loss);
+
+/* Results of the state's last forward, copied out batch-major:
+ * bottleneck [B, T, bottleneck] (after dropout in training; the hidden
+ * state [B, T, hidden] when bottleneck == 0), place logits [B, T, n_place],
+ * HD logits [B, T, n_hd]. */
+void cm_pathint_get_bottleneck(const cm_pathint *m, const cm_pathint_state *s, float *out);
+void cm_pathint_get_place_logits(const cm_pathint *m, const cm_pathint_state *s, float *out);
+void cm_pathint_get_hd_logits(const cm_pathint *m, const cm_pathint_state *s, float *out);
+
+/* Bytes of parameters + gradient block, and of a state's activations. */
 size_t cm_pathint_param_bytes(const cm_pathint *m);
-size_t cm_pathint_optim_bytes(const cm_pathint *m);
-size_t cm_pathint_activation_bytes(const cm_pathint *m);
+size_t cm_pathint_activation_bytes(const cm_pathint_state *s);
 /* Floating-point operations of one training step (forward + backward, GEMMs
  * and recurrences counted as 2 m n k; element-wise work left out). */
 double cm_pathint_step_flops(const cm_pathint_config *cfg);
 
-/* Checkpoints: DIR/model.safetensors (the state dict), DIR/optimizer.safetensors
- * (optimiser buffers, step count and dropout stream in its metadata) and
- * DIR/config.json (every config field). Written atomically, file by file. */
+/* Checkpoints. The model: DIR/model.safetensors (the state dict) and
+ * DIR/config.json (every config field), written atomically, file by file;
+ * cm_pathint_load creates a model from them, any missing, misshapen or
+ * mistyped tensor failing naming it, nothing loaded. */
 cm_status cm_pathint_save(const cm_pathint *m, const char *dir);
-/* Creates a model from DIR/config.json and loads both tensor files into it;
- * any missing, misshapen or mistyped tensor fails naming it, nothing loaded. */
 cm_status cm_pathint_load(const char *dir, cm_pathint **out);
-/* Loads only the weights of DIR/model.safetensors (e.g. a PyTorch state dict
+/* Loads only the weights of a model.safetensors (e.g. a PyTorch state dict
  * saved as safetensors) into an existing model of the same shapes. */
 cm_status cm_pathint_load_weights(cm_pathint *m, const char *path);
+/* The training side: DIR/optimizer.safetensors, the optimiser's buffers
+ * with metadata step, optimizer (its kind) and dropout_rng (the stream the
+ * training forwards draw their masks from, so that a resumed run draws what
+ * an uninterrupted one would). Loading checks it all first. */
+cm_status cm_pathint_optim_save(const cm_optim *o, const cm_rng *dropout, const char *dir);
+cm_status cm_pathint_optim_load(cm_optim *o, cm_rng *dropout, const char *dir);
 
 /* ====================================== training data of path integration
  *

@@ -256,11 +256,17 @@ cm_status cm_grid_world_init(cm_grid_world *w, const cm_grid_run_config *c);
 void cm_grid_world_free(cm_grid_world *w);
 void cm_grid_world_path(void *ctx, cm_rng *rng, int steps, float *pos, float *theta);
 
-/* A path-integration network with its target ensembles. Target codes are
- * computed here from a batch's positions and headings, into buffers
+/* A path-integration network with its target ensembles, its optimiser and
+ * the stream its training forwards draw dropout masks from. Target codes
+ * are computed here from a batch's positions and headings, into buffers
  * allocated once. */
 typedef struct cm_grid_net {
     cm_pathint *m;
+    cm_pathint_state *s;         /* the run's batch shape */
+    cm_pathint_state **shards;   /* [n_shards] the shards' shapes, made at the first split */
+    int n_shards;
+    cm_optim optim;
+    cm_rng dropout, dropout_next; /* at the step's start; after its forwards */
     cm_place_cells pc;
     cm_hd_cells hd;
     int top_k; /* position decoding: 0 softmax-weighted centres (SSM-PC), 3 Sorscher's */
@@ -268,18 +274,24 @@ typedef struct cm_grid_net {
     float *init_place, *init_hd, *place, *hd_t, *logits;
 } cm_grid_net;
 
+/* Fresh weights from stream 0 of the run's seed, dropout from stream 1. */
 cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out);
 void cm_grid_net_free(cm_grid_net *n);
-/* Training forward (dropout from the network's own stream) and backward
- * of one batch, ACCUMULATING into the network's gradient block; no
- * backward after a non-finite *loss. */
-cm_status cm_grid_net_gradient(cm_grid_net *n, const cm_grid_batch *b, double *loss);
+/* Training forward and backward of shard `shard` of `n_shards` of a batch
+ * (rows split evenly), ACCUMULATING into `grad` (a block laid out as the
+ * parameters); *loss_sum: the shard's share of the batch loss, *weight its
+ * share of the rows. No backward after a non-finite loss. */
+cm_status cm_grid_net_gradient(cm_grid_net *n, const cm_grid_batch *b, int shard, int n_shards, float *grad,
+                               double *loss_sum, double *weight);
+/* Clipping and the optimiser step from `grad`; the dropout stream moves on. */
+void cm_grid_net_update(cm_grid_net *n, float *grad);
 /* Evaluation forward of one batch (no dropout), a cm_grid_forward_fn:
  * units [B, T, U] (bottleneck) and decoded [B, T, 2] may be NULL. */
 cm_status cm_grid_net_forward(void *net, const cm_grid_batch *b, float *units, float *decoded, double *loss);
-/* The network's checkpoint files in a folder (cm_pathint_save / load):
- * model.safetensors, optimizer.safetensors, config.json. Loading checks
- * everything first and leaves the network untouched on error. */
+/* The network's checkpoint files in a folder: model.safetensors and
+ * config.json (cm_pathint_save), optimizer.safetensors
+ * (cm_pathint_optim_save). Loading checks everything first and leaves the
+ * network untouched on error. */
 cm_status cm_grid_net_save(const cm_grid_net *n, const char *dir);
 cm_status cm_grid_net_load(cm_grid_net *n, const char *dir);
 

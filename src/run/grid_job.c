@@ -104,19 +104,15 @@ static float *job_grads(void *job) { return cm_pathint_params(((cm_grid_job *)jo
 static cm_status job_gradient(void *job, int64_t step, int shard, int n_shards, double *loss_sum, double *weight)
 {
     cm_grid_job *j = job;
-    if (n_shards != 1 || shard != 0)
-        return cm_error(CM_ERR_UNSUPPORTED, "grid job: the batch is not split into shards yet (got %d)", n_shards);
     cm_status st = cm_grid_source_fill(&j->train, 0, step, &j->batch);
-    if (st == CM_OK)
-        st = cm_grid_net_gradient(j->net, &j->batch, loss_sum);
-    *weight = 1;
-    return st;
+    return st == CM_OK ? cm_grid_net_gradient(j->net, &j->batch, shard, n_shards, job_grads(job), loss_sum, weight)
+                       : st;
 }
 
 static cm_status job_update(void *job, int64_t step)
 {
     (void)step; /* the optimiser counts its own steps */
-    cm_pathint_update(((cm_grid_job *)job)->net->m);
+    cm_grid_net_update(((cm_grid_job *)job)->net, job_grads(job));
     return CM_OK;
 }
 

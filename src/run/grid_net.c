@@ -1,15 +1,28 @@
 /* A models-module path-integration network with its place/HD target
- * ensembles (run.h): target codes of a batch, the evaluation forward, the
- * checkpoint files. */
+ * ensembles, its optimiser and dropout stream (run.h): target codes of a
+ * batch, the training gradient of a shard, the update, the evaluation
+ * forward and the checkpoint files. */
 #include "cogmap/run.h"
 
 #include <math.h>
 #include <string.h>
 
+static void free_shards(cm_grid_net *n)
+{
+    for (int k = 0; k < n->n_shards; k++)
+        cm_pathint_state_free(n->shards[k]);
+    cm_free(n->shards);
+    n->shards = NULL;
+    n->n_shards = 0;
+}
+
 void cm_grid_net_free(cm_grid_net *n)
 {
     if (!n)
         return;
+    free_shards(n);
+    cm_pathint_state_free(n->s);
+    cm_optim_free(&n->optim);
     cm_pathint_free(n->m);
     cm_place_cells_free(&n->pc);
     cm_hd_cells_free(&n->hd);
@@ -45,12 +58,19 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
     if (st == CM_OK && n->pc.n != c->net.n_place)
         st = cm_error(CM_ERR_ARG, "grid network: the '%s' place cells number %d, the network reads out %d", c->cells,
                       n->pc.n, c->net.n_place);
+    /* Initial weights from stream 0 of the run's seed, dropout masks from stream 1. */
     if (st == CM_OK)
-        st = cm_pathint_create(&c->net, &n->m);
+        st = cm_pathint_create(&c->net, c->seed, &n->m);
+    if (st == CM_OK)
+        st = cm_pathint_state_create(n->m, c->net.batch, c->net.seq_len, &n->s);
+    if (st == CM_OK)
+        st = cm_pathint_optim_init(n->m, &n->optim);
     if (st != CM_OK) {
         cm_grid_net_free(n);
         return st;
     }
+    cm_rng_seed(&n->dropout, c->seed, 1);
+    n->dropout_next = n->dropout;
     n->top_k = n->pc.dog ? 3 : 0;
     n->batch = c->net.batch;
     n->steps = c->net.seq_len;
@@ -98,26 +118,83 @@ static cm_status fill_targets(cm_grid_net *n, const cm_grid_batch *b, cm_pathint
     pb->init_hd = n->hd.n ? n->init_hd : NULL;
     pb->place = n->place;
     pb->hd = n->hd.n ? n->hd_t : NULL;
+    pb->row0 = pb->rows_total = 0;
     return CM_OK;
 }
 
-/* Positions decoded from the last forward's place logits. */
+/* Positions decoded from the last evaluation forward's place logits. */
 static void decode(cm_grid_net *n, const cm_grid_batch *b, float *decoded)
 {
-    cm_pathint_get_place_logits(n->m, n->logits);
+    cm_pathint_get_place_logits(n->m, n->s, n->logits);
     cm_place_cells_decode(&n->pc, n->logits, (int64_t)b->batch * b->steps, n->top_k, decoded);
 }
 
-cm_status cm_grid_net_gradient(cm_grid_net *n, const cm_grid_batch *b, double *loss)
+/* The states of the shards of a batch split n_shards ways, made once for a
+ * split (the same split every step allocates nothing). */
+static cm_status shard_states(cm_grid_net *n, int n_shards)
 {
+    if (n->n_shards == n_shards)
+        return CM_OK;
+    free_shards(n);
+    n->shards = cm_calloc((size_t)n_shards, sizeof *n->shards);
+    if (!n->shards)
+        return cm_error(CM_ERR_NOMEM, "grid network: cannot allocate %d shard states", n_shards);
+    n->n_shards = n_shards;
+    for (int k = 0; k < n_shards; k++) {
+        const int rows = n->batch * (k + 1) / n_shards - n->batch * k / n_shards;
+        cm_status st = cm_pathint_state_create(n->m, rows, n->steps, &n->shards[k]);
+        if (st != CM_OK) {
+            free_shards(n);
+            return st;
+        }
+    }
+    return CM_OK;
+}
+
+cm_status cm_grid_net_gradient(cm_grid_net *n, const cm_grid_batch *b, int shard, int n_shards, float *grad,
+                               double *loss_sum, double *weight)
+{
+    if (n_shards < 1 || shard < 0 || shard >= n_shards || n_shards > b->batch)
+        return cm_error(CM_ERR_ARG, "grid network: shard %d of %d: expected 0 <= shard < shards <= batch (%d)", shard,
+                        n_shards, b->batch);
     cm_pathint_batch pb;
     cm_status st = fill_targets(n, b, &pb);
+    cm_pathint_state *s = n->s;
+    if (st == CM_OK && n_shards > 1) {
+        /* Rows [r0, r1) of the batch-major batch: its buffers from row r0 on. */
+        const int r0 = b->batch * shard / n_shards, r1 = b->batch * (shard + 1) / n_shards, T = b->steps;
+        const int Np = n->pc.n, Nh = n->hd.n, I = b->in_dim;
+        pb.velocity += (size_t)r0 * T * I;
+        pb.init_place += (size_t)r0 * Np;
+        pb.place += (size_t)r0 * T * Np;
+        if (Nh) {
+            pb.init_hd += (size_t)r0 * Nh;
+            pb.hd += (size_t)r0 * T * Nh;
+        }
+        pb.row0 = r0;
+        pb.rows_total = b->batch;
+        st = shard_states(n, n_shards);
+        s = st == CM_OK ? n->shards[shard] : NULL;
+        *weight = (double)(r1 - r0) / b->batch;
+    } else {
+        *weight = 1;
+    }
+    /* Every shard of a step draws the step's dropout key from the same
+     * stream state; the update moves the stream on. */
+    cm_rng rng = n->dropout;
     if (st == CM_OK)
-        st = cm_pathint_forward(n->m, &pb, 1, loss);
+        st = cm_pathint_forward(n->m, s, &pb, &rng, loss_sum);
     /* A non-finite loss: no backward; the trainer stops before any update. */
-    if (st == CM_OK && isfinite(*loss))
-        st = cm_pathint_backward(n->m);
+    if (st == CM_OK && isfinite(*loss_sum))
+        st = cm_pathint_backward(n->m, s, grad);
+    n->dropout_next = rng;
     return st;
+}
+
+void cm_grid_net_update(cm_grid_net *n, float *grad)
+{
+    n->dropout = n->dropout_next;
+    cm_pathint_update(n->m, &n->optim, grad);
 }
 
 cm_status cm_grid_net_forward(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss)
@@ -127,11 +204,11 @@ cm_status cm_grid_net_forward(void *model, const cm_grid_batch *b, float *units,
     cm_status st = fill_targets(n, b, &pb);
     if (st != CM_OK)
         return st;
-    st = cm_pathint_forward(n->m, &pb, 0, loss);
+    st = cm_pathint_forward(n->m, n->s, &pb, NULL, loss);
     if (st != CM_OK)
         return st;
     if (units)
-        cm_pathint_get_bottleneck(n->m, units);
+        cm_pathint_get_bottleneck(n->m, n->s, units);
     if (decoded)
         decode(n, b, decoded);
     return CM_OK;
@@ -139,11 +216,13 @@ cm_status cm_grid_net_forward(void *model, const cm_grid_batch *b, float *units,
 
 cm_status cm_grid_net_save(const cm_grid_net *n, const char *dir)
 {
-    return cm_pathint_save(n->m, dir);
+    cm_status st = cm_pathint_save(n->m, dir);
+    return st == CM_OK ? cm_pathint_optim_save(&n->optim, &n->dropout, dir) : st;
 }
 
 /* The models module builds a new network from the checkpoint's config.json;
- * it must have the run's shapes, and replaces the current one only then. */
+ * it must have the run's shapes, and replaces the current one (with the
+ * optimiser and dropout stream) only when everything has loaded. */
 cm_status cm_grid_net_load(cm_grid_net *n, const char *dir)
 {
     cm_pathint *loaded = NULL;
@@ -158,14 +237,23 @@ cm_status cm_grid_net_load(cm_grid_net *n, const char *dir)
                       "from the run's (%d, %d, %d, %d, %d)",
                       dir, b->input_size, b->hidden, b->bottleneck, b->n_place, b->n_hd, a->input_size, a->hidden,
                       a->bottleneck, a->n_place, a->n_hd);
-    if (st == CM_OK && (b->batch != n->batch || b->seq_len != n->steps))
-        st = cm_pathint_resize(loaded, n->batch, n->steps);
+    cm_optim optim;
+    memset(&optim, 0, sizeof optim);
+    cm_rng dropout;
+    if (st == CM_OK)
+        st = cm_pathint_optim_init(loaded, &optim);
+    if (st == CM_OK)
+        st = cm_pathint_optim_load(&optim, &dropout, dir);
     if (st != CM_OK) {
+        cm_optim_free(&optim);
         cm_pathint_free(loaded);
         return st;
     }
+    /* The states hold no weights: they stay, made for the same shapes. */
     cm_pathint_free(n->m);
+    cm_optim_free(&n->optim);
     n->m = loaded;
+    n->optim = optim;
+    n->dropout = n->dropout_next = dropout;
     return CM_OK;
 }
-

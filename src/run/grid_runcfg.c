@@ -20,7 +20,6 @@ cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *preset, uin
     if (st != CM_OK)
         return st;
     snprintf(c->preset, sizeof c->preset, "%s", preset);
-    c->net.seed = seed;
     c->seed = seed;
     c->motion_scale = 1.0f;
     c->eval_batches = 8;
