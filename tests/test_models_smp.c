@@ -29,7 +29,7 @@ static void test_cell_spec_vector(void **state)
     cmt_smp_lstm_vector v;
     cmt_smp_lstm_vector_init(&v);
     float h1[4], c1[4], gates[16], zin[6];
-    smp_cell_forward(h1, c1, gates, zin, v.u, v.h0, v.c0, v.w, v.b, 1, 2, 4);
+    cm_smp_cell_forward(h1, c1, gates, zin, v.u, v.h0, v.c0, v.w, v.b, 1, 2, 4);
     for (int k = 0; k < 4; k++) {
         assert_true(fabs(h1[k] - v.h1[k]) < 2e-6);
         assert_true(fabs(c1[k] - v.c1[k]) < 2e-6);
@@ -52,7 +52,7 @@ static double cell_loss(void *p)
 {
     cell_ctx *c = p;
     float h1[CB * CH], c1[CB * CH], gates[CB * 4 * CH], zin[CB * (CIN + CH)];
-    smp_cell_forward(h1, c1, gates, zin, c->u, c->h0, c->c0, c->w, c->b, CB, CIN, CH);
+    cm_smp_cell_forward(h1, c1, gates, zin, c->u, c->h0, c->c0, c->w, c->b, CB, CIN, CH);
     double l = 0;
     for (int i = 0; i < CB * CH; i++)
         l += (double)c->rh[i] * h1[i] + (double)c->rc[i] * c1[i];
@@ -71,7 +71,7 @@ static void test_cell_gradients(void **state)
     cmt_randn(c.rh, CB * CH, 1, 6);
     cmt_randn(c.rc, CB * CH, 1, 7);
     float h1[CB * CH], c1[CB * CH], gates[CB * 4 * CH], zin[CB * (CIN + CH)];
-    smp_cell_forward(h1, c1, gates, zin, c.u, c.h0, c.c0, c.w, c.b, CB, CIN, CH);
+    cm_smp_cell_forward(h1, c1, gates, zin, c.u, c.h0, c.c0, c.w, c.b, CB, CIN, CH);
     float du[CB * CIN] = {0}, dh0[CB * CH] = {0}, dc0[CB * CH] = {0}, dw[sizeof c.w / sizeof(float)] = {0},
           db[4 * CH] = {0}, dz[CB * 4 * CH], dzin[CB * (CIN + CH)];
     smp_cell_backward(du, dh0, dc0, dw, db, c.rh, c.rc, c1, gates, zin, c.c0, c.w, CB, CIN, CH, dz, dzin);

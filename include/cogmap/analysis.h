@@ -328,6 +328,22 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
                             cm_classify_result *res);
 void cm_classify_free(cm_classify_result *res);
 
+/* A named range of units [start, end) (an RNN of a model, a layer). */
+typedef struct cm_unit_group {
+    char name[120];
+    int64_t start, end;
+} cm_unit_group;
+
+/* Per-group class counts, the one count every report writes: units, the
+ * flags of each class, the ego-BVC units whose allocentric score is the
+ * higher (SMP's notebook counts them), and the units per primary class. */
+typedef struct cm_class_counts {
+    int units, hd, ego_bvc, allo_bvc, place, border, grid;
+    int ego_bvc_with_higher_allo_score;
+    int primary[CM_CELL_GRID + 1];
+} cm_class_counts;
+void cm_class_counts_of(const cm_classify_result *r, int64_t start, int64_t end, cm_class_counts *out);
+
 /* ------------------------------------------------------ gridness of units */
 
 /* Rate maps and gridness of every bottleneck unit from (units, positions)

@@ -143,6 +143,47 @@ cm_status cm_grid_fig_training(const char *path, const cm_grid_eval_row *rows, i
 cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_path, const cm_grid_evaluation *const *evs,
                                 const int64_t *steps, int n_stages, const int *units, int n_units);
 
+/* The figures of a grid-cell evaluation in dir/figures: top_units,
+ * gridness_histogram (trained vs untrained), paths, training (when the run
+ * has evals.csv rows) and emergence.png + emergence.gif (when the report
+ * has stages). */
+cm_status cm_grid_eval_figures(const char *dir, const cm_grid_eval_report *rep);
+
+/* ------------------------------------------------------- path previews */
+
+/* A top-down preview for people (`cogmap simulate`): the arena's walls in
+ * their colours and the agents' paths, as a PNG. positions: [batch, steps,
+ * agents, 2] as cm_worlds_run writes them; the first 16 paths (world-major)
+ * are drawn, each thinned to at most 100,000 points. Written atomically. */
+cm_status cm_arena_paths_preview(const char *path, const cm_arena *arena, const float *positions, int batch,
+                                 int steps, int agents);
+
+/* ------------------------------------------------ classification figures */
+
+/* SMP's figure-2 panels from a classification: polar HD plots, rate maps with
+ * heading octants, BVC maps, score histograms, RV sticks and the ego-vs-allo
+ * scatter, one file each in dir. ext: "png", "svg" or "pdf". hd/act are
+ * needed for the 36-bin polar curves (SMP's plotting resolution). */
+cm_status cm_classify_figures(const char *dir, const char *ext, const double *hd, const float *act, int64_t n, int f32,
+                              const cm_classify_result *r, const cm_unit_group *groups, int n_groups);
+/* SMP's octant_grid: the map and its 8 heading-octant maps (nx x ny, x
+ * first) in 3 x 3 blocks, out [3 (nx + 2), 3 (ny + 2)] top row first. */
+void cm_octant_grid(const double *map, const double *oct, int nx, int ny, double *out);
+
+/* ------------------------------------------------------ SMP figures 2, 3 */
+
+/* Figure 3's panels A-I (fig3_ab_integration, fig3_cd_convergence,
+ * fig3_ef_rotation, fig3_gi_correction .png in dir) from its numbers. */
+cm_status cm_smp_fig3(const char *dir, const cm_smp_hd_result *d);
+/* Figure 2 E: rate maps (nx x ny, NaN unvisited) of P(s|y) for the given
+ * slots (fig2e_place_slots.png). */
+cm_status cm_smp_fig2_places(const char *dir, const double *maps, int nx, int ny, const int *slots, int n_slots);
+/* Figure 2 A-D with the notebook's own units (fig2_notebook_units.png):
+ * RNN-1 units 0-4 (A: 36-bin polar tuning, B: rate maps with octants),
+ * RNN-2 units 14, 56, 73, 76, 81 (C) and RNN-3 units 57, 64, 87, 104, 119
+ * (D); rows whose units a smaller model lacks are left empty. */
+cm_status cm_smp_fig2_notebook_units(const char *dir, const cm_smp_fig2_data *d, const cm_classify_result *r);
+
 /* ----------------------------------------------------------- animated GIF */
 
 /* Writes RGB frames (each [height, width, 3], rows top to bottom) as a looping

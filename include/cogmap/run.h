@@ -23,6 +23,7 @@
 #include "cogmap/analysis.h"
 #include "cogmap/base.h"
 #include "cogmap/cells.h"
+#include "cogmap/io.h"
 #include "cogmap/models.h"
 #include "cogmap/smp.h"
 #include "cogmap/world.h"
@@ -362,6 +363,55 @@ typedef struct cm_grid_eval_row {
  * column the file lacks reads NaN); *rows cm_alloc'ed. */
 cm_status cm_grid_evals_read(const char *run, cm_grid_eval_row **rows, int *count);
 
+/* The `n` units with the highest score60, best first (units with a NaN
+ * score last). */
+void cm_grid_top_units(const cm_grid_evaluation *ev, int n, int *out);
+
+/* A grid-cell run evaluated as `cogmap eval` does: the network of a
+ * checkpoint and, with `baseline`, the untrained one (the run's initial
+ * weights) on the same fresh trajectories (a stream never used in
+ * training), plus the earlier checkpoints of the emergence figure. */
+typedef struct cm_grid_eval_opts {
+    int64_t samples;        /* 0: the preset's default (192000 ssmpc, 100000 otherwise) */
+    const char *checkpoint; /* name under checkpoints/, NULL: the newest step */
+    int baseline;           /* also evaluate the untrained network */
+    int stages;             /* columns of the emergence figure */
+} cm_grid_eval_opts;
+
+typedef struct cm_grid_eval_report {
+    char preset[32];
+    char checkpoint[4096];
+    int64_t steps, samples;
+    double wall_seconds;
+    double decoding_error, grid_fraction, best_score60;
+    double baseline_fraction; /* NaN when not evaluated */
+    int units;
+    const char *unit_name;    /* "grid units" or "m" */
+    /* the data behind the figures */
+    cm_grid_evaluation eval, baseline;
+    int has_baseline;
+    cm_grid_eval_row *rows;   /* the run's evals.csv (n_rows 0: none) */
+    int n_rows;
+    const cm_grid_evaluation **stages; /* [n_stages] the emergence figure's columns, oldest first */
+    int64_t *stage_steps;
+    int n_stages;
+    int emergence_units[4], n_emergence_units;
+    cm_grid_evaluation *stage_evs; /* owned intermediate stages */
+    int n_stage_evs;
+} cm_grid_eval_report;
+
+/* Evaluates run folder `dir` and writes dir/gridness.csv (one row per
+ * bottleneck unit, the `cogmap gridness` CSV) and dir/summary.json;
+ * cm_grid_eval_figures draws dir/figures/. progress may be NULL. */
+cm_status cm_grid_eval_run(const char *dir, const cm_grid_eval_opts *o, cm_progress *progress,
+                           cm_grid_eval_report *rep);
+/* A checkpoint trained elsewhere (FILE.safetensors, PyTorch state-dict
+ * names) in the preset's network, scored as a run is (paths of `seed`);
+ * outputs into out_dir, nothing written on a bad file. */
+cm_status cm_grid_eval_checkpoint(const char *file, const char *preset, const char *out_dir, uint64_t seed,
+                                  const cm_grid_eval_opts *o, cm_progress *progress, cm_grid_eval_report *rep);
+void cm_grid_eval_report_free(cm_grid_eval_report *rep);
+
 /* ============================================================= SMP runs */
 
 /* A training run: the model's configuration, the motion model and the seed,
@@ -423,6 +473,203 @@ cm_status cm_smp_job_create(const cm_smp_run_config *c, cm_smp_job **out);
 void cm_smp_job_free(cm_smp_job *j);
 extern const cm_train_job_ops cm_smp_job_ops;
 cm_smp_session *cm_smp_job_session(cm_smp_job *j);
+
+/* ======================================================= activity files */
+
+/* An activity file (docs/formats.md, "Activity files"): positions [N, 2],
+ * headings [N] or [N, 1], wall_distances [N, R], activations [N, U],
+ * optional ray_angles [R] and group_<name> = [start, end) unit ranges. What
+ * `cogmap analyze` classifies and `cogmap eval` writes for an SMP run. */
+#define CM_ACTIVITY_MAX_GROUPS 64
+
+typedef struct cm_activity {
+    cm_npz z;
+    int64_t n;
+    int units, rays;
+    double *pos, *hd;  /* [n, 2], [n]: converted to double */
+    float *dist, *act; /* [n, rays], [n, units]: the file's float32 data or a converted copy */
+    int own_dist, own_act;
+    int f32; /* positions and headings were float32 */
+    cm_unit_group groups[CM_ACTIVITY_MAX_GROUPS]; /* one "all" group when the file names none */
+    int n_groups;
+} cm_activity;
+
+/* Reads and validates `file` (every shape, dtype, finiteness, group range);
+ * on failure `a` holds what was read so far: free it either way. */
+cm_status cm_activity_read(const char *file, cm_activity *a);
+void cm_activity_free(cm_activity *a);
+
+/* Writes a->pos/hd (float64, or float32 when a->f32), dist, act and the
+ * groups as group_<name> to an activity file (atomic). */
+cm_status cm_activity_write(const char *path, const cm_activity *a);
+
+/* ============================================ classification reports */
+
+/* Adds a group's counts to a JSON object: units, hd, ego_bvc, allo_bvc,
+ * place, border, grid, ego_bvc_with_higher_allo_score, hd_share,
+ * ego_bvc_share, allo_bvc_share and primary {class: units}. 0 when out of
+ * memory. */
+int cm_class_counts_json(struct cJSON *obj, const cm_class_counts *c);
+/* DIR/report.json of `cogmap analyze`: the input, options, thresholds,
+ * counts over all units and per group, every unit's scores and classes. */
+cm_status cm_classify_report_write(const char *dir, const char *input, const cm_activity *a,
+                                   const cm_classify_opts *o, const cm_classify_result *r);
+/* DIR/maps.npz: the maps behind the scores, float32 (docs/formats.md). */
+cm_status cm_classify_maps_write(const char *dir, const cm_classify_result *r);
+
+/* ======================================================= SMP evaluation */
+
+/* The trained model on fresh trajectories (DeepMind's analysis set: 800 x
+ * 500 steps, a visual correction every 10), classified as figure 2 does. */
+typedef struct cm_smp_eval_opts {
+    int trajectories, steps, correct_every;
+    int shuffles;   /* per unit, for the pooled thresholds (1000) */
+    int place_bins; /* of the P(s|y) maps over the run's arena (16: SMP's 0.14 m in the 2.2 m box) */
+} cm_smp_eval_opts;
+void cm_smp_eval_opts_default(cm_smp_eval_opts *o);
+
+typedef struct cm_smp_evaluation {
+    cm_activity a;           /* positions, headings, 36 wall distances, activations [N, 288], groups rnn1..3 */
+    double loss;             /* mean over the trajectories */
+    cm_classify_result cls;  /* every unit's classification */
+    int slots, place_bins;
+    double *place_maps;      /* [slots, bins, bins] (x, y): mean P(s|y), NaN unvisited */
+} cm_smp_evaluation;
+
+/* Trajectories from their own stream of the run's seed; the P(s|y) maps
+ * over the session's arena (1 cm beyond its bounds). progress may be NULL;
+ * Ctrl-C (cm_interrupted) stops it with CM_ERR_INTERRUPTED. */
+cm_status cm_smp_evaluate(cm_smp_session *s, const cm_smp_eval_opts *o, cm_progress *progress,
+                          cm_smp_evaluation *ev);
+void cm_smp_evaluation_free(cm_smp_evaluation *ev);
+/* Slots ranked by how peaked their P(s|y) map is (max over mean of the
+ * visited bins of maps [S, cells]): the k most place-like into out. */
+void cm_smp_pick_place_slots(const double *maps, int S, int cells, int *out, int k);
+
+/* ----------------------------------------------- figure 3: the HD ring */
+
+/* RNN-1 and the memory as figure 3 needs them (not owned). */
+typedef struct cm_smp_hd_net {
+    int H, S, D;
+    const float *wp, *bp;   /* prediction_rnn_0 w_gates [2 + H, 4H], b_gates [4H] */
+    const float *wc, *bc;   /* correction_rnn_0 w_gates [2H, 4H], b_gates [4H] */
+    const float *mx;        /* column_context_3 [S, H] */
+    const float *written;   /* column_context_3_written [S, H] */
+    const float *my;        /* column_context_2 [S, D] */
+    float gamma;            /* exp(mmap_0_context_2_query_beta) */
+} cm_smp_hd_net;
+
+void cm_smp_hd_net_of_model(cm_smp_hd_net *net, const cm_smp *m);
+
+typedef struct cm_smp_hd_opts {
+    int n_init;        /* random initial states (1000) */
+    int settle;        /* steps they run at zero velocity (2000) */
+    int max_attractor; /* attractor states kept for the correction runs (64) */
+    int corr_steps;    /* steps per visual correction run (200) */
+    uint64_t seed;
+} cm_smp_hd_opts;
+void cm_smp_hd_opts_default(cm_smp_hd_opts *o);
+
+/* Figure 3's numbers, panel by panel (smp.md §7). PCA space: the first two
+ * principal components of the HD units along trajectory A. */
+typedef struct cm_smp_hd_result {
+    /* summary (figure3.json) */
+    int n_hd_units;           /* units with RV length > 0.56 */
+    double ring_radius;       /* mean distance of the settled states from their PCA centre */
+    double settle_step_norm;  /* mean |x_{t+1} - x_t| over the last settling steps */
+    int attractor_states;
+    int images, converged_within_10, never_converged;
+    double median_convergence; /* steps, over images that converge (NaN: none) */
+    /* A-B: velocity integration from written state 8 */
+    int H, n_hd;
+    int *units;               /* [n_hd] the HD units by preferred direction (all units when < 2 pass) */
+    int steps_a;
+    double *omega, *true_angle; /* [steps_a] input angular velocity, wrap(cumsum omega - pi) */
+    double *activity;         /* [n_hd, steps_a] */
+    double *ring_x, *ring_y;  /* [steps_a] the trajectory in PCA space */
+    /* C-D: convergence of random states */
+    int n_init, settle;
+    double step_mean[100], step_q5[100], step_q95[100]; /* |x(t+1) - x(t)| over the first 100 steps */
+    double *pc_x, *pc_y;      /* [3, n_init] PCA positions at t = 0, 10 and after settling */
+    /* E-F: rotation at omega = -0.16 (rows 0, 1) and +0.16 (rows 2, 3) from settled states 11 and 41 */
+    double rot_x[4][51], rot_y[4][51];
+    double autocov[50];       /* of every settled state's run at +0.16, by lag */
+    /* G-I: visual corrections */
+    int n_conv;
+    double *conv_steps;       /* [n_conv] steps to converge, sorted, over views that do */
+    int examples[3];          /* two fast views and one that never converges (-1: none) */
+    int flow_starts, corr_steps;
+    double *flow_x, *flow_y;  /* [3, flow_starts, corr_steps + 1] the examples' flows in PCA space */
+} cm_smp_hd_result;
+
+/* RNN-1 from random states, under velocity and under the visual corrections
+ * of emb [n_img, D] (probe views), with the HD units ordered by rv_angle
+ * where rv_len > 0.56 (RNN-1's resultant vectors [H]). progress may be NULL. */
+cm_status cm_smp_hd_dynamics(const cm_smp_hd_net *net, const float *emb, int n_img, const double *rv_angle,
+                             const double *rv_len, const cm_smp_hd_opts *o, cm_progress *progress,
+                             cm_smp_hd_result *out);
+void cm_smp_hd_dynamics_free(cm_smp_hd_result *d);
+/* DIR/figure3.json: the summary numbers. */
+cm_status cm_smp_hd_dynamics_write(const char *dir, const cm_smp_hd_result *d);
+/* DIR/rnn1_check.json: the network's first prediction step from panel A's
+ * start state at omega = pi/20, and the first view's correction weights and
+ * code (smp.md §3.5), to check a conversion against independent values. */
+cm_status cm_smp_rnn1_check_write(const char *dir, const cm_smp_hd_net *net, const float *emb);
+
+/* What figure 3 runs on, from DeepMind's released arrays (DIR/parameters.npz,
+ * visual_inputs.npz, hd_stats.npz of scripts/smp-data-to-npz; at most
+ * max_images views) or from a cogmap SMP run (its newest checkpoint, probe
+ * views rendered at random poses of its arena, RNN-1's resultant vectors
+ * from its activity.npz). Every array is checked before anything runs. */
+typedef struct cm_smp_fig3_inputs {
+    cm_smp_hd_net net;
+    const char *source;       /* "released" or "cogmap" */
+    int64_t step;             /* the run's checkpoint step (-1: released) */
+    int n_img, side;
+    float *emb;               /* [n_img, D] */
+    const uint8_t *rgb;       /* [n_img, side, side, 3] or NULL (shown in examples only) */
+    double *rv_angle, *rv_len; /* [H] */
+    /* owned storage */
+    float *bufs[7];
+    uint8_t *own_rgb;
+    cm_npz z[3];
+    cm_smp_job *job;
+} cm_smp_fig3_inputs;
+cm_status cm_smp_fig3_inputs_load(const char *dir, int max_images, cm_smp_fig3_inputs *in);
+void cm_smp_fig3_inputs_free(cm_smp_fig3_inputs *in);
+/* Probe views of a session: n frames rgb [n, image, image, 3] rendered at
+ * random poses of the run's "PROBE" stream (0.1 inside its arena), and
+ * their embeddings emb [n, embed]. */
+cm_status cm_smp_probe_views(cm_smp_session *s, int n, uint8_t *rgb, float *emb);
+
+/* ----------------------------------------------- figure 2: cell types */
+
+/* What figure 2 reads, from DeepMind's released trajectories.npz (pos, hd,
+ * world_distances, rnn1..rnn3, log_ps_given_y) or a cogmap run's
+ * activity.npz: an activity with groups[0..2] = rnn1..rnn3. */
+typedef struct cm_smp_fig2_data {
+    cm_activity a;
+    int slots;
+    const float *logp; /* [N, slots] log P(s|y), or NULL (a cogmap run's eval drew panel E) */
+    const char *source; /* "released" or "cogmap" */
+    char file[4096];
+} cm_smp_fig2_data;
+cm_status cm_smp_fig2_load(const char *dir, cm_smp_fig2_data *d);
+void cm_smp_fig2_free(cm_smp_fig2_data *d);
+
+/* Panel E: SMP's rate maps (0.14 bins over the data's range) of P(s|y) for
+ * the notebook's slots 43, 45, 96, 508, 510, or the most place-like slots of
+ * a smaller memory. *maps [slots, nx, ny] cm_alloc'ed; slots[5]. *n_slots 0
+ * when the data hold no P(s|y). */
+cm_status cm_smp_fig2_place_maps(const cm_smp_fig2_data *d, double **maps, int *nx, int *ny, int *slots,
+                                 int *n_slots);
+/* DIR/figure2.json: per RNN the counts and shares, the thresholds and
+ * every unit's scores. */
+cm_status cm_smp_fig2_write(const char *dir, const cm_smp_fig2_data *d, const cm_classify_opts *o,
+                            const cm_classify_result *r, const int *slots, int n_slots);
+/* DIR/celltypes.json of `cogmap eval`: per RNN the counts and shares and the
+ * pooled thresholds, and figure 3's summary when f3 is given. */
+cm_status cm_smp_celltypes_write(const char *dir, const cm_smp_evaluation *ev, const cm_smp_hd_result *f3);
 
 #ifdef __cplusplus
 }

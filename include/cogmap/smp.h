@@ -52,6 +52,11 @@ void cm_smp_correction_forward(float *code, float *w, const float *sim, const fl
 void cm_smp_correction_backward(float *dmx, double *dq, const float *dcode, const float *w, const float *sim,
                                 const float *mx, int n, int s, int h, float gamma, float *dw);
 
+/* One step of SMP's LSTM for B rows: z = [u ; h0] W + b; gates keeps
+ * sigmoid(i), tanh(j), sigmoid(f + 1), sigmoid(o) [B, 4H]; zin [B, In + H]
+ * keeps the concatenated input. */
+void cm_smp_cell_forward(float *h1, float *c1, float *gates, float *zin, const float *u, const float *h0,
+                         const float *c0, const float *w, const float *b, int B, int In, int H);
 /* ------------------------------------------------------------- the model */
 
 #define CM_SMP_RNNS 3

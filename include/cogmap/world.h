@@ -517,6 +517,16 @@ void cm_dataset_writer_abort(cm_dataset_writer *w);      /* frees; the files wri
 cm_status cm_dataset_read(const char *dir, cm_dataset *out);
 void cm_dataset_free(cm_dataset *d);
 
+/* ---------------------------------------------------- maze exploration */
+
+/* `agents` agents explore `maze` for `steps` steps with the scripted policy
+ * (seeded), each writing an SSM-PC dataset folder (dir, or dir/agent_K
+ * with several agents; frames, BEVs, frame_info.json) whose BEVs have a
+ * field of view of `fov` degrees, and dir/preview.png: the map, the paths
+ * and a strip of agent 0's views. progress may be NULL. */
+cm_status cm_maze_explore(const cm_maze *maze, const char *dir, int steps, int agents, float fov, uint64_t seed,
+                          cm_progress *progress);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,11 +4,6 @@
 
 #include "cogmap/smp.h"
 
-/* One step of SMP's LSTM for B rows: z = [u ; h0] W + b; gates keeps
- * sigmoid(i), tanh(j), sigmoid(f + 1), sigmoid(o) [B, 4H]; zin [B, In + H]
- * keeps the concatenated input. */
-void smp_cell_forward(float *h1, float *c1, float *gates, float *zin, const float *u, const float *h0,
-                      const float *c0, const float *w, const float *b, int B, int In, int H);
 /* Gradients from dh1 and dc1 (either may be NULL): du, dh0, dc0 (each may be
  * NULL), dw, db (may be NULL) accumulate. dz [B, 4H] and dzin [B, In + H]
  * are scratch. */

@@ -463,10 +463,10 @@ static double forward(cm_smp *m, smp_work *w)
         memcpy(w->Bc[r], w->code[r], BH * sizeof(float));
         for (int t = 1; t <= T; t++) {
             const size_t o = (size_t)t * BH, op = (size_t)(t - 1) * BH;
-            smp_cell_forward(w->Ah[r] + o, w->Ac[r] + o, w->gP[r] + 4 * o, w->zP[r] + (size_t)t * B * (In + H),
+            cm_smp_cell_forward(w->Ah[r] + o, w->Ac[r] + o, w->gP[r] + 4 * o, w->zP[r] + (size_t)t * B * (In + H),
                              w->u[r] + (size_t)t * B * In, w->Bh[r] + op, w->Bc[r] + op, cm_smp_pred_w(m, r),
                              cm_smp_pred_b(m, r), B, In, H);
-            smp_cell_forward(w->Ch[r] + o, w->Cc[r] + o, w->gC[r] + 4 * o, w->zC[r] + (size_t)t * B * 2 * H,
+            cm_smp_cell_forward(w->Ch[r] + o, w->Cc[r] + o, w->gC[r] + 4 * o, w->zC[r] + (size_t)t * B * 2 * H,
                              w->code[r] + o, w->Ah[r] + o, w->Ac[r] + o, cm_smp_corr_w(m, r), cm_smp_corr_b(m, r),
                              B, H, H);
             for (int b = 0; b < B; b++) {
