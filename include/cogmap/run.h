@@ -449,6 +449,7 @@ CM_API int cm_smp_is_run(const char *run);
 typedef struct cm_smp_session {
     cm_smp_run_config cfg;
     cm_smp *m;
+    cm_smp_state *state; /* the run's batch shape (batch x seq_len) */
     cm_arena arena;
     cm_motion motion;
     float *pos, *theta; /* [B, T+1, 2], [B, T+1] paths assembled from a batch */

@@ -84,27 +84,36 @@ CM_API void cm_smp_config_default(cm_smp_config *c);
 /* CM_ERR_ARG naming the first bad field. */
 CM_API cm_status cm_smp_config_check(const cm_smp_config *c);
 
-/* The model: parameters, optimisers, memory contents that are not trained
- * (m^(y), the written RNN states, slot positions, beta) and every buffer a
- * step needs, allocated once for (batch, seq_len). */
-typedef struct cm_smp {
-    cm_smp_config cfg;
-    int64_t step;           /* optimiser steps taken (AE phase included) */
-    int memory_filled;      /* the slots were filled after the AE phase */
-    double log_beta;
-    cm_params p;            /* the trainable tensors (names in smp_model.c) */
-    int n_ae;               /* p.tensors[0..n_ae) are the autoencoder's */
-    cm_optim ae_opt, smp_opt;
-    float *my;              /* [S, D] visual column (m^(y)), overwritten only */
-    float *written[CM_SMP_RNNS]; /* [S, H_r] RNN states as written */
-    float *slot_pos;        /* [S, 3] x, y, heading at write time (for decoding) */
-    struct smp_work *w;     /* step buffers */
-    cm_arena arena;         /* the room the frames are rendered in */
-    cm_renderer *renderer;
-} cm_smp;
+/* The model: configuration, the trainable tensors (one cm_params block,
+ * the released names), the memory contents that are not trained (m^(y),
+ * the written RNN states, slot positions, beta) and the room its frames are
+ * rendered in. Forward and backward do not write it; the update half of a
+ * training step does (parameters, memory, beta), as does the first SMP
+ * step, which fills the memory from its batch. (Its two Adam optimisers,
+ * over the autoencoder's tensors and over the SMP's, live in it too, saved
+ * with the memory.) */
+typedef struct cm_smp cm_smp;
+/* The mutable side of a batch shape: activations, encoder buffers, the
+ * renderer's buffers; allocated once, nothing allocated in a step. */
+typedef struct cm_smp_state cm_smp_state;
 
-CM_API cm_status cm_smp_create(cm_smp **out, const cm_smp_config *cfg, uint64_t seed);
+CM_API cm_status cm_smp_create(const cm_smp_config *cfg, uint64_t seed, cm_smp **out);
 CM_API void cm_smp_free(cm_smp *m);
+CM_API const cm_smp_config *cm_smp_get_config(const cm_smp *m);
+/* The trainable tensors; params->grads is a gradient block of their layout. */
+CM_API cm_params *cm_smp_params(cm_smp *m);
+CM_API int64_t cm_smp_steps(const cm_smp *m); /* optimiser steps taken (AE phase included) */
+/* The memory: m^(y) [S, D], RNN r's states as written [S, H_r], and the
+ * slots' poses at write time [S, 3] (x, y, heading). */
+CM_API const float *cm_smp_memory_views(const cm_smp *m);
+CM_API const float *cm_smp_memory_written(const cm_smp *m, int r);
+CM_API const float *cm_smp_slot_poses(const cm_smp *m);
+
+/* A state for batches of `batch` paths of `seq_len` steps. */
+CM_API cm_status cm_smp_state_create(const cm_smp *m, int batch, int seq_len, cm_smp_state **out);
+CM_API void cm_smp_state_free(cm_smp_state *s);
+CM_API int cm_smp_state_batch(const cm_smp_state *s);
+CM_API int cm_smp_state_seq_len(const cm_smp_state *s);
 
 /* Tensor access by role. */
 CM_API float *cm_smp_pred_w(const cm_smp *m, int r);   /* [In_r + H_r, 4 H_r] */
@@ -116,35 +125,43 @@ CM_API int cm_smp_input_dim(int r);                    /* 2, 3, 1 */
 CM_API float cm_smp_gamma(const cm_smp *m);
 CM_API float cm_smp_pi(const cm_smp *m, int r);
 
+/* One frame of the model's room from `pose`: rgb [image, image, 3]. */
+CM_API void cm_smp_render(const cm_smp *m, cm_smp_state *s, cm_pose pose, uint8_t *rgb);
 /* Frames -> embeddings: rgb[n, side, side, 3] bytes -> y[n, D], unit length. */
-CM_API cm_status cm_smp_embed(cm_smp *m, const uint8_t *rgb, int64_t n, float *y);
+CM_API cm_status cm_smp_embed(const cm_smp *m, cm_smp_state *s, const uint8_t *rgb, int64_t n, float *y);
 
 /* Inputs of RNN r for one step of heading change dtheta (radians) and
  * distance moved (metres per step): 10[cos, sin], 10[cos, sin] + speed, 1. */
 CM_API void cm_smp_rnn_input(int r, float dtheta, float dist, float *u);
 
-/* One SMP step as the trainer drives it, in two halves. A batch of B paths
- * of T+1 poses (pos [B, T+1, 2], theta [B, T+1]) is rendered, embedded and
- * (AE phase) reconstructed or (SMP phase) run through the RNNs, loss and
- * backward: cm_smp_train_gradient ACCUMULATES the gradient of the mean loss
- * into m->p.grads (the caller zeroes them). Then cm_smp_train_update: clip,
- * optimiser step, beta control and slot writes (which read the forward's
- * states and the same pos/theta). rng: this step's own stream, used by both
- * halves in turn. *loss: mean cross-entropy per sample (AE phase: mean
- * squared error); a non-finite one must not be followed by the update. */
-CM_API cm_status cm_smp_train_gradient(cm_smp *m, const float *pos, const float *theta, cm_rng *rng, double *loss);
-CM_API cm_status cm_smp_train_update(cm_smp *m, const float *pos, const float *theta, cm_rng *rng);
-/* Both halves (gradients zeroed first); CM_ERR_NUMERIC for a non-finite
- * loss, the model untouched. *err: mean distance between the true position
- * and the slot-decoded one (NaN in the AE phase). */
-CM_API cm_status cm_smp_train_step(cm_smp *m, const float *pos, const float *theta, cm_rng *rng, double *loss,
-                            double *err);
-/* The forward pass without learning: states [B, T, 288] (RNN outputs before
- * each correction, may be NULL), logp_y [B, T, S] log P(s|y) (may be NULL),
- * decoded [B, T, 2] (may be NULL); *loss as in training (correction every
- * `correct_every` steps, 0: never after the start). */
-CM_API cm_status cm_smp_run(cm_smp *m, const float *pos, const float *theta, int B, int T, int correct_every,
-                     float *states, float *logp_y, float *decoded, double *loss);
+/* One SMP step as the trainer drives it, in two halves, for the state's
+ * batch shape. A batch of B paths of T+1 poses (pos [B, T+1, 2], theta
+ * [B, T+1]) is rendered, embedded and (AE phase) reconstructed or (SMP
+ * phase) run through the RNNs, loss and backward: cm_smp_train_gradient
+ * ACCUMULATES the gradient of the mean loss into `grad`, a block laid out
+ * as the parameters (the caller zeroes it). Then cm_smp_train_update: clip
+ * `grad`, optimiser step, beta control and slot writes (which read the
+ * state's forward and the same pos/theta). rng: this step's own stream,
+ * used by both halves in turn. *loss: mean cross-entropy per sample (AE
+ * phase: mean squared error); a non-finite one must not be followed by the
+ * update. */
+CM_API cm_status cm_smp_train_gradient(cm_smp *m, cm_smp_state *s, const float *pos, const float *theta, cm_rng *rng,
+                                       float *grad, double *loss);
+CM_API cm_status cm_smp_train_update(cm_smp *m, cm_smp_state *s, const float *pos, const float *theta, cm_rng *rng,
+                                     float *grad);
+/* Both halves into the parameters' own gradient block (zeroed first);
+ * CM_ERR_NUMERIC for a non-finite loss, the model untouched. *err: mean
+ * distance between the true position and the slot-decoded one (NaN in the
+ * AE phase). */
+CM_API cm_status cm_smp_train_step(cm_smp *m, cm_smp_state *s, const float *pos, const float *theta, cm_rng *rng,
+                                   double *loss, double *err);
+/* The forward pass without learning over the state's B paths of T steps:
+ * states [B, T, 288] (RNN outputs before each correction, may be NULL),
+ * logp_y [B, T, S] log P(s|y) (may be NULL), decoded [B, T, 2] (may be
+ * NULL); *loss as in training (correction every `correct_every` steps, 0:
+ * never after the start). */
+CM_API cm_status cm_smp_run(const cm_smp *m, cm_smp_state *s, const float *pos, const float *theta, int correct_every,
+                            float *states, float *logp_y, float *decoded, double *loss);
 
 /* Checkpoint: parameters (model.safetensors), optimisers and memory
  * (memory.safetensors, step/beta in its metadata) into / from a folder. */

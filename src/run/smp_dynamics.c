@@ -22,7 +22,7 @@ void cm_smp_hd_opts_default(cm_smp_hd_opts *o)
 
 void cm_smp_hd_net_of_model(cm_smp_hd_net *net, const cm_smp *m)
 {
-    const cm_smp_config *mc = &m->cfg;
+    const cm_smp_config *mc = cm_smp_get_config(m);
     *net = (cm_smp_hd_net){.H = mc->hidden[0],
                            .S = mc->slots,
                            .D = mc->embed,
@@ -31,8 +31,8 @@ void cm_smp_hd_net_of_model(cm_smp_hd_net *net, const cm_smp *m)
                            .wc = cm_smp_corr_w(m, 0),
                            .bc = cm_smp_corr_b(m, 0),
                            .mx = cm_smp_mx(m, 0),
-                           .written = m->written[0],
-                           .my = m->my,
+                           .written = cm_smp_memory_written(m, 0),
+                           .my = cm_smp_memory_views(m),
                            .gamma = cm_smp_gamma(m)};
 }
 

@@ -43,13 +43,18 @@ static int place_bin(const cm_arena *ar, int bins, float x, float y)
 static cm_status run_paths(cm_smp_session *s, const cm_smp_eval_opts *o, cm_progress *progress, cm_smp_evaluation *ev,
                            double *psum, int64_t *pcnt)
 {
-    const cm_smp_config *mc = &s->cfg.model;
-    const int U = ev->a.units, S = mc->slots, T = o->steps, PB = o->place_bins;
+    const int U = ev->a.units, S = s->cfg.model.slots, T = o->steps, PB = o->place_bins;
     const int64_t NT = o->trajectories;
     const int CB = (int)(NT < 50 ? NT : 50);
     float *ppos = cm_alloc((size_t)CB * (T + 1) * 2 * sizeof(float)), *pth = cm_alloc((size_t)CB * (T + 1) * sizeof(float));
     float *logp = cm_alloc((size_t)CB * T * S * sizeof(float));
+    /* One state per chunk shape: CB paths, and the remainder. */
+    cm_smp_state *full = NULL, *rest = NULL;
     cm_status st = !ppos || !pth || !logp ? cm_error(CM_ERR_NOMEM, "eval: out of memory for %d paths", CB) : CM_OK;
+    if (st == CM_OK)
+        st = cm_smp_state_create(s->m, CB, T, &full);
+    if (st == CM_OK && NT % CB)
+        st = cm_smp_state_create(s->m, (int)(NT % CB), T, &rest);
     if (progress && st == CM_OK)
         cm_progress_start(progress, progress->out, "eval smp: trajectories", NT);
     double loss_sum = 0;
@@ -62,7 +67,8 @@ static cm_status run_paths(cm_smp_session *s, const cm_smp_eval_opts *o, cm_prog
             cm_smp_session_path(s, &rng, T, ppos + (size_t)b * (T + 1) * 2, pth + (size_t)b * (T + 1));
         }
         double loss = 0;
-        st = cm_smp_run(s->m, ppos, pth, nb, T, o->correct_every, ev->a.act + (size_t)k0 * T * U, logp, NULL, &loss);
+        st = cm_smp_run(s->m, nb == CB ? full : rest, ppos, pth, o->correct_every, ev->a.act + (size_t)k0 * T * U, logp,
+                        NULL, &loss);
         loss_sum += loss * nb;
         for (int b = 0; st == CM_OK && b < nb; b++)
             for (int t = 0; t < T; t++) {
@@ -86,6 +92,7 @@ static cm_status run_paths(cm_smp_session *s, const cm_smp_eval_opts *o, cm_prog
     if (progress && st == CM_OK)
         cm_progress_finish(progress, "loss %.4f", ev->loss);
     cm_free(ppos), cm_free(pth), cm_free(logp);
+    cm_smp_state_free(full), cm_smp_state_free(rest);
     return st;
 }
 
@@ -209,8 +216,7 @@ cm_status cm_smp_celltypes_write(const char *dir, const cm_smp_evaluation *ev, c
 
 cm_status cm_smp_probe_views(cm_smp_session *s, int n, uint8_t *rgb, float *emb)
 {
-    cm_smp *m = s->m;
-    const int side = m->cfg.image;
+    const int side = cm_smp_get_config(s->m)->image;
     /* Uniform 0.1 inside the arena's bounds (float bounds: the 2.2 m box gives
      * exactly [-1, 1]). */
     const float x0 = s->arena.xmin + 0.1f, x1 = s->arena.xmax - 0.1f;
@@ -221,7 +227,7 @@ cm_status cm_smp_probe_views(cm_smp_session *s, int n, uint8_t *rgb, float *emb)
     for (int i = 0; i < n; i++) {
         cm_pose pose = {(float)cm_rng_uniform(&rng, x0, x1), (float)cm_rng_uniform(&rng, y0, y1),
                         (float)cm_rng_uniform(&rng, -M_PI, M_PI)};
-        cm_render(m->renderer, pose, NULL, 0, rgb + (size_t)i * side * side * 3, NULL);
+        cm_smp_render(s->m, s->state, pose, rgb + (size_t)i * side * side * 3);
     }
-    return cm_smp_embed(m, rgb, n, emb);
+    return cm_smp_embed(s->m, s->state, rgb, n, emb);
 }
