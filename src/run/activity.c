@@ -19,7 +19,7 @@ void cm_activity_free(cm_activity *a)
     cm_npz_free(&a->z);
 }
 
-static double get_f(const cm_array *x, int64_t i)
+double run_array_value(const cm_array *x, int64_t i)
 {
     return x->dtype == CM_F32 ? (double)((const float *)x->data)[i] : ((const double *)x->data)[i];
 }
@@ -77,9 +77,9 @@ cm_status run_activity_positions(cm_activity *a, const char *file, const cm_arra
     if (!a->pos || !a->hd)
         return cm_error(CM_ERR_NOMEM, "%s: out of memory for %lld samples", file, (long long)n);
     for (int64_t t = 0; t < n; t++) {
-        a->pos[2 * t] = get_f(pos, 2 * t);
-        a->pos[2 * t + 1] = get_f(pos, 2 * t + 1);
-        a->hd[t] = get_f(hd, t);
+        a->pos[2 * t] = run_array_value(pos, 2 * t);
+        a->pos[2 * t + 1] = run_array_value(pos, 2 * t + 1);
+        a->hd[t] = run_array_value(hd, t);
         if (!isfinite(a->pos[2 * t]) || !isfinite(a->pos[2 * t + 1]))
             return cm_error(CM_ERR_FORMAT, "%s: %s: expected finite values, got (%g, %g) at sample %lld", file, pos->name,
                             a->pos[2 * t], a->pos[2 * t + 1], (long long)t);
@@ -127,11 +127,11 @@ cm_status cm_activity_read(const char *file, cm_activity *a)
                             a->rays);
         for (int k = 0; k < a->rays; k++) {
             double want = -M_PI + 2 * M_PI * k / a->rays;
-            if (!(fabs(remainder(get_f(ra, k) - want, 2 * M_PI)) < 1e-4))
+            if (!(fabs(remainder(run_array_value(ra, k) - want, 2 * M_PI)) < 1e-4))
                 return cm_error(CM_ERR_FORMAT,
                                 "%s: ray_angles: expected equispaced angles -pi + 2 pi k / %d (SMP's sensor), got %g "
                                 "at k = %d",
-                                file, a->rays, get_f(ra, k), k);
+                                file, a->rays, run_array_value(ra, k), k);
         }
     }
     if ((st = run_activity_positions(a, file, pos, hd)))

@@ -35,11 +35,6 @@ static cm_status to_f32(const cm_array *a, const char *file, float **out)
     return CM_OK;
 }
 
-static double get_f(const cm_array *a, int64_t i)
-{
-    return a->dtype == CM_F32 ? (double)((const float *)a->data)[i] : ((const double *)a->data)[i];
-}
-
 /* Looks up a float array of rank `ndim` whose dimensions match `shape`
  * (-1: any), naming the file and the key when absent or misshapen. */
 static cm_status need(const cm_npz *z, const char *file, const char *name, int ndim, const int64_t *shape,
@@ -127,7 +122,7 @@ static cm_status load_released2(cm_smp_fig2_data *d, const char *file)
         for (int64_t i = 0; i < n; i++) {
             float *row = d->a.act + (size_t)i * U + d->a.groups[k].start;
             for (int j = 0; j < w; j++) {
-                const double v = get_f(rnn[k], i * w + j);
+                const double v = run_array_value(rnn[k], i * w + j);
                 if (!isfinite(v))
                     return cm_error(CM_ERR_FORMAT, "%s: %s: expected finite values, got %g at sample %lld, unit %d",
                                     file, names[k], v, (long long)i, j);
@@ -369,7 +364,7 @@ static cm_status load_released_net(const cm_npz *z, const char *file, cm_smp_hd_
             if (!isfinite(bufs[k][i]))
                 return cm_error(CM_ERR_FORMAT, "%s: %s: expected finite values, got %g at %lld", file, names[k],
                                 bufs[k][i], (long long)i);
-    const double q = get_f(beta, 0);
+    const double q = run_array_value(beta, 0);
     if (!isfinite(q) || fabs(q) > 80)
         return cm_error(CM_ERR_FORMAT, "%s: %s: expected a finite log temperature, got %g", file, beta->name, q);
     *net = (cm_smp_hd_net){.H = (int)H,
@@ -563,7 +558,7 @@ static cm_status fig3_inputs_released(const char *dir, int max_images, cm_smp_fi
             in->rv_angle = cm_alloc(sizeof(double) * in->net.H);
             in->rv_len = cm_alloc(sizeof(double) * in->net.H);
             for (int u = 0; in->rv_angle && in->rv_len && u < in->net.H; u++)
-                in->rv_angle[u] = get_f(ang, u), in->rv_len[u] = get_f(len, u);
+                in->rv_angle[u] = run_array_value(ang, u), in->rv_len[u] = run_array_value(len, u);
             if (!in->rv_angle || !in->rv_len)
                 st = cm_error(CM_ERR_NOMEM, "%s: out of memory", fh);
         }
