@@ -138,6 +138,39 @@ static void test_resume_bit_identical(void **state)
     rig_close(&c);
 }
 
+/* The trainer with the batch in shards (one after another, as ranks would
+ * each take one): the shards' gradients add up to the batch's, dropout
+ * masks included, so the run is the unsharded one up to float rounding. */
+static void test_shards_train_as_the_batch(void **state)
+{
+    (void)state;
+    rig a, b;
+    rig_open(&a, "ssmpc");
+    rig_open(&b, "ssmpc");
+    const char *da = cmt_tmpdir(), *db = cmt_tmpdir();
+    cm_train_state sa, sb;
+    cm_train_state_init(&sa);
+    cm_train_state_init(&sb);
+    cm_train_config c = {.out = da, .steps = 5, .eval_every = 5, .keep = 2, .seed = 11};
+    assert_int_equal(cm_train_run(&c, &cm_grid_job_ops, a.job, &sa, NULL), CM_OK);
+    c.out = db;
+    c.n_shards = 3; /* 4 paths: shards of 1, 1 and 2 */
+    assert_int_equal(cm_train_run(&c, &cm_grid_job_ops, b.job, &sb, NULL), CM_OK);
+    const cm_params *pa = cm_pathint_params(cm_grid_job_net(a.job)->m), *pb = cm_pathint_params(cm_grid_job_net(b.job)->m);
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < pa->total; i++) {
+        worst = fmax(worst, fabs((double)pa->params[i] - pb->params[i]));
+        scale = fmax(scale, fabs(pa->params[i]));
+    }
+    if (!(worst <= 1e-4 * scale))
+        fail_msg("sharded and whole runs differ by %g (largest weight %g)", worst, scale);
+    assert_true(fabs(sa.last_loss - sb.last_loss) <= 1e-4 * fabs(sa.last_loss));
+    cmt_tmpdir_remove(da);
+    cmt_tmpdir_remove(db);
+    rig_close(&a);
+    rig_close(&b);
+}
+
 static void test_damaged_network_checkpoint(void **state)
 {
     (void)state;
@@ -255,6 +288,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training_lowers_loss),
         cmocka_unit_test(test_resume_bit_identical),
+        cmocka_unit_test(test_shards_train_as_the_batch),
         cmocka_unit_test(test_damaged_network_checkpoint),
         cmocka_unit_test(test_place_cell_overrides),
     };

@@ -29,7 +29,7 @@ static void test_cell_spec_vector(void **state)
     cmt_smp_lstm_vector v;
     cmt_smp_lstm_vector_init(&v);
     float h1[4], c1[4], gates[16], zin[6];
-    smp_cell_forward(h1, c1, gates, zin, v.u, v.h0, v.c0, v.w, v.b, 1, 2, 4);
+    cm_smp_cell_forward(h1, c1, gates, zin, v.u, v.h0, v.c0, v.w, v.b, 1, 2, 4);
     for (int k = 0; k < 4; k++) {
         assert_true(fabs(h1[k] - v.h1[k]) < 2e-6);
         assert_true(fabs(c1[k] - v.c1[k]) < 2e-6);
@@ -52,7 +52,7 @@ static double cell_loss(void *p)
 {
     cell_ctx *c = p;
     float h1[CB * CH], c1[CB * CH], gates[CB * 4 * CH], zin[CB * (CIN + CH)];
-    smp_cell_forward(h1, c1, gates, zin, c->u, c->h0, c->c0, c->w, c->b, CB, CIN, CH);
+    cm_smp_cell_forward(h1, c1, gates, zin, c->u, c->h0, c->c0, c->w, c->b, CB, CIN, CH);
     double l = 0;
     for (int i = 0; i < CB * CH; i++)
         l += (double)c->rh[i] * h1[i] + (double)c->rc[i] * c1[i];
@@ -71,7 +71,7 @@ static void test_cell_gradients(void **state)
     cmt_randn(c.rh, CB * CH, 1, 6);
     cmt_randn(c.rc, CB * CH, 1, 7);
     float h1[CB * CH], c1[CB * CH], gates[CB * 4 * CH], zin[CB * (CIN + CH)];
-    smp_cell_forward(h1, c1, gates, zin, c.u, c.h0, c.c0, c.w, c.b, CB, CIN, CH);
+    cm_smp_cell_forward(h1, c1, gates, zin, c.u, c.h0, c.c0, c.w, c.b, CB, CIN, CH);
     float du[CB * CIN] = {0}, dh0[CB * CH] = {0}, dc0[CB * CH] = {0}, dw[sizeof c.w / sizeof(float)] = {0},
           db[4 * CH] = {0}, dz[CB * 4 * CH], dzin[CB * (CIN + CH)];
     smp_cell_backward(du, dh0, dc0, dw, db, c.rh, c.rc, c1, gates, zin, c.c0, c.w, CB, CIN, CH, dz, dzin);
@@ -211,6 +211,7 @@ static void tiny_config(cm_smp_config *c)
 
 typedef struct model_ctx {
     cm_smp *m;
+    cm_smp_state *s;
     float *y;
     float *u[CM_SMP_RNNS];
     float *mask;
@@ -220,7 +221,7 @@ typedef struct model_ctx {
 static double model_loss(void *p)
 {
     model_ctx *c = p;
-    return smp_test_loss_grad(c->m, c->y, (const float **)c->u, c->mask, c->drop[0] ? (const float **)c->drop : NULL,
+    return smp_test_loss_grad(c->m, c->s, c->y, (const float **)c->u, c->mask, c->drop[0] ? (const float **)c->drop : NULL,
                               0);
 }
 
@@ -232,7 +233,8 @@ static void check_model_gradients(int with_dropout)
     tiny_config(&cfg);
     model_ctx c;
     memset(&c, 0, sizeof c);
-    assert_int_equal(cm_smp_create(&c.m, &cfg, 5), CM_OK);
+    assert_int_equal(cm_smp_create(&cfg, 5, &c.m), CM_OK);
+    assert_int_equal(cm_smp_state_create(c.m, cfg.batch, cfg.seq_len, &c.s), CM_OK);
     const int B = cfg.batch, T = cfg.seq_len, R1 = (T + 1) * B;
     c.y = malloc((size_t)R1 * cfg.embed * sizeof(float));
     cmt_randn(c.y, (size_t)R1 * cfg.embed, 0.5f, 30);
@@ -254,7 +256,7 @@ static void check_model_gradients(int with_dropout)
     cm_params_data(&c.m->p, cm_params_find(&c.m->p, "integrator/multi_integrator_nets/mmap_0_context_2_query_beta"))[0] =
         logf(2.0f);
     c.m->log_beta = log(2.0);
-    smp_test_loss_grad(c.m, c.y, (const float **)c.u, c.mask, with_dropout ? (const float **)c.drop : NULL, 1);
+    smp_test_loss_grad(c.m, c.s, c.y, (const float **)c.u, c.mask, with_dropout ? (const float **)c.drop : NULL, 1);
     const char *names[] = {"integrator/multi_integrator_nets/prediction_rnn_0/w_gates",
                            "integrator/multi_integrator_nets/prediction_rnn_1/b_gates",
                            "integrator/multi_integrator_nets/correction_rnn_2/w_gates",
@@ -295,6 +297,7 @@ static void check_model_gradients(int with_dropout)
     }
     free(c.y);
     free(c.mask);
+    cm_smp_state_free(c.s);
     cm_smp_free(c.m);
 }
 
@@ -329,13 +332,14 @@ static void make_paths(int B, int T, uint64_t seed, float *pos, float *theta)
     }
 }
 
-static void run_steps(cm_smp *m, const float *pos, const float *theta, int n, uint64_t seed, double *last)
+static void run_steps(cm_smp *m, cm_smp_state *s, const float *pos, const float *theta, int n, uint64_t seed,
+                      double *last)
 {
     for (int i = 0; i < n; i++) {
         cm_rng rng;
         cm_rng_seed(&rng, seed, (uint64_t)m->step);
         double loss, err;
-        assert_int_equal(cm_smp_train_step(m, pos, theta, &rng, &loss, &err), CM_OK);
+        assert_int_equal(cm_smp_train_step(m, s, pos, theta, &rng, &loss, &err), CM_OK);
         assert_true(isfinite(loss));
         if (last)
             *last = loss;
@@ -351,20 +355,23 @@ static void test_training_lowers_loss(void **state)
     cfg.lr = 3e-3;
     cfg.p_write = 0; /* a fixed memory, so that the two losses are comparable */
     cm_smp *m;
-    assert_int_equal(cm_smp_create(&m, &cfg, 9), CM_OK);
+    cm_smp_state *s;
+    assert_int_equal(cm_smp_create(&cfg, 9, &m), CM_OK);
     const int B = cfg.batch, T = cfg.seq_len;
+    assert_int_equal(cm_smp_state_create(m, B, T, &s), CM_OK);
     float pos[3 * 5 * 2], theta[3 * 5];
     make_paths(B, T, 3, pos, theta);
     double ae_first, ae_last;
-    run_steps(m, pos, theta, 1, 1, &ae_first);
-    run_steps(m, pos, theta, cfg.ae_steps - 1, 1, &ae_last);
+    run_steps(m, s, pos, theta, 1, 1, &ae_first);
+    run_steps(m, s, pos, theta, cfg.ae_steps - 1, 1, &ae_last);
     assert_true(ae_last < ae_first); /* the autoencoder learns */
-    run_steps(m, pos, theta, 1, 1, NULL); /* fills the memory */
+    run_steps(m, s, pos, theta, 1, 1, NULL); /* fills the memory */
     double before, after;
-    assert_int_equal(cm_smp_run(m, pos, theta, B, T, 0, NULL, NULL, NULL, &before), CM_OK);
-    run_steps(m, pos, theta, 40, 1, NULL);
-    assert_int_equal(cm_smp_run(m, pos, theta, B, T, 0, NULL, NULL, NULL, &after), CM_OK);
+    assert_int_equal(cm_smp_run(m, s, pos, theta, 0, NULL, NULL, NULL, &before), CM_OK);
+    run_steps(m, s, pos, theta, 40, 1, NULL);
+    assert_int_equal(cm_smp_run(m, s, pos, theta, 0, NULL, NULL, NULL, &after), CM_OK);
     assert_true(after < before);
+    cm_smp_state_free(s);
     cm_smp_free(m);
 }
 
@@ -378,16 +385,19 @@ static void test_resume_bit_identical(void **state)
     float pos[3 * 5 * 2], theta[3 * 5];
     make_paths(B, T, 4, pos, theta);
     cm_smp *a, *b;
-    assert_int_equal(cm_smp_create(&a, &cfg, 2), CM_OK);
-    assert_int_equal(cm_smp_create(&b, &cfg, 77), CM_OK); /* another init: load must overwrite it all */
-    run_steps(a, pos, theta, 4, 8, NULL);
+    cm_smp_state *sa, *sb;
+    assert_int_equal(cm_smp_create(&cfg, 2, &a), CM_OK);
+    assert_int_equal(cm_smp_create(&cfg, 77, &b), CM_OK); /* another init: load must overwrite it all */
+    assert_int_equal(cm_smp_state_create(a, B, T, &sa), CM_OK);
+    assert_int_equal(cm_smp_state_create(b, B, T, &sb), CM_OK);
+    run_steps(a, sa, pos, theta, 4, 8, NULL);
     const char *dir = cmt_tmpdir();
     char ck[4096];
     snprintf(ck, sizeof ck, "%s/ck", dir);
     assert_int_equal(cm_smp_save(a, ck), CM_OK);
     assert_int_equal(cm_smp_load(b, ck), CM_OK);
-    run_steps(a, pos, theta, 4, 8, NULL);
-    run_steps(b, pos, theta, 4, 8, NULL);
+    run_steps(a, sa, pos, theta, 4, 8, NULL);
+    run_steps(b, sb, pos, theta, 4, 8, NULL);
     assert_int_equal(a->step, b->step);
     assert_memory_equal(a->p.params, b->p.params, a->p.total * sizeof(float));
     assert_memory_equal(a->my, b->my, (size_t)cfg.slots * cfg.embed * sizeof(float));
@@ -401,6 +411,8 @@ static void test_resume_bit_identical(void **state)
     float keep = b->p.params[0];
     assert_int_not_equal(cm_smp_load(b, ck), CM_OK);
     assert_true(b->p.params[0] == keep);
+    cm_smp_state_free(sa);
+    cm_smp_state_free(sb);
     cm_smp_free(a);
     cm_smp_free(b);
     cmt_tmpdir_remove(dir);
@@ -416,7 +428,7 @@ static double ae_loss(void *ctx)
 {
     ae_ctx *c = ctx;
     smp_frames_to_input(&c->e, c->rgb, 4);
-    return smp_autoencoder_step(&c->e, c->p, 0, 4);
+    return smp_autoencoder_step(&c->e, c->p, 0, 4, c->p->grads);
 }
 
 /* The autoencoder's hand-chained backward (convolutions, ReLUs, linear
@@ -427,7 +439,7 @@ static void test_autoencoder_gradients(void **state)
     cm_smp_config cfg;
     tiny_config(&cfg);
     cm_smp *m;
-    assert_int_equal(cm_smp_create(&m, &cfg, 3), CM_OK);
+    assert_int_equal(cm_smp_create(&cfg, 3, &m), CM_OK);
     ae_ctx c;
     c.p = &m->p;
     assert_int_equal(smp_encoder_alloc(&c.e, &cfg), CM_OK);
@@ -478,7 +490,7 @@ static void test_bad_config(void **state)
     cm_smp_config_default(&cfg);
     cfg.image = 50;
     cm_smp *m = NULL;
-    assert_int_equal(cm_smp_create(&m, &cfg, 1), CM_ERR_ARG);
+    assert_int_equal(cm_smp_create(&cfg, 1, &m), CM_ERR_ARG);
     assert_null(m);
     assert_non_null(strstr(cm_errmsg(), "image"));
 }

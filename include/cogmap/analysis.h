@@ -38,9 +38,9 @@ typedef struct cm_gridness_config {
 } cm_gridness_config;
 
 /* DeepMind's masks: inner 0.2, outer numpy.linspace(0.4, 1.0, 10). */
-void cm_gridness_config_deepmind(cm_gridness_config *cfg, int nbins);
+CM_API void cm_gridness_config_deepmind(cm_gridness_config *cfg, int nbins);
 /* SSM-PC's masks: inner 0.1, outer numpy.linspace(0.2, 0.85, 15). */
-void cm_gridness_config_ssmpc(cm_gridness_config *cfg, int nbins);
+CM_API void cm_gridness_config_ssmpc(cm_gridness_config *cfg, int nbins);
 
 typedef struct cm_gridness_result {
     double score60, score90;  /* max over masks (NaN when the reference gives NaN) */
@@ -53,40 +53,40 @@ typedef struct cm_gridness_result {
  * It is immutable after creation: any number of threads may score with it at once. */
 typedef struct cm_gridness_scorer cm_gridness_scorer;
 
-cm_status cm_gridness_scorer_create(const cm_gridness_config *cfg, cm_gridness_scorer **out);
-void cm_gridness_scorer_free(cm_gridness_scorer *s);
-const cm_gridness_config *cm_gridness_scorer_config(const cm_gridness_scorer *s);
+CM_API cm_status cm_gridness_scorer_create(const cm_gridness_config *cfg, cm_gridness_scorer **out);
+CM_API void cm_gridness_scorer_free(cm_gridness_scorer *s);
+CM_API const cm_gridness_config *cm_gridness_scorer_config(const cm_gridness_scorer *s);
 
 /* Doubles of scratch memory one cm_gridness_score call needs. */
-size_t cm_gridness_workspace_size(const cm_gridness_scorer *s);
+CM_API size_t cm_gridness_workspace_size(const cm_gridness_scorer *s);
 
 /* Scores one map. `work` holds cm_gridness_workspace_size doubles (NULL: allocated and freed
  * inside). `sac_out`, if not NULL, receives the (2 nbins - 1)^2 SAC. */
-cm_status cm_gridness_score(const cm_gridness_scorer *s, const double *map, double *work,
+CM_API cm_status cm_gridness_score(const cm_gridness_scorer *s, const double *map, double *work,
                             cm_gridness_result *result, double *sac_out);
 
 /* Scores `count` maps stored one after another (float32 when is_f32, else float64), in
  * parallel over maps with cm_threads() threads. `sacs` may be NULL. Same bits for any
  * thread count. */
-cm_status cm_gridness_score_batch(const cm_gridness_scorer *s, const void *maps, int is_f32, int64_t count,
+CM_API cm_status cm_gridness_score_batch(const cm_gridness_scorer *s, const void *maps, int is_f32, int64_t count,
                                   cm_gridness_result *results, double *sacs);
 
 /* The pieces, exposed for tests and for other scorers. */
 
 /* DeepMind's spatial autocorrelogram of an h x w map: out is (2h-1) x (2w-1). */
-cm_status cm_gridness_sac(const double *map, int h, int w, double *out);
+CM_API cm_status cm_gridness_sac(const double *map, int h, int w, double *out);
 
 /* scipy.ndimage.rotate(in, angle_deg, reshape=False) (order 3, mode 'constant', cval 0,
  * prefilter on), as scipy 1.10 computes it. `work` holds h*w doubles (NULL: allocated). */
-cm_status cm_spline_rotate(const double *in, int h, int w, double angle_deg, double *out, double *work);
+CM_API cm_status cm_spline_rotate(const double *in, int h, int w, double angle_deg, double *out, double *work);
 
 /* scipy.special.cosdg / sindg: exact at multiples of 15 degrees as cephes gives them. */
-void cm_cos_sin_deg(double angle_deg, double *c, double *s);
+CM_API void cm_cos_sin_deg(double angle_deg, double *c, double *s);
 
 /* Grid spacing (bins) and orientation (degrees, [0, 60)) from a SAC of size sh x sw: the
  * six local maxima above 0.1 nearest the centre, the central peak excluded (cogmap's own
  * definition, docs/analysis.md). NaN for both when fewer than three peaks are found. */
-void cm_gridness_spacing(const double *sac, int sh, int sw, double *spacing, double *orientation);
+CM_API void cm_gridness_spacing(const double *sac, int sh, int sw, double *spacing, double *orientation);
 
 /* The BNT / opexebo grid score (Sargolini 2006 lineage; grid-cells.md §5.1 b) of an h x w map.
  * NaN bins are filled with 0. `radius` receives the central field radius used (bins). */
@@ -97,7 +97,7 @@ typedef struct cm_bnt_gridness {
     int central_radius;  /* bins */
 } cm_bnt_gridness;
 
-cm_status cm_gridness_bnt(const double *map, int h, int w, cm_bnt_gridness *out);
+CM_API cm_status cm_gridness_bnt(const double *map, int h, int w, cm_bnt_gridness *out);
 
 /* ======================================================================
  * Cell scores: rate maps, head direction, boundary vectors, place, border,
@@ -126,19 +126,19 @@ cm_status cm_gridness_bnt(const double *map, int h, int w, cm_bnt_gridness *out)
 /* ----------------------------------------------------------- bin edges */
 
 /* numpy.linspace(lo, hi, n_edges): k*step + lo, the last one exactly hi. */
-void cm_linspace(double lo, double hi, int n_edges, double *edges);
+CM_API void cm_linspace(double lo, double hi, int n_edges, double *edges);
 
 /* SMP's calculate_ratemap edges for one axis: n = ceil((max-min)/bin_size)
  * bins, padded by half of the slack on each side. Returns the number of bins
  * (edges gets n+1 values; pass edges == NULL to only count), or -1 when the
  * range is empty or not finite (a degenerate axis has no SMP edges). f32: the
  * range max-min is rounded to float32, as numpy computes it on float32 data. */
-int cm_smp_edges(double vmin, double vmax, double bin_size, double *edges, int cap, int f32);
+CM_API int cm_smp_edges(double vmin, double vmax, double bin_size, double *edges, int cap, int f32);
 
 /* Bin of x among `nbins` increasing edges with scipy's binned_statistic
  * rules (including its rounding test at the last edge, done in float32 for
  * float32 samples as numpy.around does); -1 when outside. */
-int cm_bin_index(const double *edges, int nbins, double x, int f32);
+CM_API int cm_bin_index(const double *edges, int nbins, double x, int f32);
 
 /* --------------------------------------------------------- rate maps */
 
@@ -157,36 +157,36 @@ typedef struct cm_grid2 {
  * [U, nx, ny, 8], the same per heading octant mod(round(hd/(pi/4)), 8) (hd
  * required then). occupancy: NULL or [nx, ny] sample counts. Samples with
  * a non-finite position fall outside every bin. */
-cm_status cm_ratemaps(const cm_grid2 *g, const double *pos, const double *hd, const float *act, int64_t n,
+CM_API cm_status cm_ratemaps(const cm_grid2 *g, const double *pos, const double *hd, const float *act, int64_t n,
                       int units, double *maps, double *octants, double *occupancy, int f32);
 
 /* --------------------------------------------------- head direction */
 
 /* Mean activation per heading bin over [-pi, pi] (headings wrapped with
  * atan2(sin, cos) first): maps [U, nbins], NaN for empty bins. */
-cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int units, int nbins, double *maps,
+CM_API cm_status cm_hd_ratemaps(const double *hd, const float *act, int64_t n, int units, int nbins, double *maps,
                          int f32);
 
 /* SMP's ResultantVectorHeadDirectionScorer on one angular profile of
  * `nbins` bins over [-pi, pi]: returns |R| with R = sum r_k (cos c_k, sin c_k)
  * / (sum r_k + 1e-5); *angle (may be NULL) gets atan2(Rx, Ry). A NaN bin
  * gives NaN. `centres` (nbins values, from cm_rv_centres) saves the trig. */
-void cm_rv_centres(int nbins, double *cos_c, double *sin_c);
-double cm_resultant_vector(const double *rates, int nbins, const double *cos_c, const double *sin_c,
+CM_API void cm_rv_centres(int nbins, double *cos_c, double *sin_c);
+CM_API double cm_resultant_vector(const double *rates, int nbins, const double *cos_c, const double *sin_c,
                            double *angle);
 
 /* ---------------------------------------------------------- shuffles */
 
 /* numpy.percentile(values, q) with linear interpolation; NaN if any value is
  * NaN (as numpy). Sorts `values` in place. */
-double cm_percentile(double *values, int64_t n, double q);
+CM_API double cm_percentile(double *values, int64_t n, double q);
 
 /* SMP's get_resvec_shuffled_bins_threshold: for every unit (profiles
  * [U, nbins]) n_shuffles random permutations of its bins, the RV length of
  * each, pooled over all units; returns their `percentile` in *threshold.
  * Unit u draws from rng stream (stream + u) of `seed`, so the result does
  * not depend on the thread count. null_out: NULL or [U * n_shuffles]. */
-cm_status cm_rv_shuffle_threshold(const double *profiles, int units, int nbins, int n_shuffles,
+CM_API cm_status cm_rv_shuffle_threshold(const double *profiles, int units, int nbins, int n_shuffles,
                                   double percentile, uint64_t seed, uint64_t stream, double *threshold,
                                   double *null_out);
 
@@ -194,7 +194,7 @@ cm_status cm_rv_shuffle_threshold(const double *profiles, int units, int nbins, 
  * unit's activations against the headings by an offset drawn uniformly from
  * [min_shift, N - min_shift], recomputes the angular rate map and its RV
  * length; pooled over units, `percentile` of all. */
-cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t n, int units, int nbins,
+CM_API cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t n, int units, int nbins,
                                     int n_shuffles, int64_t min_shift, double percentile, uint64_t seed,
                                     uint64_t stream, double *threshold, int f32);
 
@@ -203,17 +203,17 @@ cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t 
 /* SMP's distance bins: centres numpy.arange(step, max_d, step) (n values;
  * returns n, or -1 if none or more than cap), edges midway (n+1 values,
  * the outer ones half a step out). */
-int cm_bvc_distance_bins(double max_d, double step, double *centres, double *edges, int cap);
+CM_API int cm_bvc_distance_bins(double max_d, double step, double *centres, double *edges, int cap);
 
 /* Egocentric rotation: ego[j] = allo[(j + round(R*hd/2pi)) mod R]. Returns the
  * shift (j + shift) for one heading. */
-int cm_bvc_ego_shift(double hd, int rays, int f32);
+CM_API int cm_bvc_ego_shift(double hd, int rays, int f32);
 
 /* Allocentric and egocentric distance x angle maps, SMP's bvc_rms: mean
  * activation per (distance bin, sensor angle) as sum / (count + 1e-12), so
  * empty bins are 0. dist: [N, R]; allo, ego: [U, n_dist, R] (either NULL to
  * skip). hd needed only for ego. */
-cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int64_t n, int rays, int units,
+CM_API cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int64_t n, int rays, int units,
                       const double *dedges, int n_dist, double *allo, double *ego, int f32);
 
 /* Most wall-distance rays the BVC scores take (their per-ray work sits on the stack). */
@@ -223,7 +223,7 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
  * the angular profile l[a] = sum_d map[d, a]; *angle = atan2(x, y) (SMP's
  * convention); *pref_dist = centre of the max-distance bin in the column
  * holding atan2(y, x). profile: NULL or [R] receives l. */
-double cm_bvc_score(const double *map, int n_dist, int rays, const double *dcentres, double *angle,
+CM_API double cm_bvc_score(const double *map, int n_dist, int rays, const double *dcentres, double *angle,
                     double *pref_dist, double *profile);
 
 /* ------------------------------------------------ place, border, info */
@@ -239,12 +239,12 @@ typedef struct cm_spatial_info {
     double selectivity;     /* max l / lbar */
     double mean_rate;       /* lbar */
 } cm_spatial_info;
-void cm_spatial_info_compute(const double *map, const double *occupancy, int nbins, double dt,
+CM_API void cm_spatial_info_compute(const double *map, const double *occupancy, int nbins, double dt,
                              cm_spatial_info *out);
 
 /* 4-neighbour connected components of mask[nx*ny] (non-zero = in): labels
  * 1..count in scan order (as scipy.ndimage.label), 0 outside. Returns count. */
-int cm_label_components(const unsigned char *mask, int nx, int ny, int *labels);
+CM_API int cm_label_components(const unsigned char *mask, int nx, int ny, int *labels);
 
 /* Border score (Solstad 2008) of an nx x ny map covering a box of side
  * `box` metres: fields are components of bins > 0.3 max with area > 200 cm^2.
@@ -253,20 +253,20 @@ int cm_label_components(const unsigned char *mask, int nx, int ny, int *labels);
  * by box/2; score (CM - DM)/(CM + DM). sorscher_compat != 0 reproduces
  * Sorscher's scores.py (coverage from the first field only, DM the mean of
  * per-field DMs). NaN bins are never in a field. No field: NaN. */
-double cm_border_score(const double *map, int nx, int ny, double box, int sorscher_compat, double *cm_out,
+CM_API double cm_border_score(const double *map, int nx, int ny, double box, int sorscher_compat, double *cm_out,
                        double *dm_out);
 
 /* Place fields [DESIGN]: components of finite bins >= frac * peak (peak
  * > 0), at least min_bins bins and at most max_share of the visited bins.
  * Returns the field count; the largest field's size and rate-weighted centroid
  * in bin coordinates (x index, y index) go to the optional outputs. */
-int cm_place_fields(const double *map, int nx, int ny, double frac, int min_bins, double max_share,
+CM_API int cm_place_fields(const double *map, int nx, int ny, double frac, int min_bins, double max_share,
                     int *largest_bins, double *cx, double *cy);
 
 /* SMP's positional_correlations: Pearson r between the rate maps of the first
  * floor(N/2) samples and the rest, each half with its own SMP edges of
  * `bin_size`, over bins finite in both. r: [U] (NaN if < 2 common bins). */
-cm_status cm_split_half_stability(const double *pos, const float *act, int64_t n, int units, double bin_size,
+CM_API cm_status cm_split_half_stability(const double *pos, const float *act, int64_t n, int units, double bin_size,
                                   double *r, int f32);
 
 /* ----------------------------------------------------- classification */
@@ -280,7 +280,7 @@ typedef enum cm_cell_class {
     CM_CELL_BORDER,
     CM_CELL_GRID
 } cm_cell_class;
-const char *cm_cell_class_name(cm_cell_class c); /* "hd", "ego_bvc", ..., "unclassified" */
+CM_API const char *cm_cell_class_name(cm_cell_class c); /* "hd", "ego_bvc", ..., "unclassified" */
 
 typedef struct cm_classify_opts {
     int n_shuffles;        /* per unit (SMP: 1000) */
@@ -300,7 +300,7 @@ typedef struct cm_classify_opts {
     int f32;               /* positions and headings came as float32 (see the conventions above) */
     uint64_t seed;
 } cm_classify_opts;
-void cm_classify_defaults(cm_classify_opts *o);
+CM_API void cm_classify_defaults(cm_classify_opts *o);
 
 /* Everything per unit; arrays have U entries. Free with cm_classify_free. */
 typedef struct cm_classify_result {
@@ -323,10 +323,26 @@ typedef struct cm_classify_result {
 /* SMP's classify_units_into_representations plus grid/place/border scores, on
  * all units at once; OpenMP over units and shuffles. Same seed and inputs
  * give the same bits for any thread count. */
-cm_status cm_classify_units(const double *pos, const double *hd, const float *dist, int rays, const float *act,
+CM_API cm_status cm_classify_units(const double *pos, const double *hd, const float *dist, int rays, const float *act,
                             int64_t n, int units, const cm_classify_opts *o, cm_progress *progress,
                             cm_classify_result *res);
-void cm_classify_free(cm_classify_result *res);
+CM_API void cm_classify_free(cm_classify_result *res);
+
+/* A named range of units [start, end) (an RNN of a model, a layer). */
+typedef struct cm_unit_group {
+    char name[120];
+    int64_t start, end;
+} cm_unit_group;
+
+/* Per-group class counts, the one count every report writes: units, the
+ * flags of each class, the ego-BVC units whose allocentric score is the
+ * higher (SMP's notebook counts them), and the units per primary class. */
+typedef struct cm_class_counts {
+    int units, hd, ego_bvc, allo_bvc, place, border, grid;
+    int ego_bvc_with_higher_allo_score;
+    int primary[CM_CELL_GRID + 1];
+} cm_class_counts;
+CM_API void cm_class_counts_of(const cm_classify_result *r, int64_t start, int64_t end, cm_class_counts *out);
 
 /* ------------------------------------------------------ gridness of units */
 
@@ -345,12 +361,12 @@ typedef struct cm_grid_scorer {
     cm_gridness_result *results; /* [units] */
 } cm_grid_scorer;
 
-cm_status cm_grid_scorer_init(cm_grid_scorer *s, const char *cells, int units, int64_t max_samples);
-void cm_grid_scorer_free(cm_grid_scorer *s);
+CM_API cm_status cm_grid_scorer_init(cm_grid_scorer *s, const char *cells, int units, int64_t max_samples);
+CM_API void cm_grid_scorer_free(cm_grid_scorer *s);
 /* Maps and scores of n samples: units [n, U], pos [n, 2]. */
-cm_status cm_grid_scorer_run(cm_grid_scorer *s, const float *units, const float *pos, int64_t n);
+CM_API cm_status cm_grid_scorer_run(cm_grid_scorer *s, const float *units, const float *pos, int64_t n);
 /* Share of units with score60 > threshold (0.3 by convention) after a run. */
-double cm_grid_scorer_fraction(const cm_grid_scorer *s, double threshold);
+CM_API double cm_grid_scorer_fraction(const cm_grid_scorer *s, double threshold);
 
 #ifdef __cplusplus
 }

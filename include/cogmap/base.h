@@ -14,13 +14,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The shared library exports what the public headers declare, and nothing
+ * else: it is built with hidden visibility (-fvisibility=hidden), and every
+ * public declaration carries CM_API. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CM_API __attribute__((visibility("default")))
+#else
+#define CM_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* ---------------------------------------------------------------- version */
 
-const char *cm_version(void); /* "MAJOR.MINOR.PATCH" */
+CM_API const char *cm_version(void); /* "MAJOR.MINOR.PATCH" */
 
 /* ----------------------------------------------------------------- errors */
 
@@ -37,19 +46,19 @@ typedef enum cm_status {
 } cm_status;
 
 /* Short stable name of a status: "ok", "bad argument", "format", ... */
-const char *cm_status_name(cm_status status);
+CM_API const char *cm_status_name(cm_status status);
 
 /* Records a printf-style message for this thread and returns `status`, so that
  * a failure reads:   return cm_error(CM_ERR_FORMAT, "%s: shape: expected ...", path); */
-cm_status cm_error(cm_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+CM_API cm_status cm_error(cm_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prepends context to the current message ("loading checkpoint: " + old) and
  * returns `status`; for callers that add where the error happened. */
-cm_status cm_error_context(cm_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+CM_API cm_status cm_error_context(cm_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The last message recorded on this thread ("" if none). */
-const char *cm_errmsg(void);
-void cm_error_clear(void);
+CM_API const char *cm_errmsg(void);
+CM_API void cm_error_clear(void);
 
 /* ---------------------------------------------------------------- logging */
 
@@ -58,10 +67,10 @@ typedef void (*cm_log_sink)(cm_log_level level, const char *message, void *user)
 
 /* No sink is installed by default: the library is silent unless the
  * application asks. cm_log_stderr is a ready-made sink ("cogmap: warning: ..."). */
-void cm_log_set_sink(cm_log_sink sink, void *user);
-void cm_log_set_level(cm_log_level min_level);
-void cm_log(cm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cm_log_stderr(cm_log_level level, const char *message, void *user);
+CM_API void cm_log_set_sink(cm_log_sink sink, void *user);
+CM_API void cm_log_set_level(cm_log_level min_level);
+CM_API void cm_log(cm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+CM_API void cm_log_stderr(cm_log_level level, const char *message, void *user);
 
 /* --------------------------------------------------------------- progress */
 
@@ -80,11 +89,11 @@ typedef struct cm_progress {
     double interval;
 } cm_progress;
 
-void cm_progress_start(cm_progress *p, FILE *out, const char *label, int64_t total);
+CM_API void cm_progress_start(cm_progress *p, FILE *out, const char *label, int64_t total);
 /* `extra` (printf-style, may be NULL) is appended to the line: "loss 1.23 err 0.4". */
-void cm_progress_update(cm_progress *p, int64_t done, const char *extra_fmt, ...)
+CM_API void cm_progress_update(cm_progress *p, int64_t done, const char *extra_fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void cm_progress_finish(cm_progress *p, const char *extra_fmt, ...) __attribute__((format(printf, 2, 3)));
+CM_API void cm_progress_finish(cm_progress *p, const char *extra_fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ------------------------------------------------------- random: cogmap's own */
 
@@ -98,16 +107,16 @@ typedef struct cm_rng {
     double cached_normal;
 } cm_rng;
 
-void cm_rng_seed(cm_rng *r, uint64_t seed, uint64_t stream);
-uint64_t cm_rng_u64(cm_rng *r);
-double cm_rng_double(cm_rng *r);                  /* [0, 1), 53 bits */
-float cm_rng_float(cm_rng *r);                    /* [0, 1), 24 bits */
-double cm_rng_uniform(cm_rng *r, double lo, double hi);
-uint64_t cm_rng_below(cm_rng *r, uint64_t n);     /* uniform in [0, n), unbiased; n > 0 */
-double cm_rng_normal(cm_rng *r);                  /* standard normal */
-double cm_rng_rayleigh(cm_rng *r, double sigma);  /* Rayleigh with scale sigma */
-void cm_rng_fill_uniform(cm_rng *r, float *x, size_t n, float lo, float hi);
-void cm_rng_fill_normal(cm_rng *r, float *x, size_t n, float mean, float sd);
+CM_API void cm_rng_seed(cm_rng *r, uint64_t seed, uint64_t stream);
+CM_API uint64_t cm_rng_u64(cm_rng *r);
+CM_API double cm_rng_double(cm_rng *r);                  /* [0, 1), 53 bits */
+CM_API float cm_rng_float(cm_rng *r);                    /* [0, 1), 24 bits */
+CM_API double cm_rng_uniform(cm_rng *r, double lo, double hi);
+CM_API uint64_t cm_rng_below(cm_rng *r, uint64_t n);     /* uniform in [0, n), unbiased; n > 0 */
+CM_API double cm_rng_normal(cm_rng *r);                  /* standard normal */
+CM_API double cm_rng_rayleigh(cm_rng *r, double sigma);  /* Rayleigh with scale sigma */
+CM_API void cm_rng_fill_uniform(cm_rng *r, float *x, size_t n, float lo, float hi);
+CM_API void cm_rng_fill_normal(cm_rng *r, float *x, size_t n, float mean, float sd);
 
 /* -------------------------------------- random: numpy's legacy RandomState */
 
@@ -122,38 +131,44 @@ typedef struct cm_mt19937 {
     double gauss;
 } cm_mt19937;
 
-void cm_mt_seed(cm_mt19937 *mt, uint32_t seed);
-uint32_t cm_mt_u32(cm_mt19937 *mt);
-double cm_mt_random_sample(cm_mt19937 *mt);                   /* [0, 1) */
-double cm_mt_uniform(cm_mt19937 *mt, double low, double high); /* low + (high-low)*random_sample */
-double cm_mt_normal(cm_mt19937 *mt, double loc, double scale);
+CM_API void cm_mt_seed(cm_mt19937 *mt, uint32_t seed);
+CM_API uint32_t cm_mt_u32(cm_mt19937 *mt);
+CM_API double cm_mt_random_sample(cm_mt19937 *mt);                   /* [0, 1) */
+CM_API double cm_mt_uniform(cm_mt19937 *mt, double low, double high); /* low + (high-low)*random_sample */
+CM_API double cm_mt_normal(cm_mt19937 *mt, double loc, double scale);
 
 /* ----------------------------------------------------------------- memory */
 
 /* 64-byte aligned allocations (whole cache lines, AVX-512 loads). NULL on
  * failure, no message: callers report CM_ERR_NOMEM with what they wanted. */
-void *cm_alloc(size_t bytes);
-void *cm_calloc(size_t count, size_t size); /* zeroed, overflow-checked */
-void cm_free(void *p);
+CM_API void *cm_alloc(size_t bytes);
+CM_API void *cm_calloc(size_t count, size_t size); /* zeroed, overflow-checked */
+CM_API void cm_free(void *p);
 
 /* Peak resident memory of this process in bytes (getrusage), for benchmarks. */
-size_t cm_peak_rss_bytes(void);
+CM_API size_t cm_peak_rss_bytes(void);
 
 /* ---------------------------------------------------------- threads, time */
 
 /* One thread count for OpenMP regions and for the BLAS library. n <= 0 means
  * all cores. The two are never stacked: BLAS calls made inside cogmap's own
- * parallel regions run single-threaded. */
-void cm_set_threads(int n);
-int cm_threads(void);
+ * parallel regions run single-threaded. The library never sets it itself:
+ * until the application calls cm_set_threads, cm_threads() is OpenMP's own
+ * default (OMP_NUM_THREADS, else all cores), which the BLAS follows too. */
+CM_API void cm_set_threads(int n);
+CM_API int cm_threads(void);
 
-double cm_now(void); /* monotonic seconds */
+CM_API double cm_now(void); /* monotonic seconds */
 
-/* Ctrl-C handling for long jobs: the CLI installs a SIGINT handler that sets a
- * flag; trainers poll it between steps, save and return CM_ERR_INTERRUPTED. */
-void cm_interrupt_install(void);
-int cm_interrupted(void);
-void cm_interrupt_reset(void);
+/* Stopping long jobs: trainers and evaluations poll a flag between steps,
+ * save what they must and return CM_ERR_INTERRUPTED. The library installs
+ * no signal handler: an application calls cm_interrupt_install (a SIGINT
+ * handler that sets the flag; a second Ctrl-C exits 130), or sets the flag
+ * itself with cm_interrupt_request (from its own handler or thread). */
+CM_API void cm_interrupt_install(void);
+CM_API void cm_interrupt_request(void);
+CM_API int cm_interrupted(void);
+CM_API void cm_interrupt_reset(void);
 
 #ifdef __cplusplus
 }

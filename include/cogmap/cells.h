@@ -36,30 +36,30 @@ typedef struct cm_hd_cells {
 /* Centres uniform in [xmin, xmax] x [ymin, ymax] drawn by numpy's
  * RandomState(seed) (a fresh generator; lo + (hi - lo) * random_sample).
  * For a square the published codes draw uniform(lo, hi) for both axes. */
-cm_status cm_place_cells_create(cm_place_cells *pc, int n, float sigma, float lo, float hi, uint32_t seed,
+CM_API cm_status cm_place_cells_create(cm_place_cells *pc, int n, float sigma, float lo, float hi, uint32_t seed,
                                 cm_centre_order order);
 /* Presets: "ssmpc" (256, sigma 0.5, [0,15]^2, seed 42), "banino" (256, 0.01 m,
  * [-1.1,1.1]^2, seed 8341), "sorscher" (512, 0.12 m, DoG, seed 0, x then y). */
-cm_status cm_place_cells_preset(cm_place_cells *pc, const char *name);
-void cm_place_cells_free(cm_place_cells *pc);
+CM_API cm_status cm_place_cells_preset(cm_place_cells *pc, const char *name);
+CM_API void cm_place_cells_free(cm_place_cells *pc);
 
 /* Preferred directions uniform in [-pi, pi) from a fresh RandomState(seed). */
-cm_status cm_hd_cells_create(cm_hd_cells *hd, int n, float kappa, uint32_t seed);
-void cm_hd_cells_free(cm_hd_cells *hd);
+CM_API cm_status cm_hd_cells_create(cm_hd_cells *hd, int n, float kappa, uint32_t seed);
+CM_API void cm_hd_cells_free(cm_hd_cells *hd);
 
 /* Target distributions over cells, one row per sample:
  *   place: softmax_i(-|x - mu_i|^2 / (2 sigma^2)), or Sorscher's DoG;
  *   hd:    softmax_j(kappa cos(theta - mu_j)).
  * pos [count, 2], theta [count] -> out [count, n]. Rows sum to 1. */
-void cm_place_cells_activate(const cm_place_cells *pc, const float *pos, int64_t count, float *out);
-void cm_hd_cells_activate(const cm_hd_cells *hd, const float *theta, int64_t count, float *out);
+CM_API void cm_place_cells_activate(const cm_place_cells *pc, const float *pos, int64_t count, float *out);
+CM_API void cm_hd_cells_activate(const cm_hd_cells *hd, const float *theta, int64_t count, float *out);
 
 /* Decoding from logits [count, n]:
  *   position = sum_i softmax(logits)_i mu_i           (SSM-PC's decoder), or,
  *   with top_k > 0, the mean centre of the top_k logits (Sorscher's decoder);
  *   heading  = arg(sum_j softmax(logits)_j e^{i mu_j}). */
-void cm_place_cells_decode(const cm_place_cells *pc, const float *logits, int64_t count, int top_k, float *pos);
-void cm_hd_cells_decode(const cm_hd_cells *hd, const float *logits, int64_t count, float *theta);
+CM_API void cm_place_cells_decode(const cm_place_cells *pc, const float *logits, int64_t count, int top_k, float *pos);
+CM_API void cm_hd_cells_decode(const cm_hd_cells *hd, const float *logits, int64_t count, float *theta);
 
 #ifdef __cplusplus
 }

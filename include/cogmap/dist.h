@@ -25,45 +25,45 @@ extern "C" {
 #endif
 
 /* 1 if this library was built with MPI. */
-int cm_dist_available(void);
+CM_API int cm_dist_available(void);
 
 /* Joins the job started by mpirun (MPI_Init_thread, funneled: OpenMP threads
  * may run, only the calling thread talks to MPI). A program started without
  * an MPI launcher is a job of one and MPI is not initialised at all. Call
  * once, before any other cm_dist_* call; cm_dist_finalize at exit. Safe to
  * call when MPI is not available. */
-cm_status cm_dist_init(int *argc, char ***argv);
-void cm_dist_finalize(void);
+CM_API cm_status cm_dist_init(int *argc, char ***argv);
+CM_API void cm_dist_finalize(void);
 
-int cm_dist_rank(void); /* 0 .. size-1 (0 before init) */
-int cm_dist_size(void); /* processes in the job (1 before init) */
+CM_API int cm_dist_rank(void); /* 0 .. size-1 (0 before init) */
+CM_API int cm_dist_size(void); /* processes in the job (1 before init) */
 
 /* buf[n] <- the element-wise sum over ranks of every rank's buf, in rank
  * order, on every rank. */
-cm_status cm_dist_sum_floats(float *buf, size_t n);
-cm_status cm_dist_sum_doubles(double *buf, size_t n);
+CM_API cm_status cm_dist_sum_floats(float *buf, size_t n);
+CM_API cm_status cm_dist_sum_doubles(double *buf, size_t n);
 
 /* Root's bytes to every rank. */
-cm_status cm_dist_broadcast(void *buf, size_t bytes, int root);
+CM_API cm_status cm_dist_broadcast(void *buf, size_t bytes, int root);
 
 /* Every rank's `bytes` (which may differ by rank) concatenated in rank order
  * into `out` on every rank; out_bytes is the size of `out`, which must hold
  * the total (CM_ERR_ARG otherwise, on every rank). *total gets the total. */
-cm_status cm_dist_gather_all(const void *in, size_t bytes, void *out, size_t out_bytes, size_t *total);
+CM_API cm_status cm_dist_gather_all(const void *in, size_t bytes, void *out, size_t out_bytes, size_t *total);
 
 /* Returns the smallest `value` over ranks (e.g. agree on a status). */
-int cm_dist_min_int(int value);
+CM_API int cm_dist_min_int(int value);
 
-void cm_dist_barrier(void);
+CM_API void cm_dist_barrier(void);
 
 /* Ends the whole job: prints "cogmap: rank R: <message>" on stderr and calls
  * MPI_Abort (or exit without MPI). For a rank that cannot go on while the
  * others would wait for it forever. */
-void cm_dist_abort(int code, const char *message);
+CM_API void cm_dist_abort(int code, const char *message);
 
 /* The slice [*begin, *end) of n items that rank r of size owns: equal parts,
  * the first n % size ranks one larger. */
-void cm_dist_split(int64_t n, int rank, int size, int64_t *begin, int64_t *end);
+CM_API void cm_dist_split(int64_t n, int rank, int size, int64_t *begin, int64_t *end);
 
 #ifdef __cplusplus
 }

@@ -24,25 +24,25 @@ typedef struct cm_atomic_file {
     char tmp[4096];  /* the temporary name, same folder */
 } cm_atomic_file;
 
-cm_status cm_atomic_open(cm_atomic_file *f, const char *path);
+CM_API cm_status cm_atomic_open(cm_atomic_file *f, const char *path);
 /* Flushes, fsyncs, closes and renames onto the final path. On any failure the
  * temporary file is removed and the final path left as it was. */
-cm_status cm_atomic_commit(cm_atomic_file *f);
-void cm_atomic_abort(cm_atomic_file *f); /* closes and removes the temporary file */
+CM_API cm_status cm_atomic_commit(cm_atomic_file *f);
+CM_API void cm_atomic_abort(cm_atomic_file *f); /* closes and removes the temporary file */
 
-cm_status cm_write_file_atomic(const char *path, const void *data, size_t len);
+CM_API cm_status cm_write_file_atomic(const char *path, const void *data, size_t len);
 /* Reads a whole file; *data is cm_alloc'ed (one extra NUL byte after len). */
-cm_status cm_read_file(const char *path, void **data, size_t *len);
-cm_status cm_mkdir_p(const char *dir); /* like mkdir -p */
+CM_API cm_status cm_read_file(const char *path, void **data, size_t *len);
+CM_API cm_status cm_mkdir_p(const char *dir); /* like mkdir -p */
 /* Joins a folder and a name into buf; CM_ERR_ARG if it does not fit. */
-cm_status cm_path_join(char *buf, size_t size, const char *dir, const char *name);
+CM_API cm_status cm_path_join(char *buf, size_t size, const char *dir, const char *name);
 
 /* ----------------------------------------------------------------- arrays */
 
 typedef enum cm_dtype { CM_F32 = 0, CM_F64, CM_I32, CM_I64, CM_U8, CM_BOOL } cm_dtype;
 
-size_t cm_dtype_size(cm_dtype dtype);
-const char *cm_dtype_name(cm_dtype dtype); /* "float32", "float64", "int32", ... */
+CM_API size_t cm_dtype_size(cm_dtype dtype);
+CM_API const char *cm_dtype_name(cm_dtype dtype); /* "float32", "float64", "int32", ... */
 
 #define CM_MAX_DIMS 8
 
@@ -58,23 +58,23 @@ typedef struct cm_array {
     int owns_data;
 } cm_array;
 
-int64_t cm_array_count(const cm_array *a); /* product of the shape, 1 for a scalar */
-size_t cm_array_bytes(const cm_array *a);
-cm_status cm_array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape);
-cm_array cm_array_view(const char *name, cm_dtype dtype, int ndim, const int64_t *shape, const void *data);
-void cm_array_free(cm_array *a);
+CM_API int64_t cm_array_count(const cm_array *a); /* product of the shape, 1 for a scalar */
+CM_API size_t cm_array_bytes(const cm_array *a);
+CM_API cm_status cm_array_alloc(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape);
+CM_API cm_array cm_array_view(const char *name, cm_dtype dtype, int ndim, const int64_t *shape, const void *data);
+CM_API void cm_array_free(cm_array *a);
 
 /* Checks an array against what a caller expects: dtype, rank, and each
  * dimension (-1 in `shape` accepts any size). `file` and the array's name go
  * into the message: "run/activity.npz: positions: expected shape [*, 2], got [100, 3]". */
-cm_status cm_array_expect(const cm_array *a, const char *file, cm_dtype dtype, int ndim, const int64_t *shape);
+CM_API cm_status cm_array_expect(const cm_array *a, const char *file, cm_dtype dtype, int ndim, const int64_t *shape);
 
 /* .npy: versions 1.0, 2.0 and 3.0 read; 1.0 written (2.0 when the header needs it).
  * Fortran order, big-endian data and other dtypes are CM_ERR_UNSUPPORTED. */
-cm_status cm_npy_read(const char *path, cm_array *out);
-cm_status cm_npy_write(const char *path, const cm_array *a);
+CM_API cm_status cm_npy_read(const char *path, cm_array *out);
+CM_API cm_status cm_npy_write(const char *path, const cm_array *a);
 /* Parses an in-memory .npy image; `what` names it in messages. Copies the data. */
-cm_status cm_npy_parse(const void *buf, size_t len, const char *what, cm_array *out);
+CM_API cm_status cm_npy_parse(const void *buf, size_t len, const char *what, cm_array *out);
 
 /* .npz: a zip of .npy members (stored or deflated; ZIP64 for large members). */
 typedef struct cm_npz {
@@ -82,14 +82,14 @@ typedef struct cm_npz {
     cm_array *arrays; /* names without the ".npy" suffix */
 } cm_npz;
 
-cm_status cm_npz_read(const char *path, cm_npz *out);
+CM_API cm_status cm_npz_read(const char *path, cm_npz *out);
 /* compress != 0 deflates members (np.savez_compressed), 0 stores them (np.savez). */
-cm_status cm_npz_write(const char *path, const cm_array *arrays, int count, int compress);
-const cm_array *cm_npz_get(const cm_npz *z, const char *name); /* NULL if absent */
+CM_API cm_status cm_npz_write(const char *path, const cm_array *arrays, int count, int compress);
+CM_API const cm_array *cm_npz_get(const cm_npz *z, const char *name); /* NULL if absent */
 /* cm_npz_get plus cm_array_expect, with a message naming the file if absent. */
-cm_status cm_npz_require(const cm_npz *z, const char *file, const char *name, cm_dtype dtype, int ndim,
+CM_API cm_status cm_npz_require(const cm_npz *z, const char *file, const char *name, cm_dtype dtype, int ndim,
                          const int64_t *shape, const cm_array **out);
-void cm_npz_free(cm_npz *z);
+CM_API void cm_npz_free(cm_npz *z);
 
 /* ------------------------------------------------------------ safetensors */
 
@@ -103,12 +103,12 @@ typedef struct cm_safetensors {
     char **meta_values;
 } cm_safetensors;
 
-cm_status cm_safetensors_read(const char *path, cm_safetensors *out);
-cm_status cm_safetensors_write(const char *path, const cm_array *tensors, int count, const char *const *meta_keys,
+CM_API cm_status cm_safetensors_read(const char *path, cm_safetensors *out);
+CM_API cm_status cm_safetensors_write(const char *path, const cm_array *tensors, int count, const char *const *meta_keys,
                                const char *const *meta_values, int meta_count);
-const cm_array *cm_safetensors_get(const cm_safetensors *st, const char *name);
-const char *cm_safetensors_meta(const cm_safetensors *st, const char *key); /* NULL if absent */
-void cm_safetensors_free(cm_safetensors *st);
+CM_API const cm_array *cm_safetensors_get(const cm_safetensors *st, const char *name);
+CM_API const char *cm_safetensors_meta(const cm_safetensors *st, const char *key); /* NULL if absent */
+CM_API void cm_safetensors_free(cm_safetensors *st);
 
 /* -------------------------------------------------------------------- PNG */
 
@@ -119,10 +119,10 @@ typedef struct cm_image {
     uint8_t *pixels;
 } cm_image;
 
-cm_status cm_image_alloc(cm_image *img, int width, int height, int channels);
-void cm_image_free(cm_image *img);
-cm_status cm_png_read(const char *path, cm_image *out);
-cm_status cm_png_write(const char *path, const cm_image *img);
+CM_API cm_status cm_image_alloc(cm_image *img, int width, int height, int channels);
+CM_API void cm_image_free(cm_image *img);
+CM_API cm_status cm_png_read(const char *path, cm_image *out);
+CM_API cm_status cm_png_write(const char *path, const cm_image *img);
 
 /* ------------------------------------------------------------------- JSON */
 
@@ -131,13 +131,13 @@ cm_status cm_png_write(const char *path, const cm_image *img);
  * name the file and the field. */
 struct cJSON;
 
-cm_status cm_json_read(const char *path, struct cJSON **out);
-cm_status cm_json_write(const char *path, const struct cJSON *root); /* pretty-printed, atomic */
+CM_API cm_status cm_json_read(const char *path, struct cJSON **out);
+CM_API cm_status cm_json_write(const char *path, const struct cJSON *root); /* pretty-printed, atomic */
 /* Typed fields: a missing required field or a wrong type is CM_ERR_FORMAT
  * naming file and key; a missing optional field leaves *out untouched. */
-cm_status cm_json_get_number(const struct cJSON *obj, const char *file, const char *key, int required, double *out);
-cm_status cm_json_get_int(const struct cJSON *obj, const char *file, const char *key, int required, int64_t *out);
-cm_status cm_json_get_string(const struct cJSON *obj, const char *file, const char *key, int required,
+CM_API cm_status cm_json_get_number(const struct cJSON *obj, const char *file, const char *key, int required, double *out);
+CM_API cm_status cm_json_get_int(const struct cJSON *obj, const char *file, const char *key, int required, int64_t *out);
+CM_API cm_status cm_json_get_string(const struct cJSON *obj, const char *file, const char *key, int required,
                              char *out, size_t size);
 
 #ifdef __cplusplus

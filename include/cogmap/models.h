@@ -83,9 +83,9 @@ typedef struct cm_pathint_config {
 
 /* Fills *cfg with a preset: "ssmpc", "banino", "sorscher", "sorscher-512".
  * Every field may be overridden before cm_pathint_create. */
-cm_status cm_pathint_preset(const char *name, cm_pathint_config *cfg);
+CM_API cm_status cm_pathint_preset(const char *name, cm_pathint_config *cfg);
 /* Checks a configuration: sizes in range, probabilities in [0, 1), ... */
-cm_status cm_pathint_config_check(const cm_pathint_config *cfg);
+CM_API cm_status cm_pathint_config_check(const cm_pathint_config *cfg);
 
 /* One batch, caller-owned, batch-major. init_hd and hd are ignored (may be
  * NULL) when n_hd == 0. A shard (rows_total > 0) is rows [row0, row0 + B)
@@ -109,75 +109,75 @@ typedef struct cm_pathint cm_pathint;
 
 /* Builds the network and draws PyTorch's default initial weights from
  * stream 0 of `seed`. */
-cm_status cm_pathint_create(const cm_pathint_config *cfg, uint64_t seed, cm_pathint **out);
-void cm_pathint_free(cm_pathint *m);
-const cm_pathint_config *cm_pathint_get_config(const cm_pathint *m);
+CM_API cm_status cm_pathint_create(const cm_pathint_config *cfg, uint64_t seed, cm_pathint **out);
+CM_API void cm_pathint_free(cm_pathint *m);
+CM_API const cm_pathint_config *cm_pathint_get_config(const cm_pathint *m);
 /* The named parameters; params->grads is a gradient block of the same
  * layout the caller may use (cm_pathint_step does). */
-cm_params *cm_pathint_params(cm_pathint *m);
+CM_API cm_params *cm_pathint_params(cm_pathint *m);
 /* Floats the optimiser updates: the parameter block's prefix (ssmpc keeps
  * SSM-PC's unused init_fc after it). */
-size_t cm_pathint_trained_floats(const cm_pathint *m);
-int cm_pathint_bottleneck_size(const cm_pathint *m); /* bottleneck, or hidden when there is none */
+CM_API size_t cm_pathint_trained_floats(const cm_pathint *m);
+CM_API int cm_pathint_bottleneck_size(const cm_pathint *m); /* bottleneck, or hidden when there is none */
 
 /* The mutable side: activations and workspace for one batch shape,
  * allocated once; nothing is allocated by forward or backward. */
 typedef struct cm_pathint_state cm_pathint_state;
-cm_status cm_pathint_state_create(const cm_pathint *m, int batch, int seq_len, cm_pathint_state **out);
-void cm_pathint_state_free(cm_pathint_state *s);
-int cm_pathint_state_batch(const cm_pathint_state *s);
-int cm_pathint_state_seq_len(const cm_pathint_state *s);
+CM_API cm_status cm_pathint_state_create(const cm_pathint *m, int batch, int seq_len, cm_pathint_state **out);
+CM_API void cm_pathint_state_free(cm_pathint_state *s);
+CM_API int cm_pathint_state_batch(const cm_pathint_state *s);
+CM_API int cm_pathint_state_seq_len(const cm_pathint_state *s);
 
 /* Forward pass and loss. rng != NULL: training (dropout masks from one
  * draw of rng); NULL: evaluation. */
-cm_status cm_pathint_forward(const cm_pathint *m, cm_pathint_state *s, const cm_pathint_batch *b, cm_rng *rng,
+CM_API cm_status cm_pathint_forward(const cm_pathint *m, cm_pathint_state *s, const cm_pathint_batch *b, cm_rng *rng,
                              double *loss);
 /* Gradients of the last forward's loss, ACCUMULATED into `grad`, a block
  * laid out as the parameters (the caller zeroes it). */
-cm_status cm_pathint_backward(const cm_pathint *m, cm_pathint_state *s, float *grad);
+CM_API cm_status cm_pathint_backward(const cm_pathint *m, cm_pathint_state *s, float *grad);
 
 /* The optimiser is the caller's: cm_pathint_optim_init sizes one for the
  * configuration (cm_pathint_trained_floats). cm_pathint_update clips the
  * gradient block (element-wise, then global norm, as configured) and steps
  * the optimiser on the parameters. */
-cm_status cm_pathint_optim_init(const cm_pathint *m, cm_optim *o);
-void cm_pathint_update(cm_pathint *m, cm_optim *o, float *grad);
+CM_API cm_status cm_pathint_optim_init(const cm_pathint *m, cm_optim *o);
+CM_API void cm_pathint_update(cm_pathint *m, cm_optim *o, float *grad);
 /* One whole step into the parameters' own gradient block: zero, forward
  * (training, dropout from rng), backward, update. A NaN or infinite loss
  * returns CM_ERR_NUMERIC naming the step, parameters untouched. */
-cm_status cm_pathint_step(cm_pathint *m, cm_pathint_state *s, cm_optim *o, const cm_pathint_batch *b, cm_rng *rng,
+CM_API cm_status cm_pathint_step(cm_pathint *m, cm_pathint_state *s, cm_optim *o, const cm_pathint_batch *b, cm_rng *rng,
                           double *loss);
 
 /* Results of the state's last forward, copied out batch-major:
  * bottleneck [B, T, bottleneck] (after dropout in training; the hidden
  * state [B, T, hidden] when bottleneck == 0), place logits [B, T, n_place],
  * HD logits [B, T, n_hd]. */
-void cm_pathint_get_bottleneck(const cm_pathint *m, const cm_pathint_state *s, float *out);
-void cm_pathint_get_place_logits(const cm_pathint *m, const cm_pathint_state *s, float *out);
-void cm_pathint_get_hd_logits(const cm_pathint *m, const cm_pathint_state *s, float *out);
+CM_API void cm_pathint_get_bottleneck(const cm_pathint *m, const cm_pathint_state *s, float *out);
+CM_API void cm_pathint_get_place_logits(const cm_pathint *m, const cm_pathint_state *s, float *out);
+CM_API void cm_pathint_get_hd_logits(const cm_pathint *m, const cm_pathint_state *s, float *out);
 
 /* Bytes of parameters + gradient block, and of a state's activations. */
-size_t cm_pathint_param_bytes(const cm_pathint *m);
-size_t cm_pathint_activation_bytes(const cm_pathint_state *s);
+CM_API size_t cm_pathint_param_bytes(const cm_pathint *m);
+CM_API size_t cm_pathint_activation_bytes(const cm_pathint_state *s);
 /* Floating-point operations of one training step (forward + backward, GEMMs
  * and recurrences counted as 2 m n k; element-wise work left out). */
-double cm_pathint_step_flops(const cm_pathint_config *cfg);
+CM_API double cm_pathint_step_flops(const cm_pathint_config *cfg);
 
 /* Checkpoints. The model: DIR/model.safetensors (the state dict) and
  * DIR/config.json (every config field), written atomically, file by file;
  * cm_pathint_load creates a model from them, any missing, misshapen or
  * mistyped tensor failing naming it, nothing loaded. */
-cm_status cm_pathint_save(const cm_pathint *m, const char *dir);
-cm_status cm_pathint_load(const char *dir, cm_pathint **out);
+CM_API cm_status cm_pathint_save(const cm_pathint *m, const char *dir);
+CM_API cm_status cm_pathint_load(const char *dir, cm_pathint **out);
 /* Loads only the weights of a model.safetensors (e.g. a PyTorch state dict
  * saved as safetensors) into an existing model of the same shapes. */
-cm_status cm_pathint_load_weights(cm_pathint *m, const char *path);
+CM_API cm_status cm_pathint_load_weights(cm_pathint *m, const char *path);
 /* The training side: DIR/optimizer.safetensors, the optimiser's buffers
  * with metadata step, optimizer (its kind) and dropout_rng (the stream the
  * training forwards draw their masks from, so that a resumed run draws what
  * an uninterrupted one would). Loading checks it all first. */
-cm_status cm_pathint_optim_save(const cm_optim *o, const cm_rng *dropout, const char *dir);
-cm_status cm_pathint_optim_load(cm_optim *o, cm_rng *dropout, const char *dir);
+CM_API cm_status cm_pathint_optim_save(const cm_optim *o, const cm_rng *dropout, const char *dir);
+CM_API cm_status cm_pathint_optim_load(cm_optim *o, cm_rng *dropout, const char *dir);
 
 /* ====================================== training data of path integration
  *
@@ -201,16 +201,16 @@ typedef enum cm_grid_input {
 } cm_grid_input;
 
 /* The input code of a preset name ("ssmpc", "banino", "sorscher"). */
-cm_status cm_grid_input_of_preset(const char *preset, cm_grid_input *out);
-int cm_grid_input_dim(cm_grid_input kind); /* 3, 3, 2 */
+CM_API cm_status cm_grid_input_of_preset(const char *preset, cm_grid_input *out);
+CM_API int cm_grid_input_dim(cm_grid_input kind); /* 3, 3, 2 */
 
 /* pos [steps+1, 2], theta [steps+1] -> inputs [steps, dim]. Displacements are
  * in world units per step; w = wrap(theta_t - theta_{t-1}) in (-pi, pi]
  * (unwrapped difference); v = |p_t - p_{t-1}|. */
-void cm_grid_path_inputs(cm_grid_input kind, const float *pos, const float *theta, int steps, float *inputs);
+CM_API void cm_grid_path_inputs(cm_grid_input kind, const float *pos, const float *theta, int steps, float *inputs);
 
 /* Wraps an angle into (-pi, pi]. */
-float cm_grid_wrap_angle(float a);
+CM_API float cm_grid_wrap_angle(float a);
 
 /* ------------------------------------------------- SSM-PC dataset folders */
 
@@ -232,16 +232,16 @@ typedef struct cm_grid_dataset {
     int64_t *starts;     /* [n_windows] index of each window's first frame */
 } cm_grid_dataset;
 
-cm_status cm_grid_dataset_open(cm_grid_dataset *ds, const char *root, cm_grid_split split, int window);
+CM_API cm_status cm_grid_dataset_open(cm_grid_dataset *ds, const char *root, cm_grid_split split, int window);
 /* Window w as a path of window+1 frames in the convention above: frame 0 is
  * the window's first frame repeated, so input 0 is zero and target 0 is the
  * initial position, as in SSM-PC. pos [window+1, 2], theta [window+1]. */
-void cm_grid_dataset_path(const cm_grid_dataset *ds, int64_t w, float *pos, float *theta);
-void cm_grid_dataset_free(cm_grid_dataset *ds);
+CM_API void cm_grid_dataset_path(const cm_grid_dataset *ds, int64_t w, float *pos, float *theta);
+CM_API void cm_grid_dataset_free(cm_grid_dataset *ds);
 
 /* Reads one frame_info.json (new schema) into frames sorted by frame_id:
  * *ids [n], *pos [n, 2], *theta [n], all cm_alloc'ed. For tests and tools. */
-cm_status cm_grid_frames_read(const char *path, int64_t **ids, float **pos, float **theta, int64_t *n);
+CM_API cm_status cm_grid_frames_read(const char *path, int64_t **ids, float **pos, float **theta, int64_t *n);
 
 /* --------------------------------------------------------------- batches */
 
@@ -255,8 +255,8 @@ typedef struct cm_grid_batch {
     float *theta;      /* [B, T] target headings */
 } cm_grid_batch;
 
-cm_status cm_grid_batch_alloc(cm_grid_batch *b, int batch, int steps, int in_dim);
-void cm_grid_batch_free(cm_grid_batch *b);
+CM_API cm_status cm_grid_batch_alloc(cm_grid_batch *b, int batch, int steps, int in_dim);
+CM_API void cm_grid_batch_free(cm_grid_batch *b);
 
 /* ---------------------------------------------------------- data sources */
 
@@ -282,15 +282,15 @@ typedef struct cm_grid_source {
     float *pos, *theta; /* one path */
 } cm_grid_source;
 
-cm_status cm_grid_source_init_paths(cm_grid_source *s, cm_grid_input input, int steps, uint64_t seed,
+CM_API cm_status cm_grid_source_init_paths(cm_grid_source *s, cm_grid_input input, int steps, uint64_t seed,
                                     cm_grid_path_fn fn, void *ctx);
 /* Each epoch visits the windows in a fresh shuffled order (seeded), batch
  * after batch, dropping the last partial batch (drop_last). */
-cm_status cm_grid_source_init_dataset(cm_grid_source *s, cm_grid_input input, const cm_grid_dataset *ds,
+CM_API cm_status cm_grid_source_init_dataset(cm_grid_source *s, cm_grid_input input, const cm_grid_dataset *ds,
                                       uint64_t seed);
 /* Fills batch `index` of `stream` into b (b->steps must match the source). */
-cm_status cm_grid_source_fill(cm_grid_source *s, uint64_t stream, int64_t index, cm_grid_batch *b);
-void cm_grid_source_free(cm_grid_source *s);
+CM_API cm_status cm_grid_source_fill(cm_grid_source *s, uint64_t stream, int64_t index, cm_grid_batch *b);
+CM_API void cm_grid_source_free(cm_grid_source *s);
 
 #ifdef __cplusplus
 }

@@ -42,12 +42,12 @@ typedef struct cm_rgb {
 } cm_rgb;
 
 /* Colour of t in [0, 1] (clamped; NaN gives the NaN colour, light grey). */
-cm_rgb cm_colormap_at(cm_colormap map, double t);
+CM_API cm_rgb cm_colormap_at(cm_colormap map, double t);
 /* "viridis", "jet", "gray", "coolwarm", "hsv" -> the map; CM_ERR_ARG naming the choices. */
-cm_status cm_colormap_parse(const char *name, cm_colormap *out);
+CM_API cm_status cm_colormap_parse(const char *name, cm_colormap *out);
 
 /* A few named colours for series; cm_plot_color(i) cycles through a qualitative palette. */
-cm_rgb cm_plot_color(int i);
+CM_API cm_rgb cm_plot_color(int i);
 #define CM_BLACK ((cm_rgb){0, 0, 0})
 #define CM_WHITE ((cm_rgb){1, 1, 1})
 
@@ -55,64 +55,64 @@ typedef struct cm_figure cm_figure;
 typedef struct cm_panel cm_panel;
 
 /* rows x cols panels of panel_w x panel_h points (1 point = 1 PNG pixel); title may be NULL. */
-cm_status cm_figure_create(cm_figure **out, int rows, int cols, double panel_w, double panel_h, const char *title);
-void cm_figure_free(cm_figure *fig);
+CM_API cm_status cm_figure_create(cm_figure **out, int rows, int cols, double panel_w, double panel_h, const char *title);
+CM_API void cm_figure_free(cm_figure *fig);
 /* The panel at (row, col); NULL when out of range. */
-cm_panel *cm_figure_panel(cm_figure *fig, int row, int col);
+CM_API cm_panel *cm_figure_panel(cm_figure *fig, int row, int col);
 /* PNG by default; SVG or PDF when the name ends in .svg or .pdf (any case). Atomic. */
-cm_status cm_figure_save(const cm_figure *fig, const char *path);
+CM_API cm_status cm_figure_save(const cm_figure *fig, const char *path);
 /* Figure size in points (the PNG's pixel size). Trailing rows whose panels hold nothing (no
  * item, title or label) are left out: a grid sized for the most a figure might show does not
  * leave blank rows under what it shows. */
-void cm_figure_size(const cm_figure *fig, int *width, int *height);
+CM_API void cm_figure_size(const cm_figure *fig, int *width, int *height);
 
 /* ---- panel decoration */
-cm_status cm_panel_title(cm_panel *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-cm_status cm_panel_xlabel(cm_panel *p, const char *text);
-cm_status cm_panel_ylabel(cm_panel *p, const char *text);
+CM_API cm_status cm_panel_title(cm_panel *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+CM_API cm_status cm_panel_xlabel(cm_panel *p, const char *text);
+CM_API cm_status cm_panel_ylabel(cm_panel *p, const char *text);
 /* Axis limits; NaN leaves that end automatic. */
-void cm_panel_xlim(cm_panel *p, double lo, double hi);
-void cm_panel_ylim(cm_panel *p, double lo, double hi);
+CM_API void cm_panel_xlim(cm_panel *p, double lo, double hi);
+CM_API void cm_panel_ylim(cm_panel *p, double lo, double hi);
 /* Axes box with ticks: on by default for x-y panels, off for heatmaps and polar panels. */
-void cm_panel_axes(cm_panel *p, int show);
+CM_API void cm_panel_axes(cm_panel *p, int show);
 
 /* ---- items (each copies its data) */
 
 /* h x w values, row-major; NaN drawn in the NaN colour (light grey). vmin/vmax NaN: the
  * finite min / max. The array keeps its aspect ratio. */
-cm_status cm_panel_heatmap(cm_panel *p, const double *v, int h, int w, cm_colormap map, double vmin, double vmax);
-cm_status cm_panel_heatmap_f32(cm_panel *p, const float *v, int h, int w, cm_colormap map, double vmin,
+CM_API cm_status cm_panel_heatmap(cm_panel *p, const double *v, int h, int w, cm_colormap map, double vmin, double vmax);
+CM_API cm_status cm_panel_heatmap_f32(cm_panel *p, const float *v, int h, int w, cm_colormap map, double vmin,
                                double vmax);
 /* The heatmap fills the panel's plot area instead of keeping square bins (matplotlib's
  * aspect='auto'): for a few rows over a long time axis. */
-void cm_panel_heatmap_stretch(cm_panel *p);
+CM_API void cm_panel_heatmap_stretch(cm_panel *p);
 /* A colour bar beside the heatmap of this panel (its map and range), labelled min / max. */
-cm_status cm_panel_colorbar(cm_panel *p);
+CM_API cm_status cm_panel_colorbar(cm_panel *p);
 
 /* A polyline; NaN points break it. width in points. */
-cm_status cm_panel_line(cm_panel *p, const double *x, const double *y, int n, cm_rgb color, double width);
+CM_API cm_status cm_panel_line(cm_panel *p, const double *x, const double *y, int n, cm_rgb color, double width);
 /* Filled dots of the given radius (points); NaN points skipped. */
-cm_status cm_panel_scatter(cm_panel *p, const double *x, const double *y, int n, cm_rgb color, double radius);
+CM_API cm_status cm_panel_scatter(cm_panel *p, const double *x, const double *y, int n, cm_rgb color, double radius);
 /* Histogram of n values (NaN skipped) in `bins` equal bins over [lo, hi] (NaN: data range). */
-cm_status cm_panel_hist(cm_panel *p, const double *v, int n, int bins, double lo, double hi, cm_rgb color);
+CM_API cm_status cm_panel_hist(cm_panel *p, const double *v, int n, int bins, double lo, double hi, cm_rgb color);
 /* Bars at x = 0..n-1; labels (may be NULL) under each. */
-cm_status cm_panel_bars(cm_panel *p, const double *heights, int n, const char *const *labels, cm_rgb color);
+CM_API cm_status cm_panel_bars(cm_panel *p, const double *heights, int n, const char *const *labels, cm_rgb color);
 /* Vertical / horizontal reference line across the panel (thresholds). */
-cm_status cm_panel_vline(cm_panel *p, double x, cm_rgb color, double width);
-cm_status cm_panel_hline(cm_panel *p, double y, cm_rgb color, double width);
+CM_API cm_status cm_panel_vline(cm_panel *p, double x, cm_rgb color, double width);
+CM_API cm_status cm_panel_hline(cm_panel *p, double y, cm_rgb color, double width);
 /* Polar curve r(theta) (theta in radians), closed; the panel becomes polar with rings at half
  * and all of the largest r. Several curves may share a panel. */
-cm_status cm_panel_polar(cm_panel *p, const double *theta, const double *r, int n, cm_rgb color, double width);
+CM_API cm_status cm_panel_polar(cm_panel *p, const double *theta, const double *r, int n, cm_rgb color, double width);
 /* A circle in data coordinates (on a heatmap: column x, row y, radius in bins). */
-cm_status cm_panel_circle(cm_panel *p, double x, double y, double radius, cm_rgb color, double width);
+CM_API cm_status cm_panel_circle(cm_panel *p, double x, double y, double radius, cm_rgb color, double width);
 /* Text at (fx, fy) as fractions of the panel's plot area (0, 0 = bottom left), size in
  * points; drawn on a translucent white box so it reads over a heatmap. */
-cm_status cm_panel_text(cm_panel *p, double fx, double fy, const char *text, double size, cm_rgb color);
+CM_API cm_status cm_panel_text(cm_panel *p, double fx, double fy, const char *text, double size, cm_rgb color);
 
 /* Releases cairo's and fontconfig's process-wide caches (fonts, patterns). Optional: call it
  * once at exit, after the last figure, so that leak checkers see a clean process. No figure may
  * be drawn concurrently or afterwards in a program that relies on fontconfig being set up. */
-void cm_plot_release_caches(void);
+CM_API void cm_plot_release_caches(void);
 
 /* ---- ready-made figures */
 
@@ -122,7 +122,7 @@ void cm_plot_release_caches(void);
  * sacs: count x (2n-1)^2, results: count, from cm_gridness_score_batch with `cfg`. */
 struct cm_gridness_config;
 struct cm_gridness_result;
-cm_status cm_plot_gridness(const char *path, const void *maps, int is_f32, const double *sacs,
+CM_API cm_status cm_plot_gridness(const char *path, const void *maps, int is_f32, const double *sacs,
                            const struct cm_gridness_result *results, int64_t count,
                            const struct cm_gridness_config *cfg, int top, int per_row, const char *title);
 
@@ -130,20 +130,61 @@ cm_status cm_plot_gridness(const char *path, const void *maps, int is_f32, const
 
 /* PNG figures of a grid-cell run (cairo), each written atomically. */
 /* The `n` units with the highest score60: rate map and SAC, scores above. */
-cm_status cm_grid_fig_units(const char *path, const cm_grid_evaluation *ev, int n);
+CM_API cm_status cm_grid_fig_units(const char *path, const cm_grid_evaluation *ev, int n);
 /* Histogram of score60 over units, with the untrained network's beside it
  * when `baseline` is not NULL, and the 0.3 threshold. */
-cm_status cm_grid_fig_histogram(const char *path, const cm_grid_evaluation *ev, const cm_grid_evaluation *baseline);
+CM_API cm_status cm_grid_fig_histogram(const char *path, const cm_grid_evaluation *ev, const cm_grid_evaluation *baseline);
 /* True (black) and decoded (red) example paths in the arena. */
-cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev);
+CM_API cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev);
 /* Grid fraction and decoding error against training step, side by side. */
-cm_status cm_grid_fig_training(const char *path, const cm_grid_eval_row *rows, int count);
+CM_API cm_status cm_grid_fig_training(const char *path, const cm_grid_eval_row *rows, int count);
 /* SSM-PC figure 2: rate maps of `n_units` chosen units (rows) at `n_stages`
  * stages of training (columns: evaluations evs[k] labelled steps[k]), with
  * their score60; and the same as an animated GIF, one frame per stage
  * (gif_path may be NULL). */
-cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_path, const cm_grid_evaluation *const *evs,
+CM_API cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_path, const cm_grid_evaluation *const *evs,
                                 const int64_t *steps, int n_stages, const int *units, int n_units);
+
+/* The figures of a grid-cell evaluation in dir/figures: top_units,
+ * gridness_histogram (trained vs untrained), paths, training (when the run
+ * has evals.csv rows) and emergence.png + emergence.gif (when the report
+ * has stages). */
+CM_API cm_status cm_grid_eval_figures(const char *dir, const cm_grid_eval_report *rep);
+
+/* ------------------------------------------------------- path previews */
+
+/* A top-down preview for people (`cogmap simulate`): the arena's walls in
+ * their colours and the agents' paths, as a PNG. positions: [batch, steps,
+ * agents, 2] as cm_worlds_run writes them; the first 16 paths (world-major)
+ * are drawn, each thinned to at most 100,000 points. Written atomically. */
+CM_API cm_status cm_arena_paths_preview(const char *path, const cm_arena *arena, const float *positions, int batch,
+                                 int steps, int agents);
+
+/* ------------------------------------------------ classification figures */
+
+/* SMP's figure-2 panels from a classification: polar HD plots, rate maps with
+ * heading octants, BVC maps, score histograms, RV sticks and the ego-vs-allo
+ * scatter, one file each in dir. ext: "png", "svg" or "pdf". hd/act are
+ * needed for the 36-bin polar curves (SMP's plotting resolution). */
+CM_API cm_status cm_classify_figures(const char *dir, const char *ext, const double *hd, const float *act, int64_t n, int f32,
+                              const cm_classify_result *r, const cm_unit_group *groups, int n_groups);
+/* SMP's octant_grid: the map and its 8 heading-octant maps (nx x ny, x
+ * first) in 3 x 3 blocks, out [3 (nx + 2), 3 (ny + 2)] top row first. */
+CM_API void cm_octant_grid(const double *map, const double *oct, int nx, int ny, double *out);
+
+/* ------------------------------------------------------ SMP figures 2, 3 */
+
+/* Figure 3's panels A-I (fig3_ab_integration, fig3_cd_convergence,
+ * fig3_ef_rotation, fig3_gi_correction .png in dir) from its numbers. */
+CM_API cm_status cm_smp_fig3(const char *dir, const cm_smp_hd_result *d);
+/* Figure 2 E: rate maps (nx x ny, NaN unvisited) of P(s|y) for the given
+ * slots (fig2e_place_slots.png). */
+CM_API cm_status cm_smp_fig2_places(const char *dir, const double *maps, int nx, int ny, const int *slots, int n_slots);
+/* Figure 2 A-D with the notebook's own units (fig2_notebook_units.png):
+ * RNN-1 units 0-4 (A: 36-bin polar tuning, B: rate maps with octants),
+ * RNN-2 units 14, 56, 73, 76, 81 (C) and RNN-3 units 57, 64, 87, 104, 119
+ * (D); rows whose units a smaller model lacks are left empty. */
+CM_API cm_status cm_smp_fig2_notebook_units(const char *dir, const cm_smp_fig2_data *d, const cm_classify_result *r);
 
 /* ----------------------------------------------------------- animated GIF */
 
@@ -151,7 +192,7 @@ cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_path, cons
  * animated GIF with `delay_cs` hundredths of a second per frame. Colours are
  * quantised to one shared 256-colour palette (a 6x7x6 cube plus greys), which
  * suits rate maps and plots. Written atomically. */
-cm_status cm_gif_write(const char *path, const uint8_t *const *frames, int count, int width, int height,
+CM_API cm_status cm_gif_write(const char *path, const uint8_t *const *frames, int count, int width, int height,
                        int delay_cs);
 
 #ifdef __cplusplus

@@ -44,7 +44,7 @@ typedef struct cm_ray_hit {
 /* Distance along a ray from (ox, oy) in unit direction (dx, dy) to the segment
  * (x0,y0)-(x1,y1): >= 0 if hit, INFINITY otherwise. *t gets the hit's fraction
  * along the segment (0..1) when non-NULL. Parallel rays never hit. */
-float cm_ray_segment(float ox, float oy, float dx, float dy, float x0, float y0, float x1, float y1, float *t);
+CM_API float cm_ray_segment(float ox, float oy, float dx, float dy, float x0, float y0, float x1, float y1, float *t);
 
 /* ---------------------------------------------------------------- arena */
 
@@ -62,7 +62,7 @@ typedef struct cm_arena {
 } cm_arena;
 
 /* Casts one ray through the arena: the nearest wall hit. */
-cm_ray_hit cm_arena_cast(const cm_arena *arena, float ox, float oy, float dx, float dy);
+CM_API cm_ray_hit cm_arena_cast(const cm_arena *arena, float ox, float oy, float dx, float dy);
 
 /* =====================================================================
  * Open arenas, continuous motion, sensors, batches of worlds
@@ -77,7 +77,7 @@ cm_ray_hit cm_arena_cast(const cm_arena *arena, float ox, float oy, float dx, fl
  * every wall differs from its neighbours; textures cycle 1..3. Free space is
  * the polygon's interior. CM_ERR_ARG for too few or non-finite vertices or a
  * degenerate (zero-area) polygon. Free with cm_arena_free. */
-cm_status cm_arena_polygon(cm_arena *arena, const char *name, int n, const float *xy);
+CM_API cm_status cm_arena_polygon(cm_arena *arena, const char *name, int n, const float *xy);
 
 /* The presets, by name:
  *   "box"      2.2 m square centred on 0 (Banino, Sorscher, SMP), walls N/E/S/W
@@ -89,25 +89,25 @@ cm_status cm_arena_polygon(cm_arena *arena, const char *name, int n, const float
  *              [-1.1, 1.1]) split by a 0.1 m thick wall at x = 0 with a
  *              0.5 m door centred on y = 0
  * An unknown name is CM_ERR_ARG listing the known ones. */
-cm_status cm_arena_preset(cm_arena *arena, const char *name);
-const char *cm_arena_preset_names(void); /* "box, box15, circle, tworooms" */
+CM_API cm_status cm_arena_preset(cm_arena *arena, const char *name);
+CM_API const char *cm_arena_preset_names(void); /* "box, box15, circle, tworooms" */
 
 /* 1 if (x, y) is in free space: inside the walls (even-odd rule over all
  * segments, which form closed loops) for open arenas, a free grid cell for
  * mazes; 0 otherwise (also for non-finite points). */
-int cm_arena_contains(const cm_arena *arena, float x, float y);
+CM_API int cm_arena_contains(const cm_arena *arena, float x, float y);
 
 /* Distance from (x, y) to the nearest point of any wall; *nx, *ny (may be
  * NULL) get the unit vector from (x, y) toward that point, i.e. the direction
  * "into the wall" of the rat model (smp.md §2.1 step 2). */
-float cm_arena_nearest_wall(const cm_arena *arena, float x, float y, float *nx, float *ny);
+CM_API float cm_arena_nearest_wall(const cm_arena *arena, float x, float y, float *nx, float *ny);
 
 /* Distances to the nearest wall along n rays from (x, y): ray k points at
  * theta0 - pi + 2*pi*k/n. theta0 = 0 gives SMP's allocentric sensor
  * (world_distances, smp.md §2); theta0 = heading gives the egocentric one
  * (ray k at ego angle -pi + 2*pi*k/n; k = n/2 straight ahead). INFINITY where
  * no wall is hit (never inside a closed arena). */
-void cm_arena_distances(const cm_arena *arena, float x, float y, float theta0, int n, float *out);
+CM_API void cm_arena_distances(const cm_arena *arena, float x, float y, float theta0, int n, float *out);
 
 /* ------------------------------------------------------------ motion */
 
@@ -153,13 +153,13 @@ typedef struct cm_motion {
  *               border and slow-down ("rat" is an alias)
  *   "ratinabox" the OU model with RatInABox's Agent defaults ("ou" is an alias)
  * An unknown name is CM_ERR_ARG listing the known ones. */
-cm_status cm_motion_preset(cm_motion *m, const char *name);
-const char *cm_motion_preset_names(void);
+CM_API cm_status cm_motion_preset(cm_motion *m, const char *name);
+CM_API const char *cm_motion_preset_names(void);
 /* Multiplies every length of the model (speeds, border, repel distance) by
  * `scale`: the same behaviour in an arena `scale` times larger. */
-cm_status cm_motion_scale(cm_motion *m, float scale);
+CM_API cm_status cm_motion_scale(cm_motion *m, float scale);
 /* CM_ERR_ARG naming the first bad parameter (non-finite, negative, zero dt...). */
-cm_status cm_motion_check(const cm_motion *m);
+CM_API cm_status cm_motion_check(const cm_motion *m);
 
 /* One agent's mutable state. */
 typedef struct cm_agent {
@@ -176,12 +176,12 @@ typedef struct cm_agent {
 /* Puts the agent at a random pose in free space (uniform position at least a
  * small clearance from every wall, heading uniform; OU speed from its
  * Rayleigh). CM_ERR_ARG if no free point is found (an arena without interior). */
-cm_status cm_agent_reset(cm_agent *agent, const cm_motion *m, const cm_arena *arena, cm_rng *rng);
+CM_API cm_status cm_agent_reset(cm_agent *agent, const cm_motion *m, const cm_arena *arena, cm_rng *rng);
 /* Puts the agent at a given pose; CM_ERR_ARG if the position is not free. */
-cm_status cm_agent_place(cm_agent *agent, const cm_motion *m, const cm_arena *arena, cm_pose pose);
+CM_API cm_status cm_agent_place(cm_agent *agent, const cm_motion *m, const cm_arena *arena, cm_pose pose);
 /* One time step. Never allocates, never leaves free space: a move that would
  * cross a wall stops just short of it (the rat model) or bounces (OU). */
-void cm_agent_step(cm_agent *agent, const cm_motion *m, const cm_arena *arena, cm_rng *rng);
+CM_API void cm_agent_step(cm_agent *agent, const cm_motion *m, const cm_arena *arena, cm_rng *rng);
 
 /* ---------------------------------------------- many agents, batches */
 
@@ -224,17 +224,17 @@ typedef struct cm_worlds {
 } cm_worlds;
 
 /* Allocates the state and puts every agent at a random start (cm_worlds_reset). */
-cm_status cm_worlds_create(cm_worlds *w, const cm_arena *arena, const cm_motion *motion, int batch, int n_agents,
+CM_API cm_status cm_worlds_create(cm_worlds *w, const cm_arena *arena, const cm_motion *motion, int batch, int n_agents,
                            int n_rays, uint64_t seed);
 /* New random start poses for every agent (continuing each world's stream). */
-cm_status cm_worlds_reset(cm_worlds *w);
+CM_API cm_status cm_worlds_reset(cm_worlds *w);
 /* Runs `steps` steps of every world from where they are, writing into `out`.
  * No allocation: a trainer calls reset + run into the same buffers for every
  * batch. CM_ERR_ARG for steps < 1. */
-cm_status cm_worlds_run(cm_worlds *w, int steps, const cm_traj *out);
-void cm_worlds_free(cm_worlds *w);
+CM_API cm_status cm_worlds_run(cm_worlds *w, int steps, const cm_traj *out);
+CM_API void cm_worlds_free(cm_worlds *w);
 
-void cm_arena_free(cm_arena *arena);
+CM_API void cm_arena_free(cm_arena *arena);
 
 /* =====================================================================
  * Memory-Maze mazes, discrete control, renderer, BEV, dataset folders
@@ -261,7 +261,7 @@ typedef struct cm_maze_params {
 /* Memory-Maze's table for N = 9, 11, 13, 15 (3/4/5/6 targets, 15x15 with 9
  * rooms of 3x3); other odd sizes get the 9-13 defaults and 250*(N-7)/2 s.
  * CM_ERR_ARG for an even or out-of-range size. */
-cm_status cm_maze_params_default(int size, cm_maze_params *p);
+CM_API cm_status cm_maze_params_default(int size, cm_maze_params *p);
 
 typedef struct cm_maze_room {
     int x, y, w, h; /* inner-grid cells [x, x+w) x [y, y+h) */
@@ -292,30 +292,30 @@ typedef struct cm_maze {
  * each pair of adjacent regions, dead ends and U-bends removed, one spawn and
  * one object per room; regenerated while rooms < targets. Same seed, same
  * maze. CM_ERR_ARG names the bad parameter. */
-cm_status cm_maze_generate(const cm_maze_params *params, uint64_t seed, cm_maze *maze);
+CM_API cm_status cm_maze_generate(const cm_maze_params *params, uint64_t seed, cm_maze *maze);
 
 /* Block (0..8) of inner cell (x, y); x, y may be -1 or N (the outer wall). */
-int cm_maze_block(const cm_maze *maze, int x, int y);
+CM_API int cm_maze_block(const cm_maze *maze, int x, int y);
 /* 1 if inner cell (x, y) is free; 0 for walls and anything outside. */
-int cm_maze_free(const cm_maze *maze, int x, int y);
+CM_API int cm_maze_free(const cm_maze *maze, int x, int y);
 
 /* The layout as text, top row first: (N+2) lines of N+2 characters and '\n',
  * '#' wall, '.' corridor floor, lowercase room letters 'a'.. for room floor,
  * 'P' spawns, digits '1'..'6' targets. `size` >= (N+2)*(N+3)+1. */
-cm_status cm_maze_text(const cm_maze *maze, char *buf, size_t size);
+CM_API cm_status cm_maze_text(const cm_maze *maze, char *buf, size_t size);
 
 /* The maze as an arena: one unit segment per boundary face between a free cell
  * and a wall (coloured by the wall cell's block), ordered vertical faces by
  * (x, y) then horizontal faces by (y, x); plus the grid (layout). Free with
  * cm_arena_free. */
-cm_status cm_arena_from_maze(const cm_maze *maze, cm_arena *arena);
+CM_API cm_status cm_arena_from_maze(const cm_maze *maze, cm_arena *arena);
 
 /* Ray casts. cm_arena_cast uses the grid DDA when arena->grid is set (cells
  * outside the grid are walls), the segments otherwise; these two call one way
  * explicitly. The DDA reports the wall index when the walls follow
  * cm_arena_from_maze's order, -1 otherwise. */
-cm_ray_hit cm_arena_cast_segments(const cm_arena *arena, float ox, float oy, float dx, float dy);
-cm_ray_hit cm_arena_cast_grid(const cm_arena *arena, float ox, float oy, float dx, float dy);
+CM_API cm_ray_hit cm_arena_cast_segments(const cm_arena *arena, float ox, float oy, float dx, float dy);
+CM_API cm_ray_hit cm_arena_cast_grid(const cm_arena *arena, float ox, float oy, float dx, float dy);
 
 /* ------------------------------------------------ discrete Memory-Maze control */
 
@@ -331,7 +331,7 @@ typedef struct cm_maze_physics {
     float radius;        /* agent radius, cells (0.1 = 0.2 m) */
     float touch_radius;  /* agent-target centre distance that touches (0.385 = 0.77 m) */
 } cm_maze_physics;
-void cm_maze_physics_default(cm_maze_physics *ph);
+CM_API void cm_maze_physics_default(cm_maze_physics *ph);
 
 #define CM_MAZE_MAX_AGENTS 16
 
@@ -364,16 +364,16 @@ typedef struct cm_maze_env {
     int64_t steps;
 } cm_maze_env;
 
-cm_status cm_maze_env_init(cm_maze_env *env, const cm_maze *maze, int n_agents, uint64_t seed);
-void cm_maze_env_free(cm_maze_env *env);
+CM_API cm_status cm_maze_env_init(cm_maze_env *env, const cm_maze *maze, int n_agents, uint64_t seed);
+CM_API void cm_maze_env_free(cm_maze_env *env);
 /* Applies one action per agent (CM_ACT_*; others are CM_ERR_ARG) and writes
  * the rewards (+1 on touching the requested target, which is then redrawn from
  * the targets not being touched). No allocation. */
-cm_status cm_maze_env_step(cm_maze_env *env, const int *actions, float *rewards);
+CM_API cm_status cm_maze_env_step(cm_maze_env *env, const int *actions, float *rewards);
 /* The scripted exploring policy (Memory-Maze's dataset policy): drive to a
  * random free cell by the shortest path, with action noise `noise`
  * (probability of a random action); a new goal on arrival or after too long. */
-int cm_maze_policy(cm_maze_env *env, int agent, float noise);
+CM_API int cm_maze_policy(cm_maze_env *env, int agent, float noise);
 
 /* ----------------------------------------------------------- renderer */
 
@@ -393,9 +393,9 @@ typedef struct cm_render_config {
  * other values draw plain. */
 
 /* Memory-Maze's camera in cell units. */
-void cm_render_config_maze(cm_render_config *c);
+CM_API void cm_render_config_maze(cm_render_config *c);
 /* An open arena in metres (SMP's 2.2 m box: eye 0.3 m, walls 0.8 m, no pitch). */
-void cm_render_config_arena(cm_render_config *c);
+CM_API void cm_render_config_arena(cm_render_config *c);
 
 /* A sphere drawn as a depth-tested sprite: targets (centre on the floor, so
  * only the top half shows) and other agents. */
@@ -410,22 +410,22 @@ typedef struct cm_renderer cm_renderer;
  * arena: plain floor, walls from cm_arena_cast); with a maze, floors are room
  * or corridor coloured and walls cast by grid DDA. The arena and maze must
  * outlive the renderer. */
-cm_status cm_renderer_create(cm_renderer **out, const cm_arena *arena, const cm_maze *maze,
+CM_API cm_status cm_renderer_create(cm_renderer **out, const cm_arena *arena, const cm_maze *maze,
                              const cm_render_config *config);
-void cm_renderer_free(cm_renderer *r);
-void cm_renderer_size(const cm_renderer *r, int *width, int *height);
+CM_API void cm_renderer_free(cm_renderer *r);
+CM_API void cm_renderer_size(const cm_renderer *r, int *width, int *height);
 /* Renders one frame into rgb[height][width][3] (rows top to bottom) and, when
  * depth != NULL, depth[height][width]: distance along the view axis, INFINITY
  * for sky. No allocation; a renderer is used by one thread at a time.
  * CM_ERR_ARG (nothing drawn) for a non-finite pose; sprites with non-finite
  * coordinates or radius <= 0 are skipped. */
-cm_status cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_sprites, uint8_t *rgb,
+CM_API cm_status cm_render(cm_renderer *r, cm_pose pose, const cm_sprite *sprites, int n_sprites, uint8_t *rgb,
                     float *depth);
 /* Memory-Maze's target cue: a border int(2*sqrt(height/64)) px wide of colour rgb*0.7*255/220. */
-void cm_render_border(uint8_t *rgb, int width, int height, const uint8_t target_rgb[3]);
+CM_API void cm_render_border(uint8_t *rgb, int width, int height, const uint8_t target_rgb[3]);
 /* Renders agent `agent`'s view in a maze env: targets and the other agents as
  * sprites, the border of its requested target. */
-cm_status cm_maze_env_render(const cm_maze_env *env, cm_renderer *r, int agent, uint8_t *rgb, float *depth);
+CM_API cm_status cm_maze_env_render(const cm_maze_env *env, cm_renderer *r, int agent, uint8_t *rgb, float *depth);
 
 /* ------------------------------------------------- BEV (ssm-pc.md §3.4) */
 
@@ -435,29 +435,29 @@ typedef struct cm_bev_config {
     float step;      /* 0.2 cells */
     float range;     /* 10 cells */
 } cm_bev_config;
-void cm_bev_config_default(cm_bev_config *c);
+CM_API void cm_bev_config_default(cm_bev_config *c);
 
 /* Marks visible[y*N + x] = 1 for the cells seen from `pose` (walls included),
  * 0 otherwise: the agent's cell, then along each ray the Bresenham line from
  * the agent's cell to each sample cell inside the view cone, up to and
  * including the first wall. A non-finite pose sees nothing. */
-void cm_bev_visible(const uint8_t *layout, int size, cm_pose pose, const cm_bev_config *c, uint8_t *visible);
+CM_API void cm_bev_visible(const uint8_t *layout, int size, cm_pose pose, const cm_bev_config *c, uint8_t *visible);
 
 #define CM_BEV_PIXELS 250
 #define CM_BEV_CELL 16
 /* Draws SSM-PC's agent-centred, world-aligned 250x250 RGBA BEV (screen y =
  * +world y, i.e. mirrored; agent cell's corner at (125,125)). targets: n x 2
  * centres with colours; `current` gets a white ring (-1: none). */
-void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pose pose, int n_targets,
+CM_API void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pose pose, int n_targets,
                  const float (*targets)[2], const uint8_t (*target_rgb)[3], int current, uint8_t *rgba);
 /* Rotates a 250x250 RGBA BEV by deg(theta)+90 about (125,125) (agent facing
  * up), transparent outside: SSM-PC's _rotate_bev, i.e. Pillow's
  * Image.rotate(..., BICUBIC): cubic convolution with a = -1 on premultiplied
  * alpha, truncated (within 1 of Pillow 9.4 per channel). */
-void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out);
+CM_API void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out);
 /* Global occupancy per agent: cells seen so far get 1 (free) or 2 (wall);
  * unseen cells keep 0. */
-void cm_bev_accumulate(const uint8_t *layout, int size, const uint8_t *visible, uint8_t *global);
+CM_API void cm_bev_accumulate(const uint8_t *layout, int size, const uint8_t *visible, uint8_t *global);
 
 /* ------------------------------- SSM-PC dataset folders (ssm-pc.md §3.2) */
 
@@ -504,18 +504,28 @@ typedef struct cm_dataset_writer {
     int n_frames;
 } cm_dataset_writer;
 
-cm_status cm_dataset_writer_open(cm_dataset_writer *w, const char *dir, const cm_maze *maze, float fov_deg,
+CM_API cm_status cm_dataset_writer_open(cm_dataset_writer *w, const char *dir, const cm_maze *maze, float fov_deg,
                                  const char *env_name);
 /* bev_rgba may be NULL (no bev_views/ image for this frame). */
-cm_status cm_dataset_writer_add(cm_dataset_writer *w, const cm_dataset_frame *frame, const uint8_t *fps_rgb,
+CM_API cm_status cm_dataset_writer_add(cm_dataset_writer *w, const cm_dataset_frame *frame, const uint8_t *fps_rgb,
                                 int fps_width, int fps_height, const uint8_t *bev_rgba);
-cm_status cm_dataset_writer_close(cm_dataset_writer *w); /* writes the JSON files, frees */
-void cm_dataset_writer_abort(cm_dataset_writer *w);      /* frees; the files written stay */
+CM_API cm_status cm_dataset_writer_close(cm_dataset_writer *w); /* writes the JSON files, frees */
+CM_API void cm_dataset_writer_abort(cm_dataset_writer *w);      /* frees; the files written stay */
 
 /* Reads a folder in either frame_info schema; every referenced view must
  * exist. CM_ERR_FORMAT names the file and the field on anything malformed. */
-cm_status cm_dataset_read(const char *dir, cm_dataset *out);
-void cm_dataset_free(cm_dataset *d);
+CM_API cm_status cm_dataset_read(const char *dir, cm_dataset *out);
+CM_API void cm_dataset_free(cm_dataset *d);
+
+/* ---------------------------------------------------- maze exploration */
+
+/* `agents` agents explore `maze` for `steps` steps with the scripted policy
+ * (seeded), each writing an SSM-PC dataset folder (dir, or dir/agent_K
+ * with several agents; frames, BEVs, frame_info.json) whose BEVs have a
+ * field of view of `fov` degrees, and dir/preview.png: the map, the paths
+ * and a strip of agent 0's views. progress may be NULL. */
+CM_API cm_status cm_maze_explore(const cm_maze *maze, const char *dir, int steps, int agents, float fov, uint64_t seed,
+                          cm_progress *progress);
 
 #ifdef __cplusplus
 }

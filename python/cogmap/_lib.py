@@ -570,6 +570,7 @@ class GridGoal(Structure):
 
 class Optim(Structure):
     _cname_ = "cm_optim"
+    _since_ = "cm_train_run"
     _fields_ = [("cfg", OptimConfig), ("n", c_size_t), ("t", c_int64), ("state", POINTER(c_float)),
                 ("buf1", POINTER(c_float)), ("buf2", POINTER(c_float))]
 
@@ -579,9 +580,8 @@ class GridNet(Structure):
     _since_ = "cm_train_run"
     _fields_ = [("m", c_void_p), ("s", c_void_p), ("shards", c_void_p), ("n_shards", c_int), ("optim", Optim),
                 ("dropout", Rng), ("dropout_next", Rng), ("pc", PlaceCells), ("hd", HdCells), ("top_k", c_int),
-                ("batch", c_int),
-                ("steps", c_int)] + [(n, POINTER(c_float)) for n in ("init_place", "init_hd", "place", "hd_t",
-                                                                        "logits")]
+                ("batch", c_int), ("steps", c_int)] + [(n, POINTER(c_float)) for n in ("init_place", "init_hd",
+                                                                                       "place", "hd_t", "logits")]
 
 
 class GridEvaluation(Structure):

@@ -441,7 +441,7 @@ class Classification:
         c = {"units": n, "hd": int(self.is_hd[s].sum()), "ego_bvc": int(self.is_ego[s].sum()),
              "allo_bvc": int(self.is_allo[s].sum()), "place": int(self.is_place[s].sum()),
              "border": int(self.is_border[s].sum()), "grid": int(self.is_grid[s].sum()),
-             "ego_bvc_with_allo_score_greater": int((self.is_ego[s] & (self.allo_score[s] > self.ego_score[s])).sum())}
+             "ego_bvc_with_higher_allo_score": int((self.is_ego[s] & (self.allo_score[s] > self.ego_score[s])).sum())}
         c["hd_share"] = c["hd"] / n
         c["ego_bvc_share"] = c["ego_bvc"] / n
         c["allo_bvc_share"] = c["allo_bvc"] / n

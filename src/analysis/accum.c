@@ -41,7 +41,7 @@ cm_status cm_accum_bins(const int32_t *bin, int64_t n, int nbins, const float *a
         int bw = units - u0 < CM_ACCUM_BLOCK ? units - u0 : CM_ACCUM_BLOCK;
         double *tab = cm_calloc((size_t)nbins * CM_ACCUM_BLOCK, sizeof(double));
         if (!tab) {
-#pragma omp critical(cm_accum_err)
+#pragma omp critical /* unnamed: a named one would be an exported symbol */
             status = CM_ERR_NOMEM;
             continue;
         }

@@ -108,7 +108,7 @@ cm_status cm_bvc_maps(const float *dist, const double *hd, const float *act, int
         if ((allo && !ta) || (ego && !te)) {
             cm_free(ta);
             cm_free(te);
-#pragma omp critical(cm_bvc_err)
+#pragma omp critical /* unnamed: a named one would be an exported symbol */
             status = CM_ERR_NOMEM;
             continue;
         }

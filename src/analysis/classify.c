@@ -307,3 +307,19 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
         cm_classify_free(res);
     return st;
 }
+
+void cm_class_counts_of(const cm_classify_result *r, int64_t start, int64_t end, cm_class_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    c->units = (int)(end - start);
+    for (int64_t u = start; u < end; u++) {
+        c->primary[r->cls[u]]++;
+        c->hd += r->is_hd[u];
+        c->ego_bvc += r->is_ego[u];
+        c->allo_bvc += r->is_allo[u];
+        c->place += r->is_place[u];
+        c->border += r->is_border[u];
+        c->grid += r->is_grid[u];
+        c->ego_bvc_with_higher_allo_score += r->is_ego[u] && r->allo_score[u] > r->ego_score[u];
+    }
+}

@@ -352,7 +352,7 @@ cm_status cm_gridness_score_batch(const cm_gridness_scorer *s, const void *maps,
                                    : (const void *)((const double *)maps + per_map * i);
             cm_status st = score_one(s, m, is_f32, w, &results[i], sacs ? sacs + sac_size * i : NULL);
             if (st != CM_OK) {
-#pragma omp critical(cm_gridness_fail)
+#pragma omp critical /* unnamed: a named one would be an exported symbol */
                 if (failed < 0 || i < failed) {
                     failed = i;
                     fail_status = st;

@@ -12,7 +12,7 @@
 /* OpenBLAS's own knob; declared here so that base does not need cblas.h. */
 void openblas_set_num_threads(int num_threads);
 
-static int thread_count = 1;
+static int thread_count; /* 0: not set, OpenMP's default */
 
 void cm_set_threads(int n)
 {
@@ -27,7 +27,14 @@ void cm_set_threads(int n)
     openblas_set_num_threads(n);
 }
 
-int cm_threads(void) { return thread_count; }
+int cm_threads(void)
+{
+#ifdef _OPENMP
+    return thread_count > 0 ? thread_count : omp_get_max_threads();
+#else
+    return thread_count > 0 ? thread_count : 1;
+#endif
+}
 
 double cm_now(void)
 {
@@ -53,6 +60,8 @@ void cm_interrupt_install(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
 }
+
+void cm_interrupt_request(void) { interrupt_flag = 1; }
 
 int cm_interrupted(void) { return interrupt_flag != 0; }
 

@@ -69,4 +69,9 @@ int cli_refuse_existing_run(const char *command, const char *out);
 /* Progress output for long commands: stderr unless --quiet. */
 FILE *cli_progress_stream(const cli_common *c);
 
+/* `cogmap eval` of a grid-cell run (cmd_eval.c), which `cogmap demo` ends
+ * with: evaluates, draws, prints the summary unless --quiet. */
+struct cm_grid_eval_opts;
+int cli_grid_eval(const char *command, const char *dir, const struct cm_grid_eval_opts *o, const cli_common *common);
+
 #endif

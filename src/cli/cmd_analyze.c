@@ -3,15 +3,8 @@
  * information and stability scores; writes DIR/report.json and DIR/maps.npz. */
 #include "cli/cli.h"
 
-#include <cjson/cJSON.h>
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "cli/activity_file.h"
-#include "cli/analyze.h"
-#include "cogmap/analysis.h"
-#include "cogmap/io.h"
 #include "cogmap/plot.h"
 
 static const char analyze_usage[] =
@@ -35,165 +28,6 @@ static const char analyze_usage[] =
     "  --grid-threshold T  DeepMind score60 above which a unit is a grid cell (default 0.3)\n"
     "  --grid-bins N     gridness rate-map bins per side, 0 = no gridness (default 20)\n"
     "  --format F        figures as png (default), svg or pdf; --no-figures: none\n";
-
-static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
-
-/* Counts of every flag and primary class over units [s, e). */
-static cJSON *counts(const cm_classify_result *r, int64_t s, int64_t e)
-{
-    int c[7] = {0}, hd = 0, ego = 0, allo = 0, place = 0, border = 0, grid = 0, allo_over_ego = 0;
-    for (int64_t u = s; u < e; u++) {
-        c[r->cls[u]]++;
-        hd += r->is_hd[u];
-        ego += r->is_ego[u];
-        allo += r->is_allo[u];
-        place += r->is_place[u];
-        border += r->is_border[u];
-        grid += r->is_grid[u];
-        allo_over_ego += r->is_ego[u] && r->allo_score[u] > r->ego_score[u];
-    }
-    cJSON *o = cJSON_CreateObject();
-    double n = (double)(e - s);
-    cJSON_AddNumberToObject(o, "units", n);
-    cJSON_AddNumberToObject(o, "hd", hd);
-    cJSON_AddNumberToObject(o, "ego_bvc", ego);
-    cJSON_AddNumberToObject(o, "allo_bvc", allo);
-    cJSON_AddNumberToObject(o, "place", place);
-    cJSON_AddNumberToObject(o, "border", border);
-    cJSON_AddNumberToObject(o, "grid", grid);
-    /* SMP's notebook also counts ego units whose allo score is the larger. */
-    cJSON_AddNumberToObject(o, "ego_bvc_with_allo_score_greater", allo_over_ego);
-    cJSON_AddNumberToObject(o, "hd_share", hd / n);
-    cJSON_AddNumberToObject(o, "ego_bvc_share", ego / n);
-    cJSON_AddNumberToObject(o, "allo_bvc_share", allo / n);
-    cJSON *p = cJSON_AddObjectToObject(o, "primary");
-    for (int k = 0; k <= CM_CELL_GRID; k++)
-        cJSON_AddNumberToObject(p, cm_cell_class_name((cm_cell_class)k), c[k]);
-    return o;
-}
-
-static cm_status write_report(const char *dir, const char *input, const activity_file *a, const cm_classify_opts *o,
-                              const cm_classify_result *r)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "cogmap", cm_version());
-    cJSON_AddStringToObject(root, "input", input);
-    cJSON_AddNumberToObject(root, "samples", (double)a->n);
-    cJSON_AddNumberToObject(root, "units", a->units);
-    cJSON_AddNumberToObject(root, "rays", a->rays);
-    cJSON *op = cJSON_AddObjectToObject(root, "options");
-    cJSON_AddNumberToObject(op, "shuffles", o->n_shuffles);
-    cJSON_AddNumberToObject(op, "percentile", o->percentile);
-    cJSON_AddStringToObject(op, "hd_shuffle", o->hd_timeshift ? "time" : "bins");
-    cJSON_AddNumberToObject(op, "hd_bins", o->hd_bins);
-    cJSON_AddNumberToObject(op, "distance_step", o->distance_step);
-    cJSON_AddNumberToObject(op, "ratemap_bin", o->ratemap_bin);
-    cJSON_AddNumberToObject(op, "dt", o->dt);
-    cJSON_AddNumberToObject(op, "grid_bins", o->grid_bins);
-    cJSON_AddBoolToObject(op, "float32_positions_headings", o->f32);
-    cJSON_AddNumberToObject(op, "seed", (double)o->seed);
-    cJSON_AddNumberToObject(op, "threads", cm_threads());
-    cJSON *th = cJSON_AddObjectToObject(root, "thresholds");
-    cJSON_AddItemToObject(th, "hd", num(r->hd_threshold));
-    cJSON_AddItemToObject(th, "ego_bvc", num(r->ego_threshold));
-    cJSON_AddItemToObject(th, "allo_bvc", num(r->allo_threshold));
-    cJSON_AddNumberToObject(th, "place_bits_per_spike", o->place_info);
-    cJSON_AddNumberToObject(th, "stability", o->min_stability);
-    cJSON_AddNumberToObject(th, "border", o->border_thresh);
-    cJSON_AddNumberToObject(th, "grid_score60", o->grid_thresh);
-    cJSON_AddItemToObject(root, "counts", counts(r, 0, a->units));
-    cJSON *groups = cJSON_AddArrayToObject(root, "groups");
-    for (int g = 0; g < a->n_groups; g++) {
-        cJSON *c = counts(r, a->groups[g].start, a->groups[g].end);
-        cJSON_AddStringToObject(c, "name", a->groups[g].name);
-        cJSON_AddNumberToObject(c, "start", (double)a->groups[g].start);
-        cJSON_AddNumberToObject(c, "end", (double)a->groups[g].end);
-        cJSON_AddItemToArray(groups, c);
-    }
-    cJSON *units = cJSON_AddArrayToObject(root, "unit_scores");
-    for (int u = 0; u < a->units; u++) {
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddNumberToObject(x, "unit", u);
-        const char *gname = "";
-        for (int g = 0; g < a->n_groups; g++)
-            if (u >= a->groups[g].start && u < a->groups[g].end) {
-                gname = a->groups[g].name;
-                break;
-            }
-        cJSON_AddStringToObject(x, "group", gname);
-        cJSON_AddStringToObject(x, "class", cm_cell_class_name(r->cls[u]));
-        cJSON_AddBoolToObject(x, "is_hd", r->is_hd[u]);
-        cJSON_AddBoolToObject(x, "is_ego_bvc", r->is_ego[u]);
-        cJSON_AddBoolToObject(x, "is_allo_bvc", r->is_allo[u]);
-        cJSON_AddBoolToObject(x, "is_place", r->is_place[u]);
-        cJSON_AddBoolToObject(x, "is_border", r->is_border[u]);
-        cJSON_AddBoolToObject(x, "is_grid", r->is_grid[u]);
-        cJSON_AddItemToObject(x, "hd_score", num(r->hd_score[u]));
-        cJSON_AddItemToObject(x, "hd_angle", num(r->hd_angle[u]));
-        cJSON_AddItemToObject(x, "ego_score", num(r->ego_score[u]));
-        cJSON_AddItemToObject(x, "ego_angle", num(r->ego_angle[u]));
-        cJSON_AddItemToObject(x, "ego_distance", num(r->ego_dist[u]));
-        cJSON_AddItemToObject(x, "allo_score", num(r->allo_score[u]));
-        cJSON_AddItemToObject(x, "allo_angle", num(r->allo_angle[u]));
-        cJSON_AddItemToObject(x, "allo_distance", num(r->allo_dist[u]));
-        cJSON_AddItemToObject(x, "stability", num(r->stability[u]));
-        cJSON_AddItemToObject(x, "info_bits_per_spike", num(r->info_bits_spike[u]));
-        cJSON_AddItemToObject(x, "info_bits_per_second", num(r->info_bits_s[u]));
-        cJSON_AddItemToObject(x, "sparsity", num(r->sparsity[u]));
-        cJSON_AddItemToObject(x, "selectivity", num(r->selectivity[u]));
-        cJSON_AddItemToObject(x, "border_score", num(r->border[u]));
-        cJSON_AddItemToObject(x, "grid_score60", num(r->grid60[u]));
-        cJSON_AddItemToObject(x, "grid_score90", num(r->grid90[u]));
-        cJSON_AddNumberToObject(x, "place_fields", r->n_fields[u]);
-        cJSON_AddItemToArray(units, x);
-    }
-    char path[4096];
-    cm_status st = cm_path_join(path, sizeof path, dir, "report.json");
-    if (st == CM_OK)
-        st = cm_json_write(path, root);
-    cJSON_Delete(root);
-    return st;
-}
-
-/* The maps behind the scores, float32, for figures and for users' own plots. */
-static cm_status write_maps(const char *dir, const cm_classify_result *r)
-{
-    int64_t U = r->units;
-    struct {
-        const char *name;
-        const double *src;
-        int ndim;
-        int64_t shape[4];
-    } m[] = {
-        {"hd_maps", r->hd_maps, 2, {U, r->hd_bins}},
-        {"ego_maps", r->ego_maps, 3, {U, r->n_dist, r->rays}},
-        {"allo_maps", r->allo_maps, 3, {U, r->n_dist, r->rays}},
-        {"ratemaps", r->maps, 3, {U, r->nx, r->ny}},
-        {"octant_maps", r->octants, 4, {U, r->nx, r->ny, 8}},
-        {"distance_centres", r->dcentres, 1, {r->n_dist}},
-        {"occupancy", r->occupancy, 2, {r->nx, r->ny}},
-    };
-    enum { M = sizeof m / sizeof m[0] };
-    cm_array arr[M];
-    memset(arr, 0, sizeof arr);
-    cm_status st = CM_OK;
-    for (int i = 0; i < M && st == CM_OK; i++) {
-        st = cm_array_alloc(&arr[i], m[i].name, CM_F32, m[i].ndim, m[i].shape);
-        if (st == CM_OK) {
-            int64_t c = cm_array_count(&arr[i]);
-            for (int64_t k = 0; k < c; k++)
-                ((float *)arr[i].data)[k] = (float)m[i].src[k];
-        }
-    }
-    char path[4096];
-    if (st == CM_OK)
-        st = cm_path_join(path, sizeof path, dir, "maps.npz");
-    if (st == CM_OK)
-        st = cm_npz_write(path, arr, M, 1);
-    for (int i = 0; i < M; i++)
-        cm_array_free(&arr[i]);
-    return st;
-}
 
 int cmd_analyze(int argc, char **argv)
 {
@@ -293,14 +127,14 @@ int cmd_analyze(int argc, char **argv)
     cm_set_threads(common.threads);
     cm_interrupt_install();
 
-    activity_file a;
-    cm_status st = activity_file_read(input, &a);
+    cm_activity a;
+    cm_status st = cm_activity_read(input, &a);
     if (st != CM_OK) {
-        activity_file_free(&a);
+        cm_activity_free(&a);
         return cli_fail("analyze", st);
     }
     if (o.hd_timeshift && o.min_shift > 0 && 2 * o.min_shift > a.n) {
-        activity_file_free(&a);
+        cm_activity_free(&a);
         return cli_usage_error("analyze", "--min-shift: expected at most N/2 = %lld, got %lld", (long long)(a.n / 2),
                                (long long)o.min_shift);
     }
@@ -318,29 +152,25 @@ int cmd_analyze(int argc, char **argv)
     if (st == CM_OK)
         st = cm_mkdir_p(common.out);
     if (st == CM_OK)
-        st = write_report(common.out, input, &a, &o, &r);
+        st = cm_classify_report_write(common.out, input, &a, &o, &r);
     if (st == CM_OK)
-        st = write_maps(common.out, &r);
+        st = cm_classify_maps_write(common.out, &r);
     if (st == CM_OK && figures) {
-        st = analyze_figures(common.out, format, a.hd, a.act, a.n, a.f32, &r, a.groups, a.n_groups);
+        st = cm_classify_figures(common.out, format, a.hd, a.act, a.n, a.f32, &r, a.groups, a.n_groups);
         cm_plot_release_caches(); /* the command draws nothing more */
     }
     if (st == CM_OK && !common.quiet) {
         fprintf(stderr, "analyze: %lld samples, %d units, %d shuffles in %.2f s; thresholds hd %.4f ego %.4f allo %.4f\n",
                 (long long)a.n, a.units, o.n_shuffles, secs, r.hd_threshold, r.ego_threshold, r.allo_threshold);
         for (int g = 0; g < a.n_groups; g++) {
-            int hd = 0, ego = 0, allo = 0;
-            for (int64_t u = a.groups[g].start; u < a.groups[g].end; u++) {
-                hd += r.is_hd[u];
-                ego += r.is_ego[u];
-                allo += r.is_allo[u];
-            }
-            fprintf(stderr, "  %-8s %4lld units: hd %d, ego_bvc %d, allo_bvc %d\n", a.groups[g].name,
-                    (long long)(a.groups[g].end - a.groups[g].start), hd, ego, allo);
+            cm_class_counts c;
+            cm_class_counts_of(&r, a.groups[g].start, a.groups[g].end, &c);
+            fprintf(stderr, "  %-8s %4d units: hd %d, ego_bvc %d, allo_bvc %d\n", a.groups[g].name, c.units, c.hd,
+                    c.ego_bvc, c.allo_bvc);
         }
     }
     cm_classify_free(&r); /* safe after a failed classify too: it leaves NULLs */
-    activity_file_free(&a);
+    cm_activity_free(&a);
     if (st != CM_OK)
         return cli_fail("analyze", st);
     printf("analyze: wrote %s/report.json, %s/maps.npz%s\n", common.out, common.out,

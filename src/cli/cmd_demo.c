@@ -5,7 +5,7 @@
  * decoding), evaluates it against the untrained
  * network and prints where the figures and summary are. */
 #include "cli/cli.h"
-#include "cli/grid_eval.h"
+#include "cogmap/run.h"
 
 #include <errno.h>
 #include <math.h>
@@ -121,7 +121,7 @@ int cmd_demo(int argc, char **argv)
         return rc;
     if (!common.quiet)
         printf("demo: evaluating the checkpoint nearest to both goals (grid units and decoding)\n");
-    grid_eval_options o = {.baseline = 1, .stages = 6, .checkpoint = "best"};
+    cm_grid_eval_opts o = {.baseline = 1, .stages = 6, .checkpoint = "best"};
     /* Short demos evaluate on fewer samples so that the total stays in budget. */
     if (minutes < 5)
         o.samples = 48000;
@@ -129,12 +129,6 @@ int cmd_demo(int argc, char **argv)
         o.samples = 3200;
         o.stages = 3;
     }
-    grid_eval_report rep;
     cm_set_threads(common.threads);
-    cm_status st = grid_eval_run(run, &o, common.quiet ? NULL : stderr, &rep);
-    if (st != CM_OK)
-        return cli_fail("demo", st);
-    if (!common.quiet)
-        grid_eval_print(run, &rep, stdout);
-    return CLI_EXIT_OK;
+    return cli_grid_eval("demo", run, &o, &common);
 }

@@ -2,8 +2,7 @@
  * decoding error, the untrained baseline — and draws its figures (docs/cli.md,
  * docs/formats.md "Grid-cell runs"). */
 #include "cli/cli.h"
-#include "cli/grid_eval.h"
-#include "cogmap/smp.h"
+#include "cogmap/plot.h"
 
 #include <math.h>
 #include <string.h>
@@ -27,8 +26,43 @@ static const char eval_usage[] =
 /* SMP runs (run.json "model": "smp") are evaluated by smp_eval.c. */
 int cli_eval_smp(int argc, char **argv);
 
+/* Progress on stderr unless --quiet. */
+static cm_progress *progress_of(const cli_common *common, cm_progress *p)
+{
+    memset(p, 0, sizeof *p);
+    p->out = cli_progress_stream(common);
+    return p->out ? p : NULL;
+}
+
+/* Evaluates run `dir`, draws its figures and prints the summary unless
+ * --quiet; `cogmap demo` ends with it too. */
+int cli_grid_eval(const char *command, const char *dir, const cm_grid_eval_opts *o, const cli_common *common)
+{
+    cm_progress p;
+    cm_grid_eval_report r;
+    cm_status st = cm_grid_eval_run(dir, o, progress_of(common, &p), &r);
+    if (st == CM_OK)
+        st = cm_grid_eval_figures(dir, &r);
+    if (st == CM_OK && !common->quiet) {
+        printf("eval: %s, %s after %lld steps (%.1f min of training), %lld samples\n", dir, r.preset,
+               (long long)r.steps, r.wall_seconds / 60, (long long)r.samples);
+        printf("  decoding error      %.3f %s\n", r.decoding_error, r.unit_name);
+        printf("  grid-like units     %.1f%% of %d (score60 > 0.3), best score60 %.2f\n", 100 * r.grid_fraction,
+               r.units, r.best_score60);
+        if (isfinite(r.baseline_fraction))
+            printf("  untrained network   %.1f%% (chance level)\n", 100 * r.baseline_fraction);
+        printf("  summary             %s/summary.json\n", dir);
+        printf("  per-unit gridness   %s/gridness.csv\n", dir);
+        printf("  figures             %s/figures/ (top_units, gridness_histogram, paths, training, emergence "
+               "+ emergence.gif)\n",
+               dir);
+    }
+    cm_grid_eval_report_free(&r);
+    return st == CM_OK ? CLI_EXIT_OK : cli_fail(command, st);
+}
+
 /* eval --from-checkpoint FILE --preset P [--out DIR]. */
-static int eval_from_checkpoint(const char *file, const char *preset, const char *dir, const grid_eval_options *o,
+static int eval_from_checkpoint(const char *file, const char *preset, const char *dir, const cm_grid_eval_opts *o,
                                 const cli_common *common)
 {
     if (dir)
@@ -50,11 +84,12 @@ static int eval_from_checkpoint(const char *file, const char *preset, const char
     }
     cm_set_threads(common->threads);
     cm_interrupt_install();
-    grid_eval_report rep;
-    cm_status st = grid_eval_checkpoint(file, preset, out, common->seed, o, cli_progress_stream(common), &rep);
-    if (st != CM_OK)
-        return cli_fail("eval", st);
-    if (!common->quiet) {
+    cm_progress p;
+    cm_grid_eval_report rep;
+    cm_status st = cm_grid_eval_checkpoint(file, preset, out, common->seed, o, progress_of(common, &p), &rep);
+    if (st == CM_OK)
+        st = cm_grid_eval_figures(out, &rep);
+    if (st == CM_OK && !common->quiet) {
         printf("eval: %s as %s, %lld samples of fresh trajectories\n", file, rep.preset, (long long)rep.samples);
         printf("  decoding error      %.3f %s\n", rep.decoding_error, rep.unit_name);
         printf("  grid-like units     %.1f%% of %d (score60 > 0.3), best score60 %.2f\n", 100 * rep.grid_fraction,
@@ -63,7 +98,8 @@ static int eval_from_checkpoint(const char *file, const char *preset, const char
             printf("  untrained network   %.1f%% (chance level)\n", 100 * rep.baseline_fraction);
         printf("  outputs             %s/summary.json, %s/gridness.csv, %s/figures/\n", out, out, out);
     }
-    return CLI_EXIT_OK;
+    cm_grid_eval_report_free(&rep);
+    return st == CM_OK ? CLI_EXIT_OK : cli_fail("eval", st);
 }
 
 int cmd_eval(int argc, char **argv)
@@ -73,7 +109,7 @@ int cmd_eval(int argc, char **argv)
             return cli_eval_smp(argc, argv);
     cli_common common;
     cli_common_defaults(&common);
-    grid_eval_options o = {.baseline = 1, .stages = 6};
+    cm_grid_eval_opts o = {.baseline = 1, .stages = 6};
     const char *dir = NULL, *from = NULL, *preset = NULL;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
@@ -120,11 +156,5 @@ int cmd_eval(int argc, char **argv)
         return cli_usage_error("eval", "eval writes into the run folder; drop --out");
     cm_set_threads(common.threads);
     cm_interrupt_install();
-    grid_eval_report rep;
-    cm_status st = grid_eval_run(dir, &o, cli_progress_stream(&common), &rep);
-    if (st != CM_OK)
-        return cli_fail("eval", st);
-    if (!common.quiet)
-        grid_eval_print(dir, &rep, stdout);
-    return CLI_EXIT_OK;
+    return cli_grid_eval("eval", dir, &o, &common);
 }

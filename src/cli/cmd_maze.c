@@ -7,9 +7,6 @@
 #include "cogmap/io.h"
 #include "cogmap/world.h"
 
-cm_status maze_explore(const cm_maze *maze, const char *dir, int steps, int agents, float fov, uint64_t seed,
-                       FILE *progress);
-
 static const char maze_usage[] =
     "usage: cogmap maze --size N [--seed S] [--targets K]\n"
     "                   [--out DIR [--steps T] [--agents A] [--fov DEG] [--quiet]]\n"
@@ -76,8 +73,10 @@ int cmd_maze(int argc, char **argv)
     fputs(text, stdout);
     if (common.out) {
         fflush(stdout);
-        st = maze_explore(&maze, common.out, (int)steps, (int)agents, (float)fov, common.seed,
-                          cli_progress_stream(&common));
+        cm_progress progress;
+        progress.out = cli_progress_stream(&common);
+        st = cm_maze_explore(&maze, common.out, (int)steps, (int)agents, (float)fov, common.seed,
+                             progress.out ? &progress : NULL);
         if (st != CM_OK)
             return cli_fail("maze", st);
     }

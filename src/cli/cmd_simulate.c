@@ -4,7 +4,7 @@
  * Everything is validated before the output folder is touched, so bad input
  * leaves nothing behind. */
 #include "cli/cli.h"
-#include "cli/preview_paths.h"
+#include "cogmap/plot.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
 
@@ -243,7 +243,7 @@ int cmd_simulate(int argc, char **argv)
     if (st == CM_OK)
         st = cm_path_join(path, sizeof path, common.out, "preview.png");
     if (st == CM_OK)
-        st = cli_preview_paths(path, &arena, buf.pos, (int)batch, (int)steps, (int)agents);
+        st = cm_arena_paths_preview(path, &arena, buf.pos, (int)batch, (int)steps, (int)agents);
     int code = st == CM_OK ? CLI_EXIT_OK : cli_fail("simulate", st);
     if (st == CM_OK && !common.quiet)
         printf("wrote %s/trajectory.npz and %s/preview.png\n", common.out, common.out);

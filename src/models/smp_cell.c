@@ -11,7 +11,7 @@
 
 static inline float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-void smp_cell_forward(float *h1, float *c1, float *gates, float *zin, const float *u, const float *h0,
+void cm_smp_cell_forward(float *h1, float *c1, float *gates, float *zin, const float *u, const float *h0,
                       const float *c0, const float *w, const float *b, int B, int In, int H)
 {
     const int K = In + H, G = 4 * H;

@@ -160,7 +160,10 @@ void smp_encoder_forward(smp_encoder *e, const cm_params *p, int first, int nf)
                       e->embed, 0);
 }
 
-double smp_autoencoder_step(smp_encoder *e, cm_params *p, int first, int nf)
+/* A tensor of the caller's gradient block. */
+#define GRAD(index) (grad + p->tensors[(index)].offset)
+
+double smp_autoencoder_step(smp_encoder *e, const cm_params *p, int first, int nf, float *grad)
 {
     smp_encoder_forward(e, p, first, nf);
     /* Decoder: dec[4] = relu(linear(z)), dec[k-1] = deconv(dec[k]) (ReLU but the last). */
@@ -199,8 +202,8 @@ double smp_autoencoder_step(smp_encoder *e, cm_params *p, int first, int nf)
                 if (e->dec[k - 1][i] <= 0.0f)
                     e->ddec[k - 1][i] = 0.0f;
         }
-        cm_conv_transpose2d_backward(e->ddec[k], cm_params_grad(p, wi), cm_params_grad(p, wi + 1), e->ddec[k - 1],
-                                     e->dec[k], cm_params_data(p, wi), &c, e->work);
+        cm_conv_transpose2d_backward(e->ddec[k], GRAD(wi), GRAD(wi + 1), e->ddec[k - 1], e->dec[k],
+                                     cm_params_data(p, wi), &c, e->work);
     }
     {
         const size_t n4 = (size_t)nf * e->size[4];
@@ -208,19 +211,18 @@ double smp_autoencoder_step(smp_encoder *e, cm_params *p, int first, int nf)
             if (e->dec[4][i] <= 0.0f)
                 e->ddec[4][i] = 0.0f;
     }
-    cm_linear_backward(e->dz, cm_params_grad(p, first + 10), cm_params_grad(p, first + 11), e->ddec[4], e->z,
-                       cm_params_data(p, first + 10), nf, e->embed, e->flat);
-    cm_linear_backward(e->denc[4], cm_params_grad(p, first + 8), cm_params_grad(p, first + 9), e->dz, e->enc[4],
-                       cm_params_data(p, first + 8), nf, e->flat, e->embed);
+    cm_linear_backward(e->dz, GRAD(first + 10), GRAD(first + 11), e->ddec[4], e->z, cm_params_data(p, first + 10), nf,
+                       e->embed, e->flat);
+    cm_linear_backward(e->denc[4], GRAD(first + 8), GRAD(first + 9), e->dz, e->enc[4], cm_params_data(p, first + 8), nf,
+                       e->flat, e->embed);
     for (int k = 4; k >= 1; k--) {
         const size_t nk = (size_t)nf * e->size[k];
         for (size_t i = 0; i < nk; i++)
             if (e->enc[k][i] <= 0.0f)
                 e->denc[k][i] = 0.0f;
         cm_conv2d_cfg c = conv_cfg(nf, e->ch[k - 1], e->side[k - 1], e->ch[k]);
-        cm_conv2d_backward(k > 1 ? e->denc[k - 1] : NULL, cm_params_grad(p, first + 2 * (k - 1)),
-                           cm_params_grad(p, first + 2 * (k - 1) + 1), e->denc[k], e->enc[k - 1],
-                           cm_params_data(p, first + 2 * (k - 1)), &c, e->work);
+        cm_conv2d_backward(k > 1 ? e->denc[k - 1] : NULL, GRAD(first + 2 * (k - 1)), GRAD(first + 2 * (k - 1) + 1),
+                           e->denc[k], e->enc[k - 1], cm_params_data(p, first + 2 * (k - 1)), &c, e->work);
     }
     return loss / (double)n0;
 }

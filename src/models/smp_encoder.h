@@ -24,7 +24,8 @@ void smp_encoder_free(smp_encoder *e);
 /* rgb [nf, side, side, 3] bytes -> enc[0] [nf, 3, side, side] in [0, 1]. */
 void smp_frames_to_input(smp_encoder *e, const uint8_t *rgb, int nf);
 void smp_encoder_forward(smp_encoder *e, const cm_params *p, int first, int nf);
-/* Forward, MSE reconstruction loss, backward into p's gradients (accumulated). */
-double smp_autoencoder_step(smp_encoder *e, cm_params *p, int first, int nf);
+/* Forward, MSE reconstruction loss, backward into `grad` (a block laid out as
+ * p's parameters; accumulated). */
+double smp_autoencoder_step(smp_encoder *e, const cm_params *p, int first, int nf, float *grad);
 
 #endif

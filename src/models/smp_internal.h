@@ -4,11 +4,19 @@
 
 #include "cogmap/smp.h"
 
-/* One step of SMP's LSTM for B rows: z = [u ; h0] W + b; gates keeps
- * sigmoid(i), tanh(j), sigmoid(f + 1), sigmoid(o) [B, 4H]; zin [B, In + H]
- * keeps the concatenated input. */
-void smp_cell_forward(float *h1, float *c1, float *gates, float *zin, const float *u, const float *h0,
-                      const float *c0, const float *w, const float *b, int B, int In, int H);
+struct cm_smp {
+    cm_smp_config cfg;
+    int64_t step;           /* optimiser steps taken (AE phase included) */
+    int memory_filled;      /* the slots were filled after the AE phase */
+    double log_beta;
+    cm_params p;            /* the trainable tensors (names in smp_model.c) */
+    cm_optim ae_opt, smp_opt;
+    float *my;              /* [S, D] visual column (m^(y)), overwritten only */
+    float *written[CM_SMP_RNNS]; /* [S, H_r] RNN states as written */
+    float *slot_pos;        /* [S, 3] x, y, heading at write time (for decoding) */
+    cm_arena arena;         /* the room the frames are rendered in */
+};
+
 /* Gradients from dh1 and dc1 (either may be NULL): du, dh0, dc0 (each may be
  * NULL), dw, db (may be NULL) accumulate. dz [B, 4H] and dzin [B, In + H]
  * are scratch. */
@@ -24,7 +32,7 @@ void smp_cell_backward(float *du, float *dh0, float *dc0, float *dw, float *db, 
  * and correction mask [(T+1) B], time-major, for the model's batch shape;
  * `drop` (NULL: no dropout) gives the inverted-dropout factors [T B, H_r].
  * Returns the summed cross-entropy. */
-double smp_test_loss_grad(cm_smp *m, const float *y, const float *u[CM_SMP_RNNS], const float *mask,
+double smp_test_loss_grad(cm_smp *m, cm_smp_state *s, const float *y, const float *u[CM_SMP_RNNS], const float *mask,
                           const float *const drop[CM_SMP_RNNS], int backward_too);
 
 #endif

@@ -70,8 +70,9 @@ cm_status cm_smp_config_check(const cm_smp_config *c)
 /* Everything a forward + backward over B paths of T steps needs. Time-major:
  * row t*B + b. Frame t = 0 is the start pose (initial correction); frames
  * 1..T follow the motion inputs 1..T. */
-typedef struct smp_work {
+struct cm_smp_state {
     int B, T;
+    cm_renderer *renderer;   /* the model's room, for this state's frames */
     smp_encoder enc;
     uint8_t *rgb;            /* [SMP_CHUNK, side, side, 3] */
     float *y;                /* [(T+1) B, D] unit embeddings */
@@ -94,7 +95,8 @@ typedef struct smp_work {
     int dropout_on;            /* set for training steps only */
     float *dh, *dc, *dh2, *dc2, *dz, *dzin, *dA_h, *dA_c; /* per-step scratch, [B, max(4H, In+H)] */
     float *block;
-} smp_work;
+};
+typedef struct cm_smp_state smp_work;
 
 static size_t work_floats(const cm_smp_config *c, int B, int T, float **base, smp_work *w)
 {
@@ -153,6 +155,7 @@ static void work_free(smp_work *w)
 {
     if (!w)
         return;
+    cm_renderer_free(w->renderer);
     smp_encoder_free(&w->enc);
     cm_free(w->rgb);
     cm_free(w->block);
@@ -236,7 +239,7 @@ static cm_status register_tensors(cm_smp *m)
     return st;
 }
 
-cm_status cm_smp_create(cm_smp **out, const cm_smp_config *cfg, uint64_t seed)
+cm_status cm_smp_create(const cm_smp_config *cfg, uint64_t seed, cm_smp **out)
 {
     *out = NULL;
     cm_status st = cm_smp_config_check(cfg);
@@ -258,8 +261,6 @@ cm_status cm_smp_create(cm_smp **out, const cm_smp_config *cfg, uint64_t seed)
         if (!m->my || !m->slot_pos || !m->written[0] || !m->written[1] || !m->written[2])
             st = cm_error(CM_ERR_NOMEM, "smp: out of memory for the memory");
     }
-    if (st == CM_OK)
-        st = work_alloc(cfg, cfg->batch, cfg->seq_len, &m->w);
     /* Adam over the autoencoder's tensors and over the SMP's, separately:
      * the autoencoder trains first and is then frozen. */
     const size_t split = st == CM_OK ? m->p.tensors[SMP_ENC_TENSORS].offset : 0;
@@ -274,12 +275,6 @@ cm_status cm_smp_create(cm_smp **out, const cm_smp_config *cfg, uint64_t seed)
     }
     if (st == CM_OK)
         st = cm_arena_preset(&m->arena, "box");
-    if (st == CM_OK) {
-        cm_render_config rc;
-        cm_render_config_arena(&rc);
-        rc.width = rc.height = cfg->image;
-        st = cm_renderer_create(&m->renderer, &m->arena, NULL, &rc);
-    }
     if (st != CM_OK) {
         cm_smp_free(m);
         return st;
@@ -307,7 +302,6 @@ void cm_smp_free(cm_smp *m)
 {
     if (!m)
         return;
-    work_free(m->w);
     cm_params_free(&m->p);
     cm_optim_free(&m->ae_opt);
     cm_optim_free(&m->smp_opt);
@@ -315,10 +309,41 @@ void cm_smp_free(cm_smp *m)
     cm_free(m->slot_pos);
     for (int r = 0; r < CM_SMP_RNNS; r++)
         cm_free(m->written[r]);
-    cm_renderer_free(m->renderer);
     cm_arena_free(&m->arena);
     cm_free(m);
 }
+
+const cm_smp_config *cm_smp_get_config(const cm_smp *m) { return &m->cfg; }
+cm_params *cm_smp_params(cm_smp *m) { return &m->p; }
+int64_t cm_smp_steps(const cm_smp *m) { return m->step; }
+const float *cm_smp_memory_views(const cm_smp *m) { return m->my; }
+const float *cm_smp_memory_written(const cm_smp *m, int r) { return m->written[r]; }
+const float *cm_smp_slot_poses(const cm_smp *m) { return m->slot_pos; }
+
+cm_status cm_smp_state_create(const cm_smp *m, int batch, int seq_len, cm_smp_state **out)
+{
+    *out = NULL;
+    if (batch < 1 || seq_len < 1)
+        return cm_error(CM_ERR_ARG, "smp state: expected batch, seq_len >= 1, got %d, %d", batch, seq_len);
+    smp_work *w = NULL;
+    cm_status st = work_alloc(&m->cfg, batch, seq_len, &w);
+    if (st != CM_OK)
+        return st;
+    cm_render_config rc;
+    cm_render_config_arena(&rc);
+    rc.width = rc.height = m->cfg.image;
+    st = cm_renderer_create(&w->renderer, &m->arena, NULL, &rc);
+    if (st != CM_OK) {
+        work_free(w);
+        return st;
+    }
+    *out = w;
+    return CM_OK;
+}
+
+void cm_smp_state_free(cm_smp_state *s) { work_free(s); }
+int cm_smp_state_batch(const cm_smp_state *s) { return s->B; }
+int cm_smp_state_seq_len(const cm_smp_state *s) { return s->T; }
 
 void cm_smp_rnn_input(int r, float dtheta, float dist, float *u)
 {
@@ -346,15 +371,21 @@ static void normalise_rows(float *y, int n, int d)
     }
 }
 
-static void render_chunk(cm_smp *m, smp_work *w, const cm_pose *poses, int nf)
+static void render_chunk(const cm_smp *m, smp_work *w, const cm_pose *poses, int nf)
 {
     const size_t fb = (size_t)m->cfg.image * m->cfg.image * 3;
     for (int f = 0; f < nf; f++)
-        cm_render(m->renderer, poses[f], NULL, 0, w->rgb + f * fb, NULL);
+        cm_render(w->renderer, poses[f], NULL, 0, w->rgb + f * fb, NULL);
+}
+
+void cm_smp_render(const cm_smp *m, cm_smp_state *s, cm_pose pose, uint8_t *rgb)
+{
+    (void)m;
+    cm_render(s->renderer, pose, NULL, 0, rgb, NULL);
 }
 
 /* Embeds rgb frames through the frozen encoder, SMP_CHUNK at a time. */
-static void embed_rgb(cm_smp *m, smp_work *w, const uint8_t *rgb, int64_t n, float *y)
+static void embed_rgb(const cm_smp *m, smp_work *w, const uint8_t *rgb, int64_t n, float *y)
 {
     const int D = m->cfg.embed;
     const size_t fb = (size_t)m->cfg.image * m->cfg.image * 3;
@@ -367,17 +398,17 @@ static void embed_rgb(cm_smp *m, smp_work *w, const uint8_t *rgb, int64_t n, flo
     normalise_rows(y, (int)n, D);
 }
 
-cm_status cm_smp_embed(cm_smp *m, const uint8_t *rgb, int64_t n, float *y)
+cm_status cm_smp_embed(const cm_smp *m, cm_smp_state *s, const uint8_t *rgb, int64_t n, float *y)
 {
     if (n < 0 || (n > 0 && (!rgb || !y)))
         return cm_error(CM_ERR_ARG, "smp embed: expected frames and an output buffer");
-    embed_rgb(m, m->w, rgb, n, y);
+    embed_rgb(m, s, rgb, n, y);
     return CM_OK;
 }
 
 /* Renders and embeds the (T+1) B poses of the paths (pos [B, T+1, 2],
  * theta [B, T+1]) into w->y, time-major. */
-static void embed_paths(cm_smp *m, smp_work *w, const float *pos, const float *theta)
+static void embed_paths(const cm_smp *m, smp_work *w, const float *pos, const float *theta)
 {
     const int B = w->B, T = w->T, D = m->cfg.embed;
     const int64_t n = (int64_t)(T + 1) * B;
@@ -443,7 +474,7 @@ static void prediction_inputs(const cm_smp *m, smp_work *w, const float *h[CM_SM
 
 /* The recurrent pass given w->y, w->u and w->mask: codes, states, target
  * and prediction; returns the summed cross-entropy. */
-static double forward(cm_smp *m, smp_work *w)
+static double forward(const cm_smp *m, smp_work *w)
 {
     const cm_smp_config *c = &m->cfg;
     const int B = w->B, T = w->T, S = c->slots, D = c->embed;
@@ -463,10 +494,10 @@ static double forward(cm_smp *m, smp_work *w)
         memcpy(w->Bc[r], w->code[r], BH * sizeof(float));
         for (int t = 1; t <= T; t++) {
             const size_t o = (size_t)t * BH, op = (size_t)(t - 1) * BH;
-            smp_cell_forward(w->Ah[r] + o, w->Ac[r] + o, w->gP[r] + 4 * o, w->zP[r] + (size_t)t * B * (In + H),
+            cm_smp_cell_forward(w->Ah[r] + o, w->Ac[r] + o, w->gP[r] + 4 * o, w->zP[r] + (size_t)t * B * (In + H),
                              w->u[r] + (size_t)t * B * In, w->Bh[r] + op, w->Bc[r] + op, cm_smp_pred_w(m, r),
                              cm_smp_pred_b(m, r), B, In, H);
-            smp_cell_forward(w->Ch[r] + o, w->Cc[r] + o, w->gC[r] + 4 * o, w->zC[r] + (size_t)t * B * 2 * H,
+            cm_smp_cell_forward(w->Ch[r] + o, w->Cc[r] + o, w->gC[r] + 4 * o, w->zC[r] + (size_t)t * B * 2 * H,
                              w->code[r] + o, w->Ah[r] + o, w->Ac[r] + o, cm_smp_corr_w(m, r), cm_smp_corr_b(m, r),
                              B, H, H);
             for (int b = 0; b < B; b++) {
@@ -488,8 +519,11 @@ static double forward(cm_smp *m, smp_work *w)
     return cm_smp_predict_forward(w->logp, h, mx, c->hidden, pi, CM_SMP_RNNS, w->target, (int)RT, S);
 }
 
-/* Backward of loss_sum * scale into the SMP tensors' gradients. */
-static void backward(cm_smp *m, smp_work *w, float scale)
+/* A tensor of the caller's gradient block. */
+#define G(index) (grad + m->p.tensors[(index)].offset)
+
+/* Backward of loss_sum * scale into the SMP tensors' gradients in `grad`. */
+static void backward(const cm_smp *m, smp_work *w, float scale, float *grad)
 {
     const cm_smp_config *c = &m->cfg;
     const int B = w->B, T = w->T, S = c->slots;
@@ -505,7 +539,7 @@ static void backward(cm_smp *m, smp_work *w, float scale)
         pi[r] = cm_smp_pi(m, r);
         memset(w->dAh[r], 0, R1 * c->hidden[r] * sizeof(float));
         dh[r] = w->dAh[r] + BH;
-        dmx[r] = cm_params_grad(&m->p, T_MX(r));
+        dmx[r] = G(T_MX(r));
     }
     cm_smp_predict_backward(dh, dmx, drho, w->logp, h, mx, c->hidden, pi, CM_SMP_RNNS, w->target, (int)RT, S, scale,
                             w->g);
@@ -539,27 +573,27 @@ static void backward(cm_smp *m, smp_work *w, float scale)
             }
             /* Correction step: input code_t, state A_t. Rows without a
              * correction get zero gradients here, so they add nothing. */
-            smp_cell_backward(w->dcode[r] + o, dAh, dAc, cm_params_grad(&m->p, T_CORR_W(r)),
-                              cm_params_grad(&m->p, T_CORR_B(r)), dCh, dCc, w->Cc[r] + o, w->gC[r] + 4 * o,
+            smp_cell_backward(w->dcode[r] + o, dAh, dAc, G(T_CORR_W(r)),
+                              G(T_CORR_B(r)), dCh, dCc, w->Cc[r] + o, w->gC[r] + 4 * o,
                               w->zC[r] + (size_t)t * B * 2 * H, w->Ac[r] + o, cm_smp_corr_w(m, r), B, H, H, w->dz,
                               w->dzin);
             /* Prediction step: state B_{t-1} -> A_t. */
             memset(dBh, 0, BH * sizeof(float));
             memset(dBc, 0, BH * sizeof(float));
-            smp_cell_backward(NULL, dBh, dBc, cm_params_grad(&m->p, T_PRED_W(r)), cm_params_grad(&m->p, T_PRED_B(r)),
+            smp_cell_backward(NULL, dBh, dBc, G(T_PRED_W(r)), G(T_PRED_B(r)),
                               dAh, dAc, w->Ac[r] + o, w->gP[r] + 4 * o, w->zP[r] + (size_t)t * B * (In + H),
                               w->Bc[r] + op, cm_smp_pred_w(m, r), B, In, H, w->dz, w->dzin);
         }
         /* B_0: h = c = code_0. */
         for (size_t i = 0; i < BH; i++)
             w->dcode[r][i] += dBh[i] + dBc[i];
-        cm_smp_correction_backward(cm_params_grad(&m->p, T_MX(r)), &dq, w->dcode[r], w->wcorr, w->sim,
+        cm_smp_correction_backward(G(T_MX(r)), &dq, w->dcode[r], w->wcorr, w->sim,
                                    cm_smp_mx(m, r), (int)R1, S, H, gamma, w->g);
     }
-    float *glp = cm_params_grad(&m->p, T_LOGPI);
+    float *glp = G(T_LOGPI);
     for (int r = 0; r < CM_SMP_RNNS; r++)
         glp[r] += (float)drho[r];
-    cm_params_grad(&m->p, T_QBETA)[0] += (float)dq;
+    G(T_QBETA)[0] += (float)dq;
 }
 
 /* Mean distance between the true positions and the ones decoded from P(s|x)
@@ -604,9 +638,10 @@ static void write_slot(cm_smp *m, const smp_work *w, int s, int t, int b, const 
     m->slot_pos[3 * s + 2] = theta[k];
 }
 
-cm_status cm_smp_train_gradient(cm_smp *m, const float *pos, const float *theta, cm_rng *rng, double *loss)
+cm_status cm_smp_train_gradient(cm_smp *m, cm_smp_state *s, const float *pos, const float *theta, cm_rng *rng,
+                                float *grad, double *loss)
 {
-    smp_work *w = m->w;
+    smp_work *w = s;
     const cm_smp_config *c = &m->cfg;
     const int B = w->B, T = w->T, S = c->slots;
     if (m->step < c->ae_steps) {
@@ -618,7 +653,7 @@ cm_status cm_smp_train_gradient(cm_smp *m, const float *pos, const float *theta,
         }
         render_chunk(m, w, poses, SMP_CHUNK);
         smp_frames_to_input(&w->enc, w->rgb, SMP_CHUNK);
-        *loss = smp_autoencoder_step(&w->enc, &m->p, 0, SMP_CHUNK);
+        *loss = smp_autoencoder_step(&w->enc, &m->p, 0, SMP_CHUNK, grad);
         return CM_OK;
     }
     embed_paths(m, w, pos, theta);
@@ -654,22 +689,23 @@ cm_status cm_smp_train_gradient(cm_smp *m, const float *pos, const float *theta,
     *loss = sum / ((double)B * T);
     /* A non-finite loss ends the step here: no backward through it. */
     if (isfinite(*loss))
-        backward(m, w, 1.0f / ((float)B * T));
+        backward(m, w, 1.0f / ((float)B * T), grad);
     return CM_OK;
 }
 
-cm_status cm_smp_train_update(cm_smp *m, const float *pos, const float *theta, cm_rng *rng)
+cm_status cm_smp_train_update(cm_smp *m, cm_smp_state *s, const float *pos, const float *theta, cm_rng *rng,
+                              float *grad)
 {
-    smp_work *w = m->w;
+    smp_work *w = s;
     const cm_smp_config *c = &m->cfg;
     const int B = w->B, T = w->T, S = c->slots;
     if (m->step < c->ae_steps) {
-        cm_optim_step(&m->ae_opt, m->p.params, m->p.grads);
+        cm_optim_step(&m->ae_opt, m->p.params, grad);
         m->step++;
         return CM_OK;
     }
     const size_t split = m->p.tensors[SMP_ENC_TENSORS].offset;
-    float *g = m->p.grads + split;
+    float *g = grad + split;
     const size_t n = m->p.total - split;
     const double norm = cm_clip_grad_norm(g, n, c->clip);
     if (!isfinite(norm))
@@ -698,30 +734,27 @@ cm_status cm_smp_train_update(cm_smp *m, const float *pos, const float *theta, c
     return CM_OK;
 }
 
-cm_status cm_smp_train_step(cm_smp *m, const float *pos, const float *theta, cm_rng *rng, double *loss,
-                            double *err)
+cm_status cm_smp_train_step(cm_smp *m, cm_smp_state *s, const float *pos, const float *theta, cm_rng *rng,
+                            double *loss, double *err)
 {
     *err = NAN;
     cm_params_zero_grad(&m->p);
-    cm_status st = cm_smp_train_gradient(m, pos, theta, rng, loss);
+    cm_status st = cm_smp_train_gradient(m, s, pos, theta, rng, m->p.grads, loss);
     if (st == CM_OK && !isfinite(*loss))
         st = cm_error(CM_ERR_NUMERIC, "smp: non-finite loss at step %lld", (long long)m->step);
     if (st != CM_OK)
         return st;
     if (m->step >= m->cfg.ae_steps)
-        *err = decode_error(m, m->w, pos, NULL);
-    return cm_smp_train_update(m, pos, theta, rng);
+        *err = decode_error(m, s, pos, NULL);
+    return cm_smp_train_update(m, s, pos, theta, rng, m->p.grads);
 }
 
-cm_status cm_smp_run(cm_smp *m, const float *pos, const float *theta, int B, int T, int correct_every,
+cm_status cm_smp_run(const cm_smp *m, cm_smp_state *w, const float *pos, const float *theta, int correct_every,
                      float *states, float *logp_y, float *decoded, double *loss)
 {
-    if (B < 1 || T < 1 || correct_every < 0)
-        return cm_error(CM_ERR_ARG, "smp run: expected B, T >= 1 and correct_every >= 0");
-    smp_work *w;
-    cm_status st = work_alloc(&m->cfg, B, T, &w);
-    if (st != CM_OK)
-        return st;
+    if (correct_every < 0)
+        return cm_error(CM_ERR_ARG, "smp run: expected correct_every >= 0, got %d", correct_every);
+    const int B = w->B, T = w->T;
     const cm_smp_config *c = &m->cfg;
     const int S = c->slots;
     embed_paths(m, w, pos, theta);
@@ -763,16 +796,15 @@ cm_status cm_smp_run(cm_smp *m, const float *pos, const float *theta, int B, int
     }
     if (decoded)
         decode_error(m, w, pos, decoded);
-    work_free(w);
     return CM_OK;
 }
 
 /* For the gradient tests: one forward/backward over given embeddings and
  * inputs (no rendering), into the parameters' gradients (zeroed first). */
-double smp_test_loss_grad(cm_smp *m, const float *y, const float *u[CM_SMP_RNNS], const float *mask,
+double smp_test_loss_grad(cm_smp *m, cm_smp_state *s, const float *y, const float *u[CM_SMP_RNNS], const float *mask,
                           const float *const drop[CM_SMP_RNNS], int backward_too)
 {
-    smp_work *w = m->w;
+    smp_work *w = s;
     const int B = w->B, T = w->T;
     w->dropout_on = drop != NULL;
     for (int r = 0; drop && r < CM_SMP_RNNS; r++)
@@ -784,7 +816,7 @@ double smp_test_loss_grad(cm_smp *m, const float *y, const float *u[CM_SMP_RNNS]
     const double sum = forward(m, w);
     if (backward_too) {
         cm_params_zero_grad(&m->p);
-        backward(m, w, 1.0f);
+        backward(m, w, 1.0f, m->p.grads);
     }
     return sum;
 }

@@ -373,3 +373,33 @@ cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_path, cons
     cm_free(frames);
     return st;
 }
+
+cm_status cm_grid_eval_figures(const char *dir, const cm_grid_eval_report *rep)
+{
+    char fig[4096], gif[4096];
+    snprintf(fig, sizeof fig, "%s/figures", dir);
+    cm_status st = cm_mkdir_p(fig);
+    if (st == CM_OK) {
+        snprintf(fig, sizeof fig, "%s/figures/top_units.png", dir);
+        st = cm_grid_fig_units(fig, &rep->eval, 16);
+    }
+    if (st == CM_OK) {
+        snprintf(fig, sizeof fig, "%s/figures/gridness_histogram.png", dir);
+        st = cm_grid_fig_histogram(fig, &rep->eval, rep->has_baseline ? &rep->baseline : NULL);
+    }
+    if (st == CM_OK) {
+        snprintf(fig, sizeof fig, "%s/figures/paths.png", dir);
+        st = cm_grid_fig_paths(fig, &rep->eval);
+    }
+    if (st == CM_OK && rep->n_rows > 0) {
+        snprintf(fig, sizeof fig, "%s/figures/training.png", dir);
+        st = cm_grid_fig_training(fig, rep->rows, rep->n_rows);
+    }
+    if (st == CM_OK && rep->n_stages > 0) {
+        snprintf(fig, sizeof fig, "%s/figures/emergence.png", dir);
+        snprintf(gif, sizeof gif, "%s/figures/emergence.gif", dir);
+        st = cm_grid_fig_emergence(fig, gif, rep->stages, rep->stage_steps, rep->n_stages, rep->emergence_units,
+                                   rep->n_emergence_units);
+    }
+    return st;
+}

@@ -30,4 +30,11 @@ void run_path_eval_free(run_path_evaluator *e);
  * the count added to *count. */
 double run_decoding_error_sum(const float *decoded, const float *pos, int B, int T, int64_t *count);
 
+/* Element i of a float32 or float64 array, as a double. */
+double run_array_value(const cm_array *x, int64_t i);
+
+/* Fills a->pos and a->hd (a->n samples) from float arrays pos [n, 2] and
+ * hd [n] of `file`, refusing non-finite values; sets a->f32. */
+cm_status run_activity_positions(cm_activity *a, const char *file, const cm_array *pos, const cm_array *hd);
+
 #endif

@@ -37,8 +37,11 @@ cm_status cm_smp_session_forward(void *session, const cm_grid_batch *b, float *u
 {
     cm_smp_session *s = session;
     cm_status st = assemble(s, b);
+    if (st == CM_OK && (b->batch != cm_smp_state_batch(s->state) || b->steps != cm_smp_state_seq_len(s->state)))
+        st = cm_error(CM_ERR_ARG, "smp: batch of %d x %d steps, the session runs %d x %d", b->batch, b->steps,
+                      cm_smp_state_batch(s->state), cm_smp_state_seq_len(s->state));
     if (st == CM_OK)
-        st = cm_smp_run(s->m, s->pos, s->theta, b->batch, b->steps, 10, units, NULL, decoded, loss);
+        st = cm_smp_run(s->m, s->state, s->pos, s->theta, 10, units, NULL, decoded, loss);
     return st;
 }
 
@@ -83,9 +86,9 @@ cm_status cm_smp_job_create(const cm_smp_run_config *c, cm_smp_job **out)
 
 cm_smp_session *cm_smp_job_session(cm_smp_job *j) { return &j->s; }
 
-static size_t job_n_params(void *job) { return ((cm_smp_job *)job)->s.m->p.total; }
-static float *job_params(void *job) { return ((cm_smp_job *)job)->s.m->p.params; }
-static float *job_grads(void *job) { return ((cm_smp_job *)job)->s.m->p.grads; }
+static size_t job_n_params(void *job) { return cm_smp_params(((cm_smp_job *)job)->s.m)->total; }
+static float *job_params(void *job) { return cm_smp_params(((cm_smp_job *)job)->s.m)->params; }
+static float *job_grads(void *job) { return cm_smp_params(((cm_smp_job *)job)->s.m)->grads; }
 
 static cm_status job_gradient(void *job, int64_t step, int shard, int n_shards, double *loss_sum, double *weight)
 {
@@ -99,7 +102,7 @@ static cm_status job_gradient(void *job, int64_t step, int shard, int n_shards, 
         st = assemble(&j->s, &j->batch);
     cm_rng_seed(&j->rng, j->s.cfg.seed, STEP_STREAM_TAG | (uint64_t)step);
     if (st == CM_OK)
-        st = cm_smp_train_gradient(j->s.m, j->s.pos, j->s.theta, &j->rng, loss_sum);
+        st = cm_smp_train_gradient(j->s.m, j->s.state, j->s.pos, j->s.theta, &j->rng, job_grads(job), loss_sum);
     return st;
 }
 
@@ -107,7 +110,7 @@ static cm_status job_update(void *job, int64_t step)
 {
     (void)step;
     cm_smp_job *j = job;
-    return cm_smp_train_update(j->s.m, j->s.pos, j->s.theta, &j->rng);
+    return cm_smp_train_update(j->s.m, j->s.state, j->s.pos, j->s.theta, &j->rng, job_grads(job));
 }
 
 static cm_status job_evaluate(void *job, int64_t step, cm_metrics *out)

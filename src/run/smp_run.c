@@ -218,7 +218,9 @@ cm_status cm_smp_session_open(cm_smp_session *s, const cm_smp_run_config *cfg)
     if (st == CM_OK)
         st = cm_motion_preset(&s->motion, cfg->motion);
     if (st == CM_OK)
-        st = cm_smp_create(&s->m, &cfg->model, cfg->seed);
+        st = cm_smp_create(&cfg->model, cfg->seed, &s->m);
+    if (st == CM_OK)
+        st = cm_smp_state_create(s->m, cfg->model.batch, cfg->model.seq_len, &s->state);
     s->cap_b = cfg->model.batch, s->cap_t = cfg->model.seq_len;
     if (st == CM_OK) {
         s->pos = cm_alloc((size_t)s->cap_b * (s->cap_t + 1) * 2 * sizeof(float));
@@ -233,6 +235,7 @@ cm_status cm_smp_session_open(cm_smp_session *s, const cm_smp_run_config *cfg)
 
 void cm_smp_session_close(cm_smp_session *s)
 {
+    cm_smp_state_free(s->state);
     cm_smp_free(s->m);
     cm_arena_free(&s->arena);
     cm_free(s->pos);

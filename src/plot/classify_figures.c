@@ -1,16 +1,15 @@
-/* Figures for `cogmap analyze`, after SMP's figure 2 (smp.md §6) and its
+/* Figures of a classification (plot.h; `cogmap analyze`), after SMP's figure 2 (smp.md §6) and its
  * plot_utils.py conventions: rate maps with x up and y right, octant maps in
  * the 3 x 3 layout [[5,4,3],[6,all,2],[7,0,1]] drawn from the bottom row up,
  * polar plots at the angle pi/2 - theta (so heading +x points up, as on the
  * rate maps), the positive lobe blue and the negative one red. */
-#include "cli/analyze.h"
+#include "cogmap/plot.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cogmap/io.h"
-#include "cogmap/plot.h"
 
 #define TOP 4
 
@@ -50,7 +49,7 @@ static int top_units(const double *score, const unsigned char *flag, int units, 
     return count;
 }
 
-static const char *group_of(const analyze_group *g, int n, int u)
+static const char *group_of(const cm_unit_group *g, int n, int u)
 {
     for (int i = 0; i < n; i++)
         if (u >= g[i].start && u < g[i].end)
@@ -71,7 +70,7 @@ static cm_status save(cm_figure *fig, const char *dir, const char *name, const c
 
 /* A: polar tuning curves (36 bins) of the best HD units. */
 static cm_status fig_hd_polar(const char *dir, const char *ext, const double *hd, const float *act, int64_t n,
-                              int f32, const cm_classify_result *r, const analyze_group *g, int ng)
+                              int f32, const cm_classify_result *r, const cm_unit_group *g, int ng)
 {
     enum { K = 8, B = 36 };
     int sel[K];
@@ -115,7 +114,7 @@ static cm_status fig_hd_polar(const char *dir, const char *ext, const double *hd
 /* SMP's octant_grid: 3 x 3 blocks (each map padded by one rim bin), block
  * rows [5,4,3], [6,all,2], [7,0,1] from the bottom; returned top row first
  * for the heatmap, so x points up inside every block. */
-void analyze_octant_grid(const double *map, const double *oct, int nx, int ny, double *out)
+void cm_octant_grid(const double *map, const double *oct, int nx, int ny, double *out)
 {
     static const int order[3][3] = {{5, 4, 3}, {6, 8, 2}, {7, 0, 1}};
     int h = nx + 2, w = ny + 2, H = 3 * h, W = 3 * w;
@@ -134,7 +133,7 @@ void analyze_octant_grid(const double *map, const double *oct, int nx, int ny, d
 }
 
 /* B-D: the best units of each family with their octant maps. */
-static cm_status fig_octants(const char *dir, const char *ext, const cm_classify_result *r, const analyze_group *g,
+static cm_status fig_octants(const char *dir, const char *ext, const cm_classify_result *r, const cm_unit_group *g,
                              int ng)
 {
     enum { ROWS = 5 };
@@ -168,7 +167,7 @@ static cm_status fig_octants(const char *dir, const char *ext, const cm_classify
         }
         for (int j = 0; j < k && st == CM_OK; j++) {
             size_t nb = (size_t)nx * ny;
-            analyze_octant_grid(r->maps + sel[j] * nb, r->octants + sel[j] * nb * 8, nx, ny, grid);
+            cm_octant_grid(r->maps + sel[j] * nb, r->octants + sel[j] * nb * 8, nx, ny, grid);
             cm_panel *p = cm_figure_panel(fig, row, j);
             st = cm_panel_heatmap(p, grid, H, W, CM_CMAP_JET, NAN, NAN);
             if (st == CM_OK)
@@ -199,7 +198,7 @@ static void bvc_disc(const double *map, int n_dist, int rays, const double *dc, 
         }
 }
 
-static cm_status fig_bvc(const char *dir, const char *ext, const cm_classify_result *r, const analyze_group *g, int ng)
+static cm_status fig_bvc(const char *dir, const char *ext, const cm_classify_result *r, const cm_unit_group *g, int ng)
 {
     enum { S = 96 };
     double *disc = cm_alloc(sizeof(double) * S * S);
@@ -229,7 +228,7 @@ static cm_status fig_bvc(const char *dir, const char *ext, const cm_classify_res
 
 /* F, G and the BVC scores: histograms per group, thresholds as red lines. */
 static cm_status fig_histograms(const char *dir, const char *ext, const cm_classify_result *r,
-                                const analyze_group *g, int ng)
+                                const cm_unit_group *g, int ng)
 {
     int rows = ng < 8 ? ng : 8;
     cm_figure *fig = NULL;
@@ -258,7 +257,7 @@ static cm_status fig_histograms(const char *dir, const char *ext, const cm_class
 }
 
 /* H: resultant vectors as sticks (angle as plotted, length), threshold ring. */
-static cm_status fig_sticks(const char *dir, const char *ext, const cm_classify_result *r, const analyze_group *g,
+static cm_status fig_sticks(const char *dir, const char *ext, const cm_classify_result *r, const cm_unit_group *g,
                             int ng)
 {
     int cols = ng < 4 ? ng : 4;
@@ -287,7 +286,7 @@ static cm_status fig_sticks(const char *dir, const char *ext, const cm_classify_
 }
 
 /* I: ego against allo score, one colour per group, dashed thresholds. */
-static cm_status fig_scatter(const char *dir, const char *ext, const cm_classify_result *r, const analyze_group *g,
+static cm_status fig_scatter(const char *dir, const char *ext, const cm_classify_result *r, const cm_unit_group *g,
                              int ng)
 {
     cm_figure *fig = NULL;
@@ -320,8 +319,8 @@ static cm_status fig_scatter(const char *dir, const char *ext, const cm_classify
     return st == CM_OK ? save(fig, dir, "ego_vs_allo", ext) : (cm_figure_free(fig), st);
 }
 
-cm_status analyze_figures(const char *dir, const char *ext, const double *hd, const float *act, int64_t n,
-                          int f32, const cm_classify_result *r, const analyze_group *groups, int n_groups)
+cm_status cm_classify_figures(const char *dir, const char *ext, const double *hd, const float *act, int64_t n,
+                          int f32, const cm_classify_result *r, const cm_unit_group *groups, int n_groups)
 {
     cm_status st = fig_hd_polar(dir, ext, hd, act, n, f32, r, groups, n_groups);
     if (st == CM_OK)

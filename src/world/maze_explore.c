@@ -1,6 +1,6 @@
-/* `cogmap maze --out`: agents explore a maze with the scripted policy; each
- * writes an SSM-PC dataset folder, and a preview PNG shows the map, the
- * paths and a strip of agent 0's views. */
+/* Agents explore a maze with the scripted policy (world.h; `cogmap maze
+ * --out`): each writes an SSM-PC dataset folder, and a preview PNG shows the
+ * map, the paths and a strip of agent 0's views. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,13 +48,22 @@ static void draw_preview(const cm_maze *m, const float *path, int steps, int age
             memcpy(&img->pixels[((size_t)(map + y) * img->width + k * 64) * 3], &views[k][y * 64 * 3], 64 * 3);
 }
 
-cm_status maze_explore(const cm_maze *maze, const char *dir, int steps, int agents, float fov, uint64_t seed,
-                       FILE *progress_out)
+cm_status cm_maze_explore(const cm_maze *maze, const char *dir, int steps, int agents, float fov, uint64_t seed,
+                          cm_progress *progress)
 {
-    static cm_maze_env env;
+    /* The environment and the preview strip are large: on the heap. */
+    cm_maze_env *envp = cm_calloc(1, sizeof *envp);
+    uint8_t(*views)[64 * 64 * 3] = cm_alloc(PREVIEW_VIEWS * sizeof *views);
+    if (!envp || !views) {
+        cm_free(envp), cm_free(views);
+        return cm_error(CM_ERR_NOMEM, "maze: out of memory for the environment");
+    }
+#define env (*envp)
     cm_status st = cm_maze_env_init(&env, maze, agents, seed);
-    if (st != CM_OK)
+    if (st != CM_OK) {
+        cm_free(envp), cm_free(views);
         return st;
+    }
     cm_render_config rc;
     cm_render_config_maze(&rc);
     cm_renderer *r = NULL;
@@ -62,7 +71,6 @@ cm_status maze_explore(const cm_maze *maze, const char *dir, int steps, int agen
     float *path = cm_alloc((size_t)steps * agents * 2 * sizeof(float));
     uint8_t *rgb = cm_alloc(64 * 64 * 3), *bev = cm_alloc(CM_BEV_PIXELS * CM_BEV_PIXELS * 4);
     uint8_t *vis = cm_alloc((size_t)maze->size * maze->size);
-    static uint8_t views[PREVIEW_VIEWS][64 * 64 * 3];
     int n_views = 0;
     cm_image preview = {0};
     if (!writers || !path || !rgb || !bev || !vis) {
@@ -87,8 +95,8 @@ cm_status maze_explore(const cm_maze *maze, const char *dir, int steps, int agen
     cm_bev_config bc;
     cm_bev_config_default(&bc);
     bc.fov_deg = fov;
-    cm_progress prog;
-    cm_progress_start(&prog, progress_out, "explore", steps);
+    cm_progress silent, *prog = progress ? progress : &silent;
+    cm_progress_start(prog, progress ? progress->out : NULL, "explore", steps);
     int acts[CM_MAZE_MAX_AGENTS];
     float rew[CM_MAZE_MAX_AGENTS];
     for (int t = 0; t < steps; t++) {
@@ -126,12 +134,12 @@ cm_status maze_explore(const cm_maze *maze, const char *dir, int steps, int agen
             acts[a] = cm_maze_policy(&env, a, 0.1f);
         if ((st = cm_maze_env_step(&env, acts, rew)) != CM_OK)
             goto done;
-        cm_progress_update(&prog, t + 1, NULL);
+        cm_progress_update(prog, t + 1, NULL);
     }
     int score = 0;
     for (int a = 0; a < agents; a++)
         score += env.agents[a].score;
-    cm_progress_finish(&prog, "%d targets reached", score);
+    cm_progress_finish(prog, "%d targets reached", score);
     for (int a = 0; a < agents; a++) {
         if ((st = cm_dataset_writer_close(&writers[a])) != CM_OK)
             goto done;
@@ -156,5 +164,8 @@ done:
     cm_free(bev);
     cm_free(vis);
     cm_maze_env_free(&env);
+#undef env
+    cm_free(envp);
+    cm_free(views);
     return st;
 }

@@ -1,13 +1,14 @@
-/* Reading activity files (activity_file.h): every array checked against the
- * format before anything is scored, so that a bad file fails with a message
- * naming the array instead of producing wrong classes. */
-#include "cli/activity_file.h"
+/* Reading activity files (run.h, docs/formats.md "Activity files"): every
+ * array checked against the format before anything is scored, so that a bad
+ * file fails with a message naming the array instead of producing wrong
+ * classes. */
+#include "run/run_internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-void activity_file_free(activity_file *a)
+void cm_activity_free(cm_activity *a)
 {
     cm_free(a->pos);
     cm_free(a->hd);
@@ -18,7 +19,7 @@ void activity_file_free(activity_file *a)
     cm_npz_free(&a->z);
 }
 
-static double get_f(const cm_array *x, int64_t i)
+double run_array_value(const cm_array *x, int64_t i)
 {
     return x->dtype == CM_F32 ? (double)((const float *)x->data)[i] : ((const double *)x->data)[i];
 }
@@ -67,7 +68,7 @@ static cm_status as_f32(const cm_array *a, float **out, int *owned)
     return CM_OK;
 }
 
-cm_status activity_file_positions(activity_file *a, const char *file, const cm_array *pos, const cm_array *hd)
+cm_status run_activity_positions(cm_activity *a, const char *file, const cm_array *pos, const cm_array *hd)
 {
     const int64_t n = a->n;
     a->f32 = pos->dtype == CM_F32 && hd->dtype == CM_F32;
@@ -76,9 +77,9 @@ cm_status activity_file_positions(activity_file *a, const char *file, const cm_a
     if (!a->pos || !a->hd)
         return cm_error(CM_ERR_NOMEM, "%s: out of memory for %lld samples", file, (long long)n);
     for (int64_t t = 0; t < n; t++) {
-        a->pos[2 * t] = get_f(pos, 2 * t);
-        a->pos[2 * t + 1] = get_f(pos, 2 * t + 1);
-        a->hd[t] = get_f(hd, t);
+        a->pos[2 * t] = run_array_value(pos, 2 * t);
+        a->pos[2 * t + 1] = run_array_value(pos, 2 * t + 1);
+        a->hd[t] = run_array_value(hd, t);
         if (!isfinite(a->pos[2 * t]) || !isfinite(a->pos[2 * t + 1]))
             return cm_error(CM_ERR_FORMAT, "%s: %s: expected finite values, got (%g, %g) at sample %lld", file, pos->name,
                             a->pos[2 * t], a->pos[2 * t + 1], (long long)t);
@@ -89,7 +90,7 @@ cm_status activity_file_positions(activity_file *a, const char *file, const cm_a
     return CM_OK;
 }
 
-cm_status activity_file_read(const char *file, activity_file *a)
+cm_status cm_activity_read(const char *file, cm_activity *a)
 {
     memset(a, 0, sizeof *a);
     cm_status st = cm_npz_read(file, &a->z);
@@ -126,14 +127,14 @@ cm_status activity_file_read(const char *file, activity_file *a)
                             a->rays);
         for (int k = 0; k < a->rays; k++) {
             double want = -M_PI + 2 * M_PI * k / a->rays;
-            if (!(fabs(remainder(get_f(ra, k) - want, 2 * M_PI)) < 1e-4))
+            if (!(fabs(remainder(run_array_value(ra, k) - want, 2 * M_PI)) < 1e-4))
                 return cm_error(CM_ERR_FORMAT,
                                 "%s: ray_angles: expected equispaced angles -pi + 2 pi k / %d (SMP's sensor), got %g "
                                 "at k = %d",
-                                file, a->rays, get_f(ra, k), k);
+                                file, a->rays, run_array_value(ra, k), k);
         }
     }
-    if ((st = activity_file_positions(a, file, pos, hd)))
+    if ((st = run_activity_positions(a, file, pos, hd)))
         return st;
     if ((st = as_f32(dist, &a->dist, &a->own_dist)) || (st = as_f32(act, &a->act, &a->own_act)))
         return st;
@@ -146,12 +147,12 @@ cm_status activity_file_read(const char *file, activity_file *a)
         const cm_array *g = &a->z.arrays[i];
         if (strncmp(g->name, "group_", 6) != 0)
             continue;
-        if (a->n_groups == ACTIVITY_MAX_GROUPS)
-            return cm_error(CM_ERR_FORMAT, "%s: %s: more than %d groups", file, g->name, ACTIVITY_MAX_GROUPS);
+        if (a->n_groups == CM_ACTIVITY_MAX_GROUPS)
+            return cm_error(CM_ERR_FORMAT, "%s: %s: more than %d groups", file, g->name, CM_ACTIVITY_MAX_GROUPS);
         if ((g->dtype != CM_I32 && g->dtype != CM_I64) || g->ndim != 1 || g->shape[0] != 2)
             return cm_error(CM_ERR_FORMAT, "%s: %s: expected 2 integers [start, end), got %s of rank %d", file,
                             g->name, cm_dtype_name(g->dtype), g->ndim);
-        analyze_group *gr = &a->groups[a->n_groups++];
+        cm_unit_group *gr = &a->groups[a->n_groups++];
         snprintf(gr->name, sizeof gr->name, "%s", g->name + 6);
         gr->start = get_i(g, 0);
         gr->end = get_i(g, 1);
@@ -168,3 +169,39 @@ cm_status activity_file_read(const char *file, activity_file *a)
     return CM_OK;
 }
 
+
+cm_status cm_activity_write(const char *path, const cm_activity *a)
+{
+    const int64_t N = a->n;
+    int64_t sp[2] = {N, 2}, sh[1] = {N}, sd[2] = {N, a->rays}, sa[2] = {N, a->units}, sg[1] = {2};
+    int64_t ranges[CM_ACTIVITY_MAX_GROUPS][2];
+    char names[CM_ACTIVITY_MAX_GROUPS][128];
+    cm_array arr[4 + CM_ACTIVITY_MAX_GROUPS];
+    memset(arr, 0, sizeof arr);
+    /* Float32 positions and headings go back as float32: readers reproduce
+     * SMP's float32 arithmetic on them (docs/formats.md). */
+    float *pf = NULL, *hf = NULL;
+    if (a->f32) {
+        pf = cm_alloc(sizeof(float) * (size_t)(2 * N > 0 ? 2 * N : 1));
+        hf = cm_alloc(sizeof(float) * (size_t)(N > 0 ? N : 1));
+        if (!pf || !hf) {
+            cm_free(pf), cm_free(hf);
+            return cm_error(CM_ERR_NOMEM, "%s: out of memory", path);
+        }
+        for (int64_t i = 0; i < N; i++)
+            pf[2 * i] = (float)a->pos[2 * i], pf[2 * i + 1] = (float)a->pos[2 * i + 1], hf[i] = (float)a->hd[i];
+    }
+    arr[0] = a->f32 ? cm_array_view("positions", CM_F32, 2, sp, pf) : cm_array_view("positions", CM_F64, 2, sp, a->pos);
+    arr[1] = a->f32 ? cm_array_view("headings", CM_F32, 1, sh, hf) : cm_array_view("headings", CM_F64, 1, sh, a->hd);
+    arr[2] = cm_array_view("wall_distances", CM_F32, 2, sd, a->dist);
+    arr[3] = cm_array_view("activations", CM_F32, 2, sa, a->act);
+    int n = 4;
+    for (int g = 0; g < a->n_groups; g++) {
+        ranges[g][0] = a->groups[g].start, ranges[g][1] = a->groups[g].end;
+        snprintf(names[g], sizeof names[g], "group_%s", a->groups[g].name);
+        arr[n++] = cm_array_view(names[g], CM_I64, 1, sg, ranges[g]);
+    }
+    cm_status st = cm_npz_write(path, arr, n, 0);
+    cm_free(pf), cm_free(hf);
+    return st;
+}

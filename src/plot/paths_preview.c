@@ -1,7 +1,8 @@
-/* Top-down preview of an arena and paths, drawn with cairo and written with
- * the io module's (atomic) PNG writer. */
-#include "cli/preview_paths.h"
+/* Top-down preview of an arena and paths (plot.h), drawn with cairo and
+ * written with the io module's (atomic) PNG writer. */
 #include "cogmap/io.h"
+#include "cogmap/plot.h"
+#include "cogmap/world.h"
 
 #include <cairo.h>
 #include <math.h>
@@ -16,8 +17,8 @@ static const double path_rgb[8][3] = {{0.10, 0.10, 0.10}, {0.80, 0.20, 0.10}, {0
                                       {0.10, 0.55, 0.20}, {0.55, 0.15, 0.60}, {0.85, 0.50, 0.05},
                                       {0.05, 0.55, 0.60}, {0.45, 0.30, 0.15}};
 
-cm_status cli_preview_paths(const char *path, const cm_arena *arena, const float *positions, int batch, int steps,
-                            int agents)
+cm_status cm_arena_paths_preview(const char *path, const cm_arena *arena, const float *positions, int batch,
+                                 int steps, int agents)
 {
     double w = arena->xmax - arena->xmin, h = arena->ymax - arena->ymin;
     if (!(w > 0 && h > 0))

@@ -1,8 +1,9 @@
-/* Evaluation of a grid-cell run: the trained and untrained networks on the
- * same fresh trajectories, gridness.csv, summary.json and the figures. */
-#include "cli/grid_eval.h"
-#include "cogmap/plot.h"
+/* Evaluation of a grid-cell run (run.h): the trained and untrained networks
+ * on the same fresh trajectories, the checkpoints of the emergence figure,
+ * gridness.csv and summary.json; plot draws the figures from the report
+ * (cm_grid_eval_figures). */
 #include "cogmap/io.h"
+#include "cogmap/run.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -53,8 +54,7 @@ static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *e
     return cm_atomic_commit(&f);
 }
 
-/* The units with the highest score60, best first. */
-static void top_units(const cm_grid_evaluation *ev, int n, int *out)
+void cm_grid_top_units(const cm_grid_evaluation *ev, int n, int *out)
 {
     for (int k = 0; k < n; k++) {
         int best = -1;
@@ -88,7 +88,7 @@ static double best_score(const cm_grid_evaluation *ev)
     return b;
 }
 
-static cm_status write_summary(const char *dir, const grid_eval_report *rep, const cm_grid_evaluation *ev,
+static cm_status write_summary(const char *dir, const cm_grid_eval_report *rep, const cm_grid_evaluation *ev,
                                const cm_grid_evaluation *base, const cm_grid_run_config *cfg)
 {
     char path[4096];
@@ -98,7 +98,7 @@ static cm_status write_summary(const char *dir, const grid_eval_report *rep, con
     cJSON *root = cJSON_CreateObject();
     int top[8];
     const int ntop = ev->units < 8 ? ev->units : 8;
-    top_units(ev, ntop, top);
+    cm_grid_top_units(ev, ntop, top);
     int ok = root && cJSON_AddStringToObject(root, "preset", cfg->preset) &&
              cJSON_AddStringToObject(root, "checkpoint", rep->checkpoint) &&
              cJSON_AddNumberToObject(root, "steps", (double)rep->steps) &&
@@ -137,7 +137,7 @@ static cm_status write_summary(const char *dir, const grid_eval_report *rep, con
 }
 
 /* Evaluates the job's network as loaded from `ckpt` (NULL: as it is). */
-static cm_status eval_at(cm_grid_job *s, cm_grid_batch *b, const char *ckpt, int64_t samples, FILE *progress,
+static cm_status eval_at(cm_grid_job *s, cm_grid_batch *b, const char *ckpt, int64_t samples, cm_progress *progress,
                          cm_grid_evaluation *ev, cm_train_state *state)
 {
     if (ckpt) {
@@ -145,43 +145,42 @@ static cm_status eval_at(cm_grid_job *s, cm_grid_batch *b, const char *ckpt, int
         if (st != CM_OK)
             return st;
     }
-    cm_progress p;
-    p.out = progress;
     cm_grid_net *net = cm_grid_job_net(s);
     return cm_grid_evaluate(cm_grid_net_forward, net, cm_pathint_bottleneck_size(net->m), cm_grid_job_eval_source(s),
-                            b, cm_grid_job_config(s)->cells, samples, FINAL_STREAM, ev, progress ? &p : NULL);
+                            b, cm_grid_job_config(s)->cells, samples, FINAL_STREAM, ev, progress);
 }
 
-/* The emergence figure: the untrained network, then up to stages-1
- * checkpoints spread over the run (the milestones training keeps), the last
- * being the evaluated one. Intermediate stages use a quarter of the samples. */
-static cm_status emergence(const char *dir, cm_grid_job *s, cm_grid_batch *b, const grid_eval_options *o,
-                           int64_t samples, const cm_grid_evaluation *base, const cm_grid_evaluation *final_ev,
-                           int64_t final_step, FILE *progress)
+/* The emergence figure's stages: the untrained network, then up to
+ * stages-1 checkpoints spread over the run (the milestones training keeps),
+ * the last being the evaluated one. Intermediate stages use a quarter of
+ * the samples. */
+static cm_status emergence(const char *dir, cm_grid_job *s, cm_grid_batch *b, const cm_grid_eval_opts *o,
+                           int64_t samples, cm_grid_eval_report *rep, cm_progress *progress)
 {
     int64_t *steps = NULL;
     int n = 0;
     cm_status st = cm_train_checkpoint_list(dir, &steps, &n);
     if (st != CM_OK)
         return st;
+    const cm_grid_evaluation *base = rep->has_baseline ? &rep->baseline : NULL;
     /* Checkpoints before the evaluated one, spread evenly. */
     int n_before = 0;
-    while (n_before < n && steps[n_before] < final_step)
+    while (n_before < n && steps[n_before] < rep->steps)
         n_before++;
     const int want = o->stages - 1 - (base != NULL) > 0 ? o->stages - 1 - (base != NULL) : 0;
     const int take = n_before < want ? n_before : want;
     const int n_stages = (base != NULL) + take + 1;
-    cm_grid_evaluation *evs = cm_calloc((size_t)n_stages, sizeof *evs);
-    const cm_grid_evaluation **ptrs = cm_calloc((size_t)n_stages, sizeof *ptrs);
-    int64_t *labels = cm_calloc((size_t)n_stages, sizeof *labels);
-    if (!evs || !ptrs || !labels) {
-        st = cm_error(CM_ERR_NOMEM, "emergence figure: cannot allocate %d stages", n_stages);
-        goto done;
+    rep->stage_evs = cm_calloc((size_t)(take > 0 ? take : 1), sizeof *rep->stage_evs);
+    rep->stages = cm_calloc((size_t)n_stages, sizeof *rep->stages);
+    rep->stage_steps = cm_calloc((size_t)n_stages, sizeof *rep->stage_steps);
+    if (!rep->stage_evs || !rep->stages || !rep->stage_steps) {
+        cm_free(steps);
+        return cm_error(CM_ERR_NOMEM, "emergence figure: cannot allocate %d stages", n_stages);
     }
     int k = 0;
     if (base) {
-        ptrs[k] = base;
-        labels[k++] = 0;
+        rep->stages[k] = base;
+        rep->stage_steps[k++] = 0;
     }
     for (int j = 0; j < take && st == CM_OK; j++) {
         /* Evenly spaced over the earlier checkpoints, the latest included. */
@@ -190,45 +189,35 @@ static cm_status emergence(const char *dir, cm_grid_job *s, cm_grid_batch *b, co
         snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_%08lld", dir, (long long)steps[idx]);
         cm_train_state state;
         int64_t few = samples / 4 > (int64_t)b->batch * b->steps ? samples / 4 : (int64_t)b->batch * b->steps;
-        st = eval_at(s, b, ckpt, few, progress, &evs[k], &state);
-        ptrs[k] = &evs[k];
-        labels[k++] = steps[idx];
+        st = eval_at(s, b, ckpt, few, progress, &rep->stage_evs[j], &state);
+        rep->n_stage_evs = j + 1;
+        rep->stages[k] = &rep->stage_evs[j];
+        rep->stage_steps[k++] = steps[idx];
     }
     if (st == CM_OK) {
-        ptrs[k] = final_ev;
-        labels[k++] = final_step;
-        int units[4];
-        const int nu = final_ev->units < 4 ? final_ev->units : 4;
-        top_units(final_ev, nu, units);
-        char png[4096], gif[4096];
-        snprintf(png, sizeof png, "%s/figures/emergence.png", dir);
-        snprintf(gif, sizeof gif, "%s/figures/emergence.gif", dir);
-        st = cm_grid_fig_emergence(png, gif, ptrs, labels, k, units, nu);
+        rep->stages[k] = &rep->eval;
+        rep->stage_steps[k++] = rep->steps;
+        rep->n_stages = k;
+        rep->n_emergence_units = rep->eval.units < 4 ? rep->eval.units : 4;
+        cm_grid_top_units(&rep->eval, rep->n_emergence_units, rep->emergence_units);
     }
-done:
-    if (evs)
-        for (int j = 0; j < n_stages; j++)
-            cm_grid_evaluation_free(&evs[j]);
-    cm_free(evs);
-    cm_free(ptrs);
-    cm_free(labels);
     cm_free(steps);
     return st;
 }
 
 /* --samples, or the default for the run's cells. */
-static int64_t eval_samples(const grid_eval_options *o, const cm_grid_run_config *cfg)
+static int64_t eval_samples(const cm_grid_eval_opts *o, const cm_grid_run_config *cfg)
 {
     return o->samples > 0 ? o->samples : strcmp(cfg->cells, "ssmpc") == 0 ? 192000 : 100000;
 }
 
-/* What every evaluation writes in `out` (a run folder, or --out for a
- * checkpoint trained elsewhere), after the report's scores from `ev`:
- * gridness.csv, summary.json and the figures top_units, gridness_histogram
- * and paths. */
-static cm_status write_outputs(const char *out, grid_eval_report *rep, const cm_grid_run_config *cfg,
-                               const cm_grid_evaluation *ev, const cm_grid_evaluation *base)
+/* The report's scores from its evaluations, then what every evaluation
+ * writes in `out` (a run folder, or the folder for a checkpoint trained
+ * elsewhere): gridness.csv and summary.json. */
+static cm_status write_outputs(const char *out, cm_grid_eval_report *rep, const cm_grid_run_config *cfg)
 {
+    const cm_grid_evaluation *ev = &rep->eval;
+    snprintf(rep->preset, sizeof rep->preset, "%s", cfg->preset);
     rep->samples = ev->samples;
     rep->decoding_error = ev->decoding_error;
     rep->grid_fraction = ev->grid_fraction;
@@ -241,23 +230,27 @@ static cm_status write_outputs(const char *out, grid_eval_report *rep, const cm_
     if (st == CM_OK)
         st = write_gridness_csv(out, ev, cfg->cells);
     if (st == CM_OK)
-        st = write_summary(out, rep, ev, base, cfg);
-    if (st == CM_OK) {
-        snprintf(fig, sizeof fig, "%s/figures/top_units.png", out);
-        st = cm_grid_fig_units(fig, ev, 16);
-    }
-    if (st == CM_OK) {
-        snprintf(fig, sizeof fig, "%s/figures/gridness_histogram.png", out);
-        st = cm_grid_fig_histogram(fig, ev, base);
-    }
-    if (st == CM_OK) {
-        snprintf(fig, sizeof fig, "%s/figures/paths.png", out);
-        st = cm_grid_fig_paths(fig, ev);
-    }
+        st = write_summary(out, rep, ev, rep->has_baseline ? &rep->baseline : NULL, cfg);
     return st;
 }
 
-cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progress, grid_eval_report *rep)
+void cm_grid_eval_report_free(cm_grid_eval_report *rep)
+{
+    if (!rep)
+        return;
+    cm_grid_evaluation_free(&rep->eval);
+    cm_grid_evaluation_free(&rep->baseline);
+    for (int j = 0; j < rep->n_stage_evs; j++)
+        cm_grid_evaluation_free(&rep->stage_evs[j]);
+    cm_free(rep->stage_evs);
+    cm_free(rep->stages);
+    cm_free(rep->stage_steps);
+    cm_free(rep->rows);
+    memset(rep, 0, sizeof *rep);
+}
+
+cm_status cm_grid_eval_run(const char *dir, const cm_grid_eval_opts *o, cm_progress *progress,
+                           cm_grid_eval_report *rep)
 {
     memset(rep, 0, sizeof *rep);
     rep->baseline_fraction = NAN;
@@ -271,21 +264,17 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
         return st;
     const int64_t samples = eval_samples(o, &cfg);
     cm_grid_batch b;
-    cm_grid_evaluation base, ev;
-    memset(&base, 0, sizeof base);
-    memset(&ev, 0, sizeof ev);
-    cm_grid_eval_row *rows = NULL;
-    int n_rows = 0;
     st = cm_grid_batch_alloc(&b, cfg.net.batch, cfg.net.seq_len, cfg.net.input_size);
     if (st != CM_OK)
         goto out;
-    /* The untrained network first: session_open built it from the run's seed,
+    /* The untrained network first: the job built it from the run's seed,
      * the very weights step 0 of training started from. */
     if (o->baseline) {
-        st = eval_at(s, &b, NULL, samples, progress, &base, NULL);
+        st = eval_at(s, &b, NULL, samples, progress, &rep->baseline, NULL);
         if (st != CM_OK)
             goto out;
-        rep->baseline_fraction = base.grid_fraction;
+        rep->has_baseline = 1;
+        rep->baseline_fraction = rep->baseline.grid_fraction;
     }
     char ckpt[4096];
     if (o->checkpoint)
@@ -293,58 +282,34 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     else
         snprintf(ckpt, sizeof ckpt, "%s", dir);
     cm_train_state state;
-    char loaded[4096];
-    st = cm_train_checkpoint_load(ckpt, &cm_grid_job_ops, s, &state, NULL, loaded);
+    st = cm_train_checkpoint_load(ckpt, &cm_grid_job_ops, s, &state, NULL, rep->checkpoint);
     if (st != CM_OK)
         goto out;
-    st = eval_at(s, &b, NULL, samples, progress, &ev, NULL);
+    st = eval_at(s, &b, NULL, samples, progress, &rep->eval, NULL);
     if (st != CM_OK)
         goto out;
-    snprintf(rep->preset, sizeof rep->preset, "%s", cfg.preset);
-    snprintf(rep->checkpoint, sizeof rep->checkpoint, "%s", loaded);
     rep->steps = state.step;
     rep->wall_seconds = state.wall_seconds;
-    st = write_outputs(dir, rep, &cfg, &ev, o->baseline ? &base : NULL);
-    char fig[4096];
-    if (st == CM_OK && cm_grid_evals_read(dir, &rows, &n_rows) == CM_OK && n_rows > 0) {
-        snprintf(fig, sizeof fig, "%s/figures/training.png", dir);
-        st = cm_grid_fig_training(fig, rows, n_rows);
-    }
+    st = write_outputs(dir, rep, &cfg);
+    /* The training curve when the run has its history (a damaged one is no reason to fail). */
+    if (st == CM_OK && cm_grid_evals_read(dir, &rep->rows, &rep->n_rows) != CM_OK)
+        rep->n_rows = 0;
     cm_error_clear();
     if (st == CM_OK)
-        st = emergence(dir, s, &b, o, samples, o->baseline ? &base : NULL, &ev, state.step, progress);
+        st = emergence(dir, s, &b, o, samples, rep, progress);
 out:
-    cm_free(rows);
-    cm_grid_evaluation_free(&base);
-    cm_grid_evaluation_free(&ev);
     cm_grid_batch_free(&b);
     cm_grid_job_free(s);
     return st;
 }
 
-void grid_eval_print(const char *dir, const grid_eval_report *r, FILE *out)
-{
-    fprintf(out, "eval: %s, %s after %lld steps (%.1f min of training), %lld samples\n", dir, r->preset,
-            (long long)r->steps, r->wall_seconds / 60, (long long)r->samples);
-    fprintf(out, "  decoding error      %.3f %s\n", r->decoding_error, r->unit_name);
-    fprintf(out, "  grid-like units     %.1f%% of %d (score60 > 0.3), best score60 %.2f\n", 100 * r->grid_fraction,
-            r->units, r->best_score60);
-    if (isfinite(r->baseline_fraction))
-        fprintf(out, "  untrained network   %.1f%% (chance level)\n", 100 * r->baseline_fraction);
-    fprintf(out, "  summary             %s/summary.json\n", dir);
-    fprintf(out, "  per-unit gridness   %s/gridness.csv\n", dir);
-    fprintf(out, "  figures             %s/figures/ (top_units, gridness_histogram, paths, training, emergence "
-                 "+ emergence.gif)\n",
-            dir);
-}
-
-/* `cogmap eval --from-checkpoint FILE --preset P`: a network trained
- * elsewhere (a PyTorch state dict converted by scripts/pth-to-safetensors)
- * scored exactly as a cogmap run is, on the same fresh trajectories (the
- * preset's paths from `seed`, final-evaluation stream). Every tensor is
- * checked (cm_params_load, strict) before anything is written. */
-cm_status grid_eval_checkpoint(const char *file, const char *preset, const char *out_dir, uint64_t seed,
-                               const grid_eval_options *o, FILE *progress, grid_eval_report *rep)
+/* A network trained elsewhere (a PyTorch state dict converted by
+ * scripts/pth-to-safetensors) scored exactly as a cogmap run is, on the same
+ * fresh trajectories (the preset's paths from `seed`, final-evaluation
+ * stream). Every tensor is checked (cm_params_load, strict) before anything
+ * is written. */
+cm_status cm_grid_eval_checkpoint(const char *file, const char *preset, const char *out_dir, uint64_t seed,
+                                  const cm_grid_eval_opts *o, cm_progress *progress, cm_grid_eval_report *rep)
 {
     memset(rep, 0, sizeof *rep);
     rep->baseline_fraction = NAN;
@@ -358,9 +323,6 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
         return st;
     const int64_t samples = eval_samples(o, &cfg);
     cm_grid_batch b;
-    cm_grid_evaluation base, ev;
-    memset(&base, 0, sizeof base);
-    memset(&ev, 0, sizeof ev);
     memset(&b, 0, sizeof b);
     /* A copy of the fresh weights for the untrained baseline, so that a bad
      * checkpoint fails before any evaluation runs. */
@@ -383,24 +345,21 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
         if (st == CM_OK) {
             memcpy(loaded, params->params, np * sizeof(float));
             memcpy(params->params, fresh, np * sizeof(float));
-            st = eval_at(s, &b, NULL, samples, progress, &base, NULL);
+            st = eval_at(s, &b, NULL, samples, progress, &rep->baseline, NULL);
             memcpy(params->params, loaded, np * sizeof(float));
-            rep->baseline_fraction = base.grid_fraction;
+            rep->has_baseline = st == CM_OK;
+            rep->baseline_fraction = rep->baseline.grid_fraction;
         }
         cm_free(loaded);
     }
     if (st == CM_OK)
-        st = eval_at(s, &b, NULL, samples, progress, &ev, NULL);
-    if (st != CM_OK)
-        goto out;
-    snprintf(rep->preset, sizeof rep->preset, "%s", cfg.preset);
-    snprintf(rep->checkpoint, sizeof rep->checkpoint, "%s", file);
-    rep->steps = 0; /* unknown: trained elsewhere */
-    st = write_outputs(out_dir, rep, &cfg, &ev, o->baseline ? &base : NULL);
-out:
+        st = eval_at(s, &b, NULL, samples, progress, &rep->eval, NULL);
+    if (st == CM_OK) {
+        snprintf(rep->checkpoint, sizeof rep->checkpoint, "%s", file);
+        rep->steps = 0; /* unknown: trained elsewhere */
+        st = write_outputs(out_dir, rep, &cfg);
+    }
     cm_free(fresh);
-    cm_grid_evaluation_free(&base);
-    cm_grid_evaluation_free(&ev);
     cm_grid_batch_free(&b);
     cm_grid_job_free(s);
     return st;
