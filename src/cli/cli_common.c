@@ -1,5 +1,6 @@
 /* Option parsing and error reporting shared by all subcommands. */
 #include "cli/cli.h"
+#include "cogmap/dist.h"
 
 #include <errno.h>
 #include <math.h>
@@ -111,7 +112,13 @@ int cli_standard_option(cli_common *c, const char *usage, int argc, char **argv,
 
 int cli_fail(const char *command, cm_status status)
 {
-    fprintf(stderr, "cogmap %s: %s\n", command, cm_errmsg()[0] ? cm_errmsg() : cm_status_name(status));
+    /* In a job of several ranks, rank 0 reports what all agreed on (with the
+     * failing rank's message); a rank that failed alone says so itself. */
+    const char *msg = cm_errmsg()[0] ? cm_errmsg() : cm_status_name(status);
+    if (cm_dist_world_rank() == 0)
+        fprintf(stderr, "cogmap %s: %s\n", command, msg);
+    else if (!cm_dist_failure_agreed())
+        fprintf(stderr, "cogmap %s: rank %d: %s\n", command, cm_dist_world_rank(), msg);
     switch (status) {
     case CM_OK: return CLI_EXIT_OK;
     case CM_ERR_ARG: return CLI_EXIT_USAGE;
@@ -131,7 +138,8 @@ int cli_usage_error(const char *command, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-FILE *cli_progress_stream(const cli_common *c) { return c->quiet ? NULL : stderr; }
+/* Rank 0 alone shows progress for a job of several ranks. */
+FILE *cli_progress_stream(const cli_common *c) { return c->quiet || cm_dist_world_rank() != 0 ? NULL : stderr; }
 
 int cli_resume_folder(const char *command, const char *resume, const char **out)
 {
@@ -145,9 +153,12 @@ int cli_refuse_existing_run(const char *command, const char *out)
 {
     char probe[4096];
     snprintf(probe, sizeof probe, "%s/run.json", out);
-    if (access(probe, F_OK) == 0)
-        return cli_fail(command, cm_error(CM_ERR_ARG,
-                                          "%s already holds a run; continue it with --resume %s or choose another --out",
-                                          out, out));
-    return CLI_EXIT_OK;
+    cm_status st = access(probe, F_OK) == 0 ? cm_error(CM_ERR_ARG,
+                                                       "%s already holds a run; continue it with --resume %s or "
+                                                       "choose another --out",
+                                                       out, out)
+                                            : CM_OK;
+    /* Every rank looks before rank 0 writes the new run (a collective). */
+    st = cm_dist_agree(st);
+    return st == CM_OK ? CLI_EXIT_OK : cli_fail(command, st);
 }

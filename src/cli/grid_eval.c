@@ -1,6 +1,7 @@
 /* Evaluation of a grid-cell run: the trained and untrained networks on the
  * same fresh trajectories, gridness.csv, summary.json and the figures. */
 #include "cli/grid_eval.h"
+#include "cogmap/dist.h"
 #include "cogmap/plot.h"
 #include "cogmap/io.h"
 
@@ -194,7 +195,7 @@ static cm_status emergence(const char *dir, cm_grid_job *s, cm_grid_batch *b, co
         ptrs[k] = &evs[k];
         labels[k++] = steps[idx];
     }
-    if (st == CM_OK) {
+    if (st == CM_OK && cm_dist_rank() == 0) { /* every rank evaluated; rank 0 draws */
         ptrs[k] = final_ev;
         labels[k++] = final_step;
         int units[4];
@@ -235,6 +236,8 @@ static cm_status write_outputs(const char *out, grid_eval_report *rep, const cm_
     rep->best_score60 = best_score(ev);
     rep->units = ev->units;
     rep->unit_name = strcmp(cfg->cells, "ssmpc") == 0 ? "grid units" : "m";
+    if (cm_dist_rank() != 0)
+        return CM_OK; /* every rank evaluated; rank 0 writes */
     char fig[4096];
     snprintf(fig, sizeof fig, "%s/figures", out);
     cm_status st = cm_mkdir_p(fig); /* creates `out` too */
@@ -306,7 +309,7 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     rep->wall_seconds = state.wall_seconds;
     st = write_outputs(dir, rep, &cfg, &ev, o->baseline ? &base : NULL);
     char fig[4096];
-    if (st == CM_OK && cm_grid_evals_read(dir, &rows, &n_rows) == CM_OK && n_rows > 0) {
+    if (st == CM_OK && cm_dist_rank() == 0 && cm_grid_evals_read(dir, &rows, &n_rows) == CM_OK && n_rows > 0) {
         snprintf(fig, sizeof fig, "%s/figures/training.png", dir);
         st = cm_grid_fig_training(fig, rows, n_rows);
     }

@@ -1,5 +1,9 @@
-/* cogmap's entry point: global flags, then dispatch through cli_commands[]. */
+/* cogmap's entry point: global flags, then dispatch through cli_commands[].
+ * Under mpirun every rank runs the same command (dist.h): rank 0 speaks for
+ * the job (the other ranks' stdout goes to /dev/null), and a rank that fails
+ * alone takes the job down rather than leave the others waiting. */
 #include "cli/cli.h"
+#include "cogmap/dist.h"
 
 #include <string.h>
 
@@ -16,7 +20,7 @@ static void print_help(FILE *out)
                  "exit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted (docs/cli.md)\n");
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         print_help(stderr);
@@ -36,4 +40,22 @@ int main(int argc, char **argv)
             return c->run(argc - 1, argv + 1);
     fprintf(stderr, "cogmap: unknown command '%s' (see 'cogmap --help')\n", argv[1]);
     return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (cm_dist_init(&argc, &argv) != CM_OK) {
+        fprintf(stderr, "cogmap: %s\n", cm_errmsg());
+        return CLI_EXIT_FAILURE;
+    }
+    if (cm_dist_world_rank() != 0 && !freopen("/dev/null", "w", stdout))
+        cm_dist_abort(CLI_EXIT_FAILURE, "cannot silence stdout");
+    const int rc = run(argc, argv);
+    /* A failure every rank agreed on (the trainer's, an evaluation's) ends
+     * every rank here together; one this rank met alone may leave the others
+     * blocked in a collective: only MPI_Abort ends those. */
+    if (rc != CLI_EXIT_OK && cm_dist_world_size() > 1 && !cm_dist_failure_agreed())
+        cm_dist_abort(rc, "failed; ending the job");
+    cm_dist_finalize();
+    return rc;
 }
