@@ -56,6 +56,14 @@ int cm_dist_min_int(int value);
 
 void cm_dist_barrier(void);
 
+/* The last word of a program that ran as a job: every rank's exit code into
+ * codes[size] (every rank's, in rank order), waiting at most `seconds`
+ * (< 0: for ever). Returns 1 when every rank got here, 0 when one did not
+ * in time: it is stuck in a collective the failing caller will never join,
+ * and only cm_dist_abort ends it. Uses a communicator of its own, so it
+ * cannot be mistaken for another collective. */
+int cm_dist_join_exit(int code, double seconds, int *codes);
+
 /* Ends the whole job: prints "cogmap: rank R: <message>" on stderr and calls
  * MPI_Abort (or exit without MPI). For a rank that cannot go on while the
  * others would wait for it forever. */

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Several processes as one (dist.h): Open MPI when CMake found it
  * (COGMAP_HAVE_MPI), else a job of one process. */
 #include "cogmap/dist.h"
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef COGMAP_HAVE_MPI
 #include <mpi.h>
@@ -38,6 +40,7 @@ int cm_dist_set_solo(int on)
 int cm_dist_available(void) { return 1; }
 
 static int we_initialised;
+static MPI_Comm exit_comm = MPI_COMM_NULL;
 
 /* Reduction scratch: the P slices this rank owns, one from each rank. Grown,
  * never shrunk, so that a training step's reduction allocates nothing after
@@ -82,7 +85,36 @@ cm_status cm_dist_init(int *argc, char ***argv)
      * cannot leave the others waiting. */
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    /* The exit handshake's own communicator: its collective can never be
+     * matched with one a blocked rank is waiting in. */
+    if (world_size > 1 && exit_comm == MPI_COMM_NULL)
+        MPI_Comm_dup(MPI_COMM_WORLD, &exit_comm);
     return CM_OK;
+}
+
+int cm_dist_join_exit(int code, double seconds, int *codes)
+{
+    if (world_size == 1 || exit_comm == MPI_COMM_NULL) {
+        codes[0] = code;
+        return 1;
+    }
+    MPI_Request req;
+    if (MPI_Iallgather(&code, 1, MPI_INT, codes, 1, MPI_INT, exit_comm, &req) != MPI_SUCCESS)
+        return 0;
+    if (seconds < 0)
+        return MPI_Wait(&req, MPI_STATUS_IGNORE) == MPI_SUCCESS;
+    const double t0 = cm_now();
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return 0;
+        if (done)
+            return 1;
+        if (cm_now() - t0 > seconds)
+            return 0; /* the caller aborts the job, the request with it */
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 void cm_dist_finalize(void)
@@ -92,6 +124,9 @@ void cm_dist_finalize(void)
     scratch_bytes = 0;
     int finalised = 0;
     MPI_Finalized(&finalised);
+    if (exit_comm != MPI_COMM_NULL && !finalised)
+        MPI_Comm_free(&exit_comm);
+    exit_comm = MPI_COMM_NULL;
     if (we_initialised && !finalised)
         MPI_Finalize();
     we_initialised = 0;
@@ -263,6 +298,12 @@ void cm_dist_abort(int code, const char *message)
 int cm_dist_available(void) { return 0; }
 cm_status cm_dist_init(int *argc, char ***argv) { return CM_OK; }
 void cm_dist_finalize(void) {}
+
+int cm_dist_join_exit(int code, double seconds, int *codes)
+{
+    codes[0] = code;
+    return 1;
+}
 cm_status cm_dist_sum_floats(float *buf, size_t n) { return CM_OK; }
 cm_status cm_dist_sum_doubles(double *buf, size_t n) { return CM_OK; }
 cm_status cm_dist_broadcast(void *buf, size_t bytes, int root) { return CM_OK; }

@@ -1,10 +1,12 @@
 /* cogmap's entry point: global flags, then dispatch through cli_commands[].
  * Under mpirun every rank runs the same command (dist.h): rank 0 speaks for
- * the job (the other ranks' stdout goes to /dev/null), and a rank that fails
+ * the job (the other ranks' stdout goes to /dev/null, their error messages
+ * are shown only when they differ from rank 0's), and a rank that fails
  * alone takes the job down rather than leave the others waiting. */
 #include "cli/cli.h"
 #include "cogmap/dist.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void print_help(FILE *out)
@@ -38,7 +40,7 @@ static int run(int argc, char **argv)
     for (const cli_command *c = cli_commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0)
             return c->run(argc - 1, argv + 1);
-    fprintf(stderr, "cogmap: unknown command '%s' (see 'cogmap --help')\n", argv[1]);
+    fprintf(cli_err(), "cogmap: unknown command '%s' (see 'cogmap --help')\n", argv[1]);
     return CLI_EXIT_USAGE;
 }
 
@@ -51,11 +53,22 @@ int main(int argc, char **argv)
     if (cm_dist_world_rank() != 0 && !freopen("/dev/null", "w", stdout))
         cm_dist_abort(CLI_EXIT_FAILURE, "cannot silence stdout");
     const int rc = run(argc, argv);
-    /* A failure every rank agreed on (the trainer's, an evaluation's) ends
-     * every rank here together; one this rank met alone may leave the others
-     * blocked in a collective: only MPI_Abort ends those. */
-    if (rc != CLI_EXIT_OK && cm_dist_world_size() > 1 && !cm_dist_failure_agreed())
-        cm_dist_abort(rc, "failed; ending the job");
+    const int P = cm_dist_world_size();
+    if (P > 1) {
+        /* Every rank's exit code. A rank that failed waits a little for the
+         * others: when they failed too (the same mistake, or a failure they
+         * agreed on), the job ends normally; otherwise they are blocked in a
+         * collective this rank will never join, and only an abort ends them.
+         * A rank that succeeded waits for rank 0's figures and files. */
+        int *codes = calloc((size_t)P, sizeof *codes);
+        if (!codes || !cm_dist_join_exit(rc, rc == CLI_EXIT_OK ? -1.0 : 5.0, codes)) {
+            cli_err_release(1);
+            cm_dist_abort(rc ? rc : CLI_EXIT_FAILURE, "failed alone; ending the job");
+        }
+        /* Rank 0 said why; another rank speaks only of a different failure. */
+        cli_err_release(rc != codes[0]);
+        free(codes);
+    }
     cm_dist_finalize();
     return rc;
 }
