@@ -263,7 +263,7 @@ void cm_grid_world_path(void *ctx, cm_rng *rng, int steps, float *pos, float *th
 typedef struct cm_grid_net {
     cm_pathint *m;
     cm_pathint_state *s;         /* the run's batch shape */
-    cm_pathint_state **shards;   /* [n_shards] the shards' shapes, made at the first split */
+    cm_pathint_state **shards;   /* [n_shards] the shards' shapes, each made at its first use */
     int n_shards;
     cm_optim optim;
     cm_rng dropout, dropout_next; /* at the step's start; after its forwards */
