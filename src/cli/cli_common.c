@@ -12,14 +12,16 @@
 
 /* Ranks other than 0 of a job hold their error messages until the job's
  * end says whether rank 0 reported the same failure (main.c): a mistake
- * every rank makes alike is then said once. */
+ * every rank makes alike is then said once. A rank working alone (solo, a
+ * sweep's point) speaks at once. */
 static FILE *held;
 static char *held_text;
 static size_t held_len;
 
 FILE *cli_err(void)
 {
-    if (cm_dist_world_rank() == 0)
+    /* Rank 0, and a rank working alone (a sweep's point), speak at once. */
+    if (cm_dist_rank() == 0)
         return stderr;
     if (!held)
         held = open_memstream(&held_text, &held_len);
@@ -147,7 +149,7 @@ int cli_fail(const char *command, cm_status status)
     const char *msg = cm_errmsg()[0] ? cm_errmsg() : cm_status_name(status);
     if (cm_dist_world_rank() == 0)
         fprintf(stderr, "cogmap %s: %s\n", command, msg);
-    else if (!cm_dist_failure_agreed())
+    else if (cm_dist_size() == 1 || !cm_dist_failure_agreed())
         fprintf(cli_err(), "cogmap %s: rank %d: %s\n", command, cm_dist_world_rank(), msg);
     switch (status) {
     case CM_OK: return CLI_EXIT_OK;
