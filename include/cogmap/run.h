@@ -171,7 +171,7 @@ typedef cm_status (*cm_sweep_run_fn)(void *ctx, const char *out, const char *con
  * row per point, in order: point, run, a column per key, status ("ok", or
  * the error; "not run" after a Ctrl-C), then the last row of the run's
  * evals.csv (step, wall_seconds, train_loss and the model's metrics; empty
- * for a run without one). A failed point is recorded and the others go on.
+ * for a run without one; a failed point's last evaluation if it made one). A failed point is recorded and the others go on.
  * Returns CM_OK once the table is written (*failed: the points that did
  * not succeed), CM_ERR_INTERRUPTED after Ctrl-C (the table of what ran is
  * written), or the error that kept the table from being written. Every rank

@@ -206,7 +206,7 @@ cm_status cm_sweep_run(const cm_sweep *s, const char *dir, cm_sweep_run_fn run, 
         r->status = NOT_RUN;
         if (stop)
             continue;
-        char sets[CM_SWEEP_MAX_AXES][2 * CM_SWEEP_TEXT + 2], name[4096], out[4096];
+        char sets[CM_SWEEP_MAX_AXES][2 * CM_SWEEP_TEXT + 2], name[4096], out[4096] = "";
         const char *set_ptrs[CM_SWEEP_MAX_AXES];
         cm_status ps = cm_sweep_point(s, r->point, sets, name, sizeof name);
         if (ps == CM_OK)
@@ -223,7 +223,8 @@ cm_status cm_sweep_run(const cm_sweep *s, const char *dir, cm_sweep_run_fn run, 
         if (ps != CM_OK)
             snprintf(r->message, sizeof r->message, "%s", cm_errmsg()[0] ? cm_errmsg() : cm_status_name(ps));
         stop = ps == CM_ERR_INTERRUPTED || cm_interrupted();
-        if (ps == CM_OK || ps == CM_ERR_NUMERIC || ps == CM_ERR_INTERRUPTED)
+        /* Also a failed point's last evaluation, when it made one (diverged). */
+        if (out[0])
             read_final(out, r);
     }
     /* Every rank's records to every rank (rank 0 writes, all return alike). */
