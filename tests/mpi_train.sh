@@ -3,8 +3,9 @@
 # (ctest sets COGMAP_MPIRUN to mpirun -np 2 ...): repeated 2-rank runs give
 # the same bits, and equal the 1-process run within float rounding; rank 0
 # alone writes; a rank killed mid-run takes the job down, the newest
-# checkpoint loads and --resume continues (with 2 ranks, or 1); a 2-rank
-# evaluation writes the serial evaluation's numbers.
+# checkpoint loads and --resume continues (with 2 ranks, or 1); SIGUSR1 to
+# mpirun saves and stops every rank; a 2-rank evaluation writes the serial
+# evaluation's numbers.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/support/cli_check.sh"
 mpirun=${COGMAP_MPIRUN:?COGMAP_MPIRUN is set by ctest}
@@ -70,6 +71,18 @@ check "resume with 2 ranks" 0 $mpirun "$cogmap" train grid --resume "$tmp/k" --s
 expect_msg "resume" "resuming .*$newest at step $step"
 [ -s "$tmp/k/checkpoints/step_$(printf %08d $((step + 10)))/state.json" ] || { echo "FAIL: resume saved nothing"; fail=1; }
 check "resume with 1 process" 0 "$cogmap" train grid --resume "$tmp/k" --steps $((step + 20)) --eval-every 10 --quiet
+
+# SIGUSR1 to mpirun (forwarded to every rank) is the job's Ctrl-C: all ranks
+# save the step they reached and exit 130.
+$mpirun "$cogmap" train grid --resume "$tmp/k" --steps 100000 --eval-every 10 >"$tmp/ulog" 2>&1 &
+job=$!
+for _ in $(seq 1 300); do [ -d "$tmp/k/checkpoints/step_$(printf %08d $((step + 30)))" ] && break; sleep 0.1; done
+kill -USR1 "$job"
+wait "$job"
+rc=$?
+[ "$rc" -eq 130 ] || { echo "FAIL: SIGUSR1: mpirun exited $rc, expected 130"; cat "$tmp/ulog"; fail=1; }
+grep -q "interrupted at step [0-9]*; saved" "$tmp/ulog" || { echo "FAIL: SIGUSR1 saved nothing"; cat "$tmp/ulog"; fail=1; }
+echo "ok: SIGUSR1 stopped every rank, exit $rc"
 
 # Evaluation: 2 ranks write the 1-process numbers (the same folder, so the
 # checkpoint path in summary.json is the same too).

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cogmap/dist.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,16 @@ static int run(int argc, char **argv)
     return CLI_EXIT_USAGE;
 }
 
+/* Open MPI's mpirun ends the job at once on Ctrl-C but forwards SIGUSR1 to
+ * every rank: `kill -USR1 <mpirun>` is a job's Ctrl-C (the trainers save and
+ * stop together). raise() is async-signal-safe; without a SIGINT handler
+ * (commands that do not poll) the rank stops as Ctrl-C would stop it. */
+static void on_usr1(int sig)
+{
+    (void)sig;
+    raise(SIGINT);
+}
+
 int main(int argc, char **argv)
 {
     if (cm_dist_init(&argc, &argv) != CM_OK) {
@@ -52,6 +63,12 @@ int main(int argc, char **argv)
     }
     if (cm_dist_world_rank() != 0 && !freopen("/dev/null", "w", stdout))
         cm_dist_abort(CLI_EXIT_FAILURE, "cannot silence stdout");
+    if (cm_dist_world_size() > 1) {
+        struct sigaction sa = {0};
+        sa.sa_handler = on_usr1;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+    }
     const int rc = run(argc, argv);
     const int P = cm_dist_world_size();
     if (P > 1) {
