@@ -2,7 +2,10 @@
  * reductions equal the rank-ordered sum exactly, on every rank, for sizes that
  * split unevenly and for sizes smaller than the rank count; gathers
  * concatenate in rank order with different sizes per rank; repeated calls
- * give the same bits. Plain asserts: cmocka's output from two processes would
+ * give the same bits. Agreement carries the failing rank's message to the
+ * others; a distributed loop folds to the serial loop's bits and stops every
+ * rank when one fails; solo makes a rank a job of one; checksums catch ranks
+ * that differ. Plain asserts: cmocka's output from two processes would
  * interleave. */
 #include "cogmap/dist.h"
 
@@ -53,6 +56,108 @@ static void check_sum(size_t n)
     free(buf), free(again), free(d);
 }
 
+/* A loop whose fold is order-sensitive in floating point: a double sum of
+ * values of very different magnitudes, and the order of the items seen. */
+typedef struct loop {
+    double sum;
+    int64_t order[64];
+    int n, fail_item, fold_fail_item;
+} loop;
+
+static cm_status item_compute(void *ctx, int64_t k, void *out)
+{
+    loop *L = ctx;
+    if (k == L->fail_item)
+        return cm_error(CM_ERR_IO, "item %lld: cannot read", (long long)k);
+    double v[3] = {pow(10.0, (double)(k % 7) - 3) / 3.0, (double)k, (double)cm_dist_rank()};
+    memcpy(out, v, sizeof v);
+    return CM_OK;
+}
+
+static cm_status item_fold(void *ctx, int64_t k, const void *in)
+{
+    loop *L = ctx;
+    if (k == L->fold_fail_item)
+        return cm_error(CM_ERR_NOMEM, "fold of %lld failed", (long long)k);
+    double v[3];
+    memcpy(v, in, sizeof v);
+    L->sum += v[0];
+    L->order[L->n++] = (int64_t)v[1];
+    return CM_OK;
+}
+
+static void check_loops(void)
+{
+    const int me = cm_dist_rank();
+    /* The serial loop, for reference. */
+    double want = 0;
+    for (int k = 0; k < 23; k++)
+        want += pow(10.0, (double)(k % 7) - 3) / 3.0;
+    loop L = {0, {0}, 0, -1, -1};
+    EXPECT(cm_dist_map_fold(23, 3 * sizeof(double), item_compute, item_fold, &L, NULL) == CM_OK);
+    EXPECT(L.sum == want);
+    EXPECT(L.n == 23);
+    for (int k = 0; k < L.n; k++)
+        EXPECT(L.order[k] == k);
+    /* No items, and fewer items than ranks. */
+    loop E = {0, {0}, 0, -1, -1};
+    EXPECT(cm_dist_map_fold(0, 8, item_compute, item_fold, &E, NULL) == CM_OK && E.n == 0);
+    EXPECT(cm_dist_map_fold(1, 3 * sizeof(double), item_compute, item_fold, &E, NULL) == CM_OK && E.n == 1);
+    /* Item 5 (rank 1's) fails: every rank stops, rank 0 learns why. */
+    loop F = {0, {0}, 0, 5, -1};
+    cm_status st = cm_dist_map_fold(23, 3 * sizeof(double), item_compute, item_fold, &F, NULL);
+    EXPECT(st == CM_ERR_IO);
+    EXPECT(cm_dist_failure_agreed());
+    EXPECT(strstr(cm_errmsg(), "item 5: cannot read") != NULL);
+    if (me == 0)
+        EXPECT(strstr(cm_errmsg(), "rank 1: ") != NULL);
+    EXPECT(F.n <= 4); /* stopped in the round of item 5 */
+    /* A fold that fails on rank 1 only, in the last round. */
+    loop G = {0, {0}, 0, -1, me == 1 ? 22 : -1};
+    st = cm_dist_map_fold(23, 3 * sizeof(double), item_compute, item_fold, &G, NULL);
+    EXPECT(st == CM_ERR_NOMEM);
+    if (me == 0)
+        EXPECT(strstr(cm_errmsg(), "rank 1: fold of 22 failed") != NULL);
+}
+
+static void check_agree_and_solo(void)
+{
+    const int me = cm_dist_rank();
+    EXPECT(cm_dist_agree(CM_OK) == CM_OK);
+    EXPECT(!cm_dist_failure_agreed());
+    cm_status st = cm_dist_agree(me == 1 ? cm_error(CM_ERR_FORMAT, "x.json: bad") : CM_OK);
+    EXPECT(st == CM_ERR_FORMAT);
+    EXPECT(cm_dist_failure_agreed());
+    EXPECT(strcmp(cm_errmsg(), me == 1 ? "x.json: bad" : "rank 1: x.json: bad") == 0);
+    /* Both fail: each keeps its own message. */
+    st = cm_dist_agree(cm_error(me == 0 ? CM_ERR_IO : CM_ERR_ARG, "mine %d", me));
+    EXPECT(st == (me == 0 ? CM_ERR_IO : CM_ERR_ARG));
+    char mine[16];
+    snprintf(mine, sizeof mine, "mine %d", me);
+    EXPECT(strcmp(cm_errmsg(), mine) == 0);
+
+    float w[5] = {1, 2, 3, 4, 5};
+    EXPECT(cm_dist_check_same(cm_dist_checksum(w, 5), "weights") == CM_OK);
+    if (me == 1)
+        w[3] = nextafterf(w[3], 10.0f); /* one bit */
+    st = cm_dist_check_same(cm_dist_checksum(w, 5), "weights");
+    EXPECT(st == CM_ERR_INTERNAL);
+    EXPECT(strstr(cm_errmsg(), "weights: rank 1 differs from rank 0") != NULL);
+
+    /* Solo: a job of one, no collective with the other rank. */
+    EXPECT(cm_dist_set_solo(1) == 0);
+    EXPECT(cm_dist_rank() == 0 && cm_dist_size() == 1);
+    EXPECT(cm_dist_world_rank() == me && cm_dist_world_size() == 2);
+    float f[2] = {1.5f, 2};
+    EXPECT(cm_dist_sum_floats(f, 2) == CM_OK && f[0] == 1.5f);
+    /* Only rank 1 loops: no collective involves rank 0. */
+    loop L = {0, {0}, 0, -1, -1};
+    if (me == 1)
+        EXPECT(cm_dist_map_fold(9, 3 * sizeof(double), item_compute, item_fold, &L, NULL) == CM_OK && L.n == 9);
+    EXPECT(cm_dist_set_solo(0) == 1);
+    EXPECT(cm_dist_size() == 2 && cm_dist_rank() == me);
+}
+
 int main(int argc, char **argv)
 {
     if (cm_dist_init(&argc, &argv) != CM_OK) {
@@ -80,6 +185,8 @@ int main(int argc, char **argv)
     EXPECT(cm_dist_broadcast(&seed, sizeof seed, 0) == CM_OK);
     EXPECT(seed == 1234);
     EXPECT(cm_dist_min_int(me == 1 ? -5 : 3) == -5);
+    check_loops();
+    check_agree_and_solo();
     cm_dist_barrier();
     int all_ok = cm_dist_min_int(failures == 0);
     if (me == 0)

@@ -70,6 +70,16 @@ static void test_source_is_a_function_of_index(void **state)
             assert_float_equal(y, a.pos[(e * 10 + t) * 2 + 1], 2e-4);
         }
     }
+    /* Rows filled alone (a shard's) equal the whole batch's; the others stay. */
+    memset(b.pos, 0, 4 * 10 * 2 * sizeof(float));
+    memset(b.inputs, 0, 4 * 10 * 3 * sizeof(float));
+    assert_int_equal(cm_grid_source_fill_rows(&s, 0, 5, &b, 1, 3), CM_OK);
+    assert_memory_equal(a.pos + 1 * 10 * 2, b.pos + 1 * 10 * 2, 2 * 10 * 2 * sizeof(float));
+    assert_memory_equal(a.inputs + 1 * 10 * 3, b.inputs + 1 * 10 * 3, 2 * 10 * 3 * sizeof(float));
+    assert_memory_equal(a.init_pos + 2, b.init_pos + 2, 2 * 2 * sizeof(float));
+    assert_true(b.pos[0] == 0 && b.pos[3 * 10 * 2] == 0);
+    assert_int_equal(cm_grid_source_fill_rows(&s, 0, 5, &b, 2, 5), CM_ERR_ARG);
+    assert_int_equal(cm_grid_source_fill_rows(&s, 0, 5, &b, 3, 2), CM_ERR_ARG);
     /* A batch of the wrong shape is refused. */
     cm_grid_batch bad;
     assert_int_equal(cm_grid_batch_alloc(&bad, 4, 9, 3), CM_OK);
@@ -107,7 +117,9 @@ static void test_dataset_epochs(void **state)
     /* 3 batches of 3 per epoch (drop_last): each window at most once. */
     int seen[10] = {0};
     for (int k = 0; k < 3; k++) {
-        assert_int_equal(cm_grid_source_fill(&s, 0, k, &b), CM_OK);
+        /* Row by row (as shards fill them): the same windows. */
+        for (int e = 0; e < 3; e++)
+            assert_int_equal(cm_grid_source_fill_rows(&s, 0, k, &b, e, e + 1), CM_OK);
         for (int e = 0; e < 3; e++)
             seen[(int)b.init_pos[2 * e]]++;
     }

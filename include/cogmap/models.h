@@ -290,6 +290,11 @@ CM_API cm_status cm_grid_source_init_dataset(cm_grid_source *s, cm_grid_input in
                                       uint64_t seed);
 /* Fills batch `index` of `stream` into b (b->steps must match the source). */
 CM_API cm_status cm_grid_source_fill(cm_grid_source *s, uint64_t stream, int64_t index, cm_grid_batch *b);
+/* Rows [row0, row1) of that batch alone (the others untouched), the same
+ * values as a whole fill gives them: what one shard of a data-parallel step
+ * needs. */
+CM_API cm_status cm_grid_source_fill_rows(cm_grid_source *s, uint64_t stream, int64_t index, cm_grid_batch *b, int row0,
+                                          int row1);
 CM_API void cm_grid_source_free(cm_grid_source *s);
 
 #ifdef __cplusplus

@@ -131,6 +131,54 @@ CM_API void cm_train_state_init(cm_train_state *s);
 CM_API cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, void *job, cm_train_state *state,
                        cm_progress *progress);
 
+/* --------------------------------------------------------------- sweeps */
+
+/* A grid of settings (docs/cli.md, `cogmap sweep`): axes of a key and its
+ * values; the points are every combination, the first axis slowest. */
+#define CM_SWEEP_MAX_AXES 8
+#define CM_SWEEP_MAX_VALUES 64
+#define CM_SWEEP_TEXT 64
+
+typedef struct cm_sweep_axis {
+    char key[CM_SWEEP_TEXT];
+    int n_values;
+    char values[CM_SWEEP_MAX_VALUES][CM_SWEEP_TEXT];
+} cm_sweep_axis;
+
+typedef struct cm_sweep {
+    int n_axes;
+    cm_sweep_axis axes[CM_SWEEP_MAX_AXES];
+} cm_sweep;
+
+/* Adds the axis "key=v1,v2,..." (s zeroed first). CM_ERR_ARG naming what is
+ * wrong: no '=', an empty key or value, a key given twice, too many axes or
+ * values, one too long. */
+CM_API cm_status cm_sweep_add(cm_sweep *s, const char *key_values);
+/* The number of points (1 for no axis). */
+CM_API int64_t cm_sweep_count(const cm_sweep *s);
+/* Point i's settings, "key=value" each (sets[n_axes]), and the name of its
+ * run folder: the point's number and settings, characters other than
+ * letters, digits and ._=+- made '_' ("003-lr=0.001-batch=16"). */
+CM_API cm_status cm_sweep_point(const cm_sweep *s, int64_t i, char sets[][2 * CM_SWEEP_TEXT + 2], char *name,
+                         size_t name_size);
+
+/* Trains one point into run folder `out` with the point's settings applied
+ * after the command's own (n_sets "key=value"). Called on the rank that owns
+ * the point, as a job of one (cm_dist_set_solo). */
+typedef cm_status (*cm_sweep_run_fn)(void *ctx, const char *out, const char *const *sets, int n_sets);
+
+/* Runs every point into dir/<name>, spread over the job's ranks (point i on
+ * rank i % P, which trains it alone), then rank 0 writes dir/sweep.csv: one
+ * row per point, in order: point, run, a column per key, status ("ok", or
+ * the error; "not run" after a Ctrl-C), then the last row of the run's
+ * evals.csv (step, wall_seconds, train_loss and the model's metrics; empty
+ * for a run without one; a failed point's last evaluation if it made one). A failed point is recorded and the others go on.
+ * Returns CM_OK once the table is written (*failed: the points that did
+ * not succeed), CM_ERR_INTERRUPTED after Ctrl-C (the table of what ran is
+ * written), or the error that kept the table from being written. Every rank
+ * returns the same. Collective. */
+CM_API cm_status cm_sweep_run(const cm_sweep *s, const char *dir, cm_sweep_run_fn run, void *ctx, int64_t *failed);
+
 /* ---------------------------------------------------------- checkpoints */
 
 /* Saves a checkpoint folder (the job's files, then state.json) atomically:
@@ -264,7 +312,7 @@ CM_API void cm_grid_world_path(void *ctx, cm_rng *rng, int steps, float *pos, fl
 typedef struct cm_grid_net {
     cm_pathint *m;
     cm_pathint_state *s;         /* the run's batch shape */
-    cm_pathint_state **shards;   /* [n_shards] the shards' shapes, made at the first split */
+    cm_pathint_state **shards;   /* [n_shards] the shards' shapes, each made at its first use */
     int n_shards;
     cm_optim optim;
     cm_rng dropout, dropout_next; /* at the step's start; after its forwards */

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Several processes as one (dist.h): Open MPI when CMake found it
  * (COGMAP_HAVE_MPI), else a job of one process. */
 #include "cogmap/dist.h"
@@ -6,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef COGMAP_HAVE_MPI
 #include <mpi.h>
 #endif
 
-static int dist_rank = 0, dist_size = 1;
+/* The job's ranks; while `solo`, this process acts as a job of one. */
+static int world_rank = 0, world_size = 1, solo;
 
 void cm_dist_split(int64_t n, int rank, int size, int64_t *begin, int64_t *end)
 {
@@ -20,14 +23,24 @@ void cm_dist_split(int64_t n, int rank, int size, int64_t *begin, int64_t *end)
     *end = *begin + base + (rank < extra ? 1 : 0);
 }
 
-int cm_dist_rank(void) { return dist_rank; }
-int cm_dist_size(void) { return dist_size; }
+int cm_dist_rank(void) { return solo ? 0 : world_rank; }
+int cm_dist_size(void) { return solo ? 1 : world_size; }
+int cm_dist_world_rank(void) { return world_rank; }
+int cm_dist_world_size(void) { return world_size; }
+
+int cm_dist_set_solo(int on)
+{
+    const int was = solo;
+    solo = on != 0;
+    return was;
+}
 
 #ifdef COGMAP_HAVE_MPI
 
 int cm_dist_available(void) { return 1; }
 
 static int we_initialised;
+static MPI_Comm exit_comm = MPI_COMM_NULL;
 
 /* Reduction scratch: the P slices this rank owns, one from each rank. Grown,
  * never shrunk, so that a training step's reduction allocates nothing after
@@ -70,9 +83,38 @@ cm_status cm_dist_init(int *argc, char ***argv)
     }
     /* Errors abort the job (MPI's default): a rank that fails a collective
      * cannot leave the others waiting. */
-    MPI_Comm_rank(MPI_COMM_WORLD, &dist_rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &dist_size);
+    MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+    /* The exit handshake's own communicator: its collective can never be
+     * matched with one a blocked rank is waiting in. */
+    if (world_size > 1 && exit_comm == MPI_COMM_NULL)
+        MPI_Comm_dup(MPI_COMM_WORLD, &exit_comm);
     return CM_OK;
+}
+
+int cm_dist_join_exit(int code, double seconds, int *codes)
+{
+    if (world_size == 1 || exit_comm == MPI_COMM_NULL) {
+        codes[0] = code;
+        return 1;
+    }
+    MPI_Request req;
+    if (MPI_Iallgather(&code, 1, MPI_INT, codes, 1, MPI_INT, exit_comm, &req) != MPI_SUCCESS)
+        return 0;
+    if (seconds < 0)
+        return MPI_Wait(&req, MPI_STATUS_IGNORE) == MPI_SUCCESS;
+    const double t0 = cm_now();
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return 0;
+        if (done)
+            return 1;
+        if (cm_now() - t0 > seconds)
+            return 0; /* the caller aborts the job, the request with it */
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 void cm_dist_finalize(void)
@@ -82,11 +124,15 @@ void cm_dist_finalize(void)
     scratch_bytes = 0;
     int finalised = 0;
     MPI_Finalized(&finalised);
+    if (exit_comm != MPI_COMM_NULL && !finalised)
+        MPI_Comm_free(&exit_comm);
+    exit_comm = MPI_COMM_NULL;
     if (we_initialised && !finalised)
         MPI_Finalize();
     we_initialised = 0;
-    dist_rank = 0;
-    dist_size = 1;
+    world_rank = 0;
+    world_size = 1;
+    solo = 0;
 }
 
 static cm_status grow_scratch(size_t bytes)
@@ -106,9 +152,9 @@ static cm_status grow_scratch(size_t bytes)
  * in rank order, and the sums are gathered back into every rank's buffer. */
 static cm_status ordered_sum(void *buf, size_t n, size_t elem, MPI_Datatype type, int is_double)
 {
-    if (dist_size == 1 || n == 0)
+    if (cm_dist_size() == 1 || n == 0)
         return CM_OK;
-    const int P = dist_size;
+    const int P = cm_dist_size();
     if (n / (size_t)P + 1 > (size_t)INT_MAX)
         return cm_error(CM_ERR_ARG, "MPI: a reduction of %zu items is too large for one call", n);
     int *counts = calloc(4 * (size_t)P, sizeof(int));
@@ -121,7 +167,7 @@ static cm_status ordered_sum(void *buf, size_t n, size_t elem, MPI_Datatype type
         counts[j] = (int)(e - b);
         displs[j] = (int)b;
     }
-    const int mine = counts[dist_rank];
+    const int mine = counts[cm_dist_rank()];
     for (int i = 0; i < P; i++) {
         rcounts[i] = mine;
         rdispls[i] = i * mine;
@@ -133,7 +179,7 @@ static cm_status ordered_sum(void *buf, size_t n, size_t elem, MPI_Datatype type
             st = mpi_failed("MPI_Alltoallv", rc);
     }
     if (st == CM_OK) {
-        const int64_t off = displs[dist_rank];
+        const int64_t off = displs[cm_dist_rank()];
         if (is_double) {
             double *out = (double *)buf + off;
             const double *in = scratch;
@@ -166,7 +212,7 @@ cm_status cm_dist_sum_doubles(double *buf, size_t n) { return ordered_sum(buf, n
 
 cm_status cm_dist_broadcast(void *buf, size_t bytes, int root)
 {
-    if (dist_size == 1 || bytes == 0)
+    if (cm_dist_size() == 1 || bytes == 0)
         return CM_OK;
     /* In pieces of at most 1 GiB: MPI counts are ints. */
     for (size_t done = 0; done < bytes;) {
@@ -181,7 +227,7 @@ cm_status cm_dist_broadcast(void *buf, size_t bytes, int root)
 
 cm_status cm_dist_gather_all(const void *in, size_t bytes, void *out, size_t out_bytes, size_t *total)
 {
-    if (dist_size == 1) {
+    if (cm_dist_size() == 1) {
         *total = bytes;
         if (bytes > out_bytes)
             return cm_error(CM_ERR_ARG, "MPI: gathering %zu bytes into a buffer of %zu", bytes, out_bytes);
@@ -189,7 +235,7 @@ cm_status cm_dist_gather_all(const void *in, size_t bytes, void *out, size_t out
             memmove(out, in, bytes);
         return CM_OK;
     }
-    const int P = dist_size;
+    const int P = cm_dist_size();
     long long mine = (long long)bytes;
     long long *sizes = malloc(sizeof(long long) * (size_t)P);
     int *counts = malloc(2 * sizeof(int) * (size_t)P);
@@ -227,22 +273,22 @@ cm_status cm_dist_gather_all(const void *in, size_t bytes, void *out, size_t out
 int cm_dist_min_int(int value)
 {
     int out = value;
-    if (dist_size > 1)
+    if (cm_dist_size() > 1)
         MPI_Allreduce(&value, &out, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     return out;
 }
 
 void cm_dist_barrier(void)
 {
-    if (dist_size > 1)
+    if (cm_dist_size() > 1)
         MPI_Barrier(MPI_COMM_WORLD);
 }
 
 void cm_dist_abort(int code, const char *message)
 {
-    fprintf(stderr, "cogmap: rank %d: %s\n", dist_rank, message);
+    fprintf(stderr, "cogmap: rank %d: %s\n", world_rank, message);
     fflush(stderr);
-    if (dist_size > 1)
+    if (world_size > 1)
         MPI_Abort(MPI_COMM_WORLD, code);
     exit(code);
 }
@@ -252,6 +298,12 @@ void cm_dist_abort(int code, const char *message)
 int cm_dist_available(void) { return 0; }
 cm_status cm_dist_init(int *argc, char ***argv) { return CM_OK; }
 void cm_dist_finalize(void) {}
+
+int cm_dist_join_exit(int code, double seconds, int *codes)
+{
+    codes[0] = code;
+    return 1;
+}
 cm_status cm_dist_sum_floats(float *buf, size_t n) { return CM_OK; }
 cm_status cm_dist_sum_doubles(double *buf, size_t n) { return CM_OK; }
 cm_status cm_dist_broadcast(void *buf, size_t bytes, int root) { return CM_OK; }

@@ -59,6 +59,13 @@ int cli_fail(const char *command, cm_status status);
 /* Prints a usage error and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Where error messages go: stderr on rank 0 (and in a plain start); ranks
+ * other than 0 of an MPI job hold theirs in memory until main.c knows
+ * whether rank 0 failed the same way (cli_err_release(1) prints them, 0
+ * drops them). */
+FILE *cli_err(void);
+void cli_err_release(int show);
+
 /* Run-folder rules every trainer shares. cli_resume_folder: --resume continues
  * in its own folder, so --out, when given, must name it; *out is set to it.
  * cli_refuse_existing_run: a new run never overwrites a folder that already

@@ -1,5 +1,7 @@
 /* Option parsing and error reporting shared by all subcommands. */
+#define _GNU_SOURCE
 #include "cli/cli.h"
+#include "cogmap/dist.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,6 +9,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Ranks other than 0 of a job hold their error messages until the job's
+ * end says whether rank 0 reported the same failure (main.c): a mistake
+ * every rank makes alike is then said once. A rank working alone (solo, a
+ * sweep's point) speaks at once. */
+static FILE *held;
+static char *held_text;
+static size_t held_len;
+
+FILE *cli_err(void)
+{
+    /* Rank 0, and a rank working alone (a sweep's point), speak at once. */
+    if (cm_dist_rank() == 0)
+        return stderr;
+    if (!held)
+        held = open_memstream(&held_text, &held_len);
+    return held ? held : stderr;
+}
+
+void cli_err_release(int show)
+{
+    if (!held)
+        return;
+    fclose(held);
+    held = NULL;
+    if (show && held_len)
+        fprintf(stderr, "%s", held_text);
+    free(held_text);
+    held_text = NULL;
+    held_len = 0;
+}
 
 void cli_common_defaults(cli_common *c)
 {
@@ -25,7 +58,7 @@ int cli_option_value(int argc, char **argv, int *i, const char **value)
         return 0;
     }
     if (*i + 1 >= argc) {
-        fprintf(stderr, "cogmap: option %s needs a value\n", opt);
+        fprintf(cli_err(), "cogmap: option %s needs a value\n", opt);
         return -1;
     }
     *value = argv[++*i];
@@ -45,7 +78,7 @@ int cli_parse_int(const char *option, const char *text, long long min, long long
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (errno || end == text || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "cogmap: %s: expected an integer in [%lld, %lld], got '%s'\n", option, min, max, text);
+        fprintf(cli_err(), "cogmap: %s: expected an integer in [%lld, %lld], got '%s'\n", option, min, max, text);
         return -1;
     }
     *out = v;
@@ -58,7 +91,7 @@ int cli_parse_double(const char *option, const char *text, double *out)
     errno = 0;
     double v = strtod(text, &end);
     if (errno || end == text || *end != '\0' || !isfinite(v)) {
-        fprintf(stderr, "cogmap: %s: expected a finite number, got '%s'\n", option, text);
+        fprintf(cli_err(), "cogmap: %s: expected a finite number, got '%s'\n", option, text);
         return -1;
     }
     *out = v;
@@ -86,7 +119,7 @@ int cli_common_option(cli_common *c, int argc, char **argv, int *i)
         if (cli_option_value(argc, argv, i, &value))
             return -1;
         if (!value[0]) {
-            fprintf(stderr, "cogmap: --out: expected a folder name\n");
+            fprintf(cli_err(), "cogmap: --out: expected a folder name\n");
             return -1;
         }
         c->out = value;
@@ -111,7 +144,13 @@ int cli_standard_option(cli_common *c, const char *usage, int argc, char **argv,
 
 int cli_fail(const char *command, cm_status status)
 {
-    fprintf(stderr, "cogmap %s: %s\n", command, cm_errmsg()[0] ? cm_errmsg() : cm_status_name(status));
+    /* In a job of several ranks, rank 0 reports what all agreed on (with the
+     * failing rank's message); a rank that failed alone says so itself. */
+    const char *msg = cm_errmsg()[0] ? cm_errmsg() : cm_status_name(status);
+    if (cm_dist_world_rank() == 0)
+        fprintf(stderr, "cogmap %s: %s\n", command, msg);
+    else if (cm_dist_size() == 1 || !cm_dist_failure_agreed())
+        fprintf(cli_err(), "cogmap %s: rank %d: %s\n", command, cm_dist_world_rank(), msg);
     switch (status) {
     case CM_OK: return CLI_EXIT_OK;
     case CM_ERR_ARG: return CLI_EXIT_USAGE;
@@ -123,15 +162,19 @@ int cli_fail(const char *command, cm_status status)
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "cogmap %s: ", command);
+    FILE *err = cli_err();
+    fprintf(err, "cogmap %s: ", command);
+    if (cm_dist_world_rank() != 0)
+        fprintf(err, "rank %d: ", cm_dist_world_rank());
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vfprintf(err, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see 'cogmap %s --help')\n", command);
+    fprintf(err, "\n(see 'cogmap %s --help')\n", command);
     return CLI_EXIT_USAGE;
 }
 
-FILE *cli_progress_stream(const cli_common *c) { return c->quiet ? NULL : stderr; }
+/* Rank 0 alone shows progress for a job of several ranks. */
+FILE *cli_progress_stream(const cli_common *c) { return c->quiet || cm_dist_world_rank() != 0 ? NULL : stderr; }
 
 int cli_resume_folder(const char *command, const char *resume, const char **out)
 {
@@ -145,9 +188,12 @@ int cli_refuse_existing_run(const char *command, const char *out)
 {
     char probe[4096];
     snprintf(probe, sizeof probe, "%s/run.json", out);
-    if (access(probe, F_OK) == 0)
-        return cli_fail(command, cm_error(CM_ERR_ARG,
-                                          "%s already holds a run; continue it with --resume %s or choose another --out",
-                                          out, out));
-    return CLI_EXIT_OK;
+    cm_status st = access(probe, F_OK) == 0 ? cm_error(CM_ERR_ARG,
+                                                       "%s already holds a run; continue it with --resume %s or "
+                                                       "choose another --out",
+                                                       out, out)
+                                            : CM_OK;
+    /* Every rank looks before rank 0 writes the new run (a collective). */
+    st = cm_dist_agree(st);
+    return st == CM_OK ? CLI_EXIT_OK : cli_fail(command, st);
 }

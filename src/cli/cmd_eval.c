@@ -2,6 +2,7 @@
  * decoding error, the untrained baseline — and draws its figures (docs/cli.md,
  * docs/formats.md "Grid-cell runs"). */
 #include "cli/cli.h"
+#include "cogmap/dist.h"
 #include "cogmap/plot.h"
 
 #include <math.h>
@@ -41,7 +42,7 @@ int cli_grid_eval(const char *command, const char *dir, const cm_grid_eval_opts 
     cm_progress p;
     cm_grid_eval_report r;
     cm_status st = cm_grid_eval_run(dir, o, progress_of(common, &p), &r);
-    if (st == CM_OK)
+    if (st == CM_OK && cm_dist_rank() == 0) /* every rank evaluated; rank 0 draws */
         st = cm_grid_eval_figures(dir, &r);
     if (st == CM_OK && !common->quiet) {
         printf("eval: %s, %s after %lld steps (%.1f min of training), %lld samples\n", dir, r.preset,
@@ -87,7 +88,7 @@ static int eval_from_checkpoint(const char *file, const char *preset, const char
     cm_progress p;
     cm_grid_eval_report rep;
     cm_status st = cm_grid_eval_checkpoint(file, preset, out, common->seed, o, progress_of(common, &p), &rep);
-    if (st == CM_OK)
+    if (st == CM_OK && cm_dist_rank() == 0) /* every rank evaluated; rank 0 draws */
         st = cm_grid_eval_figures(out, &rep);
     if (st == CM_OK && !common->quiet) {
         printf("eval: %s as %s, %lld samples of fresh trajectories\n", file, rep.preset, (long long)rep.samples);

@@ -2,6 +2,7 @@
  * network until grid-like units appear (docs/cli.md). */
 #include "cli/cli.h"
 #include "cli/train.h"
+#include "cogmap/dist.h"
 #include "cogmap/io.h"
 
 #include <math.h>
@@ -107,11 +108,12 @@ int cli_train_grid(int argc, char **argv)
     char loaded[4096] = "";
     if (a.t.resume) {
         st = cm_train_resume(a.t.resume, &cm_grid_job_ops, job, cfg.seed, &state, loaded);
-    } else {
+    } else if (cm_dist_rank() == 0) { /* rank 0 writes for the job */
         st = cm_mkdir_p(a.t.common.out);
         if (st == CM_OK)
             st = cm_grid_run_config_write(&cfg, a.t.common.out);
     }
+    st = cm_dist_agree(st);
     cm_train_config tc = cli_train_config(&a.t, cfg.seed);
     if (a.best_by_grid)
         tc.best = "grid_fraction";

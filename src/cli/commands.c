@@ -10,6 +10,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_gridness(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_figure(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
@@ -21,5 +22,6 @@ const cli_command cli_commands[] = {
     {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
     {"bench", "built-in benchmarks (cogmap bench --help)", cmd_bench},
     {"figure", "SMP's figures 2 and 3 from DeepMind's released data or a cogmap SMP run", cmd_figure},
+    {"sweep", "train a grid of settings (over MPI ranks), one run each, one table (sweep.csv)", cmd_sweep},
     {NULL, NULL, NULL},
 };

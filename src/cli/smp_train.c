@@ -4,6 +4,7 @@
  * Ctrl-C). */
 #include "cli/cli.h"
 #include "cli/train.h"
+#include "cogmap/dist.h"
 #include "cogmap/run.h"
 #include "cogmap/io.h"
 #include "cogmap/smp.h"
@@ -87,13 +88,16 @@ int cli_train_smp(int argc, char **argv)
     char loaded[4096] = "";
     if (a.resume) {
         st = cm_train_resume(a.resume, &cm_smp_job_ops, job, cfg.seed, &state, loaded);
-        if (st == CM_OK && a.n_sets)
+        /* Every rank has read run.json before rank 0 rewrites it. */
+        st = cm_dist_agree(st);
+        if (st == CM_OK && a.n_sets && cm_dist_rank() == 0)
             st = cm_smp_run_config_restage(&cfg, a.resume, state.step, a.sets, a.n_sets);
-    } else {
+    } else if (cm_dist_rank() == 0) { /* rank 0 writes for the job */
         st = cm_mkdir_p(a.common.out);
         if (st == CM_OK)
             st = cm_smp_run_config_write(&cfg, a.common.out);
     }
+    st = cm_dist_agree(st);
     cm_train_config tc = cli_train_config(&a, cfg.seed);
     if (st == CM_OK)
         st = cli_train_loop("train smp", &a, &tc, &cm_smp_job_ops, job, &state, loaded);

@@ -119,7 +119,15 @@ static void shuffle_epoch(cm_grid_source *s, uint64_t stream, int64_t epoch)
 
 cm_status cm_grid_source_fill(cm_grid_source *s, uint64_t stream, int64_t index, cm_grid_batch *b)
 {
+    return cm_grid_source_fill_rows(s, stream, index, b, 0, b->batch);
+}
+
+cm_status cm_grid_source_fill_rows(cm_grid_source *s, uint64_t stream, int64_t index, cm_grid_batch *b, int row0,
+                                   int row1)
+{
     const int B = b->batch, T = b->steps, d = cm_grid_input_dim(s->input);
+    if (row0 < 0 || row1 > B || row0 > row1)
+        return cm_error(CM_ERR_ARG, "data source: rows [%d, %d) of a batch of %d", row0, row1, B);
     if (T != s->steps || b->in_dim != d)
         return cm_error(CM_ERR_ARG, "data source: batch of %d steps x %d inputs, source gives %d x %d", T, b->in_dim,
                         s->steps, d);
@@ -128,7 +136,7 @@ cm_status cm_grid_source_fill(cm_grid_source *s, uint64_t stream, int64_t index,
     if (s->dataset && stream == 0 && s->dataset->n_windows < B)
         return cm_error(CM_ERR_ARG, "data source: the dataset has %lld windows, fewer than a batch of %d",
                         (long long)s->dataset->n_windows, B);
-    for (int e = 0; e < B; e++) {
+    for (int e = row0; e < row1; e++) {
         if (s->dataset) {
             int64_t w;
             if (stream == 0) {

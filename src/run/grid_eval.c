@@ -1,5 +1,6 @@
 /* A network's units on fresh trajectories: rate maps, SACs, gridness and the
  * decoding error (run.h). */
+#include "cogmap/dist.h"
 #include "cogmap/run.h"
 
 #include <math.h>
@@ -17,6 +18,118 @@ void cm_grid_evaluation_free(cm_grid_evaluation *ev)
     cm_free(ev->true_paths);
     cm_free(ev->decoded_paths);
     memset(ev, 0, sizeof *ev);
+}
+
+/* One evaluation batch's results, what a rank sends the others: the
+ * network's units and decoded positions, the true positions. */
+typedef struct eval_loop {
+    cm_grid_forward_fn forward;
+    void *model;
+    cm_grid_source *src;
+    cm_grid_batch *b;
+    uint64_t stream;
+    int U, B, T, nb;
+    const double *edges;
+    cm_grid_evaluation *ev;
+    double *sums, err_sum;
+    int64_t *counts, err_n;
+    int *bins;
+    size_t acts_at, dec_at, pos_at, init_at, bytes; /* the item's layout */
+} eval_loop;
+
+static cm_status eval_compute(void *ctx, int64_t k, void *out)
+{
+    eval_loop *L = ctx;
+    cm_grid_batch *b = L->b;
+    cm_status st = cm_grid_source_fill(L->src, L->stream, k, b);
+    if (st != CM_OK)
+        return st;
+    char *o = out;
+    double loss;
+    st = L->forward(L->model, b, (float *)(o + L->acts_at), (float *)(o + L->dec_at), &loss);
+    const size_t BT = (size_t)L->B * L->T;
+    memcpy(o + L->pos_at, b->pos, BT * 2 * sizeof(float));
+    memcpy(o + L->init_at, b->init_pos, (size_t)L->B * 2 * sizeof(float));
+    return st;
+}
+
+/* Adds batch k to the maps and the decoding error, in batch order. */
+static cm_status eval_fold(void *ctx, int64_t k, const void *in)
+{
+    eval_loop *L = ctx;
+    cm_grid_evaluation *ev = L->ev;
+    const char *o = in;
+    const float *acts = (const float *)(o + L->acts_at), *decoded = (const float *)(o + L->dec_at);
+    const float *pos = (const float *)(o + L->pos_at), *init_pos = (const float *)(o + L->init_at);
+    const int U = L->U, T = L->T, nb = L->nb, nb2 = nb * nb;
+    const size_t BT = (size_t)L->B * T;
+    if (k == 0) {
+        for (int p = 0; p < ev->n_paths; p++) {
+            float *tp = ev->true_paths + (size_t)p * (T + 1) * 2;
+            float *dp = ev->decoded_paths + (size_t)p * (T + 1) * 2;
+            tp[0] = dp[0] = init_pos[2 * p];
+            tp[1] = dp[1] = init_pos[2 * p + 1];
+            memcpy(tp + 2, pos + (size_t)p * T * 2, (size_t)T * 2 * sizeof(float));
+            memcpy(dp + 2, decoded + (size_t)p * T * 2, (size_t)T * 2 * sizeof(float));
+        }
+    }
+    /* Every sample (t = 0 included, as SSM-PC's scorer) goes into the maps. */
+    for (size_t i = 0; i < BT; i++) {
+        int bx = cm_bin_index(L->edges, nb, pos[2 * i], 1);
+        int by = cm_bin_index(L->edges, nb, pos[2 * i + 1], 1);
+        L->bins[i] = bx >= 0 && by >= 0 ? bx * nb + by : -1;
+        if (L->bins[i] >= 0)
+            L->counts[L->bins[i]]++;
+        if (T == 1 || i % T != 0) {
+            L->err_sum += hypot((double)decoded[2 * i] - pos[2 * i], (double)decoded[2 * i + 1] - pos[2 * i + 1]);
+            L->err_n++;
+        }
+    }
+    for (int u = 0; u < U; u++) {
+        double *s = L->sums + (size_t)u * nb2;
+        for (size_t i = 0; i < BT; i++)
+            if (L->bins[i] >= 0)
+                s[L->bins[i]] += acts[i * U + u];
+    }
+    ev->samples += (int64_t)BT;
+    return CM_OK;
+}
+
+/* Gridness of every unit, the units split over the ranks and the scores
+ * gathered in unit order (each unit's score is its own: the same bits). */
+static cm_status score_units(const cm_gridness_config *gc, cm_grid_evaluation *ev)
+{
+    const int U = ev->units, P = cm_dist_size();
+    const size_t sac = (size_t)ev->sac_size * ev->sac_size, nb2 = (size_t)ev->nbins * ev->nbins;
+    int64_t u0, u1;
+    cm_dist_split(U, cm_dist_rank(), P, &u0, &u1);
+    cm_gridness_scorer *gs = NULL;
+    cm_status st = cm_gridness_scorer_create(gc, &gs);
+    /* Every rank scores its slice in place; the gathers then fill the rest. */
+    if (st == CM_OK)
+        st = cm_gridness_score_batch(gs, ev->maps + (size_t)u0 * nb2, 0, u1 - u0, ev->results + u0,
+                                     ev->sacs + (size_t)u0 * sac);
+    cm_gridness_scorer_free(gs);
+    st = cm_dist_agree(st);
+    if (st != CM_OK || P == 1)
+        return st;
+    size_t total;
+    cm_gridness_result *res = cm_alloc((size_t)U * sizeof *res);
+    double *sacs = cm_alloc((size_t)U * sac * sizeof(double));
+    st = cm_dist_agree(res && sacs ? CM_OK : cm_error(CM_ERR_NOMEM, "evaluation: cannot gather %d units' scores", U));
+    if (st == CM_OK)
+        st = cm_dist_gather_all(ev->results + u0, (size_t)(u1 - u0) * sizeof *res, res, (size_t)U * sizeof *res,
+                                &total);
+    if (st == CM_OK)
+        st = cm_dist_gather_all(ev->sacs + (size_t)u0 * sac, (size_t)(u1 - u0) * sac * sizeof(double), sacs,
+                                (size_t)U * sac * sizeof(double), &total);
+    if (st == CM_OK) {
+        memcpy(ev->results, res, (size_t)U * sizeof *res);
+        memcpy(ev->sacs, sacs, (size_t)U * sac * sizeof(double));
+    }
+    cm_free(res);
+    cm_free(sacs);
+    return st;
 }
 
 cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, cm_grid_source *src, cm_grid_batch *b,
@@ -50,75 +163,43 @@ cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, c
     ev->n_paths = B < EXAMPLE_PATHS ? B : EXAMPLE_PATHS;
     const size_t BT = (size_t)B * T;
     double edges[256];
-    double *sums = cm_calloc((size_t)U * nb2, sizeof(double));
-    int64_t *counts = cm_calloc((size_t)nb2, sizeof(int64_t));
-    float *acts = cm_alloc(BT * U * sizeof(float));
-    float *decoded = cm_alloc(BT * 2 * sizeof(float));
-    int *bins = cm_alloc(BT * sizeof(int));
+    eval_loop L = {.forward = forward, .model = model, .src = src, .b = b, .stream = stream, .U = U, .B = B, .T = T,
+                   .nb = nb, .edges = edges, .ev = ev};
+    L.acts_at = 0;
+    L.dec_at = L.acts_at + BT * U * sizeof(float);
+    L.pos_at = L.dec_at + BT * 2 * sizeof(float);
+    L.init_at = L.pos_at + BT * 2 * sizeof(float);
+    L.bytes = L.init_at + (size_t)B * 2 * sizeof(float);
+    L.sums = cm_calloc((size_t)U * nb2, sizeof(double));
+    L.counts = cm_calloc((size_t)nb2, sizeof(int64_t));
+    L.bins = cm_alloc(BT * sizeof(int));
     ev->maps = cm_alloc((size_t)U * nb2 * sizeof(double));
     ev->sacs = cm_alloc((size_t)U * ev->sac_size * ev->sac_size * sizeof(double));
     ev->results = cm_alloc((size_t)U * sizeof *ev->results);
     ev->true_paths = cm_alloc((size_t)ev->n_paths * (T + 1) * 2 * sizeof(float));
     ev->decoded_paths = cm_alloc((size_t)ev->n_paths * (T + 1) * 2 * sizeof(float));
-    cm_gridness_scorer *gs = NULL;
     cm_status st = CM_OK;
-    if (!sums || !counts || !acts || !decoded || !bins || !ev->maps || !ev->sacs || !ev->results ||
-        !ev->true_paths || !ev->decoded_paths) {
+    if (!L.sums || !L.counts || !L.bins || !ev->maps || !ev->sacs || !ev->results || !ev->true_paths ||
+        !ev->decoded_paths)
         st = cm_error(CM_ERR_NOMEM, "evaluation: cannot allocate maps of %d units", U);
+    /* Every rank must know before the loop's collectives. */
+    st = cm_dist_agree(st);
+    if (st != CM_OK)
         goto done;
-    }
     cm_linspace(ev->lo, ev->hi, nb + 1, edges);
-    double err_sum = 0;
-    int64_t err_n = 0;
+    /* Batches 0, 1, ... until `samples` are seen, spread over the ranks and
+     * folded in batch order: the maps' sums are the serial loop's. */
+    const int64_t n_batches = (samples + (int64_t)BT - 1) / (int64_t)BT;
     if (progress)
-        cm_progress_start(progress, progress->out, "eval", (samples + (int64_t)BT - 1) / (int64_t)BT);
-    for (int64_t k = 0; ev->samples < samples; k++) {
-        st = cm_grid_source_fill(src, stream, k, b);
-        if (st != CM_OK)
-            goto done;
-        double loss;
-        st = forward(model, b, acts, decoded, &loss);
-        if (st != CM_OK)
-            goto done;
-        if (k == 0) {
-            for (int p = 0; p < ev->n_paths; p++) {
-                float *tp = ev->true_paths + (size_t)p * (T + 1) * 2;
-                float *dp = ev->decoded_paths + (size_t)p * (T + 1) * 2;
-                tp[0] = dp[0] = b->init_pos[2 * p];
-                tp[1] = dp[1] = b->init_pos[2 * p + 1];
-                memcpy(tp + 2, b->pos + (size_t)p * T * 2, (size_t)T * 2 * sizeof(float));
-                memcpy(dp + 2, decoded + (size_t)p * T * 2, (size_t)T * 2 * sizeof(float));
-            }
-        }
-        /* Every sample (t = 0 included, as SSM-PC's scorer) goes into the maps. */
-        for (size_t i = 0; i < BT; i++) {
-            int bx = cm_bin_index(edges, nb, b->pos[2 * i], 1);
-            int by = cm_bin_index(edges, nb, b->pos[2 * i + 1], 1);
-            bins[i] = bx >= 0 && by >= 0 ? bx * nb + by : -1;
-            if (bins[i] >= 0)
-                counts[bins[i]]++;
-            if (T == 1 || i % T != 0) {
-                err_sum += hypot((double)decoded[2 * i] - b->pos[2 * i], (double)decoded[2 * i + 1] - b->pos[2 * i + 1]);
-                err_n++;
-            }
-        }
-        for (int u = 0; u < U; u++) {
-            double *s = sums + (size_t)u * nb2;
-            for (size_t i = 0; i < BT; i++)
-                if (bins[i] >= 0)
-                    s[bins[i]] += acts[i * U + u];
-        }
-        ev->samples += (int64_t)BT;
-        if (progress)
-            cm_progress_update(progress, k + 1, "%lld samples", (long long)ev->samples);
-    }
+        cm_progress_start(progress, progress->out, "eval", n_batches);
+    st = cm_dist_map_fold(n_batches, L.bytes, eval_compute, eval_fold, &L, progress);
+    if (st != CM_OK)
+        goto done;
     for (int u = 0; u < U; u++)
         for (int j = 0; j < nb2; j++)
-            ev->maps[(size_t)u * nb2 + j] = counts[j] ? sums[(size_t)u * nb2 + j] / (double)counts[j] : NAN;
-    ev->decoding_error = err_n ? err_sum / (double)err_n : NAN;
-    st = cm_gridness_scorer_create(&gc, &gs);
-    if (st == CM_OK)
-        st = cm_gridness_score_batch(gs, ev->maps, 0, U, ev->results, ev->sacs);
+            ev->maps[(size_t)u * nb2 + j] = L.counts[j] ? L.sums[(size_t)u * nb2 + j] / (double)L.counts[j] : NAN;
+    ev->decoding_error = L.err_n ? L.err_sum / (double)L.err_n : NAN;
+    st = score_units(&gc, ev);
     if (st != CM_OK)
         goto done;
     int grid = 0;
@@ -128,12 +209,9 @@ cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, c
     if (progress)
         cm_progress_finish(progress, "%lld samples", (long long)ev->samples);
 done:
-    cm_gridness_scorer_free(gs);
-    cm_free(sums);
-    cm_free(counts);
-    cm_free(acts);
-    cm_free(decoded);
-    cm_free(bins);
+    cm_free(L.sums);
+    cm_free(L.counts);
+    cm_free(L.bins);
     if (st != CM_OK)
         cm_grid_evaluation_free(ev);
     return st;

@@ -104,7 +104,13 @@ static float *job_grads(void *job) { return cm_pathint_params(((cm_grid_job *)jo
 static cm_status job_gradient(void *job, int64_t step, int shard, int n_shards, double *loss_sum, double *weight)
 {
     cm_grid_job *j = job;
-    cm_status st = cm_grid_source_fill(&j->train, 0, step, &j->batch);
+    /* The shard's rows alone: a rank of a data-parallel job makes only the
+     * paths it trains on. */
+    const int B = j->batch.batch;
+    cm_status st = n_shards >= 1 && shard >= 0 && shard < n_shards
+                       ? cm_grid_source_fill_rows(&j->train, 0, step, &j->batch, (int)((int64_t)B * shard / n_shards),
+                                                  (int)((int64_t)B * (shard + 1) / n_shards))
+                       : CM_OK; /* cm_grid_net_gradient names the bad shard */
     return st == CM_OK ? cm_grid_net_gradient(j->net, &j->batch, shard, n_shards, job_grads(job), loss_sum, weight)
                        : st;
 }

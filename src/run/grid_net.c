@@ -99,19 +99,21 @@ static cm_status check_batch(const cm_grid_net *n, const cm_grid_batch *b)
     return CM_OK;
 }
 
-/* A batch for the network: its shape checked, its target codes in the
- * adapter's buffers. */
-static cm_status fill_targets(cm_grid_net *n, const cm_grid_batch *b, cm_pathint_batch *pb)
+/* A batch for the network: its shape checked, the target codes of its rows
+ * [r0, r1) in the adapter's buffers (a shard's rows alone: the codes of
+ * rows another shard or rank trains are not needed here). */
+static cm_status fill_targets(cm_grid_net *n, const cm_grid_batch *b, int r0, int r1, cm_pathint_batch *pb)
 {
     cm_status st = check_batch(n, b);
     if (st != CM_OK)
         return st;
-    const int64_t BT = (int64_t)b->batch * b->steps;
-    cm_place_cells_activate(&n->pc, b->init_pos, b->batch, n->init_place);
-    cm_place_cells_activate(&n->pc, b->pos, BT, n->place);
-    if (n->hd.n) {
-        cm_hd_cells_activate(&n->hd, b->init_theta, b->batch, n->init_hd);
-        cm_hd_cells_activate(&n->hd, b->theta, BT, n->hd_t);
+    const int T = b->steps, rows = r1 - r0;
+    const size_t Np = (size_t)n->pc.n, Nh = (size_t)n->hd.n;
+    cm_place_cells_activate(&n->pc, b->init_pos + 2 * (size_t)r0, rows, n->init_place + (size_t)r0 * Np);
+    cm_place_cells_activate(&n->pc, b->pos + 2 * (size_t)r0 * T, (int64_t)rows * T, n->place + (size_t)r0 * T * Np);
+    if (Nh) {
+        cm_hd_cells_activate(&n->hd, b->init_theta + r0, rows, n->init_hd + (size_t)r0 * Nh);
+        cm_hd_cells_activate(&n->hd, b->theta + (size_t)r0 * T, (int64_t)rows * T, n->hd_t + (size_t)r0 * T * Nh);
     }
     pb->velocity = b->inputs;
     pb->init_place = n->init_place;
@@ -129,25 +131,25 @@ static void decode(cm_grid_net *n, const cm_grid_batch *b, float *decoded)
     cm_place_cells_decode(&n->pc, n->logits, (int64_t)b->batch * b->steps, n->top_k, decoded);
 }
 
-/* The states of the shards of a batch split n_shards ways, made once for a
- * split (the same split every step allocates nothing). */
-static cm_status shard_states(cm_grid_net *n, int n_shards)
+/* The state of shard k of a batch split n_shards ways, made at its first
+ * use (a rank of a data-parallel job uses only its own shards) and kept for
+ * the run (the same split every step allocates nothing). */
+static cm_status shard_state(cm_grid_net *n, int k, int n_shards, cm_pathint_state **out)
 {
-    if (n->n_shards == n_shards)
-        return CM_OK;
-    free_shards(n);
-    n->shards = cm_calloc((size_t)n_shards, sizeof *n->shards);
-    if (!n->shards)
-        return cm_error(CM_ERR_NOMEM, "grid network: cannot allocate %d shard states", n_shards);
-    n->n_shards = n_shards;
-    for (int k = 0; k < n_shards; k++) {
+    if (n->n_shards != n_shards) {
+        free_shards(n);
+        n->shards = cm_calloc((size_t)n_shards, sizeof *n->shards);
+        if (!n->shards)
+            return cm_error(CM_ERR_NOMEM, "grid network: cannot allocate %d shard states", n_shards);
+        n->n_shards = n_shards;
+    }
+    if (!n->shards[k]) {
         const int rows = n->batch * (k + 1) / n_shards - n->batch * k / n_shards;
         cm_status st = cm_pathint_state_create(n->m, rows, n->steps, &n->shards[k]);
-        if (st != CM_OK) {
-            free_shards(n);
+        if (st != CM_OK)
             return st;
-        }
     }
+    *out = n->shards[k];
     return CM_OK;
 }
 
@@ -158,11 +160,12 @@ cm_status cm_grid_net_gradient(cm_grid_net *n, const cm_grid_batch *b, int shard
         return cm_error(CM_ERR_ARG, "grid network: shard %d of %d: expected 0 <= shard < shards <= batch (%d)", shard,
                         n_shards, b->batch);
     cm_pathint_batch pb;
-    cm_status st = fill_targets(n, b, &pb);
+    const int r0 = b->batch * shard / n_shards, r1 = b->batch * (shard + 1) / n_shards;
+    cm_status st = fill_targets(n, b, r0, r1, &pb);
     cm_pathint_state *s = n->s;
     if (st == CM_OK && n_shards > 1) {
         /* Rows [r0, r1) of the batch-major batch: its buffers from row r0 on. */
-        const int r0 = b->batch * shard / n_shards, r1 = b->batch * (shard + 1) / n_shards, T = b->steps;
+        const int T = b->steps;
         const int Np = n->pc.n, Nh = n->hd.n, I = b->in_dim;
         pb.velocity += (size_t)r0 * T * I;
         pb.init_place += (size_t)r0 * Np;
@@ -173,8 +176,7 @@ cm_status cm_grid_net_gradient(cm_grid_net *n, const cm_grid_batch *b, int shard
         }
         pb.row0 = r0;
         pb.rows_total = b->batch;
-        st = shard_states(n, n_shards);
-        s = st == CM_OK ? n->shards[shard] : NULL;
+        st = shard_state(n, shard, n_shards, &s);
         *weight = (double)(r1 - r0) / b->batch;
     } else {
         *weight = 1;
@@ -201,7 +203,7 @@ cm_status cm_grid_net_forward(void *model, const cm_grid_batch *b, float *units,
 {
     cm_grid_net *n = model;
     cm_pathint_batch pb;
-    cm_status st = fill_targets(n, b, &pb);
+    cm_status st = fill_targets(n, b, 0, b->batch, &pb);
     if (st != CM_OK)
         return st;
     st = cm_pathint_forward(n->m, n->s, &pb, NULL, loss);

@@ -2,6 +2,7 @@
  * on the same fresh trajectories, the checkpoints of the emergence figure,
  * gridness.csv and summary.json; plot draws the figures from the report
  * (cm_grid_eval_figures). */
+#include "cogmap/dist.h"
 #include "cogmap/io.h"
 #include "cogmap/run.h"
 
@@ -224,6 +225,8 @@ static cm_status write_outputs(const char *out, cm_grid_eval_report *rep, const 
     rep->best_score60 = best_score(ev);
     rep->units = ev->units;
     rep->unit_name = strcmp(cfg->cells, "ssmpc") == 0 ? "grid units" : "m";
+    if (cm_dist_rank() != 0)
+        return CM_OK; /* every rank evaluated; rank 0 writes */
     char fig[4096];
     snprintf(fig, sizeof fig, "%s/figures", out);
     cm_status st = cm_mkdir_p(fig); /* creates `out` too */

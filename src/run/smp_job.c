@@ -94,8 +94,10 @@ static cm_status job_gradient(void *job, int64_t step, int shard, int n_shards, 
 {
     cm_smp_job *j = job;
     if (n_shards != 1 || shard != 0)
-        return cm_error(CM_ERR_UNSUPPORTED, "smp job: one shard per step (the slot writes see the whole batch), "
-                                            "got %d", n_shards);
+        return cm_error(CM_ERR_UNSUPPORTED,
+                        "smp job: a step runs in one process (its slot writes and beta control read the whole "
+                        "batch): train smp without mpirun, or with one rank (asked for %d shards)",
+                        n_shards);
     *weight = 1;
     cm_status st = cm_grid_source_fill(&j->train, 0, step, &j->batch);
     if (st == CM_OK)

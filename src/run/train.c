@@ -1,6 +1,16 @@
 /* The generic training loop (run.h): limits, the gradient of every shard
  * then the update, periodic evaluation into evals.csv, checkpoints, the
- * stop on NaN and Ctrl-C. */
+ * stop on NaN and Ctrl-C.
+ *
+ * In a job of several ranks (dist.h) the loop is data-parallel: rank r
+ * computes its shards of the P x n_shards shards of each step, the gradient
+ * block and the loss are summed in rank order, and every rank applies the
+ * same update, so parameters stay identical (checked by checksum at every
+ * checkpoint). Rank 0 alone writes; every decision that could differ
+ * between ranks (Ctrl-C, the time limit, a failure) goes through a
+ * collective first, so that all ranks take the same path and none waits
+ * forever. */
+#include "cogmap/dist.h"
 #include "cogmap/io.h"
 #include "cogmap/run.h"
 
@@ -21,19 +31,38 @@ static cm_status checkpoint_name(char *buf, size_t size, const char *out, const 
     return CM_OK;
 }
 
-/* Saves step_<N> and prunes the older ones (cm_train_checkpoint_prune). */
+/* Ranks hold the same parameters (what the update promises); a cheap
+ * check at every checkpoint, so that a divergence is caught near where it
+ * began. Collective. */
+static cm_status check_params(const cm_train_job_ops *ops, void *job, int64_t step)
+{
+    if (cm_dist_size() == 1)
+        return CM_OK;
+    char what[64];
+    snprintf(what, sizeof what, "parameters at step %lld", (long long)step);
+    return cm_dist_check_same(cm_dist_checksum(ops->params(job), ops->n_params(job)), what);
+}
+
+/* Saves step_<N> and prunes the older ones (cm_train_checkpoint_prune);
+ * rank 0 writes, and no rank goes on before the checkpoint is complete.
+ * Collective. */
 static cm_status save_step(const cm_train_config *cfg, const cm_train_job_ops *ops, void *job,
                            const cm_train_state *state)
 {
-    char dir[4096], name[64];
-    snprintf(name, sizeof name, "step_%08lld", (long long)state->step);
-    cm_status st = checkpoint_name(dir, sizeof dir, cfg->out, name);
-    if (st == CM_OK)
-        st = cm_train_checkpoint_save(dir, ops, job, state, cfg->seed);
+    cm_status st = check_params(ops, job, state->step);
     if (st != CM_OK)
         return st;
-    const int64_t base = cfg->checkpoint_every > 0 ? cfg->checkpoint_every : cfg->eval_every;
-    return cm_train_checkpoint_prune(cfg->out, cfg->keep, base);
+    if (cm_dist_rank() == 0) {
+        char dir[4096], name[64];
+        snprintf(name, sizeof name, "step_%08lld", (long long)state->step);
+        st = checkpoint_name(dir, sizeof dir, cfg->out, name);
+        if (st == CM_OK)
+            st = cm_train_checkpoint_save(dir, ops, job, state, cfg->seed);
+        const int64_t base = cfg->checkpoint_every > 0 ? cfg->checkpoint_every : cfg->eval_every;
+        if (st == CM_OK)
+            st = cm_train_checkpoint_prune(cfg->out, cfg->keep, base);
+    }
+    return cm_dist_agree(st);
 }
 
 /* The evaluation's rank, lower is better: the config's ranking, or the
@@ -48,8 +77,10 @@ static double rank_of(const cm_train_config *cfg, const cm_metrics *m)
     return m->items[k].better == CM_HIGHER_IS_BETTER ? -m->items[k].value : m->items[k].value;
 }
 
-/* Evaluates, appends the row to the history and evals.csv; when it is the
- * best so far, the job as it is becomes checkpoints/best. */
+/* Evaluates (every rank: a job's evaluation may spread its samples over
+ * them, and all get the same metrics), appends the row to the history and
+ * evals.csv; when it is the best so far, the job as it is becomes
+ * checkpoints/best. Rank 0 writes. Collective. */
 static cm_status evaluate(const cm_train_config *cfg, const cm_train_job_ops *ops, void *job, cm_train_state *state,
                           cm_evals *hist, double train_loss, double wall_start, double t0)
 {
@@ -62,40 +93,80 @@ static cm_status evaluate(const cm_train_config *cfg, const cm_train_job_ops *op
         return cm_error(CM_ERR_ARG, "best checkpoint by '%s': the %s job has no such metric", cfg->best,
                         ops->model_name ? ops->model_name : "training");
     state->wall_seconds = wall_start + (cm_now() - t0);
-    st = cm_evals_append(hist, state->step, state->wall_seconds, train_loss, &m);
-    if (st == CM_OK)
+    const int me = cm_dist_rank();
+    if (me == 0)
+        st = cm_evals_append(hist, state->step, state->wall_seconds, train_loss, &m);
+    if (st == CM_OK && me == 0)
         st = cm_evals_write(cfg->out, hist);
+    st = cm_dist_agree(st);
     const double value = rank_of(cfg, &m);
     if (st == CM_OK && isfinite(value) && (state->best_step < 0 || value < state->best_value)) {
         state->best_value = value;
         state->best_step = state->step;
+        st = check_params(ops, job, state->step);
         char dir[4096];
-        st = checkpoint_name(dir, sizeof dir, cfg->out, "best");
-        if (st == CM_OK)
+        if (st == CM_OK && me == 0)
+            st = checkpoint_name(dir, sizeof dir, cfg->out, "best");
+        if (st == CM_OK && me == 0)
             st = cm_train_checkpoint_save(dir, ops, job, state, cfg->seed);
+        st = cm_dist_agree(st);
     }
     return st;
 }
 
 /* One optimiser step: zeroed gradient block, every shard's gradient, the
- * update unless the loss is not finite. */
+ * update unless the loss is not finite. With several ranks, this rank's
+ * shards of the P x n_shards, then the rank-ordered sums of the loss and of
+ * the gradient block; a failed gradient anywhere fails the step everywhere. */
 static cm_status step_once(const cm_train_config *cfg, const cm_train_job_ops *ops, void *job, int64_t step,
                            double *loss)
 {
-    const int shards = cfg->n_shards > 1 ? cfg->n_shards : 1;
+    const int local = cfg->n_shards > 1 ? cfg->n_shards : 1, P = cm_dist_size();
+    const int shards = local * P;
+    int64_t s0, s1;
+    cm_dist_split(shards, cm_dist_rank(), P, &s0, &s1);
     memset(ops->grads(job), 0, ops->n_params(job) * sizeof(float));
     double loss_sum = 0, weight = 0;
-    for (int s = 0; s < shards; s++) {
+    cm_status st = CM_OK;
+    for (int s = (int)s0; s < (int)s1 && st == CM_OK; s++) {
         double l = 0, w = 0;
-        cm_status st = ops->gradient(job, step, s, shards, &l, &w);
-        if (st != CM_OK)
-            return st;
+        st = ops->gradient(job, step, s, shards, &l, &w);
         loss_sum += l;
         weight += w;
     }
-    /* One shard's loss is passed through as it is (no x w / w rounding). */
-    *loss = shards == 1 && weight == 1 ? loss_sum : loss_sum / weight;
-    return isfinite(*loss) ? ops->update(job, step) : CM_OK;
+    if (P == 1) {
+        if (st != CM_OK)
+            return st;
+        /* One shard's loss is passed through as it is (no x w / w rounding). */
+        *loss = shards == 1 && weight == 1 ? loss_sum : loss_sum / weight;
+        return isfinite(*loss) ? ops->update(job, step) : CM_OK;
+    }
+    double sums[3] = {loss_sum, weight, st != CM_OK};
+    cm_status red = cm_dist_sum_doubles(sums, 3);
+    if (red != CM_OK)
+        return red;
+    if (sums[2] > 0)
+        return cm_dist_agree(st);
+    *loss = sums[0] / sums[1];
+    if (!isfinite(*loss))
+        return CM_OK; /* every rank sees the same loss and stops */
+    st = cm_dist_sum_floats(ops->grads(job), ops->n_params(job));
+    /* The update is deterministic: the same on every rank from the same
+     * gradient and state. */
+    return st == CM_OK ? ops->update(job, step) : st;
+}
+
+/* What every rank must decide alike before a step: the user's Ctrl-C (on
+ * any rank) and the time limit (rank 0's clock). Collective. */
+static void agree_to_stop(int *interrupted, int *time_up)
+{
+    if (cm_dist_size() == 1)
+        return;
+    double v[2] = {*interrupted ? 1 : 0, cm_dist_rank() == 0 && *time_up ? 1 : 0};
+    if (cm_dist_sum_doubles(v, 2) != CM_OK)
+        cm_dist_abort(1, "cannot agree with the other ranks whether to stop");
+    *interrupted = v[0] > 0;
+    *time_up = v[1] > 0;
 }
 
 cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, void *job, cm_train_state *state,
@@ -109,24 +180,32 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
     if (!ops->n_params || !ops->params || !ops->grads || !ops->gradient || !ops->update || !ops->evaluate ||
         !ops->save || !ops->load)
         return cm_error(CM_ERR_ARG, "training: the %s job lacks an operation", ops->model_name ? ops->model_name : "");
+    const int me = cm_dist_rank();
+    if (me != 0)
+        progress = NULL; /* rank 0 speaks for the job */
     char dir[4096];
     cm_status st = checkpoint_name(dir, sizeof dir, cfg->out, "");
-    if (st == CM_OK)
+    if (st == CM_OK && me == 0)
         st = cm_mkdir_p(dir);
-    if (st != CM_OK)
-        return st;
 
-    /* The evaluation history so far: rows up to the resumed step. */
+    /* The evaluation history so far (rank 0's, the one that writes it): rows
+     * up to the resumed step. */
     cm_evals hist;
     memset(&hist, 0, sizeof hist);
     char path[4096];
-    if (state->step > 0 && cm_path_join(path, sizeof path, cfg->out, "evals.csv") == CM_OK &&
+    if (st == CM_OK && me == 0 && state->step > 0 && cm_path_join(path, sizeof path, cfg->out, "evals.csv") == CM_OK &&
         access(path, F_OK) == 0) {
         st = cm_evals_read(cfg->out, &hist);
-        if (st != CM_OK)
-            return st;
-        cm_evals_truncate(&hist, state->step);
+        if (st == CM_OK)
+            cm_evals_truncate(&hist, state->step);
     }
+    st = cm_dist_agree(st);
+    /* Every rank starts from the same parameters (same seed, or the same
+     * checkpoint). */
+    if (st == CM_OK)
+        st = check_params(ops, job, state->step);
+    if (st != CM_OK)
+        goto done;
 
     const int64_t start_step = state->step;
     const double start_wall = state->wall_seconds, t0 = cm_now();
@@ -138,9 +217,12 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
         state->wall_seconds = start_wall + (cm_now() - t0);
         if (cfg->steps > 0 && state->step >= cfg->steps)
             break;
-        if (cfg->minutes > 0 && state->wall_seconds >= cfg->minutes * 60.0)
+        int time_up = cfg->minutes > 0 && state->wall_seconds >= cfg->minutes * 60.0;
+        int interrupted = cm_interrupted();
+        agree_to_stop(&interrupted, &time_up);
+        if (time_up)
             break;
-        if (cm_interrupted()) {
+        if (interrupted) {
             if (state->step > last_ckpt_step || state->step == 0)
                 st = save_step(cfg, ops, job, state);
             if (st == CM_OK)
@@ -199,5 +281,7 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
 
 done:
     cm_evals_free(&hist);
-    return st;
+    /* Every way out is taken by every rank together (the decisions above are
+     * collective); agreeing once more marks the outcome as the job's. */
+    return cm_dist_size() > 1 ? cm_dist_agree(st) : st;
 }
