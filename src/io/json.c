@@ -7,12 +7,33 @@
 #include <stdio.h>
 #include <string.h>
 
+cm_status cm_json_size_check(uint64_t bytes, const char *what)
+{
+    uint64_t limit = cm_memory_limit() / 32;
+    if (limit > CM_JSON_MAX_TEXT)
+        limit = CM_JSON_MAX_TEXT;
+    if (bytes <= limit)
+        return CM_OK;
+    return cm_error(CM_ERR_NOMEM,
+                    "%s: %llu bytes of JSON, expected at most %llu (1/32 of the memory limit, at most 1 GiB: "
+                    "parsed JSON takes up to 32 times its text)",
+                    what, (unsigned long long)bytes, (unsigned long long)limit);
+}
+
 cm_status cm_json_read(const char *path, struct cJSON **out)
 {
     *out = NULL;
+    cm_rfile f;
+    cm_status st = cm_rfile_open(&f, path);
+    if (st)
+        return st;
+    st = cm_json_size_check(f.size, path);
+    cm_rfile_close(&f);
+    if (st)
+        return st;
     void *data;
     size_t len;
-    cm_status st = cm_read_file(path, &data, &len);
+    st = cm_read_file(path, &data, &len);
     if (st)
         return st;
     const char *text = data;
