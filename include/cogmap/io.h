@@ -37,6 +37,20 @@ cm_status cm_mkdir_p(const char *dir); /* like mkdir -p */
 /* Joins a folder and a name into buf; CM_ERR_ARG if it does not fit. */
 cm_status cm_path_join(char *buf, size_t size, const char *dir, const char *name);
 
+/* ------------------------------------------------------- run folder lock */
+
+/* One run, one writer: an advisory lock on RUN/.lock (flock), taken by
+ * whatever trains in a run folder. The folder is created if missing. The
+ * holder's pid and command line go into the file, so that a second process
+ * is refused (CM_ERR_IO) with a message naming the process that holds it. The
+ * lock belongs to the open file: it dies with its holder, whatever kills it,
+ * and exec'd children do not inherit it. The file itself stays (removing it
+ * would let two processes lock two different files of one name). */
+typedef struct cm_lockfile cm_lockfile;
+
+cm_status cm_run_lock(const char *run_dir, cm_lockfile **out);
+void cm_run_unlock(cm_lockfile *lock); /* NULL is fine */
+
 /* ----------------------------------------------------------------- arrays */
 
 typedef enum cm_dtype { CM_F32 = 0, CM_F64, CM_I32, CM_I64, CM_U8, CM_BOOL } cm_dtype;
