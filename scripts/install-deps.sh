@@ -13,6 +13,7 @@ packages=(
   libcjson-dev                            # JSON configs, safetensors headers
   libgif-dev                              # animated GIFs (grid-cell emergence)
   libcmocka-dev                           # unit tests
+  clang-14 libclang-rt-14-dev libomp-14-dev  # libFuzzer harnesses (make fuzz; make test runs them briefly)
   python3 python3-numpy python3-scipy     # interop tests and reference values
 )
 if [ "${1:-}" = "--torch" ]; then

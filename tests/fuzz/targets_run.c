@@ -1,0 +1,198 @@
+/* Fuzz targets of run folders: run.json (grid-cell and SMP runs), evals.csv,
+ * path-integration checkpoints (config.json, model.safetensors,
+ * optimizer.safetensors, state.json) and SMP checkpoints (model.safetensors,
+ * memory.safetensors). The models the checkpoints load into are the small
+ * ones of cmf_grid_config / cmf_smp_config, which the seed generator saves. */
+#define _GNU_SOURCE
+#include "fuzz.h"
+#include "targets.h"
+
+#include "cogmap/gridrun.h"
+#include "cogmap/io.h"
+#include "cogmap/models.h"
+#include "cogmap/smp.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void cmf_grid_config(cm_grid_run_config *c)
+{
+    static const char *const sets[] = {"hidden=8", "bottleneck=8", "batch=2", "steps=4", "eval_batches=1"};
+    if (cm_grid_run_config_init(c, "ssmpc", 7) != CM_OK)
+        cmf_fail(__FILE__, __LINE__, "init", "cm_grid_run_config_init: %s", cm_errmsg());
+    for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+        if (cm_grid_run_config_set(c, sets[i]) != CM_OK)
+            cmf_fail(__FILE__, __LINE__, "set", "%s: %s", sets[i], cm_errmsg());
+}
+
+void cmf_smp_config(cm_smp_config *c)
+{
+    cm_smp_config_default(c);
+    c->slots = 4;
+    c->embed = 4;
+    c->hidden[0] = c->hidden[1] = c->hidden[2] = 3;
+    for (int k = 0; k < 4; k++)
+        c->enc_channels[k] = 2;
+    c->image = 16;
+    c->batch = 1;
+    c->seq_len = 2;
+}
+
+void cmf_run_run_json(const uint8_t *data, size_t size)
+{
+    const char *run = cmf_fresh_dir(0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/run.json", run);
+    FILE *f = fopen(path, "wb");
+    if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
+        cmf_fail(__FILE__, __LINE__, "write", "cannot write %s", path);
+
+    cm_grid_run_config g, g2;
+    cm_status st = cm_grid_run_config_read(&g, run);
+    cmf_check_failure(st, path);
+    if (st == CM_OK) {
+        /* Written, read and written again: the same run.json (a configuration
+         * is a function of preset, seed, sets and data, all in the file;
+         * comparing the structs would compare their padding too). */
+        const char *a = cmf_fresh_dir(1), *b = cmf_fresh_dir(2);
+        cmf_check(cm_grid_run_config_write(&g, a) == CM_OK, "what reads does not write");
+        cmf_check(cm_grid_run_config_read(&g2, a) == CM_OK, "what cm_grid_run_config_write wrote does not read");
+        cmf_check(cm_grid_run_config_write(&g2, b) == CM_OK, "what reads does not write");
+        cmf_check_same_files(a, b, "run.json");
+    }
+    cm_smp_run_config s, s2;
+    st = cm_smp_run_config_read(&s, run);
+    cmf_check_failure(st, path);
+    if (st == CM_OK) {
+        cmf_check(cm_smp_config_check(&s.model) == CM_OK, "run.json read into an SMP config that fails its check");
+        const char *a = cmf_fresh_dir(1), *b = cmf_fresh_dir(2);
+        cmf_check(cm_smp_run_config_write(&s, a) == CM_OK, "what reads does not write");
+        cmf_check(cm_smp_run_config_read(&s2, a) == CM_OK, "what cm_smp_run_config_write wrote does not read");
+        cmf_check(cm_smp_run_config_write(&s2, b) == CM_OK, "what reads does not write");
+        cmf_check_same_files(a, b, "run.json");
+    }
+}
+
+void cmf_run_evals_csv(const uint8_t *data, size_t size)
+{
+    const char *run = cmf_fresh_dir(0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/evals.csv", run);
+    FILE *f = fopen(path, "wb");
+    if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
+        cmf_fail(__FILE__, __LINE__, "write", "cannot write %s", path);
+    cm_grid_eval_row *rows = NULL;
+    int n = -1;
+    cm_status st = cm_grid_evals_read(run, &rows, &n);
+    cmf_check_failure(st, path);
+    if (st != CM_OK) {
+        cmf_check(rows == NULL && n == 0, "failed read left rows");
+        return;
+    }
+    const char *again = cmf_fresh_dir(1);
+    cmf_check(cm_grid_evals_write(again, rows, n) == CM_OK, "what reads does not write");
+    cm_grid_eval_row *back = NULL;
+    int m = -1;
+    cmf_check(cm_grid_evals_read(again, &back, &m) == CM_OK, "what cm_grid_evals_write wrote does not read");
+    cmf_check(m == n, "row count changed: %d -> %d", n, m);
+    for (int i = 0; i < n; i++)
+        cmf_check(back[i].step == rows[i].step, "row %d: step changed", i);
+    cm_free(back);
+    cm_free(rows);
+}
+
+/* A checkpoint folder: cm_pathint_load, then the grid-cell run's loader. */
+void cmf_run_checkpoint(const uint8_t *data, size_t size)
+{
+    const char *dir = cmf_unpack(0, data, size);
+    if (!dir)
+        return;
+    cm_pathint *m = NULL;
+    cm_status st = cm_pathint_load(dir, &m);
+    cmf_check_failure(st, dir);
+    cmf_check(st == CM_OK || m == NULL, "failed load left a model");
+    if (st == CM_OK) {
+        const char *again = cmf_fresh_dir(1);
+        cmf_check(cm_pathint_save(m, again) == CM_OK, "what loads does not save");
+        cm_pathint *m2 = NULL;
+        cmf_check(cm_pathint_load(again, &m2) == CM_OK, "what cm_pathint_save saved does not load");
+        cm_params *p = cm_pathint_params(m), *p2 = cm_pathint_params(m2);
+        cmf_check(p->total == p2->total && memcmp(p->params, p2->params, p->total * sizeof(float)) == 0,
+                  "checkpoint round trip changed the parameters");
+        cm_pathint_free(m2);
+        cm_pathint_free(m);
+    }
+
+    /* The network a run resumes into, made once and again only after a
+     * successful load replaced its model: a failed load must leave it as it
+     * was (checked on its parameters). */
+    static cm_grid_net *net;
+    static float *pristine;
+    static size_t total;
+    if (!net) {
+        cm_grid_run_config c;
+        cmf_grid_config(&c);
+        if (cm_grid_net_create(&c, &net) != CM_OK)
+            cmf_fail(__FILE__, __LINE__, "create", "cm_grid_net_create: %s", cm_errmsg());
+        cm_params *p = cm_pathint_params(net->m);
+        total = p->total;
+        pristine = cm_alloc(total * sizeof(float));
+        memcpy(pristine, p->params, total * sizeof(float));
+    }
+    cm_grid_run_state state;
+    uint64_t seed = 0;
+    char loaded[4096];
+    st = cm_grid_checkpoint_load(dir, &cm_grid_net_ops, net, &state, &seed, loaded);
+    cmf_check_failure(st, dir);
+    if (st == CM_OK) {
+        cmf_check(state.step >= 0 && state.best_step >= -1, "step %lld, best step %lld", (long long)state.step,
+                  (long long)state.best_step);
+        cm_grid_net_free(net);
+        net = NULL;
+        cm_free(pristine);
+    } else {
+        cm_params *p = cm_pathint_params(net->m);
+        cmf_check(p->total == total && memcmp(p->params, pristine, total * sizeof(float)) == 0,
+                  "a failed checkpoint load changed the network");
+    }
+}
+
+void cmf_run_checkpoint_smp(const uint8_t *data, size_t size)
+{
+    const char *dir = cmf_unpack(0, data, size);
+    if (!dir)
+        return;
+    /* As above: one model, made again only after a successful load. */
+    static cm_smp *m;
+    static float *pristine;
+    cm_smp_config cfg;
+    cmf_smp_config(&cfg);
+    if (!m) {
+        if (cm_smp_create(&m, &cfg, 3) != CM_OK)
+            cmf_fail(__FILE__, __LINE__, "create", "cm_smp_create: %s", cm_errmsg());
+        pristine = cm_alloc(m->p.total * sizeof(float));
+        memcpy(pristine, m->p.params, m->p.total * sizeof(float));
+    }
+    cm_status st = cm_smp_load(m, dir);
+    cmf_check_failure(st, dir);
+    if (st != CM_OK) {
+        cmf_check(memcmp(m->p.params, pristine, m->p.total * sizeof(float)) == 0 && m->step == 0,
+                  "a failed SMP load changed the model");
+        return;
+    }
+    cmf_check(m->step >= 0 && isfinite(m->log_beta), "step %lld, log beta %g", (long long)m->step, m->log_beta);
+    const char *again = cmf_fresh_dir(1);
+    cmf_check(cm_smp_save(m, again) == CM_OK, "what loads does not save");
+    cm_smp *m2 = NULL;
+    if (cm_smp_create(&m2, &cfg, 4) != CM_OK)
+        cmf_fail(__FILE__, __LINE__, "create", "cm_smp_create: %s", cm_errmsg());
+    cmf_check(cm_smp_load(m2, again) == CM_OK, "what cm_smp_save saved does not load");
+    cmf_check(m2->p.total == m->p.total && memcmp(m2->p.params, m->p.params, m->p.total * sizeof(float)) == 0,
+              "SMP checkpoint round trip changed the parameters");
+    cmf_check(m2->step == m->step && m2->log_beta == m->log_beta, "SMP round trip changed step or beta");
+    cm_smp_free(m2);
+    cm_smp_free(m);
+    m = NULL;
+    cm_free(pristine);
+}
