@@ -44,6 +44,15 @@ np.save(os.path.join(d, "expect_pos.npy"), traj["pos"].reshape(-1, 2))
 np.save(os.path.join(d, "expect_rnn2.npy"), traj["predicted_outputs"][1].reshape(-1, 128))
 PY
 if "$py" "$src/scripts/smp-data-to-npz" "$tmp/in" "$tmp/out" >/dev/null; then ok "converts all four pickles"; else bad "conversion failed"; fi
+# Outputs follow the umask (0666 minus it), not the temporary file's 0600.
+for um in 022 027; do
+    rm -rf "$tmp/out-$um"
+    (umask $um && "$py" "$src/scripts/smp-data-to-npz" "$tmp/in" "$tmp/out-$um" >/dev/null)
+    want=$(printf '%o' $(( 0666 & ~0$um )))
+    modes=$(stat -c '%a' "$tmp/out-$um"/*.npz | sort -u | tr '\n' ' ')
+    [ "$modes" = "$want " ] && ok "umask $um: outputs mode $want" || bad "umask $um: modes $modes, expected $want"
+    ls -A "$tmp/out-$um" | grep -q tmp && bad "umask $um: a temporary file is left" || true
+done
 "$py" - "$tmp" <<'PY' && ok "npz contents and shapes" || bad "npz contents"
 import numpy as np, sys
 t = sys.argv[1]
