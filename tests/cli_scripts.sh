@@ -118,6 +118,13 @@ bad = {k[7:]: v for k, v in sd.items() if "hd_predictor.bias" not in k}
 torch.save(bad, t + "/missing.pth")
 PY
     if "$py" "$src/scripts/pth-to-safetensors" "$tmp/wrapped.pth" "$tmp/grid.safetensors" >/dev/null; then ok "pth converted"; else bad "pth conversion"; fi
+    for um in 022 027; do
+        (umask $um && "$py" "$src/scripts/pth-to-safetensors" "$tmp/wrapped.pth" "$tmp/um-$um.safetensors" >/dev/null)
+        want=$(printf '%o' $(( 0666 & ~0$um )))
+        mode=$(stat -c '%a' "$tmp/um-$um.safetensors" 2>/dev/null)
+        [ "$mode" = "$want" ] && ok "umask $um: safetensors mode $want" || bad "umask $um: mode $mode, expected $want"
+    done
+    ls -A "$tmp" | grep -q '\.tmp-' && bad "a temporary file is left" || true
     "$py" - "$tmp" <<'PY' && ok "safetensors names, shapes, values" || bad "safetensors contents"
 import json, struct, sys, numpy as np, torch
 t = sys.argv[1]
