@@ -360,34 +360,52 @@ static void runs(void)
     ok(cm_grid_evals_write(run, rows, 0), "evals.csv");
     put_file("evals_csv", "header.csv", scratch_path("run/evals.csv"));
 
-    /* checkpoints: the small grid-cell network (ssmpc) and a banino one */
+    /* checkpoints of the tiny network: an LSTM, an RNN (Sorscher's cell)
+     * with an Adam optimiser, and a run folder holding two of them */
     for (int p = 0; p < 2; p++) {
-        cm_grid_run_config c;
-        if (p == 0) {
-            cmf_grid_config(&c);
-        } else {
-            ok(cm_grid_run_config_init(&c, "banino", 5), "banino");
-            ok(cm_grid_run_config_set(&c, "hidden=4"), "set");
-            ok(cm_grid_run_config_set(&c, "bottleneck=4"), "set");
-            ok(cm_grid_run_config_set(&c, "batch=1"), "set");
-            ok(cm_grid_run_config_set(&c, "steps=2"), "set");
+        cm_pathint_config pc;
+        cmf_pathint_config(&pc);
+        if (p == 1) {
+            pc.cell = CM_PATHINT_RNN;
+            pc.rnn_activation = CM_ACT_RELU;
+            pc.dropout = 0.0f;
+            pc.optim = cm_optim_defaults(CM_OPTIM_ADAM);
         }
-        cm_grid_net *net;
-        ok(cm_grid_net_create(&c, &net), "grid net");
+        cm_pathint *net;
+        ok(cm_pathint_create(&pc, &net), "pathint");
         cm_grid_run_state state = {.step = 300, .wall_seconds = 4.5, .last_loss = 1.5, .last_error = 0.25,
                                    .best_value = 1.25, .best_step = 200};
         char ck[4300];
         snprintf(ck, sizeof ck, "%s/ck%d", scratch, p);
-        ok(cm_grid_checkpoint_save(ck, &cm_grid_net_ops, net, &state, c.seed), "checkpoint");
-        cm_grid_net_free(net);
+        ok(cm_grid_checkpoint_save(ck, &cmf_tiny_ops, &net, &state, 7 + p), "checkpoint");
         const char *files[] = {"config.json", "model.safetensors", "optimizer.safetensors", "state.json"};
-        put_folder("checkpoint", p ? "banino" : "ssmpc-small", ck, files, 4);
+        put_folder("checkpoint", p ? "rnn-adam" : "lstm", ck, files, 4);
         snprintf(ck, sizeof ck, "ck%d/config.json", p);
-        put_file("json", p ? "config-banino.json" : "config-ssmpc.json", scratch_path(ck));
+        put_file("json", p ? "config-rnn.json" : "config-lstm.json", scratch_path(ck));
         snprintf(ck, sizeof ck, "ck%d/state.json", p);
-        put_file("json", p ? "state-banino.json" : "state-ssmpc.json", scratch_path(ck));
+        put_file("json", p ? "state-rnn.json" : "state-lstm.json", scratch_path(ck));
         snprintf(ck, sizeof ck, "ck%d/optimizer.safetensors", p);
-        put_file("safetensors", p ? "optimizer-banino.safetensors" : "optimizer-ssmpc.safetensors", scratch_path(ck));
+        put_file("safetensors", p ? "optimizer-adam.safetensors" : "optimizer-rmsprop.safetensors", scratch_path(ck));
+        if (p == 0) {
+            char run_ck[4300];
+            snprintf(run_ck, sizeof run_ck, "%s/run/checkpoints/step_00000300", scratch);
+            ok(cm_grid_checkpoint_save(run_ck, &cmf_tiny_ops, &net, &state, 7), "checkpoint");
+            state.step = 200;
+            snprintf(run_ck, sizeof run_ck, "%s/run/checkpoints/best", scratch);
+            ok(cm_grid_checkpoint_save(run_ck, &cmf_tiny_ops, &net, &state, 7), "checkpoint");
+            const char *rfiles[] = {"run.json",
+                                    "checkpoints/step_00000300/config.json",
+                                    "checkpoints/step_00000300/model.safetensors",
+                                    "checkpoints/step_00000300/optimizer.safetensors",
+                                    "checkpoints/step_00000300/state.json",
+                                    "checkpoints/best/config.json",
+                                    "checkpoints/best/model.safetensors",
+                                    "checkpoints/best/optimizer.safetensors",
+                                    "checkpoints/best/state.json"};
+            snprintf(run_ck, sizeof run_ck, "%s/run", scratch);
+            put_folder("checkpoint", "run-folder", run_ck, rfiles, 9);
+        }
+        cm_pathint_free(net);
     }
 
     cm_smp_config sc;

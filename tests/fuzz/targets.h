@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "cogmap/gridrun.h"
+#include "cogmap/models.h"
 #include "cogmap/smp.h"
 
 void cmf_run_npy(const uint8_t *data, size_t size);
@@ -22,10 +23,14 @@ void cmf_run_checkpoint(const uint8_t *data, size_t size);
 void cmf_run_checkpoint_smp(const uint8_t *data, size_t size);
 void cmf_run_cli(const uint8_t *data, size_t size);
 
-/* The small models the checkpoint targets load into and the seed generator
- * saves: a grid-cell run of the ssmpc preset with 8 hidden units, and an SMP
- * of 4 slots and 16-pixel frames. */
+/* The small models the targets use and the seed generator saves: a
+ * grid-cell run of the ssmpc preset with 8 hidden units (run.json, --set),
+ * a path-integration network of 3 hidden units, 3 place and 2 HD cells
+ * (checkpoints; cmf_tiny_ops is the trainer's view of it) and an SMP of 4
+ * slots and 16-pixel frames. */
 void cmf_grid_config(cm_grid_run_config *c);
+void cmf_pathint_config(cm_pathint_config *c);
+extern const cm_grid_model_ops cmf_tiny_ops; /* model: a cm_pathint ** */
 void cmf_smp_config(cm_smp_config *c);
 
 #endif

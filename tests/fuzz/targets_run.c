@@ -1,8 +1,9 @@
 /* Fuzz targets of run folders: run.json (grid-cell and SMP runs), evals.csv,
  * path-integration checkpoints (config.json, model.safetensors,
- * optimizer.safetensors, state.json) and SMP checkpoints (model.safetensors,
- * memory.safetensors). The models the checkpoints load into are the small
- * ones of cmf_grid_config / cmf_smp_config, which the seed generator saves. */
+ * optimizer.safetensors, state.json; or a run folder of them) and SMP
+ * checkpoints (model.safetensors, memory.safetensors). The models the
+ * checkpoints load into are the small ones of targets.h, which the seed
+ * generator saves. */
 #define _GNU_SOURCE
 #include "fuzz.h"
 #include "targets.h"
@@ -102,7 +103,46 @@ void cmf_run_evals_csv(const uint8_t *data, size_t size)
     cm_free(rows);
 }
 
-/* A checkpoint folder: cm_pathint_load, then the grid-cell run's loader. */
+void cmf_pathint_config(cm_pathint_config *c)
+{
+    if (cm_pathint_preset("ssmpc", c) != CM_OK)
+        cmf_fail(__FILE__, __LINE__, "preset", "%s", cm_errmsg());
+    c->hidden = 3;
+    c->bottleneck = 2;
+    c->n_place = 3;
+    c->n_hd = 2;
+    c->batch = 1;
+    c->seq_len = 2;
+}
+
+/* The trainer's view of a tiny network, as cm_grid_net_ops is of the real
+ * one: save and load only (the loader refuses other shapes, as the grid-cell
+ * run's does). Small tensors keep the fuzzer's mutations on the files'
+ * structure rather than on kilobytes of weights. */
+static cm_status tiny_save(void *model, const char *dir) { return cm_pathint_save(*(cm_pathint **)model, dir); }
+
+static cm_status tiny_load(void *model, const char *dir)
+{
+    cm_pathint **held = model, *m = NULL;
+    cm_status st = cm_pathint_load(dir, &m);
+    if (st != CM_OK)
+        return st;
+    const cm_pathint_config *a = cm_pathint_get_config(*held), *b = cm_pathint_get_config(m);
+    if (a->cell != b->cell || a->input_size != b->input_size || a->hidden != b->hidden ||
+        a->bottleneck != b->bottleneck || a->n_place != b->n_place || a->n_hd != b->n_hd) {
+        cm_pathint_free(m);
+        return cm_error(CM_ERR_FORMAT, "%s: the checkpoint's network differs from the run's", dir);
+    }
+    cm_pathint_free(*held);
+    *held = m;
+    return CM_OK;
+}
+
+const cm_grid_model_ops cmf_tiny_ops = {.save = tiny_save, .load = tiny_load};
+
+/* A checkpoint folder, or a run folder holding checkpoints/: cm_pathint_load
+ * of the folder itself, then the grid-cell run's loader (state.json and the
+ * model through cmf_tiny_ops). */
 void cmf_run_checkpoint(const uint8_t *data, size_t size)
 {
     const char *dir = cmf_unpack(0, data, size);
@@ -124,36 +164,35 @@ void cmf_run_checkpoint(const uint8_t *data, size_t size)
         cm_pathint_free(m);
     }
 
-    /* The network a run resumes into, made once and again only after a
-     * successful load replaced its model: a failed load must leave it as it
-     * was (checked on its parameters). */
-    static cm_grid_net *net;
+    /* The run's network, made once and again only after a successful load
+     * replaced it: a failed load must leave it as it was. */
+    static cm_pathint *net;
     static float *pristine;
-    static size_t total;
     if (!net) {
-        cm_grid_run_config c;
-        cmf_grid_config(&c);
-        if (cm_grid_net_create(&c, &net) != CM_OK)
-            cmf_fail(__FILE__, __LINE__, "create", "cm_grid_net_create: %s", cm_errmsg());
-        cm_params *p = cm_pathint_params(net->m);
-        total = p->total;
-        pristine = cm_alloc(total * sizeof(float));
-        memcpy(pristine, p->params, total * sizeof(float));
+        cm_pathint_config c;
+        cmf_pathint_config(&c);
+        if (cm_pathint_create(&c, &net) != CM_OK)
+            cmf_fail(__FILE__, __LINE__, "create", "cm_pathint_create: %s", cm_errmsg());
+        cm_params *p = cm_pathint_params(net);
+        pristine = cm_alloc(p->total * sizeof(float));
+        memcpy(pristine, p->params, p->total * sizeof(float));
     }
+    cm_pathint *before = net;
     cm_grid_run_state state;
     uint64_t seed = 0;
     char loaded[4096];
-    st = cm_grid_checkpoint_load(dir, &cm_grid_net_ops, net, &state, &seed, loaded);
+    st = cm_grid_checkpoint_load(dir, &cmf_tiny_ops, &net, &state, &seed, loaded);
     cmf_check_failure(st, dir);
     if (st == CM_OK) {
         cmf_check(state.step >= 0 && state.best_step >= -1, "step %lld, best step %lld", (long long)state.step,
                   (long long)state.best_step);
-        cm_grid_net_free(net);
+        cmf_check(strncmp(loaded, dir, strlen(dir)) == 0, "loaded %s, outside %s", loaded, dir);
+        cm_pathint_free(net);
         net = NULL;
         cm_free(pristine);
     } else {
-        cm_params *p = cm_pathint_params(net->m);
-        cmf_check(p->total == total && memcmp(p->params, pristine, total * sizeof(float)) == 0,
+        cm_params *p = cm_pathint_params(net);
+        cmf_check(net == before && memcmp(p->params, pristine, p->total * sizeof(float)) == 0,
                   "a failed checkpoint load changed the network");
     }
 }
