@@ -52,7 +52,7 @@ fuzz: fuzz-build
 
 test-fuzz: deps
 	@if tests/fuzz/have-fuzzer.sh > /dev/null; then \
-	  $(MAKE) --no-print-directory fuzz-build && FUZZ_JOBS=$(JOBS) tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CI_SECONDS); \
+	  $(MAKE) --no-print-directory fuzz-build && FUZZ_JOBS=$(JOBS) FUZZ_SEED=1 tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CI_SECONDS); \
 	else \
 	  echo "make test: SKIPPING the fuzz step: clang's libFuzzer runtime is missing (install clang-14 libclang-rt-14-dev libomp-14-dev)"; \
 	fi

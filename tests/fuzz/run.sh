@@ -4,7 +4,9 @@
 # Each target runs SECONDS seconds from its seed corpus (tests/fuzz/corpus/T,
 # read only) and what earlier runs found (BUILD/fuzz-corpus/T, where new
 # inputs go). Crashes go to BUILD/fuzz-artifacts/T/. FUZZ_JOBS targets run
-# at once (default 1). Prints executions, speed and coverage per target;
+# at once (default 1). FUZZ_SEED fixes libFuzzer's random seed (make test
+# passes 1 so that its short runs mutate the same way each time; default 0:
+# a fresh seed per run). Prints executions, speed and coverage per target;
 # exits 1 if any target crashed, leaked, timed out or ran out of memory
 # (make each crash a regression test: docs/reliability.md).
 set -uo pipefail
@@ -30,7 +32,7 @@ run_one() {
   # -malloc_limit_mb: a single allocation over 256 MiB is a finding (the
   # harnesses cap cogmap's at 64 MiB: fuzz.h); -timeout: one input over 30 s is.
   "$build/fuzz_$t" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -malloc_limit_mb=256 \
-    -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t/" \
+    -seed="${FUZZ_SEED:-0}" -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t/" \
     "$build/fuzz-corpus/$t" "$src/tests/fuzz/corpus/$t" > "$log" 2>&1
   local rc=$?
   local execs cov ft rate
