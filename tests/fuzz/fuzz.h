@@ -11,7 +11,12 @@
  * executable per target in the fuzz build (make fuzz, build-fuzz/), and
  * tests/test_fuzz_regressions.c runs every seed of tests/fuzz/corpus/<target>/
  * and every input of tests/data/fuzz-regressions/<target>/ through them in the
- * ordinary builds (Release, ASan). */
+ * ordinary builds (Release, ASan).
+ *
+ * Adding a target: a function cmf_run_<name> in a targets_*.c (declared in
+ * targets.h), a line in table.c, the name in CMakeLists.txt's
+ * COGMAP_FUZZ_TARGETS, seeds written by make_seeds.c (then
+ * tests/fuzz/make-corpus.sh build). */
 #ifndef COGMAP_FUZZ_H
 #define COGMAP_FUZZ_H
 
