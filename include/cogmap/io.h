@@ -37,6 +37,22 @@ cm_status cm_mkdir_p(const char *dir); /* like mkdir -p */
 /* Joins a folder and a name into buf; CM_ERR_ARG if it does not fit. */
 cm_status cm_path_join(char *buf, size_t size, const char *dir, const char *name);
 
+/* ------------------------------------------------------ folder manifests */
+
+/* A folder's manifest.json: the size and CRC-32 of each of its files, read
+ * back from disk after they were written, so that a folder whose manifest
+ * verifies holds exactly what was written (checkpoints: docs/formats.md).
+ *   {"format": "cogmap manifest", "version": 1,
+ *    "files": {"model.safetensors": {"bytes": 1234, "crc32": "89abcdef"}, ...}}
+ * cm_manifest_write lists `files` (names inside dir) and writes atomically.
+ * cm_manifest_verify checks every listed file: CM_ERR_FORMAT naming the file
+ * that is missing, of another size or of another CRC, or the manifest itself
+ * when malformed; CM_ERR_IO when a file cannot be read. A folder without
+ * manifest.json verifies only when `required` is 0 (folders written before
+ * manifests existed). */
+cm_status cm_manifest_write(const char *dir, const char *const *files, int n);
+cm_status cm_manifest_verify(const char *dir, int required);
+
 /* ------------------------------------------------------- run folder lock */
 
 /* One run, one writer: an advisory lock on RUN/.lock (flock), taken by
