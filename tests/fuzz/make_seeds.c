@@ -11,7 +11,7 @@
 #include "fuzz.h"
 #include "targets.h"
 
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 #include "cogmap/io.h"
 #include "cogmap/models.h"
 #include "cogmap/smp.h"
@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,12 +354,22 @@ static void runs(void)
     put_file("run_json", "smp-staged.json", scratch_path("run/run.json"));
     put_file("json", "smp-staged.json", scratch_path("run/run.json"));
 
-    cm_grid_eval_row rows[3] = {{0, 0.5, 1.25, 1.5, 0.75, 0.0}, {100, 12.0, 0.5, 0.625, 0.3, 0.125},
-                                {200, 25.0, 0.25, 0.375, 0.2, 0.0 / 0.0}};
-    ok(cm_grid_evals_write(run, rows, 3), "evals.csv");
+    cm_evals e;
+    memset(&e, 0, sizeof e);
+    for (int i = 0; i < 3; i++) {
+        cm_metrics m;
+        cm_metrics_clear(&m);
+        ok(cm_metrics_set(&m, "eval_loss", 1.5 - 0.5 * i, CM_LOWER_IS_BETTER), "metric");
+        ok(cm_metrics_set(&m, "decoding_error", 0.75 / (i + 1), CM_LOWER_IS_BETTER), "metric");
+        ok(cm_metrics_set(&m, "grid_fraction", i == 2 ? NAN : 0.125 * i, CM_HIGHER_IS_BETTER), "metric");
+        ok(cm_evals_append(&e, 100 * i, 12.5 * i, 1.25 / (i + 1), &m), "evals row");
+    }
+    ok(cm_evals_write(run, &e), "evals.csv");
     put_file("evals_csv", "three.csv", scratch_path("run/evals.csv"));
-    ok(cm_grid_evals_write(run, rows, 0), "evals.csv");
+    e.n_rows = 0;
+    ok(cm_evals_write(run, &e), "evals.csv");
     put_file("evals_csv", "header.csv", scratch_path("run/evals.csv"));
+    cm_evals_free(&e);
 
     /* checkpoints of the tiny network: an LSTM, an RNN (Sorscher's cell)
      * with an Adam optimiser, and a run folder holding two of them */
@@ -371,13 +382,15 @@ static void runs(void)
             pc.dropout = 0.0f;
             pc.optim = cm_optim_defaults(CM_OPTIM_ADAM);
         }
-        cm_pathint *net;
-        ok(cm_pathint_create(&pc, &net), "pathint");
-        cm_grid_run_state state = {.step = 300, .wall_seconds = 4.5, .last_loss = 1.5, .last_error = 0.25,
-                                   .best_value = 1.25, .best_step = 200};
+        cmf_tiny_job job;
+        ok(cmf_tiny_job_init(&job, &pc, 7 + p), "tiny job");
+        cm_train_state state;
+        cm_train_state_init(&state);
+        state.step = 300, state.wall_seconds = 4.5, state.last_loss = 1.5, state.best_value = 1.25;
+        state.best_step = 200;
         char ck[4300];
         snprintf(ck, sizeof ck, "%s/ck%d", scratch, p);
-        ok(cm_grid_checkpoint_save(ck, &cmf_tiny_ops, &net, &state, 7 + p), "checkpoint");
+        ok(cm_train_checkpoint_save(ck, &cmf_tiny_ops, &job, &state, 7 + p), "checkpoint");
         const char *files[] = {"config.json", "model.safetensors", "optimizer.safetensors", "state.json"};
         put_folder("checkpoint", p ? "rnn-adam" : "lstm", ck, files, 4);
         snprintf(ck, sizeof ck, "ck%d/config.json", p);
@@ -389,10 +402,10 @@ static void runs(void)
         if (p == 0) {
             char run_ck[4300];
             snprintf(run_ck, sizeof run_ck, "%s/run/checkpoints/step_00000300", scratch);
-            ok(cm_grid_checkpoint_save(run_ck, &cmf_tiny_ops, &net, &state, 7), "checkpoint");
+            ok(cm_train_checkpoint_save(run_ck, &cmf_tiny_ops, &job, &state, 7), "checkpoint");
             state.step = 200;
             snprintf(run_ck, sizeof run_ck, "%s/run/checkpoints/best", scratch);
-            ok(cm_grid_checkpoint_save(run_ck, &cmf_tiny_ops, &net, &state, 7), "checkpoint");
+            ok(cm_train_checkpoint_save(run_ck, &cmf_tiny_ops, &job, &state, 7), "checkpoint");
             const char *rfiles[] = {"run.json",
                                     "checkpoints/step_00000300/config.json",
                                     "checkpoints/step_00000300/model.safetensors",
@@ -405,7 +418,7 @@ static void runs(void)
             snprintf(run_ck, sizeof run_ck, "%s/run", scratch);
             put_folder("checkpoint", "run-folder", run_ck, rfiles, 9);
         }
-        cm_pathint_free(net);
+        cmf_tiny_job_free(&job);
     }
 
     cm_smp_config sc;

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cogmap/gridrun.h"
 #include "cogmap/models.h"
+#include "cogmap/run.h"
 #include "cogmap/smp.h"
 
 void cmf_run_npy(const uint8_t *data, size_t size);
@@ -30,7 +30,17 @@ void cmf_run_cli(const uint8_t *data, size_t size);
  * slots and 16-pixel frames. */
 void cmf_grid_config(cm_grid_run_config *c);
 void cmf_pathint_config(cm_pathint_config *c);
-extern const cm_grid_model_ops cmf_tiny_ops; /* model: a cm_pathint ** */
 void cmf_smp_config(cm_smp_config *c);
+
+/* A training job of the tiny network (model, optimiser, dropout stream)
+ * and its ops for the trainer's checkpoints (save and load only). */
+typedef struct cmf_tiny_job {
+    cm_pathint *m;
+    cm_optim optim;
+    cm_rng dropout;
+} cmf_tiny_job;
+cm_status cmf_tiny_job_init(cmf_tiny_job *j, const cm_pathint_config *c, uint64_t seed);
+void cmf_tiny_job_free(cmf_tiny_job *j);
+extern const cm_train_job_ops cmf_tiny_ops;
 
 #endif

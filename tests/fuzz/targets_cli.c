@@ -9,7 +9,7 @@
 #include "targets.h"
 
 #include "cli/train.h"
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 #include "cogmap/smp.h"
 
 #include <math.h>

@@ -5,7 +5,7 @@
 #include "fuzz.h"
 #include "targets.h"
 
-#include "cogmap/gridrun.h"
+#include "cogmap/models.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
 

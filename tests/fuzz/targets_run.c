@@ -8,7 +8,7 @@
 #include "fuzz.h"
 #include "targets.h"
 
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 #include "cogmap/io.h"
 #include "cogmap/models.h"
 #include "cogmap/smp.h"
@@ -83,23 +83,26 @@ void cmf_run_evals_csv(const uint8_t *data, size_t size)
     FILE *f = fopen(path, "wb");
     if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
         cmf_fail(__FILE__, __LINE__, "write", "cannot write %s", path);
+    cm_evals e;
+    cm_status st = cm_evals_read(run, &e);
+    cmf_check_failure(st, path);
+    if (st == CM_OK) {
+        cmf_check(e.n_cols >= 2 && e.n_rows >= 0, "%d columns, %d rows", e.n_cols, e.n_rows);
+        const char *again = cmf_fresh_dir(1);
+        cmf_check(cm_evals_write(again, &e) == CM_OK, "what reads does not write");
+        cm_evals back;
+        cmf_check(cm_evals_read(again, &back) == CM_OK, "what cm_evals_write wrote does not read");
+        cmf_check(back.n_rows == e.n_rows && back.n_cols == e.n_cols, "evals.csv round trip changed the table");
+        for (int c = 0; c < e.n_cols; c++)
+            cmf_check(strcmp(back.names[c], e.names[c]) == 0, "column %d renamed", c);
+        cm_evals_free(&back);
+        cm_evals_free(&e);
+    }
     cm_grid_eval_row *rows = NULL;
     int n = -1;
-    cm_status st = cm_grid_evals_read(run, &rows, &n);
+    st = cm_grid_evals_read(run, &rows, &n);
     cmf_check_failure(st, path);
-    if (st != CM_OK) {
-        cmf_check(rows == NULL && n == 0, "failed read left rows");
-        return;
-    }
-    const char *again = cmf_fresh_dir(1);
-    cmf_check(cm_grid_evals_write(again, rows, n) == CM_OK, "what reads does not write");
-    cm_grid_eval_row *back = NULL;
-    int m = -1;
-    cmf_check(cm_grid_evals_read(again, &back, &m) == CM_OK, "what cm_grid_evals_write wrote does not read");
-    cmf_check(m == n, "row count changed: %d -> %d", n, m);
-    for (int i = 0; i < n; i++)
-        cmf_check(back[i].step == rows[i].step, "row %d: step changed", i);
-    cm_free(back);
+    cmf_check(st == CM_OK || (rows == NULL && n == 0), "failed read left rows");
     cm_free(rows);
 }
 
@@ -115,34 +118,71 @@ void cmf_pathint_config(cm_pathint_config *c)
     c->seq_len = 2;
 }
 
-/* The trainer's view of a tiny network, as cm_grid_net_ops is of the real
- * one: save and load only (the loader refuses other shapes, as the grid-cell
- * run's does). Small tensors keep the fuzzer's mutations on the files'
- * structure rather than on kilobytes of weights. */
-static cm_status tiny_save(void *model, const char *dir) { return cm_pathint_save(*(cm_pathint **)model, dir); }
-
-static cm_status tiny_load(void *model, const char *dir)
+/* A training job of the tiny network, as the grid-cell job is of the real
+ * one, for the trainer's checkpoint loader: save and load only (the loader
+ * refuses other shapes, as the grid-cell job's does). Small tensors keep the
+ * fuzzer's mutations on the files' structure rather than on kilobytes of
+ * weights. */
+static cm_status tiny_save(void *job, const char *dir)
 {
-    cm_pathint **held = model, *m = NULL;
+    cmf_tiny_job *j = job;
+    cm_status st = cm_pathint_save(j->m, dir);
+    return st == CM_OK ? cm_pathint_optim_save(&j->optim, &j->dropout, dir) : st;
+}
+
+static cm_status tiny_load(void *job, const char *dir)
+{
+    cmf_tiny_job *j = job;
+    cm_pathint *m = NULL;
     cm_status st = cm_pathint_load(dir, &m);
     if (st != CM_OK)
         return st;
-    const cm_pathint_config *a = cm_pathint_get_config(*held), *b = cm_pathint_get_config(m);
+    const cm_pathint_config *a = cm_pathint_get_config(j->m), *b = cm_pathint_get_config(m);
     if (a->cell != b->cell || a->input_size != b->input_size || a->hidden != b->hidden ||
-        a->bottleneck != b->bottleneck || a->n_place != b->n_place || a->n_hd != b->n_hd) {
+        a->bottleneck != b->bottleneck || a->n_place != b->n_place || a->n_hd != b->n_hd)
+        st = cm_error(CM_ERR_FORMAT, "%s: the checkpoint's network differs from the run's", dir);
+    cm_optim optim;
+    memset(&optim, 0, sizeof optim);
+    cm_rng dropout;
+    if (st == CM_OK)
+        st = cm_pathint_optim_init(m, &optim);
+    if (st == CM_OK)
+        st = cm_pathint_optim_load(&optim, &dropout, dir);
+    if (st != CM_OK) {
+        cm_optim_free(&optim);
         cm_pathint_free(m);
-        return cm_error(CM_ERR_FORMAT, "%s: the checkpoint's network differs from the run's", dir);
+        return st;
     }
-    cm_pathint_free(*held);
-    *held = m;
+    cm_pathint_free(j->m);
+    cm_optim_free(&j->optim);
+    j->m = m;
+    j->optim = optim;
+    j->dropout = dropout;
     return CM_OK;
 }
 
-const cm_grid_model_ops cmf_tiny_ops = {.save = tiny_save, .load = tiny_load};
+const cm_train_job_ops cmf_tiny_ops = {.model_name = "grid", .save = tiny_save, .load = tiny_load};
+
+cm_status cmf_tiny_job_init(cmf_tiny_job *j, const cm_pathint_config *c, uint64_t seed)
+{
+    memset(j, 0, sizeof *j);
+    cm_status st = cm_pathint_create(c, seed, &j->m);
+    if (st == CM_OK)
+        st = cm_pathint_optim_init(j->m, &j->optim);
+    cm_rng_seed(&j->dropout, seed, 1);
+    return st;
+}
+
+void cmf_tiny_job_free(cmf_tiny_job *j)
+{
+    cm_pathint_free(j->m);
+    cm_optim_free(&j->optim);
+    memset(j, 0, sizeof *j);
+}
 
 /* A checkpoint folder, or a run folder holding checkpoints/: cm_pathint_load
- * of the folder itself, then the grid-cell run's loader (state.json and the
- * model through cmf_tiny_ops). */
+ * of the folder itself, then the trainer's loader (state.json, the model and
+ * the optimiser through cmf_tiny_ops). */
 void cmf_run_checkpoint(const uint8_t *data, size_t size)
 {
     const char *dir = cmf_unpack(0, data, size);
@@ -164,35 +204,34 @@ void cmf_run_checkpoint(const uint8_t *data, size_t size)
         cm_pathint_free(m);
     }
 
-    /* The run's network, made once and again only after a successful load
-     * replaced it: a failed load must leave it as it was. */
-    static cm_pathint *net;
+    /* The run's job, made once and again only after a successful load
+     * replaced its model: a failed load must leave it as it was. */
+    static cmf_tiny_job job;
     static float *pristine;
-    if (!net) {
+    if (!job.m) {
         cm_pathint_config c;
         cmf_pathint_config(&c);
-        if (cm_pathint_create(&c, &net) != CM_OK)
-            cmf_fail(__FILE__, __LINE__, "create", "cm_pathint_create: %s", cm_errmsg());
-        cm_params *p = cm_pathint_params(net);
+        if (cmf_tiny_job_init(&job, &c, 7) != CM_OK)
+            cmf_fail(__FILE__, __LINE__, "create", "tiny job: %s", cm_errmsg());
+        cm_params *p = cm_pathint_params(job.m);
         pristine = cm_alloc(p->total * sizeof(float));
         memcpy(pristine, p->params, p->total * sizeof(float));
     }
-    cm_pathint *before = net;
-    cm_grid_run_state state;
+    cm_pathint *before = job.m;
+    cm_train_state state;
     uint64_t seed = 0;
     char loaded[4096];
-    st = cm_grid_checkpoint_load(dir, &cmf_tiny_ops, &net, &state, &seed, loaded);
+    st = cm_train_checkpoint_load(dir, &cmf_tiny_ops, &job, &state, &seed, loaded);
     cmf_check_failure(st, dir);
     if (st == CM_OK) {
         cmf_check(state.step >= 0 && state.best_step >= -1, "step %lld, best step %lld", (long long)state.step,
                   (long long)state.best_step);
         cmf_check(strncmp(loaded, dir, strlen(dir)) == 0, "loaded %s, outside %s", loaded, dir);
-        cm_pathint_free(net);
-        net = NULL;
+        cmf_tiny_job_free(&job);
         cm_free(pristine);
     } else {
-        cm_params *p = cm_pathint_params(net);
-        cmf_check(net == before && memcmp(p->params, pristine, p->total * sizeof(float)) == 0,
+        cm_params *p = cm_pathint_params(job.m);
+        cmf_check(job.m == before && memcmp(p->params, pristine, p->total * sizeof(float)) == 0,
                   "a failed checkpoint load changed the network");
     }
 }
