@@ -1,5 +1,5 @@
-/* The run-folder lock (cm_run_lock): one holder at a time across processes
- * and within one, the refusal names the holder, the lock dies with its holder. */
+/* The run-folder lock (cm_run_lock): one holder process at a time (shared
+ * within it), the refusal names the holder, the lock dies with its holder. */
 #define _GNU_SOURCE
 #include "test_util.h"
 
@@ -63,13 +63,15 @@ static void test_second_process_refused_with_holder(void **state)
         fprintf(stderr, "message: %s\nexpected the folder, '%s' and the command test_io_lock\n", msg, want);
         fail();
     }
-    /* within one process too: a second lock of the folder conflicts */
+    /* within one process the lock is shared, held until the last unlock */
     cm_lockfile *again;
-    assert_int_equal(cm_run_lock(dir, &again), CM_ERR_IO);
-    assert_null(again);
+    assert_int_equal(cm_run_lock(dir, &again), CM_OK);
+    cm_run_unlock(l);
+    assert_int_equal(lock_in_child(dir, msg, sizeof msg), CM_ERR_IO);
+    assert_non_null(strstr(msg, want));
 
     /* released: the child gets it, and the record no longer names us */
-    cm_run_unlock(l);
+    cm_run_unlock(again);
     assert_int_equal(lock_in_child(dir, msg, sizeof msg), CM_OK);
     char lockpath[4200];
     snprintf(lockpath, sizeof lockpath, "%s/.lock", dir);
@@ -117,6 +119,30 @@ static void test_lock_dies_with_holder(void **state)
     cmt_tmpdir_remove(dir);
 }
 
+/* A child forked while the lock is held neither holds it (its own lock is
+ * refused) nor keeps it alive after the parent lets go. */
+static void test_forked_child(void **state)
+{
+    (void)state;
+    const char *dir = cmt_tmpdir();
+    cm_lockfile *l;
+    assert_int_equal(cm_run_lock(dir, &l), CM_OK);
+    char msg[2048];
+    assert_int_equal(lock_in_child(dir, msg, sizeof msg), CM_ERR_IO);
+    pid_t idle = fork();
+    assert_true(idle >= 0);
+    if (idle == 0) {
+        for (;;)
+            pause();
+    }
+    cm_run_unlock(l);
+    assert_int_equal(lock_in_child(dir, msg, sizeof msg), CM_OK);
+    kill(idle, SIGKILL);
+    int status;
+    assert_int_equal(waitpid(idle, &status, 0), idle);
+    cmt_tmpdir_remove(dir);
+}
+
 static void test_bad_folder(void **state)
 {
     (void)state;
@@ -138,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_process_refused_with_holder),
         cmocka_unit_test(test_lock_dies_with_holder),
+        cmocka_unit_test(test_forked_child),
         cmocka_unit_test(test_bad_folder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,12 +56,15 @@ cm_status cm_manifest_verify(const char *dir, int required);
 /* ------------------------------------------------------- run folder lock */
 
 /* One run, one writer: an advisory lock on RUN/.lock (flock), taken by
- * whatever trains in a run folder. The folder is created if missing. The
- * holder's pid and command line go into the file, so that a second process
- * is refused (CM_ERR_IO) with a message naming the process that holds it. The
- * lock belongs to the open file: it dies with its holder, whatever kills it,
- * and exec'd children do not inherit it. The file itself stays (removing it
- * would let two processes lock two different files of one name). */
+ * whatever trains in a run folder (cm_train_run does; the CLI holds it for
+ * the whole command). The folder is created if missing. The holder's pid and
+ * command line go into the file, so that another process is refused
+ * (CM_ERR_IO) with a message naming the process that holds it. Within one
+ * process the lock is shared: each cm_run_lock of a held folder succeeds and
+ * the last cm_run_unlock releases it. The lock belongs to the open file: it
+ * dies with its holder, whatever kills it, and exec'd children do not
+ * inherit it. The file itself stays (removing it would let two processes
+ * lock two different files of one name). */
 typedef struct cm_lockfile cm_lockfile;
 
 cm_status cm_run_lock(const char *run_dir, cm_lockfile **out);
