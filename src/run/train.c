@@ -109,12 +109,19 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
     if (!ops->n_params || !ops->params || !ops->grads || !ops->gradient || !ops->update || !ops->evaluate ||
         !ops->save || !ops->load)
         return cm_error(CM_ERR_ARG, "training: the %s job lacks an operation", ops->model_name ? ops->model_name : "");
-    char dir[4096];
-    cm_status st = checkpoint_name(dir, sizeof dir, cfg->out, "");
-    if (st == CM_OK)
-        st = cm_mkdir_p(dir);
+    /* One run, one writer: held until the run returns. */
+    cm_lockfile *lock;
+    cm_status st = cm_run_lock(cfg->out, &lock);
     if (st != CM_OK)
         return st;
+    char dir[4096];
+    st = checkpoint_name(dir, sizeof dir, cfg->out, "");
+    if (st == CM_OK)
+        st = cm_mkdir_p(dir);
+    if (st != CM_OK) {
+        cm_run_unlock(lock);
+        return st;
+    }
 
     /* The evaluation history so far: rows up to the resumed step. */
     cm_evals hist;
@@ -123,8 +130,10 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
     if (state->step > 0 && cm_path_join(path, sizeof path, cfg->out, "evals.csv") == CM_OK &&
         access(path, F_OK) == 0) {
         st = cm_evals_read(cfg->out, &hist);
-        if (st != CM_OK)
+        if (st != CM_OK) {
+            cm_run_unlock(lock);
             return st;
+        }
         cm_evals_truncate(&hist, state->step);
     }
 
@@ -199,5 +208,6 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
 
 done:
     cm_evals_free(&hist);
+    cm_run_unlock(lock);
     return st;
 }
