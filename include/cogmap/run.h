@@ -113,6 +113,10 @@ typedef struct cm_train_state {
     double last_loss;
     double best_value; /* the best evaluation's rank, lower is better */
     int64_t best_step; /* -1: none yet */
+    /* The training losses since the last evaluation (its row's train_loss
+     * is their mean), kept so that a resumed run writes the same rows. */
+    double loss_sum;
+    int64_t loss_count;
 } cm_train_state;
 
 /* Step 0, no best yet. */

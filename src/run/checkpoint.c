@@ -134,6 +134,11 @@ static cm_status write_state(const char *path, const cm_train_job_ops *ops, cons
     ok = ok && cJSON_AddNumberToObject(root, "last_loss", isfinite(st->last_loss) ? st->last_loss : 0.0);
     ok = ok && cJSON_AddNumberToObject(root, "best_step", (double)st->best_step);
     ok = ok && cJSON_AddNumberToObject(root, "best_value", isfinite(st->best_value) ? st->best_value : 0.0);
+    /* The losses since the last evaluation, so that a resumed run's next
+     * row has the train_loss an uninterrupted run's would (cJSON writes
+     * doubles so that they read back to the same bits). */
+    ok = ok && cJSON_AddNumberToObject(root, "loss_sum", isfinite(st->loss_sum) ? st->loss_sum : 0.0);
+    ok = ok && cJSON_AddNumberToObject(root, "loss_count", (double)st->loss_count);
     /* Every random number of a run comes from a stream derived from (seed,
      * purpose, counter): training batch k from (seed, data, k), the dropout
      * masks of step k from (seed, dropout, k). The generators' whole state is
@@ -305,8 +310,8 @@ cm_status cm_train_checkpoint_load(const char *path, const cm_train_job_ops *ops
     if (st != CM_OK)
         return st;
     char format[64] = "", seed_text[32] = "";
-    int64_t step = -1, best_step = -1;
-    double wall = 0, loss = 0, best = 0;
+    int64_t step = -1, best_step = -1, loss_count = 0;
+    double wall = 0, loss = 0, best = 0, loss_sum = 0;
     st = cm_json_get_string(root, file, "format", 1, format, sizeof format);
     if (st == CM_OK && strcmp(format, STATE_FORMAT) != 0 && strcmp(format, STATE_FORMAT_V1) != 0)
         st = cm_error(CM_ERR_FORMAT, "%s: format: expected \"%s\", got \"%s\"", file, STATE_FORMAT, format);
@@ -332,6 +337,13 @@ cm_status cm_train_checkpoint_load(const char *path, const cm_train_job_ops *ops
         st = cm_json_get_int(root, file, "best_step", 0, &best_step);
     if (st == CM_OK)
         st = cm_json_get_number(root, file, "best_value", 0, &best);
+    if (st == CM_OK)
+        st = cm_json_get_number(root, file, "loss_sum", 0, &loss_sum);
+    if (st == CM_OK)
+        st = cm_json_get_int(root, file, "loss_count", 0, &loss_count);
+    if (st == CM_OK && (loss_count < 0 || loss_count > step))
+        st = cm_error(CM_ERR_FORMAT, "%s: loss_count: expected 0..step (%lld), got %lld", file, (long long)step,
+                      (long long)loss_count);
     cJSON_Delete(root);
     if (st != CM_OK)
         return st;
@@ -343,6 +355,8 @@ cm_status cm_train_checkpoint_load(const char *path, const cm_train_job_ops *ops
     state->last_loss = loss;
     state->best_step = best_step;
     state->best_value = best;
+    state->loss_sum = loss_sum;
+    state->loss_count = loss_count;
     if (seed)
         *seed = sd;
     if (loaded)
