@@ -1,6 +1,7 @@
 /* cogmap's entry point: global flags, then dispatch through cli_commands[]. */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <string.h>
 
 static void print_help(FILE *out)
@@ -31,6 +32,10 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     cm_log_set_sink(cm_log_stderr, NULL);
+    /* A file-size limit (ulimit -f) makes a write past it fail with EFBIG,
+     * reported with the path like a full disk, rather than kill the process
+     * in the middle of a file with SIGXFSZ. */
+    signal(SIGXFSZ, SIG_IGN);
     for (const cli_command *c = cli_commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0)
             return c->run(argc - 1, argv + 1);
