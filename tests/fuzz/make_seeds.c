@@ -391,12 +391,16 @@ static void runs(void)
         char ck[4300];
         snprintf(ck, sizeof ck, "%s/ck%d", scratch, p);
         ok(cm_train_checkpoint_save(ck, &cmf_tiny_ops, &job, &state, 7 + p), "checkpoint");
-        const char *files[] = {"config.json", "model.safetensors", "optimizer.safetensors", "state.json"};
-        put_folder("checkpoint", p ? "rnn-adam" : "lstm", ck, files, 4);
+        /* the LSTM's with its manifest, the RNN's as from before manifests */
+        const char *files[] = {"config.json", "model.safetensors", "optimizer.safetensors", "state.json",
+                               "manifest.json"};
+        put_folder("checkpoint", p ? "rnn-adam-no-manifest" : "lstm", ck, files, p ? 4 : 5);
         snprintf(ck, sizeof ck, "ck%d/config.json", p);
         put_file("json", p ? "config-rnn.json" : "config-lstm.json", scratch_path(ck));
         snprintf(ck, sizeof ck, "ck%d/state.json", p);
         put_file("json", p ? "state-rnn.json" : "state-lstm.json", scratch_path(ck));
+        snprintf(ck, sizeof ck, "ck%d/manifest.json", p);
+        put_file("json", p ? "manifest-rnn.json" : "manifest-lstm.json", scratch_path(ck));
         snprintf(ck, sizeof ck, "ck%d/optimizer.safetensors", p);
         put_file("safetensors", p ? "optimizer-adam.safetensors" : "optimizer-rmsprop.safetensors", scratch_path(ck));
         if (p == 0) {
@@ -411,12 +415,14 @@ static void runs(void)
                                     "checkpoints/step_00000300/model.safetensors",
                                     "checkpoints/step_00000300/optimizer.safetensors",
                                     "checkpoints/step_00000300/state.json",
+                                    "checkpoints/step_00000300/manifest.json",
                                     "checkpoints/best/config.json",
                                     "checkpoints/best/model.safetensors",
                                     "checkpoints/best/optimizer.safetensors",
-                                    "checkpoints/best/state.json"};
+                                    "checkpoints/best/state.json",
+                                    "checkpoints/best/manifest.json"};
             snprintf(run_ck, sizeof run_ck, "%s/run", scratch);
-            put_folder("checkpoint", "run-folder", run_ck, rfiles, 9);
+            put_folder("checkpoint", "run-folder", run_ck, rfiles, 11);
         }
         cmf_tiny_job_free(&job);
     }
