@@ -7,7 +7,8 @@
 # go to BUILD/fuzz-artifacts/<target>/ and do not stop the other targets (a
 # target that crashed is left out of later rounds: fix it, rebuild, rerun).
 # Each run appends a line to BUILD/campaign/summary.txt: the commit of the
-# sources, executions, wall and CPU seconds, executions per second,
+# sources, executions, wall and CPU seconds (user + system), executions per
+# wall second,
 # coverage (libFuzzer's cov: edges, ft: features), corpus, load, ok or the
 # crash file. A target's total is the sum of its lines.
 set -uo pipefail
@@ -35,22 +36,21 @@ while :; do
     log="$build/campaign/$t.log"
     commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
     start=$(date +%s)
-    nice -n 10 "$build/fuzz_$t" -runs=$((goal - done_so_far)) -max_total_time="$slice" -timeout=60 \
-      -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t/" \
-      "$build/fuzz-corpus/$t" "$src/tests/fuzz/corpus/$t" > "$log" 2>&1 &
-    pid=$!
-    wait $pid
+    /usr/bin/time -o "$build/campaign/cpu" -f '%U %S' nice -n 10 "$build/fuzz_$t" -runs=$((goal - done_so_far)) \
+      -max_total_time="$slice" -timeout=60 -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1 \
+      -artifact_prefix="$build/fuzz-artifacts/$t/" "$build/fuzz-corpus/$t" "$src/tests/fuzz/corpus/$t" > "$log" 2>&1
     rc=$?
     secs=$(( $(date +%s) - start ))
+    cpu=$(awk '/^[0-9.]+ [0-9.]+$/ { printf "%d", $1 + $2 }' "$build/campaign/cpu")
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     corp=$(grep -o 'corp: [0-9]*/[0-9a-zA-Z]*' "$log" | tail -1 | cut -d' ' -f2)
     status=ok
     [ $rc -eq 0 ] || status="crash: $(grep -o "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //') (exit $rc)"
-    printf '%s %s %s %s secs %s rate %s/s cov %s ft %s corpus %s load %s %s\n' "$(date -u +%FT%TZ)" "$t" \
-      "$commit" "${execs:-0}" "$secs" "$(( ${execs:-0} / (secs > 0 ? secs : 1) ))" "${cov:-?}" "${ft:-?}" \
-      "${corp:-?}" "$(cut -d' ' -f1 /proc/loadavg)" "$status" >> "$summary"
+    printf '%s %s %s %s secs %s cpu %s rate %s/s cov %s ft %s corpus %s load %s %s\n' "$(date -u +%FT%TZ)" "$t" \
+      "$commit" "${execs:-0}" "$secs" "${cpu:-?}" "$(( ${execs:-0} / (secs > 0 ? secs : 1) ))" "${cov:-?}" \
+      "${ft:-?}" "${corp:-?}" "$(cut -d' ' -f1 /proc/loadavg)" "$status" >> "$summary"
   done
   [ $ran -eq 1 ] || break
 done
