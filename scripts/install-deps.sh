@@ -14,6 +14,7 @@ packages=(
   libgif-dev                              # animated GIFs (grid-cell emergence)
   libcmocka-dev                           # unit tests
   libopenmpi-dev openmpi-bin              # MPI: data-parallel training, distributed evaluation
+  clang-14 libclang-rt-14-dev libomp-14-dev  # libFuzzer harnesses (make fuzz; make test runs them briefly)
   python3 python3-numpy python3-scipy     # interop tests and reference values
   python3-pytest                          # the Python package's tests (python/)
 )

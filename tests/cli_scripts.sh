@@ -44,6 +44,15 @@ np.save(os.path.join(d, "expect_pos.npy"), traj["pos"].reshape(-1, 2))
 np.save(os.path.join(d, "expect_rnn2.npy"), traj["predicted_outputs"][1].reshape(-1, 128))
 PY
 if "$py" "$src/scripts/smp-data-to-npz" "$tmp/in" "$tmp/out" >/dev/null; then ok "converts all four pickles"; else bad "conversion failed"; fi
+# Outputs follow the umask (0666 minus it), not the temporary file's 0600.
+for um in 022 027; do
+    rm -rf "$tmp/out-$um"
+    (umask $um && "$py" "$src/scripts/smp-data-to-npz" "$tmp/in" "$tmp/out-$um" >/dev/null)
+    want=$(printf '%o' $(( 0666 & ~0$um )))
+    modes=$(stat -c '%a' "$tmp/out-$um"/*.npz | sort -u | tr '\n' ' ')
+    [ "$modes" = "$want " ] && ok "umask $um: outputs mode $want" || bad "umask $um: modes $modes, expected $want"
+    ls -A "$tmp/out-$um" | grep -q tmp && bad "umask $um: a temporary file is left" || true
+done
 "$py" - "$tmp" <<'PY' && ok "npz contents and shapes" || bad "npz contents"
 import numpy as np, sys
 t = sys.argv[1]
@@ -109,6 +118,13 @@ bad = {k[7:]: v for k, v in sd.items() if "hd_predictor.bias" not in k}
 torch.save(bad, t + "/missing.pth")
 PY
     if "$py" "$src/scripts/pth-to-safetensors" "$tmp/wrapped.pth" "$tmp/grid.safetensors" >/dev/null; then ok "pth converted"; else bad "pth conversion"; fi
+    for um in 022 027; do
+        (umask $um && "$py" "$src/scripts/pth-to-safetensors" "$tmp/wrapped.pth" "$tmp/um-$um.safetensors" >/dev/null)
+        want=$(printf '%o' $(( 0666 & ~0$um )))
+        mode=$(stat -c '%a' "$tmp/um-$um.safetensors" 2>/dev/null)
+        [ "$mode" = "$want" ] && ok "umask $um: safetensors mode $want" || bad "umask $um: mode $mode, expected $want"
+    done
+    ls -A "$tmp" | grep -q '\.tmp-' && bad "a temporary file is left" || true
     "$py" - "$tmp" <<'PY' && ok "safetensors names, shapes, values" || bad "safetensors contents"
 import json, struct, sys, numpy as np, torch
 t = sys.argv[1]

@@ -91,6 +91,8 @@ static cm_status read_text(const char *path, const char *text, size_t n)
     return cmt_read_bytes(path, text, n, json_reader);
 }
 
+static cm_status read_str(const char *path, const char *text) { return read_text(path, text, strlen(text)); }
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -110,6 +112,19 @@ static void test_bad_files(void **state)
     assert_int_equal(read_text(path, "{\"a\": 1}\0{}", 11), CM_ERR_FORMAT); /* embedded NUL */
     assert_int_equal(read_text(path, "", 0), CM_ERR_FORMAT);
     assert_non_null(strstr(cm_errmsg(), "empty"));
+    /* a key twice in one object means two things (cJSON reads the first,
+     * Python the last): refused, also deep inside; the same key in two
+     * objects is fine (found by fuzzing: docs/reliability.md) */
+    assert_int_equal(read_str(path, "{\"lr\": 1, \"b\": 2, \"lr\": 3}"), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "key \"lr\" appears twice"));
+    assert_int_equal(read_str(path, "[{\"a\": {\"x\": 1, \"x\": 1}}]"), CM_ERR_FORMAT);
+    assert_int_equal(read_str(path, "{\"a\": {\"x\": 1}, \"b\": {\"x\": 1}}"), CM_OK);
+    /* a number beyond a double would read as infinity, which no writer can
+     * write back (found by fuzzing); the largest double is fine */
+    assert_int_equal(read_str(path, "{\"v\": [0.5, 1e611]}"), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "v: number out of the range of a double"));
+    assert_int_equal(read_str(path, "-1e400"), CM_ERR_FORMAT);
+    assert_int_equal(read_str(path, "[1.7976931348623157e308, 1e-400]"), CM_OK);
     /* deep nesting is refused by cJSON's limit, not a stack overflow */
     size_t deep = 100000;
     char *nest = malloc(2 * deep);

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cogmap/io.h"
@@ -412,6 +413,29 @@ static void test_damaged_checkpoints(void **state)
     assert_non_null(strstr(cm_errmsg(), "checkpoints"));
     assert_int_equal(train(dir, 4, &m, &st), CM_OK);
     char path[4096];
+    /* The manifest names a file changed after the save, whatever changed. */
+    snprintf(path, sizeof path, "%s/checkpoints/step_00000004/model.bin", dir);
+    void *saved;
+    size_t saved_len;
+    assert_int_equal(cm_read_file(path, &saved, &saved_len), CM_OK);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    int c = fgetc(f);
+    fseek(f, 0, SEEK_SET);
+    fputc(c ^ 1, f);
+    fclose(f);
+    assert_int_equal(cm_train_checkpoint_load(dir, &mock_ops, &m, &st, NULL, NULL), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "model.bin: CRC-32"));
+    assert_int_equal(truncate(path, 1), 0);
+    assert_int_equal(cm_train_checkpoint_load(dir, &mock_ops, &m, &st, NULL, NULL), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "model.bin: 1 bytes, the manifest says"));
+    /* The rest checks state.json itself: a checkpoint from before manifests
+     * (none) is read as it is. */
+    snprintf(path, sizeof path, "%s/checkpoints/step_00000004/manifest.json", dir);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/checkpoints/step_00000004/model.bin", dir);
+    assert_int_equal(cm_write_file_atomic(path, saved, saved_len), CM_OK);
+    cm_free(saved);
     snprintf(path, sizeof path, "%s/checkpoints/step_00000004/state.json", dir);
     write_text(path, "{\"format\": \"cogmap checkpoint\", \"step\": -3}");
     assert_int_equal(cm_train_checkpoint_load(dir, &mock_ops, &m, &st, NULL, NULL), CM_ERR_FORMAT);
@@ -511,6 +535,123 @@ static void test_best_by_goal(void **state)
     assert_int_equal(best_step_with(0.2, 0.0075, 0), 8); /* min(1.5, 0.75) at 8 beats min(0.5, 0.75) */
 }
 
+/* What a killed save leaves beside the checkpoints' names is put in order
+ * by the next resume: a checkpoint moved aside for a replacement that never
+ * arrived comes back, leftovers of unfinished saves go. */
+static void test_resume_tidies_a_killed_save(void **state)
+{
+    (void)state;
+    const char *dir = cmt_tmpdir();
+    mock m;
+    mock_open(&m);
+    cm_train_state st;
+    cm_train_state_init(&st);
+    assert_int_equal(train(dir, 8, &m, &st), CM_OK);
+    char a[4096], b[4096];
+    snprintf(a, sizeof a, "%s/checkpoints/best", dir);
+    snprintf(b, sizeof b, "%s/checkpoints/.old-best", dir);
+    assert_int_equal(rename(a, b), 0); /* killed between the two renames */
+    snprintf(a, sizeof a, "%s/checkpoints/.tmp-step_00000012", dir);
+    assert_int_equal(cm_mkdir_p(a), CM_OK); /* killed while writing step 12 */
+    snprintf(a, sizeof a, "%s/checkpoints/.tmp-step_00000012/model.bin", dir);
+    assert_int_equal(cm_write_file_atomic(a, "half", 4), CM_OK);
+    mock m2;
+    mock_open(&m2);
+    cm_train_state s2;
+    char loaded[4096];
+    assert_int_equal(cm_train_resume(dir, &mock_ops, &m2, 5, &s2, loaded), CM_OK);
+    assert_int_equal(s2.step, 8);
+    assert_true(exists(dir, "checkpoints/best/state.json"));
+    assert_false(exists(dir, "checkpoints/.old-best"));
+    assert_false(exists(dir, "checkpoints/.tmp-step_00000012"));
+    /* both names present (killed before the old one was removed): the old goes */
+    snprintf(a, sizeof a, "%s/checkpoints/.old-best", dir);
+    assert_int_equal(cm_mkdir_p(a), CM_OK);
+    assert_int_equal(cm_train_resume(dir, &mock_ops, &m2, 5, &s2, loaded), CM_OK);
+    assert_false(exists(dir, "checkpoints/.old-best"));
+    assert_true(exists(dir, "checkpoints/best/state.json"));
+    mock_close(&m2);
+    mock_close(&m);
+    cmt_tmpdir_remove(dir);
+}
+
+/* A run stopped before its first checkpoint resumes from step 0 and ends
+ * as an uninterrupted run does. */
+static void test_resume_before_the_first_checkpoint(void **state)
+{
+    (void)state;
+    const char *dir = cmt_tmpdir(), *ref = cmt_tmpdir();
+    mock m;
+    mock_open(&m);
+    cm_train_state st;
+    char loaded[4096] = "x";
+    assert_int_equal(cm_train_resume(dir, &mock_ops, &m, 5, &st, loaded), CM_OK); /* no checkpoints folder */
+    assert_int_equal(st.step, 0);
+    assert_int_equal(st.best_step, -1);
+    assert_string_equal(loaded, "");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/checkpoints", dir);
+    assert_int_equal(cm_mkdir_p(path), CM_OK); /* an empty one */
+    assert_int_equal(cm_train_resume(dir, &mock_ops, &m, 5, &st, loaded), CM_OK);
+    assert_int_equal(st.step, 0);
+    assert_int_equal(train(dir, 6, &m, &st), CM_OK);
+    mock r;
+    mock_open(&r);
+    cm_train_state rs;
+    cm_train_state_init(&rs);
+    assert_int_equal(train(ref, 6, &r, &rs), CM_OK);
+    assert_memory_equal(m.w, r.w, sizeof m.w);
+    snprintf(path, sizeof path, "%s/none", dir);
+    assert_int_equal(cm_train_resume(path, &mock_ops, &m, 5, &st, loaded), CM_ERR_IO); /* no run folder at all */
+    mock_close(&r);
+    mock_close(&m);
+    cmt_tmpdir_remove(dir);
+    cmt_tmpdir_remove(ref);
+}
+
+/* One run, one writer: while another process holds the run's lock, the
+ * trainer and the resume are refused naming it. */
+static void test_second_trainer_refused(void **state)
+{
+    (void)state;
+    const char *dir = cmt_tmpdir();
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        cm_lockfile *l;
+        char ok = cm_run_lock(dir, &l) == CM_OK ? 'y' : 'n';
+        if (write(fds[1], &ok, 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    char ok = 0;
+    assert_int_equal(read(fds[0], &ok, 1), 1);
+    close(fds[0]);
+    assert_int_equal(ok, 'y');
+    mock m;
+    mock_open(&m);
+    cm_train_state st;
+    cm_train_state_init(&st);
+    char want[64], loaded[4096];
+    snprintf(want, sizeof want, "in use by process %ld", (long)pid);
+    assert_int_equal(train(dir, 4, &m, &st), CM_ERR_IO);
+    assert_non_null(strstr(cm_errmsg(), want));
+    assert_int_equal(cm_train_resume(dir, &mock_ops, &m, 5, &st, loaded), CM_ERR_IO);
+    assert_non_null(strstr(cm_errmsg(), want));
+    assert_false(exists(dir, "checkpoints"));
+    kill(pid, SIGKILL);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(train(dir, 4, &m, &st), CM_OK); /* the lock went with its holder */
+    mock_close(&m);
+    cmt_tmpdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,7 +659,8 @@ int main(void)
         cmocka_unit_test(test_best_by_goal),           cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_shards_sum_to_the_batch), cmocka_unit_test(test_nan_stops_and_keeps_last_good),
         cmocka_unit_test(test_interrupt_saves),        cmocka_unit_test(test_damaged_checkpoints),
-        cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_bad_config),             cmocka_unit_test(test_resume_tidies_a_killed_save),
+        cmocka_unit_test(test_resume_before_the_first_checkpoint), cmocka_unit_test(test_second_trainer_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

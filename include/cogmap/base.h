@@ -140,10 +140,24 @@ CM_API double cm_mt_normal(cm_mt19937 *mt, double loc, double scale);
 /* ----------------------------------------------------------------- memory */
 
 /* 64-byte aligned allocations (whole cache lines, AVX-512 loads). NULL on
- * failure, no message: callers report CM_ERR_NOMEM with what they wanted. */
+ * failure, no message: callers report CM_ERR_NOMEM with what they wanted.
+ * A request above the memory limit (below) fails without trying. */
 CM_API void *cm_alloc(size_t bytes);
 CM_API void *cm_calloc(size_t count, size_t size); /* zeroed, overflow-checked */
 CM_API void cm_free(void *p);
+
+/* The memory limit: the most bytes one allocation, or one array, image or
+ * document read from a file, may take. A declared size above it is refused
+ * before anything is allocated (readers say the size and the limit), so a
+ * hostile or corrupt header cannot make the process thrash or be killed.
+ * Default: the machine's physical memory, or the cgroup's memory limit when
+ * that is lower. cm_set_memory_limit(0) restores the default; tools that run
+ * untrusted input in bulk (the fuzz harnesses) set a small one. */
+CM_API void cm_set_memory_limit(uint64_t bytes);
+CM_API uint64_t cm_memory_limit(void);
+/* CM_OK when `bytes` fit under the limit, otherwise CM_ERR_NOMEM with
+ * "<what>: needs N bytes (X GiB), more than the memory limit of M bytes (Y GiB)". */
+CM_API cm_status cm_memory_check(uint64_t bytes, const char *what);
 
 /* Peak resident memory of this process in bytes (getrusage), for benchmarks. */
 CM_API size_t cm_peak_rss_bytes(void);

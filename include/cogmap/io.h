@@ -37,6 +37,39 @@ CM_API cm_status cm_mkdir_p(const char *dir); /* like mkdir -p */
 /* Joins a folder and a name into buf; CM_ERR_ARG if it does not fit. */
 CM_API cm_status cm_path_join(char *buf, size_t size, const char *dir, const char *name);
 
+/* ------------------------------------------------------ folder manifests */
+
+/* A folder's manifest.json: the size and CRC-32 of each of its files, read
+ * back from disk after they were written, so that a folder whose manifest
+ * verifies holds exactly what was written (checkpoints: docs/formats.md).
+ *   {"format": "cogmap manifest", "version": 1,
+ *    "files": {"model.safetensors": {"bytes": 1234, "crc32": "89abcdef"}, ...}}
+ * cm_manifest_write lists `files` (names inside dir) and writes atomically.
+ * cm_manifest_verify checks every listed file: CM_ERR_FORMAT naming the file
+ * that is missing, of another size or of another CRC, or the manifest itself
+ * when malformed; CM_ERR_IO when a file cannot be read. A folder without
+ * manifest.json verifies only when `required` is 0 (folders written before
+ * manifests existed). */
+CM_API cm_status cm_manifest_write(const char *dir, const char *const *files, int n);
+CM_API cm_status cm_manifest_verify(const char *dir, int required);
+
+/* ------------------------------------------------------- run folder lock */
+
+/* One run, one writer: an advisory lock on RUN/.lock (flock), taken by
+ * whatever trains in a run folder (cm_train_run does; the CLI holds it for
+ * the whole command). The folder is created if missing. The holder's pid and
+ * command line go into the file, so that another process is refused
+ * (CM_ERR_IO) with a message naming the process that holds it. Within one
+ * process the lock is shared: each cm_run_lock of a held folder succeeds and
+ * the last cm_run_unlock releases it. The lock belongs to the open file: it
+ * dies with its holder, whatever kills it, and exec'd children do not
+ * inherit it. The file itself stays (removing it would let two processes
+ * lock two different files of one name). */
+typedef struct cm_lockfile cm_lockfile;
+
+CM_API cm_status cm_run_lock(const char *run_dir, cm_lockfile **out);
+CM_API void cm_run_unlock(cm_lockfile *lock); /* NULL is fine */
+
 /* ----------------------------------------------------------------- arrays */
 
 typedef enum cm_dtype { CM_F32 = 0, CM_F64, CM_I32, CM_I64, CM_U8, CM_BOOL } cm_dtype;

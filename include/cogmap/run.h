@@ -114,13 +114,19 @@ typedef struct cm_train_state {
     double last_loss;
     double best_value; /* the best evaluation's rank, lower is better */
     int64_t best_step; /* -1: none yet */
+    /* The training losses since the last evaluation (its row's train_loss
+     * is their mean), kept so that a resumed run writes the same rows. */
+    double loss_sum;
+    int64_t loss_count;
 } cm_train_state;
 
 /* Step 0, no best yet. */
 CM_API void cm_train_state_init(cm_train_state *s);
 
 /* Trains from `state` (cm_train_state_init for a fresh run, or loaded by
- * cm_train_resume) until the step or time limit, the user's Ctrl-C (polled
+ * cm_train_resume), holding the run folder's lock (cm_run_lock: another
+ * process training it makes this CM_ERR_IO naming that process), until the
+ * step or time limit, the user's Ctrl-C (polled
  * with cm_interrupted between steps: saves, CM_ERR_INTERRUPTED) or a
  * non-finite loss (CM_ERR_NUMERIC naming the step; the last good checkpoint
  * stays). Each step: zero the gradient block, gradient() of every shard,
@@ -181,17 +187,23 @@ CM_API cm_status cm_sweep_run(const cm_sweep *s, const char *dir, cm_sweep_run_f
 
 /* ---------------------------------------------------------- checkpoints */
 
-/* Saves a checkpoint folder (the job's files, then state.json) atomically:
- * written beside its final name and renamed into place. */
+/* Saves a checkpoint folder (the job's files, state.json, then
+ * manifest.json: each file's size and CRC-32) atomically: written beside its
+ * final name and renamed into place. */
 CM_API cm_status cm_train_checkpoint_save(const char *dir, const cm_train_job_ops *ops, void *job,
                                    const cm_train_state *state, uint64_t seed);
 /* Loads one checkpoint folder, or the newest under <run>/checkpoints when
- * `path` is a run folder. seed and loaded (size >= 4096, the folder used)
- * may be NULL. */
+ * `path` is a run folder, after verifying its manifest (a damaged file is
+ * CM_ERR_FORMAT naming it; a folder from before manifests loads as it is).
+ * seed and loaded (size >= 4096, the folder used) may be NULL. */
 CM_API cm_status cm_train_checkpoint_load(const char *path, const cm_train_job_ops *ops, void *job, cm_train_state *state,
                                    uint64_t *seed, char *loaded);
 /* cm_train_checkpoint_load of run folder `run`'s newest checkpoint, refusing
- * one whose seed is not `run_seed` (it would silently change the data). */
+ * one whose seed is not `run_seed` (it would silently change the data).
+ * Holding the run's lock (cm_run_lock; refused while another process
+ * trains it), it first tidies what a killed save left (docs/reliability.md).
+ * A run with no checkpoint yet (stopped before its first) resumes from step
+ * 0: *state is initialised, loaded is "", the job stays as it was made. */
 CM_API cm_status cm_train_resume(const char *run, const cm_train_job_ops *ops, void *job, uint64_t run_seed,
                           cm_train_state *state, char loaded[4096]);
 /* Removes the run's step_* checkpoints older than the `keep` newest, except

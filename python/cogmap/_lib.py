@@ -542,7 +542,7 @@ class TrainState(Structure):
     _cname_ = "cm_train_state"
     _since_ = "cm_train_run"
     _fields_ = [("step", c_int64), ("wall_seconds", c_double), ("last_loss", c_double), ("best_value", c_double),
-                ("best_step", c_int64)]
+                ("best_step", c_int64), ("loss_sum", c_double), ("loss_count", c_int64)]
 
 
 class Evals(Structure):

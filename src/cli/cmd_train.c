@@ -103,6 +103,12 @@ int cli_train_grid(int argc, char **argv)
     st = cm_grid_job_create(&cfg, &job);
     if (st != CM_OK)
         return cli_fail("train grid", st);
+    cm_lockfile *lock = NULL;
+    rc = cli_train_lock("train grid", &a.t, &lock);
+    if (rc != CLI_EXIT_OK) {
+        cm_grid_job_free(job);
+        return rc;
+    }
     cm_train_state state;
     cm_train_state_init(&state);
     char loaded[4096] = "";
@@ -127,6 +133,7 @@ int cli_train_grid(int argc, char **argv)
     if (st == CM_OK)
         st = cli_train_loop("train grid", &a.t, &tc, &cm_grid_job_ops, job, &state, loaded);
     cm_grid_job_free(job);
+    cm_run_unlock(lock);
     return cli_train_finish("train grid", st, &a.t, &state);
 }
 

@@ -38,6 +38,10 @@ static int run(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     cm_log_set_sink(cm_log_stderr, NULL);
+    /* A file-size limit (ulimit -f) makes a write past it fail with EFBIG,
+     * reported with the path like a full disk, rather than kill the process
+     * in the middle of a file with SIGXFSZ. */
+    signal(SIGXFSZ, SIG_IGN);
     for (const cli_command *c = cli_commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0)
             return c->run(argc - 1, argv + 1);

@@ -83,6 +83,12 @@ int cli_train_smp(int argc, char **argv)
     st = cm_smp_job_create(&cfg, &job);
     if (st != CM_OK)
         return cli_fail("train smp", st);
+    cm_lockfile *lock = NULL;
+    rc = cli_train_lock("train smp", &a, &lock);
+    if (rc != CLI_EXIT_OK) {
+        cm_smp_job_free(job);
+        return rc;
+    }
     cm_train_state state;
     cm_train_state_init(&state);
     char loaded[4096] = "";
@@ -102,5 +108,6 @@ int cli_train_smp(int argc, char **argv)
     if (st == CM_OK)
         st = cli_train_loop("train smp", &a, &tc, &cm_smp_job_ops, job, &state, loaded);
     cm_smp_job_free(job);
+    cm_run_unlock(lock);
     return cli_train_finish("train smp", st, &a, &state);
 }

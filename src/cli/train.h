@@ -8,6 +8,7 @@
 #define COGMAP_CLI_TRAIN_H
 
 #include "cli/cli.h"
+#include "cogmap/io.h"
 #include "cogmap/run.h"
 
 #define CLI_TRAIN_MAX_SETS 64
@@ -35,6 +36,12 @@ int cli_train_option(const char *command, cli_train_options *t, int argc, char *
  * --out, a new run needs --out, and at least one limit is given. Returns
  * CLI_EXIT_OK or prints and returns the exit code. */
 int cli_train_options_check(const char *command, cli_train_options *t);
+
+/* One run, one writer: takes the run folder's lock (cm_run_lock) for the
+ * rest of the command, and for a new run checks again, holding it, that the
+ * folder holds no run. CLI_EXIT_OK, or the message printed and the exit
+ * code (another process training the folder: CLI_EXIT_FAILURE, naming it). */
+int cli_train_lock(const char *command, const cli_train_options *t, cm_lockfile **lock);
 
 /* The trainer's configuration from the shared options: limits, cadence and
  * the run folder; the caller adds what is model-specific (best-by). */

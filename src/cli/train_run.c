@@ -1,6 +1,22 @@
 /* The run part the trainer commands share (train.h): the same loop and
  * closing report for every model's job. */
 #include "cli/train.h"
+#include "cogmap/dist.h"
+
+int cli_train_lock(const char *command, const cli_train_options *t, cm_lockfile **lock)
+{
+    /* Collective: rank 0 holds the lock for the job (cm_run_lock). */
+    cm_status st = cm_dist_agree(cm_run_lock(t->common.out, lock));
+    if (st != CM_OK)
+        return cli_fail(command, st);
+    /* Checked before, but only now does no other process write the folder. */
+    int rc = t->resume ? CLI_EXIT_OK : cli_refuse_existing_run(command, t->common.out);
+    if (rc != CLI_EXIT_OK) {
+        cm_run_unlock(*lock);
+        *lock = NULL;
+    }
+    return rc;
+}
 
 cm_train_config cli_train_config(const cli_train_options *t, uint64_t seed)
 {
@@ -22,8 +38,10 @@ cm_status cli_train_loop(const char *command, const cli_train_options *t, const 
     cm_progress progress;
     FILE *out = cli_progress_stream(&t->common);
     progress.out = out;
-    if (t->resume && out)
+    if (t->resume && out && loaded[0])
         fprintf(out, "%s: resuming %s at step %lld\n", command, loaded, (long long)state->step);
+    else if (t->resume && out)
+        fprintf(out, "%s: %s has no checkpoint yet: training it from step 0\n", command, t->resume);
     cm_interrupt_install();
     return cm_train_run(tc, ops, job, state, out ? &progress : NULL);
 }

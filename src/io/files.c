@@ -77,6 +77,10 @@ cm_status cm_read_file(const char *path, void **data, size_t *len)
         cm_rfile_close(&f);
         return cm_error(CM_ERR_NOMEM, "%s: file too large to read into memory", path);
     }
+    if ((st = cm_memory_check(f.size + 1, path))) {
+        cm_rfile_close(&f);
+        return st;
+    }
     size_t n = (size_t)f.size;
     uint8_t *buf = cm_alloc(n + 1);
     if (!buf) {

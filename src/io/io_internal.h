@@ -31,6 +31,13 @@ cm_status cm_array_check_shape(const char *name, cm_dtype dtype, int ndim, const
  * once: zeroing first would touch the memory twice. */
 cm_status cm_array_alloc_uninit(cm_array *a, const char *name, cm_dtype dtype, int ndim, const int64_t *shape);
 
+/* The most JSON text a reader parses: cJSON builds a node of about 64 bytes
+ * for every value, and a value can take 2 bytes of text ("1,"), so the text
+ * may take at most 1/32 of the memory limit (base.h), and never more than
+ * 1 GiB. CM_ERR_NOMEM naming `what` and the sizes otherwise. */
+#define CM_JSON_MAX_TEXT ((uint64_t)1 << 30)
+cm_status cm_json_size_check(uint64_t bytes, const char *what);
+
 /* Writes all n bytes to an atomic file; CM_ERR_IO naming the final path. */
 cm_status cm_atomic_write(cm_atomic_file *f, const void *data, size_t n);
 

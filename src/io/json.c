@@ -5,14 +5,82 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+cm_status cm_json_size_check(uint64_t bytes, const char *what)
+{
+    uint64_t limit = cm_memory_limit() / 32;
+    if (limit > CM_JSON_MAX_TEXT)
+        limit = CM_JSON_MAX_TEXT;
+    if (bytes <= limit)
+        return CM_OK;
+    return cm_error(CM_ERR_NOMEM,
+                    "%s: %llu bytes of JSON, expected at most %llu (1/32 of the memory limit, at most 1 GiB: "
+                    "parsed JSON takes up to 32 times its text)",
+                    what, (unsigned long long)bytes, (unsigned long long)limit);
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* Checks what cJSON lets through and JSON does not define. A key twice in
+ * one object: cJSON finds the first, Python keeps the last, so a file with
+ * both would mean two things. A number beyond the range of a double
+ * ("1e999"): parsed as infinity, which no JSON writer can write back. Both
+ * are refused, naming the key (`key`: the nearest enclosing member). */
+static cm_status check_tree(const cJSON *item, const char *path, const char *key)
+{
+    for (; item; item = item->next) {
+        const char *here = item->string ? item->string : key;
+        if (cJSON_IsNumber(item) && !isfinite(item->valuedouble))
+            return cm_error(CM_ERR_FORMAT, "%s: %.100s: number out of the range of a double", path,
+                            here ? here : "(top level)");
+        const cJSON *c = item->child;
+        if (!c)
+            continue;
+        if (cJSON_IsObject(item) && c->next) {
+            int n = 0;
+            for (const cJSON *k = c; k; k = k->next)
+                n++;
+            const cJSON **keys = malloc((size_t)n * sizeof *keys);
+            if (!keys)
+                return cm_error(CM_ERR_NOMEM, "%s: cannot allocate %d keys", path, n);
+            int i = 0;
+            for (const cJSON *k = c; k; k = k->next)
+                keys[i++] = k;
+            qsort(keys, (size_t)n, sizeof *keys, by_key);
+            const char *dup = NULL;
+            for (i = 1; i < n && !dup; i++)
+                if (strcmp(keys[i - 1]->string, keys[i]->string) == 0)
+                    dup = keys[i]->string;
+            free(keys);
+            if (dup)
+                return cm_error(CM_ERR_FORMAT, "%s: key \"%.100s\" appears twice in one object", path, dup);
+        }
+        cm_status st = check_tree(c, path, here);
+        if (st)
+            return st;
+    }
+    return CM_OK;
+}
 
 cm_status cm_json_read(const char *path, struct cJSON **out)
 {
     *out = NULL;
+    cm_rfile f;
+    cm_status st = cm_rfile_open(&f, path);
+    if (st)
+        return st;
+    st = cm_json_size_check(f.size, path);
+    cm_rfile_close(&f);
+    if (st)
+        return st;
     void *data;
     size_t len;
-    cm_status st = cm_read_file(path, &data, &len);
+    st = cm_read_file(path, &data, &len);
     if (st)
         return st;
     const char *text = data;
@@ -43,6 +111,11 @@ cm_status cm_json_read(const char *path, struct cJSON **out)
                              : "invalid JSON (syntax error or the file ends early)");
     }
     cm_free(data);
+    st = check_tree(root, path, NULL);
+    if (st) {
+        cJSON_Delete(root);
+        return st;
+    }
     *out = root;
     return CM_OK;
 }

@@ -266,10 +266,10 @@ static cm_status check_data_size(const cm_npy_header *h, uint64_t have, const ch
         return cm_error(CM_ERR_FORMAT, "%s: npy data: shape %s of %s needs %llu bytes, the file holds %llu", what, s,
                         cm_dtype_name(h->dtype), (unsigned long long)h->data_bytes, (unsigned long long)have);
     }
-    if (h->data_bytes > SIZE_MAX / 2)
-        return cm_error(CM_ERR_NOMEM, "%s: npy data: %llu bytes do not fit in memory", what,
-                        (unsigned long long)h->data_bytes);
-    return CM_OK;
+    char s[256], label[4096 + 320];
+    shape_string(s, sizeof s, h);
+    snprintf(label, sizeof label, "%s: npy data: shape %s of %s", what, s, cm_dtype_name(h->dtype));
+    return cm_memory_check(h->data_bytes, label);
 }
 
 static cm_status alloc_from_header(const cm_npy_header *h, const char *what, cm_array *out)

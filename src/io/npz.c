@@ -441,6 +441,15 @@ cm_status cm_npz_read(const char *path, cm_npz *out)
                 goto done;
             }
     }
+    /* Every member's data will be held at once: refuse before reading any
+     * when the archive declares more than the memory limit. */
+    uint64_t total = 0;
+    for (uint64_t k = 0; k < n; k++)
+        total = entries[k].usize > UINT64_MAX - total ? UINT64_MAX : total + entries[k].usize;
+    char label[4096 + 64];
+    snprintf(label, sizeof label, "%s: %llu members", path, (unsigned long long)n);
+    if ((st = cm_memory_check(total, label)))
+        goto done;
     for (uint64_t k = 0; k < n; k++) {
         if ((st = read_member(&f, &entries[k], cd_off, &out->arrays[k])))
             goto done;

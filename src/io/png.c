@@ -124,6 +124,10 @@ cm_status cm_png_read(const char *path, cm_image *out)
                  (unsigned)height, CM_PNG_MAX_BYTES);
         longjmp(fail.jmp, 1);
     }
+    if (cm_memory_check((uint64_t)width * height * (uint64_t)channels, "pixels") != CM_OK) {
+        snprintf(fail.msg, sizeof fail.msg, "%ux%ux%d %s", (unsigned)width, (unsigned)height, channels, cm_errmsg());
+        longjmp(fail.jmp, 1);
+    }
     if (cm_image_alloc(out, (int)width, (int)height, channels) != CM_OK) {
         snprintf(fail.msg, sizeof fail.msg, "cannot allocate %ux%ux%d pixels", (unsigned)width, (unsigned)height,
                  channels);

@@ -222,6 +222,8 @@ cm_status cm_safetensors_read(const char *path, cm_safetensors *out)
                       (unsigned long long)n);
         goto done;
     }
+    if ((st = cm_json_size_check(n, path)))
+        goto done;
     uint64_t data_off = 8 + n, data_len = f.size - data_off;
     header = malloc((size_t)n + 1);
     if (!header) {
@@ -299,6 +301,10 @@ cm_status cm_safetensors_read(const char *path, cm_safetensors *out)
                       path, (unsigned long long)at, (unsigned long long)data_len);
         goto done;
     }
+    char label[4096 + 64];
+    snprintf(label, sizeof label, "%s: %d tensors", path, count);
+    if ((st = cm_memory_check(data_len, label)))
+        goto done;
     out->tensors = calloc(count ? (size_t)count : 1, sizeof *out->tensors);
     if (!out->tensors) {
         st = cm_error(CM_ERR_NOMEM, "%s: cannot allocate %d tensors", path, count);

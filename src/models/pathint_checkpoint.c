@@ -7,7 +7,10 @@
 #include "cogmap/io.h"
 
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,13 +142,19 @@ static cm_status config_from_json(const cJSON *o, const char *file, cm_pathint_c
         char *p = (char *)c + fields[i].offset;
         if (st)
             break;
+        /* Range first: converting a double outside int or float is undefined
+         * (found by fuzzing: tests/data/fuzz-regressions/checkpoint/). */
         if (fields[i].type == F_INT) {
-            if (v != (double)(int)v)
-                st = cm_error(CM_ERR_FORMAT, "%s: %s: expected an integer, got %g", file, fields[i].key, v);
+            if (!(v >= INT_MIN && v <= INT_MAX) || v != floor(v))
+                st = cm_error(CM_ERR_FORMAT, "%s: %s: expected an integer of 32 bits, got %g", file, fields[i].key, v);
             else
                 *(int *)p = (int)v;
         } else if (fields[i].type == F_FLOAT) {
-            *(float *)p = (float)v;
+            if (!(fabs(v) <= FLT_MAX))
+                st = cm_error(CM_ERR_FORMAT, "%s: %s: expected a number within float range, got %g", file,
+                              fields[i].key, v);
+            else
+                *(float *)p = (float)v;
         } else {
             *(double *)p = v;
         }

@@ -1,15 +1,21 @@
 /* Checkpoints of a training run (run.h, docs/formats.md "Run folders"). A
  * checkpoint is a folder: the job's files (model.safetensors,
- * optimizer.safetensors, ...) and state.json, written beside its final name
- * and renamed into place, so a crash never leaves a half checkpoint under
- * the final name. */
+ * optimizer.safetensors, ...), state.json and last manifest.json (each
+ * file's size and CRC-32, read back from disk), written beside its final
+ * name and renamed into place, so a crash never leaves a half checkpoint
+ * under the final name; a load verifies the manifest first. What a killed
+ * save leaves beside the names (.tmp-X being written, .old-X moved aside) is
+ * cleaned up or put back by the next trainer of the run
+ * (docs/reliability.md). */
 #define _GNU_SOURCE
 #include "cogmap/run.h"
+#include "cogmap/dist.h"
 #include "cogmap/io.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -45,6 +51,74 @@ static int is_dir(const char *path)
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+/* fsync of a folder makes renames in it durable (not an error where a file
+ * system cannot). */
+static void sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* manifest.json of every plain file in the folder (the checkpoint's files). */
+static cm_status write_manifest(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return cm_error(CM_ERR_IO, "%s: cannot list: %s", dir, strerror(errno));
+    char names[64][256];
+    const char *list[64];
+    int n = 0;
+    struct dirent *e;
+    cm_status st = CM_OK;
+    while ((e = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat sb;
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "manifest.json") == 0 ||
+            cm_path_join(path, sizeof path, dir, e->d_name) != CM_OK || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        if (n == 64 || strlen(e->d_name) >= sizeof names[0]) {
+            st = cm_error(CM_ERR_ARG, "%s: more than 64 files, or a name over 255 bytes", dir);
+            break;
+        }
+        snprintf(names[n], sizeof names[0], "%s", e->d_name);
+        list[n] = names[n];
+        n++;
+    }
+    closedir(d);
+    return st == CM_OK ? cm_manifest_write(dir, list, n) : st;
+}
+
+/* Puts a run's checkpoints in order after a killed save: .tmp-X (a save
+ * that never finished) are removed, .old-X (a checkpoint moved aside for its
+ * replacement) go back to X when the replacement never arrived and are
+ * removed when it did. Only the lock holder may do this. */
+static void recover_checkpoints(const char *run)
+{
+    char dir[4096];
+    if ((size_t)snprintf(dir, sizeof dir, "%s/checkpoints", run) >= sizeof dir)
+        return;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[4096], final[4096];
+        const int tmp = strncmp(e->d_name, ".tmp-", 5) == 0, old = strncmp(e->d_name, ".old-", 5) == 0;
+        if ((!tmp && !old) || cm_path_join(path, sizeof path, dir, e->d_name) != CM_OK ||
+            cm_path_join(final, sizeof final, dir, e->d_name + 5) != CM_OK)
+            continue;
+        if (old && !is_dir(final))
+            rename(path, final);
+        else
+            remove_flat_dir(path);
+    }
+    closedir(d);
+    sync_dir(dir);
+}
+
 static cm_status write_state(const char *path, const cm_train_job_ops *ops, const cm_train_state *st, uint64_t seed)
 {
     cJSON *root = cJSON_CreateObject();
@@ -61,6 +135,11 @@ static cm_status write_state(const char *path, const cm_train_job_ops *ops, cons
     ok = ok && cJSON_AddNumberToObject(root, "last_loss", isfinite(st->last_loss) ? st->last_loss : 0.0);
     ok = ok && cJSON_AddNumberToObject(root, "best_step", (double)st->best_step);
     ok = ok && cJSON_AddNumberToObject(root, "best_value", isfinite(st->best_value) ? st->best_value : 0.0);
+    /* The losses since the last evaluation, so that a resumed run's next
+     * row has the train_loss an uninterrupted run's would (cJSON writes
+     * doubles so that they read back to the same bits). */
+    ok = ok && cJSON_AddNumberToObject(root, "loss_sum", isfinite(st->loss_sum) ? st->loss_sum : 0.0);
+    ok = ok && cJSON_AddNumberToObject(root, "loss_count", (double)st->loss_count);
     /* Every random number of a run comes from a stream derived from (seed,
      * purpose, counter): training batch k from (seed, data, k), the dropout
      * masks of step k from (seed, dropout, k). The generators' whole state is
@@ -99,6 +178,8 @@ cm_status cm_train_checkpoint_save(const char *dir, const cm_train_job_ops *ops,
         st = cm_path_join(path, sizeof path, tmp, "state.json");
     if (st == CM_OK)
         st = write_state(path, ops, state, seed);
+    if (st == CM_OK)
+        st = write_manifest(tmp);
     if (st != CM_OK) {
         remove_flat_dir(tmp);
         return cm_error_context(st, "saving checkpoint %s: ", dir);
@@ -118,6 +199,9 @@ cm_status cm_train_checkpoint_save(const char *dir, const cm_train_job_ops *ops,
         return cm_error(CM_ERR_IO, "%s: cannot rename the new checkpoint into place: %s", dir, strerror(e));
     }
     remove_flat_dir(old);
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%.*s", plen ? plen : 1, plen ? dir : ".");
+    sync_dir(parent);
     return CM_OK;
 }
 
@@ -218,13 +302,17 @@ cm_status cm_train_checkpoint_load(const char *path, const cm_train_job_ops *ops
         if (cm_path_join(file, sizeof file, dir, "state.json") != CM_OK)
             return cm_error(CM_ERR_ARG, "%s: path too long", dir);
     }
+    /* Every file as it was written, before any is read (a folder from
+     * before manifests has none and is read as it is). */
+    if ((st = cm_manifest_verify(dir, 0)) != CM_OK)
+        return cm_error_context(st, "checkpoint %s: ", dir);
     cJSON *root = NULL;
     st = cm_json_read(file, &root);
     if (st != CM_OK)
         return st;
     char format[64] = "", seed_text[32] = "";
-    int64_t step = -1, best_step = -1;
-    double wall = 0, loss = 0, best = 0;
+    int64_t step = -1, best_step = -1, loss_count = 0;
+    double wall = 0, loss = 0, best = 0, loss_sum = 0;
     st = cm_json_get_string(root, file, "format", 1, format, sizeof format);
     if (st == CM_OK && strcmp(format, STATE_FORMAT) != 0 && strcmp(format, STATE_FORMAT_V1) != 0)
         st = cm_error(CM_ERR_FORMAT, "%s: format: expected \"%s\", got \"%s\"", file, STATE_FORMAT, format);
@@ -250,6 +338,13 @@ cm_status cm_train_checkpoint_load(const char *path, const cm_train_job_ops *ops
         st = cm_json_get_int(root, file, "best_step", 0, &best_step);
     if (st == CM_OK)
         st = cm_json_get_number(root, file, "best_value", 0, &best);
+    if (st == CM_OK)
+        st = cm_json_get_number(root, file, "loss_sum", 0, &loss_sum);
+    if (st == CM_OK)
+        st = cm_json_get_int(root, file, "loss_count", 0, &loss_count);
+    if (st == CM_OK && (loss_count < 0 || loss_count > step))
+        st = cm_error(CM_ERR_FORMAT, "%s: loss_count: expected 0..step (%lld), got %lld", file, (long long)step,
+                      (long long)loss_count);
     cJSON_Delete(root);
     if (st != CM_OK)
         return st;
@@ -261,6 +356,8 @@ cm_status cm_train_checkpoint_load(const char *path, const cm_train_job_ops *ops
     state->last_loss = loss;
     state->best_step = best_step;
     state->best_value = best;
+    state->loss_sum = loss_sum;
+    state->loss_count = loss_count;
     if (seed)
         *seed = sd;
     if (loaded)
@@ -271,11 +368,34 @@ cm_status cm_train_checkpoint_load(const char *path, const cm_train_job_ops *ops
 cm_status cm_train_resume(const char *run, const cm_train_job_ops *ops, void *job, uint64_t run_seed,
                           cm_train_state *state, char loaded[4096])
 {
+    if (!is_dir(run))
+        return cm_error(CM_ERR_IO, "%s: no such run folder", run);
+    cm_lockfile *lock;
+    cm_status st = cm_run_lock(run, &lock);
+    if (st != CM_OK)
+        return st;
+    if (cm_dist_rank() == 0) /* the rank that writes tidies */
+        recover_checkpoints(run);
+    int64_t *steps = NULL;
+    int n = 0;
+    if (cm_train_checkpoint_list(run, &steps, &n) != CM_OK)
+        cm_error_clear(); /* no checkpoints folder: none yet */
+    cm_free(steps);
+    if (n == 0) {
+        /* Stopped before its first checkpoint: the run starts again, which
+         * is what it would have done (its job is made from run.json). */
+        cm_train_state_init(state);
+        if (loaded)
+            loaded[0] = '\0';
+        cm_run_unlock(lock);
+        return CM_OK;
+    }
     uint64_t seed = 0;
-    cm_status st = cm_train_checkpoint_load(run, ops, job, state, &seed, loaded);
+    st = cm_train_checkpoint_load(run, ops, job, state, &seed, loaded);
     /* A checkpoint from another seed would silently change the run's data stream. */
     if (st == CM_OK && seed != run_seed)
         st = cm_error(CM_ERR_FORMAT, "%s: seed %llu differs from run.json's %llu", loaded, (unsigned long long)seed,
                       (unsigned long long)run_seed);
+    cm_run_unlock(lock);
     return st;
 }

@@ -183,8 +183,13 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
     const int me = cm_dist_rank();
     if (me != 0)
         progress = NULL; /* rank 0 speaks for the job */
+    /* One run, one writer: held until the run returns (by rank 0, which
+     * alone writes a job's run; cm_run_lock is a no-op on the others). */
+    cm_lockfile *lock = NULL;
+    cm_status st = cm_run_lock(cfg->out, &lock);
     char dir[4096];
-    cm_status st = checkpoint_name(dir, sizeof dir, cfg->out, "");
+    if (st == CM_OK)
+        st = checkpoint_name(dir, sizeof dir, cfg->out, "");
     if (st == CM_OK && me == 0)
         st = cm_mkdir_p(dir);
 
@@ -209,8 +214,7 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
 
     const int64_t start_step = state->step;
     const double start_wall = state->wall_seconds, t0 = cm_now();
-    double loss_sum = 0;
-    int64_t loss_n = 0, last_eval_step = -1, last_ckpt_step = start_step;
+    int64_t last_eval_step = -1, last_ckpt_step = start_step;
     if (progress)
         cm_progress_start(progress, progress->out, "train", cfg->steps > start_step ? cfg->steps - start_step : 0);
     for (;;) {
@@ -243,8 +247,8 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
         }
         state->step++;
         state->last_loss = loss;
-        loss_sum += loss;
-        loss_n++;
+        state->loss_sum += loss;
+        state->loss_count++;
         if (progress)
             cm_progress_update(progress, state->step - start_step, "step %lld loss %.4f", (long long)state->step,
                                loss);
@@ -252,11 +256,11 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
         const int eval_now = cfg->eval_every > 0 && state->step % cfg->eval_every == 0;
         const int ckpt_now = cfg->checkpoint_every > 0 ? state->step % cfg->checkpoint_every == 0 : eval_now;
         if (eval_now) {
-            st = evaluate(cfg, ops, job, state, &hist, loss_sum / (double)loss_n, start_wall, t0);
+            st = evaluate(cfg, ops, job, state, &hist, state->loss_sum / (double)state->loss_count, start_wall, t0);
             if (st != CM_OK)
                 goto done;
-            loss_sum = 0;
-            loss_n = 0;
+            state->loss_sum = 0;
+            state->loss_count = 0;
             last_eval_step = state->step;
         }
         if (ckpt_now) {
@@ -266,10 +270,15 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
             last_ckpt_step = state->step;
         }
     }
-    /* The end of a run is always evaluated and saved. */
-    if (state->step > start_step && last_eval_step != state->step) {
+    /* The end of a run is always evaluated and saved, once: a run resumed at
+     * its last step (killed between its last checkpoint and this) still
+     * gets the row its history lacks. */
+    const int have_row = last_eval_step == state->step ||
+                         (hist.n_rows > 0 && hist.values[(size_t)(hist.n_rows - 1) * hist.n_cols] == (double)state->step);
+    if (state->step > 0 && !have_row) {
         const double wall = state->wall_seconds;
-        st = evaluate(cfg, ops, job, state, &hist, loss_n ? loss_sum / (double)loss_n : NAN, start_wall, t0);
+        st = evaluate(cfg, ops, job, state, &hist, state->loss_count ? state->loss_sum / (double)state->loss_count : NAN,
+                      start_wall, t0);
         state->wall_seconds = wall;
         if (st != CM_OK)
             goto done;
@@ -283,5 +292,7 @@ done:
     cm_evals_free(&hist);
     /* Every way out is taken by every rank together (the decisions above are
      * collective); agreeing once more marks the outcome as the job's. */
-    return cm_dist_size() > 1 ? cm_dist_agree(st) : st;
+    st = cm_dist_size() > 1 ? cm_dist_agree(st) : st;
+    cm_run_unlock(lock);
+    return st;
 }

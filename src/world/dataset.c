@@ -345,9 +345,11 @@ static cm_status read_config(const char *dir, cm_dataset *d)
     }
     d->seed = -1;
     const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
-    if (cJSON_IsNumber(seed))
-        d->seed = (int64_t)seed->valuedouble;
-    else if (seed && !cJSON_IsNull(seed)) {
+    if (cJSON_IsNumber(seed)) {
+        /* an integer a double holds exactly; beyond int64 the cast would be undefined */
+        if ((st = cm_json_get_int(root, file, "seed", 1, &d->seed)) != CM_OK)
+            goto done;
+    } else if (seed && !cJSON_IsNull(seed)) {
         st = cm_error(CM_ERR_FORMAT, "%s: seed: expected an integer or null", file);
         goto done;
     }
