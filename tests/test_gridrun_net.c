@@ -249,6 +249,91 @@ static void test_place_cell_overrides(void **state)
     }
 }
 
+/* The levers of issue 18: the non-negative bottleneck reaches the network and
+ * survives run.json; the learning-rate schedule has the values of its closed
+ * forms and is what the optimiser uses at each step; bad values are refused. */
+static void test_relu_and_lr_schedule(void **state)
+{
+    (void)state;
+    cm_grid_run_config c;
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    const char *sets[] = {"bottleneck_relu=1", "lr=0.001", "lr_schedule=cosine", "lr_decay_start=10",
+                          "lr_decay_steps=20", "lr_min=0.0001"};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(cm_grid_run_config_set(&c, sets[i]), CM_OK);
+    const char *dir = cmt_tmpdir();
+    assert_int_equal(cm_grid_run_config_write(&c, dir), CM_OK);
+    cm_grid_run_config back;
+    assert_int_equal(cm_grid_run_config_read(&back, dir), CM_OK);
+    cmt_tmpdir_remove(dir);
+    assert_int_equal(back.net.bottleneck_relu, 1);
+    /* cosine: flat until 10, half way at 20, the floor from 30 on */
+    const int64_t at[] = {0, 10, 20, 30, 1000};
+    const double want[] = {1e-3, 1e-3, 5.5e-4, 1e-4, 1e-4};
+    for (int i = 0; i < 5; i++)
+        assert_float_equal(cm_grid_run_lr(&back, at[i]), want[i], 1e-12);
+    /* step: x0.5 every 10 steps after 5 */
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    const char *step_sets[] = {"lr=0.001", "lr_schedule=step", "lr_decay_start=5", "lr_decay_steps=10",
+                               "lr_gamma=0.5"};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(cm_grid_run_config_set(&c, step_sets[i]), CM_OK);
+    assert_float_equal(cm_grid_run_lr(&c, 4), 1e-3, 1e-12);
+    assert_float_equal(cm_grid_run_lr(&c, 14), 1e-3, 1e-12);
+    assert_float_equal(cm_grid_run_lr(&c, 15), 5e-4, 1e-12);
+    assert_float_equal(cm_grid_run_lr(&c, 34), 2.5e-4, 1e-12);
+    assert_float_equal(cm_grid_run_lr(&c, 35), 1.25e-4, 1e-12);
+    /* the default is constant */
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    assert_float_equal(cm_grid_run_lr(&c, 123456), c.net.optim.lr, 0.0);
+
+    /* Training applies it: after 7 steps the optimiser ran step 6 at the
+     * scheduled rate, and the bottleneck units are non-negative. */
+    rig r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(cm_grid_run_config_init(&r.cfg, "ssmpc", 11), CM_OK);
+    const char *rs[] = {"hidden=16",          "bottleneck=24",   "batch=4",          "steps=12",
+                        "eval_batches=2",     "bottleneck_relu=1", "lr_schedule=step", "lr_decay_steps=2",
+                        "lr_gamma=0.1"};
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(cm_grid_run_config_set(&r.cfg, rs[i]), CM_OK);
+    assert_int_equal(cm_grid_world_init(&r.world, &r.cfg), CM_OK);
+    assert_int_equal(cm_grid_net_create(&r.cfg, &r.net), CM_OK);
+    assert_int_equal(cm_grid_source_init_paths(&r.train, CM_GRID_INPUT_VXVYW, 12, 11, cm_grid_world_path, &r.world),
+                     CM_OK);
+    assert_int_equal(cm_grid_source_init_paths(&r.eval, CM_GRID_INPUT_VXVYW, 12, 11, cm_grid_world_path, &r.world),
+                     CM_OK);
+    const char *out = cmt_tmpdir();
+    cm_grid_run_state st = {.best_step = -1};
+    assert_int_equal(train(&r, out, 7, &st), CM_OK);
+    cmt_tmpdir_remove(out);
+    assert_float_equal(cm_pathint_optim(r.net->m)->cfg.lr, cm_grid_run_lr(&r.cfg, 6), 0.0);
+    assert_float_equal(cm_grid_run_lr(&r.cfg, 6), 1e-3 * 1e-3, 1e-15);
+    cm_grid_batch b;
+    assert_int_equal(cm_grid_batch_alloc(&b, 4, 12, 3), CM_OK);
+    assert_int_equal(cm_grid_source_fill(&r.eval, 1, 0, &b), CM_OK);
+    float units[4 * 12 * 24];
+    double loss;
+    assert_int_equal(cm_grid_net_ops.evaluate(r.net, &b, units, NULL, &loss), CM_OK);
+    int zeros = 0;
+    for (int i = 0; i < 4 * 12 * 24; i++) {
+        assert_true(units[i] >= 0.0f);
+        zeros += units[i] == 0.0f;
+    }
+    assert_true(zeros > 0);
+    cm_grid_batch_free(&b);
+    rig_close(&r);
+
+    const char *bad[] = {"lr_schedule=linear", "lr_decay_steps=0", "lr_gamma=0", "lr_decay_start=-1",
+                         "bottleneck_relu=2", "lr_min=-1"};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(cm_grid_run_config_set(&c, bad[i]), CM_ERR_ARG);
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+        assert_non_null(strstr(cm_errmsg(), key));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_resume_bit_identical),
         cmocka_unit_test(test_damaged_network_checkpoint),
         cmocka_unit_test(test_place_cell_overrides),
+        cmocka_unit_test(test_relu_and_lr_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

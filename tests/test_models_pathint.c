@@ -76,10 +76,11 @@ static double fd_loss(void *p)
     return L;
 }
 
-static void gradcheck_preset(const char *preset)
+static void gradcheck_config(const char *preset, int relu)
 {
     cm_pathint_config c;
     tiny(&c, preset);
+    c.bottleneck_relu = relu;
     c.dropout = 0.0f; /* the finite differences need a fixed function */
     if (c.l2_recurrent > 0.0f)
         c.l2_recurrent = 0.05f; /* large enough to matter in the check */
@@ -105,6 +106,8 @@ static void gradcheck_preset(const char *preset)
     cm_pathint_free(m);
 }
 
+static void gradcheck_preset(const char *preset) { gradcheck_config(preset, 0); }
+
 static void test_gradcheck_ssmpc(void **state)
 {
     (void)state;
@@ -121,6 +124,65 @@ static void test_gradcheck_sorscher(void **state)
 {
     (void)state;
     gradcheck_preset("sorscher");
+}
+
+/* The non-negative bottleneck: relu folded into the dropout mask. The
+ * finite differences step over the kink only where a pre-activation lies
+ * within eps of 0, which this seed's tiny network does not have. */
+static void test_gradcheck_relu_bottleneck(void **state)
+{
+    (void)state;
+    gradcheck_config("ssmpc", 1);
+    gradcheck_config("banino", 1);
+}
+
+/* What bottleneck_relu does: every bottleneck output >= 0, some exactly 0
+ * (training with dropout and evaluation alike), and it changes the loss; the
+ * linear bottleneck has negative outputs on the same batch. */
+static void test_relu_bottleneck_effect(void **state)
+{
+    (void)state;
+    double loss[2];
+    for (int relu = 0; relu <= 1; relu++) {
+        cm_pathint_config c;
+        tiny(&c, "ssmpc");
+        c.bottleneck_relu = relu;
+        cm_pathint *m;
+        assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+        batch_buf bb;
+        make_batch(&bb, &c, 33);
+        const size_t n = (size_t)c.batch * c.seq_len * c.bottleneck;
+        float *z = malloc(n * sizeof(float));
+        for (int train = 0; train <= 1; train++) {
+            double L;
+            assert_int_equal(cm_pathint_forward(m, &bb.b, train, &L), CM_OK);
+            if (!train)
+                loss[relu] = L;
+            cm_pathint_get_bottleneck(m, z);
+            size_t neg = 0, zero = 0;
+            for (size_t i = 0; i < n; i++)
+                neg += z[i] < 0.0f, zero += z[i] == 0.0f;
+            if (relu) {
+                assert_int_equal(neg, 0);
+                assert_true(zero > n / 10 && zero < n);
+            } else {
+                assert_true(neg > n / 10);
+            }
+        }
+        free(z);
+        free_batch(&bb);
+        cm_pathint_free(m);
+    }
+    assert_true(loss[0] != loss[1]);
+    /* only with a bottleneck, and only 0 or 1 */
+    cm_pathint_config c;
+    tiny(&c, "sorscher");
+    c.bottleneck_relu = 1;
+    assert_int_equal(cm_pathint_config_check(&c), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "bottleneck_relu"));
+    tiny(&c, "ssmpc");
+    c.bottleneck_relu = 2;
+    assert_int_equal(cm_pathint_config_check(&c), CM_ERR_ARG);
 }
 
 /* A training forward writes the read-outs' loss gradients itself (fused with
@@ -281,16 +343,18 @@ static void test_training_lowers_loss(void **state)
 
 /* Same seed => same bits, at one thread and at two, and the same at both. */
 /* variant 0: ssmpc's layout; 1: banino's loss with no bottleneck and no HD
- * read-out (the read-outs see h directly: the pipeline's other branches). */
+ * read-out (the read-outs see h directly: the pipeline's other branches);
+ * 2: ssmpc with the non-negative bottleneck. */
 static void run_for_bits(int threads, int variant, float **out, size_t *n)
 {
     cm_set_threads(threads);
     cm_pathint_config c;
-    assert_int_equal(cm_pathint_preset(variant ? "banino" : "ssmpc", &c), CM_OK);
+    assert_int_equal(cm_pathint_preset(variant == 1 ? "banino" : "ssmpc", &c), CM_OK);
     c.hidden = 64;
-    c.bottleneck = variant ? 0 : 64;
+    c.bottleneck = variant == 1 ? 0 : 64;
+    c.bottleneck_relu = variant == 2;
     c.n_place = 128;
-    if (variant) {
+    if (variant == 1) {
         c.n_hd = 0;
         c.dropout = 0.0f; /* dropout applies to the bottleneck */
     }
@@ -314,7 +378,7 @@ static void run_for_bits(int threads, int variant, float **out, size_t *n)
 static void test_determinism(void **state)
 {
     (void)state;
-    for (int variant = 0; variant < 2; variant++) {
+    for (int variant = 0; variant < 3; variant++) {
         float *first = NULL;
         size_t nfirst = 0;
         for (int threads = 1; threads <= 2; threads++) {
@@ -420,7 +484,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_ssmpc),   cmocka_unit_test(test_gradcheck_banino),
         cmocka_unit_test(test_gradcheck_sorscher), cmocka_unit_test(test_ssmpc_loss_value),
-        cmocka_unit_test(test_fused_readout_grads),
+        cmocka_unit_test(test_fused_readout_grads), cmocka_unit_test(test_gradcheck_relu_bottleneck),
+        cmocka_unit_test(test_relu_bottleneck_effect),
         cmocka_unit_test(test_training_lowers_loss), cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_state_dict_names),  cmocka_unit_test(test_bad_config),
     };

@@ -238,6 +238,14 @@ typedef struct cm_grid_run_config {
     float place_sigma;
     int place_dog;
     float surround_scale;
+    /* Learning-rate schedule over optimiser steps (the nn module's cm_sched):
+     * lr0 (net.optim.lr) until lr_decay_start, then CM_SCHED_COSINE down to
+     * lr_min over lr_decay_steps steps and lr_min after, or CM_SCHED_STEP
+     * (times lr_gamma every lr_decay_steps steps). A pure function of the
+     * step, so resumed runs follow it exactly. CM_SCHED_CONSTANT: off. */
+    cm_sched_kind lr_schedule;
+    int64_t lr_decay_start, lr_decay_steps;
+    double lr_min, lr_gamma;
     uint64_t seed;
     int n_sets;
     char sets[CM_GRID_MAX_SETS][128]; /* "key=value" overrides, in order */
@@ -247,6 +255,8 @@ typedef struct cm_grid_run_config {
 cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *preset, uint64_t seed);
 /* Applies one "key=value" override (docs/cli.md lists the keys) and records it. */
 cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *key_value);
+/* The learning rate of optimiser step `step` (0-based) under the schedule. */
+double cm_grid_run_lr(const cm_grid_run_config *c, int64_t step);
 cm_status cm_grid_run_config_write(const cm_grid_run_config *c, const char *run);
 cm_status cm_grid_run_config_read(cm_grid_run_config *c, const char *run);
 
@@ -257,6 +267,7 @@ cm_status cm_grid_run_config_read(cm_grid_run_config *c, const char *run);
  * positions and headings, into buffers allocated once. */
 typedef struct cm_grid_net {
     cm_pathint *m;
+    cm_grid_run_config cfg; /* the run's configuration (the lr schedule reads it) */
     cm_place_cells pc;
     cm_hd_cells hd;
     int top_k; /* position decoding: 0 softmax-weighted centres (SSM-PC), 3 Sorscher's */

@@ -51,6 +51,7 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
         cm_grid_net_free(n);
         return st;
     }
+    n->cfg = *c;
     n->top_k = n->pc.dog ? 3 : 0;
     n->batch = c->net.batch;
     n->steps = c->net.seq_len;
@@ -130,6 +131,7 @@ static cm_status net_train_step(void *model, const cm_grid_batch *b, cm_rng *rng
     cm_status st = fill_targets(n, b, &pb);
     if (st != CM_OK)
         return st;
+    cm_pathint_optim(n->m)->cfg.lr = cm_grid_run_lr(&n->cfg, cm_pathint_steps(n->m));
     st = cm_pathint_step(n->m, &pb, loss);
     if (st == CM_ERR_NUMERIC) {
         /* Parameters are untouched; the trainer reports the step and the last

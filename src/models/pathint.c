@@ -462,6 +462,19 @@ static void pipe_chunk(int T, int chunks, int k, int *t0, int *t1)
     *t1 = (int)((long long)T * (k + 1) / chunks);
 }
 
+/* The non-negative bottleneck (bottleneck_relu): z = relu(zpre) * dropout.
+ * Folded into the dropout mask (zeroed where zpre <= 0, PyTorch's relu
+ * gradient at 0), so that backward, which multiplies dz by the mask, needs
+ * no change. Elements [lo, hi). */
+static void bottleneck_relu_range(cm_pathint *m, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++)
+        if (!(m->zpre[i] > 0.0f)) {
+            m->mask[i] = 0.0f;
+            m->z[i] = 0.0f;
+        }
+}
+
 /* The read-outs of rows [r0, r1) (time-major rows of [T*B]). */
 static void readout_rows(cm_pathint *m, int r0, int r1, int train, uint64_t key, int kl, double wsum)
 {
@@ -481,6 +494,8 @@ static void readout_rows(cm_pathint *m, int r0, int r1, int train, uint64_t key,
                 m->z[i] = m->zpre[i];
             }
         }
+        if (c->bottleneck_relu)
+            bottleneck_relu_range(m, lo, hi);
     }
     const float *z = m->z + (size_t)r0 * top;
     cm_linear_forward(m->plog + (size_t)r0 * Np, z, P(m, ix->w_p), P(m, ix->b_p), n, top, Np, 0);
@@ -577,6 +592,8 @@ cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int trai
         if (Nb > 0) {
             cm_linear_forward(m->zpre, hseq, P(m, ix->w_bn), P(m, ix->b_bn), TB, H, Nb, 0);
             cm_dropout_forward(m->z, m->mask, m->zpre, (size_t)TB * Nb, c->dropout, train, &m->dropout_rng);
+            if (c->bottleneck_relu)
+                bottleneck_relu_range(m, 0, (size_t)TB * Nb);
         }
         cm_linear_forward(m->plog, m->z, P(m, ix->w_p), P(m, ix->b_p), TB, top, Np, 0);
         if (Nh > 0)
