@@ -198,6 +198,56 @@ cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, int64_t 
                                     int n_shuffles, int64_t min_shift, double percentile, uint64_t seed,
                                     uint64_t stream, double *threshold, int f32);
 
+/* ---- shuffle tests of gridness (grid-cells.md §5.5; docs/analysis.md) ----
+ * Each unit's score60 against the 95th and 99th percentiles (numpy's linear interpolation;
+ * NaN null scores left out) of its OWN null distribution, as experimental papers classify grid
+ * cells. Unit u draws from rng stream (stream + u) of `seed`; the same bits for any thread
+ * count. p95, p99: [units]; null_out: NULL or [units, n_shuffles] (NaN kept). */
+
+/* Circular time shifts of the activity against the trajectory (opexebo general/shuffle.py:
+ * offsets uniform in [min_shift, n - min_shift]): shuffle k of unit u pairs sample j's
+ * position with the activity of sample (j - off_k) mod n (numpy.roll(act[:, u], off_k)), the
+ * map is the mean per bin of `g` (the scorer's size), as cm_ratemaps, and is scored with `s`.
+ * off_k is the k-th cm_gridness_shift_offset of the unit's rng. act [n, units], pos [n, 2];
+ * requires 1 <= min_shift <= n / 2. */
+cm_status cm_gridness_shuffle_timeshift(const cm_gridness_scorer *s, const cm_grid2 *g, const double *pos,
+                                        const float *act, int64_t n, int units, int n_shuffles, int64_t min_shift,
+                                        uint64_t seed, uint64_t stream, int f32, double *p95, double *p99,
+                                        double *null_out);
+/* min_shift + cm_rng_below(r, n - 2 min_shift + 1): one offset of the time-shift shuffle. */
+int64_t cm_gridness_shift_offset(cm_rng *r, int64_t n, int64_t min_shift);
+
+/* For rate maps alone (no trajectory): each shuffle permutes the visited (non-NaN) bins of
+ * the map (Fisher-Yates over them in raster order), unvisited bins stay NaN. A weaker null
+ * than the time shift (it also breaks the map's smoothness). maps [count, nbins, nbins]. */
+cm_status cm_gridness_shuffle_bins(const cm_gridness_scorer *s, const double *maps, int count, int n_shuffles,
+                                   uint64_t seed, uint64_t stream, double *p95, double *p99, double *null_out);
+
+/* Share of units whose score60 exceeds their own threshold (p95 or p99 above). */
+double cm_gridness_shuffle_fraction(const cm_gridness_result *results, const double *threshold, int units);
+
+/* ---- grid periods and modules [DESIGN] (docs/analysis.md) ---- */
+
+/* Median, over the units with score60 > min_score and a finite spacing, of map width in bins /
+ * spacing in bins: how many grid periods the evaluation map holds. NaN when no unit counts;
+ * *counted (may be NULL) gets how many did. */
+double cm_grid_periods_across(const cm_gridness_result *results, int units, int nbins, double min_score,
+                              int *counted);
+
+typedef struct cm_grid_module {
+    double spacing;     /* median spacing of its units (the input's unit) */
+    double orientation; /* circular mean of its units' orientations, period 60 degrees */
+    int count;          /* units in it */
+} cm_grid_module;
+
+/* Groups units into modules by spacing: the units with score60 > min_score and a finite
+ * spacing, sorted by spacing, split wherever one spacing exceeds the previous by more than
+ * `gap_ratio` (e.g. 1.2); groups of at least `min_units` units are modules, smallest spacing
+ * first. Returns the number of modules written (at most cap). Ratios between consecutive
+ * modules' spacings are the quantity compared with the ~1.4 of experiments. */
+int cm_grid_modules(const cm_gridness_result *results, int units, double min_score, double gap_ratio,
+                    int min_units, cm_grid_module *out, int cap);
+
 /* ---------------------------------------------- boundary-vector cells */
 
 /* SMP's distance bins: centres numpy.arange(step, max_d, step) (n values;
