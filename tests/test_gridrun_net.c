@@ -334,6 +334,89 @@ static void test_relu_and_lr_schedule(void **state)
     }
 }
 
+/* A larger arena: the box, the place cells (same density) and the maps scale;
+ * paths use the room. Maze motion: paths in 15 x 15 mazes, moving at most 0.25
+ * cells and turning 0 or 19.2 degrees per step, a pure function of the rng. */
+static void test_arena_scale_and_maze(void **state)
+{
+    (void)state;
+    cm_grid_run_config c;
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    const char *sets[] = {"hidden=8", "bottleneck=8", "batch=2", "steps=3", "arena_scale=2"};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(cm_grid_run_config_set(&c, sets[i]), CM_OK);
+    cm_grid_map_spec map;
+    cm_grid_run_map(&c, &map);
+    assert_int_equal(map.nbins, 80);
+    assert_float_equal(map.hi, 30.0, 0.0);
+    assert_int_equal(map.ssmpc_masks, 1);
+    cm_grid_net *n = NULL;
+    assert_int_equal(cm_grid_net_create(&c, &n), CM_OK);
+    assert_int_equal(n->pc.n, 1024);
+    assert_int_equal(cm_pathint_get_config(n->m)->n_place, 1024);
+    float lo = 1e9f, hi = -1e9f;
+    for (int i = 0; i < 2 * n->pc.n; i++)
+        lo = fminf(lo, n->pc.centres[i]), hi = fmaxf(hi, n->pc.centres[i]);
+    assert_true(lo >= 0.0f && lo < 0.5f && hi <= 30.0f && hi > 29.5f);
+    cm_grid_net_free(n);
+    cm_grid_world w;
+    assert_int_equal(cm_grid_world_init(&w, &c), CM_OK);
+    assert_float_equal(w.arena.xmax, 30.0f, 0.0f);
+    float pos[2 * 401], theta[401], far = 0;
+    cm_rng r;
+    for (int p = 0; p < 20; p++) {
+        cm_rng_seed(&r, 1, (uint64_t)p);
+        cm_grid_world_path(&w, &r, 400, pos, theta);
+        for (int t = 0; t <= 400; t++) {
+            assert_true(pos[2 * t] >= 0 && pos[2 * t] <= 30 && pos[2 * t + 1] >= 0 && pos[2 * t + 1] <= 30);
+            far = fmaxf(far, fmaxf(pos[2 * t], pos[2 * t + 1]));
+        }
+    }
+    assert_true(far > 20.0f);
+    cm_grid_world_free(&w);
+    assert_int_equal(cm_grid_run_config_set(&c, "arena=circle"), CM_OK);
+    assert_int_equal(cm_grid_world_init(&w, &c), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "arena_scale"));
+
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    assert_int_equal(cm_grid_run_config_set(&c, "motion=maze"), CM_OK);
+    assert_int_equal(cm_grid_run_config_set(&c, "maze_count=8"), CM_OK);
+    assert_int_equal(cm_grid_world_init(&w, &c), CM_OK);
+    assert_int_equal(w.n_mazes, 8);
+    float pos2[2 * 401], theta2[401];
+    int turns = 0;
+    for (int p = 0; p < 10; p++) {
+        cm_rng_seed(&r, 2, (uint64_t)p);
+        cm_grid_world_path(&w, &r, 400, pos, theta);
+        for (int t = 0; t <= 400; t++) {
+            assert_true(pos[2 * t] > 0 && pos[2 * t] < 15 && pos[2 * t + 1] > 0 && pos[2 * t + 1] < 15);
+            if (t == 0)
+                continue;
+            assert_true(hypotf(pos[2 * t] - pos[2 * t - 2], pos[2 * t + 1] - pos[2 * t - 1]) <= 0.2501f);
+            const float dth = fabsf(cm_grid_wrap_angle(theta[t] - theta[t - 1]));
+            assert_true(dth < 1e-5f || fabsf(dth - (float)(19.2 * M_PI / 180)) < 1e-4f);
+            turns += dth > 1e-5f;
+        }
+        /* the same rng, the same path, whatever ran in between */
+        cm_rng_seed(&r, 2, (uint64_t)p);
+        cm_grid_world_path(&w, &r, 400, pos2, theta2);
+        assert_memory_equal(pos, pos2, sizeof pos);
+        assert_memory_equal(theta, theta2, sizeof theta);
+    }
+    assert_true(turns > 100);
+    cm_grid_world_free(&w);
+    assert_int_equal(cm_grid_run_config_set(&c, "arena=box"), CM_OK);
+    assert_int_equal(cm_grid_world_init(&w, &c), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "maze"));
+    const char *bad[] = {"arena_scale=0.1", "arena_scale=9", "maze_count=0"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(cm_grid_run_config_set(&c, bad[i]), CM_ERR_ARG);
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+        assert_non_null(strstr(cm_errmsg(), key));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_damaged_network_checkpoint),
         cmocka_unit_test(test_place_cell_overrides),
         cmocka_unit_test(test_relu_and_lr_schedule),
+        cmocka_unit_test(test_arena_scale_and_maze),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -238,6 +238,12 @@ typedef struct cm_grid_run_config {
     float place_sigma;
     int place_dog;
     float surround_scale;
+    /* A larger arena at the same grid period: the box or box15 arena, the
+     * place-cell range (round(n scale^2) cells, the same density, width and
+     * seed) and the evaluation maps (round(nbins scale) bins, the same bin
+     * size) all `arena_scale` times larger; motion unchanged. */
+    float arena_scale;
+    int maze_count;           /* motion "maze": layouts generated from the seed (256) */
     /* Learning-rate schedule over optimiser steps (the nn module's cm_sched):
      * lr0 (net.optim.lr) until lr_decay_start, then CM_SCHED_COSINE down to
      * lr_min over lr_decay_steps steps and lr_min after, or CM_SCHED_STEP
@@ -255,6 +261,15 @@ typedef struct cm_grid_run_config {
 cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *preset, uint64_t seed);
 /* Applies one "key=value" override (docs/cli.md lists the keys) and records it. */
 cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *key_value);
+/* The evaluation maps of a run: nbins x nbins over [lo, hi]^2, scored with
+ * SSM-PC's masks (ssmpc cells: 40 x 40 over [0, 15]^2) or DeepMind's (the box:
+ * 20 x 20 over [-1.1, 1.1]^2), both scaled with arena_scale. */
+typedef struct cm_grid_map_spec {
+    int nbins;
+    double lo, hi;
+    int ssmpc_masks;
+} cm_grid_map_spec;
+void cm_grid_run_map(const cm_grid_run_config *c, cm_grid_map_spec *m);
 /* The learning rate of optimiser step `step` (0-based) under the schedule. */
 double cm_grid_run_lr(const cm_grid_run_config *c, int64_t step);
 cm_status cm_grid_run_config_write(const cm_grid_run_config *c, const char *run);
@@ -292,6 +307,11 @@ cm_status cm_grid_net_load(cm_grid_net *n, const char *dir);
 typedef struct cm_grid_world {
     cm_arena arena;
     cm_motion motion;
+    /* motion "maze": Memory-Maze layouts (15 x 15 grid units, the box15
+     * range), each path in one of them, driven by the world module's exploring
+     * policy (cm_maze_policy, action noise 0.1); n_mazes == 0 otherwise. */
+    int n_mazes;
+    cm_maze_env *mazes;
 } cm_grid_world;
 
 cm_status cm_grid_world_init(cm_grid_world *w, const cm_grid_run_config *c);
@@ -300,9 +320,9 @@ void cm_grid_world_path(void *ctx, cm_rng *rng, int steps, float *pos, float *th
 /* ------------------------------------------------------ gridness of units */
 
 /* Rate maps and gridness of every bottleneck unit from (units, positions)
- * samples, the way the run's preset is scored: ssmpc 40 x 40 bins over
- * [0, 15]^2 with SSM-PC's masks (ssm-pc.md §5), the box presets 20 x 20 bins
- * over [-1.1, 1.1]^2 with DeepMind's. Buffers are sized once at init. */
+ * samples, the way the run's preset is scored (cm_grid_run_map: ssmpc 40 x 40
+ * bins over [0, 15]^2 with SSM-PC's masks, ssm-pc.md §5; the box presets
+ * 20 x 20 bins over [-1.1, 1.1]^2 with DeepMind's). Buffers are sized once. */
 typedef struct cm_grid_scorer {
     int nbins, units;
     double lo, hi;
@@ -314,7 +334,7 @@ typedef struct cm_grid_scorer {
     cm_gridness_result *results; /* [units] */
 } cm_grid_scorer;
 
-cm_status cm_grid_scorer_init(cm_grid_scorer *s, const char *cells, int units, int64_t max_samples);
+cm_status cm_grid_scorer_init(cm_grid_scorer *s, const cm_grid_map_spec *map, int units, int64_t max_samples);
 void cm_grid_scorer_free(cm_grid_scorer *s);
 /* Maps and scores of n samples: units [n, U], pos [n, 2]. */
 cm_status cm_grid_scorer_run(cm_grid_scorer *s, const float *units, const float *pos, int64_t n);
@@ -339,15 +359,28 @@ typedef struct cm_grid_evaluation {
     cm_gridness_result *results;  /* [units] */
     int n_paths, steps;           /* example paths for figures */
     float *true_paths, *decoded_paths; /* [n_paths, steps + 1, 2], frame 0 the start */
+    int ssmpc_masks;              /* the scorer's rings: SSM-PC's (1) or DeepMind's (0) */
+    double grid_periods_across;   /* median map width / spacing of the grid-like units (NaN: none) */
+    /* The time-shift shuffle test (cm_gridness_shuffle_timeshift), when shuffles > 0:
+     * per-unit 95th / 99th percentiles of the null score60 [units], the shares of
+     * units above them, and the smallest shift used (samples). NULL / NaN otherwise. */
+    int shuffles;
+    int64_t min_shift;
+    double *shuffle95, *shuffle99;
+    double grid_fraction_shuffle, grid_fraction_shuffle99;
 } cm_grid_evaluation;
 
 /* Runs batches of `stream` from `src` (indices 0, 1, ...) through the model
  * until `samples` samples are seen, accumulating rate maps bin by bin (sums
- * in sample order, so maps equal one binned_statistic over all samples).
- * `b` is the model's batch. progress may be NULL. */
+ * in sample order, so maps equal one binned_statistic over all samples) on the
+ * run's maps (cm_grid_run_map). With shuffles > 0 it keeps every sample's
+ * units and position and runs the time-shift shuffle test on them: the
+ * samples path after path, min_shift = max(one path, samples / 50), unit u on
+ * stream (0x5348 << 48) + u of the source's seed. `b` is the model's batch.
+ * progress may be NULL. */
 cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_source *src, cm_grid_batch *b,
-                           const char *cells, int64_t samples, uint64_t stream, cm_grid_evaluation *ev,
-                           cm_progress *progress);
+                           const cm_grid_map_spec *map, int64_t samples, uint64_t stream, int shuffles,
+                           cm_grid_evaluation *ev, cm_progress *progress);
 void cm_grid_evaluation_free(cm_grid_evaluation *ev);
 
 /* --------------------------------------------------------------- figures */

@@ -125,7 +125,9 @@ int cli_train_grid(int argc, char **argv)
     tc.goal_error = strcmp(cfg.cells, "ssmpc") == 0 ? 0.5 : 0.1;
     /* Periodic evaluations score every unit's gridness (the emergence curve). */
     cm_grid_scorer scorer;
-    st = cm_grid_scorer_init(&scorer, cfg.cells, cm_pathint_bottleneck_size(s.net->m),
+    cm_grid_map_spec map;
+    cm_grid_run_map(&cfg, &map);
+    st = cm_grid_scorer_init(&scorer, &map, cm_pathint_bottleneck_size(s.net->m),
                              (int64_t)cfg.eval_batches * cfg.net.batch * cfg.net.seq_len);
     if (st == CM_OK) {
         tc.score = cm_grid_scorer_fn;

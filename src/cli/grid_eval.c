@@ -22,14 +22,14 @@ static void put_num(FILE *f, double v)
 }
 
 /* The `cogmap gridness` CSV (docs/cli.md), one row per bottleneck unit. */
-static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *ev, const char *cells)
+static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *ev)
 {
     char path[4096];
     cm_status st = cm_path_join(path, sizeof path, dir, "gridness.csv");
     if (st != CM_OK)
         return st;
     cm_gridness_config gc;
-    if (strcmp(cells, "ssmpc") == 0)
+    if (ev->ssmpc_masks)
         cm_gridness_config_ssmpc(&gc, ev->nbins);
     else
         cm_gridness_config_deepmind(&gc, ev->nbins);
@@ -37,7 +37,8 @@ static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *e
     st = cm_atomic_open(&f, path);
     if (st != CM_OK)
         return st;
-    fprintf(f.fp, "unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation\n");
+    fprintf(f.fp, "unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation%s\n",
+            ev->shuffle95 ? ",shuffle95,shuffle99" : "");
     for (int u = 0; u < ev->units; u++) {
         const cm_gridness_result *r = &ev->results[u];
         fprintf(f.fp, "%d,", u);
@@ -48,6 +49,12 @@ static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *e
         put_num(f.fp, r->spacing);
         fputc(',', f.fp);
         put_num(f.fp, r->orientation);
+        if (ev->shuffle95) {
+            fputc(',', f.fp);
+            put_num(f.fp, ev->shuffle95[u]);
+            fputc(',', f.fp);
+            put_num(f.fp, ev->shuffle99[u]);
+        }
         fputc('\n', f.fp);
     }
     return cm_atomic_commit(&f);
@@ -88,6 +95,34 @@ static double best_score(const cm_grid_evaluation *ev)
     return b;
 }
 
+static int add_number_or_null(cJSON *o, const char *key, double v)
+{
+    return (v == v ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* Grid modules by spacing (cm_grid_modules: units above 0.3, split at gaps
+ * over 20%, >= 3 units each) and the ratios between consecutive ones. */
+static int add_modules(cJSON *root, const cm_grid_evaluation *ev, double bin)
+{
+    cm_grid_module mods[16];
+    const int nm = cm_grid_modules(ev->results, ev->units, 0.3, 1.2, 3, mods, 16);
+    cJSON *arr = cJSON_AddArrayToObject(root, "grid_modules");
+    cJSON *ratios = cJSON_AddArrayToObject(root, "grid_module_ratios");
+    int ok = arr && ratios;
+    for (int k = 0; ok && k < nm; k++) {
+        cJSON *o = cJSON_CreateObject();
+        ok = o && cJSON_AddNumberToObject(o, "spacing", mods[k].spacing * bin) &&
+             cJSON_AddNumberToObject(o, "spacing_bins", mods[k].spacing) &&
+             cJSON_AddNumberToObject(o, "orientation", mods[k].orientation) &&
+             cJSON_AddNumberToObject(o, "units", mods[k].count) && cJSON_AddItemToArray(arr, o);
+        if (ok && k > 0) {
+            cJSON *r = cJSON_CreateNumber(mods[k].spacing / mods[k - 1].spacing);
+            ok = r && cJSON_AddItemToArray(ratios, r);
+        }
+    }
+    return ok;
+}
+
 static cm_status write_summary(const char *dir, const grid_eval_report *rep, const cm_grid_evaluation *ev,
                                const cm_grid_evaluation *base, const cm_grid_run_config *cfg)
 {
@@ -112,7 +147,22 @@ static cm_status write_summary(const char *dir, const grid_eval_report *rep, con
              cJSON_AddNumberToObject(root, "grid_fraction_0.8", fraction_above(ev, 0.8)) &&
              cJSON_AddNumberToObject(root, "best_score60", rep->best_score60) &&
              cJSON_AddNumberToObject(root, "rate_map_bins", ev->nbins) &&
-             cJSON_AddStringToObject(root, "gridness_masks", strcmp(cfg->cells, "ssmpc") == 0 ? "ssmpc" : "deepmind");
+             cJSON_AddStringToObject(root, "gridness_masks", ev->ssmpc_masks ? "ssmpc" : "deepmind");
+    const double bin = (ev->hi - ev->lo) / ev->nbins; /* world units per bin */
+    ok = ok && add_number_or_null(root, "grid_periods_across", ev->grid_periods_across);
+    if (ok && ev->grid_periods_across == ev->grid_periods_across) /* not NaN */
+        ok = cJSON_AddNumberToObject(root, "grid_spacing", ev->nbins / ev->grid_periods_across * bin) != NULL;
+    if (ok && ev->shuffle95) {
+        cJSON *sh = cJSON_AddObjectToObject(root, "shuffle");
+        ok = sh && cJSON_AddStringToObject(sh, "kind", "timeshift") &&
+             cJSON_AddNumberToObject(sh, "shuffles", ev->shuffles) &&
+             cJSON_AddNumberToObject(sh, "min_shift", (double)ev->min_shift) &&
+             cJSON_AddNumberToObject(root, "grid_fraction_shuffle", ev->grid_fraction_shuffle) &&
+             cJSON_AddNumberToObject(root, "grid_fraction_shuffle99", ev->grid_fraction_shuffle99);
+    } else if (ok) {
+        ok = cJSON_AddNullToObject(root, "grid_fraction_shuffle") != NULL;
+    }
+    ok = ok && add_modules(root, ev, bin);
     if (ok && base) {
         ok = cJSON_AddNumberToObject(root, "untrained_grid_fraction", base->grid_fraction) &&
              cJSON_AddNumberToObject(root, "untrained_decoding_error", base->decoding_error) &&
@@ -137,8 +187,8 @@ static cm_status write_summary(const char *dir, const grid_eval_report *rep, con
 }
 
 /* Evaluates the session's network as loaded from `ckpt` (NULL: as it is). */
-static cm_status eval_at(grid_session *s, cm_grid_batch *b, const char *ckpt, int64_t samples, FILE *progress,
-                         cm_grid_evaluation *ev, cm_grid_run_state *state)
+static cm_status eval_at(grid_session *s, cm_grid_batch *b, const char *ckpt, int64_t samples, int shuffles,
+                         FILE *progress, cm_grid_evaluation *ev, cm_grid_run_state *state)
 {
     if (ckpt) {
         cm_status st = cm_grid_checkpoint_load(ckpt, &cm_grid_net_ops, s->net, state, NULL, NULL);
@@ -147,7 +197,9 @@ static cm_status eval_at(grid_session *s, cm_grid_batch *b, const char *ckpt, in
     }
     cm_progress p;
     p.out = progress;
-    return cm_grid_evaluate(&cm_grid_net_ops, s->net, &s->eval, b, s->cfg.cells, samples, FINAL_STREAM, ev,
+    cm_grid_map_spec map;
+    cm_grid_run_map(&s->cfg, &map);
+    return cm_grid_evaluate(&cm_grid_net_ops, s->net, &s->eval, b, &map, samples, FINAL_STREAM, shuffles, ev,
                             progress ? &p : NULL);
 }
 
@@ -189,7 +241,7 @@ static cm_status emergence(const char *dir, grid_session *s, cm_grid_batch *b, c
         snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_%08lld", dir, (long long)steps[idx]);
         cm_grid_run_state state;
         int64_t few = samples / 4 > (int64_t)b->batch * b->steps ? samples / 4 : (int64_t)b->batch * b->steps;
-        st = eval_at(s, b, ckpt, few, progress, &evs[k], &state);
+        st = eval_at(s, b, ckpt, few, 0, progress, &evs[k], &state);
         ptrs[k] = &evs[k];
         labels[k++] = steps[idx];
     }
@@ -234,11 +286,13 @@ static cm_status write_outputs(const char *out, grid_eval_report *rep, const cm_
     rep->best_score60 = best_score(ev);
     rep->units = ev->units;
     rep->unit_name = strcmp(cfg->cells, "ssmpc") == 0 ? "grid units" : "m";
+    rep->fraction_shuffle = ev->grid_fraction_shuffle;
+    rep->periods_across = ev->grid_periods_across;
     char fig[4096];
     snprintf(fig, sizeof fig, "%s/figures", out);
     cm_status st = cm_mkdir_p(fig); /* creates `out` too */
     if (st == CM_OK)
-        st = write_gridness_csv(out, ev, cfg->cells);
+        st = write_gridness_csv(out, ev);
     if (st == CM_OK)
         st = write_summary(out, rep, ev, base, cfg);
     if (st == CM_OK) {
@@ -259,7 +313,7 @@ static cm_status write_outputs(const char *out, grid_eval_report *rep, const cm_
 cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progress, grid_eval_report *rep)
 {
     memset(rep, 0, sizeof *rep);
-    rep->baseline_fraction = NAN;
+    rep->baseline_fraction = rep->fraction_shuffle = rep->periods_across = NAN;
     cm_grid_run_config cfg;
     cm_status st = cm_grid_run_config_read(&cfg, dir);
     if (st != CM_OK)
@@ -281,7 +335,7 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     /* The untrained network first: session_open built it from the run's seed,
      * the very weights step 0 of training started from. */
     if (o->baseline) {
-        st = eval_at(&s, &b, NULL, samples, progress, &base, NULL);
+        st = eval_at(&s, &b, NULL, samples, 0, progress, &base, NULL);
         if (st != CM_OK)
             goto out;
         rep->baseline_fraction = base.grid_fraction;
@@ -296,7 +350,7 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     st = cm_grid_checkpoint_load(ckpt, &cm_grid_net_ops, s.net, &state, NULL, loaded);
     if (st != CM_OK)
         goto out;
-    st = eval_at(&s, &b, NULL, samples, progress, &ev, NULL);
+    st = eval_at(&s, &b, NULL, samples, o->shuffles, progress, &ev, NULL);
     if (st != CM_OK)
         goto out;
     snprintf(rep->preset, sizeof rep->preset, "%s", cfg.preset);
@@ -328,6 +382,11 @@ void grid_eval_print(const char *dir, const grid_eval_report *r, FILE *out)
     fprintf(out, "  decoding error      %.3f %s\n", r->decoding_error, r->unit_name);
     fprintf(out, "  grid-like units     %.1f%% of %d (score60 > 0.3), best score60 %.2f\n", 100 * r->grid_fraction,
             r->units, r->best_score60);
+    if (isfinite(r->fraction_shuffle))
+        fprintf(out, "  shuffle test        %.1f%% above their own 95th percentile (time-shifted activity)\n",
+                100 * r->fraction_shuffle);
+    if (isfinite(r->periods_across))
+        fprintf(out, "  grid periods        %.1f across the map (median of the grid-like units)\n", r->periods_across);
     if (isfinite(r->baseline_fraction))
         fprintf(out, "  untrained network   %.1f%% (chance level)\n", 100 * r->baseline_fraction);
     fprintf(out, "  summary             %s/summary.json\n", dir);
@@ -346,7 +405,7 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
                                const grid_eval_options *o, FILE *progress, grid_eval_report *rep)
 {
     memset(rep, 0, sizeof *rep);
-    rep->baseline_fraction = NAN;
+    rep->baseline_fraction = rep->fraction_shuffle = rep->periods_across = NAN;
     cm_grid_run_config cfg;
     cm_status st = cm_grid_run_config_init(&cfg, preset, seed);
     if (st != CM_OK)
@@ -382,14 +441,14 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
         if (st == CM_OK) {
             memcpy(loaded, params->params, np * sizeof(float));
             memcpy(params->params, fresh, np * sizeof(float));
-            st = eval_at(&s, &b, NULL, samples, progress, &base, NULL);
+            st = eval_at(&s, &b, NULL, samples, 0, progress, &base, NULL);
             memcpy(params->params, loaded, np * sizeof(float));
             rep->baseline_fraction = base.grid_fraction;
         }
         cm_free(loaded);
     }
     if (st == CM_OK)
-        st = eval_at(&s, &b, NULL, samples, progress, &ev, NULL);
+        st = eval_at(&s, &b, NULL, samples, o->shuffles, progress, &ev, NULL);
     if (st != CM_OK)
         goto out;
     snprintf(rep->preset, sizeof rep->preset, "%s", cfg.preset);

@@ -9,6 +9,7 @@ typedef struct grid_eval_options {
     const char *checkpoint; /* name under checkpoints/, NULL: the newest step */
     int baseline;           /* also evaluate the untrained network */
     int stages;             /* columns of the emergence figure */
+    int shuffles;           /* time-shift shuffles per unit (0: no shuffle test) */
 } grid_eval_options;
 
 typedef struct grid_eval_report {
@@ -18,6 +19,8 @@ typedef struct grid_eval_report {
     double wall_seconds;
     double decoding_error, grid_fraction, best_score60;
     double baseline_fraction; /* NaN when not evaluated */
+    double fraction_shuffle;  /* share above its own 95th shuffle percentile (NaN: no test) */
+    double periods_across;    /* median grid periods across the map (NaN: no grid unit) */
     int units;
     const char *unit_name;    /* "grid units" or "m" */
 } grid_eval_report;

@@ -26,6 +26,8 @@ cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *preset, uin
     c->motion_scale = 1.0f;
     c->eval_batches = 8;
     c->place_dog = -1;
+    c->arena_scale = 1.0f;
+    c->maze_count = 256;
     c->lr_schedule = CM_SCHED_CONSTANT;
     c->lr_decay_steps = 1;
     c->lr_gamma = 0.5;
@@ -84,7 +86,23 @@ static cm_status parse_name(const char *key, const char *v, char *out, size_t si
 static const char set_keys[] = "batch, steps, hidden, bottleneck, dropout, lr, momentum, weight_decay, alpha, eps, "
                                "beta1, beta2, clip_norm, clip_value, l2_recurrent, arena, motion, motion_scale, "
                                "cells, eval_batches, place_sigma, place_dog, surround_scale, bottleneck_relu, "
-                               "lr_schedule, lr_decay_start, lr_decay_steps, lr_min, lr_gamma";
+                               "lr_schedule, lr_decay_start, lr_decay_steps, lr_min, lr_gamma, arena_scale, "
+                               "maze_count";
+
+void cm_grid_run_map(const cm_grid_run_config *c, cm_grid_map_spec *m)
+{
+    const double s = c->arena_scale;
+    m->ssmpc_masks = strcmp(c->cells, "ssmpc") == 0;
+    if (m->ssmpc_masks) {
+        m->nbins = (int)lrint(40 * s);
+        m->lo = 0.0;
+        m->hi = 15.0 * s;
+    } else {
+        m->nbins = (int)lrint(20 * s);
+        m->lo = -1.1 * s;
+        m->hi = 1.1 * s;
+    }
+}
 
 double cm_grid_run_lr(const cm_grid_run_config *c, int64_t step)
 {
@@ -146,6 +164,11 @@ cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
         st = parse_int(key, v, 1, 100000, &c->eval_batches);
     else if (strcmp(key, "place_dog") == 0)
         st = parse_int(key, v, 0, 1, &c->place_dog);
+    else if (strcmp(key, "arena_scale") == 0) {
+        st = parse_real(key, v, 0.25, 8, &x);
+        c->arena_scale = (float)x;
+    } else if (strcmp(key, "maze_count") == 0)
+        st = parse_int(key, v, 1, 100000, &c->maze_count);
     else if (strcmp(key, "bottleneck_relu") == 0)
         st = parse_int(key, v, 0, 1, &n->bottleneck_relu);
     else if (strcmp(key, "lr_schedule") == 0)

@@ -17,38 +17,69 @@ void cm_grid_evaluation_free(cm_grid_evaluation *ev)
     cm_free(ev->results);
     cm_free(ev->true_paths);
     cm_free(ev->decoded_paths);
+    cm_free(ev->shuffle95);
+    cm_free(ev->shuffle99);
     memset(ev, 0, sizeof *ev);
 }
 
+/* Streams of the shuffle test's units ('SH'). */
+#define SHUFFLE_STREAM (0x5348ULL << 48)
+
+/* The time-shift shuffle test on the kept samples (gridrun.h). */
+static cm_status shuffle_test(cm_grid_evaluation *ev, const cm_gridness_scorer *gs, const double *edges,
+                              const double *pos, const float *act, uint64_t seed)
+{
+    ev->shuffle95 = cm_alloc(sizeof(double) * (size_t)ev->units);
+    ev->shuffle99 = cm_alloc(sizeof(double) * (size_t)ev->units);
+    if (!ev->shuffle95 || !ev->shuffle99)
+        return cm_error(CM_ERR_NOMEM, "evaluation: shuffle test of %d units", ev->units);
+    const int64_t n = ev->samples;
+    ev->min_shift = n / 50 > ev->steps ? n / 50 : ev->steps;
+    if (n < 2 * ev->min_shift)
+        return cm_error(CM_ERR_ARG, "evaluation: the shuffle test needs at least %lld samples, got %lld",
+                        (long long)(2 * ev->min_shift), (long long)n);
+    const cm_grid2 g = {ev->nbins, ev->nbins, edges, edges};
+    cm_status st = cm_gridness_shuffle_timeshift(gs, &g, pos, act, n, ev->units, ev->shuffles, ev->min_shift, seed,
+                                                 SHUFFLE_STREAM, 1, ev->shuffle95, ev->shuffle99, NULL);
+    if (st != CM_OK)
+        return st;
+    ev->grid_fraction_shuffle = cm_gridness_shuffle_fraction(ev->results, ev->shuffle95, ev->units);
+    ev->grid_fraction_shuffle99 = cm_gridness_shuffle_fraction(ev->results, ev->shuffle99, ev->units);
+    return CM_OK;
+}
+
 cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_source *src, cm_grid_batch *b,
-                           const char *cells, int64_t samples, uint64_t stream, cm_grid_evaluation *ev,
-                           cm_progress *progress)
+                           const cm_grid_map_spec *map, int64_t samples, uint64_t stream, int shuffles,
+                           cm_grid_evaluation *ev, cm_progress *progress)
 {
     memset(ev, 0, sizeof *ev);
-    if (samples <= 0)
-        return cm_error(CM_ERR_ARG, "evaluation: samples: expected >= 1, got %lld", (long long)samples);
+    ev->grid_fraction_shuffle = ev->grid_fraction_shuffle99 = ev->grid_periods_across = NAN;
+    if (samples <= 0 || shuffles < 0)
+        return cm_error(CM_ERR_ARG, "evaluation: expected samples >= 1 and shuffles >= 0, got %lld and %d",
+                        (long long)samples, shuffles);
     const int U = ops->units(model), B = b->batch, T = b->steps;
     cm_gridness_config gc;
-    /* The maps each preset's paper scored: SSM-PC 40 x 40 over [0, 15]^2
-     * with its masks, the 2.2 m box 20 x 20 with DeepMind's. */
-    if (strcmp(cells, "ssmpc") == 0) {
-        ev->nbins = 40;
-        ev->lo = 0.0;
-        ev->hi = 15.0;
+    /* The maps each preset's paper scored (cm_grid_run_map). */
+    ev->nbins = map->nbins;
+    ev->lo = map->lo;
+    ev->hi = map->hi;
+    ev->ssmpc_masks = map->ssmpc_masks;
+    if (map->ssmpc_masks)
         cm_gridness_config_ssmpc(&gc, ev->nbins);
-    } else {
-        ev->nbins = 20;
-        ev->lo = -1.1;
-        ev->hi = 1.1;
+    else
         cm_gridness_config_deepmind(&gc, ev->nbins);
-    }
+    ev->shuffles = shuffles;
     const int nb = ev->nbins, nb2 = nb * nb;
     ev->units = U;
     ev->sac_size = 2 * nb - 1;
     ev->steps = T;
     ev->n_paths = B < EXAMPLE_PATHS ? B : EXAMPLE_PATHS;
     const size_t BT = (size_t)B * T;
-    double edges[256];
+    double *edges = cm_alloc(sizeof(double) * (size_t)(nb + 1));
+    /* Every sample's units and position, for the shuffle test (whole batches). */
+    const int64_t kept = shuffles > 0 ? (samples + (int64_t)BT - 1) / (int64_t)BT * (int64_t)BT : 0;
+    float *all_units = kept ? cm_alloc(sizeof(float) * (size_t)kept * U) : NULL;
+    double *all_pos = kept ? cm_alloc(sizeof(double) * (size_t)kept * 2) : NULL;
     double *sums = cm_calloc((size_t)U * nb2, sizeof(double));
     int64_t *counts = cm_calloc((size_t)nb2, sizeof(int64_t));
     float *units = cm_alloc(BT * U * sizeof(float));
@@ -61,8 +92,8 @@ cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_so
     ev->decoded_paths = cm_alloc((size_t)ev->n_paths * (T + 1) * 2 * sizeof(float));
     cm_gridness_scorer *gs = NULL;
     cm_status st = CM_OK;
-    if (!sums || !counts || !units || !decoded || !bins || !ev->maps || !ev->sacs || !ev->results ||
-        !ev->true_paths || !ev->decoded_paths) {
+    if (!edges || !sums || !counts || !units || !decoded || !bins || !ev->maps || !ev->sacs || !ev->results ||
+        !ev->true_paths || !ev->decoded_paths || (kept && (!all_units || !all_pos))) {
         st = cm_error(CM_ERR_NOMEM, "evaluation: cannot allocate maps of %d units", U);
         goto done;
     }
@@ -107,6 +138,11 @@ cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_so
                 if (bins[i] >= 0)
                     s[bins[i]] += units[i * U + u];
         }
+        if (kept) {
+            memcpy(all_units + (size_t)ev->samples * U, units, BT * U * sizeof(float));
+            for (size_t i = 0; i < 2 * BT; i++)
+                all_pos[(size_t)ev->samples * 2 + i] = b->pos[i];
+        }
         ev->samples += (int64_t)BT;
         if (progress)
             cm_progress_update(progress, k + 1, "%lld samples", (long long)ev->samples);
@@ -124,10 +160,19 @@ cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_so
     for (int u = 0; u < U; u++)
         grid += ev->results[u].score60 > 0.3;
     ev->grid_fraction = (double)grid / U;
+    ev->grid_periods_across = cm_grid_periods_across(ev->results, U, nb, 0.3, NULL);
+    if (shuffles > 0) {
+        st = shuffle_test(ev, gs, edges, all_pos, all_units, src->seed);
+        if (st != CM_OK)
+            goto done;
+    }
     if (progress)
         cm_progress_finish(progress, "%lld samples", (long long)ev->samples);
 done:
     cm_gridness_scorer_free(gs);
+    cm_free(edges);
+    cm_free(all_units);
+    cm_free(all_pos);
     cm_free(sums);
     cm_free(counts);
     cm_free(units);
