@@ -29,7 +29,14 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[5];
     cm_pathint_config c;
-    if (cm_pathint_preset(argv[1], &c) != CM_OK) {
+    /* PRESET-relu: the preset with the non-negative bottleneck (bottleneck_relu). */
+    char preset[64];
+    snprintf(preset, sizeof preset, "%s", argv[1]);
+    const size_t len = strlen(preset);
+    const int relu = len > 5 && strcmp(preset + len - 5, "-relu") == 0;
+    if (relu)
+        preset[len - 5] = 0;
+    if (cm_pathint_preset(preset, &c) != CM_OK) {
         fprintf(stderr, "pathint_check: %s\n", cm_errmsg());
         return 1;
     }
@@ -37,6 +44,7 @@ int main(int argc, char **argv)
     c.batch = atoi(argv[3]);
     c.seq_len = atoi(argv[4]);
     c.dropout = 0.0f;
+    c.bottleneck_relu = relu;
     cm_set_threads(1);
     cm_pathint *m;
     char path[4096];
