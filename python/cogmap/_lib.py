@@ -485,7 +485,7 @@ class PathintConfig(Structure):
     _cname_ = "cm_pathint_config"
     _fields_ = ([("preset", c_char * 32)]
                 + [(n, c_int) for n in ("cell", "rnn_activation", "rnn_bias", "input_size", "hidden", "bottleneck",
-                                        "bottleneck_bias")]
+                                        "bottleneck_bias", "bottleneck_relu")]
                 + [("dropout", c_float)]
                 + [(n, c_int) for n in ("n_place", "n_hd", "readout_bias", "init_bias", "unused_init_fc",
                                         "readout_truncnormal", "batch", "seq_len", "loss")]
