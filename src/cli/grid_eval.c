@@ -166,7 +166,8 @@ static cm_status write_summary(const char *dir, const grid_eval_report *rep, con
     if (ok && base) {
         ok = cJSON_AddNumberToObject(root, "untrained_grid_fraction", base->grid_fraction) &&
              cJSON_AddNumberToObject(root, "untrained_decoding_error", base->decoding_error) &&
-             cJSON_AddNumberToObject(root, "untrained_best_score60", best_score(base));
+             cJSON_AddNumberToObject(root, "untrained_best_score60", best_score(base)) &&
+             add_number_or_null(root, "untrained_grid_fraction_shuffle", base->grid_fraction_shuffle);
     } else if (ok) {
         ok = cJSON_AddNullToObject(root, "untrained_grid_fraction") != NULL;
     }
@@ -335,7 +336,7 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     /* The untrained network first: session_open built it from the run's seed,
      * the very weights step 0 of training started from. */
     if (o->baseline) {
-        st = eval_at(&s, &b, NULL, samples, 0, progress, &base, NULL);
+        st = eval_at(&s, &b, NULL, samples, o->shuffles, progress, &base, NULL);
         if (st != CM_OK)
             goto out;
         rep->baseline_fraction = base.grid_fraction;
@@ -441,7 +442,7 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
         if (st == CM_OK) {
             memcpy(loaded, params->params, np * sizeof(float));
             memcpy(params->params, fresh, np * sizeof(float));
-            st = eval_at(&s, &b, NULL, samples, 0, progress, &base, NULL);
+            st = eval_at(&s, &b, NULL, samples, o->shuffles, progress, &base, NULL);
             memcpy(params->params, loaded, np * sizeof(float));
             rep->baseline_fraction = base.grid_fraction;
         }
