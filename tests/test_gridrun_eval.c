@@ -7,17 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cogmap/gridrun.h"
+#include "cogmap/plot.h"
 #include "cogmap/io.h"
 
 /* Unit 0: a hexagonal grid of spacing 5 (ssm-pc.md §5 hex(5)); unit 1: a
  * square grid; unit 2: noise. Decoded positions are off by 0.1 in x. */
-static int m_units(void *m)
-{
-    (void)m;
-    return 3;
-}
-
 static cm_status m_evaluate(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss)
 {
     (void)model;
@@ -44,7 +38,6 @@ static cm_status m_evaluate(void *model, const cm_grid_batch *b, float *units, f
     return CM_OK;
 }
 
-static const cm_grid_model_ops ops = {.units = m_units, .evaluate = m_evaluate};
 static const cm_grid_map_spec ssmpc_map = {40, 0.0, 15.0, 1};
 
 /* Uniform positions over [0, 15]^2 (covering every bin). */
@@ -66,7 +59,7 @@ static void test_evaluate_and_figures(void **state)
     cm_grid_batch b;
     assert_int_equal(cm_grid_batch_alloc(&b, 20, 50, 3), CM_OK);
     cm_grid_evaluation ev;
-    assert_int_equal(cm_grid_evaluate(&ops, NULL, &src, &b, &ssmpc_map, 48000, 2, 0, &ev, NULL), CM_OK);
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, &ssmpc_map, 48000, 2, 0, &ev, NULL), CM_OK);
     assert_int_equal(ev.samples, 48000);
     assert_int_equal(ev.nbins, 40);
     assert_int_equal(ev.sac_size, 79);
@@ -87,9 +80,10 @@ static void test_evaluate_and_figures(void **state)
     assert_int_equal(cm_grid_source_fill(&src, 2, 0, &b), CM_OK);
     assert_int_equal(m_evaluate(NULL, &b, units, NULL, &(double){0}), CM_OK);
     double frac = -1;
-    assert_int_equal(cm_grid_scorer_fn(&sc, units, b.pos, 1000, 3, &frac), CM_OK);
+    assert_int_equal(cm_grid_scorer_run(&sc, units, b.pos, 1000), CM_OK);
+    frac = cm_grid_scorer_fraction(&sc, 0.3);
     assert_true(frac >= 0 && frac <= 1);
-    assert_int_equal(cm_grid_scorer_fn(&sc, units, pos, 1001, 3, &frac), CM_ERR_ARG);
+    assert_int_equal(cm_grid_scorer_run(&sc, units, pos, 1001), CM_ERR_ARG);
     cm_grid_scorer_free(&sc);
 
     const char *dir = cmt_tmpdir();
@@ -131,11 +125,11 @@ static void test_evaluate_and_figures(void **state)
     assert_true(isnan(ev.grid_fraction_shuffle));
     assert_float_equal(ev.grid_periods_across, 3.0, 0.3);
     cm_grid_evaluation_free(&ev);
-    assert_int_equal(cm_grid_evaluate(&ops, NULL, &src, &b, &ssmpc_map, 0, 2, 0, &ev, NULL), CM_ERR_ARG);
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, &ssmpc_map, 0, 2, 0, &ev, NULL), CM_ERR_ARG);
 
     /* The shuffle test: the hex and square units beat their own time-shifted
      * nulls, the noise unit does not; a negative count is refused. */
-    assert_int_equal(cm_grid_evaluate(&ops, NULL, &src, &b, &ssmpc_map, 12000, 2, 20, &ev, NULL), CM_OK);
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, &ssmpc_map, 12000, 2, 20, &ev, NULL), CM_OK);
     assert_non_null(ev.shuffle95);
     assert_int_equal(ev.shuffles, 20);
     assert_int_equal(ev.min_shift, 12000 / 50);
@@ -144,7 +138,7 @@ static void test_evaluate_and_figures(void **state)
     assert_true(ev.shuffle99[0] >= ev.shuffle95[0]);
     assert_true(ev.grid_fraction_shuffle >= 1.0 / 3 - 1e-12 && ev.grid_fraction_shuffle <= 1.0);
     cm_grid_evaluation_free(&ev);
-    assert_int_equal(cm_grid_evaluate(&ops, NULL, &src, &b, &ssmpc_map, 60, 2, -1, &ev, NULL), CM_ERR_ARG);
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, &ssmpc_map, 60, 2, -1, &ev, NULL), CM_ERR_ARG);
     assert_non_null(strstr(cm_errmsg(), "shuffles"));
     cm_grid_batch_free(&b);
     cm_grid_source_free(&src);

@@ -378,6 +378,38 @@ cm_status cm_classify_units(const double *pos, const double *hd, const float *di
                             cm_classify_result *res);
 void cm_classify_free(cm_classify_result *res);
 
+/* ------------------------------------------------------ gridness of units */
+
+/* The maps a run's units are scored on: nbins x nbins over [lo, hi]^2, with
+ * SSM-PC's masks (ssmpc: 40 x 40 over [0, 15]^2, ssm-pc.md §5) or DeepMind's
+ * (the box presets: 20 x 20 over [-1.1, 1.1]^2); run.h's cm_grid_run_map
+ * fills it from a run's configuration. */
+typedef struct cm_grid_map_spec {
+    int nbins;
+    double lo, hi;
+    int ssmpc_masks;
+} cm_grid_map_spec;
+
+/* Rate maps and gridness of every bottleneck unit from (units, positions)
+ * samples on the maps of `map`. Buffers are sized once at init. */
+typedef struct cm_grid_scorer {
+    int nbins, units;
+    double lo, hi;
+    double *edges;               /* [nbins + 1] */
+    cm_gridness_scorer *gs;
+    int64_t cap;                 /* samples the position buffer holds */
+    double *pos;                 /* [cap, 2] */
+    double *maps;                /* [units, nbins, nbins] (x, y), NaN unvisited */
+    cm_gridness_result *results; /* [units] */
+} cm_grid_scorer;
+
+cm_status cm_grid_scorer_init(cm_grid_scorer *s, const cm_grid_map_spec *map, int units, int64_t max_samples);
+void cm_grid_scorer_free(cm_grid_scorer *s);
+/* Maps and scores of n samples: units [n, U], pos [n, 2]. */
+cm_status cm_grid_scorer_run(cm_grid_scorer *s, const float *units, const float *pos, int64_t n);
+/* Share of units with score60 > threshold (0.3 by convention) after a run. */
+double cm_grid_scorer_fraction(const cm_grid_scorer *s, double threshold);
+
 #ifdef __cplusplus
 }
 #endif

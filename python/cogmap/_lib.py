@@ -492,7 +492,7 @@ class PathintConfig(Structure):
                 + [(n, c_float) for n in ("frame0_weight", "initial_frames_weight", "decay_factor")]
                 + [("initial_frames", c_int), ("init_loss_weight", c_float), ("continuity_weight", c_float),
                    ("continuity_frames", c_int), ("continuity_step", c_float), ("l2_recurrent", c_float),
-                   ("optim", OptimConfig), ("clip_norm", c_float), ("clip_value", c_float), ("seed", c_uint64)])
+                   ("optim", OptimConfig), ("clip_norm", c_float), ("clip_value", c_float)])
 
 
 class PlaceCells(Structure):
@@ -552,13 +552,21 @@ class Evals(Structure):
                 ("names", POINTER(c_char * CM_METRIC_NAME)), ("values", POINTER(c_double))]
 
 
+class GridMapSpec(Structure):
+    _cname_ = "cm_grid_map_spec"
+    _since_ = "cm_grid_run_map"
+    _fields_ = [("nbins", c_int), ("lo", c_double), ("hi", c_double), ("ssmpc_masks", c_int)]
+
+
 class GridRunConfig(Structure):
     _cname_ = "cm_grid_run_config"
     _since_ = "cm_train_run"
     _fields_ = [("preset", c_char * 32), ("net", PathintConfig), ("cells", c_char * 32), ("arena", c_char * 32),
                 ("motion", c_char * 32), ("motion_scale", c_float), ("data", c_char * 4096),
                 ("eval_batches", c_int), ("place_sigma", c_float), ("place_dog", c_int),
-                ("surround_scale", c_float), ("seed", c_uint64), ("n_sets", c_int),
+                ("surround_scale", c_float), ("arena_scale", c_float), ("maze_count", c_int),
+                ("lr_schedule", c_int), ("lr_decay_start", c_int64), ("lr_decay_steps", c_int64),
+                ("lr_min", c_double), ("lr_gamma", c_double), ("seed", c_uint64), ("n_sets", c_int),
                 ("sets", (c_char * 128) * CM_GRID_MAX_SETS)]
 
 
@@ -568,10 +576,18 @@ class GridGoal(Structure):
     _fields_ = [("fraction", c_double), ("error", c_double)]
 
 
+class Optim(Structure):
+    _cname_ = "cm_optim"
+    _fields_ = [("cfg", OptimConfig), ("n", c_size_t), ("t", c_int64), ("state", POINTER(c_float)),
+                ("buf1", POINTER(c_float)), ("buf2", POINTER(c_float))]
+
+
 class GridNet(Structure):
     _cname_ = "cm_grid_net"
     _since_ = "cm_train_run"
-    _fields_ = [("m", c_void_p), ("pc", PlaceCells), ("hd", HdCells), ("top_k", c_int), ("batch", c_int),
+    _fields_ = [("m", c_void_p), ("s", c_void_p), ("shards", c_void_p), ("n_shards", c_int), ("optim", Optim),
+                ("dropout", Rng), ("dropout_next", Rng), ("pc", PlaceCells), ("hd", HdCells), ("top_k", c_int),
+                ("batch", c_int),
                 ("steps", c_int)] + [(n, POINTER(c_float)) for n in ("init_place", "init_hd", "place", "hd_t",
                                                                         "logits")]
 
@@ -583,7 +599,10 @@ class GridEvaluation(Structure):
                 ("samples", c_int64), ("decoding_error", c_double), ("grid_fraction", c_double),
                 ("maps", POINTER(c_double)), ("sacs", POINTER(c_double)), ("results", POINTER(GridnessResult)),
                 ("n_paths", c_int), ("steps", c_int), ("true_paths", POINTER(c_float)),
-                ("decoded_paths", POINTER(c_float))]
+                ("decoded_paths", POINTER(c_float)), ("ssmpc_masks", c_int), ("grid_periods_across", c_double),
+                ("shuffles", c_int), ("min_shift", c_int64), ("shuffle95", POINTER(c_double)),
+                ("shuffle99", POINTER(c_double)), ("grid_fraction_shuffle", c_double),
+                ("grid_fraction_shuffle99", c_double)]
 
 
 class SmpRunConfig(Structure):

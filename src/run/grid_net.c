@@ -1,14 +1,28 @@
-/* The trainer's view of a models-module path-integration network
- * (cm_grid_model_ops over cm_pathint) with its place/HD target ensembles. */
-#include "cogmap/gridrun.h"
+/* A models-module path-integration network with its place/HD target
+ * ensembles, its optimiser and dropout stream (run.h): target codes of a
+ * batch, the training gradient of a shard, the update, the evaluation
+ * forward and the checkpoint files. */
+#include "cogmap/run.h"
 
 #include <math.h>
 #include <string.h>
+
+static void free_shards(cm_grid_net *n)
+{
+    for (int k = 0; k < n->n_shards; k++)
+        cm_pathint_state_free(n->shards[k]);
+    cm_free(n->shards);
+    n->shards = NULL;
+    n->n_shards = 0;
+}
 
 void cm_grid_net_free(cm_grid_net *n)
 {
     if (!n)
         return;
+    free_shards(n);
+    cm_pathint_state_free(n->s);
+    cm_optim_free(&n->optim);
     cm_pathint_free(n->m);
     cm_place_cells_free(&n->pc);
     cm_hd_cells_free(&n->hd);
@@ -17,7 +31,6 @@ void cm_grid_net_free(cm_grid_net *n)
     cm_free(n->place);
     cm_free(n->hd_t);
     cm_free(n->logits);
-    cm_free(n->decoded);
     cm_free(n);
 }
 
@@ -49,13 +62,19 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
     if (st == CM_OK && n->pc.n != net.n_place)
         st = cm_error(CM_ERR_ARG, "grid network: the '%s' place cells number %d, the network reads out %d", c->cells,
                       n->pc.n, net.n_place);
+    /* Initial weights from stream 0 of the run's seed, dropout masks from stream 1. */
     if (st == CM_OK)
-        st = cm_pathint_create(&net, &n->m);
+        st = cm_pathint_create(&net, c->seed, &n->m);
+    if (st == CM_OK)
+        st = cm_pathint_state_create(n->m, c->net.batch, c->net.seq_len, &n->s);
+    if (st == CM_OK)
+        st = cm_pathint_optim_init(n->m, &n->optim);
     if (st != CM_OK) {
         cm_grid_net_free(n);
         return st;
     }
-    n->cfg = *c;
+    cm_rng_seed(&n->dropout, c->seed, 1);
+    n->dropout_next = n->dropout;
     n->top_k = n->pc.dog ? 3 : 0;
     n->batch = c->net.batch;
     n->steps = c->net.seq_len;
@@ -63,12 +82,11 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
     n->init_place = cm_alloc(B * Np * sizeof(float));
     n->place = cm_alloc(BT * Np * sizeof(float));
     n->logits = cm_alloc(BT * Np * sizeof(float));
-    n->decoded = cm_alloc(BT * 2 * sizeof(float));
     if (Nh) {
         n->init_hd = cm_alloc(B * Nh * sizeof(float));
         n->hd_t = cm_alloc(BT * Nh * sizeof(float));
     }
-    if (!n->init_place || !n->place || !n->logits || !n->decoded || (Nh && (!n->init_hd || !n->hd_t))) {
+    if (!n->init_place || !n->place || !n->logits || (Nh && (!n->init_hd || !n->hd_t))) {
         cm_grid_net_free(n);
         return cm_error(CM_ERR_NOMEM, "grid network: cannot allocate target buffers for %zu samples", BT);
     }
@@ -104,77 +122,111 @@ static cm_status fill_targets(cm_grid_net *n, const cm_grid_batch *b, cm_pathint
     pb->init_hd = n->hd.n ? n->init_hd : NULL;
     pb->place = n->place;
     pb->hd = n->hd.n ? n->hd_t : NULL;
+    pb->row0 = pb->rows_total = 0;
     return CM_OK;
 }
 
-/* Mean decoding error of the last forward, t >= 1 (t = 0 is the encoded start). */
-static double decode_error(cm_grid_net *n, const cm_grid_batch *b, float *decoded)
+/* Positions decoded from the last evaluation forward's place logits. */
+static void decode(cm_grid_net *n, const cm_grid_batch *b, float *decoded)
 {
-    const int B = b->batch, T = b->steps, t0 = T > 1 ? 1 : 0;
-    cm_pathint_get_place_logits(n->m, n->logits);
-    cm_place_cells_decode(&n->pc, n->logits, (int64_t)B * T, n->top_k, decoded);
-    double sum = 0;
-    for (int e = 0; e < B; e++)
-        for (int t = t0; t < T; t++) {
-            size_t i = ((size_t)e * T + t) * 2;
-            sum += hypot((double)decoded[i] - b->pos[i], (double)decoded[i + 1] - b->pos[i + 1]);
-        }
-    return sum / ((double)B * (T - t0));
+    cm_pathint_get_place_logits(n->m, n->s, n->logits);
+    cm_place_cells_decode(&n->pc, n->logits, (int64_t)b->batch * b->steps, n->top_k, decoded);
 }
 
-static int net_units(void *model)
+/* The states of the shards of a batch split n_shards ways, made once for a
+ * split (the same split every step allocates nothing). */
+static cm_status shard_states(cm_grid_net *n, int n_shards)
 {
-    return cm_pathint_bottleneck_size(((cm_grid_net *)model)->m);
-}
-
-static cm_status net_train_step(void *model, const cm_grid_batch *b, cm_rng *rng, double *loss, double *err)
-{
-    (void)rng; /* the network draws its dropout masks from its own saved stream */
-    cm_grid_net *n = model;
-    cm_pathint_batch pb;
-    cm_status st = fill_targets(n, b, &pb);
-    if (st != CM_OK)
-        return st;
-    cm_pathint_optim(n->m)->cfg.lr = cm_grid_run_lr(&n->cfg, cm_pathint_steps(n->m));
-    st = cm_pathint_step(n->m, &pb, loss);
-    if (st == CM_ERR_NUMERIC) {
-        /* Parameters are untouched; the trainer reports the step and the last
-         * good checkpoint. */
-        if (isfinite(*loss))
-            *loss = NAN;
-        *err = NAN;
+    if (n->n_shards == n_shards)
         return CM_OK;
+    free_shards(n);
+    n->shards = cm_calloc((size_t)n_shards, sizeof *n->shards);
+    if (!n->shards)
+        return cm_error(CM_ERR_NOMEM, "grid network: cannot allocate %d shard states", n_shards);
+    n->n_shards = n_shards;
+    for (int k = 0; k < n_shards; k++) {
+        const int rows = n->batch * (k + 1) / n_shards - n->batch * k / n_shards;
+        cm_status st = cm_pathint_state_create(n->m, rows, n->steps, &n->shards[k]);
+        if (st != CM_OK) {
+            free_shards(n);
+            return st;
+        }
     }
-    if (st != CM_OK)
-        return st;
-    *err = decode_error(n, b, n->decoded);
     return CM_OK;
 }
 
-static cm_status net_evaluate(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss)
+cm_status cm_grid_net_gradient(cm_grid_net *n, const cm_grid_batch *b, int shard, int n_shards, float *grad,
+                               double *loss_sum, double *weight)
+{
+    if (n_shards < 1 || shard < 0 || shard >= n_shards || n_shards > b->batch)
+        return cm_error(CM_ERR_ARG, "grid network: shard %d of %d: expected 0 <= shard < shards <= batch (%d)", shard,
+                        n_shards, b->batch);
+    cm_pathint_batch pb;
+    cm_status st = fill_targets(n, b, &pb);
+    cm_pathint_state *s = n->s;
+    if (st == CM_OK && n_shards > 1) {
+        /* Rows [r0, r1) of the batch-major batch: its buffers from row r0 on. */
+        const int r0 = b->batch * shard / n_shards, r1 = b->batch * (shard + 1) / n_shards, T = b->steps;
+        const int Np = n->pc.n, Nh = n->hd.n, I = b->in_dim;
+        pb.velocity += (size_t)r0 * T * I;
+        pb.init_place += (size_t)r0 * Np;
+        pb.place += (size_t)r0 * T * Np;
+        if (Nh) {
+            pb.init_hd += (size_t)r0 * Nh;
+            pb.hd += (size_t)r0 * T * Nh;
+        }
+        pb.row0 = r0;
+        pb.rows_total = b->batch;
+        st = shard_states(n, n_shards);
+        s = st == CM_OK ? n->shards[shard] : NULL;
+        *weight = (double)(r1 - r0) / b->batch;
+    } else {
+        *weight = 1;
+    }
+    /* Every shard of a step draws the step's dropout key from the same
+     * stream state; the update moves the stream on. */
+    cm_rng rng = n->dropout;
+    if (st == CM_OK)
+        st = cm_pathint_forward(n->m, s, &pb, &rng, loss_sum);
+    /* A non-finite loss: no backward; the trainer stops before any update. */
+    if (st == CM_OK && isfinite(*loss_sum))
+        st = cm_pathint_backward(n->m, s, grad);
+    n->dropout_next = rng;
+    return st;
+}
+
+void cm_grid_net_update(cm_grid_net *n, float *grad)
+{
+    n->dropout = n->dropout_next;
+    cm_pathint_update(n->m, &n->optim, grad);
+}
+
+cm_status cm_grid_net_forward(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss)
 {
     cm_grid_net *n = model;
     cm_pathint_batch pb;
     cm_status st = fill_targets(n, b, &pb);
     if (st != CM_OK)
         return st;
-    st = cm_pathint_forward(n->m, &pb, 0, loss);
+    st = cm_pathint_forward(n->m, n->s, &pb, NULL, loss);
     if (st != CM_OK)
         return st;
     if (units)
-        cm_pathint_get_bottleneck(n->m, units);
+        cm_pathint_get_bottleneck(n->m, n->s, units);
     if (decoded)
-        decode_error(n, b, decoded);
+        decode(n, b, decoded);
     return CM_OK;
 }
 
 cm_status cm_grid_net_save(const cm_grid_net *n, const char *dir)
 {
-    return cm_pathint_save(n->m, dir);
+    cm_status st = cm_pathint_save(n->m, dir);
+    return st == CM_OK ? cm_pathint_optim_save(&n->optim, &n->dropout, dir) : st;
 }
 
 /* The models module builds a new network from the checkpoint's config.json;
- * it must have the run's shapes, and replaces the current one only then. */
+ * it must have the run's shapes, and replaces the current one (with the
+ * optimiser and dropout stream) only when everything has loaded. */
 cm_status cm_grid_net_load(cm_grid_net *n, const char *dir)
 {
     cm_pathint *loaded = NULL;
@@ -189,31 +241,23 @@ cm_status cm_grid_net_load(cm_grid_net *n, const char *dir)
                       "from the run's (%d, %d, %d, %d, %d)",
                       dir, b->input_size, b->hidden, b->bottleneck, b->n_place, b->n_hd, a->input_size, a->hidden,
                       a->bottleneck, a->n_place, a->n_hd);
-    if (st == CM_OK && (b->batch != n->batch || b->seq_len != n->steps))
-        st = cm_pathint_resize(loaded, n->batch, n->steps);
+    cm_optim optim;
+    memset(&optim, 0, sizeof optim);
+    cm_rng dropout;
+    if (st == CM_OK)
+        st = cm_pathint_optim_init(loaded, &optim);
+    if (st == CM_OK)
+        st = cm_pathint_optim_load(&optim, &dropout, dir);
     if (st != CM_OK) {
+        cm_optim_free(&optim);
         cm_pathint_free(loaded);
         return st;
     }
+    /* The states hold no weights: they stay, made for the same shapes. */
     cm_pathint_free(n->m);
+    cm_optim_free(&n->optim);
     n->m = loaded;
+    n->optim = optim;
+    n->dropout = n->dropout_next = dropout;
     return CM_OK;
 }
-
-static cm_status net_save(void *model, const char *dir)
-{
-    return cm_grid_net_save(model, dir);
-}
-
-static cm_status net_load(void *model, const char *dir)
-{
-    return cm_grid_net_load(model, dir);
-}
-
-const cm_grid_model_ops cm_grid_net_ops = {
-    .units = net_units,
-    .train_step = net_train_step,
-    .evaluate = net_evaluate,
-    .save = net_save,
-    .load = net_load,
-};
