@@ -29,7 +29,14 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[5];
     cm_pathint_config c;
-    if (cm_pathint_preset(argv[1], &c) != CM_OK) {
+    /* PRESET-relu: the preset with the non-negative bottleneck (bottleneck_relu). */
+    char preset[64];
+    snprintf(preset, sizeof preset, "%s", argv[1]);
+    const size_t len = strlen(preset);
+    const int relu = len > 5 && strcmp(preset + len - 5, "-relu") == 0;
+    if (relu)
+        preset[len - 5] = 0;
+    if (cm_pathint_preset(preset, &c) != CM_OK) {
         fprintf(stderr, "pathint_check: %s\n", cm_errmsg());
         return 1;
     }
@@ -37,22 +44,25 @@ int main(int argc, char **argv)
     c.batch = atoi(argv[3]);
     c.seq_len = atoi(argv[4]);
     c.dropout = 0.0f;
+    c.bottleneck_relu = relu;
     cm_set_threads(1);
-    cm_pathint *m;
+    cm_pathint *m = NULL;
+    cm_pathint_state *s = NULL;
     char path[4096];
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (cm_pathint_create(&c, &m) != CM_OK || cm_pathint_load_weights(m, path) != CM_OK) {
+    if (cm_pathint_create(&c, 1, &m) != CM_OK || cm_pathint_load_weights(m, path) != CM_OK ||
+        cm_pathint_state_create(m, c.batch, c.seq_len, &s) != CM_OK) {
         fprintf(stderr, "pathint_check: %s\n", cm_errmsg());
         return 1;
     }
     cm_array a[5] = {0};
     cm_pathint_batch b = {load(dir, "vel", &a[0]), load(dir, "init_place", &a[1]),
                           c.n_hd ? load(dir, "init_hd", &a[2]) : NULL, load(dir, "place", &a[3]),
-                          c.n_hd ? load(dir, "hd", &a[4]) : NULL};
+                          c.n_hd ? load(dir, "hd", &a[4]) : NULL, 0, 0};
     double loss;
     cm_params *p = cm_pathint_params(m);
     cm_params_zero_grad(p);
-    if (cm_pathint_forward(m, &b, 0, &loss) != CM_OK || cm_pathint_backward(m) != CM_OK) {
+    if (cm_pathint_forward(m, s, &b, NULL, &loss) != CM_OK || cm_pathint_backward(m, s, p->grads) != CM_OK) {
         fprintf(stderr, "pathint_check: %s\n", cm_errmsg());
         return 1;
     }
@@ -67,7 +77,7 @@ int main(int argc, char **argv)
     float lf = (float)loss;
     int64_t one[1] = {1}, lshape[3] = {c.batch, c.seq_len, c.n_place};
     float *logits = malloc((size_t)c.batch * c.seq_len * c.n_place * sizeof(float));
-    cm_pathint_get_place_logits(m, logits);
+    cm_pathint_get_place_logits(m, s, logits);
     out[n] = cm_array_view("loss", CM_F32, 1, one, &lf);
     out[n + 1] = cm_array_view("place_logits", CM_F32, 3, lshape, logits);
     snprintf(path, sizeof path, "%s/out.safetensors", dir);
@@ -79,6 +89,7 @@ int main(int argc, char **argv)
     free(out), free(names), free(logits);
     for (int i = 0; i < 5; i++)
         cm_array_free(&a[i]);
+    cm_pathint_state_free(s);
     cm_pathint_free(m);
     return 0;
 }

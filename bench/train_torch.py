@@ -29,6 +29,7 @@ class GridCellNetwork(nn.Module):
 
     def __init__(self, p, unused_init_fc=True):
         super().__init__()
+        self.relu = bool(p.get("relu"))
         R = p["Np"] + p["Nh"]
         self.lstm = nn.LSTM(p["I"], p["H"], batch_first=True)
         self.bottleneck = nn.Sequential(nn.Linear(p["H"], p["Nb"], bias=False))
@@ -44,7 +45,10 @@ class GridCellNetwork(nn.Module):
         h0 = self.h0_init(init_code).unsqueeze(0)
         c0 = self.c0_init(init_code).unsqueeze(0)
         out, _ = self.lstm(vel, (h0, c0))
-        z = self.dropout(self.bottleneck(out))
+        z = self.bottleneck(out)
+        if self.relu:
+            z = torch.relu(z)  # cogmap's bottleneck_relu
+        z = self.dropout(z)
         return self.place_predictor(z), self.hd_predictor(z)
 
 

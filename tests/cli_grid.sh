@@ -38,6 +38,22 @@ fi
 for f in top_units.png gridness_histogram.png paths.png training.png emergence.png emergence.gif; do
     [ -s "$tmp/run/figures/$f" ] || { echo "FAIL: eval drew no $f"; fail=1; }
 done
+grep -Eq '"grid_fraction_shuffle":[[:space:]]*null' "$tmp/run/summary.json" || { echo "FAIL: no shuffle test asked, none reported"; fail=1; }
+
+# the shuffle test: two more gridness.csv columns, the shares in summary.json and on stdout
+check "eval --shuffles" 0 "$cogmap" eval "$tmp/run" --samples 4000 --stages 2 --shuffles 10 --no-baseline
+expect_msg "eval --shuffles prints the share" "shuffle test"
+head -1 "$tmp/run/gridness.csv" | grep -q ',shuffle95,shuffle99$' || { echo "FAIL: gridness.csv shuffle columns"; fail=1; }
+if [ -x /usr/bin/python3 ]; then
+    /usr/bin/python3 - "$tmp/run/summary.json" <<'PY' || { echo "FAIL: summary.json shuffle values"; fail=1; }
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert 0 <= s["grid_fraction_shuffle"] <= 1 and 0 <= s["grid_fraction_shuffle99"] <= s["grid_fraction_shuffle"]
+assert s["shuffle"]["kind"] == "timeshift" and s["shuffle"]["shuffles"] == 10 and s["shuffle"]["min_shift"] >= 10
+assert "grid_periods_across" in s and isinstance(s["grid_modules"], list)
+PY
+fi
+check "eval --shuffles -1" 2 "$cogmap" eval "$tmp/run" --shuffles -1
 
 # An SSM-PC dataset folder (new frame_info schema): 7 mazes of 30 frames (4 train, 1 validation).
 if [ -x /usr/bin/python3 ]; then

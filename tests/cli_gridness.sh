@@ -74,6 +74,18 @@ check "no file" 2 "$cogmap" gridness
 check "two files" 2 "$cogmap" gridness "$tmp/maps32.npy" "$tmp/maps64.npy"
 check "bad --masks" 2 "$cogmap" gridness "$tmp/maps32.npy" --masks hexagons
 check "bad --top" 2 "$cogmap" gridness "$tmp/maps32.npy" --top 0
+# the shuffle test: two more columns, the hexagonal map above its own 99th percentile, the
+# same thresholds for the same seed at any thread count, others for another seed
+check "--shuffles" 0 "$cogmap" gridness "$tmp/maps32.npy" --shuffles 30 --seed 4 --threads 1
+head -1 "$tmp/out" | grep -q ',orientation,shuffle95,shuffle99$' || { echo "FAIL: shuffle header"; cat "$tmp/out"; fail=1; }
+awk -F, 'NR==2 && !($2 > $9) {exit 1}' "$tmp/out" || { echo "FAIL: hex map vs its shuffles"; cat "$tmp/out"; fail=1; }
+grep -q 'above their own 95th percentile' "$tmp/err" || { echo "FAIL: shuffle share on stderr"; cat "$tmp/err"; fail=1; }
+cp "$tmp/out" "$tmp/shuf1"
+check "--shuffles, 2 threads" 0 "$cogmap" gridness "$tmp/maps32.npy" --shuffles 30 --seed 4 --threads 2
+cmp -s "$tmp/out" "$tmp/shuf1" || { echo "FAIL: shuffles differ with the thread count"; fail=1; }
+check "--shuffles, another seed" 0 "$cogmap" gridness "$tmp/maps32.npy" --shuffles 30 --seed 5
+cmp -s "$tmp/out" "$tmp/shuf1" && { echo "FAIL: another seed, the same shuffles"; fail=1; }
+check "bad --shuffles" 2 "$cogmap" gridness "$tmp/maps32.npy" --shuffles 0
 check "bad --threads" 2 "$cogmap" gridness "$tmp/maps32.npy" --threads -1
 check "unknown option" 2 "$cogmap" gridness "$tmp/maps32.npy" --frob
 check "unwritable figure" 1 "$cogmap" gridness "$tmp/maps32.npy" --figure "$tmp/no/dir/fig.png"

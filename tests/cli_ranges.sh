@@ -91,7 +91,7 @@ bad --stages 0 65 "${int_junk[@]}" -- "$@"
 bad --trajectories 0 1000001 "${int_junk[@]}" -- "$@"
 bad --steps 1 1000001 "${int_junk[@]}" -- "$@"
 bad --correct-every -1 1000001 "${int_junk[@]}" -- "$@"
-bad --shuffles 0 100001 "${int_junk[@]}" -- "$@"
+bad --shuffles -1 100001 "${int_junk[@]}" -- "$@" # 0: a grid run's eval without the shuffle test
 bad --images 0 100001 "${int_junk[@]}" -- "$@"
 bad --fig3-init 1 100001 "${int_junk[@]}" -- "$@"
 set -- figure smp3 --data "$tmp/none"

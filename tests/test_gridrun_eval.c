@@ -38,6 +38,8 @@ static cm_status m_evaluate(void *model, const cm_grid_batch *b, float *units, f
     return CM_OK;
 }
 
+static const cm_grid_map_spec ssmpc_map = {40, 0.0, 15.0, 1};
+
 /* Uniform positions over [0, 15]^2 (covering every bin). */
 static void scatter(void *ctx, cm_rng *rng, int steps, float *pos, float *theta)
 {
@@ -57,7 +59,7 @@ static void test_evaluate_and_figures(void **state)
     cm_grid_batch b;
     assert_int_equal(cm_grid_batch_alloc(&b, 20, 50, 3), CM_OK);
     cm_grid_evaluation ev;
-    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, "ssmpc", 48000, 2, &ev, NULL), CM_OK);
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, &ssmpc_map, 48000, 2, 0, &ev, NULL), CM_OK);
     assert_int_equal(ev.samples, 48000);
     assert_int_equal(ev.nbins, 40);
     assert_int_equal(ev.sac_size, 79);
@@ -73,7 +75,7 @@ static void test_evaluate_and_figures(void **state)
 
     /* The scorer used by periodic evaluations agrees on the same samples. */
     cm_grid_scorer sc;
-    assert_int_equal(cm_grid_scorer_init(&sc, "ssmpc", 3, 1000), CM_OK);
+    assert_int_equal(cm_grid_scorer_init(&sc, &ssmpc_map, 3, 1000), CM_OK);
     float units[3000], pos[2000];
     assert_int_equal(cm_grid_source_fill(&src, 2, 0, &b), CM_OK);
     assert_int_equal(m_evaluate(NULL, &b, units, NULL, &(double){0}), CM_OK);
@@ -117,8 +119,27 @@ static void test_evaluate_and_figures(void **state)
     cm_free(data);
     cmt_tmpdir_remove(dir);
 
+    /* no shuffle test asked: none reported; the hex unit alone counts for the periods:
+     * a period of 5 units is 40 / 15 * 5 = 13.3 bins, 3 periods across the 40 bins */
+    assert_null(ev.shuffle95);
+    assert_true(isnan(ev.grid_fraction_shuffle));
+    assert_float_equal(ev.grid_periods_across, 3.0, 0.3);
     cm_grid_evaluation_free(&ev);
-    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, "ssmpc", 0, 2, &ev, NULL), CM_ERR_ARG);
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, &ssmpc_map, 0, 2, 0, &ev, NULL), CM_ERR_ARG);
+
+    /* The shuffle test: the hex and square units beat their own time-shifted
+     * nulls, the noise unit does not; a negative count is refused. */
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, &ssmpc_map, 12000, 2, 20, &ev, NULL), CM_OK);
+    assert_non_null(ev.shuffle95);
+    assert_int_equal(ev.shuffles, 20);
+    assert_int_equal(ev.min_shift, 12000 / 50);
+    assert_true(ev.results[0].score60 > ev.shuffle99[0]);
+    assert_true(ev.shuffle95[2] < 0.5);
+    assert_true(ev.shuffle99[0] >= ev.shuffle95[0]);
+    assert_true(ev.grid_fraction_shuffle >= 1.0 / 3 - 1e-12 && ev.grid_fraction_shuffle <= 1.0);
+    cm_grid_evaluation_free(&ev);
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, &ssmpc_map, 60, 2, -1, &ev, NULL), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "shuffles"));
     cm_grid_batch_free(&b);
     cm_grid_source_free(&src);
 }

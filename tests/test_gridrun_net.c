@@ -283,6 +283,170 @@ static void test_place_cell_overrides(void **state)
     }
 }
 
+/* The levers of issue 18: the non-negative bottleneck reaches the network and
+ * survives run.json; the learning-rate schedule has the values of its closed
+ * forms and is what the optimiser uses at each step; bad values are refused. */
+static void test_relu_and_lr_schedule(void **state)
+{
+    (void)state;
+    cm_grid_run_config c;
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    const char *sets[] = {"bottleneck_relu=1", "lr=0.001", "lr_schedule=cosine", "lr_decay_start=10",
+                          "lr_decay_steps=20", "lr_min=0.0001"};
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(cm_grid_run_config_set(&c, sets[i]), CM_OK);
+    const char *dir = cmt_tmpdir();
+    assert_int_equal(cm_grid_run_config_write(&c, dir), CM_OK);
+    cm_grid_run_config back;
+    assert_int_equal(cm_grid_run_config_read(&back, dir), CM_OK);
+    cmt_tmpdir_remove(dir);
+    assert_int_equal(back.net.bottleneck_relu, 1);
+    /* cosine: flat until 10, half way at 20, the floor from 30 on */
+    const int64_t at[] = {0, 10, 20, 30, 1000};
+    const double want[] = {1e-3, 1e-3, 5.5e-4, 1e-4, 1e-4};
+    for (int i = 0; i < 5; i++)
+        assert_float_equal(cm_grid_run_lr(&back, at[i]), want[i], 1e-12);
+    /* step: x0.5 every 10 steps after 5 */
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    const char *step_sets[] = {"lr=0.001", "lr_schedule=step", "lr_decay_start=5", "lr_decay_steps=10",
+                               "lr_gamma=0.5"};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(cm_grid_run_config_set(&c, step_sets[i]), CM_OK);
+    assert_float_equal(cm_grid_run_lr(&c, 4), 1e-3, 1e-12);
+    assert_float_equal(cm_grid_run_lr(&c, 14), 1e-3, 1e-12);
+    assert_float_equal(cm_grid_run_lr(&c, 15), 5e-4, 1e-12);
+    assert_float_equal(cm_grid_run_lr(&c, 34), 2.5e-4, 1e-12);
+    assert_float_equal(cm_grid_run_lr(&c, 35), 1.25e-4, 1e-12);
+    /* the default is constant */
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    assert_float_equal(cm_grid_run_lr(&c, 123456), c.net.optim.lr, 0.0);
+
+    /* Training applies it: after 7 steps the optimiser ran step 6 at the
+     * scheduled rate, and the bottleneck units are non-negative. */
+    rig r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(cm_grid_run_config_init(&r.cfg, "ssmpc", 11), CM_OK);
+    const char *rs[] = {"hidden=16",          "bottleneck=24",   "batch=4",          "steps=12",
+                        "eval_batches=2",     "bottleneck_relu=1", "lr_schedule=step", "lr_decay_steps=2",
+                        "lr_gamma=0.1"};
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(cm_grid_run_config_set(&r.cfg, rs[i]), CM_OK);
+    rig_start(&r);
+    const char *out = cmt_tmpdir();
+    cm_train_state st;
+    cm_train_state_init(&st);
+    assert_int_equal(train(&r, out, 7, &st), CM_OK);
+    cmt_tmpdir_remove(out);
+    assert_float_equal(r.net->optim.cfg.lr, cm_grid_run_lr(&r.cfg, 6), 0.0);
+    assert_float_equal(cm_grid_run_lr(&r.cfg, 6), 1e-3 * 1e-3, 1e-15);
+    cm_grid_batch b;
+    assert_int_equal(cm_grid_batch_alloc(&b, 4, 12, 3), CM_OK);
+    assert_int_equal(cm_grid_source_fill(cm_grid_job_eval_source(r.job), 1, 0, &b), CM_OK);
+    float units[4 * 12 * 24];
+    double loss;
+    assert_int_equal(cm_grid_net_forward(r.net, &b, units, NULL, &loss), CM_OK);
+    int zeros = 0;
+    for (int i = 0; i < 4 * 12 * 24; i++) {
+        assert_true(units[i] >= 0.0f);
+        zeros += units[i] == 0.0f;
+    }
+    assert_true(zeros > 0);
+    cm_grid_batch_free(&b);
+    rig_close(&r);
+
+    const char *bad[] = {"lr_schedule=linear", "lr_decay_steps=0", "lr_gamma=0", "lr_decay_start=-1",
+                         "bottleneck_relu=2", "lr_min=-1"};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(cm_grid_run_config_set(&c, bad[i]), CM_ERR_ARG);
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+        assert_non_null(strstr(cm_errmsg(), key));
+    }
+}
+
+/* A larger arena: the box, the place cells (same density) and the maps scale;
+ * paths use the room. Maze motion: paths in 15 x 15 mazes, moving at most 0.25
+ * cells and turning 0 or 19.2 degrees per step, a pure function of the rng. */
+static void test_arena_scale_and_maze(void **state)
+{
+    (void)state;
+    cm_grid_run_config c;
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    const char *sets[] = {"hidden=8", "bottleneck=8", "batch=2", "steps=3", "arena_scale=2"};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(cm_grid_run_config_set(&c, sets[i]), CM_OK);
+    cm_grid_map_spec map;
+    cm_grid_run_map(&c, &map);
+    assert_int_equal(map.nbins, 80);
+    assert_float_equal(map.hi, 30.0, 0.0);
+    assert_int_equal(map.ssmpc_masks, 1);
+    cm_grid_net *n = NULL;
+    assert_int_equal(cm_grid_net_create(&c, &n), CM_OK);
+    assert_int_equal(n->pc.n, 1024);
+    assert_int_equal(cm_pathint_get_config(n->m)->n_place, 1024);
+    float lo = 1e9f, hi = -1e9f;
+    for (int i = 0; i < 2 * n->pc.n; i++)
+        lo = fminf(lo, n->pc.centres[i]), hi = fmaxf(hi, n->pc.centres[i]);
+    assert_true(lo >= 0.0f && lo < 0.5f && hi <= 30.0f && hi > 29.5f);
+    cm_grid_net_free(n);
+    cm_grid_world w;
+    assert_int_equal(cm_grid_world_init(&w, &c), CM_OK);
+    assert_float_equal(w.arena.xmax, 30.0f, 0.0f);
+    float pos[2 * 401], theta[401], far = 0;
+    cm_rng r;
+    for (int p = 0; p < 20; p++) {
+        cm_rng_seed(&r, 1, (uint64_t)p);
+        cm_grid_world_path(&w, &r, 400, pos, theta);
+        for (int t = 0; t <= 400; t++) {
+            assert_true(pos[2 * t] >= 0 && pos[2 * t] <= 30 && pos[2 * t + 1] >= 0 && pos[2 * t + 1] <= 30);
+            far = fmaxf(far, fmaxf(pos[2 * t], pos[2 * t + 1]));
+        }
+    }
+    assert_true(far > 20.0f);
+    cm_grid_world_free(&w);
+    assert_int_equal(cm_grid_run_config_set(&c, "arena=circle"), CM_OK);
+    assert_int_equal(cm_grid_world_init(&w, &c), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "arena_scale"));
+
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    assert_int_equal(cm_grid_run_config_set(&c, "motion=maze"), CM_OK);
+    assert_int_equal(cm_grid_run_config_set(&c, "maze_count=8"), CM_OK);
+    assert_int_equal(cm_grid_world_init(&w, &c), CM_OK);
+    assert_int_equal(w.n_mazes, 8);
+    float pos2[2 * 401], theta2[401];
+    int turns = 0;
+    for (int p = 0; p < 10; p++) {
+        cm_rng_seed(&r, 2, (uint64_t)p);
+        cm_grid_world_path(&w, &r, 400, pos, theta);
+        for (int t = 0; t <= 400; t++) {
+            assert_true(pos[2 * t] > 0 && pos[2 * t] < 15 && pos[2 * t + 1] > 0 && pos[2 * t + 1] < 15);
+            if (t == 0)
+                continue;
+            assert_true(hypotf(pos[2 * t] - pos[2 * t - 2], pos[2 * t + 1] - pos[2 * t - 1]) <= 0.2501f);
+            const float dth = fabsf(cm_grid_wrap_angle(theta[t] - theta[t - 1]));
+            assert_true(dth < 1e-5f || fabsf(dth - (float)(19.2 * M_PI / 180)) < 1e-4f);
+            turns += dth > 1e-5f;
+        }
+        /* the same rng, the same path, whatever ran in between */
+        cm_rng_seed(&r, 2, (uint64_t)p);
+        cm_grid_world_path(&w, &r, 400, pos2, theta2);
+        assert_memory_equal(pos, pos2, sizeof pos);
+        assert_memory_equal(theta, theta2, sizeof theta);
+    }
+    assert_true(turns > 100);
+    cm_grid_world_free(&w);
+    assert_int_equal(cm_grid_run_config_set(&c, "arena=box"), CM_OK);
+    assert_int_equal(cm_grid_world_init(&w, &c), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "maze"));
+    const char *bad[] = {"arena_scale=0.1", "arena_scale=9", "maze_count=0"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(cm_grid_run_config_set(&c, bad[i]), CM_ERR_ARG);
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+        assert_non_null(strstr(cm_errmsg(), key));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +455,8 @@ int main(void)
         cmocka_unit_test(test_shards_train_as_the_batch),
         cmocka_unit_test(test_damaged_network_checkpoint),
         cmocka_unit_test(test_place_cell_overrides),
+        cmocka_unit_test(test_relu_and_lr_schedule),
+        cmocka_unit_test(test_arena_scale_and_maze),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

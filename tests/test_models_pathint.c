@@ -101,10 +101,11 @@ static double fd_loss(void *p)
     return L;
 }
 
-static void gradcheck_preset(const char *preset)
+static void gradcheck_config(const char *preset, int relu)
 {
     cm_pathint_config c;
     tiny(&c, preset);
+    c.bottleneck_relu = relu;
     c.dropout = 0.0f; /* the finite differences need a fixed function */
     if (c.l2_recurrent > 0.0f)
         c.l2_recurrent = 0.05f; /* large enough to matter in the check */
@@ -130,6 +131,8 @@ static void gradcheck_preset(const char *preset)
     net_close(&n);
 }
 
+static void gradcheck_preset(const char *preset) { gradcheck_config(preset, 0); }
+
 static void test_gradcheck_ssmpc(void **state)
 {
     (void)state;
@@ -146,6 +149,65 @@ static void test_gradcheck_sorscher(void **state)
 {
     (void)state;
     gradcheck_preset("sorscher");
+}
+
+/* The non-negative bottleneck: relu folded into the dropout mask. The
+ * finite differences step over the kink only where a pre-activation lies
+ * within eps of 0, which this seed's tiny network does not have. */
+static void test_gradcheck_relu_bottleneck(void **state)
+{
+    (void)state;
+    gradcheck_config("ssmpc", 1);
+    gradcheck_config("banino", 1);
+}
+
+/* What bottleneck_relu does: every bottleneck output >= 0, some exactly 0
+ * (training with dropout and evaluation alike), and it changes the loss; the
+ * linear bottleneck has negative outputs on the same batch. */
+static void test_relu_bottleneck_effect(void **state)
+{
+    (void)state;
+    double loss[2];
+    for (int relu = 0; relu <= 1; relu++) {
+        cm_pathint_config c;
+        tiny(&c, "ssmpc");
+        c.bottleneck_relu = relu;
+        net n;
+        net_open(&n, &c, 5);
+        batch_buf bb;
+        make_batch(&bb, &c, 33);
+        const size_t len = (size_t)c.batch * c.seq_len * c.bottleneck;
+        float *z = malloc(len * sizeof(float));
+        for (int train = 0; train <= 1; train++) {
+            double L;
+            assert_int_equal(cm_pathint_forward(n.m, n.s, &bb.b, train ? &n.rng : NULL, &L), CM_OK);
+            if (!train)
+                loss[relu] = L;
+            cm_pathint_get_bottleneck(n.m, n.s, z);
+            size_t neg = 0, zero = 0;
+            for (size_t i = 0; i < len; i++)
+                neg += z[i] < 0.0f, zero += z[i] == 0.0f;
+            if (relu) {
+                assert_int_equal(neg, 0);
+                assert_true(zero > len / 10 && zero < len);
+            } else {
+                assert_true(neg > len / 10);
+            }
+        }
+        free(z);
+        free_batch(&bb);
+        net_close(&n);
+    }
+    assert_true(loss[0] != loss[1]);
+    /* only with a bottleneck, and only 0 or 1 */
+    cm_pathint_config c;
+    tiny(&c, "sorscher");
+    c.bottleneck_relu = 1;
+    assert_int_equal(cm_pathint_config_check(&c), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "bottleneck_relu"));
+    tiny(&c, "ssmpc");
+    c.bottleneck_relu = 2;
+    assert_int_equal(cm_pathint_config_check(&c), CM_ERR_ARG);
 }
 
 /* A training forward writes the read-outs' loss gradients itself (fused with
@@ -366,16 +428,18 @@ static void test_shards_sum_to_the_batch(void **state)
  * this machine's OpenBLAS 0.3.21 / Zen 4, as they did before the pipeline
  * got a file of its own: measured, not asserted.) */
 /* variant 0: ssmpc's layout; 1: banino's loss with no bottleneck and no HD
- * read-out (the read-outs see h directly: the pipeline's other branches). */
+ * read-out (the read-outs see h directly: the pipeline's other branches);
+ * 2: ssmpc with the non-negative bottleneck. */
 static void run_for_bits(int threads, int variant, float **out, size_t *n)
 {
     cm_set_threads(threads);
     cm_pathint_config c;
-    assert_int_equal(cm_pathint_preset(variant ? "banino" : "ssmpc", &c), CM_OK);
+    assert_int_equal(cm_pathint_preset(variant == 1 ? "banino" : "ssmpc", &c), CM_OK);
     c.hidden = 64;
-    c.bottleneck = variant ? 0 : 64;
+    c.bottleneck = variant == 1 ? 0 : 64;
+    c.bottleneck_relu = variant == 2;
     c.n_place = 128;
-    if (variant) {
+    if (variant == 1) {
         c.n_hd = 0;
         c.dropout = 0.0f; /* dropout applies to the bottleneck */
     }
@@ -398,7 +462,7 @@ static void run_for_bits(int threads, int variant, float **out, size_t *n)
 static void test_determinism(void **state)
 {
     (void)state;
-    for (int variant = 0; variant < 2; variant++) {
+    for (int variant = 0; variant < 3; variant++) {
         float *first = NULL;
         size_t nfirst = 0;
         for (int threads = 1; threads <= 2; threads++) {
@@ -512,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_gradcheck_ssmpc),   cmocka_unit_test(test_gradcheck_banino),
         cmocka_unit_test(test_gradcheck_sorscher), cmocka_unit_test(test_ssmpc_loss_value),
         cmocka_unit_test(test_fused_readout_grads), cmocka_unit_test(test_shards_sum_to_the_batch),
+        cmocka_unit_test(test_gradcheck_relu_bottleneck), cmocka_unit_test(test_relu_bottleneck_effect),
         cmocka_unit_test(test_training_lowers_loss), cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_state_dict_names),  cmocka_unit_test(test_bad_config),
     };

@@ -198,6 +198,56 @@ CM_API cm_status cm_hd_timeshift_threshold(const double *hd, const float *act, i
                                     int n_shuffles, int64_t min_shift, double percentile, uint64_t seed,
                                     uint64_t stream, double *threshold, int f32);
 
+/* ---- shuffle tests of gridness (grid-cells.md §5.5; docs/analysis.md) ----
+ * Each unit's score60 against the 95th and 99th percentiles (numpy's linear interpolation;
+ * NaN null scores left out) of its OWN null distribution, as experimental papers classify grid
+ * cells. Unit u draws from rng stream (stream + u) of `seed`; the same bits for any thread
+ * count. p95, p99: [units]; null_out: NULL or [units, n_shuffles] (NaN kept). */
+
+/* Circular time shifts of the activity against the trajectory (opexebo general/shuffle.py:
+ * offsets uniform in [min_shift, n - min_shift]): shuffle k of unit u pairs sample j's
+ * position with the activity of sample (j - off_k) mod n (numpy.roll(act[:, u], off_k)), the
+ * map is the mean per bin of `g` (the scorer's size), as cm_ratemaps, and is scored with `s`.
+ * off_k is the k-th cm_gridness_shift_offset of the unit's rng. act [n, units], pos [n, 2];
+ * requires 1 <= min_shift <= n / 2. */
+CM_API cm_status cm_gridness_shuffle_timeshift(const cm_gridness_scorer *s, const cm_grid2 *g, const double *pos,
+                                        const float *act, int64_t n, int units, int n_shuffles, int64_t min_shift,
+                                        uint64_t seed, uint64_t stream, int f32, double *p95, double *p99,
+                                        double *null_out);
+/* min_shift + cm_rng_below(r, n - 2 min_shift + 1): one offset of the time-shift shuffle. */
+CM_API int64_t cm_gridness_shift_offset(cm_rng *r, int64_t n, int64_t min_shift);
+
+/* For rate maps alone (no trajectory): each shuffle permutes the visited (non-NaN) bins of
+ * the map (Fisher-Yates over them in raster order), unvisited bins stay NaN. A weaker null
+ * than the time shift (it also breaks the map's smoothness). maps [count, nbins, nbins]. */
+CM_API cm_status cm_gridness_shuffle_bins(const cm_gridness_scorer *s, const double *maps, int count, int n_shuffles,
+                                   uint64_t seed, uint64_t stream, double *p95, double *p99, double *null_out);
+
+/* Share of units whose score60 exceeds their own threshold (p95 or p99 above). */
+CM_API double cm_gridness_shuffle_fraction(const cm_gridness_result *results, const double *threshold, int units);
+
+/* ---- grid periods and modules [DESIGN] (docs/analysis.md) ---- */
+
+/* Median, over the units with score60 > min_score and a finite spacing, of map width in bins /
+ * spacing in bins: how many grid periods the evaluation map holds. NaN when no unit counts;
+ * *counted (may be NULL) gets how many did. */
+CM_API double cm_grid_periods_across(const cm_gridness_result *results, int units, int nbins, double min_score,
+                              int *counted);
+
+typedef struct cm_grid_module {
+    double spacing;     /* median spacing of its units (the input's unit) */
+    double orientation; /* circular mean of its units' orientations, period 60 degrees */
+    int count;          /* units in it */
+} cm_grid_module;
+
+/* Groups units into modules by spacing: the units with score60 > min_score and a finite
+ * spacing, sorted by spacing, split wherever one spacing exceeds the previous by more than
+ * `gap_ratio` (e.g. 1.2); groups of at least `min_units` units are modules, smallest spacing
+ * first. Returns the number of modules written (at most cap). Ratios between consecutive
+ * modules' spacings are the quantity compared with the ~1.4 of experiments. */
+CM_API int cm_grid_modules(const cm_gridness_result *results, int units, double min_score, double gap_ratio,
+                    int min_units, cm_grid_module *out, int cap);
+
 /* ---------------------------------------------- boundary-vector cells */
 
 /* SMP's distance bins: centres numpy.arange(step, max_d, step) (n values;
@@ -346,10 +396,18 @@ CM_API void cm_class_counts_of(const cm_classify_result *r, int64_t start, int64
 
 /* ------------------------------------------------------ gridness of units */
 
+/* The maps a run's units are scored on: nbins x nbins over [lo, hi]^2, with
+ * SSM-PC's masks (ssmpc: 40 x 40 over [0, 15]^2, ssm-pc.md §5) or DeepMind's
+ * (the box presets: 20 x 20 over [-1.1, 1.1]^2); run.h's cm_grid_run_map
+ * fills it from a run's configuration. */
+typedef struct cm_grid_map_spec {
+    int nbins;
+    double lo, hi;
+    int ssmpc_masks;
+} cm_grid_map_spec;
+
 /* Rate maps and gridness of every bottleneck unit from (units, positions)
- * samples, the way the run's preset is scored: ssmpc 40 x 40 bins over
- * [0, 15]^2 with SSM-PC's masks (ssm-pc.md §5), the box presets 20 x 20 bins
- * over [-1.1, 1.1]^2 with DeepMind's. Buffers are sized once at init. */
+ * samples on the maps of `map`. Buffers are sized once at init. */
 typedef struct cm_grid_scorer {
     int nbins, units;
     double lo, hi;
@@ -361,7 +419,7 @@ typedef struct cm_grid_scorer {
     cm_gridness_result *results; /* [units] */
 } cm_grid_scorer;
 
-CM_API cm_status cm_grid_scorer_init(cm_grid_scorer *s, const char *cells, int units, int64_t max_samples);
+CM_API cm_status cm_grid_scorer_init(cm_grid_scorer *s, const cm_grid_map_spec *map, int units, int64_t max_samples);
 CM_API void cm_grid_scorer_free(cm_grid_scorer *s);
 /* Maps and scores of n samples: units [n, U], pos [n, 2]. */
 CM_API cm_status cm_grid_scorer_run(cm_grid_scorer *s, const float *units, const float *pos, int64_t n);

@@ -41,6 +41,10 @@ CM_API cm_status cm_place_cells_create(cm_place_cells *pc, int n, float sigma, f
 /* Presets: "ssmpc" (256, sigma 0.5, [0,15]^2, seed 42), "banino" (256, 0.01 m,
  * [-1.1,1.1]^2, seed 8341), "sorscher" (512, 0.12 m, DoG, seed 0, x then y). */
 CM_API cm_status cm_place_cells_preset(cm_place_cells *pc, const char *name);
+/* The preset's ensemble for an arena `scale` (0.25..8) times larger: centres
+ * over the scaled square, round(n scale^2) of them (the same density), the
+ * same width and seed. Scale 1 is the preset. */
+CM_API cm_status cm_place_cells_preset_scaled(cm_place_cells *pc, const char *name, float scale);
 CM_API void cm_place_cells_free(cm_place_cells *pc);
 
 /* Preferred directions uniform in [-pi, pi) from a fresh RandomState(seed). */

@@ -57,6 +57,8 @@ typedef struct cm_pathint_config {
     int hidden;                   /* recurrent units */
     int bottleneck;               /* linear bottleneck units; 0 = read out from the hidden state */
     int bottleneck_bias;
+    int bottleneck_relu;          /* 1: z = relu(W h) before dropout (non-negative units, Sorscher
+                                   * et al. 2019); 0: linear, as SSM-PC and Banino */
     float dropout;                /* drop probability on the bottleneck (training only) */
     int n_place, n_hd;            /* read-out sizes; n_hd 0 = no HD read-out */
     int readout_bias;

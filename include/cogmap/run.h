@@ -294,6 +294,20 @@ typedef struct cm_grid_run_config {
     float place_sigma;
     int place_dog;
     float surround_scale;
+    /* A larger arena at the same grid period: the box or box15 arena, the
+     * place-cell range (round(n scale^2) cells, the same density, width and
+     * seed) and the evaluation maps (round(nbins scale) bins, the same bin
+     * size) all `arena_scale` times larger; motion unchanged. */
+    float arena_scale;
+    int maze_count;           /* motion "maze": layouts generated from the seed (256) */
+    /* Learning-rate schedule over optimiser steps (the nn module's cm_sched):
+     * lr0 (net's optim.lr) until lr_decay_start, then CM_SCHED_COSINE down to
+     * lr_min over lr_decay_steps steps and lr_min after, or CM_SCHED_STEP
+     * (times lr_gamma every lr_decay_steps steps). A pure function of the
+     * step, so resumed runs follow it exactly. CM_SCHED_CONSTANT: off. */
+    cm_sched_kind lr_schedule;
+    int64_t lr_decay_start, lr_decay_steps;
+    double lr_min, lr_gamma;
     uint64_t seed;
     int n_sets;
     char sets[CM_GRID_MAX_SETS][128]; /* "key=value" overrides, in order */
@@ -305,12 +319,23 @@ CM_API cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *pres
 CM_API cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *key_value);
 CM_API cm_status cm_grid_run_config_write(const cm_grid_run_config *c, const char *run);
 CM_API cm_status cm_grid_run_config_read(cm_grid_run_config *c, const char *run);
+/* The run's evaluation maps (analysis.h): SSM-PC's 40 x 40 over [0, 15]^2
+ * for ssmpc cells, DeepMind's 20 x 20 over the box otherwise, both scaled
+ * with arena_scale. */
+CM_API void cm_grid_run_map(const cm_grid_run_config *c, cm_grid_map_spec *m);
+/* The learning rate of optimiser step `step` (0-based) under the schedule. */
+CM_API double cm_grid_run_lr(const cm_grid_run_config *c, int64_t step);
 
 /* On-the-fly paths: the world module's motion model in one of its arenas,
  * each path from its own rng (cm_grid_path_fn). */
 typedef struct cm_grid_world {
     cm_arena arena;
     cm_motion motion;
+    /* motion "maze": Memory-Maze layouts (15 x 15 grid units, the box15
+     * range), each path in one of them, driven by the world module's exploring
+     * policy (cm_maze_policy, action noise 0.1); n_mazes == 0 otherwise. */
+    int n_mazes;
+    cm_maze_env *mazes;
 } cm_grid_world;
 
 CM_API cm_status cm_grid_world_init(cm_grid_world *w, const cm_grid_run_config *c);
@@ -398,15 +423,28 @@ typedef struct cm_grid_evaluation {
     cm_gridness_result *results;  /* [units] */
     int n_paths, steps;           /* example paths for figures */
     float *true_paths, *decoded_paths; /* [n_paths, steps + 1, 2], frame 0 the start */
+    int ssmpc_masks;              /* the scorer's rings: SSM-PC's (1) or DeepMind's (0) */
+    double grid_periods_across;   /* median map width / spacing of the grid-like units (NaN: none) */
+    /* The time-shift shuffle test (cm_gridness_shuffle_timeshift), when shuffles > 0:
+     * per-unit 95th / 99th percentiles of the null score60 [units], the shares of
+     * units above them, and the smallest shift used (samples). NULL / NaN otherwise. */
+    int shuffles;
+    int64_t min_shift;
+    double *shuffle95, *shuffle99;
+    double grid_fraction_shuffle, grid_fraction_shuffle99;
 } cm_grid_evaluation;
 
 /* Runs batches of `stream` from `src` (indices 0, 1, ...) through `forward`
  * until `samples` samples are seen, accumulating rate maps bin by bin (sums
- * in sample order, so maps equal one binned_statistic over all samples).
- * `b` is the model's batch, `units` its unit count. progress may be NULL. */
+ * in sample order, so maps equal one binned_statistic over all samples) on
+ * the maps of `map` (cm_grid_run_map). With shuffles > 0 it keeps every
+ * sample's units and position and runs the time-shift shuffle test on them:
+ * the samples path after path, min_shift = max(one path, samples / 50), unit
+ * u on stream (0x5348 << 48) + u of the source's seed. `b` is the model's
+ * batch, `units` its unit count. progress may be NULL. */
 CM_API cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, cm_grid_source *src, cm_grid_batch *b,
-                           const char *cells, int64_t samples, uint64_t stream, cm_grid_evaluation *ev,
-                           cm_progress *progress);
+                           const cm_grid_map_spec *map, int64_t samples, uint64_t stream, int shuffles,
+                           cm_grid_evaluation *ev, cm_progress *progress);
 CM_API void cm_grid_evaluation_free(cm_grid_evaluation *ev);
 
 /* One row of a grid-cell run's evals.csv. */
@@ -436,6 +474,7 @@ typedef struct cm_grid_eval_opts {
     const char *checkpoint; /* name under checkpoints/, NULL: the newest step */
     int baseline;           /* also evaluate the untrained network */
     int stages;             /* columns of the emergence figure */
+    int shuffles;           /* time-shift shuffles per unit (0: no shuffle test) */
 } cm_grid_eval_opts;
 
 typedef struct cm_grid_eval_report {
@@ -445,6 +484,8 @@ typedef struct cm_grid_eval_report {
     double wall_seconds;
     double decoding_error, grid_fraction, best_score60;
     double baseline_fraction; /* NaN when not evaluated */
+    double fraction_shuffle;  /* share above its own 95th shuffle percentile (NaN: no test) */
+    double periods_across;    /* median grid periods across the map (NaN: no grid unit) */
     int units;
     const char *unit_name;    /* "grid units" or "m" */
     /* the data behind the figures */

@@ -485,7 +485,7 @@ class PathintConfig(Structure):
     _cname_ = "cm_pathint_config"
     _fields_ = ([("preset", c_char * 32)]
                 + [(n, c_int) for n in ("cell", "rnn_activation", "rnn_bias", "input_size", "hidden", "bottleneck",
-                                        "bottleneck_bias")]
+                                        "bottleneck_bias", "bottleneck_relu")]
                 + [("dropout", c_float)]
                 + [(n, c_int) for n in ("n_place", "n_hd", "readout_bias", "init_bias", "unused_init_fc",
                                         "readout_truncnormal", "batch", "seq_len", "loss")]
@@ -552,13 +552,21 @@ class Evals(Structure):
                 ("names", POINTER(c_char * CM_METRIC_NAME)), ("values", POINTER(c_double))]
 
 
+class GridMapSpec(Structure):
+    _cname_ = "cm_grid_map_spec"
+    _since_ = "cm_grid_run_map"
+    _fields_ = [("nbins", c_int), ("lo", c_double), ("hi", c_double), ("ssmpc_masks", c_int)]
+
+
 class GridRunConfig(Structure):
     _cname_ = "cm_grid_run_config"
     _since_ = "cm_train_run"
     _fields_ = [("preset", c_char * 32), ("net", PathintConfig), ("cells", c_char * 32), ("arena", c_char * 32),
                 ("motion", c_char * 32), ("motion_scale", c_float), ("data", c_char * 4096),
                 ("eval_batches", c_int), ("place_sigma", c_float), ("place_dog", c_int),
-                ("surround_scale", c_float), ("seed", c_uint64), ("n_sets", c_int),
+                ("surround_scale", c_float), ("arena_scale", c_float), ("maze_count", c_int),
+                ("lr_schedule", c_int), ("lr_decay_start", c_int64), ("lr_decay_steps", c_int64),
+                ("lr_min", c_double), ("lr_gamma", c_double), ("seed", c_uint64), ("n_sets", c_int),
                 ("sets", (c_char * 128) * CM_GRID_MAX_SETS)]
 
 
@@ -591,7 +599,10 @@ class GridEvaluation(Structure):
                 ("samples", c_int64), ("decoding_error", c_double), ("grid_fraction", c_double),
                 ("maps", POINTER(c_double)), ("sacs", POINTER(c_double)), ("results", POINTER(GridnessResult)),
                 ("n_paths", c_int), ("steps", c_int), ("true_paths", POINTER(c_float)),
-                ("decoded_paths", POINTER(c_float))]
+                ("decoded_paths", POINTER(c_float)), ("ssmpc_masks", c_int), ("grid_periods_across", c_double),
+                ("shuffles", c_int), ("min_shift", c_int64), ("shuffle95", POINTER(c_double)),
+                ("shuffle99", POINTER(c_double)), ("grid_fraction_shuffle", c_double),
+                ("grid_fraction_shuffle99", c_double)]
 
 
 class SmpRunConfig(Structure):

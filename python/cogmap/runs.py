@@ -54,8 +54,9 @@ _checkpoint_load = fn("cm_train_checkpoint_load", "status", c_char_p, c_void_p, 
 _batch_alloc = fn("cm_grid_batch_alloc", "status", POINTER(L.GridBatch), c_int, c_int, c_int)
 _batch_free = fn("cm_grid_batch_free", None, POINTER(L.GridBatch))
 _bottleneck_size = fn("cm_pathint_bottleneck_size", c_int, c_void_p)
-_grid_evaluate = fn("cm_grid_evaluate", "status", c_void_p, c_void_p, c_int, c_void_p, POINTER(L.GridBatch), c_char_p,
-                    c_int64, c_uint64, POINTER(L.GridEvaluation), POINTER(L.Progress))
+_grid_run_map = fn("cm_grid_run_map", None, POINTER(L.GridRunConfig), POINTER(L.GridMapSpec))
+_grid_evaluate = fn("cm_grid_evaluate", "status", c_void_p, c_void_p, c_int, c_void_p, POINTER(L.GridBatch),
+                    POINTER(L.GridMapSpec), c_int64, c_uint64, c_int, POINTER(L.GridEvaluation), POINTER(L.Progress))
 _evaluation_free = fn("cm_grid_evaluation_free", None, POINTER(L.GridEvaluation))
 
 # Batches of a final evaluation come from their own stream, never seen in training (0) or in
@@ -189,7 +190,10 @@ class GridEvaluation:
     (x first, NaN unvisited), sacs [U, 2n-1, 2n-1], gridness (a Gridness: score60, ...; its
     to_csv() is `cogmap eval`'s gridness.csv), decoding_error (world units), grid_fraction
     (score60 > 0.3), lo, hi (the maps' range), samples, true_paths / decoded_paths [P, T+1, 2],
-    step and checkpoint (what was evaluated; step 0 and None for the untrained network)."""
+    step and checkpoint (what was evaluated; step 0 and None for the untrained network),
+    grid_periods_across (median map width / spacing of the units above 0.3, NaN: none) and, with
+    shuffles > 0, the shuffle test: shuffle95 / shuffle99 [U] (each unit's percentiles of its
+    time-shifted null score60), grid_fraction_shuffle / grid_fraction_shuffle99 (shares above)."""
 
     def __init__(self, ev, cells, step, checkpoint):
         U, n, sn = ev.units, ev.nbins, ev.sac_size
@@ -202,14 +206,19 @@ class GridEvaluation:
         self.true_paths = L.carray(ev.true_paths, (ev.n_paths, ev.steps + 1, 2), np.float32)
         self.decoded_paths = L.carray(ev.decoded_paths, (ev.n_paths, ev.steps + 1, 2), np.float32)
         self.step, self.checkpoint = step, checkpoint
+        self.grid_periods_across = ev.grid_periods_across
+        self.grid_fraction_shuffle, self.grid_fraction_shuffle99 = ev.grid_fraction_shuffle, ev.grid_fraction_shuffle99
+        self.shuffle95 = L.carray(ev.shuffle95, (U,), np.float64) if ev.shuffles > 0 else None
+        self.shuffle99 = L.carray(ev.shuffle99, (U,), np.float64) if ev.shuffles > 0 else None
 
 
-def evaluate_grid(run, samples=None, checkpoint="latest", progress=False):
+def evaluate_grid(run, samples=None, checkpoint="latest", progress=False, shuffles=0):
     """Evaluates a grid-cell run's network as `cogmap eval` does, without writing anything:
     `samples` fresh samples (default: 192,000 for ssmpc cells, 100,000 otherwise) from the
     final-evaluation stream, rate maps and gridness of every bottleneck unit, decoding error.
     checkpoint: "latest", "best", a step number, or None for the untrained network (the run's
-    initial weights, `cogmap eval`'s baseline)."""
+    initial weights, `cogmap eval`'s baseline). shuffles: time shifts per unit for the shuffle
+    test (`cogmap eval --shuffles`; 0: none)."""
     run = os.fspath(run)
     cfg = L.GridRunConfig()
     _grid_cfg_read(byref(cfg), run.encode())
@@ -232,8 +241,10 @@ def evaluate_grid(run, samples=None, checkpoint="latest", progress=False):
         have_batch = True
         net = _grid_job_net(job)
         prog = L.progress(progress)
+        spec = L.GridMapSpec()
+        _grid_run_map(byref(cfg), byref(spec))
         _grid_evaluate(_symbol("cm_grid_net_forward"), ctypes.cast(net, c_void_p), _bottleneck_size(net.contents.m),
-                       _grid_job_eval_source(job), byref(b), cells.encode(), samples, FINAL_STREAM, byref(ev),
+                       _grid_job_eval_source(job), byref(b), byref(spec), samples, FINAL_STREAM, shuffles, byref(ev),
                        byref(prog) if prog is not None else None)
         return GridEvaluation(ev, cells, state.step, loaded)
     finally:

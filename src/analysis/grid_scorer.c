@@ -18,24 +18,20 @@ void cm_grid_scorer_free(cm_grid_scorer *s)
     memset(s, 0, sizeof *s);
 }
 
-cm_status cm_grid_scorer_init(cm_grid_scorer *s, const char *cells, int units, int64_t max_samples)
+cm_status cm_grid_scorer_init(cm_grid_scorer *s, const cm_grid_map_spec *map, int units, int64_t max_samples)
 {
     memset(s, 0, sizeof *s);
     if (units <= 0 || max_samples <= 0)
         return cm_error(CM_ERR_ARG, "gridness: expected units >= 1 and samples >= 1, got %d and %lld", units,
                         (long long)max_samples);
     cm_gridness_config gc;
-    if (strcmp(cells, "ssmpc") == 0) {
-        s->nbins = 40;
-        s->lo = 0.0;
-        s->hi = 15.0;
+    s->nbins = map->nbins;
+    s->lo = map->lo;
+    s->hi = map->hi;
+    if (map->ssmpc_masks)
         cm_gridness_config_ssmpc(&gc, s->nbins);
-    } else {
-        s->nbins = 20;
-        s->lo = -1.1;
-        s->hi = 1.1;
+    else
         cm_gridness_config_deepmind(&gc, s->nbins);
-    }
     s->units = units;
     s->cap = max_samples;
     const size_t nb2 = (size_t)s->nbins * s->nbins;

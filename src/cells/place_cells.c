@@ -35,13 +35,31 @@ cm_status cm_place_cells_create(cm_place_cells *pc, int n, float sigma, float lo
 
 cm_status cm_place_cells_preset(cm_place_cells *pc, const char *name)
 {
+    return cm_place_cells_preset_scaled(pc, name, 1.0f);
+}
+
+/* n cells over [lo, hi]^2 become round(n s^2) over [s lo, s hi]^2: the same
+ * density; the draws stay numpy's from the preset's seed. */
+static cm_status scaled(cm_place_cells *pc, int n, float sigma, float lo, float hi, uint32_t seed,
+                        cm_centre_order order, float s)
+{
+    const int ns = s == 1.0f ? n : (int)lrint((double)n * s * s);
+    return cm_place_cells_create(pc, ns, sigma, lo * s, hi * s, seed, order);
+}
+
+cm_status cm_place_cells_preset_scaled(cm_place_cells *pc, const char *name, float scale)
+{
     cm_status st;
+    if (!(scale >= 0.25f && scale <= 8.0f)) {
+        memset(pc, 0, sizeof *pc);
+        return cm_error(CM_ERR_ARG, "place cells: scale: expected 0.25..8, got %g", scale);
+    }
     if (strcmp(name, "ssmpc") == 0)
-        return cm_place_cells_create(pc, 256, 0.5f, 0.0f, 15.0f, 42, CM_CENTRES_PAIRS);
+        return scaled(pc, 256, 0.5f, 0.0f, 15.0f, 42, CM_CENTRES_PAIRS, scale);
     if (strcmp(name, "banino") == 0)
-        return cm_place_cells_create(pc, 256, 0.01f, -1.1f, 1.1f, 8341, CM_CENTRES_PAIRS);
+        return scaled(pc, 256, 0.01f, -1.1f, 1.1f, 8341, CM_CENTRES_PAIRS, scale);
     if (strcmp(name, "sorscher") == 0) {
-        st = cm_place_cells_create(pc, 512, 0.12f, -1.1f, 1.1f, 0, CM_CENTRES_X_THEN_Y);
+        st = scaled(pc, 512, 0.12f, -1.1f, 1.1f, 0, CM_CENTRES_X_THEN_Y, scale);
         if (st == CM_OK)
             pc->dog = 1;
         return st;

@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char eval_usage[] =
-    "usage: cogmap eval DIR [--samples N] [--checkpoint NAME] [--no-baseline] [--stages K] [--threads N] [--quiet]\n"
+    "usage: cogmap eval DIR [--samples N] [--checkpoint NAME] [--no-baseline] [--stages K] [--shuffles N]\n"
+    "                       [--threads N] [--quiet]\n"
     "Evaluates the grid-cell run in DIR on fresh trajectories: rate maps and gridness of every\n"
     "bottleneck unit, the position-decoding error, and the same for the untrained network.\n"
     "Writes DIR/gridness.csv, DIR/summary.json and DIR/figures/*.png + emergence.gif.\n"
@@ -17,6 +18,8 @@ static const char eval_usage[] =
     "  --checkpoint NAME  step_NNNNNNNN or best under DIR/checkpoints (default: the newest step)\n"
     "  --no-baseline      skip the untrained network\n"
     "  --stages K         checkpoints shown in the emergence figure (default 6)\n"
+    "  --shuffles N       shuffle test: each unit's score60 against the 95th/99th percentiles of N\n"
+    "                     circular time shifts of its activity (default 0: off; 100 is usual)\n"
     "\n"
     "usage: cogmap eval --from-checkpoint FILE.safetensors --preset ssmpc [--out DIR] [--samples N] [--seed N]\n"
     "Loads a network trained elsewhere (SSM-PC's PyTorch state dict, converted by\n"
@@ -50,6 +53,11 @@ int cli_grid_eval(const char *command, const char *dir, const cm_grid_eval_opts 
         printf("  decoding error      %.3f %s\n", r.decoding_error, r.unit_name);
         printf("  grid-like units     %.1f%% of %d (score60 > 0.3), best score60 %.2f\n", 100 * r.grid_fraction,
                r.units, r.best_score60);
+        if (isfinite(r.fraction_shuffle))
+            printf("  shuffle test        %.1f%% above their own 95th percentile (time-shifted activity)\n",
+                   100 * r.fraction_shuffle);
+        if (isfinite(r.periods_across))
+            printf("  grid periods        %.1f across the map (median of the grid-like units)\n", r.periods_across);
         if (isfinite(r.baseline_fraction))
             printf("  untrained network   %.1f%% (chance level)\n", 100 * r.baseline_fraction);
         printf("  summary             %s/summary.json\n", dir);
@@ -95,6 +103,8 @@ static int eval_from_checkpoint(const char *file, const char *preset, const char
         printf("  decoding error      %.3f %s\n", rep.decoding_error, rep.unit_name);
         printf("  grid-like units     %.1f%% of %d (score60 > 0.3), best score60 %.2f\n", 100 * rep.grid_fraction,
                rep.units, rep.best_score60);
+        if (isfinite(rep.fraction_shuffle))
+            printf("  shuffle test        %.1f%% above their own 95th percentile\n", 100 * rep.fraction_shuffle);
         if (isfinite(rep.baseline_fraction))
             printf("  untrained network   %.1f%% (chance level)\n", 100 * rep.baseline_fraction);
         printf("  outputs             %s/summary.json, %s/gridness.csv, %s/figures/\n", out, out, out);
@@ -131,6 +141,10 @@ int cmd_eval(int argc, char **argv)
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--stages", v, 1, 64, &x))
                 return CLI_EXIT_USAGE;
             o.stages = (int)x;
+        } else if (cli_option_is(arg, "--shuffles")) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--shuffles", v, 0, 100000, &x))
+                return CLI_EXIT_USAGE;
+            o.shuffles = (int)x;
         } else if (cli_option_is(arg, "--from-checkpoint")) {
             if (cli_option_value(argc, argv, &i, &from))
                 return CLI_EXIT_USAGE;

@@ -13,16 +13,20 @@
 
 static const char gridness_usage[] =
     "usage: cogmap gridness MAPS.npy [--masks deepmind|ssmpc] [--minmax] [--bnt] [--threads N]\n"
-    "                       [--figure FILE.png] [--top K]\n"
+    "                       [--figure FILE.png] [--top K] [--shuffles N [--seed S]]\n"
     "Scores rate maps of shape [N, n, n] (float32 or float64, NaN = unvisited bin) with DeepMind's\n"
     "gridness scorer (deepmind/grid-cells scores.py, as run with scipy 1.10) and prints CSV:\n"
-    "  unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation[,bnt]\n"
+    "  unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation[,bnt][,shuffle95,shuffle99]\n"
     "  --masks deepmind   rings (0.2, 0.4..1.0 in 10 steps) x n bins (default)\n"
     "  --masks ssmpc      SSM-PC's rings (0.1, 0.2..0.85 in 15 steps)\n"
     "  --minmax           Sargolini's min(c60,c120) - max(c30,c90,c150) instead of the means\n"
     "  --bnt              add the BNT/opexebo grid score as a last column\n"
     "  --figure FILE      rate maps and autocorrelograms of the best units (PNG; .svg/.pdf too)\n"
     "  --top K            units in the figure (default 16)\n"
+    "  --shuffles N       shuffle test: each map's score60 against the 95th/99th percentiles of N\n"
+    "                     permutations of its visited bins (seeded by --seed); the share above its\n"
+    "                     own 95th goes to stderr. With a trajectory, `cogmap eval --shuffles`\n"
+    "                     shifts activity in time instead (the field's standard; docs/analysis.md)\n"
     "  --quiet            no timing line on stderr\n"
     "spacing is in bins, orientation in degrees (docs/analysis.md).\n";
 
@@ -49,7 +53,7 @@ int cmd_gridness(int argc, char **argv)
     cli_common_defaults(&common);
     const char *input = NULL, *masks = "deepmind", *figure = NULL;
     int minmax = 0, bnt = 0;
-    long long top = 16;
+    long long top = 16, shuffles = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *value;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -71,6 +75,9 @@ int cmd_gridness(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             if (!figure[0])
                 return cli_usage_error("gridness", "--figure: expected a file name");
+        } else if (cli_option_is(arg, "--shuffles")) {
+            if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--shuffles", value, 1, 100000, &shuffles))
+                return CLI_EXIT_USAGE;
         } else if (cli_option_is(arg, "--top")) {
             if (cli_option_value(argc, argv, &i, &value) || cli_parse_int("--top", value, 1, 512, &top))
                 return CLI_EXIT_USAGE;
@@ -121,7 +128,7 @@ int cmd_gridness(int argc, char **argv)
     cfg.min_max = minmax;
     cm_gridness_scorer *scorer = NULL;
     cm_gridness_result *res = NULL;
-    double *sacs = NULL, *bnt_scores = NULL, *map64 = NULL;
+    double *sacs = NULL, *bnt_scores = NULL, *map64 = NULL, *maps64 = NULL, *p95 = NULL, *p99 = NULL;
     int code = CLI_EXIT_OK;
     st = cm_gridness_scorer_create(&cfg, &scorer);
     if (st == CM_OK) {
@@ -155,8 +162,27 @@ int cmd_gridness(int argc, char **argv)
             bnt_scores[u] = g.score;
         }
     }
+    if (st == CM_OK && shuffles > 0 && count > 0) {
+        const size_t total = (size_t)count * n * n;
+        maps64 = is_f32 ? cm_alloc(sizeof(double) * total) : NULL;
+        p95 = cm_alloc(sizeof(double) * (size_t)count);
+        p99 = cm_alloc(sizeof(double) * (size_t)count);
+        if ((is_f32 && !maps64) || !p95 || !p99)
+            st = cm_error(CM_ERR_NOMEM, "%s: cannot allocate for the shuffle test", input);
+        for (size_t k = 0; st == CM_OK && is_f32 && k < total; k++)
+            maps64[k] = ((const float *)a.data)[k];
+        if (st == CM_OK)
+            st = cm_gridness_shuffle_bins(scorer, is_f32 ? maps64 : a.data, (int)count, (int)shuffles, common.seed, 0,
+                                          p95, p99, NULL);
+        if (st == CM_OK && !common.quiet)
+            fprintf(stderr, "gridness: %.1f%% of %lld maps above their own 95th percentile, %.1f%% above the 99th "
+                            "(%lld bin permutations each)\n",
+                    100 * cm_gridness_shuffle_fraction(res, p95, (int)count), (long long)count,
+                    100 * cm_gridness_shuffle_fraction(res, p99, (int)count), shuffles);
+    }
     if (st == CM_OK) {
-        printf("unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation%s\n", bnt ? ",bnt" : "");
+        printf("unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation%s%s\n", bnt ? ",bnt" : "",
+               p95 ? ",shuffle95,shuffle99" : "");
         for (int64_t u = 0; u < count; u++) {
             const cm_gridness_result *r = &res[u];
             printf("%lld,", (long long)u);
@@ -170,6 +196,12 @@ int cmd_gridness(int argc, char **argv)
             if (bnt) {
                 putchar(',');
                 print_num(bnt_scores[u]);
+            }
+            if (p95) {
+                putchar(',');
+                print_num(p95[u]);
+                putchar(',');
+                print_num(p99[u]);
             }
             putchar('\n');
         }
@@ -190,6 +222,9 @@ int cmd_gridness(int argc, char **argv)
     cm_free(sacs);
     cm_free(bnt_scores);
     cm_free(map64);
+    cm_free(maps64);
+    cm_free(p95);
+    cm_free(p99);
     cm_array_free(&a);
     return code;
 }

@@ -310,6 +310,19 @@ static void dropout_rows(const cm_pathint *m, cm_pathint_state *s, int r0, int r
     }
 }
 
+/* The non-negative bottleneck (bottleneck_relu): z = relu(zpre) * dropout.
+ * Folded into the dropout mask (zeroed where zpre <= 0, PyTorch's relu
+ * gradient at 0), so that backward, which multiplies dz by the mask, needs
+ * no change. Elements [lo, hi). */
+static void bottleneck_relu_range(cm_pathint_state *s, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++)
+        if (!(s->zpre[i] > 0.0f)) {
+            s->mask[i] = 0.0f;
+            s->z[i] = 0.0f;
+        }
+}
+
 /* The one read-out implementation: the plain forward runs it over all rows
  * (its products spread over BLAS's threads, its rows over OpenMP's), the
  * pipelined forward over each time chunk as it finishes. */
@@ -332,6 +345,8 @@ void pathint_readout_rows(const cm_pathint *m, cm_pathint_state *s, int r0, int 
                 s->z[i] = s->zpre[i];
             }
         }
+        if (c->bottleneck_relu)
+            bottleneck_relu_range(s, lo, hi);
     }
     const float *z = s->z + (size_t)r0 * top;
     cm_linear_forward(s->plog + (size_t)r0 * Np, z, P(ix->w_p), P(ix->b_p), n, top, Np, 0);

@@ -35,6 +35,7 @@ static const config_field fields[] = {
     {"hidden", F_INT, offsetof(cm_pathint_config, hidden)},
     {"bottleneck", F_INT, offsetof(cm_pathint_config, bottleneck)},
     {"bottleneck_bias", F_INT, offsetof(cm_pathint_config, bottleneck_bias)},
+    {"bottleneck_relu", F_INT, offsetof(cm_pathint_config, bottleneck_relu)},
     {"dropout", F_FLOAT, offsetof(cm_pathint_config, dropout)},
     {"n_place", F_INT, offsetof(cm_pathint_config, n_place)},
     {"n_hd", F_INT, offsetof(cm_pathint_config, n_hd)},
@@ -64,6 +65,9 @@ static const config_field fields[] = {
     {"clip_value", F_FLOAT, offsetof(cm_pathint_config, clip_value)},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
+
+/* Fields added after config.json files were first written: absent means 0. */
+static int field_optional(const char *key) { return strcmp(key, "bottleneck_relu") == 0; }
 
 static const char *cell_names[] = {"lstm", "rnn"};
 static const char *act_names[] = {"relu", "tanh"};
@@ -138,7 +142,7 @@ static cm_status config_from_json(const cJSON *o, const char *file, cm_pathint_c
     }
     for (size_t i = 0; !st && i < N_FIELDS; i++) {
         double v = 0.0;
-        st = cm_json_get_number(o, file, fields[i].key, 1, &v);
+        st = cm_json_get_number(o, file, fields[i].key, !field_optional(fields[i].key), &v);
         char *p = (char *)c + fields[i].offset;
         if (st)
             break;

@@ -96,6 +96,11 @@ cm_status cm_pathint_config_check(const cm_pathint_config *c)
         return cm_error(CM_ERR_ARG, "path-integration config %s: hidden: expected 1..65536, got %d", p, c->hidden);
     if (c->bottleneck < 0 || c->bottleneck > 65536)
         return cm_error(CM_ERR_ARG, "path-integration config %s: bottleneck: expected 0..65536, got %d", p, c->bottleneck);
+    if (c->bottleneck_relu != 0 && c->bottleneck_relu != 1)
+        return cm_error(CM_ERR_ARG, "path-integration config %s: bottleneck_relu: expected 0 or 1, got %d", p,
+                        c->bottleneck_relu);
+    if (c->bottleneck_relu && c->bottleneck == 0)
+        return cm_error(CM_ERR_ARG, "path-integration config %s: bottleneck_relu: applies to the bottleneck, which is 0", p);
     if (c->n_place < 1 || c->n_place > 65536)
         return cm_error(CM_ERR_ARG, "path-integration config %s: n_place: expected 1..65536, got %d", p, c->n_place);
     if (c->n_hd < 0 || c->n_hd > 65536)

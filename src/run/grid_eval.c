@@ -17,6 +17,8 @@ void cm_grid_evaluation_free(cm_grid_evaluation *ev)
     cm_free(ev->results);
     cm_free(ev->true_paths);
     cm_free(ev->decoded_paths);
+    cm_free(ev->shuffle95);
+    cm_free(ev->shuffle99);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -34,6 +36,8 @@ typedef struct eval_loop {
     double *sums, err_sum;
     int64_t *counts, err_n;
     int *bins;
+    float *all_units; /* every sample's units and position, for the shuffle test (NULL without) */
+    double *all_pos;
     size_t acts_at, dec_at, pos_at, init_at, bytes; /* the item's layout */
 } eval_loop;
 
@@ -91,7 +95,43 @@ static cm_status eval_fold(void *ctx, int64_t k, const void *in)
             if (L->bins[i] >= 0)
                 s[L->bins[i]] += acts[i * U + u];
     }
+    if (L->all_units) {
+        memcpy(L->all_units + (size_t)ev->samples * U, acts, BT * U * sizeof(float));
+        for (size_t i = 0; i < 2 * BT; i++)
+            L->all_pos[(size_t)ev->samples * 2 + i] = pos[i];
+    }
     ev->samples += (int64_t)BT;
+    return CM_OK;
+}
+
+/* Streams of the shuffle test's units ('SH'). */
+#define SHUFFLE_STREAM (0x5348ULL << 48)
+
+/* The time-shift shuffle test on the kept samples (run.h). Every rank runs
+ * it whole on the same data: the same bits everywhere. */
+static cm_status shuffle_test(cm_grid_evaluation *ev, const cm_gridness_config *gc, const double *edges,
+                              const double *pos, const float *act, uint64_t seed)
+{
+    ev->shuffle95 = cm_alloc(sizeof(double) * (size_t)ev->units);
+    ev->shuffle99 = cm_alloc(sizeof(double) * (size_t)ev->units);
+    if (!ev->shuffle95 || !ev->shuffle99)
+        return cm_error(CM_ERR_NOMEM, "evaluation: shuffle test of %d units", ev->units);
+    const int64_t n = ev->samples;
+    ev->min_shift = n / 50 > ev->steps ? n / 50 : ev->steps;
+    if (n < 2 * ev->min_shift)
+        return cm_error(CM_ERR_ARG, "evaluation: the shuffle test needs at least %lld samples, got %lld",
+                        (long long)(2 * ev->min_shift), (long long)n);
+    cm_gridness_scorer *gs = NULL;
+    cm_status st = cm_gridness_scorer_create(gc, &gs);
+    const cm_grid2 g = {ev->nbins, ev->nbins, edges, edges};
+    if (st == CM_OK)
+        st = cm_gridness_shuffle_timeshift(gs, &g, pos, act, n, ev->units, ev->shuffles, ev->min_shift, seed,
+                                           SHUFFLE_STREAM, 1, ev->shuffle95, ev->shuffle99, NULL);
+    cm_gridness_scorer_free(gs);
+    if (st != CM_OK)
+        return st;
+    ev->grid_fraction_shuffle = cm_gridness_shuffle_fraction(ev->results, ev->shuffle95, ev->units);
+    ev->grid_fraction_shuffle99 = cm_gridness_shuffle_fraction(ev->results, ev->shuffle99, ev->units);
     return CM_OK;
 }
 
@@ -133,36 +173,35 @@ static cm_status score_units(const cm_gridness_config *gc, cm_grid_evaluation *e
 }
 
 cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, cm_grid_source *src, cm_grid_batch *b,
-                           const char *cells, int64_t samples, uint64_t stream, cm_grid_evaluation *ev,
-                           cm_progress *progress)
+                           const cm_grid_map_spec *map, int64_t samples, uint64_t stream, int shuffles,
+                           cm_grid_evaluation *ev, cm_progress *progress)
 {
     memset(ev, 0, sizeof *ev);
-    if (samples <= 0)
-        return cm_error(CM_ERR_ARG, "evaluation: samples: expected >= 1, got %lld", (long long)samples);
+    ev->grid_fraction_shuffle = ev->grid_fraction_shuffle99 = ev->grid_periods_across = NAN;
+    if (samples <= 0 || shuffles < 0)
+        return cm_error(CM_ERR_ARG, "evaluation: expected samples >= 1 and shuffles >= 0, got %lld and %d",
+                        (long long)samples, shuffles);
     if (units <= 0)
         return cm_error(CM_ERR_ARG, "evaluation: units: expected >= 1, got %d", units);
     const int U = units, B = b->batch, T = b->steps;
     cm_gridness_config gc;
-    /* The maps each preset's paper scored: SSM-PC 40 x 40 over [0, 15]^2
-     * with its masks, the 2.2 m box 20 x 20 with DeepMind's. */
-    if (strcmp(cells, "ssmpc") == 0) {
-        ev->nbins = 40;
-        ev->lo = 0.0;
-        ev->hi = 15.0;
+    /* The maps each preset's paper scored (cm_grid_run_map). */
+    ev->nbins = map->nbins;
+    ev->lo = map->lo;
+    ev->hi = map->hi;
+    ev->ssmpc_masks = map->ssmpc_masks;
+    if (map->ssmpc_masks)
         cm_gridness_config_ssmpc(&gc, ev->nbins);
-    } else {
-        ev->nbins = 20;
-        ev->lo = -1.1;
-        ev->hi = 1.1;
+    else
         cm_gridness_config_deepmind(&gc, ev->nbins);
-    }
+    ev->shuffles = shuffles;
     const int nb = ev->nbins, nb2 = nb * nb;
     ev->units = U;
     ev->sac_size = 2 * nb - 1;
     ev->steps = T;
     ev->n_paths = B < EXAMPLE_PATHS ? B : EXAMPLE_PATHS;
     const size_t BT = (size_t)B * T;
-    double edges[256];
+    double *edges = cm_alloc(sizeof(double) * (size_t)(nb + 1));
     eval_loop L = {.forward = forward, .model = model, .src = src, .b = b, .stream = stream, .U = U, .B = B, .T = T,
                    .nb = nb, .edges = edges, .ev = ev};
     L.acts_at = 0;
@@ -173,14 +212,19 @@ cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, c
     L.sums = cm_calloc((size_t)U * nb2, sizeof(double));
     L.counts = cm_calloc((size_t)nb2, sizeof(int64_t));
     L.bins = cm_alloc(BT * sizeof(int));
+    const int64_t n_batches = (samples + (int64_t)BT - 1) / (int64_t)BT;
+    if (shuffles > 0) {
+        L.all_units = cm_alloc(sizeof(float) * (size_t)n_batches * BT * U);
+        L.all_pos = cm_alloc(sizeof(double) * (size_t)n_batches * BT * 2);
+    }
     ev->maps = cm_alloc((size_t)U * nb2 * sizeof(double));
     ev->sacs = cm_alloc((size_t)U * ev->sac_size * ev->sac_size * sizeof(double));
     ev->results = cm_alloc((size_t)U * sizeof *ev->results);
     ev->true_paths = cm_alloc((size_t)ev->n_paths * (T + 1) * 2 * sizeof(float));
     ev->decoded_paths = cm_alloc((size_t)ev->n_paths * (T + 1) * 2 * sizeof(float));
     cm_status st = CM_OK;
-    if (!L.sums || !L.counts || !L.bins || !ev->maps || !ev->sacs || !ev->results || !ev->true_paths ||
-        !ev->decoded_paths)
+    if (!edges || !L.sums || !L.counts || !L.bins || !ev->maps || !ev->sacs || !ev->results || !ev->true_paths ||
+        !ev->decoded_paths || (shuffles > 0 && (!L.all_units || !L.all_pos)))
         st = cm_error(CM_ERR_NOMEM, "evaluation: cannot allocate maps of %d units", U);
     /* Every rank must know before the loop's collectives. */
     st = cm_dist_agree(st);
@@ -189,7 +233,6 @@ cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, c
     cm_linspace(ev->lo, ev->hi, nb + 1, edges);
     /* Batches 0, 1, ... until `samples` are seen, spread over the ranks and
      * folded in batch order: the maps' sums are the serial loop's. */
-    const int64_t n_batches = (samples + (int64_t)BT - 1) / (int64_t)BT;
     if (progress)
         cm_progress_start(progress, progress->out, "eval", n_batches);
     st = cm_dist_map_fold(n_batches, L.bytes, eval_compute, eval_fold, &L, progress);
@@ -206,9 +249,18 @@ cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, c
     for (int u = 0; u < U; u++)
         grid += ev->results[u].score60 > 0.3;
     ev->grid_fraction = (double)grid / U;
+    ev->grid_periods_across = cm_grid_periods_across(ev->results, U, nb, 0.3, NULL);
+    if (shuffles > 0) {
+        st = cm_dist_agree(shuffle_test(ev, &gc, edges, L.all_pos, L.all_units, src->seed));
+        if (st != CM_OK)
+            goto done;
+    }
     if (progress)
         cm_progress_finish(progress, "%lld samples", (long long)ev->samples);
 done:
+    cm_free(edges);
+    cm_free(L.all_units);
+    cm_free(L.all_pos);
     cm_free(L.sums);
     cm_free(L.counts);
     cm_free(L.bins);

@@ -80,8 +80,10 @@ cm_status cm_grid_job_create(const cm_grid_run_config *c, cm_grid_job **out)
         st = cm_grid_batch_alloc(&j->batch, c->net.batch, c->net.seq_len, c->net.input_size);
     /* Periodic evaluations score every unit's gridness (the emergence curve). */
     const int units = st == CM_OK ? cm_pathint_bottleneck_size(j->net->m) : 0;
+    cm_grid_map_spec map;
+    cm_grid_run_map(c, &map);
     if (st == CM_OK)
-        st = cm_grid_scorer_init(&j->scorer, c->cells, units, (int64_t)c->eval_batches * c->net.batch * c->net.seq_len);
+        st = cm_grid_scorer_init(&j->scorer, &map, units, (int64_t)c->eval_batches * c->net.batch * c->net.seq_len);
     if (st == CM_OK)
         st = run_path_eval_init(&j->pe, c->net.batch, c->net.seq_len, c->net.input_size, c->eval_batches, units,
                                 &j->scorer);
@@ -117,8 +119,10 @@ static cm_status job_gradient(void *job, int64_t step, int shard, int n_shards, 
 
 static cm_status job_update(void *job, int64_t step)
 {
-    (void)step; /* the optimiser counts its own steps */
-    cm_grid_net_update(((cm_grid_job *)job)->net, job_grads(job));
+    cm_grid_job *j = job;
+    /* The schedule's rate for this step: a function of the step alone. */
+    j->net->optim.cfg.lr = cm_grid_run_lr(&j->cfg, step);
+    cm_grid_net_update(j->net, job_grads(job));
     return CM_OK;
 }
 

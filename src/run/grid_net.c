@@ -40,7 +40,7 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
     cm_grid_net *n = cm_calloc(1, sizeof *n);
     if (!n)
         return cm_error(CM_ERR_NOMEM, "grid network: cannot allocate");
-    cm_status st = cm_place_cells_preset(&n->pc, c->cells);
+    cm_status st = cm_place_cells_preset_scaled(&n->pc, c->cells, c->arena_scale);
     if (st == CM_OK) {
         if (c->place_sigma > 0)
             n->pc.sigma = c->place_sigma;
@@ -55,12 +55,16 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
         const uint32_t seed = strcmp(c->cells, "banino") == 0 ? 8341 : 42;
         st = cm_hd_cells_create(&n->hd, c->net.n_hd, 20.0f, seed);
     }
-    if (st == CM_OK && n->pc.n != c->net.n_place)
+    /* A scaled arena has more place cells (the same density): the read-out follows. */
+    cm_pathint_config net = c->net;
+    if (c->arena_scale != 1.0f)
+        net.n_place = n->pc.n;
+    if (st == CM_OK && n->pc.n != net.n_place)
         st = cm_error(CM_ERR_ARG, "grid network: the '%s' place cells number %d, the network reads out %d", c->cells,
-                      n->pc.n, c->net.n_place);
+                      n->pc.n, net.n_place);
     /* Initial weights from stream 0 of the run's seed, dropout masks from stream 1. */
     if (st == CM_OK)
-        st = cm_pathint_create(&c->net, c->seed, &n->m);
+        st = cm_pathint_create(&net, c->seed, &n->m);
     if (st == CM_OK)
         st = cm_pathint_state_create(n->m, c->net.batch, c->net.seq_len, &n->s);
     if (st == CM_OK)

@@ -24,14 +24,14 @@ static void put_num(FILE *f, double v)
 }
 
 /* The `cogmap gridness` CSV (docs/cli.md), one row per bottleneck unit. */
-static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *ev, const char *cells)
+static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *ev)
 {
     char path[4096];
     cm_status st = cm_path_join(path, sizeof path, dir, "gridness.csv");
     if (st != CM_OK)
         return st;
     cm_gridness_config gc;
-    if (strcmp(cells, "ssmpc") == 0)
+    if (ev->ssmpc_masks)
         cm_gridness_config_ssmpc(&gc, ev->nbins);
     else
         cm_gridness_config_deepmind(&gc, ev->nbins);
@@ -39,7 +39,8 @@ static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *e
     st = cm_atomic_open(&f, path);
     if (st != CM_OK)
         return st;
-    fprintf(f.fp, "unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation\n");
+    fprintf(f.fp, "unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation%s\n",
+            ev->shuffle95 ? ",shuffle95,shuffle99" : "");
     for (int u = 0; u < ev->units; u++) {
         const cm_gridness_result *r = &ev->results[u];
         fprintf(f.fp, "%d,", u);
@@ -50,6 +51,12 @@ static cm_status write_gridness_csv(const char *dir, const cm_grid_evaluation *e
         put_num(f.fp, r->spacing);
         fputc(',', f.fp);
         put_num(f.fp, r->orientation);
+        if (ev->shuffle95) {
+            fputc(',', f.fp);
+            put_num(f.fp, ev->shuffle95[u]);
+            fputc(',', f.fp);
+            put_num(f.fp, ev->shuffle99[u]);
+        }
         fputc('\n', f.fp);
     }
     return cm_atomic_commit(&f);
@@ -89,6 +96,34 @@ static double best_score(const cm_grid_evaluation *ev)
     return b;
 }
 
+static int add_number_or_null(cJSON *o, const char *key, double v)
+{
+    return (v == v ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* Grid modules by spacing (cm_grid_modules: units above 0.3, split at gaps
+ * over 20%, >= 3 units each) and the ratios between consecutive ones. */
+static int add_modules(cJSON *root, const cm_grid_evaluation *ev, double bin)
+{
+    cm_grid_module mods[16];
+    const int nm = cm_grid_modules(ev->results, ev->units, 0.3, 1.2, 3, mods, 16);
+    cJSON *arr = cJSON_AddArrayToObject(root, "grid_modules");
+    cJSON *ratios = cJSON_AddArrayToObject(root, "grid_module_ratios");
+    int ok = arr && ratios;
+    for (int k = 0; ok && k < nm; k++) {
+        cJSON *o = cJSON_CreateObject();
+        ok = o && cJSON_AddNumberToObject(o, "spacing", mods[k].spacing * bin) &&
+             cJSON_AddNumberToObject(o, "spacing_bins", mods[k].spacing) &&
+             cJSON_AddNumberToObject(o, "orientation", mods[k].orientation) &&
+             cJSON_AddNumberToObject(o, "units", mods[k].count) && cJSON_AddItemToArray(arr, o);
+        if (ok && k > 0) {
+            cJSON *r = cJSON_CreateNumber(mods[k].spacing / mods[k - 1].spacing);
+            ok = r && cJSON_AddItemToArray(ratios, r);
+        }
+    }
+    return ok;
+}
+
 static cm_status write_summary(const char *dir, const cm_grid_eval_report *rep, const cm_grid_evaluation *ev,
                                const cm_grid_evaluation *base, const cm_grid_run_config *cfg)
 {
@@ -113,11 +148,27 @@ static cm_status write_summary(const char *dir, const cm_grid_eval_report *rep, 
              cJSON_AddNumberToObject(root, "grid_fraction_0.8", fraction_above(ev, 0.8)) &&
              cJSON_AddNumberToObject(root, "best_score60", rep->best_score60) &&
              cJSON_AddNumberToObject(root, "rate_map_bins", ev->nbins) &&
-             cJSON_AddStringToObject(root, "gridness_masks", strcmp(cfg->cells, "ssmpc") == 0 ? "ssmpc" : "deepmind");
+             cJSON_AddStringToObject(root, "gridness_masks", ev->ssmpc_masks ? "ssmpc" : "deepmind");
+    const double bin = (ev->hi - ev->lo) / ev->nbins; /* world units per bin */
+    ok = ok && add_number_or_null(root, "grid_periods_across", ev->grid_periods_across);
+    if (ok && ev->grid_periods_across == ev->grid_periods_across) /* not NaN */
+        ok = cJSON_AddNumberToObject(root, "grid_spacing", ev->nbins / ev->grid_periods_across * bin) != NULL;
+    if (ok && ev->shuffle95) {
+        cJSON *sh = cJSON_AddObjectToObject(root, "shuffle");
+        ok = sh && cJSON_AddStringToObject(sh, "kind", "timeshift") &&
+             cJSON_AddNumberToObject(sh, "shuffles", ev->shuffles) &&
+             cJSON_AddNumberToObject(sh, "min_shift", (double)ev->min_shift) &&
+             cJSON_AddNumberToObject(root, "grid_fraction_shuffle", ev->grid_fraction_shuffle) &&
+             cJSON_AddNumberToObject(root, "grid_fraction_shuffle99", ev->grid_fraction_shuffle99);
+    } else if (ok) {
+        ok = cJSON_AddNullToObject(root, "grid_fraction_shuffle") != NULL;
+    }
+    ok = ok && add_modules(root, ev, bin);
     if (ok && base) {
         ok = cJSON_AddNumberToObject(root, "untrained_grid_fraction", base->grid_fraction) &&
              cJSON_AddNumberToObject(root, "untrained_decoding_error", base->decoding_error) &&
-             cJSON_AddNumberToObject(root, "untrained_best_score60", best_score(base));
+             cJSON_AddNumberToObject(root, "untrained_best_score60", best_score(base)) &&
+             add_number_or_null(root, "untrained_grid_fraction_shuffle", base->grid_fraction_shuffle);
     } else if (ok) {
         ok = cJSON_AddNullToObject(root, "untrained_grid_fraction") != NULL;
     }
@@ -138,8 +189,8 @@ static cm_status write_summary(const char *dir, const cm_grid_eval_report *rep, 
 }
 
 /* Evaluates the job's network as loaded from `ckpt` (NULL: as it is). */
-static cm_status eval_at(cm_grid_job *s, cm_grid_batch *b, const char *ckpt, int64_t samples, cm_progress *progress,
-                         cm_grid_evaluation *ev, cm_train_state *state)
+static cm_status eval_at(cm_grid_job *s, cm_grid_batch *b, const char *ckpt, int64_t samples, int shuffles,
+                         cm_progress *progress, cm_grid_evaluation *ev, cm_train_state *state)
 {
     if (ckpt) {
         cm_status st = cm_train_checkpoint_load(ckpt, &cm_grid_job_ops, s, state, NULL, NULL);
@@ -147,8 +198,10 @@ static cm_status eval_at(cm_grid_job *s, cm_grid_batch *b, const char *ckpt, int
             return st;
     }
     cm_grid_net *net = cm_grid_job_net(s);
+    cm_grid_map_spec map;
+    cm_grid_run_map(cm_grid_job_config(s), &map);
     return cm_grid_evaluate(cm_grid_net_forward, net, cm_pathint_bottleneck_size(net->m), cm_grid_job_eval_source(s),
-                            b, cm_grid_job_config(s)->cells, samples, FINAL_STREAM, ev, progress);
+                            b, &map, samples, FINAL_STREAM, shuffles, ev, progress);
 }
 
 /* The emergence figure's stages: the untrained network, then up to
@@ -190,7 +243,7 @@ static cm_status emergence(const char *dir, cm_grid_job *s, cm_grid_batch *b, co
         snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_%08lld", dir, (long long)steps[idx]);
         cm_train_state state;
         int64_t few = samples / 4 > (int64_t)b->batch * b->steps ? samples / 4 : (int64_t)b->batch * b->steps;
-        st = eval_at(s, b, ckpt, few, progress, &rep->stage_evs[j], &state);
+        st = eval_at(s, b, ckpt, few, 0, progress, &rep->stage_evs[j], &state);
         rep->n_stage_evs = j + 1;
         rep->stages[k] = &rep->stage_evs[j];
         rep->stage_steps[k++] = steps[idx];
@@ -225,13 +278,15 @@ static cm_status write_outputs(const char *out, cm_grid_eval_report *rep, const 
     rep->best_score60 = best_score(ev);
     rep->units = ev->units;
     rep->unit_name = strcmp(cfg->cells, "ssmpc") == 0 ? "grid units" : "m";
+    rep->fraction_shuffle = ev->grid_fraction_shuffle;
+    rep->periods_across = ev->grid_periods_across;
     if (cm_dist_rank() != 0)
         return CM_OK; /* every rank evaluated; rank 0 writes */
     char fig[4096];
     snprintf(fig, sizeof fig, "%s/figures", out);
     cm_status st = cm_mkdir_p(fig); /* creates `out` too */
     if (st == CM_OK)
-        st = write_gridness_csv(out, ev, cfg->cells);
+        st = write_gridness_csv(out, ev);
     if (st == CM_OK)
         st = write_summary(out, rep, ev, rep->has_baseline ? &rep->baseline : NULL, cfg);
     return st;
@@ -256,7 +311,7 @@ cm_status cm_grid_eval_run(const char *dir, const cm_grid_eval_opts *o, cm_progr
                            cm_grid_eval_report *rep)
 {
     memset(rep, 0, sizeof *rep);
-    rep->baseline_fraction = NAN;
+    rep->baseline_fraction = rep->fraction_shuffle = rep->periods_across = NAN;
     cm_grid_run_config cfg;
     cm_status st = cm_grid_run_config_read(&cfg, dir);
     if (st != CM_OK)
@@ -273,7 +328,7 @@ cm_status cm_grid_eval_run(const char *dir, const cm_grid_eval_opts *o, cm_progr
     /* The untrained network first: the job built it from the run's seed,
      * the very weights step 0 of training started from. */
     if (o->baseline) {
-        st = eval_at(s, &b, NULL, samples, progress, &rep->baseline, NULL);
+        st = eval_at(s, &b, NULL, samples, o->shuffles, progress, &rep->baseline, NULL);
         if (st != CM_OK)
             goto out;
         rep->has_baseline = 1;
@@ -288,7 +343,7 @@ cm_status cm_grid_eval_run(const char *dir, const cm_grid_eval_opts *o, cm_progr
     st = cm_train_checkpoint_load(ckpt, &cm_grid_job_ops, s, &state, NULL, rep->checkpoint);
     if (st != CM_OK)
         goto out;
-    st = eval_at(s, &b, NULL, samples, progress, &rep->eval, NULL);
+    st = eval_at(s, &b, NULL, samples, o->shuffles, progress, &rep->eval, NULL);
     if (st != CM_OK)
         goto out;
     rep->steps = state.step;
@@ -315,7 +370,7 @@ cm_status cm_grid_eval_checkpoint(const char *file, const char *preset, const ch
                                   const cm_grid_eval_opts *o, cm_progress *progress, cm_grid_eval_report *rep)
 {
     memset(rep, 0, sizeof *rep);
-    rep->baseline_fraction = NAN;
+    rep->baseline_fraction = rep->fraction_shuffle = rep->periods_across = NAN;
     cm_grid_run_config cfg;
     cm_status st = cm_grid_run_config_init(&cfg, preset, seed);
     if (st != CM_OK)
@@ -348,7 +403,7 @@ cm_status cm_grid_eval_checkpoint(const char *file, const char *preset, const ch
         if (st == CM_OK) {
             memcpy(loaded, params->params, np * sizeof(float));
             memcpy(params->params, fresh, np * sizeof(float));
-            st = eval_at(s, &b, NULL, samples, progress, &rep->baseline, NULL);
+            st = eval_at(s, &b, NULL, samples, o->shuffles, progress, &rep->baseline, NULL);
             memcpy(params->params, loaded, np * sizeof(float));
             rep->has_baseline = st == CM_OK;
             rep->baseline_fraction = rep->baseline.grid_fraction;
@@ -356,7 +411,7 @@ cm_status cm_grid_eval_checkpoint(const char *file, const char *preset, const ch
         cm_free(loaded);
     }
     if (st == CM_OK)
-        st = eval_at(s, &b, NULL, samples, progress, &rep->eval, NULL);
+        st = eval_at(s, &b, NULL, samples, o->shuffles, progress, &rep->eval, NULL);
     if (st == CM_OK) {
         snprintf(rep->checkpoint, sizeof rep->checkpoint, "%s", file);
         rep->steps = 0; /* unknown: trained elsewhere */

@@ -24,6 +24,11 @@ cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *preset, uin
     c->motion_scale = 1.0f;
     c->eval_batches = 8;
     c->place_dog = -1;
+    c->arena_scale = 1.0f;
+    c->maze_count = 256;
+    c->lr_schedule = CM_SCHED_CONSTANT;
+    c->lr_decay_steps = 1;
+    c->lr_gamma = 0.5;
     if (strcmp(preset, "ssmpc") == 0) {
         /* SSM-PC's 15 x 15 arena in grid units. Its maze trajectories are not
          * public; the open-arena stand-in is the rat model scaled 10x, a mean
@@ -78,7 +83,58 @@ static cm_status parse_name(const char *key, const char *v, char *out, size_t si
 
 static const char set_keys[] = "batch, steps, hidden, bottleneck, dropout, lr, momentum, weight_decay, alpha, eps, "
                                "beta1, beta2, clip_norm, clip_value, l2_recurrent, arena, motion, motion_scale, "
-                               "cells, eval_batches, place_sigma, place_dog, surround_scale";
+                               "cells, eval_batches, place_sigma, place_dog, surround_scale, bottleneck_relu, "
+                               "lr_schedule, lr_decay_start, lr_decay_steps, lr_min, lr_gamma, arena_scale, "
+                               "maze_count";
+
+void cm_grid_run_map(const cm_grid_run_config *c, cm_grid_map_spec *m)
+{
+    const double s = c->arena_scale;
+    m->ssmpc_masks = strcmp(c->cells, "ssmpc") == 0;
+    if (m->ssmpc_masks) {
+        m->nbins = (int)lrint(40 * s);
+        m->lo = 0.0;
+        m->hi = 15.0 * s;
+    } else {
+        m->nbins = (int)lrint(20 * s);
+        m->lo = -1.1 * s;
+        m->hi = 1.1 * s;
+    }
+}
+
+double cm_grid_run_lr(const cm_grid_run_config *c, int64_t step)
+{
+    const double lr0 = c->net.optim.lr;
+    if (c->lr_schedule == CM_SCHED_CONSTANT || step < c->lr_decay_start)
+        return lr0;
+    int64_t e = step - c->lr_decay_start;
+    cm_sched s;
+    cm_sched_init(&s, c->lr_schedule, lr0);
+    if (c->lr_schedule == CM_SCHED_COSINE) {
+        /* PyTorch's closed form rises again after t_max: hold the floor. */
+        if (e > c->lr_decay_steps)
+            e = c->lr_decay_steps;
+        s.t_max = (int)c->lr_decay_steps;
+        s.eta_min = c->lr_min;
+    } else {
+        s.step_size = (int)c->lr_decay_steps;
+        s.gamma = c->lr_gamma;
+    }
+    return cm_sched_step(&s, (int)e, 0.0);
+}
+
+static cm_status parse_schedule(const char *key, const char *v, cm_sched_kind *out)
+{
+    if (strcmp(v, "constant") == 0)
+        *out = CM_SCHED_CONSTANT;
+    else if (strcmp(v, "cosine") == 0)
+        *out = CM_SCHED_COSINE;
+    else if (strcmp(v, "step") == 0)
+        *out = CM_SCHED_STEP;
+    else
+        return cm_error(CM_ERR_ARG, "--set %s: expected constant, cosine or step, got '%s'", key, v);
+    return CM_OK;
+}
 
 cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
 {
@@ -106,6 +162,27 @@ cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
         st = parse_int(key, v, 1, 100000, &c->eval_batches);
     else if (strcmp(key, "place_dog") == 0)
         st = parse_int(key, v, 0, 1, &c->place_dog);
+    else if (strcmp(key, "arena_scale") == 0) {
+        st = parse_real(key, v, 0.25, 8, &x);
+        c->arena_scale = (float)x;
+    } else if (strcmp(key, "maze_count") == 0)
+        st = parse_int(key, v, 1, 100000, &c->maze_count);
+    else if (strcmp(key, "bottleneck_relu") == 0)
+        st = parse_int(key, v, 0, 1, &n->bottleneck_relu);
+    else if (strcmp(key, "lr_schedule") == 0)
+        st = parse_schedule(key, v, &c->lr_schedule);
+    else if (strcmp(key, "lr_decay_start") == 0) {
+        int k = 0;
+        st = parse_int(key, v, 0, 1000000000, &k);
+        c->lr_decay_start = k;
+    } else if (strcmp(key, "lr_decay_steps") == 0) {
+        int k = 0;
+        st = parse_int(key, v, 1, 1000000000, &k);
+        c->lr_decay_steps = k;
+    } else if (strcmp(key, "lr_min") == 0)
+        st = parse_real(key, v, 0, 10, &c->lr_min);
+    else if (strcmp(key, "lr_gamma") == 0)
+        st = parse_real(key, v, 1e-6, 1, &c->lr_gamma);
     else if (strcmp(key, "place_sigma") == 0) {
         st = parse_real(key, v, 1e-6, 1e6, &x);
         c->place_sigma = (float)x;
