@@ -199,7 +199,7 @@ typedef struct cm_bevnet_data cm_bevnet_data; /* opaque */
 
 /* Dataset folders (§3.2, either frame_info schema): each path is a maze
  * folder (it has frame_info.json) or a folder of them, one or two levels down
- * (SSM-PC's DATA_ROOT/D*/<maze>). The maze folders, sorted, are shuffled as
+ * (SSM-PC's DATA_ROOT, whose D-folders hold maze folders). The maze folders, sorted, are shuffled as
  * numpy's RandomState(42).shuffle does and split 70/15/15 (§6.4). Every frame
  * is checked when opening: its fps_views image 64x64 RGB(A), its bev_views
  * image 250x250 RGBA; a missing or wrong one is CM_ERR_FORMAT naming the file
