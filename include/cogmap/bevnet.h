@@ -203,7 +203,9 @@ typedef struct cm_bevnet_data cm_bevnet_data; /* opaque */
  * numpy's RandomState(42).shuffle does and split 70/15/15 (§6.4). Every frame
  * is checked when opening: its fps_views image 64x64 RGB(A), its bev_views
  * image 250x250 RGBA; a missing or wrong one is CM_ERR_FORMAT naming the file
- * and the frame. Fewer than 3 maze folders (no held-out split) is CM_ERR_ARG. */
+ * and the frame. Fewer than 3 maze folders (no held-out split) is CM_ERR_ARG;
+ * with fewer than 7 the validation split is empty and the test mazes stand in
+ * for it. */
 cm_status cm_bevnet_data_open_folders(const cm_bevnet_config *cfg, const char *const *paths, int n_paths,
                                       uint64_t seed, cm_bevnet_data **out);
 /* Frames generated on the fly: maze k of a split is generated from a seed no

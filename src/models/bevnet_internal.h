@@ -134,4 +134,9 @@ double bev_loss_forward(const cm_bevnet_config *c, const float *out, const uint8
 void bev_loss_backward(const cm_bevnet_config *c, float *dout, const float *out, const uint8_t *target, int n,
                        float scale);
 
+/* Data helpers (bevnet_data.c), here for the tests: the epoch permutation
+ * (a bijection of [0, n) for each key) and numpy's RandomState(seed).shuffle. */
+uint64_t bev_permute(uint64_t i, uint64_t n, uint64_t key);
+void bev_numpy_shuffle(char **items, int n, uint32_t seed);
+
 #endif
