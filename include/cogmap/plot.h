@@ -125,6 +125,12 @@ cm_status cm_plot_gridness(const char *path, const void *maps, int is_f32, const
                            const struct cm_gridness_result *results, int64_t count,
                            const struct cm_gridness_config *cfg, int top, int per_row, const char *title);
 
+/* The BEV predictor's samples (SSM-PC's BEV figure): one row per frame with the egocentric view,
+ * the predicted BEV and the true BEV, each BEV's RGB over a dark ground by its alpha. rgb [n,
+ * image, image, 3]; pred [n, 4, out, out] (R, G, B, alpha in [0, 1]); target [n, out, out, 4]
+ * RGBA. title may be NULL. PNG, atomic. */
+cm_status cm_plot_bev_samples(const char *path, int n, int image, int out, const uint8_t *rgb, const float *pred,
+                              const uint8_t *target, const char *title);
 #ifdef __cplusplus
 }
 #endif
