@@ -42,8 +42,8 @@ static size_t max_sz(size_t a, size_t b)
 void bev_transformer_cfgs(const cm_bevnet *m, int B, cm_transformer_cfg *enc, cm_transformer_cfg *dec)
 {
     const cm_bevnet_config *c = &m->cfg;
-    *enc = (cm_transformer_cfg){m->hf, 0, B * m->hf, m->d, c->heads, c->ff, c->dropout};
-    *dec = (cm_transformer_cfg){m->q, m->hf, B * m->hf, m->d, c->heads, c->ff, c->dropout};
+    *enc = (cm_transformer_cfg){m->hf, 0, B * m->hf, m->d, c->heads, c->ff, c->dropout, 1};
+    *dec = (cm_transformer_cfg){m->q, m->hf, B * m->hf, m->d, c->heads, c->ff, c->dropout, 1};
 }
 
 /* Scratch floats every layer of a forward (and backward) at batch B needs. */
