@@ -14,6 +14,7 @@
 #define COGMAP_BEVRUN_H
 
 #include "cogmap/bevnet.h"
+#include "cogmap/run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,44 +56,85 @@ cm_status cm_bevnet_evaluate(const cm_bevnet *m, const cm_bevnet_data *d, cm_bev
                              int baseline_frames, int keep, uint8_t *rgb, float *pred, uint8_t *target,
                              cm_bevnet_eval *out, cm_progress *progress);
 
+/* ---------------------------------------------------------------- runs */
+
+#define CM_BEVNET_RUN_FORMAT "cogmap bev run"
+#define CM_BEVNET_MAX_DATA 16
+
+/* Everything that defines a BEV run besides its seed's streams: the model's
+ * configuration (preset + overrides) and the data (dataset folders, or none
+ * for mazes generated from the seed). run.json stores every configuration
+ * key as "key=value" in "sets" (a run must not change when a preset's
+ * defaults do), the preset, the data folders and the seed. */
+typedef struct cm_bevnet_run_config {
+    cm_bevnet_config model;
+    uint64_t seed;
+    int n_data;
+    char data[CM_BEVNET_MAX_DATA][1024];
+} cm_bevnet_run_config;
+
+/* The preset's configuration on generated mazes; CM_ERR_ARG for an unknown preset. */
+cm_status cm_bevnet_run_config_init(cm_bevnet_run_config *c, const char *preset, uint64_t seed);
+/* Adds a dataset folder; CM_ERR_ARG when too many or too long. */
+cm_status cm_bevnet_run_config_add_data(cm_bevnet_run_config *c, const char *dir);
+cm_status cm_bevnet_run_config_write(const cm_bevnet_run_config *c, const char *run);
+cm_status cm_bevnet_run_config_read(cm_bevnet_run_config *c, const char *run);
+/* 1 for the keys a resumed run may change (a new stage): lr, plateau_factor,
+ * plateau_patience, clip, rgb_w, alpha_w, smooth_w, dropout, eval_frames. */
+int cm_bevnet_run_key_can_change(const char *key_value);
+/* run.json rewritten with the configuration as it now is, and {"step",
+ * "sets"} appended to its "stages". */
+cm_status cm_bevnet_run_config_restage(const cm_bevnet_run_config *c, const char *run, int64_t step,
+                                       const char *const *sets, int n);
+/* 1 if run/run.json says "model": "bev". */
+int cm_bevnet_is_run(const char *run);
+
 /* ---------------------------------------------------------------- the job */
 
 typedef struct cm_bevnet_job cm_bevnet_job; /* opaque */
 
-/* A job for `cfg` (checked) on dataset folders data[0..n_data) or, with
- * n_data = 0, on mazes generated from the seed; the model initialised from
- * `seed`, Adam at cfg->lr, ReduceLROnPlateau on the evaluation loss. */
-cm_status cm_bevnet_job_create(const cm_bevnet_config *cfg, const char *const *data, int n_data, uint64_t seed,
-                               cm_bevnet_job **out);
+/* A job for a run's configuration (checked): the model initialised from the
+ * seed, its data opened (dataset folders, or mazes generated from the seed),
+ * Adam at lr, ReduceLROnPlateau on the validation loss. */
+cm_status cm_bevnet_job_create(const cm_bevnet_run_config *rc, cm_bevnet_job **out);
 void cm_bevnet_job_free(cm_bevnet_job *j);
 cm_bevnet *cm_bevnet_job_model(cm_bevnet_job *j);
 const cm_bevnet_data *cm_bevnet_job_data(const cm_bevnet_job *j);
 /* The current learning rate (after plateau cuts). */
 double cm_bevnet_job_lr(const cm_bevnet_job *j);
-/* Applies a "key=value" override of the training settings between stages
- * (lr, plateau_factor, plateau_patience, clip, rgb_w, alpha_w, smooth_w,
- * dropout, eval_frames); architecture and data keys are CM_ERR_ARG. */
+/* A new stage's "key=value" (cm_bevnet_run_key_can_change) applied to the job. */
 cm_status cm_bevnet_job_set(cm_bevnet_job *j, const char *key_value);
 
-/* The contract's job operations (void *job is a cm_bevnet_job). */
-size_t cm_bevnet_job_n_params(void *job);
-float *cm_bevnet_job_params(void *job);
-float *cm_bevnet_job_grads(void *job);
-/* Shard `shard` of n_shards of step `step`'s batch: frames [shard B / n,
- * (shard + 1) B / n); ACCUMULATES (n_k / B) d(loss) into grads; loss_sum =
- * the shard's mean loss x n_k, weight = n_k. */
-cm_status cm_bevnet_job_gradient(void *job, int64_t step, int shard, int n_shards, double *loss_sum,
-                                 double *weight);
-/* BatchNorm running statistics from the gradient block, clipping (cfg.clip),
- * Adam; then zeroes the gradient block. */
-cm_status cm_bevnet_job_update(void *job, int64_t step);
-/* The model on the validation split's cfg.eval_frames frames: loss,
- * alpha_iou, alpha_accuracy, rgb_mse_visible; the plateau schedule steps on
- * the loss. names[k] / values[k], k < *count (at most 8); higher_is_better[k]. */
-cm_status cm_bevnet_job_evaluate(void *job, int64_t step, const char **names, double *values, int *higher_is_better,
-                                 int *count);
-cm_status cm_bevnet_job_save(void *job, const char *dir);
-cm_status cm_bevnet_job_load(void *job, const char *dir);
+/* The contract's job (run.h): gradient of a shard of step k's batch (frames
+ * [shard B / n, (shard + 1) B / n), scaled by their share of the batch; the
+ * BatchNorm statistics through the gradient block, bevnet.h), update
+ * (running statistics, clipping, Adam), evaluation on cfg.eval_frames frames
+ * spread over the validation split (metrics eval_loss, alpha_iou -- the best
+ * checkpoint's by default --, alpha_accuracy, rgb_mse_visible, lr; the
+ * plateau schedule steps on eval_loss), save / load of model.safetensors,
+ * config.json, optimizer.safetensors and job.json. */
+extern const cm_train_job_ops cm_bevnet_job_ops;
+
+/* ------------------------------------------------- `cogmap eval` of a run */
+
+/* The run's best checkpoint (else its newest) on `frames` test frames spread
+ * over the held-out test split, beside the mean-map baseline of
+ * `baseline_frames` training frames: RUN/summary.json and
+ * RUN/figures/bev_samples.png's data (`keep` frames, as cm_bevnet_evaluate
+ * returns them; rgb, pred, target allocated here, cm_free them). */
+typedef struct cm_bevnet_run_eval {
+    cm_bevnet_eval eval;
+    char checkpoint[4096];  /* the folder evaluated */
+    int64_t step;           /* its training step (-1 unknown) */
+    int keep;
+    uint8_t *rgb, *target;
+    float *pred;
+    cm_bevnet_config model;
+} cm_bevnet_run_eval;
+
+cm_status cm_bevnet_eval_run(const char *run, int frames, int baseline_frames, int keep, cm_bevnet_run_eval *out,
+                             cm_progress *progress);
+void cm_bevnet_run_eval_free(cm_bevnet_run_eval *e);
 
 #ifdef __cplusplus
 }

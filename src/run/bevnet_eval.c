@@ -2,6 +2,10 @@
  * pixels, RGB error on the visible floor, and the held-out evaluation against
  * the training set's mean-map baseline. */
 #include "cogmap/bevrun.h"
+#include "cogmap/io.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
 
 #include <math.h>
 #include <omp.h>
@@ -188,4 +192,129 @@ cm_status cm_bevnet_evaluate(const cm_bevnet *m, const cm_bevnet_data *d, cm_bev
     cm_free(mean);
     cm_free(meanf);
     return st;
+}
+
+/* --------------------------------------------------- `cogmap eval` of a run */
+
+/* The checkpoint cm_bevnet_load picks for a run folder, and its step from
+ * the trainer's state.json (-1 when unknown). */
+static void checkpoint_of(const char *run, char *dir, size_t size, int64_t *step)
+{
+    snprintf(dir, size, "%s/checkpoints/best", run);
+    *step = -1;
+    int64_t *steps = NULL;
+    int n = 0;
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/state.json", dir);
+    FILE *f = fopen(probe, "r");
+    if (f)
+        fclose(f);
+    else if (cm_train_checkpoint_list(run, &steps, &n) == CM_OK && n > 0)
+        snprintf(dir, size, "%s/checkpoints/step_%08lld", run, (long long)steps[n - 1]);
+    else
+        cm_error_clear();
+    cm_free(steps);
+    snprintf(probe, sizeof probe, "%s/state.json", dir);
+    cJSON *root;
+    if (cm_json_read(probe, &root) == CM_OK) {
+        int64_t s = -1;
+        if (cm_json_get_int(root, probe, "step", 0, &s) == CM_OK)
+            *step = s;
+        cJSON_Delete(root);
+    }
+    cm_error_clear();
+}
+
+static cm_status write_summary(const char *run, const cm_bevnet_run_eval *e, const cm_bevnet_run_config *rc,
+                               int baseline_frames)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/summary.json", run);
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return cm_error(CM_ERR_NOMEM, "%s: out of memory", path);
+    const cm_bevnet_scores *m = &e->eval.model, *b = &e->eval.baseline;
+    cJSON_AddStringToObject(o, "model", "bev");
+    cJSON_AddStringToObject(o, "preset", rc->model.preset);
+    cJSON_AddStringToObject(o, "checkpoint", e->checkpoint);
+    cJSON_AddNumberToObject(o, "step", (double)e->step);
+    cJSON_AddStringToObject(o, "data", rc->n_data ? "dataset folders" : "generated mazes");
+    cJSON_AddStringToObject(o, "split", "test");
+    cJSON_AddNumberToObject(o, "test_mazes", e->eval.mazes);
+    cJSON_AddNumberToObject(o, "frames", (double)m->frames);
+    cJSON_AddNumberToObject(o, "output_pixels", rc->model.out);
+    cJSON_AddNumberToObject(o, "window_pixels", rc->model.window);
+    const char *keys[4] = {"alpha_iou", "alpha_accuracy", "rgb_mse_visible", "loss"};
+    const double mv[4] = {m->alpha_iou, m->alpha_accuracy, m->rgb_mse_visible, m->loss};
+    const double bv[4] = {b->alpha_iou, b->alpha_accuracy, b->rgb_mse_visible, b->loss};
+    char key[64];
+    for (int k = 0; k < 4; k++) {
+        cJSON_AddNumberToObject(o, keys[k], isfinite(mv[k]) ? mv[k] : -1.0);
+        snprintf(key, sizeof key, "baseline_%s", keys[k]);
+        cJSON_AddNumberToObject(o, key, isfinite(bv[k]) ? bv[k] : -1.0);
+    }
+    cJSON_AddNumberToObject(o, "baseline_frames", baseline_frames);
+    cJSON_AddStringToObject(o, "baseline", "the training frames' mean alpha and RGB maps");
+    cm_status st = cm_json_write(path, o);
+    cJSON_Delete(o);
+    return st;
+}
+
+cm_status cm_bevnet_eval_run(const char *run, int frames, int baseline_frames, int keep, cm_bevnet_run_eval *out,
+                             cm_progress *progress)
+{
+    memset(out, 0, sizeof *out);
+    cm_bevnet_run_config rc;
+    cm_status st = cm_bevnet_run_config_read(&rc, run);
+    if (st != CM_OK)
+        return st;
+    cm_bevnet *m = NULL;
+    cm_bevnet_data *d = NULL;
+    if ((st = cm_bevnet_load(run, &m)) != CM_OK)
+        return st;
+    checkpoint_of(run, out->checkpoint, sizeof out->checkpoint, &out->step);
+    out->model = *cm_bevnet_get_config(m);
+    const char *data[CM_BEVNET_MAX_DATA];
+    for (int k = 0; k < rc.n_data; k++)
+        data[k] = rc.data[k];
+    st = rc.n_data ? cm_bevnet_data_open_folders(&rc.model, data, rc.n_data, rc.seed, &d)
+                   : cm_bevnet_data_open_mazes(&rc.model, rc.seed, &d);
+    if (st == CM_OK) {
+        /* Not more frames than the split has, nor more kept than scored. */
+        const int64_t nt = cm_bevnet_data_frames(d, CM_BEVNET_TEST), nb = cm_bevnet_data_frames(d, CM_BEVNET_TRAIN);
+        if (frames > nt)
+            frames = (int)nt;
+        if (baseline_frames > nb)
+            baseline_frames = (int)nb;
+        if (keep > frames)
+            keep = frames;
+        const cm_bevnet_config *c = &out->model;
+        out->keep = keep;
+        if (keep > 0) {
+            out->rgb = cm_alloc((size_t)keep * c->image * c->image * 3);
+            out->target = cm_alloc((size_t)keep * c->out * c->out * 4);
+            out->pred = cm_alloc((size_t)keep * 4 * c->out * c->out * sizeof(float));
+            if (!out->rgb || !out->target || !out->pred)
+                st = cm_error(CM_ERR_NOMEM, "bev eval: out of memory");
+        }
+    }
+    if (st == CM_OK)
+        st = cm_bevnet_evaluate(m, d, CM_BEVNET_TEST, frames, baseline_frames, keep, out->rgb, out->pred,
+                                out->target, &out->eval, progress);
+    if (st == CM_OK)
+        st = write_summary(run, out, &rc, baseline_frames);
+    cm_bevnet_data_free(d);
+    cm_bevnet_free(m);
+    if (st != CM_OK)
+        cm_bevnet_run_eval_free(out);
+    return st;
+}
+
+void cm_bevnet_run_eval_free(cm_bevnet_run_eval *e)
+{
+    cm_free(e->rgb);
+    cm_free(e->pred);
+    cm_free(e->target);
+    e->rgb = e->target = NULL;
+    e->pred = NULL;
 }

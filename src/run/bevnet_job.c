@@ -38,10 +38,11 @@ static void sched_init(cm_bevnet_job *j)
     j->sched.patience = j->cfg.plateau_patience;
 }
 
-cm_status cm_bevnet_job_create(const cm_bevnet_config *cfg, const char *const *data, int n_data, uint64_t seed,
-                               cm_bevnet_job **out)
+cm_status cm_bevnet_job_create(const cm_bevnet_run_config *rc, cm_bevnet_job **out)
 {
     *out = NULL;
+    const cm_bevnet_config *cfg = &rc->model;
+    const uint64_t seed = rc->seed;
     cm_status st = cm_bevnet_config_check(cfg);
     if (st != CM_OK)
         return st;
@@ -50,8 +51,11 @@ cm_status cm_bevnet_job_create(const cm_bevnet_config *cfg, const char *const *d
         return cm_error(CM_ERR_NOMEM, "bev job: out of memory");
     j->cfg = *cfg;
     j->seed = seed;
-    st = n_data > 0 ? cm_bevnet_data_open_folders(cfg, data, n_data, seed, &j->data)
-                    : cm_bevnet_data_open_mazes(cfg, seed, &j->data);
+    const char *data[CM_BEVNET_MAX_DATA];
+    for (int k = 0; k < rc->n_data && k < CM_BEVNET_MAX_DATA; k++)
+        data[k] = rc->data[k];
+    st = rc->n_data > 0 ? cm_bevnet_data_open_folders(cfg, data, rc->n_data, seed, &j->data)
+                        : cm_bevnet_data_open_mazes(cfg, seed, &j->data);
     if (st == CM_OK)
         st = cm_bevnet_create(cfg, seed, &j->m);
     if (st == CM_OK)
@@ -111,12 +115,7 @@ double cm_bevnet_job_lr(const cm_bevnet_job *j)
 
 cm_status cm_bevnet_job_set(cm_bevnet_job *j, const char *kv)
 {
-    static const char *const allowed[] = {"lr=", "plateau_factor=", "plateau_patience=", "clip=", "rgb_w=",
-                                          "alpha_w=", "smooth_w=", "dropout=", "eval_frames="};
-    int ok = 0;
-    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
-        ok |= strncmp(kv, allowed[i], strlen(allowed[i])) == 0;
-    if (!ok)
+    if (!cm_bevnet_run_key_can_change(kv))
         return cm_error(CM_ERR_ARG,
                         "--set %s: a resumed run changes training settings only (lr, plateau_factor, "
                         "plateau_patience, clip, rgb_w, alpha_w, smooth_w, dropout, eval_frames)",
@@ -149,22 +148,22 @@ cm_status cm_bevnet_job_set(cm_bevnet_job *j, const char *kv)
     return CM_OK;
 }
 
-size_t cm_bevnet_job_n_params(void *job)
+static size_t job_n_params(void *job)
 {
     return cm_bevnet_params(((cm_bevnet_job *)job)->m)->total;
 }
 
-float *cm_bevnet_job_params(void *job)
+static float *job_params(void *job)
 {
     return cm_bevnet_params(((cm_bevnet_job *)job)->m)->params;
 }
 
-float *cm_bevnet_job_grads(void *job)
+static float *job_grads(void *job)
 {
     return ((cm_bevnet_job *)job)->grad;
 }
 
-cm_status cm_bevnet_job_gradient(void *job, int64_t step, int shard, int n_shards, double *loss_sum, double *weight)
+static cm_status job_gradient(void *job, int64_t step, int shard, int n_shards, double *loss_sum, double *weight)
 {
     cm_bevnet_job *j = job;
     const int B = j->cfg.batch;
@@ -191,7 +190,7 @@ cm_status cm_bevnet_job_gradient(void *job, int64_t step, int shard, int n_shard
     return CM_OK;
 }
 
-cm_status cm_bevnet_job_update(void *job, int64_t step)
+static cm_status job_update(void *job, int64_t step)
 {
     cm_bevnet_job *j = job;
     cm_params *p = cm_bevnet_params(j->m);
@@ -200,12 +199,10 @@ cm_status cm_bevnet_job_update(void *job, int64_t step)
     if (j->cfg.clip > 0.0)
         cm_clip_grad_norm(j->grad, p->total, j->cfg.clip);
     cm_optim_step(&j->opt, p->params, j->grad);
-    memset(j->grad, 0, p->total * sizeof(float));
     return CM_OK;
 }
 
-cm_status cm_bevnet_job_evaluate(void *job, int64_t step, const char **names, double *values, int *higher_is_better,
-                                 int *count)
+static cm_status job_evaluate(void *job, int64_t step, cm_metrics *out)
 {
     cm_bevnet_job *j = job;
     const cm_bevnet_config *c = &j->cfg;
@@ -240,21 +237,22 @@ cm_status cm_bevnet_job_evaluate(void *job, int64_t step, const char **names, do
     if (isfinite(sc.loss))
         j->opt.cfg.lr = cm_sched_step(&j->sched, (int)j->evals, sc.loss);
     j->evals++;
-    const char *nm[5] = {"eval_loss", "alpha_iou", "alpha_accuracy", "rgb_mse_visible", "lr"};
-    const double v[5] = {sc.loss, sc.alpha_iou, sc.alpha_accuracy, sc.rgb_mse_visible, j->opt.cfg.lr};
-    const int hib[5] = {0, 1, 1, 0, 0};
-    for (int k = 0; k < 5; k++) {
-        names[k] = nm[k];
-        values[k] = v[k];
-        higher_is_better[k] = hib[k];
-    }
-    *count = 5;
-    return CM_OK;
+    /* alpha_iou first: the trainer's best checkpoint is the job's first metric. */
+    cm_status s2 = cm_metrics_set(out, "alpha_iou", sc.alpha_iou, CM_HIGHER_IS_BETTER);
+    if (s2 == CM_OK)
+        s2 = cm_metrics_set(out, "eval_loss", sc.loss, CM_LOWER_IS_BETTER);
+    if (s2 == CM_OK)
+        s2 = cm_metrics_set(out, "alpha_accuracy", sc.alpha_accuracy, CM_HIGHER_IS_BETTER);
+    if (s2 == CM_OK)
+        s2 = cm_metrics_set(out, "rgb_mse_visible", sc.rgb_mse_visible, CM_LOWER_IS_BETTER);
+    if (s2 == CM_OK)
+        s2 = cm_metrics_set(out, "lr", j->opt.cfg.lr, CM_LOWER_IS_BETTER);
+    return s2;
 }
 
 /* ------------------------------------------------------------ checkpoints */
 
-cm_status cm_bevnet_job_save(void *job, const char *dir)
+static cm_status job_save(void *job, const char *dir)
 {
     cm_bevnet_job *j = job;
     cm_status st = cm_bevnet_save(j->m, dir);
@@ -302,7 +300,7 @@ static cm_status get_text_double(const cJSON *obj, const char *file, const char 
     return CM_OK;
 }
 
-cm_status cm_bevnet_job_load(void *job, const char *dir)
+static cm_status job_load(void *job, const char *dir)
 {
     cm_bevnet_job *j = job;
     char path[4200];
@@ -365,3 +363,15 @@ cm_status cm_bevnet_job_load(void *job, const char *dir)
     memset(j->grad, 0, cm_bevnet_params(j->m)->total * sizeof(float));
     return CM_OK;
 }
+
+const cm_train_job_ops cm_bevnet_job_ops = {
+    .model_name = "bev",
+    .n_params = job_n_params,
+    .params = job_params,
+    .grads = job_grads,
+    .gradient = job_gradient,
+    .update = job_update,
+    .evaluate = job_evaluate,
+    .save = job_save,
+    .load = job_load,
+};
