@@ -52,6 +52,14 @@ for k in ("alpha_iou", "alpha_accuracy", "baseline_alpha_iou", "baseline_alpha_a
 assert d["frames"] == 12 and d["step"] == 4 and d["model"] == "bev" and d["split"] == "test", d
 PY
 fi
+# A named checkpoint; with best gone, the newest step (its zero-padded folder name).
+check "eval --checkpoint" 0 "$cogmap" eval "$tmp/a" --checkpoint step_00000002 --frames 4 --baseline-frames 4 --samples 0
+expect_msg "named checkpoint" "step_00000002 (step 2)"
+check "eval of a missing checkpoint" 1 "$cogmap" eval "$tmp/a" --checkpoint step_9 --frames 4
+expect_msg "missing checkpoint" "no such checkpoint"
+rm -r "$tmp/a/checkpoints/best"
+check "eval without best" 0 "$cogmap" eval "$tmp/a" --frames 4 --baseline-frames 4 --samples 0
+expect_msg "newest checkpoint" "step_00000004 (step 4)"
 check "eval refuses --out" 2 "$cogmap" eval "$tmp/a" --out "$tmp/x"
 
 # Dataset folders as `cogmap maze --out` writes them: three mazes (the split needs a held-out one).

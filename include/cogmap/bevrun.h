@@ -117,7 +117,8 @@ extern const cm_train_job_ops cm_bevnet_job_ops;
 
 /* ------------------------------------------------- `cogmap eval` of a run */
 
-/* The run's best checkpoint (else its newest) on `frames` test frames spread
+/* The run's checkpoint `checkpoint` (a name under RUN/checkpoints: "best",
+ * "step_00001500"; NULL: best, else the newest) on `frames` test frames spread
  * over the held-out test split, beside the mean-map baseline of
  * `baseline_frames` training frames: RUN/summary.json and
  * RUN/figures/bev_samples.png's data (`keep` frames, as cm_bevnet_evaluate
@@ -132,8 +133,8 @@ typedef struct cm_bevnet_run_eval {
     cm_bevnet_config model;
 } cm_bevnet_run_eval;
 
-cm_status cm_bevnet_eval_run(const char *run, int frames, int baseline_frames, int keep, cm_bevnet_run_eval *out,
-                             cm_progress *progress);
+cm_status cm_bevnet_eval_run(const char *run, const char *checkpoint, int frames, int baseline_frames, int keep,
+                             cm_bevnet_run_eval *out, cm_progress *progress);
 void cm_bevnet_run_eval_free(cm_bevnet_run_eval *e);
 
 #ifdef __cplusplus

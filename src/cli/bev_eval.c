@@ -12,13 +12,14 @@
 
 static const char bev_eval_usage[] =
     "usage: cogmap eval DIR [options]      (DIR: a run of `cogmap train bev`)\n"
-    "Scores the run's best checkpoint (else its newest) on frames of the held-out test\n"
+    "Scores the run's best checkpoint (else its newest; or --checkpoint) on frames of the held-out test\n"
     "mazes against a baseline that predicts the training frames' mean BEV: DIR/summary.json\n"
     "(alpha_iou, alpha_accuracy, rgb_mse_visible, loss and baseline_*) and\n"
     "DIR/figures/bev_samples.png (frame | predicted BEV | true BEV).\n"
     "  --frames N           test frames scored, spread over the split (default 2048)\n"
     "  --baseline-frames N  training frames averaged into the baseline (default 2048)\n"
     "  --samples N          rows of the figure (default 8; 0: no figure)\n"
+    "  --checkpoint NAME    best or step_NNNNNNNN under DIR/checkpoints (default: best, else the newest)\n"
     "  --threads N --quiet\n";
 
 int cli_eval_bev(int argc, char **argv)
@@ -26,7 +27,7 @@ int cli_eval_bev(int argc, char **argv)
     cli_common common;
     cli_common_defaults(&common);
     long long frames = 2048, baseline = 2048, samples = 8;
-    const char *dir = NULL, *v;
+    const char *dir = NULL, *checkpoint = NULL, *v;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         int r = cli_common_option(&common, argc, argv, &i);
@@ -46,6 +47,9 @@ int cli_eval_bev(int argc, char **argv)
         } else if (cli_option_is(arg, "--samples")) {
             if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--samples", v, 0, 64, &samples))
                 return CLI_EXIT_USAGE;
+        } else if (cli_option_is(arg, "--checkpoint")) {
+            if (cli_option_value(argc, argv, &i, &checkpoint))
+                return CLI_EXIT_USAGE;
         } else if (arg[0] == '-') {
             return cli_usage_error("eval", "unknown option '%s'", arg);
         } else if (!dir) {
@@ -63,7 +67,7 @@ int cli_eval_bev(int argc, char **argv)
     cm_progress prog = {0};
     prog.out = cli_progress_stream(&common);
     cm_bevnet_run_eval e;
-    cm_status st = cm_bevnet_eval_run(dir, (int)frames, (int)baseline, (int)samples, &e, prog.out ? &prog : NULL);
+    cm_status st = cm_bevnet_eval_run(dir, checkpoint, (int)frames, (int)baseline, (int)samples, &e, prog.out ? &prog : NULL);
     if (st != CM_OK)
         return cli_fail("eval", st);
     char fig[4200];

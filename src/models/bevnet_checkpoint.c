@@ -59,19 +59,22 @@ static cm_status run_checkpoint(const char *run, char *out, size_t size)
         return cm_error(CM_ERR_IO, "%s: expected a BEV checkpoint folder (config.json, model.safetensors) or a run "
                                    "folder with checkpoints/", run);
     long long best = -1;
+    char name[256] = "";
     struct dirent *e;
     while ((e = readdir(dp)) != NULL) {
         char *end;
         if (strncmp(e->d_name, "step_", 5) != 0)
             continue;
         long long step = strtoll(e->d_name + 5, &end, 10);
-        if (*end == '\0' && end != e->d_name + 5 && step > best)
+        if (*end == '\0' && end != e->d_name + 5 && step > best && strlen(e->d_name) < sizeof name) {
             best = step;
+            snprintf(name, sizeof name, "%s", e->d_name); /* as written: step_00001500 */
+        }
     }
     closedir(dp);
     if (best < 0)
         return cm_error(CM_ERR_IO, "%s: no checkpoint yet (checkpoints/best or checkpoints/step_N)", run);
-    snprintf(out, size, "%s/step_%lld", dir, best);
+    snprintf(out, size, "%s/%s", dir, name);
     return CM_OK;
 }
 

@@ -196,24 +196,36 @@ cm_status cm_bevnet_evaluate(const cm_bevnet *m, const cm_bevnet_data *d, cm_bev
 
 /* --------------------------------------------------- `cogmap eval` of a run */
 
-/* The checkpoint cm_bevnet_load picks for a run folder, and its step from
- * the trainer's state.json (-1 when unknown). */
-static void checkpoint_of(const char *run, char *dir, size_t size, int64_t *step)
+/* The checkpoint folder to evaluate: RUN/checkpoints/NAME, or (NULL) the one
+ * cm_bevnet_load picks for a run folder (best, else the newest step); and its
+ * step from the trainer's state.json (-1 when unknown). */
+static cm_status checkpoint_of(const char *run, const char *name, char *dir, size_t size, int64_t *step)
 {
-    snprintf(dir, size, "%s/checkpoints/best", run);
     *step = -1;
-    int64_t *steps = NULL;
-    int n = 0;
     char probe[4200];
-    snprintf(probe, sizeof probe, "%s/state.json", dir);
-    FILE *f = fopen(probe, "r");
-    if (f)
+    if (name) {
+        if (!*name || strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
+            return cm_error(CM_ERR_ARG, "--checkpoint %s: expected a folder name under %s/checkpoints", name, run);
+        snprintf(dir, size, "%s/checkpoints/%s", run, name);
+        snprintf(probe, sizeof probe, "%s/config.json", dir);
+        FILE *f = fopen(probe, "r");
+        if (!f)
+            return cm_error(CM_ERR_IO, "%s: no such checkpoint (expected %s)", dir, probe);
         fclose(f);
-    else if (cm_train_checkpoint_list(run, &steps, &n) == CM_OK && n > 0)
-        snprintf(dir, size, "%s/checkpoints/step_%08lld", run, (long long)steps[n - 1]);
-    else
-        cm_error_clear();
-    cm_free(steps);
+    } else {
+        snprintf(dir, size, "%s/checkpoints/best", run);
+        int64_t *steps = NULL;
+        int n = 0;
+        snprintf(probe, sizeof probe, "%s/state.json", dir);
+        FILE *f = fopen(probe, "r");
+        if (f)
+            fclose(f);
+        else if (cm_train_checkpoint_list(run, &steps, &n) == CM_OK && n > 0)
+            snprintf(dir, size, "%s/checkpoints/step_%08lld", run, (long long)steps[n - 1]);
+        else
+            cm_error_clear();
+        cm_free(steps);
+    }
     snprintf(probe, sizeof probe, "%s/state.json", dir);
     cJSON *root;
     if (cm_json_read(probe, &root) == CM_OK) {
@@ -223,6 +235,7 @@ static void checkpoint_of(const char *run, char *dir, size_t size, int64_t *step
         cJSON_Delete(root);
     }
     cm_error_clear();
+    return CM_OK;
 }
 
 static cm_status write_summary(const char *run, const cm_bevnet_run_eval *e, const cm_bevnet_run_config *rc,
@@ -260,8 +273,8 @@ static cm_status write_summary(const char *run, const cm_bevnet_run_eval *e, con
     return st;
 }
 
-cm_status cm_bevnet_eval_run(const char *run, int frames, int baseline_frames, int keep, cm_bevnet_run_eval *out,
-                             cm_progress *progress)
+cm_status cm_bevnet_eval_run(const char *run, const char *checkpoint, int frames, int baseline_frames, int keep,
+                             cm_bevnet_run_eval *out, cm_progress *progress)
 {
     memset(out, 0, sizeof *out);
     cm_bevnet_run_config rc;
@@ -270,9 +283,10 @@ cm_status cm_bevnet_eval_run(const char *run, int frames, int baseline_frames, i
         return st;
     cm_bevnet *m = NULL;
     cm_bevnet_data *d = NULL;
-    if ((st = cm_bevnet_load(run, &m)) != CM_OK)
+    if ((st = checkpoint_of(run, checkpoint, out->checkpoint, sizeof out->checkpoint, &out->step)) != CM_OK)
         return st;
-    checkpoint_of(run, out->checkpoint, sizeof out->checkpoint, &out->step);
+    if ((st = cm_bevnet_load(checkpoint ? out->checkpoint : run, &m)) != CM_OK)
+        return st;
     out->model = *cm_bevnet_get_config(m);
     const char *data[CM_BEVNET_MAX_DATA];
     for (int k = 0; k < rc.n_data; k++)
