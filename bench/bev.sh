@@ -23,7 +23,8 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 c=$("$cogmap" bench train --preset "$preset" --threads "$threads" --batch "$batch" --steps "$steps")
 t=$("$py" "$here/bev_torch.py" --preset "$preset" --threads "$threads" --batch "$batch" --steps "$steps")
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
-get() { sed -n "s/^$1: //p" <<<"$2"; }
+printf "cogmap:\n%s\ntorch:\n%s\n" "$c" "$t"
+get() { sed -n "s|^$1: ||p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 printf "%-28s %10s %10s %7s\n" "$preset, batch $batch, $threads thr" cogmap torch ratio
 for row in "training images/s|images/s|train images/s" "training images/cpu-s|images/cpu-s|train images/cpu-s" \
