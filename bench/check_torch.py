@@ -312,6 +312,14 @@ case("transformer_encoder", "BEV-like E 32 8 heads ff 64, 4 tokens", transformer
      ref_transformer(32, 8, 64, False), {"heads": 8})
 case("transformer_decoder", "BEV-like 8 queries, 4 memory tokens", transformer_inputs(8, 4, 3, 32, 64, True),
      ref_transformer(32, 8, 64, True), {"heads": 8})
+# The fast path (cm_sgemm products, the BEV predictor's): shapes large enough for its kernels.
+case("transformer_encoder", "fast path, E 64 ff 256, 4 tokens x 64", transformer_inputs(4, 0, 64, 64, 256, False),
+     ref_transformer(64, 8, 256, False), {"heads": 8, "fast": 1})
+case("transformer_decoder", "fast path, 64 queries x 16, 4 memory tokens", transformer_inputs(64, 4, 16, 64, 256, True),
+     ref_transformer(64, 8, 256, True), {"heads": 8, "fast": 1})
+case("mha", "fast path, cross Lq 64 Lk 4, N 16, E 64", mha_inputs(64, 4, 16, 64, True), ref_mha(8),
+     {"heads": 8, "self": 0, "fast": 1},
+     grads=["query", "key", "value", "in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"])
 case("transformer_decoder", "causal self-attention", transformer_inputs(5, 3, 2, 16, 24, True),
      ref_transformer(16, 4, 24, True, causal=True), {"heads": 4, "causal": 1})
 inp = transformer_inputs(5, 0, 3, 16, 24, False)

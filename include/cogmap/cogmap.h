@@ -1,5 +1,5 @@
 /* cogmap.h — the whole public API. Modules, lower never including higher:
- * base -> io -> world -> nn -> cells -> models (with smp.h) -> analysis -> run -> plot. */
+ * base -> io -> world -> nn -> cells -> models (with smp.h, bevnet.h) -> analysis -> run (with bevrun.h) -> plot. */
 #ifndef COGMAP_H
 #define COGMAP_H
 
@@ -11,8 +11,10 @@
 #include "cogmap/cells.h"
 #include "cogmap/models.h"
 #include "cogmap/smp.h"
+#include "cogmap/bevnet.h"
 #include "cogmap/analysis.h"
 #include "cogmap/run.h"
+#include "cogmap/bevrun.h"
 #include "cogmap/plot.h"
 
 #endif

@@ -155,6 +155,8 @@ typedef struct cm_image {
 CM_API cm_status cm_image_alloc(cm_image *img, int width, int height, int channels);
 CM_API void cm_image_free(cm_image *img);
 CM_API cm_status cm_png_read(const char *path, cm_image *out);
+/* The size and channels cm_png_read would give, from the header alone. */
+CM_API cm_status cm_png_info(const char *path, int *width, int *height, int *channels);
 CM_API cm_status cm_png_write(const char *path, const cm_image *img);
 
 /* ------------------------------------------------------------------- JSON */

@@ -63,6 +63,17 @@ CM_API int cm_params_find(const cm_params *p, const char *name); /* index, or -1
 CM_API void cm_params_zero_grad(cm_params *p);
 CM_API size_t cm_params_count(const cm_params *p); /* real parameters, no padding */
 
+/* Row-major C[M, N] = alpha op(A) op(B) + beta C (cblas_sgemm's arguments;
+ * trans_a / trans_b != 0: op is the transpose), on the engine's AVX-512
+ * kernels where the build has AVX-512 (else, and for products under 2^16
+ * multiply-adds, through BLAS), split over cm_threads() OpenMP threads
+ * (single-threaded inside a parallel region). Every C element is summed in
+ * one fixed order, so the bits do not depend on the thread count; they
+ * differ from BLAS's by rounding. beta == 0: C is not read. For the layers'
+ * fast paths (the BEV predictor's); the reference layers keep cblas_sgemm. */
+CM_API void cm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+              int ldb, float beta, float *C, int ldc);
+
 /* ----------------------------------------------------------- initialisers */
 
 /* U(lo, hi) from a cm_rng stream. */
@@ -474,6 +485,7 @@ typedef struct cm_mha_cfg {
     int lq, lk, batch, embed, heads;
     float dropout; /* on the attention weights, training only */
     int causal;
+    int fast;      /* nonzero: cm_sgemm and hashed dropout masks (other bits, same distribution) */
 } cm_mha_cfg;
 
 /* Parameter (or gradient) pointers, PyTorch names: in_proj_weight [3E, E],
@@ -511,6 +523,8 @@ CM_API const float *cm_mha_attention(const float *cache, const cm_mha_cfg *cfg);
 typedef struct cm_transformer_cfg {
     int len, mem_len, batch, embed, heads, ff; /* mem_len: decoder only */
     float dropout;
+    int fast; /* nonzero: cm_sgemm products and hashed dropout masks (cm_dropout_forward's); 0: the
+               * reference path (cblas_sgemm, a stream draw per mask element) */
 } cm_transformer_cfg;
 
 /* Parameter (or gradient) pointers named as in PyTorch's state dict. */

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cogmap/dist.h"
 #include "cogmap/plot.h"
+#include "cogmap/bevrun.h"
 
 #include <math.h>
 #include <string.h>
@@ -29,6 +30,8 @@ static const char eval_usage[] =
 
 /* SMP runs (run.json "model": "smp") are evaluated by smp_eval.c. */
 int cli_eval_smp(int argc, char **argv);
+/* BEV runs (run.json "model": "bev") by bev_eval.c. */
+int cli_eval_bev(int argc, char **argv);
 
 /* Progress on stderr unless --quiet. */
 static cm_progress *progress_of(const cli_common *common, cm_progress *p)
@@ -118,6 +121,9 @@ int cmd_eval(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (argv[i][0] != '-' && cm_smp_is_run(argv[i]))
             return cli_eval_smp(argc, argv);
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] != '-' && cm_bevnet_is_run(argv[i]))
+            return cli_eval_bev(argc, argv);
     cli_common common;
     cli_common_defaults(&common);
     cm_grid_eval_opts o = {.baseline = 1, .stages = 6};

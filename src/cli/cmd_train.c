@@ -140,6 +140,9 @@ int cli_train_grid(int argc, char **argv)
 /* `train smp` lives in smp_train.c. */
 extern const char smp_train_usage[];
 int cli_train_smp(int argc, char **argv);
+/* `train bev` lives in bev_train.c. */
+extern const char bev_train_usage[];
+int cli_train_bev(int argc, char **argv);
 
 int cmd_train(int argc, char **argv)
 {
@@ -147,6 +150,8 @@ int cmd_train(int argc, char **argv)
         fputs(train_usage, argc < 2 ? stderr : stdout);
         fputs("\n", argc < 2 ? stderr : stdout);
         fputs(smp_train_usage, argc < 2 ? stderr : stdout);
+        fputs("\n", argc < 2 ? stderr : stdout);
+        fputs(bev_train_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "grid") == 0) {
@@ -165,5 +170,13 @@ int cmd_train(int argc, char **argv)
             }
         return cli_train_smp(argc - 1, argv + 1);
     }
-    return cli_usage_error("train", "unknown model '%s' (known: grid, smp)", argv[1]);
+    if (strcmp(argv[1], "bev") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                fputs(bev_train_usage, stdout);
+                return CLI_EXIT_OK;
+            }
+        return cli_train_bev(argc - 1, argv + 1);
+    }
+    return cli_usage_error("train", "unknown model '%s' (known: grid, smp, bev)", argv[1]);
 }

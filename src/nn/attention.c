@@ -72,17 +72,16 @@ void cm_mha_forward(float *out, float *cache, const float *query, const float *k
     const float scale = 1.0f / sqrtf((float)hd);
     const int drop = train && cfg->dropout > 0.0f;
     float *q = cache + l.q, *k = cache + l.k, *v = cache + l.v, *ctx = cache + l.ctx;
-    vis_linear_fwd(q, query, p->in_w, p->in_b, Lq * N, E, E, 0);
-    vis_linear_fwd(k, key, p->in_w + (size_t)E * E, p->in_b ? p->in_b + E : NULL, Lk * N, E, E, 0);
-    vis_linear_fwd(v, value, p->in_w + (size_t)2 * E * E, p->in_b ? p->in_b + 2 * E : NULL, Lk * N, E, E, 0);
+    vis_linear_fwd_f(cfg->fast, q, query, p->in_w, p->in_b, Lq * N, E, E, 0);
+    vis_linear_fwd_f(cfg->fast, k, key, p->in_w + (size_t)E * E, p->in_b ? p->in_b + E : NULL, Lk * N, E, E, 0);
+    vis_linear_fwd_f(cfg->fast, v, value, p->in_w + (size_t)2 * E * E, p->in_b ? p->in_b + 2 * E : NULL, Lk * N, E, E, 0);
     cache[l.flag] = drop ? 1.0f : 0.0f;
     for (int n = 0; n < N; n++)
         for (int h = 0; h < Hn; h++) {
             float *P = cache + l.p + ((size_t)n * Hn + h) * Lq * Lk;
             float *Pd = cache + l.pd + ((size_t)n * Hn + h) * Lq * Lk;
             const size_t off = (size_t)n * E + (size_t)h * hd;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lq, Lk, hd, scale, q + off, ld, k + off, ld, 0.0f, P,
-                        Lk);
+            vis_gemm(cfg->fast, 0, 1, Lq, Lk, hd, scale, q + off, ld, k + off, ld, 0.0f, P, Lk);
             for (int i = 0; i < Lq; i++) {
                 float *row = P + (size_t)i * Lk;
                 float mx = -INFINITY;
@@ -109,15 +108,14 @@ void cm_mha_forward(float *out, float *cache, const float *query, const float *k
             }
             const float *use = P;
             if (drop) {
-                vis_dropout_mask(Pd, (size_t)Lq * Lk, cfg->dropout, rng);
+                vis_dropout_mask_f(cfg->fast, Pd, (size_t)Lq * Lk, cfg->dropout, rng);
                 for (size_t i = 0; i < (size_t)Lq * Lk; i++)
                     Pd[i] *= P[i];
                 use = Pd;
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Lq, hd, Lk, 1.0f, use, Lk, v + off, ld, 0.0f,
-                        ctx + off, ld);
+            vis_gemm(cfg->fast, 0, 0, Lq, hd, Lk, 1.0f, use, Lk, v + off, ld, 0.0f, ctx + off, ld);
         }
-    vis_linear_fwd(out, ctx, p->out_w, p->out_b, Lq * N, E, E, 0);
+    vis_linear_fwd_f(cfg->fast, out, ctx, p->out_w, p->out_b, Lq * N, E, E, 0);
 }
 
 void cm_mha_backward(float *dquery, float *dkey, float *dvalue, const cm_mha_params *g, const float *dout,
@@ -134,17 +132,15 @@ void cm_mha_backward(float *dquery, float *dkey, float *dvalue, const cm_mha_par
     const float *q = cache + l.q, *k = cache + l.k, *v = cache + l.v, *ctx = cache + l.ctx;
     float *dctx = work, *dq = dctx + qn, *dk = dq + qn, *dv = dk + kn, *dP = dv + kn;
     memset(dctx, 0, (2 * qn + 2 * kn) * sizeof *work);
-    vis_linear_bwd(dctx, g->out_w, g->out_b, dout, ctx, p->out_w, Lq * N, E, E);
+    vis_linear_bwd_f(cfg->fast, dctx, g->out_w, g->out_b, dout, ctx, p->out_w, Lq * N, E, E);
     for (int n = 0; n < N; n++)
         for (int h = 0; h < Hn; h++) {
             const float *P = cache + l.p + ((size_t)n * Hn + h) * Lq * Lk;
             const float *Pd = drop ? cache + l.pd + ((size_t)n * Hn + h) * Lq * Lk : P;
             const size_t off = (size_t)n * E + (size_t)h * hd;
             /* dPd = dctx V^T;  dV += Pd^T dctx. */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Lq, Lk, hd, 1.0f, dctx + off, ld, v + off, ld, 0.0f,
-                        dP, Lk);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Lk, hd, Lq, 1.0f, Pd, Lk, dctx + off, ld, 1.0f,
-                        dv + off, ld);
+            vis_gemm(cfg->fast, 0, 1, Lq, Lk, hd, 1.0f, dctx + off, ld, v + off, ld, 0.0f, dP, Lk);
+            vis_gemm(cfg->fast, 1, 0, Lk, hd, Lq, 1.0f, Pd, Lk, dctx + off, ld, 1.0f, dv + off, ld);
             /* Through dropout (kept entries are exactly those with Pd != 0
              * where P != 0; where P == 0 the softmax gradient is 0 anyway),
              * then the softmax: dS = P (dP - sum_j dP P). */
@@ -161,14 +157,12 @@ void cm_mha_backward(float *dquery, float *dkey, float *dvalue, const cm_mha_par
                     d[j] = pr[j] * (d[j] - dot);
             }
             /* S = scale Q K^T:  dQ += scale dS K;  dK += scale dS^T Q. */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Lq, hd, Lk, scale, dP, Lk, k + off, ld, 1.0f,
-                        dq + off, ld);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Lk, hd, Lq, scale, dP, Lk, q + off, ld, 1.0f,
-                        dk + off, ld);
+            vis_gemm(cfg->fast, 0, 0, Lq, hd, Lk, scale, dP, Lk, k + off, ld, 1.0f, dq + off, ld);
+            vis_gemm(cfg->fast, 1, 0, Lk, hd, Lq, scale, dP, Lk, q + off, ld, 1.0f, dk + off, ld);
         }
     const size_t EE = (size_t)E * E;
-    vis_linear_bwd(dquery, g->in_w, g->in_b, dq, query, p->in_w, Lq * N, E, E);
-    vis_linear_bwd(dkey, g->in_w + EE, g->in_b ? g->in_b + E : NULL, dk, key, p->in_w + EE, Lk * N, E, E);
-    vis_linear_bwd(dvalue, g->in_w + 2 * EE, g->in_b ? g->in_b + 2 * E : NULL, dv, value, p->in_w + 2 * EE, Lk * N,
+    vis_linear_bwd_f(cfg->fast, dquery, g->in_w, g->in_b, dq, query, p->in_w, Lq * N, E, E);
+    vis_linear_bwd_f(cfg->fast, dkey, g->in_w + EE, g->in_b ? g->in_b + E : NULL, dk, key, p->in_w + EE, Lk * N, E, E);
+    vis_linear_bwd_f(cfg->fast, dvalue, g->in_w + 2 * EE, g->in_b ? g->in_b + 2 * E : NULL, dv, value, p->in_w + 2 * EE, Lk * N,
                    E, E);
 }

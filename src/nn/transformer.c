@@ -59,8 +59,8 @@ static tf_layout tf_at(const cm_transformer_cfg *c, int decoder)
     tf_layout t;
     const size_t R = (size_t)c->len * c->batch;
     memset(&t, 0, sizeof t);
-    t.sa = (cm_mha_cfg){c->len, c->len, c->batch, c->embed, c->heads, c->dropout, 0};
-    t.ca = (cm_mha_cfg){c->len, decoder ? c->mem_len : c->len, c->batch, c->embed, c->heads, c->dropout, 0};
+    t.sa = (cm_mha_cfg){c->len, c->len, c->batch, c->embed, c->heads, c->dropout, 0, c->fast};
+    t.ca = (cm_mha_cfg){c->len, decoder ? c->mem_len : c->len, c->batch, c->embed, c->heads, c->dropout, 0, c->fast};
     size_t at = 0;
     t.sa_cache = at;
     at += cm_mha_cache_floats(&t.sa);
@@ -92,7 +92,7 @@ cm_status cm_transformer_check(const cm_transformer_cfg *c, int decoder)
         return cm_error(CM_ERR_ARG,
                         "transformer: len, mem_len, batch, embed, heads, ff: expected > 0, got %d, %d, %d, %d, %d, %d",
                         c->len, c->mem_len, c->batch, c->embed, c->heads, c->ff);
-    cm_mha_cfg m = {c->len, decoder ? c->mem_len : c->len, c->batch, c->embed, c->heads, c->dropout, 0};
+    cm_mha_cfg m = {c->len, decoder ? c->mem_len : c->len, c->batch, c->embed, c->heads, c->dropout, 0, c->fast};
     return cm_mha_check(&m);
 }
 
@@ -114,12 +114,12 @@ size_t cm_transformer_work_floats(const cm_transformer_cfg *c, int decoder)
 
 /* out = LN(x + Drop(f)) with f already in cache[a.f]. */
 static void add_norm_forward(float *cache, const an_layout *a, const float *x, const float *gamma, const float *beta,
-                             size_t R, int E, int drop, float p, cm_rng *rng)
+                             size_t R, int E, int drop, float p, cm_rng *rng, int fast)
 {
     const size_t n = R * E;
     float *f = cache + a->f, *mask = cache + a->mask, *pre = cache + a->pre;
     if (drop) {
-        vis_dropout_mask(mask, n, p, rng);
+        vis_dropout_mask_f(fast, mask, n, p, rng);
         for (size_t i = 0; i < n; i++)
             pre[i] = x[i] + f[i] * mask[i];
     } else {
@@ -147,34 +147,35 @@ static void add_norm_backward(float *dx, float *df, float *dpre, float *dgamma, 
 
 /* f = linear2(Drop(relu(linear1(x)))) into cache[a->f]. */
 static void ff_forward(float *cache, const ff_layout *fl, const an_layout *a, const float *x,
-                       const cm_transformer_params *p, size_t R, int E, int F, int drop, float pd, cm_rng *rng)
+                       const cm_transformer_params *p, size_t R, int E, int F, int drop, float pd, cm_rng *rng,
+                       int fast)
 {
     float *h = cache + fl->h, *mask = cache + fl->mask, *hd = cache + fl->hd;
-    vis_linear_fwd(h, x, p->linear1_w, p->linear1_b, (int)R, E, F, 0);
+    vis_linear_fwd_f(fast, h, x, p->linear1_w, p->linear1_b, (int)R, E, F, 0);
     const size_t n = R * F;
     for (size_t i = 0; i < n; i++)
         h[i] = h[i] > 0.0f ? h[i] : 0.0f;
     if (drop) {
-        vis_dropout_mask(mask, n, pd, rng);
+        vis_dropout_mask_f(fast, mask, n, pd, rng);
         for (size_t i = 0; i < n; i++)
             hd[i] = h[i] * mask[i];
     } else {
         memcpy(hd, h, n * sizeof *h);
     }
-    vis_linear_fwd(cache + a->f, hd, p->linear2_w, p->linear2_b, (int)R, F, E, 0);
+    vis_linear_fwd_f(fast, cache + a->f, hd, p->linear2_w, p->linear2_b, (int)R, F, E, 0);
 }
 
 static void ff_backward(float *dx, float *dh, const cm_transformer_params *g, const float *df, const float *cache,
                         const ff_layout *fl, const float *x, const cm_transformer_params *p, size_t R, int E, int F,
-                        int drop)
+                        int drop, int fast)
 {
     const size_t n = R * F;
     memset(dh, 0, n * sizeof *dh);
-    vis_linear_bwd(dh, g->linear2_w, g->linear2_b, df, cache + fl->hd, p->linear2_w, (int)R, F, E);
+    vis_linear_bwd_f(fast, dh, g->linear2_w, g->linear2_b, df, cache + fl->hd, p->linear2_w, (int)R, F, E);
     const float *h = cache + fl->h, *mask = cache + fl->mask;
     for (size_t i = 0; i < n; i++)
         dh[i] = h[i] > 0.0f ? (drop ? dh[i] * mask[i] : dh[i]) : 0.0f;
-    vis_linear_bwd(dx, g->linear1_w, g->linear1_b, dh, x, p->linear1_w, (int)R, E, F);
+    vis_linear_bwd_f(fast, dx, g->linear1_w, g->linear1_b, dh, x, p->linear1_w, (int)R, E, F);
 }
 
 void cm_transformer_encoder_forward(float *y, float *cache, const float *x, const cm_transformer_params *p,
@@ -187,10 +188,10 @@ void cm_transformer_encoder_forward(float *y, float *cache, const float *x, cons
     cache[t.flag] = drop ? 1.0f : 0.0f;
     cm_mha_forward(cache + t.an1.f, cache + t.sa_cache, x, x, x, &p->self_attn, attn_mask, key_padding_mask, &t.sa,
                    train, rng);
-    add_norm_forward(cache, &t.an1, x, p->norm1_w, p->norm1_b, R, E, drop, cfg->dropout, rng);
+    add_norm_forward(cache, &t.an1, x, p->norm1_w, p->norm1_b, R, E, drop, cfg->dropout, rng, cfg->fast);
     const float *x1 = cache + t.an1.out;
-    ff_forward(cache, &t.ff, &t.an2, x1, p, R, E, cfg->ff, drop, cfg->dropout, rng);
-    add_norm_forward(cache, &t.an2, x1, p->norm2_w, p->norm2_b, R, E, drop, cfg->dropout, rng);
+    ff_forward(cache, &t.ff, &t.an2, x1, p, R, E, cfg->ff, drop, cfg->dropout, rng, cfg->fast);
+    add_norm_forward(cache, &t.an2, x1, p->norm2_w, p->norm2_b, R, E, drop, cfg->dropout, rng, cfg->fast);
     memcpy(y, cache + t.an2.out, R * E * sizeof *y);
 }
 
@@ -205,7 +206,7 @@ void cm_transformer_encoder_backward(float *dx, const cm_transformer_params *g, 
     memset(dx1, 0, RE * sizeof *dx1);
     const float *x1 = cache + t.an1.out;
     add_norm_backward(dx1, df, dpre, g->norm2_w, g->norm2_b, dy, cache, &t.an2, p->norm2_w, R, E, drop);
-    ff_backward(dx1, dh, g, df, cache, &t.ff, x1, p, R, E, cfg->ff, drop);
+    ff_backward(dx1, dh, g, df, cache, &t.ff, x1, p, R, E, cfg->ff, drop, cfg->fast);
     add_norm_backward(dx, df, dpre, g->norm1_w, g->norm1_b, dx1, cache, &t.an1, p->norm1_w, R, E, drop);
     cm_mha_backward(dx, dx, dx, &g->self_attn, df, cache + t.sa_cache, x, x, x, &p->self_attn, &t.sa, mw);
 }
@@ -221,14 +222,14 @@ void cm_transformer_decoder_forward(float *y, float *cache, const float *x, cons
     const int E = cfg->embed, drop = train && cfg->dropout > 0.0f;
     cache[t.flag] = drop ? 1.0f : 0.0f;
     cm_mha_forward(cache + t.an1.f, cache + t.sa_cache, x, x, x, &p->self_attn, tgt_mask, NULL, &t.sa, train, rng);
-    add_norm_forward(cache, &t.an1, x, p->norm1_w, p->norm1_b, R, E, drop, cfg->dropout, rng);
+    add_norm_forward(cache, &t.an1, x, p->norm1_w, p->norm1_b, R, E, drop, cfg->dropout, rng, cfg->fast);
     const float *x1 = cache + t.an1.out;
     cm_mha_forward(cache + t.an2.f, cache + t.ca_cache, x1, mem, mem, &p->cross_attn, NULL, memory_key_padding_mask,
                    &t.ca, train, rng);
-    add_norm_forward(cache, &t.an2, x1, p->norm2_w, p->norm2_b, R, E, drop, cfg->dropout, rng);
+    add_norm_forward(cache, &t.an2, x1, p->norm2_w, p->norm2_b, R, E, drop, cfg->dropout, rng, cfg->fast);
     const float *x2 = cache + t.an2.out;
-    ff_forward(cache, &t.ff, &t.an3, x2, p, R, E, cfg->ff, drop, cfg->dropout, rng);
-    add_norm_forward(cache, &t.an3, x2, p->norm3_w, p->norm3_b, R, E, drop, cfg->dropout, rng);
+    ff_forward(cache, &t.ff, &t.an3, x2, p, R, E, cfg->ff, drop, cfg->dropout, rng, cfg->fast);
+    add_norm_forward(cache, &t.an3, x2, p->norm3_w, p->norm3_b, R, E, drop, cfg->dropout, rng, cfg->fast);
     memcpy(y, cache + t.an3.out, R * E * sizeof *y);
 }
 
@@ -243,7 +244,7 @@ void cm_transformer_decoder_backward(float *dx, float *dmem, const cm_transforme
     memset(dx2, 0, 2 * RE * sizeof *dx2);
     const float *x1 = cache + t.an1.out, *x2 = cache + t.an2.out;
     add_norm_backward(dx2, df, dpre, g->norm3_w, g->norm3_b, dy, cache, &t.an3, p->norm3_w, R, E, drop);
-    ff_backward(dx2, dh, g, df, cache, &t.ff, x2, p, R, E, cfg->ff, drop);
+    ff_backward(dx2, dh, g, df, cache, &t.ff, x2, p, R, E, cfg->ff, drop, cfg->fast);
     add_norm_backward(dx1, df, dpre, g->norm2_w, g->norm2_b, dx2, cache, &t.an2, p->norm2_w, R, E, drop);
     cm_mha_backward(dx1, dmem, dmem, &g->cross_attn, df, cache + t.ca_cache, x1, mem, mem, &p->cross_attn, &t.ca, mw);
     add_norm_backward(dx, df, dpre, g->norm1_w, g->norm1_b, dx1, cache, &t.an1, p->norm1_w, R, E, drop);

@@ -251,7 +251,7 @@ static cm_status h_mha(nc_ctx *c)
         ks[0] = qs[0];
     float *v = self ? q : nc_in(c, "value", 3, ks);
     cm_mha_cfg cfg = {(int)qs[0], (int)ks[0], (int)qs[1], (int)qs[2], (int)nc_int(c, "heads", 1), 0.0f,
-                      (int)nc_int(c, "causal", 0)};
+                      (int)nc_int(c, "causal", 0), (int)nc_int(c, "fast", 0)};
     NC_CHECK(c);
     cm_status st = cm_mha_check(&cfg);
     if (st)
@@ -319,7 +319,7 @@ static cm_status transformer_common(nc_ctx *c, int decoder)
     c->count--; /* loaded again (with its gradient) below */
     cm_array_free(&c->bufs[c->count].arr);
     cm_transformer_cfg cfg = {(int)xs[0], decoder ? (int)ms[0] : 0, (int)xs[1], (int)xs[2],
-                              (int)nc_int(c, "heads", 1), (int)l1[0], 0.0f};
+                              (int)nc_int(c, "heads", 1), (int)l1[0], 0.0f, (int)nc_int(c, "fast", 0)};
     NC_CHECK(c);
     cm_status st = cm_transformer_check(&cfg, decoder);
     if (st)

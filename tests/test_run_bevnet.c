@@ -1,0 +1,122 @@
+/* BEV run.json: every configuration key written and replayed on read (the
+ * same configuration back, dataset folders and a 64-bit seed included), the
+ * keys a resumed stage may change, and a damaged file refused naming what is
+ * wrong. */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cogmap/bevrun.h"
+
+static void write_text(const char *dir, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    cm_bevnet_run_config c, d;
+    assert_int_equal(cm_bevnet_run_config_init(&c, "bev-small", 18446744073709551615ULL), CM_OK);
+    assert_int_equal(cm_bevnet_config_set(&c.model, "up_channels=24,12,6"), CM_OK);
+    assert_int_equal(cm_bevnet_config_set(&c.model, "lr=0.000123"), CM_OK);
+    assert_int_equal(cm_bevnet_config_set(&c.model, "fov=60.5"), CM_OK);
+    assert_int_equal(cm_bevnet_run_config_add_data(&c, "/data/D1"), CM_OK);
+    assert_int_equal(cm_bevnet_run_config_add_data(&c, "/data/D2"), CM_OK);
+    const char *dir = cmt_tmpdir();
+    assert_false(cm_bevnet_is_run(dir));
+    assert_int_equal(cm_bevnet_run_config_write(&c, dir), CM_OK);
+    assert_true(cm_bevnet_is_run(dir));
+    memset(&d, 0xff, sizeof d);
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_OK);
+    assert_true(d.seed == 18446744073709551615ULL);
+    assert_string_equal(d.model.preset, "bev-small");
+    assert_int_equal(d.model.up_channels[1], 12);
+    assert_true(d.model.lr == 0.000123); /* %.17g: the same double back */
+    assert_true(d.model.fov == 60.5f);
+    assert_int_equal(d.n_data, 2);
+    assert_string_equal(d.data[1], "/data/D2");
+    assert_memory_equal(&d.model, &c.model, sizeof c.model);
+
+    /* A stage: the new value and the stage's record. */
+    const char *sets[1] = {"lr=1e-5"};
+    assert_int_equal(cm_bevnet_config_set(&c.model, sets[0]), CM_OK);
+    assert_int_equal(cm_bevnet_run_config_restage(&c, dir, 40, sets, 1), CM_OK);
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_OK);
+    assert_true(d.model.lr == 1e-5);
+    cmt_tmpdir_remove(dir);
+}
+
+static void test_stage_keys(void **state)
+{
+    (void)state;
+    assert_true(cm_bevnet_run_key_can_change("lr=1e-4"));
+    assert_true(cm_bevnet_run_key_can_change("eval_frames=64"));
+    assert_false(cm_bevnet_run_key_can_change("lr_x=1"));
+    assert_false(cm_bevnet_run_key_can_change("ff=64"));
+    assert_false(cm_bevnet_run_key_can_change("batch=8"));
+    assert_false(cm_bevnet_run_key_can_change("window=100"));
+    cm_bevnet_run_config c;
+    assert_int_equal(cm_bevnet_run_config_init(&c, "bev-tiny", 1), CM_ERR_ARG);
+    assert_int_equal(cm_bevnet_run_config_init(&c, "bev", 1), CM_OK);
+    for (int k = 0; k < CM_BEVNET_MAX_DATA; k++)
+        assert_int_equal(cm_bevnet_run_config_add_data(&c, "d"), CM_OK);
+    assert_int_equal(cm_bevnet_run_config_add_data(&c, "d"), CM_ERR_ARG);
+}
+
+static void test_damaged(void **state)
+{
+    (void)state;
+    cm_bevnet_run_config d;
+    const char *dir = cmt_tmpdir();
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_ERR_IO); /* no run.json */
+
+    write_text(dir, "{\"format\": \"cogmap smp run\", \"model\": \"smp\", \"seed\": \"1\", \"sets\": []}");
+    assert_false(cm_bevnet_is_run(dir));
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "format: expected \"cogmap bev run\""));
+
+    write_text(dir, "{\"format\": \"cogmap bev run\", \"model\": \"bev\", \"seed\": \"1\", \"preset\": \"huge\", "
+                    "\"data\": [], \"sets\": []}");
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "preset: expected one of bev, bev-small, got 'huge'"));
+
+    write_text(dir, "{\"format\": \"cogmap bev run\", \"model\": \"bev\", \"seed\": \"1\", \"preset\": \"bev\", "
+                    "\"sets\": []}");
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "data: expected an array"));
+
+    write_text(dir, "{\"format\": \"cogmap bev run\", \"model\": \"bev\", \"seed\": \"1\", \"preset\": \"bev\", "
+                    "\"data\": [7], \"sets\": []}");
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "data: expected folder names"));
+
+    write_text(dir, "{\"format\": \"cogmap bev run\", \"model\": \"bev\", \"seed\": \"1\", \"preset\": \"bev\", "
+                    "\"data\": [], \"sets\": [\"heads=5\"]}");
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_ERR_ARG); /* the model check after the replay */
+    assert_non_null(strstr(cm_errmsg(), "heads"));
+
+    write_text(dir, "{\"format\": \"cogmap bev run\", \"model\": \"bev\", \"seed\": \"2\", \"preset\": \"bev-small\", "
+                    "\"data\": [\"x\"], \"sets\": [\"batch=3\"]}");
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_OK);
+    assert_int_equal(d.model.batch, 3);
+    assert_int_equal(d.n_data, 1);
+    assert_true(d.seed == 2);
+    cmt_tmpdir_remove(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_stage_keys),
+        cmocka_unit_test(test_damaged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
