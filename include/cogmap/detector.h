@@ -40,6 +40,7 @@
 #ifndef COGMAP_DETECTOR_H
 #define COGMAP_DETECTOR_H
 
+#include "cogmap/mapping.h"
 #include "cogmap/nn.h"
 #include "cogmap/world.h"
 
@@ -146,6 +147,70 @@ cm_status cm_detector_load(const char *dir, cm_detector **out);
  * nothing loaded); the file's num_batches_tracked counters are ignored, any
  * other extra tensor refused. */
 cm_status cm_detector_load_weights(cm_detector *m, const char *path);
+
+/* ------------------------------------------------------------------ data */
+
+/* What a frame teaches: which targets it shows and where. A target is
+ * visible when its cell is visible from the pose (cm_bev_visible with the
+ * collector's cone, SSM-PC's visible_targets); its position is
+ * cm_ssmpc_relative of its centre (0 for invisible ones). */
+typedef struct cm_detector_data_config {
+    int maze_size;      /* 15 */
+    int objects;        /* targets per frame (the model's K, 6) */
+    int train_mazes;    /* distinct training mazes (500) */
+    int eval_mazes;     /* held-out mazes of each of the validation and test splits (32) */
+    int maze_steps;     /* frames recorded along each maze's exploration (500, SSM-PC's reset_steps) */
+    float fov;          /* visibility cone of the labels, degrees (75, the collector's) */
+    float policy_noise; /* the exploring policy's random-action probability (0.1) */
+} cm_detector_data_config;
+void cm_detector_data_config_default(cm_detector_data_config *c);
+
+typedef enum cm_detector_split { CM_DETECTOR_TRAIN = 0, CM_DETECTOR_VAL = 1, CM_DETECTOR_TEST = 2 } cm_detector_split;
+
+/* Where frames come from. Either way sample `index` of a split is a pure
+ * function of (seed, split, index), and the training batch of step k a pure
+ * function of (seed, k): an epoch-wise shuffled order of the training
+ * frames (each epoch its own permutation), so a resumed run sees exactly
+ * the data it would have seen. Sampling is for one thread at a time. */
+typedef struct cm_detector_data cm_detector_data; /* opaque */
+
+/* Frames generated from maze seeds: maze k of a split is generated from a
+ * seed no other split uses (split s, maze k: seed stream 3k + s of the run's
+ * seed) and explored for maze_steps steps by the world's exploring policy
+ * (cm_maze_policy); frame t is the renderer's 64x64 view at step t, targets
+ * drawn and the requested target's border on. The held-out mazes are never
+ * seen in training. */
+cm_status cm_detector_data_open_mazes(const cm_detector_data_config *c, uint64_t seed, cm_detector_data **out);
+/* SSM-PC dataset folders (either frame_info schema; cogmap maze --out writes
+ * them): each path is a maze folder (it has frame_info.json) or a folder of
+ * them, one or two levels down. The maze folders, sorted, are shuffled as
+ * numpy's RandomState(42).shuffle does and split 70/15/15 (ssm-pc.md §6.4).
+ * Every frame is checked when opening (its fps_views image exists and is
+ * 64x64 RGB or RGBA; its visible targets are objects of env_config.json): the
+ * first bad one is CM_ERR_FORMAT naming the file and the frame. Fewer than 3
+ * maze folders (no held-out split) is CM_ERR_ARG. */
+cm_status cm_detector_data_open_folders(const cm_detector_data_config *c, const char *const *paths, int n_paths,
+                                        uint64_t seed, cm_detector_data **out);
+void cm_detector_data_free(cm_detector_data *d);
+int64_t cm_detector_data_frames(const cm_detector_data *d, cm_detector_split split);
+int cm_detector_data_mazes(const cm_detector_data *d, cm_detector_split split);
+/* Maze folder i (0 .. mazes - 1) of a split, for data from folders (NULL otherwise). */
+const char *cm_detector_data_folder(const cm_detector_data *d, cm_detector_split split, int i);
+
+/* Sample `index` of a split: rgb [64, 64, 3] (may be NULL), the pose (may be
+ * NULL), visible [objects] (1/0) and position [objects, 2]. */
+cm_status cm_detector_data_sample(cm_detector_data *d, cm_detector_split split, int64_t index, uint8_t *rgb,
+                                  cm_pose *pose, float *visible, float *position);
+/* Samples first .. first + n - 1 of the training batch of step `step` (of
+ * `batch` frames) as network inputs: image [n, 3, 64, 64] (cm_detector_image),
+ * angle [n, 2], visible [n, objects], position [n, objects, 2]. */
+cm_status cm_detector_data_train_batch(cm_detector_data *d, int64_t step, int batch, int first, int n, float *image,
+                                       float *angle, float *visible, float *position);
+/* Samples of a split as network inputs: the i-th of `total` spread evenly
+ * over it (index i * frames / total), for i = first .. first + n - 1: the
+ * fixed evaluation set of that split. */
+cm_status cm_detector_data_spread(cm_detector_data *d, cm_detector_split split, int64_t total, int64_t first, int n,
+                                  float *image, float *angle, float *visible, float *position);
 
 /* ------------------------------------------------------------ evaluation */
 
