@@ -35,6 +35,8 @@
 #ifndef COGMAP_MAPPING_H
 #define COGMAP_MAPPING_H
 
+#include <stdio.h>
+
 #include "cogmap/base.h"
 #include "cogmap/world.h"
 
@@ -116,9 +118,9 @@ cm_status cm_map_fuse_bev(cm_spatial_map *m, const float *alpha, cm_pose pose);
 
 /* The cells a view from `pose` shows: ORs into seen[y * size + x] the cells
  * marked in visible[] (cm_bev_visible) whose centres lie inside the view's
- * window, both the world-aligned one it was drawn in and the egocentric one
- * it was rotated into (a 250 px BEV reaches about 7.8 cells, not the 10 of
- * the visibility rays). What a fused ground-truth BEV can reveal: the cells
+ * windows: the world-aligned 250 px BEV it was drawn in and the egocentric
+ * frame it was rotated into (a 250 px BEV reaches about 7.8 cells, not the
+ * 10 of the visibility rays; a smaller frame less). What a fused ground-truth BEV can reveal: the cells
  * cm_map_score should score. */
 void cm_map_seen_cells(const cm_spatial_map *m, const uint8_t *visible, cm_pose pose, uint8_t *seen);
 
@@ -173,19 +175,40 @@ void cm_map_score(const cm_spatial_map *m, const uint8_t *layout, const uint8_t 
  * CELL, so a pose is observable only up to its cell: the search tries the
  * guess shifted by whole cells (-radius..radius in x and y) and its heading
  * offset by -dtheta..dtheta in dtheta_step, and scores each placement of the
- * view's free and wall pixels (as cm_map_fuse_bev would classify them)
- * against the map: score = (sum over free pixels of -L + sum over wall pixels
- * of +L) / pixels used, L the map's log-odds there (free space agrees with
- * free, walls with walls). Returns the best pose (the guess plus the winning
- * offsets: its fraction within the cell kept), its score, and the guess's
- * own score; a caller accepts the match when it beats the guess by a margin.
- * No allocation. */
+ * view's free pixels (alpha > tau) by its contradictions with the map:
+ * score = -(free pixels on map pixels confidently occupied, log-odds above
+ * wall_sure, or off the map) / free pixels, in [-1, 0]. Agreement earns
+ * nothing, so a view of new ground is not pulled onto ground already mapped;
+ * the view's own wall pixels are not used (a BEV shows walls and occluded
+ * floor alike), the map's confident walls are (they survived every view of
+ * free floor). Candidates are ranked by score - shift_cost (|dx| + |dy|) -
+ * turn_cost |dtheta|: the guess is the prior, and a move must pay for itself
+ * (a corridor fits many shifts along it equally). Returns the best-ranked
+ * pose (its heading; the guess's position moved to its closest point inside
+ * the winning cell; the guess wins ties), its score, and the guess's own
+ * score; a caller accepts the match when it beats the guess by a margin. No
+ * allocation. */
 typedef struct cm_map_match_config {
     int radius;                  /* cells (1) */
     float dtheta, dtheta_step;   /* radians (0.2, 0.1; dtheta 0: heading kept) */
     int subsample;               /* use every k-th egocentric pixel in each direction (4) */
+    float shift_cost;            /* rank cost per cell moved (0.03) */
+    float turn_cost;             /* rank cost per radian turned (0.05) */
+    float wall_sure;             /* map log-odds above which a pixel is a wall for sure (3) */
 } cm_map_match_config;
 void cm_map_match_config_default(cm_map_match_config *c);
+
+/* The heading a view says the agent has, from the view alone: the maze is a
+ * grid, so rotated back by the right heading the view's free floor is made
+ * of whole cells. Over headings guess.theta +- range in `step`, the view's
+ * free pixels (every second one each way) are binned into the cells they
+ * fall in; partial = sum over cells of min(n, full - n) / sum of n, with
+ * full the pixels of a whole cell (0 when every cell is filled or empty).
+ * Returns the heading of least partial filling (the guess's on ties) and the
+ * partial fillings of it and of the guess. Needs |error| < 45 deg (a
+ * quarter turn fits as well). No allocation. */
+cm_status cm_map_fit_heading(cm_spatial_map *m, const float *alpha, cm_pose guess, float range, float step,
+                             float *theta, float *best_partial, float *guess_partial);
 cm_status cm_map_match(const cm_spatial_map *m, const float *alpha, cm_pose guess, const cm_map_match_config *c,
                        cm_pose *best, float *best_score, float *guess_score);
 
@@ -203,6 +226,101 @@ void cm_map_draw_path(const cm_spatial_map *m, int scale, const float *xy, int n
 /* A filled disc of `radius` screen pixels at world (x, y). */
 void cm_map_draw_point(const cm_spatial_map *m, int scale, float x, float y, int radius, const uint8_t color[3],
                        uint8_t *rgb);
+
+/* ------------------------------------------- ground-truth views (§3.4) */
+
+/* The egocentric view SSM-PC's BEV network is trained to predict, in the
+ * map's frame: the 250 px BEV of what is visible from `pose` (cm_bev_visible
+ * with `bev`, cm_bev_draw without targets), rotated so the agent faces up
+ * (cm_bev_rotate), then its alpha resampled to the frame (area averages over
+ * the 250 px pixels each frame pixel covers; the identity for the default
+ * frame): alpha [frame.height][frame.width] in [0, 1]. visible [N*N] gets
+ * the visible cells. work: cm_map_truth_work_bytes() bytes. No allocation. */
+size_t cm_map_truth_work_bytes(void);
+void cm_map_truth_view(const cm_map_config *c, const uint8_t *layout, cm_pose pose, const cm_bev_config *bev,
+                       uint8_t *work, uint8_t *visible, float *alpha);
+
+/* --------------------------------------------- one agent mapping a maze */
+
+/* A predicted egocentric view of a 64x64 RGB frame (rows top to bottom):
+ * alpha [frame.height][frame.width] in the map's frame (a BEV predictor). */
+typedef cm_status (*cm_map_view_fn)(void *ctx, const uint8_t *rgb, float *alpha);
+/* Target detections in a frame seen with heading estimate theta: visible[k]
+ * probabilities and positions [k][2] relative to the agent
+ * (cm_ssmpc_relative's units) for k < n_targets. */
+typedef cm_status (*cm_map_detect_fn)(void *ctx, const uint8_t *rgb, float theta, float *visible, float *position);
+
+/* Where the agent thinks it is: integrates its own motion. */
+typedef struct cm_map_odometry {
+    void *ctx;
+    /* Starts at the true start pose. */
+    cm_status (*reset)(void *ctx, cm_pose start);
+    /* One step of the agent's own motion (maze motion: displacement in world
+     * cells, heading change in radians): the new estimate. */
+    cm_status (*step)(void *ctx, const float displacement[2], float dtheta, cm_pose *estimate);
+    /* Continue from a corrected pose (may be NULL: corrections then only
+     * shift the poses the map uses). */
+    cm_status (*anchor)(void *ctx, cm_pose pose);
+} cm_map_odometry;
+
+typedef struct cm_map_run_config {
+    int size;               /* maze side (15) */
+    uint64_t seed;          /* the maze and its exploration */
+    int steps;              /* views fused (1000) */
+    float policy_noise;     /* the exploring policy's random actions (0.1) */
+    cm_bev_config bev;      /* ground-truth views (75 deg, 10 cells) */
+    cm_map_config map;      /* the map; its frame is the view provider's */
+    float detect_threshold; /* detections with visibility above this are placed (0.7, SSM-PC's) */
+    /* Pose correction (odometry only), before each view is fused: the
+     * heading from the view's own grid alignment (cm_map_fit_heading over
+     * +-heading_range in heading_step; taken when it fills cells better by
+     * heading_margin), then the cell by scan matching against the map
+     * (cm_map_match; taken when its score beats the estimate's by
+     * accept_margin, once the map holds correct_after views). Corrections
+     * re-anchor the odometry. */
+    int correct;
+    float heading_range, heading_step, heading_margin; /* 0.4, 0.02 rad; 0.005 */
+    float accept_margin;    /* 0.01: 1 % of the view's free pixels fewer contradictions */
+    int correct_after;      /* 20 */
+    cm_map_match_config match; /* default, heading search off (dtheta 0): the fit fixes it */
+    int snapshot_every;     /* steps between GIF frames (0: none) */
+    int snapshot_scale;     /* screen pixels per map pixel (2) */
+} cm_map_run_config;
+
+void cm_map_run_config_default(cm_map_run_config *c);
+
+typedef struct cm_map_run_result {
+    int steps, size;
+    uint8_t layout[CM_MAZE_MAX_SIZE * CM_MAZE_MAX_SIZE];
+    uint8_t seen[CM_MAZE_MAX_SIZE * CM_MAZE_MAX_SIZE]; /* cells the true views showed: the scored cells */
+    int n_targets;
+    float targets[CM_MAZE_MAX_TARGETS][2];
+    cm_map_scores scores;       /* the map: predicted (or true) views at the poses used */
+    cm_map_scores truth_scores; /* ground-truth views at the true poses: the ceiling */
+    double drift_mean, drift_final;     /* |pose used - true pose|, cells */
+    double heading_drift_mean;          /* |heading used - true heading|, radians */
+    int corrections;                    /* cell matches accepted */
+    int heading_corrections;            /* heading fits accepted */
+    float *true_path, *used_path;       /* [steps][3] x, y, theta */
+    cm_spatial_map *map, *truth_map;
+    int n_snapshots, snapshot_width, snapshot_height;
+    uint8_t *snapshots;                 /* [n][height][width][3] */
+} cm_map_run_result;
+
+/* One agent explores maze `seed` with the world's exploring policy for
+ * `steps` steps. At each step its 64x64 frame is rendered; the view (from
+ * `view`, or the ground-truth view when view is NULL) is fused into the map
+ * at the pose estimate (from `odo`, or the true pose when odo is NULL, then
+ * drift 0), after scan matching when c->correct; detections (when detect is
+ * given) above the threshold are placed as targets at
+ * cm_ssmpc_absolute(position, pose used). Alongside, the ground-truth views
+ * at the true poses build the ceiling map, and the cells they show are the
+ * scored ones. Snapshots (the map growing, layout faint beneath, true path
+ * white, used path yellow) every snapshot_every steps and at the end.
+ * Progress lines go to progress_out (NULL: silent). */
+cm_status cm_map_run(const cm_map_run_config *c, cm_map_view_fn view, void *view_ctx, cm_map_detect_fn detect,
+                     void *detect_ctx, const cm_map_odometry *odo, cm_map_run_result *out, FILE *progress_out);
+void cm_map_run_result_free(cm_map_run_result *r);
 
 #ifdef __cplusplus
 }

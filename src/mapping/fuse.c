@@ -124,9 +124,11 @@ void cm_map_seen_cells(const cm_spatial_map *m, const uint8_t *visible, cm_pose 
         for (int x = 0; x < n; x++) {
             if (!visible[y * n + x])
                 continue;
-            double pu = v.ou + (x + 0.5 - v.cx) * v.s, pv = v.ov + (y + 0.5 - v.cy) * v.s, qu, qv;
+            /* inside the 250 px world-aligned BEV it was drawn in (whatever the frame's window) */
+            double bu = CM_BEV_PIXELS / 2.0 + (x + 0.5 - v.cx) * CM_BEV_CELL;
+            double bv = CM_BEV_PIXELS / 2.0 + (y + 0.5 - v.cy) * CM_BEV_CELL, qu, qv;
             map_world_to_view(&v, x + 0.5, y + 0.5, &qu, &qv);
-            if (pu >= 0.0 && pv >= 0.0 && pu < f->width && pv < f->height && qu >= 0.0 && qv >= 0.0 &&
+            if (bu >= 0.0 && bv >= 0.0 && bu < CM_BEV_PIXELS && bv < CM_BEV_PIXELS && qu >= 0.0 && qv >= 0.0 &&
                 qu < f->width && qv < f->height)
                 seen[y * n + x] = 1;
         }
