@@ -131,7 +131,7 @@ static void test_gradcheck(void **state)
     assert_int_equal(cm_detector_state_create(g.m, B, &g.s), CM_OK);
     float *img = cm_alloc(B * 3 * 64 * 64 * sizeof(float)), ang[6], vis[9], pos[18];
     make_batch(B, K, 3, img, ang, vis, pos);
-    g.b = (cm_detector_batch){B, img, ang, vis, pos};
+    g.b = (cm_detector_batch){B, img, ang, vis, pos, 1.0f};
     cm_params *p = cm_detector_params(g.m);
     float *grad = cm_calloc(p->total, sizeof(float));
     gc_loss(&g);
@@ -144,17 +144,27 @@ static void test_gradcheck(void **state)
     const char *worst_name = "";
     for (int i = 0; i < p->count; i++) {
         const cm_tensor_info *t = &p->tensors[i];
-        if (strstr(t->name, "running_")) {
-            for (size_t k = 0; k < t->count; k++)
-                assert_true(grad[t->offset + k] == 0.0f);
-            continue;
-        }
+        if (strstr(t->name, "running_"))
+            continue; /* batch statistics ride there, not gradients */
         double e = cmt_gradcheck(p->params + t->offset, grad + t->offset, t->count, gc_loss, &g, 2e-3f, 5);
         if (e > worst)
             worst = e, worst_name = t->name;
     }
     print_message("gradient check: worst error %.3g (%s)\n", worst, worst_name);
     assert_true(worst < 2e-2);
+    /* grad_scale scales the gradient */
+    float *g3 = cm_calloc(p->total, sizeof(float));
+    g.b.grad_scale = 0.25f;
+    gc_loss(&g);
+    assert_int_equal(cm_detector_backward(g.m, g.s, g3), CM_OK);
+    for (int i = 0; i < p->count; i++) {
+        const cm_tensor_info *t = &p->tensors[i];
+        for (size_t k = 0; k < t->count; k += 3)
+            assert_true(fabsf(g3[t->offset + k] - 0.25f * grad[t->offset + k]) <=
+                        1e-5f * (1.0f + fabsf(grad[t->offset + k])));
+    }
+    g.b.grad_scale = 1.0f;
+    cm_free(g3);
     /* accumulation: a second backward adds the same again */
     float *g2 = cm_calloc(p->total, sizeof(float));
     gc_loss(&g);
@@ -181,14 +191,13 @@ static void test_running_stats_and_eval(void **state)
     assert_int_equal(cm_detector_state_create(m, 4, &s), CM_OK);
     float *img = cm_alloc(4 * 3 * 64 * 64 * sizeof(float)), ang[8], vis[8], pos[16];
     make_batch(4, 2, 8, img, ang, vis, pos);
-    cm_detector_batch b = {4, img, ang, vis, pos};
+    cm_detector_batch b = {4, img, ang, vis, pos, 1.0f};
     cm_params *p = cm_detector_params(m);
     float *grad = cm_calloc(p->total, sizeof(float));
     /* an evaluation forward cannot be differentiated, nor update statistics */
     double l0, l1;
     assert_int_equal(cm_detector_forward(m, s, &b, NULL, &l0), CM_OK);
     assert_int_equal(cm_detector_backward(m, s, grad), CM_ERR_ARG);
-    assert_int_equal(cm_detector_update_running_stats(m, &s, 1), CM_ERR_ARG);
     /* evaluation is deterministic and does not touch the model */
     float *before = cm_alloc(p->total * sizeof(float));
     memcpy(before, p->params, p->total * sizeof(float));
@@ -198,15 +207,19 @@ static void test_running_stats_and_eval(void **state)
     cm_rng_seed(&rng, 1, 1);
     assert_int_equal(cm_detector_forward(m, s, &b, &rng, &l1), CM_OK);
     assert_memory_equal(before, p->params, p->total * sizeof(float));
-    /* the running statistics move by momentum toward the batch's (unbiased variance) */
+    /* the running statistics move by momentum toward the batch's (unbiased variance), carried
+     * in their gradient slots; two half-weighted shards of one batch carry its statistics */
     int rm = cm_params_find(p, "feature_extractor.backbone.1.running_mean");
     int rv = cm_params_find(p, "feature_extractor.backbone.1.running_var");
-    assert_int_equal(cm_detector_update_running_stats(m, &s, 1), CM_OK);
+    assert_int_equal(cm_detector_backward(m, s, grad), CM_OK);
+    const float *gm = grad + p->tensors[rm].offset, *gv = grad + p->tensors[rv].offset;
+    float bm = gm[0], bv = gv[0];
+    cm_detector_update_running(m, grad);
     const float *mean = cm_params_data(p, rm), *var = cm_params_data(p, rv);
-    assert_true(mean[0] != 0.0f && var[0] != 1.0f);
-    assert_int_equal(cm_detector_update_running_stats(m, NULL, 0), CM_ERR_ARG);
+    assert_true(fabsf(mean[0] - 0.1f * bm) < 1e-6f && fabsf(var[0] - (0.9f + 0.1f * bv)) < 1e-5f);
+    assert_true(gm[0] == 0.0f && gv[0] == 0.0f);
     /* inference without targets: no loss, outputs in range */
-    cm_detector_batch inf = {2, img, ang, NULL, NULL};
+    cm_detector_batch inf = {2, img, ang, NULL, NULL, 1.0f};
     assert_int_equal(cm_detector_forward(m, s, &inf, NULL, &l1), CM_OK);
     assert_true(isnan(l1));
     const float *v = cm_detector_visibility(s), *a = cm_detector_attention(s);
@@ -217,12 +230,12 @@ static void test_running_stats_and_eval(void **state)
         sum += a[h];
     assert_true(fabsf(sum - 1.0f) < 1e-5f);
     /* bad input */
-    cm_detector_batch big = {5, img, ang, vis, pos};
+    cm_detector_batch big = {5, img, ang, vis, pos, 1.0f};
     assert_int_equal(cm_detector_forward(m, s, &big, NULL, NULL), CM_ERR_ARG);
-    cm_detector_batch one = {1, img, ang, vis, pos};
+    cm_detector_batch one = {1, img, ang, vis, pos, 1.0f};
     assert_int_equal(cm_detector_forward(m, s, &one, &rng, NULL), CM_ERR_ARG);
     assert_non_null(strstr(cm_errmsg(), "BatchNorm"));
-    cm_detector_batch none = {2, NULL, ang, vis, pos};
+    cm_detector_batch none = {2, NULL, ang, vis, pos, 1.0f};
     assert_int_equal(cm_detector_forward(m, s, &none, NULL, NULL), CM_ERR_ARG);
     cm_detector_state *bad;
     assert_int_equal(cm_detector_state_create(m, 0, &bad), CM_ERR_ARG);

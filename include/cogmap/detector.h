@@ -33,9 +33,13 @@
  * gradient), a cm_detector_state per batch (activations, allocated once),
  * forward/backward that never allocate, backward accumulating into a
  * caller's gradient block laid out like the parameter block. Training-mode
- * BatchNorm uses the batch's statistics; the running statistics move only
- * when the caller says so (cm_detector_update_running_stats), so a forward
- * never writes the model.
+ * BatchNorm uses the batch's statistics. The running statistics receive no
+ * gradient; instead a training backward adds its batch statistics (mean,
+ * unbiased variance), times the batch's grad_scale, into their slots of the
+ * gradient block, and cm_detector_update_running moves the running
+ * statistics toward them: summing shards' gradient blocks (or an MPI
+ * all-reduce) thereby averages the shards' statistics as it does their
+ * gradients, and a forward never writes the model.
  */
 #ifndef COGMAP_DETECTOR_H
 #define COGMAP_DETECTOR_H
@@ -111,6 +115,9 @@ typedef struct cm_detector_batch {
     const float *angle;     /* [B, 2]: cos theta, sin theta */
     const float *visible;   /* [B, K]: 1 visible, 0 not (may be NULL) */
     const float *position;  /* [B, K, 2]: relative positions, used where visible (may be NULL) */
+    /* backward's gradient is grad_scale x d(loss of these B frames): 1 (or 0,
+     * read as 1) for a whole batch, B / N for a shard of B frames of N. */
+    float grad_scale;
 } cm_detector_batch;
 
 /* A 64x64 RGB frame (rows top to bottom, HWC bytes) as the network's input:
@@ -121,13 +128,16 @@ void cm_detector_image(const uint8_t *rgb, float *out);
  * (dropout from rng, BatchNorm on batch statistics); NULL: evaluation. */
 cm_status cm_detector_forward(const cm_detector *m, cm_detector_state *s, const cm_detector_batch *b, cm_rng *rng,
                               double *loss);
-/* Backward of the last training-mode forward's loss, ACCUMULATED into grad
- * (params->total floats, laid out as the parameter block). */
+/* Backward of the last training-mode forward's loss, times grad_scale,
+ * ACCUMULATED into grad (params->total floats, laid out as the parameter
+ * block); the batch statistics, times grad_scale, are added to the
+ * running-statistic slots (see the top of this file). */
 cm_status cm_detector_backward(const cm_detector *m, cm_detector_state *s, float *grad);
-/* Moves the BatchNorm running statistics toward the batch statistics of the
- * last training-mode forward of each of the n states (their mean; PyTorch's
- * update with the unbiased batch variance when n == 1). */
-cm_status cm_detector_update_running_stats(cm_detector *m, cm_detector_state *const *states, int n);
+/* running = (1 - momentum) running + momentum x grad's statistic slots (PyTorch's
+ * update, with the unbiased variance), which are then zeroed so that an
+ * optimiser step over the whole block leaves the running statistics alone
+ * (Adam's update of a gradient that is always 0 is 0). */
+void cm_detector_update_running(cm_detector *m, float *grad);
 
 /* Outputs of the last forward, [B, K], [B, K, 2], [B, K, 16] (state-owned). */
 const float *cm_detector_visibility(const cm_detector_state *s);

@@ -61,7 +61,7 @@ cm_status cm_detector_backward(const cm_detector *m, cm_detector_state *s, float
     const cm_detector_config *c = &m->cfg;
     const int B = s->cur, K = c->objects, w = c->width, in = w + 2;
     const size_t n = (size_t)B * K;
-    const double inv = 1.0 / (double)n;
+    const double inv = s->grad_scale / (double)n; /* the loss's means over B x K, times the batch's scale */
     /* zero the state's gradients of activations */
     for (int i = 0; i < m->n_convs; i++)
         memset(s->dz[i], 0, conv_out_floats(&m->convs[i], B) * sizeof(float));
@@ -97,7 +97,7 @@ cm_status cm_detector_backward(const cm_detector *m, cm_detector_state *s, float
             double g1 = fabs(e) < 1.0 ? e : (e > 0 ? 1.0 : e < 0 ? -1.0 : 0.0);
             /* d cos / d p: (t - cos u) / |p| above the clamp; t / eps below it (the norm is clamped) */
             double dcos = np > 1e-12 ? (tt[k] - cosv * u[k]) / np : tt[k] / 1e-12;
-            dp[k] = c->pos_weight * (g1 / (2.0 * vis) - c->dir_weight * dcos / vis);
+            dp[k] = s->grad_scale * c->pos_weight * (g1 / (2.0 * vis) - c->dir_weight * dcos / vis);
         }
         const float *raw = &s->pos.y[2 * i];
         dy[0] = (float)(dp[0] * s->vis_prob[i]);
@@ -177,35 +177,35 @@ cm_status cm_detector_backward(const cm_detector *m, cm_detector_state *s, float
     }
     cm_maxpool2d_backward(s->dz[m->conv1], s->dpool, s->argmax, B, c1->out_c, c1->out_h, c1->out_w, 3, 2, 1);
     conv_backward(m, s, m->conv1, s->image, NULL, grad, B);
+    /* the batch statistics ride in the running statistics' slots */
+    for (int i = 0; i < m->n_convs; i++) {
+        const det_conv *cv = &m->convs[i];
+        if (!cv->bn)
+            continue;
+        float *gm = G(m, grad, cv->rm), *gv = G(m, grad, cv->rv);
+        const double cnt = (double)B * cv->out_h * cv->out_w;
+        for (int ch = 0; ch < cv->out_c; ch++) {
+            double r = s->rstd[i][ch], vb = 1.0 / (r * r) - DET_BN_EPS;
+            gm[ch] += s->grad_scale * s->mean[i][ch];
+            gv[ch] += (float)(s->grad_scale * (vb < 0.0 ? 0.0 : vb) * cnt / (cnt - 1.0)); /* unbiased, as PyTorch */
+        }
+    }
     return CM_OK;
 }
 
-cm_status cm_detector_update_running_stats(cm_detector *m, cm_detector_state *const *states, int n)
+void cm_detector_update_running(cm_detector *m, float *grad)
 {
-    if (n < 1)
-        return cm_error(CM_ERR_ARG, "detector running statistics: expected at least one state, got %d", n);
-    for (int k = 0; k < n; k++)
-        if (!states[k]->train)
-            return cm_error(CM_ERR_ARG, "detector running statistics: state %d: its last forward was not training",
-                            k);
     const float mom = m->cfg.bn_momentum;
     for (int i = 0; i < m->n_convs; i++) {
         const det_conv *c = &m->convs[i];
         if (!c->bn)
             continue;
         float *rm = cm_params_data(&m->p, c->rm), *rv = cm_params_data(&m->p, c->rv);
+        float *gm = G(m, grad, c->rm), *gv = G(m, grad, c->rv);
         for (int ch = 0; ch < c->out_c; ch++) {
-            double mean = 0.0, var = 0.0;
-            for (int k = 0; k < n; k++) {
-                const cm_detector_state *s = states[k];
-                double cnt = (double)s->cur * c->out_h * c->out_w;
-                double r = s->rstd[i][ch], vb = 1.0 / (r * r) - DET_BN_EPS;
-                mean += s->mean[i][ch];
-                var += (vb < 0.0 ? 0.0 : vb) * cnt / (cnt - 1.0); /* PyTorch: the unbiased variance */
-            }
-            rm[ch] = (1.0f - mom) * rm[ch] + mom * (float)(mean / n);
-            rv[ch] = (1.0f - mom) * rv[ch] + mom * (float)(var / n);
+            rm[ch] = (1.0f - mom) * rm[ch] + mom * gm[ch];
+            rv[ch] = (1.0f - mom) * rv[ch] + mom * gv[ch];
+            gm[ch] = gv[ch] = 0.0f;
         }
     }
-    return CM_OK;
 }

@@ -16,7 +16,7 @@ static void conv_forward(const cm_detector *m, cm_detector_state *s, int i, cons
     const int S = c->out_h * c->out_w;
     if (c->bn) {
         /* evaluation reads the running statistics; cm_batchnorm_forward writes them only in training
-         * mode, where they are not passed (cm_detector_update_running_stats moves them) */
+         * mode, where they are not passed (cm_detector_update_running moves them) */
         float *rm = train ? NULL : (float *)P(m, c->rm), *rv = train ? NULL : (float *)P(m, c->rv);
         cm_batchnorm_forward(s->z[i], s->mean[i], s->rstd[i], s->y[i], P(m, c->g), P(m, c->beta), rm, rv, B,
                              c->out_c, S, DET_BN_EPS, m->cfg.bn_momentum, train);
@@ -86,6 +86,7 @@ cm_status cm_detector_forward(const cm_detector *m, cm_detector_state *s, const 
     s->cur = B;
     s->train = train;
     s->has_targets = b->visible != NULL && b->position != NULL;
+    s->grad_scale = b->grad_scale == 0.0f ? 1.0f : b->grad_scale;
     /* backbone */
     const det_conv *c1 = &m->convs[m->conv1];
     conv_forward(m, s, m->conv1, s->image, B, train);

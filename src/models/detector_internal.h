@@ -52,6 +52,7 @@ struct cm_detector_state {
     int cur;   /* of the last forward */
     int train; /* the last forward was in training mode */
     int has_targets;
+    float grad_scale;
     /* per conv: output (pre-BN), BN output (post-ReLU when relu), statistics, gradients */
     float *y[DET_MAX_CONVS], *z[DET_MAX_CONVS], *mean[DET_MAX_CONVS], *rstd[DET_MAX_CONVS];
     float *dy[DET_MAX_CONVS], *dz[DET_MAX_CONVS];

@@ -48,14 +48,15 @@ static cm_status h_detector(nc_ctx *c)
     if (!c->st)
         c->st = cm_detector_state_create(m, B, &s);
     if (!c->st) {
-        cm_detector_batch b = {B, image, angle, vis, pos};
+        cm_detector_batch b = {B, image, angle, vis, pos, 1.0f};
         cm_rng rng;
         cm_rng_seed(&rng, 1, 1);
         double loss;
         float *lo = nc_out(c, "loss", 1, one), *vo = nc_out(c, "visibility", 2, vs);
         float *po = nc_out(c, "positions", 3, ps), *ao = nc_out(c, "attention", 3, at);
         if (!c->st && !(c->st = cm_detector_forward(m, s, &b, &rng, &loss)) &&
-            !(c->st = cm_detector_backward(m, s, grad)) && !(c->st = cm_detector_update_running_stats(m, &s, 1))) {
+            !(c->st = cm_detector_backward(m, s, grad))) {
+            cm_detector_update_running(m, grad);
             lo[0] = (float)loss;
             memcpy(vo, cm_detector_visibility(s), (size_t)B * K * sizeof(float));
             memcpy(po, cm_detector_positions(s), (size_t)B * K * 2 * sizeof(float));
