@@ -1,17 +1,21 @@
 /* cogmap.h — the whole public API. Modules, lower never including higher:
- * base -> io -> world -> mapping -> nn -> cells -> models -> analysis -> plot. */
+ * base -> io -> world -> mapping -> nn -> cells -> models (with smp.h) -> analysis -> run -> plot. */
 #ifndef COGMAP_H
 #define COGMAP_H
 
 #include "cogmap/base.h"
+#include "cogmap/dist.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
 #include "cogmap/mapping.h"
 #include "cogmap/nn.h"
 #include "cogmap/cells.h"
 #include "cogmap/models.h"
+#include "cogmap/detector.h"
+#include "cogmap/smp.h"
 #include "cogmap/analysis.h"
+#include "cogmap/run.h"
+#include "cogmap/detrun.h"
 #include "cogmap/plot.h"
-#include "cogmap/gridrun.h"
 
 #endif

@@ -37,18 +37,18 @@ typedef struct cm_detector_run_config {
 
 /* Preset defaults (cm_detector_preset, cm_detector_data_config_default with
  * the model's objects and maze size); CM_ERR_ARG for an unknown preset. */
-CM_API cm_status cm_detector_run_config_init(cm_detector_run_config *c, const char *preset, uint64_t seed);
+cm_status cm_detector_run_config_init(cm_detector_run_config *c, const char *preset, uint64_t seed);
 /* One "key=value": a model key (cm_detector_config_set), a data key
  * (train_mazes, eval_mazes, maze_steps, fov, policy_noise), or eval_frames;
  * recorded. CM_ERR_ARG naming the key. */
-CM_API cm_status cm_detector_run_config_set(cm_detector_run_config *c, const char *key_value);
+cm_status cm_detector_run_config_set(cm_detector_run_config *c, const char *key_value);
 /* Adds a dataset folder (a maze folder or a root of them). */
-CM_API cm_status cm_detector_run_config_add_data(cm_detector_run_config *c, const char *dir);
+cm_status cm_detector_run_config_add_data(cm_detector_run_config *c, const char *dir);
 /* 1 if a resumed run may change the key (lr, dropout, plateau_factor,
  * plateau_patience, eval_frames, the loss weights). */
-CM_API int cm_detector_run_key_can_change(const char *key_value);
-CM_API cm_status cm_detector_run_config_write(const cm_detector_run_config *c, const char *run);
-CM_API cm_status cm_detector_run_config_read(cm_detector_run_config *c, const char *run);
+int cm_detector_run_key_can_change(const char *key_value);
+cm_status cm_detector_run_config_write(const cm_detector_run_config *c, const char *run);
+cm_status cm_detector_run_config_read(cm_detector_run_config *c, const char *run);
 
 /* ---------------------------------------------------------------- the job */
 
@@ -57,18 +57,18 @@ typedef struct cm_detector_job cm_detector_job; /* opaque */
 /* The model from stream 0 of the seed, Adam at model.lr with
  * ReduceLROnPlateau (factor, patience) on the evaluation loss, the data
  * (folders or generated mazes). */
-CM_API cm_status cm_detector_job_create(const cm_detector_run_config *c, cm_detector_job **out);
-CM_API void cm_detector_job_free(cm_detector_job *j);
-CM_API cm_detector *cm_detector_job_model(cm_detector_job *j);
-CM_API double cm_detector_job_lr(const cm_detector_job *j);
+cm_status cm_detector_job_create(const cm_detector_run_config *c, cm_detector_job **out);
+void cm_detector_job_free(cm_detector_job *j);
+cm_detector *cm_detector_job_model(cm_detector_job *j);
+double cm_detector_job_lr(const cm_detector_job *j);
 /* Applies a stage's "key=value" (cm_detector_run_key_can_change) to the job. */
-CM_API cm_status cm_detector_job_set(cm_detector_job *j, const char *key_value);
+cm_status cm_detector_job_set(cm_detector_job *j, const char *key_value);
 /* Gradient: frames [shard B / n, (shard + 1) B / n) of step k's batch, with
  * grad_scale n_k / B; dropout from the stream (seed, step, shard). Update:
  * BatchNorm running statistics, Adam. Evaluate: eval_loss (lower),
  * visibility_ap (higher), position_error (lower, cells) on eval_frames
  * validation frames; the plateau schedule steps on eval_loss. */
-CM_API extern const cm_train_job_ops cm_detector_job_ops;
+extern const cm_train_job_ops cm_detector_job_ops;
 
 /* ------------------------------------------------------------ evaluation */
 
@@ -83,7 +83,7 @@ typedef struct cm_detector_evaluation {
 
 /* The model on `frames` frames spread over a split (evaluation mode), the
  * baseline from `baseline_frames` training frames. */
-CM_API cm_status cm_detector_evaluate(const cm_detector *m, cm_detector_data *d, cm_detector_split split,
+cm_status cm_detector_evaluate(const cm_detector *m, cm_detector_data *d, cm_detector_split split,
                                       int frames, int baseline_frames, cm_detector_evaluation *out,
                                       cm_progress *progress);
 
@@ -97,7 +97,7 @@ typedef struct cm_detector_eval_opts {
  * split; writes RUN/summary.json (visibility_ap, position_error_cells,
  * visibility_accuracy, loss, baseline_*, frames, visible, mazes, checkpoint,
  * steps). */
-CM_API cm_status cm_detector_eval_run(const char *run, const cm_detector_eval_opts *o, cm_detector_evaluation *out,
+cm_status cm_detector_eval_run(const char *run, const cm_detector_eval_opts *o, cm_detector_evaluation *out,
                                       cm_progress *progress);
 
 #ifdef __cplusplus

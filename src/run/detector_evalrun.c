@@ -104,8 +104,7 @@ cm_status cm_detector_eval_run(const char *run, const cm_detector_eval_opts *o, 
         snprintf(ck, sizeof ck, "%s", o->checkpoint);
     } else {
         snprintf(ck, sizeof ck, "%s/checkpoints/best", run);
-        snprintf(path, sizeof path, "%s/model.safetensors", ck);
-        FILE *f = fopen(path, "rb");
+        FILE *f = cm_path_join(path, sizeof path, ck, "model.safetensors") ? NULL : fopen(path, "rb");
         if (f) {
             fclose(f);
         } else {
@@ -142,8 +141,7 @@ cm_status cm_detector_eval_run(const char *run, const cm_detector_eval_opts *o, 
     /* steps of the checkpoint, from its state.json when it has one */
     double steps = NAN;
     cJSON *state = NULL;
-    snprintf(path, sizeof path, "%s/state.json", ck);
-    if (cm_json_read(path, &state) == CM_OK)
+    if (cm_path_join(path, sizeof path, ck, "state.json") == CM_OK && cm_json_read(path, &state) == CM_OK)
         cm_json_get_number(state, path, "step", 0, &steps);
     else
         cm_error_clear();
@@ -163,8 +161,8 @@ cm_status cm_detector_eval_run(const char *run, const cm_detector_eval_opts *o, 
         cJSON_Delete(root);
         return cm_error(CM_ERR_NOMEM, "%s: cannot build summary.json", run);
     }
-    snprintf(path, sizeof path, "%s/summary.json", run);
-    st = cm_json_write(path, root);
+    if (!(st = cm_path_join(path, sizeof path, run, "summary.json")))
+        st = cm_json_write(path, root);
     cJSON_Delete(root);
     return st;
 }
