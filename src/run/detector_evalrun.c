@@ -50,7 +50,8 @@ cm_status cm_detector_evaluate(const cm_detector *m, cm_detector_data *d, cm_det
             mean[o][0] /= rate[o], mean[o][1] /= rate[o];
         rate[o] /= baseline_frames;
     }
-    cm_progress_start(progress, progress ? progress->out : NULL, "evaluate", frames);
+    if (progress)
+        cm_progress_start(progress, progress->out, "evaluate", frames);
     double loss = 0.0;
     for (int i = 0; !st && i < frames; i += B) {
         int k = frames - i < B ? frames - i : B;
@@ -65,7 +66,8 @@ cm_status cm_detector_evaluate(const cm_detector *m, cm_detector_data *d, cm_det
         loss += l * k;
         memcpy(&vis[(size_t)i * K], cm_detector_visibility(s), (size_t)k * K * sizeof(float));
         memcpy(&pos[(size_t)i * K * 2], cm_detector_positions(s), (size_t)k * K * 2 * sizeof(float));
-        cm_progress_update(progress, i + k, NULL);
+        if (progress)
+            cm_progress_update(progress, i + k, NULL);
     }
     if (!st) {
         cm_detector_score(vis, pos, lab, tpos, frames, K, c->maze_size, &out->m);
@@ -78,8 +80,9 @@ cm_status cm_detector_evaluate(const cm_detector *m, cm_detector_data *d, cm_det
                 pos[2 * (f * K + o) + 1] = (float)mean[o][1];
             }
         cm_detector_score(vis, pos, lab, tpos, frames, K, c->maze_size, &out->baseline);
-        cm_progress_finish(progress, "visibility AP %.3f (baseline %.3f), position error %.2f cells",
-                           out->m.visibility_ap, out->baseline.visibility_ap, out->m.position_error);
+        if (progress)
+            cm_progress_finish(progress, "visibility AP %.3f (baseline %.3f), position error %.2f cells",
+                               out->m.visibility_ap, out->baseline.visibility_ap, out->m.position_error);
     }
     cm_detector_state_free(s);
     cm_free(vis), cm_free(pos), cm_free(lab), cm_free(tpos), cm_free(image), cm_free(angle);
