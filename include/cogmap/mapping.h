@@ -176,8 +176,10 @@ void cm_map_score(const cm_spatial_map *m, const uint8_t *layout, const uint8_t 
  * guess shifted by whole cells (-radius..radius in x and y) and its heading
  * offset by -dtheta..dtheta in dtheta_step, and scores each placement of the
  * view's free pixels (alpha > tau) by its contradictions with the map:
- * score = -(free pixels on map pixels confidently occupied, log-odds above
- * wall_sure, or off the map) / free pixels, in [-1, 0]. Agreement earns
+ * score = -(free pixels inside confident walls — the map pixel and its four
+ * neighbours all above wall_sure log-odds, so that a rotated view's boundary
+ * pixels straddling a wall's edge do not count — or off the map) / free
+ * pixels, in [-1, 0]. Agreement earns
  * nothing, so a view of new ground is not pulled onto ground already mapped;
  * the view's own wall pixels are not used (a BEV shows walls and occluded
  * floor alike), the map's confident walls are (they survived every view of

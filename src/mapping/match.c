@@ -24,6 +24,23 @@ void cm_map_match_config_default(cm_map_match_config *c)
  * view's own wall pixels are not used: a BEV shows walls and occluded floor
  * alike (both transparent), so a wall read off one view is only a guess,
  * while the map's confident walls have survived every view of free floor. */
+/* A free pixel contradicts the map only inside a confident wall: the map
+ * pixel and its four neighbours all above `sure`. A view rotated by a
+ * heading off the axes puts its boundary pixels up to half a pixel across
+ * a wall's edge; those are aliasing, not evidence. */
+static int inside_wall(const cm_spatial_map *m, int col, int row, float sure)
+{
+    static const int d[5][2] = {{0, 0}, {1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+    for (int k = 0; k < 5; k++) {
+        int c = col + d[k][0], r = row + d[k][1];
+        if (c < 0 || r < 0 || c >= m->width || r >= m->height)
+            continue; /* the map's edge: beyond it is off the map, a wall */
+        if (!(m->logodds[(size_t)r * m->width + c] > sure))
+            return 0;
+    }
+    return 1;
+}
+
 static float placement_score(const cm_spatial_map *m, cm_pose pose, int sub, float sure)
 {
     const cm_bev_frame *f = &m->cfg.frame;
@@ -42,7 +59,7 @@ static float placement_score(const cm_spatial_map *m, cm_pose pose, int sub, flo
             if (cm_map_pixel(m, (float)wx, (float)wy, &col, &row))
                 bad++;
             else
-                bad += m->logodds[(size_t)row * m->width + col] > sure;
+                bad += inside_wall(m, col, row, sure);
         }
     return used ? -(float)bad / used : 0.0f;
 }
