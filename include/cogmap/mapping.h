@@ -278,8 +278,8 @@ typedef struct cm_map_run_config {
      * +-heading_range in heading_step; taken when it fills cells better by
      * heading_margin), then the cell by scan matching against the map
      * (cm_map_match; taken when its score beats the estimate's by
-     * accept_margin, once the map holds correct_after views). Corrections
-     * re-anchor the odometry. */
+     * accept_margin, once the map holds correct_after views). Cell matches
+     * re-anchor the odometry; heading fits, redone from every view, do not. */
     int correct;
     float heading_range, heading_step, heading_margin; /* 0.4, 0.02 rad; 0.005 */
     float accept_margin;    /* 0.01: 1 % of the view's free pixels fewer contradictions */
