@@ -14,6 +14,7 @@ import json, sys
 s = json.load(open(sys.argv[1] + "/summary.json"))
 assert s["map_iou"] == s["map_iou_truth_bev"] and s["map_iou"] > 0.95, s
 assert s["pose_drift"]["mean"] == 0 and 0 < s["coverage"] <= 1, s
+assert 0 < s["map_iou_all_free"] < s["map_iou"], s  # true views beat a map of blobs
 try:
     import numpy as np
     m = np.load(sys.argv[1] + "/map.npy")

@@ -159,6 +159,7 @@ typedef struct cm_map_scores {
     int known;          /* maze cells classified free or occupied */
     int n_targets;      /* targets with an estimate and a true position */
     double target_error;/* their mean distance to the truth, cells (NaN when none) */
+    double iou_all_free;/* the iou of a map calling every scored cell free: the floor a map must beat */
 } cm_map_scores;
 
 /* Scores the map against layout[y * size + x] (1 free) over the cells with

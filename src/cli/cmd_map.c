@@ -95,6 +95,7 @@ int cmd_map(int argc, char **argv)
                r.steps, o.pose, o.correct ? " (corrected)" : "");
         printf("  map_iou            %.4f over %d seen cells (ceiling from true BEVs %.4f, ratio %.3f)\n", r.scores.iou,
                r.scores.scored, r.truth_scores.iou, r.scores.iou / r.truth_scores.iou);
+        printf("  all-free floor     %.4f (the iou of a map calling every seen cell free)\n", r.scores.iou_all_free);
         printf("  coverage           %.3f of the free cells known (true BEVs %.3f)\n", r.scores.coverage,
                r.truth_scores.coverage);
         printf("  pose drift         mean %.3f cells, final %.3f, heading %.3f rad (%d cell, %d heading corrections)\n",

@@ -28,6 +28,7 @@ void cm_map_score(const cm_spatial_map *m, const uint8_t *layout, const uint8_t 
     out->scored = (int)scored;
     out->known = (int)known;
     out->iou = uni ? (double)inter / uni : NAN;
+    out->iou_all_free = scored ? (double)true_free / scored : NAN;
     out->accuracy = scored ? (double)match / scored : NAN;
     out->precision = pred_free ? (double)inter / pred_free : NAN;
     out->recall = true_free ? (double)inter / true_free : NAN;

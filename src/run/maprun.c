@@ -136,6 +136,7 @@ static cm_status write_summary(const char *dir, const cm_maprun_options *o, cons
              num(root, "size", r->size) && num(root, "seed", (double)o->run.seed) && num(root, "steps", r->steps) &&
              num(root, "map_iou", r->scores.iou) && num(root, "map_iou_truth_bev", r->truth_scores.iou) &&
              num(root, "map_iou_ratio", r->scores.iou / r->truth_scores.iou) &&
+             num(root, "map_iou_all_free", r->scores.iou_all_free) &&
              num(root, "coverage", r->scores.coverage) && num(root, "coverage_truth_bev", r->truth_scores.coverage) &&
              num(root, "map_accuracy", r->scores.accuracy) && num(root, "map_precision", r->scores.precision) &&
              num(root, "map_recall", r->scores.recall) && num(root, "scored_cells", r->scores.scored) &&
