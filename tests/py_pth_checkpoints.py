@@ -311,6 +311,11 @@ def main():
                                 p("eval-out")], capture_output=True, text=True)
             check(r.returncode != 0 and "this is a PyTorch .pth, convert it with scripts/pth-to-safetensors"
                   in r.stderr and not os.path.exists(p("eval-out")), f"eval --from-checkpoint .pth: {r.stderr.strip()}")
+        # converted, the trainer's checkpoint evaluates (the whole way a user takes)
+        r = subprocess.run([BIN, "eval", "--from-checkpoint", p("grid.safetensors"), "--preset", "ssmpc", "--samples",
+                            "3000", "--out", p("grid-eval")], capture_output=True, text=True)
+        check(r.returncode == 0 and os.path.exists(p("grid-eval/summary.json")) and "decoding error" in r.stdout,
+              f"the converted trainer checkpoint evaluates: {r.stdout.strip()[-200:]}{r.stderr.strip()[-300:]}")
         legacy = p("legacy.pth")
         torch.save(grid.state_dict(), legacy, _use_new_zipfile_serialization=False)
         r = subprocess.run([BIN, "eval", "--from-checkpoint", legacy, "--preset", "ssmpc", "--out", p("eval-out")],
