@@ -316,6 +316,15 @@ def main():
                             "3000", "--out", p("grid-eval")], capture_output=True, text=True)
         check(r.returncode == 0 and os.path.exists(p("grid-eval/summary.json")) and "decoding error" in r.stdout,
               f"the converted trainer checkpoint evaluates: {r.stdout.strip()[-200:]}{r.stderr.strip()[-300:]}")
+        # converted, their BEV predictor and detector drive cogmap map (a few steps: the plumbing)
+        r = subprocess.run([BIN, "map", "--bev", p("bev.safetensors"), "--detector", p("det.safetensors"), "--steps",
+                            "3", "--gif-frames", "0", "--quiet", "--out", p("map")], capture_output=True, text=True)
+        check(r.returncode == 0 and os.path.exists(p("map/summary.json")),
+              f"cogmap map with converted BEV and detector: {r.stderr.strip()[-300:]}")
+        r = subprocess.run([BIN, "map", "--bev", p("det.safetensors"), "--steps", "3", "--out", p("map2")],
+                           capture_output=True, text=True)
+        check(r.returncode != 0 and "det.safetensors" in r.stderr and not os.path.exists(p("map2")),
+              f"a detector's weights as --bev refused, named: {r.stderr.strip()[-300:]}")
         legacy = p("legacy.pth")
         torch.save(grid.state_dict(), legacy, _use_new_zipfile_serialization=False)
         r = subprocess.run([BIN, "eval", "--from-checkpoint", legacy, "--preset", "ssmpc", "--out", p("eval-out")],

@@ -46,8 +46,11 @@ cm_map_odometry cm_pathint_odometry_ops(cm_pathint_odometry *o);
 /* ------------------------------------------------------------ the command */
 
 typedef struct cm_maprun_options {
-    const char *bev_run;      /* a BEV predictor run or checkpoint folder; "truth": ground-truth views */
-    const char *detector_run; /* a detector run or checkpoint folder; NULL: no targets */
+    /* A run or checkpoint folder, or a FILE.safetensors: SSM-PC's own network
+     * converted by scripts/pth-to-safetensors (full-size preset, bev or
+     * detector). */
+    const char *bev_run;      /* a BEV predictor; "truth": ground-truth views */
+    const char *detector_run; /* a target detector; NULL: no targets */
     const char *pose;         /* "truth", "deadreckon" or "pathint:GRIDRUN" */
     int chunk;                /* pathint: steps per integration window (0: the run's seq_len) */
     int correct;              /* pathint/deadreckon: heading fit and scan matching against the map */

@@ -91,10 +91,43 @@ static cm_status ex_anchor(void *ctx, cm_pose p)
 }
 
 /* A detector run's best checkpoint, its newest, or the folder itself. */
+static int is_safetensors(const char *path)
+{
+    size_t n = strlen(path), k = strlen(".safetensors");
+    return n > k && strcmp(path + n - k, ".safetensors") == 0;
+}
+
+/* SSM-PC's own trained network, converted by scripts/pth-to-safetensors:
+ * the full-size preset (SSM-PC's architecture), its weights checked by name
+ * and shape. */
+static cm_status load_foreign_bev(const char *path, cm_bevnet **out)
+{
+    cm_bevnet_config c;
+    cm_status st = cm_bevnet_preset("bev", &c);
+    if (!st)
+        st = cm_bevnet_create(&c, 0, out);
+    if (!st && (st = cm_bevnet_load_state_dict(*out, path))) {
+        cm_bevnet_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 static cm_status load_detector(const char *path, cm_detector **out)
 {
     char p[4200];
     FILE *f;
+    if (is_safetensors(path)) {
+        cm_detector_config c;
+        cm_status st = cm_detector_preset("detector", &c);
+        if (!st)
+            st = cm_detector_create(&c, 0, out);
+        if (!st && (st = cm_detector_load_weights(*out, path))) {
+            cm_detector_free(*out);
+            *out = NULL;
+        }
+        return st;
+    }
     snprintf(p, sizeof p, "%s/config.json", path);
     if ((f = fopen(p, "rb"))) {
         fclose(f);
@@ -203,7 +236,7 @@ cm_status cm_maprun(const cm_maprun_options *o, const char *dir, cm_map_run_resu
     cm_status st = CM_OK;
     /* the models first: nothing is written when one fails */
     if (strcmp(o->bev_run, "truth") != 0) {
-        if (!(st = cm_bevnet_load(o->bev_run, &bv.m))) {
+        if (!(st = is_safetensors(o->bev_run) ? load_foreign_bev(o->bev_run, &bv.m) : cm_bevnet_load(o->bev_run, &bv.m))) {
             const cm_bevnet_config *bc = cm_bevnet_get_config(bv.m);
             bv.out = bc->out;
             cm_bev_frame_default(&rc.map.frame);
