@@ -239,10 +239,14 @@ cm_status cm_safetensors_read(const char *path, cm_safetensors *out)
     size_t head_n = f.size < sizeof head ? (size_t)f.size : sizeof head;
     if ((st = cm_rfile_read(&f, 0, head, head_n, "header length")))
         goto done;
-    if ((st = st_check_not_pytorch(path, head, head_n)))
-        goto done;
     memcpy(len8, head, 8);
     uint64_t n = cm_le64(len8);
+    /* only a file that is not plausibly safetensors is looked at as a .pth:
+     * a real header length may well start with 0x80 0x02..0x05 (640 + 256k
+     * bytes), as an SMP memory checkpoint's did */
+    const int plausible = n >= 2 && n <= CM_ST_MAX_HEADER && n <= f.size - 8 && head_n > 8 && head[8] == '{';
+    if (!plausible && (st = st_check_not_pytorch(path, head, head_n)))
+        goto done;
     if (n > CM_ST_MAX_HEADER) {
         st = cm_error(CM_ERR_FORMAT, "%s: header length: expected at most %llu bytes, got %llu", path,
                       CM_ST_MAX_HEADER, (unsigned long long)n);
