@@ -1,5 +1,6 @@
 /* cogmap.h — the whole public API. Modules, lower never including higher:
- * base -> io -> world -> nn -> cells -> models (with smp.h, bevnet.h) -> analysis -> run (with bevrun.h) -> plot. */
+ * base -> io -> world -> mapping -> nn -> cells -> models (with smp.h, bevnet.h) -> analysis -> run (with
+ * bevrun.h, detrun.h) -> plot. */
 #ifndef COGMAP_H
 #define COGMAP_H
 
@@ -7,14 +8,17 @@
 #include "cogmap/dist.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
+#include "cogmap/mapping.h"
 #include "cogmap/nn.h"
 #include "cogmap/cells.h"
 #include "cogmap/models.h"
+#include "cogmap/detector.h"
 #include "cogmap/smp.h"
 #include "cogmap/bevnet.h"
 #include "cogmap/analysis.h"
 #include "cogmap/run.h"
 #include "cogmap/bevrun.h"
+#include "cogmap/detrun.h"
 #include "cogmap/plot.h"
 
 #endif

@@ -116,14 +116,29 @@ static int eval_from_checkpoint(const char *file, const char *preset, const char
     return st == CM_OK ? CLI_EXIT_OK : cli_fail("eval", st);
 }
 
+/* Detector runs (run.json "model": "detector") are evaluated by detector_cli.c. */
+int cli_eval_detector(int argc, char **argv);
+
+/* Runs of the other models, by run.json's "model", are evaluated by their own files. */
+static const struct {
+    const char *model;
+    int (*eval)(int argc, char **argv);
+} evaluators[] = {{"smp", cli_eval_smp}, {"bev", cli_eval_bev}, {"detector", cli_eval_detector}};
+
 int cmd_eval(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] != '-' && cm_smp_is_run(argv[i]))
-            return cli_eval_smp(argc, argv);
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] != '-' && cm_bevnet_is_run(argv[i]))
-            return cli_eval_bev(argc, argv);
+    for (int i = 1; i < argc; i++) {
+        char m[32];
+        if (argv[i][0] == '-')
+            continue;
+        if (cm_run_model(argv[i], m, sizeof m) != CM_OK) {
+            cm_error_clear(); /* not a run folder: an option's value, or a grid run's to refuse later */
+            continue;
+        }
+        for (size_t k = 0; k < sizeof evaluators / sizeof evaluators[0]; k++)
+            if (strcmp(m, evaluators[k].model) == 0)
+                return evaluators[k].eval(argc, argv);
+    }
     cli_common common;
     cli_common_defaults(&common);
     cm_grid_eval_opts o = {.baseline = 1, .stages = 6};

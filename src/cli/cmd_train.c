@@ -137,46 +137,44 @@ int cli_train_grid(int argc, char **argv)
     return cli_train_finish("train grid", st, &a.t, &state);
 }
 
-/* `train smp` lives in smp_train.c. */
-extern const char smp_train_usage[];
+/* The other trainers live in their own files: smp_train.c, bev_train.c,
+ * detector_cli.c. */
+extern const char smp_train_usage[], bev_train_usage[], detector_train_usage[];
 int cli_train_smp(int argc, char **argv);
-/* `train bev` lives in bev_train.c. */
-extern const char bev_train_usage[];
 int cli_train_bev(int argc, char **argv);
+int cli_train_detector(int argc, char **argv);
+
+/* The models `cogmap train` knows, in the order the help shows them. */
+static const struct {
+    const char *name, *usage;
+    int (*train)(int argc, char **argv);
+} trainers[] = {
+    {"grid", train_usage, cli_train_grid},
+    {"smp", smp_train_usage, cli_train_smp},
+    {"bev", bev_train_usage, cli_train_bev},
+    {"detector", detector_train_usage, cli_train_detector},
+};
+#define N_TRAINERS (int)(sizeof trainers / sizeof trainers[0])
 
 int cmd_train(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(train_usage, argc < 2 ? stderr : stdout);
-        fputs("\n", argc < 2 ? stderr : stdout);
-        fputs(smp_train_usage, argc < 2 ? stderr : stdout);
-        fputs("\n", argc < 2 ? stderr : stdout);
-        fputs(bev_train_usage, argc < 2 ? stderr : stdout);
+        FILE *out = argc < 2 ? stderr : stdout;
+        for (int k = 0; k < N_TRAINERS; k++)
+            fprintf(out, "%s%s", k ? "\n" : "", trainers[k].usage);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-    if (strcmp(argv[1], "grid") == 0) {
-        for (int i = 2; i < argc; i++)
-            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                fputs(train_usage, stdout);
-                return CLI_EXIT_OK;
-            }
-        return cli_train_grid(argc - 1, argv + 1);
+    char known[256] = "";
+    for (int k = 0; k < N_TRAINERS; k++) {
+        if (strcmp(argv[1], trainers[k].name) == 0) {
+            for (int i = 2; i < argc; i++)
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                    fputs(trainers[k].usage, stdout);
+                    return CLI_EXIT_OK;
+                }
+            return trainers[k].train(argc - 1, argv + 1);
+        }
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "", trainers[k].name);
     }
-    if (strcmp(argv[1], "smp") == 0) {
-        for (int i = 2; i < argc; i++)
-            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                fputs(smp_train_usage, stdout);
-                return CLI_EXIT_OK;
-            }
-        return cli_train_smp(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "bev") == 0) {
-        for (int i = 2; i < argc; i++)
-            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                fputs(bev_train_usage, stdout);
-                return CLI_EXIT_OK;
-            }
-        return cli_train_bev(argc - 1, argv + 1);
-    }
-    return cli_usage_error("train", "unknown model '%s' (known: grid, smp, bev)", argv[1]);
+    return cli_usage_error("train", "unknown model '%s' (known: %s)", argv[1], known);
 }

@@ -11,13 +11,15 @@ int cmd_gridness(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_figure(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_map(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
-    {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline", cmd_train},
-    {"eval", "evaluate a run: grid-cell (gridness, decoding error) or SMP (cell types, figures 2 and 3)", cmd_eval},
+    {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline, `train detector` SSM-PC's target detector", cmd_train},
+    {"eval", "evaluate a run: grid-cell (gridness, decoding error), SMP (cell types, figures 2 and 3) or detector (AP, position error)", cmd_eval},
     {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
     {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
+    {"map", "one agent maps a maze from predicted BEVs: spatial memory, targets, pose drift", cmd_map},
     {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
     {"gridness", "DeepMind's gridness of rate maps [N, n, n] as CSV (and a figure)", cmd_gridness},
     {"bench", "built-in benchmarks (cogmap bench --help)", cmd_bench},
