@@ -35,36 +35,17 @@ int bench_dist(int argc, char **argv)
     cli_common common;
     cli_common_defaults(&common);
     const char *model = "grid", *preset = "ssmpc", *sets[MAX_SETS];
-    int n_sets = 0;
     long long steps = 10;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r = cli_standard_option(&common, bench_dist_usage, argc, argv, &i);
-        if (r == CLI_OPTION_TAKEN)
-            continue;
-        if (r != CLI_OPTION_OWN)
-            return r;
-        if (cli_option_is(argv[i], "--model")) {
-            if (cli_option_value(argc, argv, &i, &model) < 0)
-                return CLI_EXIT_USAGE;
-            if (strcmp(model, "grid") != 0 && strcmp(model, "smp") != 0)
-                return cli_usage_error("bench dist", "--model: expected grid or smp, got '%s'", model);
-        } else if (cli_option_is(argv[i], "--preset")) {
-            if (cli_option_value(argc, argv, &i, &preset) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--steps")) {
-            if (cli_option_value(argc, argv, &i, &v) < 0 || cli_parse_int("--steps", v, 1, 1000000, &steps) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--set")) {
-            if (cli_option_value(argc, argv, &i, &v) < 0)
-                return CLI_EXIT_USAGE;
-            if (n_sets == MAX_SETS)
-                return cli_usage_error("bench dist", "--set: at most %d", MAX_SETS);
-            sets[n_sets++] = v;
-        } else {
-            return cli_usage_error("bench dist", "unknown option '%s' (see --help)", argv[i]);
-        }
-    }
+    cli_list set_list = {sets, 0, MAX_SETS};
+    const cli_opt opts[] = {{"--model", CLI_CHOICE, &model, 0, 0, "--model: expected grid or smp, got '%s'", "grid|smp"},
+                            {"--preset", CLI_STRING, &preset},
+                            {"--steps", CLI_INT, &steps, 1, 1000000},
+                            {"--set", CLI_LIST, &set_list, 0, 0, "--set: at most %d"},
+                            {0}};
+    int rc = cli_parse("bench dist", bench_dist_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
+    const int n_sets = set_list.n;
     cm_set_threads(common.threads);
     const int is_grid = strcmp(model, "grid") == 0;
     cm_grid_run_config gc;
