@@ -13,6 +13,9 @@
 #include "cogmap/smp.h"
 #include "cogmap/analysis.h"
 #include "cogmap/run.h"
+#include "cogmap/bench.h"
+#include "cogmap/simulate.h"
+#include "cogmap/gridness_table.h"
 #include "cogmap/plot.h"
 
 #endif
