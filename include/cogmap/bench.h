@@ -41,6 +41,25 @@ typedef struct cm_bench_render_result {
 CM_API cm_status cm_bench_render(const char *arena, int maze_size, int size, long long frames, uint64_t seed,
                                  cm_bench_render_result *out);
 
+/* cm_bench_train: `steps` training steps of the generic trainer
+ * (cm_train_run) of model "grid" (preset `preset`) or "smp", after `sets`
+ * ("key=value") and 2 warm-up steps, the job's evaluation and checkpoint
+ * files left out, in whatever job this process runs in (plain, or one rank
+ * of an MPI job: a collective, the global batch split over the ranks). The
+ * run folder is a scratch folder under /tmp, removed after (named in
+ * scratch_left if it could not be). CM_ERR_ARG: an unknown model or preset,
+ * a bad setting. */
+typedef struct cm_bench_train_result {
+    int batch;         /* the global batch */
+    size_t n_params;   /* floats all-reduced per step */
+    double step_flops; /* one step's FLOPs (grid; 0: not counted) */
+    double seconds;    /* wall clock of the timed steps */
+    double final_loss;
+    char scratch_left[64]; /* the scratch folder if it could not be removed, else "" */
+} cm_bench_train_result;
+CM_API cm_status cm_bench_train(const char *model, const char *preset, const char *const *sets, int n_sets,
+                                int64_t steps, uint64_t seed, cm_bench_train_result *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,13 @@
-/* The timed loops of `cogmap bench motion` and `cogmap bench render`
- * (cogmap/bench.h). */
+/* The timed loops of `cogmap bench motion`, `bench render` and `bench
+ * dist` (cogmap/bench.h). */
+#define _GNU_SOURCE /* nftw, mkdtemp */
 #include "cogmap/bench.h"
+#include "cogmap/dist.h"
+#include "cogmap/run.h"
 #include "cogmap/world.h"
+
+#include <ftw.h>
+#include <stdlib.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -172,5 +178,81 @@ cm_status cm_bench_render(const char *arena_name, int maze_size, int size, long 
     cm_free(poses);
     cm_free(maze);
     cm_arena_free(&arena);
+    return st;
+}
+
+/* The job's own operations, less what a timing must not include. */
+static cm_status no_evaluate(void *job, int64_t step, cm_metrics *out) { return CM_OK; }
+static cm_status no_save(void *job, const char *dir) { return CM_OK; }
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) { return remove(path); }
+
+cm_status cm_bench_train(const char *model, const char *preset, const char *const *sets, int n_sets, int64_t steps,
+                         uint64_t seed, cm_bench_train_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const int is_grid = strcmp(model, "grid") == 0;
+    if ((!is_grid && strcmp(model, "smp") != 0) || steps < 1 || n_sets < 0)
+        return cm_error(CM_ERR_ARG, "bench train: model '%s', %lld steps: expected grid or smp and >= 1 step", model,
+                        (long long)steps);
+    cm_grid_run_config gc;
+    cm_smp_run_config sc;
+    cm_grid_job *gj = NULL;
+    cm_smp_job *sj = NULL;
+    void *job;
+    cm_train_job_ops ops;
+    cm_status st = CM_OK;
+    if (is_grid) {
+        st = cm_grid_run_config_init(&gc, preset, seed);
+        for (int k = 0; st == CM_OK && k < n_sets; k++)
+            st = cm_grid_run_config_set(&gc, sets[k]);
+        if (st == CM_OK)
+            st = cm_grid_job_create(&gc, &gj);
+        job = gj, ops = cm_grid_job_ops;
+        out->batch = gc.net.batch;
+        out->step_flops = cm_pathint_step_flops(&gc.net);
+    } else {
+        cm_smp_run_config_init(&sc, seed);
+        for (int k = 0; st == CM_OK && k < n_sets; k++)
+            st = cm_smp_run_config_set(&sc, sets[k]);
+        if (st == CM_OK)
+            st = cm_smp_job_create(&sc, &sj);
+        job = sj, ops = cm_smp_job_ops;
+        out->batch = sc.model.batch;
+    }
+    if (st != CM_OK)
+        return st;
+    ops.evaluate = no_evaluate;
+    ops.save = no_save;
+    /* A scratch run folder (state.json of the end checkpoint), rank 0's. */
+    char dir[64] = "";
+    if (cm_dist_rank() == 0) {
+        snprintf(dir, sizeof dir, "/tmp/cogmap-bench-dist-XXXXXX");
+        if (!mkdtemp(dir))
+            dir[0] = 0;
+    }
+    st = cm_dist_broadcast(dir, sizeof dir, 0);
+    if (st == CM_OK && !dir[0])
+        st = cm_error(CM_ERR_IO, "bench dist: cannot make a scratch folder under /tmp");
+    cm_train_config tc = {.out = dir, .steps = 2, .keep = 1, .seed = seed};
+    cm_train_state state;
+    cm_train_state_init(&state);
+    if (st == CM_OK)
+        st = cm_train_run(&tc, &ops, job, &state, NULL); /* warm-up: allocations, BLAS buffers */
+    if (st == CM_OK) {
+        cm_dist_barrier();
+        double t0 = cm_now();
+        tc.steps = 2 + steps;
+        st = cm_train_run(&tc, &ops, job, &state, NULL);
+        out->seconds = cm_now() - t0;
+    }
+    out->n_params = ops.n_params(job);
+    out->final_loss = state.last_loss;
+    if (gj)
+        cm_grid_job_free(gj);
+    if (sj)
+        cm_smp_job_free(sj);
+    if (cm_dist_rank() == 0 && dir[0] && nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        snprintf(out->scratch_left, sizeof out->scratch_left, "%s", dir);
     return st;
 }
