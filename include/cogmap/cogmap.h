@@ -19,6 +19,9 @@
 #include "cogmap/run.h"
 #include "cogmap/bevrun.h"
 #include "cogmap/detrun.h"
+#include "cogmap/bench.h"
+#include "cogmap/simulate.h"
+#include "cogmap/gridness_table.h"
 #include "cogmap/plot.h"
 
 #endif

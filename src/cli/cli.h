@@ -81,4 +81,39 @@ FILE *cli_progress_stream(const cli_common *c);
 struct cm_grid_eval_opts;
 int cli_grid_eval(const char *command, const char *dir, const struct cm_grid_eval_opts *o, const cli_common *common);
 
+/* A command's options as a table, read by cli_parse: one row per option.
+ * CLI_INT: an integer in [min, max] into a long long; CLI_DOUBLE: a finite
+ * number into a double; CLI_POSITIVE: the same, refused with `refusal` (its
+ * "%s": the value as given) unless > 0; CLI_STRING: a const char * (refused
+ * with `refusal` when empty, if one is given); CLI_CHOICE: a string among
+ * `choices` ("a|b|c"), else `refusal`; CLI_FLAG: no value, sets an int to 1;
+ * CLI_LIST: a repeatable value appended to a cli_list, `refusal` ("%d": max)
+ * beyond its max; CLI_ARG (name NULL): the one positional argument, a second
+ * refused with `refusal` ("%s" twice: the first and the second). */
+/* Rows name only the fields their kind reads; the rest are zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+enum cli_kind { CLI_END, CLI_INT, CLI_DOUBLE, CLI_POSITIVE, CLI_STRING, CLI_CHOICE, CLI_FLAG, CLI_LIST, CLI_ARG };
+typedef struct cli_list {
+    const char **items;
+    int n, max;
+} cli_list;
+typedef struct cli_opt {
+    const char *name;
+    enum cli_kind kind;
+    void *dest;
+    long long min, max;
+    const char *refusal;
+    const char *choices;
+} cli_opt;
+
+/* Reads argv[1..] by `opts` (ended by a row of kind CLI_END) after --help
+ * (prints `usage`) and the common options; anything else is an unknown
+ * option. Returns CLI_PARSED, or the exit code to return now (0 after
+ * --help, CLI_EXIT_USAGE after the message of a refused value). */
+enum { CLI_PARSED = -3 };
+/* One argument, argv[*i], by the table alone: CLI_OPTION_TAKEN, CLI_OPTION_OWN
+ * (no row names it) or the exit code after a refused value's message. */
+int cli_table_option(const char *command, const cli_opt *opts, int argc, char **argv, int *i);
+int cli_parse(const char *command, const char *usage, cli_common *c, const cli_opt *opts, int argc, char **argv);
+
 #endif

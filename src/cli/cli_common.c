@@ -197,3 +197,84 @@ int cli_refuse_existing_run(const char *command, const char *out)
     st = cm_dist_agree(st);
     return st == CM_OK ? CLI_EXIT_OK : cli_fail(command, st);
 }
+
+/* Whether `v` is one of `choices` ("a|b|c"). */
+static int is_choice(const char *v, const char *choices)
+{
+    size_t n = strlen(v);
+    for (const char *c = choices; c; c = strchr(c, '|') ? strchr(c, '|') + 1 : NULL)
+        if (strncmp(c, v, n) == 0 && (c[n] == '|' || c[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat-security"
+/* Reads the value of table row `o` from argv[*i]. */
+static int take_value(const char *command, const cli_opt *o, int argc, char **argv, int *i)
+{
+    const char *v;
+    if (o->kind == CLI_FLAG) {
+        *(int *)o->dest = 1;
+        return CLI_OPTION_TAKEN;
+    }
+    if (cli_option_value(argc, argv, i, &v))
+        return CLI_EXIT_USAGE;
+    switch (o->kind) {
+    case CLI_INT:
+        return cli_parse_int(o->name, v, o->min, o->max, o->dest) ? CLI_EXIT_USAGE : CLI_OPTION_TAKEN;
+    case CLI_DOUBLE:
+    case CLI_POSITIVE:
+        if (cli_parse_double(o->name, v, o->dest))
+            return CLI_EXIT_USAGE;
+        return o->kind == CLI_POSITIVE && !(*(double *)o->dest > 0) ? cli_usage_error(command, o->refusal, v)
+                                                                   : CLI_OPTION_TAKEN;
+    case CLI_LIST: {
+        cli_list *l = o->dest;
+        if (l->n >= l->max)
+            return cli_usage_error(command, o->refusal, l->max);
+        l->items[l->n++] = v;
+        return CLI_OPTION_TAKEN;
+    }
+    default:
+        if ((o->kind == CLI_CHOICE && !is_choice(v, o->choices)) || (o->refusal && !v[0]))
+            return cli_usage_error(command, o->refusal, v);
+        *(const char **)o->dest = v;
+        return CLI_OPTION_TAKEN;
+    }
+}
+
+int cli_table_option(const char *command, const cli_opt *opts, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    for (const cli_opt *o = opts; o->kind != CLI_END; o++)
+        if (o->name && (o->kind == CLI_FLAG ? strcmp(arg, o->name) == 0 : cli_option_is(arg, o->name)))
+            return take_value(command, o, argc, argv, i);
+    return CLI_OPTION_OWN;
+}
+
+int cli_parse(const char *command, const char *usage, cli_common *c, const cli_opt *opts, int argc, char **argv)
+{
+    const cli_opt *positional = NULL;
+    for (const cli_opt *o = opts; o->kind != CLI_END; o++)
+        if (o->kind == CLI_ARG)
+            positional = o;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        int r = cli_standard_option(c, usage, argc, argv, &i);
+        if (r == CLI_OPTION_TAKEN)
+            continue;
+        if (r != CLI_OPTION_OWN)
+            return r;
+        if ((r = cli_table_option(command, opts, argc, argv, &i)) != CLI_OPTION_OWN) {
+            if (r != CLI_OPTION_TAKEN)
+                return r;
+        } else if (!positional || (arg[0] == '-' && arg[1]))
+            return cli_usage_error(command, "unknown option '%s'", arg);
+        else if (*(const char **)positional->dest)
+            return cli_usage_error(command, positional->refusal, *(const char **)positional->dest, arg);
+        else
+            *(const char **)positional->dest = arg;
+    }
+    return CLI_PARSED;
+}

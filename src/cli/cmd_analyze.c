@@ -36,89 +36,34 @@ int cmd_analyze(int argc, char **argv)
     cm_classify_opts o;
     cm_classify_defaults(&o);
     const char *input = NULL, *format = "png";
-    int figures = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *v;
-        long long iv;
-        double dv;
-        int r = cli_standard_option(&common, analyze_usage, argc, argv, &i);
-        if (r == CLI_OPTION_TAKEN)
-            continue;
-        if (r != CLI_OPTION_OWN)
-            return r;
-        if (cli_option_is(arg, "--shuffles")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--shuffles", v, 1, 1000000, &iv))
-                return CLI_EXIT_USAGE;
-            o.n_shuffles = (int)iv;
-        } else if (cli_option_is(arg, "--percentile")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--percentile", v, &dv))
-                return CLI_EXIT_USAGE;
-            if (dv < 0 || dv > 100)
-                return cli_usage_error("analyze", "--percentile: expected 0..100, got %g", dv);
-            o.percentile = dv;
-        } else if (cli_option_is(arg, "--hd-shuffle")) {
-            if (cli_option_value(argc, argv, &i, &v))
-                return CLI_EXIT_USAGE;
-            if (strcmp(v, "bins") == 0)
-                o.hd_timeshift = 0;
-            else if (strcmp(v, "time") == 0)
-                o.hd_timeshift = 1;
-            else
-                return cli_usage_error("analyze", "--hd-shuffle: expected 'bins' or 'time', got '%s'", v);
-        } else if (cli_option_is(arg, "--min-shift")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--min-shift", v, 1, INT64_MAX, &iv))
-                return CLI_EXIT_USAGE;
-            o.min_shift = iv;
-        } else if (cli_option_is(arg, "--dt")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--dt", v, &dv))
-                return CLI_EXIT_USAGE;
-            if (!(dv > 0))
-                return cli_usage_error("analyze", "--dt: expected seconds > 0, got %g", dv);
-            o.dt = dv;
-        } else if (cli_option_is(arg, "--box")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--box", v, &dv))
-                return CLI_EXIT_USAGE;
-            if (!(dv > 0))
-                return cli_usage_error("analyze", "--box: expected metres > 0, got %g", dv);
-            o.box = dv;
-        } else if (cli_option_is(arg, "--ratemap-bin")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--ratemap-bin", v, &dv))
-                return CLI_EXIT_USAGE;
-            if (!(dv > 0))
-                return cli_usage_error("analyze", "--ratemap-bin: expected a bin size > 0, got %g", dv);
-            o.ratemap_bin = dv;
-        } else if (cli_option_is(arg, "--distance-step")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--distance-step", v, &dv))
-                return CLI_EXIT_USAGE;
-            if (!(dv > 0))
-                return cli_usage_error("analyze", "--distance-step: expected a step > 0, got %g", dv);
-            o.distance_step = dv;
-        } else if (cli_option_is(arg, "--grid-threshold")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--grid-threshold", v, &dv))
-                return CLI_EXIT_USAGE;
-            o.grid_thresh = dv;
-        } else if (cli_option_is(arg, "--grid-bins")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--grid-bins", v, 0, 512, &iv))
-                return CLI_EXIT_USAGE;
-            if (iv > 0 && iv < 4)
-                return cli_usage_error("analyze", "--grid-bins: expected 0 or 4..512, got %lld", iv);
-            o.grid_bins = (int)iv;
-        } else if (cli_option_is(arg, "--format")) {
-            if (cli_option_value(argc, argv, &i, &v))
-                return CLI_EXIT_USAGE;
-            if (strcmp(v, "png") != 0 && strcmp(v, "svg") != 0 && strcmp(v, "pdf") != 0)
-                return cli_usage_error("analyze", "--format: expected png, svg or pdf, got '%s'", v);
-            format = v;
-        } else if (strcmp(arg, "--no-figures") == 0) {
-            figures = 0;
-        } else if (arg[0] == '-') {
-            return cli_usage_error("analyze", "unknown option '%s'", arg);
-        } else if (!input) {
-            input = arg;
-        } else {
-            return cli_usage_error("analyze", "one activity file expected, got '%s' and '%s'", input, arg);
-        }
-    }
+    const char *hd_shuffle = "bins";
+    int no_figures = 0;
+    long long shuffles = o.n_shuffles, min_shift = o.min_shift, grid_bins = o.grid_bins;
+    const cli_opt opts[] = {
+        {"--shuffles", CLI_INT, &shuffles, 1, 1000000},
+        {"--percentile", CLI_DOUBLE, &o.percentile},
+        {"--hd-shuffle", CLI_CHOICE, &hd_shuffle, 0, 0, "--hd-shuffle: expected 'bins' or 'time', got '%s'", "bins|time"},
+        {"--min-shift", CLI_INT, &min_shift, 1, INT64_MAX},
+        {"--dt", CLI_POSITIVE, &o.dt, 0, 0, "--dt: expected seconds > 0, got %s"},
+        {"--box", CLI_POSITIVE, &o.box, 0, 0, "--box: expected metres > 0, got %s"},
+        {"--ratemap-bin", CLI_POSITIVE, &o.ratemap_bin, 0, 0, "--ratemap-bin: expected a bin size > 0, got %s"},
+        {"--distance-step", CLI_POSITIVE, &o.distance_step, 0, 0, "--distance-step: expected a step > 0, got %s"},
+        {"--grid-threshold", CLI_DOUBLE, &o.grid_thresh},
+        {"--grid-bins", CLI_INT, &grid_bins, 0, 512},
+        {"--format", CLI_CHOICE, &format, 0, 0, "--format: expected png, svg or pdf, got '%s'", "png|svg|pdf"},
+        {"--no-figures", CLI_FLAG, &no_figures},
+        {NULL, CLI_ARG, &input, 0, 0, "one activity file expected, got '%s' and '%s'"},
+        {0}};
+    int rc = cli_parse("analyze", analyze_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
+    if (o.percentile < 0 || o.percentile > 100)
+        return cli_usage_error("analyze", "--percentile: expected 0..100, got %g", o.percentile);
+    if (grid_bins > 0 && grid_bins < 4)
+        return cli_usage_error("analyze", "--grid-bins: expected 0 or 4..512, got %lld", grid_bins);
+    const int figures = !no_figures;
+    o.n_shuffles = (int)shuffles, o.min_shift = min_shift, o.grid_bins = (int)grid_bins;
+    o.hd_timeshift = strcmp(hd_shuffle, "time") == 0;
     if (!input)
         return cli_usage_error("analyze", "missing ACTIVITY.npz");
     if (!common.out)

@@ -58,22 +58,12 @@ int cmd_demo(int argc, char **argv)
     cli_common_defaults(&common);
     common.out = "demo-out";
     double minutes = DEMO_TOTAL_MINUTES;
-    for (int i = 1; i < argc; i++) {
-        int r = cli_standard_option(&common, demo_usage, argc, argv, &i);
-        if (r == CLI_OPTION_TAKEN)
-            continue;
-        if (r != CLI_OPTION_OWN)
-            return r;
-        if (strncmp(argv[i], "--minutes", 9) == 0 && (argv[i][9] == 0 || argv[i][9] == '=')) {
-            const char *v;
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_double("--minutes", v, &minutes))
-                return CLI_EXIT_USAGE;
-            if (!(minutes > 0 && minutes <= 24 * 60))
-                return cli_usage_error("demo", "--minutes: expected 0 < M <= 1440, got '%s'", v);
-            continue;
-        }
-        return cli_usage_error("demo", "unknown option '%s'", argv[i]);
-    }
+    const cli_opt opts[] = {{"--minutes", CLI_DOUBLE, &minutes}, {0}};
+    int rc = cli_parse("demo", demo_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
+    if (!(minutes > 0 && minutes <= 24 * 60))
+        return cli_usage_error("demo", "--minutes: expected 0 < M <= 1440, got '%g'", minutes);
     char run[4096], seed[32], threads[32], train_minutes[32];
     if ((size_t)snprintf(run, sizeof run, "%s/grid", common.out) >= sizeof run)
         return cli_usage_error("demo", "--out: path too long");
@@ -130,7 +120,7 @@ int cmd_demo(int argc, char **argv)
     args[n] = NULL;
     if (!common.quiet)
         printf("demo: training the %s grid-cell network for %.1f minutes into %s\n", demo_preset, train_min, run);
-    int rc = cli_train_grid(n, (char **)args);
+    rc = cli_train_grid(n, (char **)args);
     if (rc != CLI_EXIT_OK)
         return rc;
     if (!common.quiet)

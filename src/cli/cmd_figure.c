@@ -127,37 +127,16 @@ int cmd_figure(int argc, char **argv)
     cli_common_defaults(&common);
     figure_opts o = {.shuffles = 1000, .fig3_init = 1000, .max_attractor = 64, .images = 512};
     const char *which = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *v;
-        int r = cli_standard_option(&common, figure_usage, argc, argv, &i);
-        if (r == CLI_OPTION_TAKEN)
-            continue;
-        if (r != CLI_OPTION_OWN)
-            return r;
-        if (cli_option_is(arg, "--data")) {
-            if (cli_option_value(argc, argv, &i, &o.data))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--shuffles")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--shuffles", v, 1, 100000, &o.shuffles))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--fig3-init")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--fig3-init", v, 2, 100000, &o.fig3_init))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--max-attractor")) {
-            if (cli_option_value(argc, argv, &i, &v) ||
-                cli_parse_int("--max-attractor", v, 1, 100000, &o.max_attractor))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--images")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--images", v, 1, 100000, &o.images))
-                return CLI_EXIT_USAGE;
-        } else if (arg[0] == '-') {
-            return cli_usage_error("figure", "unknown option '%s'", arg);
-        } else if (!which) {
-            which = arg;
-        } else {
-            return cli_usage_error("figure", "one figure expected, got '%s' and '%s'", which, arg);
-        }
-    }
+    const cli_opt opts[] = {{"--data", CLI_STRING, &o.data},
+                            {"--shuffles", CLI_INT, &o.shuffles, 1, 100000},
+                            {"--fig3-init", CLI_INT, &o.fig3_init, 2, 100000},
+                            {"--max-attractor", CLI_INT, &o.max_attractor, 1, 100000},
+                            {"--images", CLI_INT, &o.images, 1, 100000},
+                            {NULL, CLI_ARG, &which, 0, 0, "one figure expected, got '%s' and '%s'"},
+                            {0}};
+    int rc = cli_parse("figure", figure_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
     if (!which)
         return cli_usage_error("figure", "expected the figure: smp2 or smp3");
     if (strcmp(which, "smp2") != 0 && strcmp(which, "smp3") != 0)

@@ -25,37 +25,17 @@ int cmd_maze(int argc, char **argv)
     cli_common_defaults(&common);
     long long size = -1, targets = -1, steps = 500, agents = 1;
     double fov = 75.0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(maze_usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (strcmp(argv[i], "--size") == 0 || strncmp(argv[i], "--size=", 7) == 0) {
-            if (cli_option_value(argc, argv, &i, &v) < 0 || cli_parse_int("--size", v, 1, 1000000, &size) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (strcmp(argv[i], "--targets") == 0 || strncmp(argv[i], "--targets=", 10) == 0) {
-            if (cli_option_value(argc, argv, &i, &v) < 0 || cli_parse_int("--targets", v, 1, 1000000, &targets) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (strcmp(argv[i], "--steps") == 0 || strncmp(argv[i], "--steps=", 8) == 0) {
-            if (cli_option_value(argc, argv, &i, &v) < 0 || cli_parse_int("--steps", v, 1, 999999, &steps) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (strcmp(argv[i], "--agents") == 0 || strncmp(argv[i], "--agents=", 9) == 0) {
-            if (cli_option_value(argc, argv, &i, &v) < 0 ||
-                cli_parse_int("--agents", v, 1, CM_MAZE_MAX_AGENTS, &agents) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (strcmp(argv[i], "--fov") == 0 || strncmp(argv[i], "--fov=", 6) == 0) {
-            if (cli_option_value(argc, argv, &i, &v) < 0 || cli_parse_double("--fov", v, &fov) < 0)
-                return CLI_EXIT_USAGE;
-            if (!(fov > 0.0 && fov <= 360.0))
-                return cli_usage_error("maze", "--fov: expected 0 < degrees <= 360, got %s", v);
-        } else {
-            int r = cli_common_option(&common, argc, argv, &i);
-            if (r < 0)
-                return CLI_EXIT_USAGE;
-            if (r == 0)
-                return cli_usage_error("maze", "unknown option '%s'", argv[i]);
-        }
-    }
+    const cli_opt opts[] = {{"--size", CLI_INT, &size, 1, 1000000},
+                            {"--targets", CLI_INT, &targets, 1, 1000000},
+                            {"--steps", CLI_INT, &steps, 1, 999999},
+                            {"--agents", CLI_INT, &agents, 1, CM_MAZE_MAX_AGENTS},
+                            {"--fov", CLI_DOUBLE, &fov},
+                            {0}};
+    int rc = cli_parse("maze", maze_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
+    if (!(fov > 0.0 && fov <= 360.0))
+        return cli_usage_error("maze", "--fov: expected 0 < degrees <= 360, got %g", fov);
     if (size < 0)
         return cli_usage_error("maze", "--size N is required (9, 11, 13 or 15 for Memory-Maze's mazes)");
     cm_maze_params p;

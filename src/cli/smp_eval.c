@@ -30,42 +30,21 @@ typedef struct smp_eval_opts {
 
 static int parse(int argc, char **argv, cli_common *common, smp_eval_opts *o, const char **dir)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *v;
-        int r = cli_common_option(common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-#define OPT(name) (strncmp(arg, name, strlen(name)) == 0 && (arg[strlen(name)] == 0 || arg[strlen(name)] == '='))
-#define INTOPT(name, field, lo, hi)                                                              \
-    else if (OPT(name))                                                                          \
-    {                                                                                            \
-        if (cli_option_value(argc, argv, &i, &v) || cli_parse_int(name, v, lo, hi, &o->field)) \
-            return CLI_EXIT_USAGE;                                                               \
-    }
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(smp_eval_usage, stdout);
-            return -1;
-        }
-        INTOPT("--trajectories", trajectories, 1, 1000000)
-        INTOPT("--steps", steps, 2, 1000000)
-        INTOPT("--correct-every", correct_every, 0, 1000000)
-        INTOPT("--shuffles", shuffles, 1, 100000)
-        INTOPT("--images", images, 1, 100000)
-        INTOPT("--fig3-init", fig3_init, 2, 100000)
-        else if (OPT("--checkpoint"))
-        {
-            if (cli_option_value(argc, argv, &i, &o->checkpoint))
-                return CLI_EXIT_USAGE;
-        }
-        else if (strcmp(arg, "--no-figures") == 0) o->figures = 0;
-        else if (arg[0] == '-') return cli_usage_error("eval", "unknown option '%s'", arg);
-        else if (!*dir) *dir = arg;
-        else return cli_usage_error("eval", "one run folder expected, got '%s' and '%s'", *dir, arg);
-#undef INTOPT
-#undef OPT
-    }
+    int no_figures = 0;
+    const cli_opt opts[] = {{"--trajectories", CLI_INT, &o->trajectories, 1, 1000000},
+                            {"--steps", CLI_INT, &o->steps, 2, 1000000},
+                            {"--correct-every", CLI_INT, &o->correct_every, 0, 1000000},
+                            {"--shuffles", CLI_INT, &o->shuffles, 1, 100000},
+                            {"--images", CLI_INT, &o->images, 1, 100000},
+                            {"--fig3-init", CLI_INT, &o->fig3_init, 2, 100000},
+                            {"--checkpoint", CLI_STRING, &o->checkpoint},
+                            {"--no-figures", CLI_FLAG, &no_figures},
+                            {NULL, CLI_ARG, dir, 0, 0, "one run folder expected, got '%s' and '%s'"},
+                            {0}};
+    int rc = cli_parse("eval", smp_eval_usage, common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc == CLI_EXIT_OK ? -1 : rc;
+    o->figures = !no_figures;
     if (!*dir)
         return cli_usage_error("eval", "expected the run folder");
     if (common->out)

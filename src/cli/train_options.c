@@ -13,49 +13,24 @@ void cli_train_options_defaults(cli_train_options *t, int max_sets)
     t->max_sets = max_sets < CLI_TRAIN_MAX_SETS ? max_sets : CLI_TRAIN_MAX_SETS;
 }
 
-/* Reads option argv[*i]'s value as an integer in [min, max]. */
-static int int_value(int argc, char **argv, int *i, const char *name, long long min, long long max, long long *out)
-{
-    const char *v;
-    return cli_option_value(argc, argv, i, &v) || cli_parse_int(name, v, min, max, out) ? -1 : 1;
-}
-
 int cli_train_option(const char *command, cli_train_options *t, int argc, char **argv, int *i)
 {
-    const char *arg = argv[*i], *v;
     int r = cli_common_option(&t->common, argc, argv, i);
     if (r != 0)
         return r;
-    if (cli_option_is(arg, "--resume"))
-        return cli_option_value(argc, argv, i, &t->resume) ? -1 : 1;
-    if (cli_option_is(arg, "--steps"))
-        return int_value(argc, argv, i, "--steps", 1, INT64_MAX / 2, &t->steps);
-    if (cli_option_is(arg, "--minutes")) {
-        if (cli_option_value(argc, argv, i, &v) || cli_parse_double("--minutes", v, &t->minutes))
-            return -1;
-        if (!(t->minutes > 0)) {
-            cli_usage_error(command, "--minutes: expected a positive number, got '%s'", v);
-            return -1;
-        }
-        return 1;
-    }
-    if (cli_option_is(arg, "--eval-every"))
-        return int_value(argc, argv, i, "--eval-every", 0, INT64_MAX / 2, &t->eval_every);
-    if (cli_option_is(arg, "--checkpoint-every"))
-        return int_value(argc, argv, i, "--checkpoint-every", 0, INT64_MAX / 2, &t->checkpoint_every);
-    if (cli_option_is(arg, "--keep"))
-        return int_value(argc, argv, i, "--keep", 1, 1000000, &t->keep);
-    if (cli_option_is(arg, "--set")) {
-        if (cli_option_value(argc, argv, i, &v))
-            return -1;
-        if (t->n_sets >= t->max_sets) {
-            cli_usage_error(command, "--set: at most %d overrides", t->max_sets);
-            return -1;
-        }
-        t->sets[t->n_sets++] = v;
-        return 1;
-    }
-    return 0;
+    cli_list sets = {t->sets, t->n_sets, t->max_sets};
+    const cli_opt opts[] = {
+        {"--resume", CLI_STRING, &t->resume},
+        {"--steps", CLI_INT, &t->steps, 1, INT64_MAX / 2},
+        {"--minutes", CLI_POSITIVE, &t->minutes, 0, 0, "--minutes: expected a positive number, got '%s'"},
+        {"--eval-every", CLI_INT, &t->eval_every, 0, INT64_MAX / 2},
+        {"--checkpoint-every", CLI_INT, &t->checkpoint_every, 0, INT64_MAX / 2},
+        {"--keep", CLI_INT, &t->keep, 1, 1000000},
+        {"--set", CLI_LIST, &sets, 0, 0, "--set: at most %d overrides"},
+        {0}};
+    r = cli_table_option(command, opts, argc, argv, i);
+    t->n_sets = sets.n;
+    return r == CLI_OPTION_TAKEN ? 1 : r == CLI_OPTION_OWN ? 0 : -1;
 }
 
 int cli_train_options_check(const char *command, cli_train_options *t)

@@ -1,0 +1,66 @@
+/* cogmap/bench.h — the timings `cogmap bench` prints, as data: each
+ * function builds what it times, runs the timed loop and returns rates
+ * (the CLI prints them; the bench/ scripts compare them with their peers). They
+ * change the library's thread count (cm_set_threads), as said per function.
+ */
+#ifndef COGMAP_BENCH_H
+#define COGMAP_BENCH_H
+
+#include "cogmap/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* cm_bench_motion: `batch` worlds of the rat model `motion` in arena preset
+ * `arena` for `steps` steps, recording position, heading and Banino's ego
+ * velocity; the best of `repeat` runs on one thread, then (when `threads`,
+ * 0 = all cores, gives more than one) on that many. Leaves the library on
+ * `threads` threads. CM_ERR_ARG: an unknown preset or a count out of range. */
+typedef struct cm_bench_motion_result {
+    double wall;          /* agent-steps per second of wall clock, one thread */
+    double cpu;           /* agent-steps per second of the thread's CPU time */
+    int threads;          /* threads of the second timing (1: none made) */
+    double threaded_wall; /* agent-steps per second of wall clock on `threads` threads */
+} cm_bench_motion_result;
+CM_API cm_status cm_bench_motion(const char *arena, const char *motion, int batch, int steps, int repeat,
+                                 int threads, uint64_t seed, cm_bench_motion_result *out);
+
+/* cm_bench_render: `frames` egocentric RGB frames of size x size pixels on
+ * one thread (left on one), from 4096 poses drawn once off the walls: in a
+ * maze of side `maze_size` generated from `seed` (its targets drawn as
+ * sprites, the maze camera), or in arena preset `arena` when not NULL (the
+ * open-arena camera). 1000 unmeasured frames come first. CM_ERR_ARG: an
+ * unknown preset or an impossible maze. */
+typedef struct cm_bench_render_result {
+    double wall_s;     /* seconds of wall clock */
+    double cpu_s;      /* seconds the thread ran */
+    uint64_t checksum; /* a sum of sampled pixels: keeps the loop honest */
+    char arena[32];    /* the arena's name */
+} cm_bench_render_result;
+CM_API cm_status cm_bench_render(const char *arena, int maze_size, int size, long long frames, uint64_t seed,
+                                 cm_bench_render_result *out);
+
+/* cm_bench_train: `steps` training steps of the generic trainer
+ * (cm_train_run) of model "grid" (preset `preset`) or "smp", after `sets`
+ * ("key=value") and 2 warm-up steps, the job's evaluation and checkpoint
+ * files left out, in whatever job this process runs in (plain, or one rank
+ * of an MPI job: a collective, the global batch split over the ranks). The
+ * run folder is a scratch folder under /tmp, removed after (named in
+ * scratch_left if it could not be). CM_ERR_ARG: an unknown model or preset,
+ * a bad setting. */
+typedef struct cm_bench_train_result {
+    int batch;         /* the global batch */
+    size_t n_params;   /* floats all-reduced per step */
+    double step_flops; /* one step's FLOPs (grid; 0: not counted) */
+    double seconds;    /* wall clock of the timed steps */
+    double final_loss;
+    char scratch_left[64]; /* the scratch folder if it could not be removed, else "" */
+} cm_bench_train_result;
+CM_API cm_status cm_bench_train(const char *model, const char *preset, const char *const *sets, int n_sets,
+                                int64_t steps, uint64_t seed, cm_bench_train_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
