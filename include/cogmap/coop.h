@@ -1,0 +1,304 @@
+/* cogmap/coop.h — cooperative search in multi-agent Memory-Maze (issue 14;
+ * ssm-pc.md §10-11, memory-maze.md §1, §3.8; design and choices in docs/coop.md).
+ *
+ * K agents search a 15x15 Memory-Maze for one target of a requested colour;
+ * success = any agent touches it within T steps. Each agent sees its own
+ * egocentric view and its own motion; partners only through a link that
+ * carries at most B bits per agent per step.
+ *
+ * The pieces are plug-ins, so that the same episode loop runs every method and
+ * baseline (a benchmark's baselines go through the method's code path):
+ *   perception  observation -> cell evidence for the agent's map
+ *               ("truth": ground-truth visibility; later BEV predictor + detector)
+ *   comm        one message round per step between the agents' memories
+ *               ("none", "oracle", "broadcast"; later "learned")
+ *   policy      memory -> one of Memory-Maze's 6 actions
+ *               ("frontier": nearest frontier + BFS planner; later HRL-ICM)
+ * A plug-in is an ops table over an immutable, shareable `model` and a mutable
+ * per-worker `state` (created once per thread, reset per episode), after the
+ * model pattern of the contract. The env, memories and built-in plug-ins live
+ * in the world layer; learned plug-ins come from higher layers.
+ *
+ * Episodes are pure functions of (seed, episode index, scheme, bits, plug-ins):
+ * the maze, spawns and target of episode e are the same for every scheme and
+ * budget (paired comparison), and the benchmark's numbers do not depend on the
+ * thread count.
+ */
+#ifndef COGMAP_COOP_H
+#define COGMAP_COOP_H
+
+#include "cogmap/world.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CM_COOP_MAX_AGENTS 8
+#define CM_COOP_MAX_CELLS (CM_MAZE_MAX_SIZE * CM_MAZE_MAX_SIZE)
+#define CM_COOP_MAX_BITS 1024 /* largest per-step budget B */
+
+/* ---------------------------------------------------------------- the task */
+
+typedef struct cm_coop_config {
+    int maze_size;      /* N (15) */
+    int n_agents;       /* K (3) */
+    int max_steps;      /* T: the time limit in environment steps (docs/coop.md says why 100) */
+    cm_bev_config view; /* what one frame shows, for the "truth" perception (75 deg, 10 cells) */
+    float target_range; /* the requested target is recognised within this distance (cells) of a view */
+    int start;          /* CM_COOP_START_*: where the team enters */
+} cm_coop_config;
+
+/* TOGETHER (default): the whole team on one spawn cell, each agent with its
+ * own random heading (one entry point; without a link the agents' searches
+ * overlap). APART: each agent on the spawn cell of its own room. */
+enum { CM_COOP_START_TOGETHER = 0, CM_COOP_START_APART = 1 };
+
+void cm_coop_config_default(cm_coop_config *c);
+/* CM_ERR_ARG naming the field: odd size in range, 1..CM_COOP_MAX_AGENTS agents, T >= 1. */
+cm_status cm_coop_config_check(const cm_coop_config *c);
+/* "key=value": maze_size, n_agents, max_steps, view_fov, view_range,
+ * target_range, start=together|apart. The result is checked. */
+cm_status cm_coop_config_set(cm_coop_config *c, const char *key_value);
+
+/* Maze seeds of evaluation and training never meet: bit 63 is the split
+ * (1 = evaluation), the rest a hash of (seed, episode). */
+enum { CM_COOP_TRAIN = 0, CM_COOP_EVAL = 1 };
+uint64_t cm_coop_episode_seed(int split, uint64_t seed, int64_t episode);
+
+/* ------------------------------------------------------- per-agent memory */
+
+enum { CM_COOP_UNKNOWN = 0, CM_COOP_FREE = 1, CM_COOP_WALL = 2 };
+enum { CM_COOP_FROM_NONE = 0, CM_COOP_FROM_SELF = 1, CM_COOP_FROM_LINK = 2 };
+
+/* What one agent knows: a cell map of the N x N inner maze (the outer wall is
+ * known from the start), the requested target's cell when sighted, the last
+ * cell each partner reported, and its own pose (true or estimated, as the
+ * perception says). `fresh` lists the cells this agent's own perception
+ * changed since the last message round: what a broadcast sends. */
+typedef struct cm_coop_memory {
+    int size;
+    uint8_t cell[CM_COOP_MAX_CELLS];   /* CM_COOP_UNKNOWN / FREE / WALL, [y*N + x] */
+    uint8_t origin[CM_COOP_MAX_CELLS]; /* CM_COOP_FROM_*: who set the cell last */
+    int target;                        /* cell of the requested target, -1 unknown */
+    int target_origin;                 /* CM_COOP_FROM_* */
+    int partner_cell[CM_COOP_MAX_AGENTS]; /* last reported cell of each agent, -1 */
+    int64_t partner_step[CM_COOP_MAX_AGENTS]; /* when it was reported */
+    cm_pose pose;                      /* where the agent believes it is */
+    int n_fresh;
+    uint16_t fresh[CM_COOP_MAX_CELLS];
+    int fresh_target;                  /* 1: the target sighting is fresh */
+    int sent_cell;                     /* last own cell a scheme announced, -1 */
+} cm_coop_memory;
+
+void cm_coop_memory_reset(cm_coop_memory *m, int size);
+/* One observed cell: changes it (and marks it fresh) when the state differs. */
+void cm_coop_memory_see(cm_coop_memory *m, int cell, int state);
+/* A cell received from a partner: taken only where the map is still unknown
+ * (an agent trusts its own eyes first). Returns 1 if the map changed. */
+int cm_coop_memory_receive(cm_coop_memory *m, int cell, int state);
+void cm_coop_memory_see_target(cm_coop_memory *m, int cell);
+int cm_coop_memory_receive_target(cm_coop_memory *m, int cell);
+/* Known cells (free or wall) of the map. */
+int cm_coop_memory_known(const cm_coop_memory *m);
+
+/* ------------------------------------------------------------- plug-ins */
+
+struct cm_coop_env;
+
+/* What one agent's perception reports for one step: cells with a state, and
+ * the requested target's cell if it was seen. The env owns the buffers. */
+typedef struct cm_coop_view {
+    int n;
+    uint16_t *cells;  /* [N*N] */
+    uint8_t *states;  /* [N*N] CM_COOP_FREE / CM_COOP_WALL */
+    int target;       /* -1 when not seen */
+    cm_pose pose;     /* the agent's pose as it knows it */
+} cm_coop_view;
+
+typedef struct cm_coop_perception {
+    const char *name;
+    int needs_frames; /* the env renders each agent's 64x64 view for it */
+    void *model;      /* immutable, shared by all workers; may be NULL */
+    cm_status (*state_create)(void *model, const cm_coop_config *cfg, void **state);
+    void (*state_free)(void *state);
+    cm_status (*reset)(void *state, const struct cm_coop_env *env);
+    /* Agent `agent` after the env's step (rgb: its frame, or NULL when not needed). */
+    cm_status (*observe)(void *state, const struct cm_coop_env *env, int agent, const uint8_t *rgb,
+                         cm_coop_view *view);
+} cm_coop_perception;
+
+/* Ground-truth visibility (cm_bev_visible from the true pose, cfg->view) and
+ * the true pose: what a perfect BEV predictor + detector would give. */
+void cm_coop_perception_truth(cm_coop_perception *p);
+
+/* The bits each agent put on the link in one round. */
+typedef struct cm_coop_messages {
+    int bits[CM_COOP_MAX_AGENTS];                           /* transmitted this round */
+    uint8_t payload[CM_COOP_MAX_AGENTS][CM_COOP_MAX_BITS / 8]; /* the first min(bits, MAX) bits, MSB first */
+    int gate[CM_COOP_MAX_AGENTS];                           /* learned scheme: sent (1) or silent (0); -1 n/a */
+} cm_coop_messages;
+
+typedef struct cm_coop_comm {
+    char name[16]; /* "none", "oracle", "broadcast", "learned" */
+    int bits;      /* budget B per agent per step; ignored by none and oracle */
+    void *model;
+    cm_status (*state_create)(void *model, const cm_coop_config *cfg, int bits, void **state);
+    void (*state_free)(void *state);
+    cm_status (*reset)(void *state, const struct cm_coop_env *env);
+    /* One round after every agent observed: read each sender's memory (its
+     * fresh cells), write what the others receive into theirs, clear the
+     * fresh lists, and account the bits. */
+    cm_status (*round)(void *state, struct cm_coop_env *env, cm_coop_messages *out);
+} cm_coop_comm;
+
+/* The link-free schemes and the baseline, by name ("none", "oracle",
+ * "broadcast"); bits is B for broadcast (1..CM_COOP_MAX_BITS). CM_ERR_ARG
+ * otherwise (the learned scheme comes from its own constructor). */
+cm_status cm_coop_comm_builtin(const char *name, int bits, cm_coop_comm *out);
+
+/* Broadcast's serialisation (docs/coop.md): records of a 2-bit tag and an
+ * ceil(log2(N*N))-bit cell index, tag 0 free cell, 1 wall cell, 2 own
+ * position, 3 requested target; MSB first. */
+enum { CM_COOP_REC_FREE = 0, CM_COOP_REC_WALL = 1, CM_COOP_REC_POS = 2, CM_COOP_REC_TARGET = 3 };
+int cm_coop_cell_bits(int size); /* ceil(log2(N*N)): 8 for 15 */
+int cm_coop_record_bits(int size);
+
+typedef struct cm_coop_policy {
+    const char *name;
+    void *model;
+    cm_status (*state_create)(void *model, const cm_coop_config *cfg, void **state);
+    void (*state_free)(void *state);
+    cm_status (*reset)(void *state, const struct cm_coop_env *env);
+    /* One action (CM_ACT_*) per agent, from that agent's memory only. */
+    cm_status (*act)(void *state, const struct cm_coop_env *env, int *actions);
+} cm_coop_policy;
+
+/* The no-learning baseline: each agent drives to the target once its map has
+ * it, otherwise to its nearest frontier (an unknown cell next to known free
+ * space), by cm_coop_plan_action. Partners' reported cells split the
+ * frontiers (greedy assignment in agent order, each pick claiming the cells
+ * within 4 steps, after Burgard et al. 2005), so positions that come over
+ * the link spread the team; without them it is the plain nearest frontier.
+ * A goal is kept until it is seen. With no frontier left and no target, the
+ * agent drives to random known free cells. */
+void cm_coop_policy_frontier(cm_coop_policy *p);
+
+/* The low-level planner under any goal-choosing policy: the action (CM_ACT_*)
+ * that takes the agent whose memory is `m` toward cell `goal`, by BFS over
+ * the cells not known to be walls and steering to the next cell's centre
+ * from m->pose; -1 when the goal cannot be reached. dist, queue: N*N scratch. */
+int cm_coop_plan_action(const cm_coop_memory *m, int goal, int16_t *dist, int16_t *queue);
+/* The frontiers reachable from cell `start` over known free cells, nearest
+ * first (ties in BFS order, neighbours east, west, north, south): written to
+ * out[N*N]; returns how many. dist gets the BFS distances from start. */
+int cm_coop_frontiers(const cm_coop_memory *m, int start, int16_t *dist, int16_t *queue, int16_t *out);
+/* The first of them from the agent's own cell (m->pose), or -1 when none. */
+int cm_coop_nearest_frontier(const cm_coop_memory *m, int16_t *dist, int16_t *queue);
+
+/* ------------------------------------------------------------ the env */
+
+typedef struct cm_coop_env {
+    cm_coop_config cfg;
+    cm_maze_env world;   /* the maze, the agents' true poses and motion */
+    int target;          /* index of the requested target in world.maze.targets */
+    int target_cell;     /* its cell */
+    uint64_t maze_seed;
+    int64_t t;           /* steps taken */
+    int done, success, finder; /* finder: the agent that touched it, -1 */
+    int first_sight;     /* first step any agent saw the target, -1 */
+    int64_t bits_sent;   /* over all agents and rounds */
+    cm_coop_memory *mem; /* [K] */
+    cm_coop_messages msg;/* the last round */
+    cm_coop_perception perception;
+    cm_coop_comm comm;
+    void *perception_state, *comm_state;
+    /* rendering, when the perception or a recorder needs frames */
+    int render;
+    cm_renderer *renderer;
+    uint8_t *frames;     /* [K][64*64*3] after the last step */
+    cm_coop_view view;
+} cm_coop_env;
+
+/* Allocates one env (a worker's: it is reset for every episode). `render`:
+ * also render every agent's view each step (for recorders) even if the
+ * perception does not need it. */
+cm_status cm_coop_env_create(cm_coop_env **out, const cm_coop_config *cfg, const cm_coop_perception *perception,
+                             const cm_coop_comm *comm, int render);
+void cm_coop_env_free(cm_coop_env *env);
+/* Starts episode `episode` of `split` for `seed`: the maze, K spawns on
+ * distinct rooms, the requested target among the objects of rooms nobody
+ * starts in, and every agent's first observation. */
+cm_status cm_coop_env_reset(cm_coop_env *env, int split, uint64_t seed, int64_t episode);
+/* One step: the actions (CM_ACT_*), the physics, the success test, then
+ * every agent's observation and one message round. CM_ERR_ARG after done. */
+cm_status cm_coop_env_step(cm_coop_env *env, const int *actions);
+
+/* ----------------------------------------------------------- the benchmark */
+
+typedef struct cm_coop_episode {
+    int success;
+    int steps;           /* steps taken (T when it failed) */
+    int first_sight;     /* -1 when no agent saw the target */
+    int64_t bits_sent;
+} cm_coop_episode;
+
+/* Runs one episode to the end with an env made for it and a policy state. */
+cm_status cm_coop_run_episode(cm_coop_env *env, const cm_coop_policy *policy, void *policy_state, int split,
+                              uint64_t seed, int64_t episode, cm_coop_episode *out);
+
+/* 95% Wilson score interval of `successes` out of `n` (n > 0). */
+void cm_wilson_interval(int64_t successes, int64_t n, double *lo, double *hi);
+
+typedef struct cm_coop_row {
+    char scheme[16];
+    int bits;             /* B; 0 for none, -1 for oracle (no budget) */
+    int episodes, successes;
+    double success, ci_low, ci_high;
+    double mean_steps;    /* over all episodes (T for failures) */
+    double bits_per_step; /* bits transmitted per agent per step (oracle: what its map sharing would cost serialised) */
+    double agent_steps;   /* environment steps x agents */
+    double seconds;       /* wall time of this row */
+} cm_coop_row;
+
+#define CM_COOP_MAX_ROWS 64
+typedef struct cm_coop_table {
+    int n_rows;
+    cm_coop_row rows[CM_COOP_MAX_ROWS];
+    double seconds, agent_steps; /* whole table */
+    int threads;
+} cm_coop_table;
+
+typedef struct cm_coop_bench_config {
+    cm_coop_config task;
+    int n_schemes;
+    char schemes[4][16];  /* learned, broadcast, none, oracle */
+    int n_bits;
+    int bits[16];
+    int episodes;         /* per row */
+    uint64_t seed;        /* evaluation seeds: cm_coop_episode_seed(CM_COOP_EVAL, seed, e) */
+} cm_coop_bench_config;
+
+void cm_coop_bench_config_default(cm_coop_bench_config *c);
+
+/* The plug-ins a benchmark runs with. `learned` builds the learned scheme for
+ * a budget (NULL: "learned" is CM_ERR_ARG). */
+typedef struct cm_coop_plugins {
+    cm_coop_perception perception;
+    cm_coop_policy policy;
+    cm_status (*learned)(void *ctx, int bits, cm_coop_comm *out);
+    void *learned_ctx;
+} cm_coop_plugins;
+
+/* The table: one row per (scheme, B) for broadcast and learned, one row each
+ * for none and oracle (whose behaviour does not depend on B). Episodes run in
+ * parallel over cm_threads() workers; results are the same at any count. */
+cm_status cm_coop_bench(const cm_coop_bench_config *cfg, const cm_coop_plugins *plugins, cm_progress *progress,
+                        cm_coop_table *out);
+/* table.csv: scheme,bits,episodes,success,ci_low,ci_high,mean_steps,bits_per_step
+ * (bits "inf" for the oracle). */
+cm_status cm_coop_table_write_csv(const cm_coop_table *t, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* COGMAP_COOP_H */
