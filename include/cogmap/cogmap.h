@@ -6,6 +6,7 @@
 #include "cogmap/base.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
+#include "cogmap/coop.h"
 #include "cogmap/nn.h"
 #include "cogmap/cells.h"
 #include "cogmap/models.h"

@@ -264,7 +264,8 @@ typedef struct cm_coop_row {
 typedef struct cm_coop_table {
     int n_rows;
     cm_coop_row rows[CM_COOP_MAX_ROWS];
-    double seconds, agent_steps; /* whole table */
+    double seconds, agent_steps; /* whole table: wall time, environment steps x agents */
+    double cpu_seconds;          /* CPU time of the process meanwhile (all threads) */
     int threads;
 } cm_coop_table;
 
@@ -297,6 +298,25 @@ cm_status cm_coop_bench(const cm_coop_bench_config *cfg, const cm_coop_plugins *
 /* table.csv: scheme,bits,episodes,success,ci_low,ci_high,mean_steps,bits_per_step
  * (bits "inf" for the oracle). */
 cm_status cm_coop_table_write_csv(const cm_coop_table *t, const char *path);
+
+/* --------------------------------------- figures and report (plot layer) */
+
+/* success_vs_bits.png: one line per budgeted scheme over log2 B with its
+ * Wilson intervals, the schemes without a budget as levels, and the paper's
+ * headline points for reference. */
+cm_status cm_coop_fig_success(const cm_coop_table *t, const char *path);
+/* One episode (evaluation seeds) as an animated GIF, a frame every `stride`
+ * steps: per agent its 64x64 view, its map (own cells light, received ones
+ * bluish, the true target outlined, filled once known; partners at the cell
+ * they last reported) and the bits it sent in the last round. */
+cm_status cm_coop_episode_gif(const cm_coop_config *task, const cm_coop_plugins *pl, const cm_coop_comm *comm,
+                              uint64_t seed, int64_t episode, int stride, const char *path, cm_coop_episode *out);
+/* `cogmap bench coop`: the table (cm_coop_bench), DIR/table.csv,
+ * DIR/success_vs_bits.png and, when gif_scheme is not NULL,
+ * DIR/episode.gif of episode gif_episode under that scheme and budget. */
+cm_status cm_coop_report(const cm_coop_bench_config *cfg, const cm_coop_plugins *pl, const char *dir,
+                         const char *gif_scheme, int gif_bits, int64_t gif_episode, cm_progress *progress,
+                         cm_coop_table *table);
 
 #ifdef __cplusplus
 }

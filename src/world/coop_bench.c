@@ -8,6 +8,7 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
+#include <time.h>
 
 void cm_wilson_interval(int64_t successes, int64_t n, double *lo, double *hi)
 {
@@ -22,6 +23,13 @@ void cm_wilson_interval(int64_t successes, int64_t n, double *lo, double *hi)
     double half = z / (1.0 + z2n) * sqrt(p * (1.0 - p) / (double)n + z * z / (4.0 * (double)n * (double)n));
     *lo = centre - half < 0.0 ? 0.0 : centre - half;
     *hi = centre + half > 1.0 ? 1.0 : centre + half;
+}
+
+static double process_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void cm_coop_bench_config_default(cm_coop_bench_config *c)
@@ -138,7 +146,7 @@ cm_status cm_coop_bench(const cm_coop_bench_config *cfg, const cm_coop_plugins *
     int64_t total = (int64_t)n_rows * cfg->episodes, done = 0;
     if (progress)
         cm_progress_start(progress, progress->out, "coop episodes", total);
-    double t_start = cm_now();
+    double t_start = cm_now(), c_start = process_cpu();
     out->threads = cm_threads();
     for (int r = 0; r < n_rows && st == CM_OK; r++) {
         cm_coop_comm comm;
@@ -166,6 +174,7 @@ cm_status cm_coop_bench(const cm_coop_bench_config *cfg, const cm_coop_plugins *
         out->agent_steps += row->agent_steps;
     }
     out->seconds = cm_now() - t_start;
+    out->cpu_seconds = process_cpu() - c_start;
     cm_free(res);
     if (progress && st == CM_OK)
         cm_progress_finish(progress, "%.0f agent steps/s", out->seconds > 0 ? out->agent_steps / out->seconds : 0.0);

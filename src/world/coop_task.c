@@ -267,11 +267,15 @@ cm_status cm_coop_env_step(cm_coop_env *env, const int *actions)
     if (st != CM_OK)
         return st;
     env->t++;
-    for (int i = 0; i < k && !env->success; i++)
-        if (env->world.agents[i].touching & (1u << env->target)) {
+    for (int i = 0; i < k; i++) {
+        if (!env->success && (env->world.agents[i].touching & (1u << env->target))) {
             env->success = 1;
             env->finder = i;
         }
+        /* Memory-Maze draws a new target on a touch; here the task ends, and
+         * the border keeps showing the one requested */
+        env->world.agents[i].target = env->target;
+    }
     env->done = env->success || env->t >= env->cfg.max_steps;
     if ((st = observe_all(env)) != CM_OK)
         return st;

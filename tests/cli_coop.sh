@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `cogmap bench coop` as a user runs it: the folder it writes, reproducible
+# tables at 1 and 2 threads, and the mistakes it refuses.
+set -u
+. "${COGMAP_SOURCE_DIR:?}/tests/support/cli_check.sh"
+
+run() { # out dir, threads
+    "$cogmap" bench coop --schemes broadcast,none,oracle --bits 4,32 --episodes 12 --set max_steps=80 \
+        --seed 3 --threads "$2" --quiet --out "$1"
+}
+check "bench coop, 2 threads" 0 run "$tmp/a" 2
+expect_msg "a row per budget" "^broadcast *32 *12 "
+expect_msg "the oracle has no budget" "^oracle *inf"
+expect_msg "throughput" "agent steps/s per core: [0-9]"
+for f in table.csv success_vs_bits.png episode.gif; do
+    [ -s "$tmp/a/$f" ] || { echo "FAIL: no $f"; fail=1; }
+done
+head -1 "$tmp/a/table.csv" | grep -qx "scheme,bits,episodes,success,ci_low,ci_high,mean_steps,bits_per_step" ||
+    { echo "FAIL: table.csv header"; fail=1; }
+[ "$(wc -l <"$tmp/a/table.csv")" -eq 5 ] || { echo "FAIL: table.csv rows"; cat "$tmp/a/table.csv"; fail=1; }
+head -c 6 "$tmp/a/episode.gif" | grep -q GIF89a || { echo "FAIL: episode.gif is not a GIF"; fail=1; }
+# broadcast never sends more than its budget
+awk -F, '$1 == "broadcast" && $8 > $2 + 1e-9 { bad = 1 } END { exit bad }' "$tmp/a/table.csv" ||
+    { echo "FAIL: broadcast over budget"; cat "$tmp/a/table.csv"; fail=1; }
+check "bench coop, 1 thread" 0 run "$tmp/b" 1
+cmp -s "$tmp/a/table.csv" "$tmp/b/table.csv" || { echo "FAIL: 1 and 2 threads differ"; diff "$tmp/a/table.csv" "$tmp/b/table.csv"; fail=1; }
+
+# Mistakes: exit 2 with a message naming what was wrong, nothing written.
+check "no --out" 2 "$cogmap" bench coop --schemes none --episodes 1
+expect_msg "no --out" "--out"
+check "learned without a link" 2 "$cogmap" bench coop --schemes learned --episodes 1 --out "$tmp/c"
+expect_msg "learned without a link" "learned"
+check "unknown scheme" 2 "$cogmap" bench coop --schemes shout --episodes 1 --out "$tmp/c"
+expect_msg "unknown scheme" "shout"
+check "bad budget" 2 "$cogmap" bench coop --bits 4,0 --out "$tmp/c"
+check "bad --set" 2 "$cogmap" bench coop --set n_agents=99 --out "$tmp/c"
+expect_msg "bad --set" "n_agents"
+check "unknown policy" 2 "$cogmap" bench coop --policy random --out "$tmp/c"
+expect_msg "unknown policy" "random"
+check "--help" 0 "$cogmap" bench coop --help
+expect_msg "--help" "usage: cogmap bench coop"
+[ ! -e "$tmp/c/table.csv" ] || { echo "FAIL: a refused run wrote a table"; fail=1; }
+finish cli_coop
