@@ -87,6 +87,10 @@ cm_status cm_link_config_check(const cm_link_config *cfg);
  * who_hidden, w_pool, beta, lambda, gate_bias, optim, lr, momentum,
  * weight_decay, clip. CM_ERR_ARG naming the key. */
 cm_status cm_link_config_set(cm_link_config *cfg, const char *key_value);
+/* Every setting as "key=value" into kv[cap][96], in an order that
+ * cm_link_config_set replays into the same configuration (the preset name
+ * aside); returns the count. */
+int cm_link_config_keys(const cm_link_config *cfg, char (*kv)[96], int cap);
 
 typedef struct cm_link cm_link; /* opaque, immutable while agents and states use it */
 

@@ -97,6 +97,10 @@ const cm_agents_config *cm_agents_source_config(const cm_agents_source *s);
  * of (seed, stream, index) at any thread count. b->agents and b->steps must
  * match the configuration. */
 cm_status cm_agents_source_fill(cm_agents_source *s, uint64_t stream, int64_t index, cm_agents_batch *b);
+/* Elements [first, first + b->batch) of batch `index` when a batch has
+ * `batch` elements: a shard of it, with the same values. */
+cm_status cm_agents_source_fill_range(cm_agents_source *s, uint64_t stream, int64_t index, int batch, int first,
+                                      cm_agents_batch *b);
 
 /* ===================================================== social network */
 
@@ -129,6 +133,10 @@ cm_status cm_social_config_check(const cm_social_config *cfg);
  * w_peer_place, w_peer_hd, w_distance, optim (adam, rmsprop, sgd, adamw),
  * lr, momentum, weight_decay, clip. CM_ERR_ARG naming the key. */
 cm_status cm_social_config_set(cm_social_config *cfg, const char *key_value);
+/* Every setting as "key=value" into kv[cap][96], in an order that
+ * cm_social_config_set replays into the same configuration (the preset name
+ * aside); returns the count. */
+int cm_social_config_keys(const cm_social_config *cfg, char (*kv)[96], int cap);
 
 typedef struct cm_social cm_social; /* opaque, immutable during forward/backward */
 

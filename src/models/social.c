@@ -120,6 +120,25 @@ cm_status cm_social_config_set(cm_social_config *c, const char *key_value)
     return (cm_status)r;
 }
 
+int cm_social_config_keys(const cm_social_config *c, char (*kv)[96], int cap)
+{
+    int n = 0;
+    /* the optimiser first: choosing it resets its other fields */
+    if (n < cap)
+        snprintf(kv[n++], 96, "optim=%s", optim_names[c->optim.kind]);
+    for (int i = 0; i < N_FIELDS && n < cap; i++) {
+        const cfgt_field *f = &fields[i];
+        const char *p = (const char *)c + f->offset;
+        if (f->type == CFGT_INT)
+            snprintf(kv[n++], 96, "%s=%d", f->key, *(const int *)p);
+        else if (f->type == CFGT_FLOAT)
+            snprintf(kv[n++], 96, "%s=%.9g", f->key, *(const float *)p);
+        else
+            snprintf(kv[n++], 96, "%s=%.17g", f->key, *(const double *)p);
+    }
+    return n;
+}
+
 /* ------------------------------------------------------------- building */
 
 static cm_status add(cm_social *m, const char *name, int ndim, int64_t d0, int64_t d1, int64_t d2, int *index)

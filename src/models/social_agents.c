@@ -230,23 +230,30 @@ static cm_status maze_element(const cm_agents_source *s, cm_rng *rng, const cm_a
     return st;
 }
 
-cm_status cm_agents_source_fill(cm_agents_source *s, uint64_t stream, int64_t index, cm_agents_batch *b)
+cm_status cm_agents_source_fill_range(cm_agents_source *s, uint64_t stream, int64_t index, int batch, int first,
+                                      cm_agents_batch *b)
 {
     const cm_agents_config *c = &s->cfg;
     if (b->agents != c->agents || b->steps != c->steps)
         return cm_error(CM_ERR_ARG, "agents: batch of %d agents x %d steps, the source makes %d x %d", b->agents,
                         b->steps, c->agents, c->steps);
-    if (index < 0)
-        return cm_error(CM_ERR_ARG, "agents: batch index: expected >= 0, got %lld", (long long)index);
+    if (index < 0 || first < 0 || batch < 1 || first + b->batch > batch)
+        return cm_error(CM_ERR_ARG, "agents: elements %d..%d of batch %lld of %d: out of range", first,
+                        first + b->batch - 1, (long long)index, batch);
     /* Serial: a batch's paths cost far less than one training step, and the
      * error message stays on the caller's thread. */
     for (int e = 0; e < b->batch; e++) {
         cm_rng rng;
-        cm_rng_seed(&rng, s->seed, element_stream(stream, (uint64_t)index * (uint64_t)b->batch + (uint64_t)e));
+        cm_rng_seed(&rng, s->seed, element_stream(stream, (uint64_t)index * (uint64_t)batch + (uint64_t)(first + e)));
         cm_status st = c->world == CM_AGENTS_ARENA ? arena_element(s, &rng, b, e) : maze_element(s, &rng, b, e);
         if (st)
             return st;
         element_inputs(b, e);
     }
     return CM_OK;
+}
+
+cm_status cm_agents_source_fill(cm_agents_source *s, uint64_t stream, int64_t index, cm_agents_batch *b)
+{
+    return cm_agents_source_fill_range(s, stream, index, b->batch, 0, b);
 }
