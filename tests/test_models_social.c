@@ -225,6 +225,71 @@ static void test_shards_add_up(void **state)
     cm_social_free(m);
 }
 
+/* One agent alone (solo), with a consumer of its states: loss + <r, h_self>
+ * where r is put into the state's output gradient between forward and
+ * backward, as a link does. */
+typedef struct solo_ctx {
+    cm_social *m;
+    cm_social_state *s;
+    const cm_social_batch *b;
+    const float *r;
+    size_t nr;
+} solo_ctx;
+
+static double solo_loss(void *v)
+{
+    solo_ctx *c = v;
+    double L;
+    assert_int_equal(cm_social_forward(c->m, c->s, c->b, NULL, &L), CM_OK);
+    const float *h = cm_social_output_get(c->s, CM_SOCIAL_H_SELF);
+    for (size_t k = 0; k < c->nr; k++)
+        L += (double)c->r[k] * h[k];
+    return L;
+}
+
+static void test_gradcheck_solo(void **state)
+{
+    (void)state;
+    cm_social_config c;
+    assert_int_equal(cm_social_preset("tiny", &c), CM_OK);
+    c.dropout = 0.0f;
+    cm_social *m;
+    assert_int_equal(cm_social_create(&c, 9, &m), CM_OK);
+    int B = 3, T = 4;
+    cm_social_state *s;
+    assert_int_equal(cm_social_state_create(m, B, T, &s), CM_OK);
+    sbatch sb;
+    make_batch(&sb, &c, B, T, 31);
+    cm_social_batch b = sb.b;
+    b.solo = 1;
+    b.peer_vel = NULL, b.peer_place = NULL, b.distance = NULL; /* not needed alone */
+    size_t nr = (size_t)(T + 1) * B * c.hidden;
+    float *r = malloc(nr * sizeof(float));
+    cmt_randn(r, nr, 1.0f, 5);
+    cm_params *p = cm_social_params(m);
+    float *grad = calloc(p->total, sizeof(float));
+    solo_ctx ctx = {m, s, &b, r, nr};
+    solo_loss(&ctx);
+    memcpy(cm_social_state_output_grad(s, CM_SOCIAL_H_SELF), r, nr * sizeof(float));
+    assert_null(cm_social_state_output_grad(s, CM_SOCIAL_BOTTLENECK));
+    assert_int_equal(cm_social_backward(m, s, grad), CM_OK);
+    for (int i = 0; i < p->count; i++) {
+        const cm_tensor_info *t = &p->tensors[i];
+        double err = cmt_gradcheck(p->params + t->offset, grad + t->offset, t->count, solo_loss, &ctx, 1e-2f, 0);
+        if (err > 1e-2)
+            print_error("solo %s: gradient error %g\n", t->name, err);
+        assert_true(err < 1e-2);
+        if (strncmp(t->name, "peer_", 5) == 0 || strncmp(t->name, "relational_", 11) == 0)
+            for (size_t k = 0; k < t->count; k++)
+                assert_true(grad[t->offset + k] == 0.0f); /* alone, nothing reads out a partner */
+    }
+    free(r);
+    free(grad);
+    free(sb.buf);
+    cm_social_state_free(s);
+    cm_social_free(m);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -389,7 +454,8 @@ int main(void)
     cm_set_threads(2);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_state_dict),     cmocka_unit_test(test_gradcheck),
-        cmocka_unit_test(test_shards_add_up),  cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_shards_add_up),  cmocka_unit_test(test_gradcheck_solo),
+        cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_checkpoint),     cmocka_unit_test(test_agents_arena),
         cmocka_unit_test(test_agents_maze),    cmocka_unit_test(test_agents_bad_config),
     };

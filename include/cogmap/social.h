@@ -171,6 +171,11 @@ typedef struct cm_social_batch {
      * global row count, so that the shards' losses and gradients add up to
      * the global batch's. */
     double rows;
+    /* One agent alone: the peer stream is not run (peer inputs and targets
+     * may be NULL), joint = h_self, and only the self read-outs are computed
+     * and trained — the network as one agent's own path integrator, whose
+     * states a link (link.h) sends from and reads with. */
+    int solo;
 } cm_social_batch;
 
 typedef struct cm_social_state cm_social_state; /* opaque: activations for batch x seq_len */
@@ -207,6 +212,11 @@ typedef enum cm_social_output {
     CM_SOCIAL_H_PEER          /* [T+1, B, hidden] the peer stream's */
 } cm_social_output;
 const float *cm_social_output_get(const cm_social_state *s, cm_social_output which);
+/* Where callers put the gradient of their loss with respect to an output
+ * they consumed, for backward to add: CM_SOCIAL_H_SELF only ([T+1, B, H],
+ * time-major, the gradient of h_0 first); zeroed by every forward, so fill
+ * it between forward and backward. NULL for other outputs. */
+float *cm_social_state_output_grad(cm_social_state *s, cm_social_output which);
 
 /* Checkpoint folder: DIR/model.safetensors (the state dict) and
  * DIR/config.json. A PyTorch state dict saved as safetensors loads with

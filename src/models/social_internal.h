@@ -24,6 +24,7 @@ struct cm_social {
 struct cm_social_state {
     int B, T;
     int have_forward, have_loss, train;
+    int nr; /* LSTM rows of the last forward: 2B, or B alone (solo) */
     const cm_social_batch *batch_ptr;
     cm_social_batch batch; /* the last forward's batch (caller's buffers, read by backward) */
     double rows;           /* the loss's divisor */
@@ -38,6 +39,7 @@ struct cm_social_state {
     float *gates; /* [T, 2B, 4H] */
     float *fwork; /* cm_lstm_forward_work_floats */
     float *hself, *hpeer; /* [T+1, B, H] copies for callers (CM_SOCIAL_H_*) */
+    float *dhself;        /* [T+1, B, H] callers' gradient of hself, zeroed by forward */
     /* batch-major read-out part: row b * T + t */
     float *joint;  /* [BT, H] */
     float *a;      /* [BT, Nb] ReLU output */
