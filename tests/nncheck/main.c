@@ -10,6 +10,7 @@
 /* Every table of handlers; a new area's table goes here. */
 static const nc_layer *const tables[] = {
     nc_nn_layers,
+    nc_social_layers,
 };
 
 static const nc_layer *find_layer(const char *name)
