@@ -88,6 +88,10 @@ typedef struct cm_coop_memory {
     uint16_t fresh[CM_COOP_MAX_CELLS];
     int fresh_target;                  /* 1: the target sighting is fresh */
     int sent_cell;                     /* last own cell a scheme announced, -1 */
+    /* Cells a partner is believed to have seen, without their state (what a
+     * learned message predicts): unknown cells flagged here are no frontier. */
+    uint8_t partner_seen[CM_COOP_MAX_CELLS];
+    int rejected_target;               /* a received target cell its own eyes found empty, -1 */
 } cm_coop_memory;
 
 void cm_coop_memory_reset(cm_coop_memory *m, int size);
@@ -98,6 +102,9 @@ void cm_coop_memory_see(cm_coop_memory *m, int cell, int state);
 int cm_coop_memory_receive(cm_coop_memory *m, int cell, int state);
 void cm_coop_memory_see_target(cm_coop_memory *m, int cell);
 int cm_coop_memory_receive_target(cm_coop_memory *m, int cell);
+/* A received target cell was looked at from within range and the target was
+ * not there: forget it and refuse it from now on. */
+void cm_coop_memory_reject_target(cm_coop_memory *m);
 /* Known cells (free or wall) of the map. */
 int cm_coop_memory_known(const cm_coop_memory *m);
 
@@ -174,14 +181,19 @@ typedef struct cm_coop_policy {
 } cm_coop_policy;
 
 /* The no-learning baseline: each agent drives to the target once its map has
- * it, otherwise to its nearest frontier (an unknown cell next to known free
- * space), by cm_coop_plan_action. Partners' reported cells split the
- * frontiers (greedy assignment in agent order, each pick claiming the cells
- * within 4 steps, after Burgard et al. 2005), so positions that come over
- * the link spread the team; without them it is the plain nearest frontier.
- * A goal is kept until it is seen. With no frontier left and no target, the
- * agent drives to random known free cells. */
+ * it, otherwise to a frontier (an unknown cell next to known free space), by
+ * cm_coop_plan_action. Partners' reported cells split the frontiers (greedy
+ * assignment in agent order, each pick claiming the cells within 4 steps,
+ * after Burgard et al. 2005), so positions that come over the link spread
+ * the team. Among the unclaimed frontiers an agent takes the one of least
+ * BFS distance + a fixed preference of up to 6 cells (a hash of the cell,
+ * the agent and the maze), so that agents that know nothing of each other
+ * still split up. A goal is kept until it is seen. With no frontier left and
+ * no target, the agent drives to random known free cells. */
 void cm_coop_policy_frontier(cm_coop_policy *p);
+/* The same without the preference: the plain nearest frontier (agents
+ * without a link then walk the same way from a common start). */
+void cm_coop_policy_nearest(cm_coop_policy *p);
 
 /* The low-level planner under any goal-choosing policy: the action (CM_ACT_*)
  * that takes the agent whose memory is `m` toward cell `goal`, by BFS over
@@ -298,6 +310,59 @@ cm_status cm_coop_bench(const cm_coop_bench_config *cfg, const cm_coop_plugins *
 /* table.csv: scheme,bits,episodes,success,ci_low,ci_high,mean_steps,bits_per_step
  * (bits "inf" for the oracle). */
 cm_status cm_coop_table_write_csv(const cm_coop_table *t, const char *path);
+
+/* ----------------------------------- the learned scheme (models layer) */
+
+struct cm_link;
+struct cm_link_config;
+struct cm_link_batch;
+
+/* What a learned message is about (docs/coop.md, "learned"). A sender
+ * encodes its state: its cell (x and y one-hot, 2N), heading (cos, sin),
+ * whether it knows the target and where (1 + 2N), and the cells it has seen
+ * itself (N*N). Each partner predicts (Bernoulli outputs) the same minus the
+ * heading: where the sender is, the target if the sender knows it, and what
+ * the sender has seen. A receiver's own state is its context; the memories
+ * start from the team's start cell (2N), which everyone knows. */
+int cm_coop_learned_state_dim(int size); /* 4N + 3 + N*N: 288 for N = 15 */
+int cm_coop_learned_out_dim(int size);   /* 4N + 1 + N*N: 286 */
+int cm_coop_learned_init_dim(int size);  /* 2N: 30 */
+void cm_coop_learned_state(const cm_coop_memory *m, float *out);
+void cm_coop_learned_target(const cm_coop_memory *m, float *out);
+void cm_coop_learned_init(int size, int cell, float *out);
+/* The link's configuration for a budget of B bits per agent per step: one
+ * gate bit every step plus B - 1 code bits when the gate opens (B >= 2), K - 1
+ * senders per receiver; the sizes of docs/coop.md. */
+cm_status cm_coop_link_config(const cm_coop_config *task, int budget, struct cm_link_config *out);
+/* The learned scheme over a trained link (which must outlive the scheme):
+ * each round every agent sends its state through the link, then decodes
+ * every partner's message into its memory: the partner's cell (argmax),
+ * the target when its probability passes 0.5 (and it was not rejected), and
+ * the cells the partner has seen (partner_seen, probability > 0.5). */
+cm_status cm_coop_comm_learned(const struct cm_link *link, cm_coop_comm *out);
+
+/* The learned scheme's training data: E episodes played by a behaviour
+ * (perception + policy) under a scheme, each agent's state and targets
+ * recorded per step (after an episode ends its last step repeats to T), laid
+ * out as the link's batch: R = E*K receivers, receiver e*K + j hearing the
+ * other agents in order, sender rows (n, r). */
+typedef struct cm_coop_link_data {
+    cm_coop_config task;
+    cm_coop_plugins behaviour;
+    cm_coop_comm scheme;
+    int episodes, S, O, I;
+    float *rec_state, *rec_target, *rec_init; /* [E, T, K, S], [E, T, K, O], [E, K, I] */
+    int *rec_steps;                           /* [E] steps actually played */
+    float *state, *ctx, *target, *init;       /* the link batch's arrays */
+    struct cm_link_batch *batch;              /* over the arrays above (link.h) */
+} cm_coop_link_data;
+
+cm_status cm_coop_link_data_init(cm_coop_link_data *d, const cm_coop_config *task, int episodes,
+                                 const cm_coop_plugins *behaviour, const cm_coop_comm *scheme);
+/* Plays episodes first..first+E-1 of (split, seed) over the workers and
+ * lays them out in d->batch. */
+cm_status cm_coop_link_data_fill(cm_coop_link_data *d, int split, uint64_t seed, int64_t first_episode);
+void cm_coop_link_data_free(cm_coop_link_data *d);
 
 /* --------------------------------------- figures and report (plot layer) */
 

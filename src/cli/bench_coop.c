@@ -8,7 +8,7 @@
 #include "cogmap/coop.h"
 
 static const char bench_coop_usage[] =
-    "usage: cogmap bench coop --out DIR [--policy frontier] [--schemes LIST] [--bits LIST]\n"
+    "usage: cogmap bench coop --out DIR [--policy frontier|nearest] [--schemes LIST] [--bits LIST]\n"
     "                         [--episodes N] [--set KEY=VALUE]... [--gif-scheme NAME] [--gif-bits B]\n"
     "                         [--gif-episode E] [--no-gif] [--seed S] [--threads N] [--quiet]\n"
     "K agents search a 15x15 Memory-Maze for the target of a requested colour; success = any agent\n"
@@ -106,8 +106,10 @@ int bench_coop(int argc, char **argv)
     cm_coop_perception_truth(&pl.perception);
     if (strcmp(policy, "frontier") == 0)
         cm_coop_policy_frontier(&pl.policy);
+    else if (strcmp(policy, "nearest") == 0)
+        cm_coop_policy_nearest(&pl.policy);
     else
-        return cli_usage_error("bench coop", "--policy: expected frontier, got '%s'", policy);
+        return cli_usage_error("bench coop", "--policy: expected frontier or nearest, got '%s'", policy);
     if (!no_gif) {
         if (!gif_scheme)
             gif_scheme = cfg.schemes[0];

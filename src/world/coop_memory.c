@@ -12,6 +12,7 @@ void cm_coop_memory_reset(cm_coop_memory *m, int size)
     m->size = size;
     memset(m->cell, CM_COOP_UNKNOWN, (size_t)nn);
     memset(m->origin, CM_COOP_FROM_NONE, (size_t)nn);
+    memset(m->partner_seen, 0, (size_t)nn);
     m->target = -1;
     m->target_origin = CM_COOP_FROM_NONE;
     for (int i = 0; i < CM_COOP_MAX_AGENTS; i++) {
@@ -22,6 +23,7 @@ void cm_coop_memory_reset(cm_coop_memory *m, int size)
     m->n_fresh = 0;
     m->fresh_target = 0;
     m->sent_cell = -1;
+    m->rejected_target = -1;
 }
 
 void cm_coop_memory_see(cm_coop_memory *m, int cell, int state)
@@ -67,11 +69,20 @@ void cm_coop_memory_see_target(cm_coop_memory *m, int cell)
 
 int cm_coop_memory_receive_target(cm_coop_memory *m, int cell)
 {
-    if (cell < 0 || cell >= m->size * m->size || m->target >= 0)
+    if (cell < 0 || cell >= m->size * m->size || m->target >= 0 || cell == m->rejected_target)
         return 0;
     m->target = cell;
     m->target_origin = CM_COOP_FROM_LINK;
     return 1;
+}
+
+void cm_coop_memory_reject_target(cm_coop_memory *m)
+{
+    if (m->target < 0 || m->target_origin != CM_COOP_FROM_LINK)
+        return;
+    m->rejected_target = m->target;
+    m->target = -1;
+    m->target_origin = CM_COOP_FROM_NONE;
 }
 
 int cm_coop_memory_known(const cm_coop_memory *m)

@@ -39,11 +39,13 @@ int cm_coop_frontiers(const cm_coop_memory *m, int start, int16_t *dist, int16_t
     queue[tail++] = (int16_t)start;
     while (head < tail) {
         int c = queue[head++];
-        /* Cells come out in order of distance, and only known free cells are
-         * expanded: every unknown one reached borders known free space. */
-        if (c != start && m->cell[c] != CM_COOP_FREE) {
-            if (m->cell[c] == CM_COOP_UNKNOWN)
-                out[count++] = (int16_t)c;
+        /* Cells come out in order of distance, and only known free cells
+         * (and unknown ones a partner has seen) are expanded: every other
+         * unknown one reached borders known space. */
+        if (c != start && m->cell[c] == CM_COOP_WALL)
+            continue;
+        if (c != start && m->cell[c] == CM_COOP_UNKNOWN && !m->partner_seen[c]) {
+            out[count++] = (int16_t)c;
             continue;
         }
         int cx = c % n, cy = c / n;
@@ -134,6 +136,7 @@ int cm_coop_plan_action(const cm_coop_memory *m, int goal, int16_t *dist, int16_
 /* ------------------------------------------------------ frontier policy */
 
 typedef struct frontier_state {
+    float jitter;
     int goal[CM_COOP_MAX_AGENTS];
     int patrol[CM_COOP_MAX_AGENTS]; /* when the map has no frontier left */
     cm_rng rng[CM_COOP_MAX_AGENTS];
@@ -199,6 +202,27 @@ static int frontier_pick(frontier_state *s, const cm_coop_env *env, int self)
                 pick = s->cand[c];
                 break;
             }
+        if (j == self && s->jitter > 0.0f) {
+            /* Each agent's own fixed preference among near frontiers (a hash
+             * of cell, agent and maze): agents that know nothing of each
+             * other still split up instead of walking the same way. */
+            float best = INFINITY;
+            for (int c = 0; c < s->n_cand; c++) {
+                int k = s->cand[c];
+                if (s->claimed[k] && !s->claimed[pick])
+                    continue;
+                uint64_t h = ((uint64_t)k + 1) * 0x9e3779b97f4a7c15ull ^ ((uint64_t)self + 1) * 0xc2b2ae3d27d4eb4full ^
+                             env->maze_seed;
+                h ^= h >> 29;
+                h *= 0xbf58476d1ce4e5b9ull;
+                h ^= h >> 32;
+                float cost = (float)s->dist[k] + s->jitter * (float)(h & 0xffff) / 65536.0f;
+                if (cost < best) {
+                    best = cost;
+                    pick = k;
+                }
+            }
+        }
         if (j == self)
             return pick;
         bfs_open(m, pick, s->pdist, s->queue);
@@ -209,14 +233,16 @@ static int frontier_pick(frontier_state *s, const cm_coop_env *env, int self)
     return -1;
 }
 
+static const float jitter_frontier = 6.0f, jitter_nearest = 0.0f;
+
 static cm_status frontier_create(void *model, const cm_coop_config *cfg, void **state)
 {
-    (void)model;
     (void)cfg;
     frontier_state *s = cm_alloc(sizeof *s);
     if (!s)
         return cm_error(CM_ERR_NOMEM, "frontier policy: out of memory");
     s->claim = 4; /* cells: a partner's pick covers about one room around it */
+    s->jitter = *(const float *)model;
     *state = s;
     return CM_OK;
 }
@@ -272,7 +298,7 @@ static cm_status frontier_act(void *state, const cm_coop_env *env, int *actions)
         } else {
             /* keep a goal until it is seen (no dithering between equal ones) */
             int g = s->goal[i];
-            if (g >= 0 && m->cell[g] == CM_COOP_UNKNOWN)
+            if (g >= 0 && m->cell[g] == CM_COOP_UNKNOWN && !m->partner_seen[g])
                 a = cm_coop_plan_action(m, g, s->dist, s->queue);
             if (a < 0) {
                 g = frontier_pick(s, env, i);
@@ -291,8 +317,16 @@ void cm_coop_policy_frontier(cm_coop_policy *p)
 {
     memset(p, 0, sizeof *p);
     p->name = "frontier";
+    p->model = (void *)&jitter_frontier;
     p->state_create = frontier_create;
     p->state_free = frontier_free;
     p->reset = frontier_reset;
     p->act = frontier_act;
+}
+
+void cm_coop_policy_nearest(cm_coop_policy *p)
+{
+    cm_coop_policy_frontier(p);
+    p->name = "nearest";
+    p->model = (void *)&jitter_nearest;
 }
