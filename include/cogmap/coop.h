@@ -200,9 +200,11 @@ void cm_coop_policy_nearest(cm_coop_policy *p);
  * the cells not known to be walls and steering to the next cell's centre
  * from m->pose; -1 when the goal cannot be reached. dist, queue: N*N scratch. */
 int cm_coop_plan_action(const cm_coop_memory *m, int goal, int16_t *dist, int16_t *queue);
-/* The frontiers reachable from cell `start` over known free cells, nearest
- * first (ties in BFS order, neighbours east, west, north, south): written to
- * out[N*N]; returns how many. dist gets the BFS distances from start. */
+/* The frontiers reachable from cell `start` over known free cells (and
+ * unknown ones flagged partner_seen), nearest first (ties in BFS order,
+ * neighbours east, west, north, south), written to out[N*N]; returns how
+ * many. Frontiers flagged partner_seen are left out unless they are all
+ * there is. dist gets the BFS distances from start. */
 int cm_coop_frontiers(const cm_coop_memory *m, int start, int16_t *dist, int16_t *queue, int16_t *out);
 /* The first of them from the agent's own cell (m->pose), or -1 when none. */
 int cm_coop_nearest_frontier(const cm_coop_memory *m, int16_t *dist, int16_t *queue);
@@ -317,28 +319,36 @@ struct cm_link;
 struct cm_link_config;
 struct cm_link_batch;
 
-/* What a learned message is about (docs/coop.md, "learned"). A sender
- * encodes its state: its cell (x and y one-hot, 2N), heading (cos, sin),
- * whether it knows the target and where (1 + 2N), and the cells it has seen
- * itself (N*N). Each partner predicts (Bernoulli outputs) the same minus the
- * heading: where the sender is, the target if the sender knows it, and what
- * the sender has seen. A receiver's own state is its context; the memories
- * start from the team's start cell (2N), which everyone knows. */
-int cm_coop_learned_state_dim(int size); /* 4N + 3 + N*N: 288 for N = 15 */
-int cm_coop_learned_out_dim(int size);   /* 4N + 1 + N*N: 286 */
-int cm_coop_learned_init_dim(int size);  /* 2N: 30 */
+/* What a learned message is about (docs/coop.md, "learned"). Messages
+ * speak of blocks of 3x3 cells (5 x 5 blocks for N = 15). A sender encodes
+ * its state: its cell (x, y one-hot), heading (cos, sin), whether it knows
+ * the target and its cell, the cells it has seen itself, and the same at
+ * block scale (its block, the target's block, the share of each block it
+ * has seen). Each partner predicts (Bernoulli outputs) the sender's block
+ * (x, y one-hot), whether it knows the target, the target's block, and the
+ * share of each block it has seen. A receiver's own state is its context;
+ * the memories start from the team's start block, which everyone knows. */
+int cm_coop_learned_state_dim(int size); /* 4N + 3 + N^2 + 4b + b^2: 333 for N = 15 (b = 5) */
+int cm_coop_learned_out_dim(int size);   /* 4b + 1 + b^2: 46 */
+int cm_coop_learned_init_dim(int size);  /* 2b: 10 */
 void cm_coop_learned_state(const cm_coop_memory *m, float *out);
 void cm_coop_learned_target(const cm_coop_memory *m, float *out);
 void cm_coop_learned_init(int size, int cell, float *out);
+/* What a receiver takes into memory m from its prediction `out` [O] (logits)
+ * of agent `sender` at step t, only where it is sure: the partner's cell
+ * (its block's centre, when both block coordinates pass p = 0.5), the target
+ * hint (the target block's centre, when "knows" passes 0.9 and the block
+ * 0.5; the agent's own eyes confirm or reject it), and the unknown cells of
+ * blocks whose predicted explored share passes 0.3 (partner_seen; the
+ * caller clears it first). */
+void cm_coop_learned_receive(cm_coop_memory *m, int sender, int64_t t, const float *out);
 /* The link's configuration for a budget of B bits per agent per step: one
  * gate bit every step plus B - 1 code bits when the gate opens (B >= 2), K - 1
  * senders per receiver; the sizes of docs/coop.md. */
 cm_status cm_coop_link_config(const cm_coop_config *task, int budget, struct cm_link_config *out);
 /* The learned scheme over a trained link (which must outlive the scheme):
- * each round every agent sends its state through the link, then decodes
- * every partner's message into its memory: the partner's cell (argmax),
- * the target when its probability passes 0.5 (and it was not rejected), and
- * the cells the partner has seen (partner_seen, probability > 0.5). */
+ * each round every agent sends its state through the link, then takes every
+ * partner's prediction into its memory (cm_coop_learned_receive). */
 cm_status cm_coop_comm_learned(const struct cm_link *link, cm_coop_comm *out);
 
 /* The learned scheme's training data: E episodes played by a behaviour

@@ -29,7 +29,7 @@ static int pose_cell(const cm_coop_memory *m)
 
 int cm_coop_frontiers(const cm_coop_memory *m, int start, int16_t *dist, int16_t *queue, int16_t *out)
 {
-    int n = m->size, count = 0;
+    int n = m->size, count = 0, flagged = 0;
     if (start < 0 || start >= n * n)
         return 0;
     for (int i = 0; i < n * n; i++)
@@ -41,12 +41,16 @@ int cm_coop_frontiers(const cm_coop_memory *m, int start, int16_t *dist, int16_t
         int c = queue[head++];
         /* Cells come out in order of distance, and only known free cells
          * (and unknown ones a partner has seen) are expanded: every other
-         * unknown one reached borders known space. */
+         * unknown one reached borders known space. The partner-seen ones
+         * are kept at the back of out[], in case nothing else is left. */
         if (c != start && m->cell[c] == CM_COOP_WALL)
             continue;
-        if (c != start && m->cell[c] == CM_COOP_UNKNOWN && !m->partner_seen[c]) {
-            out[count++] = (int16_t)c;
-            continue;
+        if (c != start && m->cell[c] == CM_COOP_UNKNOWN) {
+            if (!m->partner_seen[c]) {
+                out[count++] = (int16_t)c;
+                continue;
+            }
+            out[n * n - 1 - flagged++] = (int16_t)c;
         }
         int cx = c % n, cy = c / n;
         for (int d = 0; d < 4; d++) {
@@ -60,7 +64,12 @@ int cm_coop_frontiers(const cm_coop_memory *m, int start, int16_t *dist, int16_t
             }
         }
     }
-    return count;
+    if (count > 0 || flagged == 0)
+        return count;
+    /* only frontiers a partner is believed to have seen: those, nearest first */
+    for (int i = 0; i < flagged; i++)
+        out[i] = out[n * n - 1 - i];
+    return flagged;
 }
 
 int cm_coop_nearest_frontier(const cm_coop_memory *m, int16_t *dist, int16_t *queue)
