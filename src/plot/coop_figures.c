@@ -2,7 +2,6 @@
  * success against bits per step, and one episode as an animated GIF (each
  * agent's view, its map, what it sent). */
 #include "cogmap/coop.h"
-#include "cogmap/gridrun.h"
 #include "cogmap/io.h"
 #include "cogmap/plot.h"
 
