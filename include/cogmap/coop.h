@@ -209,6 +209,36 @@ int cm_coop_frontiers(const cm_coop_memory *m, int start, int16_t *dist, int16_t
 /* The first of them from the agent's own cell (m->pose), or -1 when none. */
 int cm_coop_nearest_frontier(const cm_coop_memory *m, int16_t *dist, int16_t *queue);
 
+/* Candidate goals for a meta-controller (HRL-ICM, policy.h), from what
+ * agent `agent` knows: the nearest frontier of each 3 x 3 block, nearest
+ * blocks first, up to `max`, the frontier policy's own pick always among
+ * them (its index in *heuristic; -1 and 0 candidates when the map has no
+ * frontier). Per candidate CM_COOP_CAND_FEATURES features: BFS distance / N,
+ * cos and sin of its bearing from the heading, the nearest partner's BFS
+ * distance / N (2 when none is known), whether a partner claimed it, the
+ * unknown and the partner-seen share of its 5 x 5 neighbourhood, whether it
+ * is the heuristic's pick, the agent's fixed preference for it, rank / max.
+ * Global features (CM_COOP_GLOBAL_FEATURES): known share of the map, t / T,
+ * share of partners with a position, partner-seen unknown share, candidates
+ * / max, the heuristic pick's distance, own-seen share, 1. */
+#define CM_COOP_CAND_FEATURES 10
+#define CM_COOP_GLOBAL_FEATURES 8
+typedef struct cm_coop_scratch cm_coop_scratch; /* BFS buffers, one per worker */
+cm_status cm_coop_scratch_create(cm_coop_scratch **out);
+void cm_coop_scratch_free(cm_coop_scratch *s);
+/* Its N*N BFS buffers, for cm_coop_plan_action. */
+int16_t *cm_coop_scratch_dist(cm_coop_scratch *s);
+int16_t *cm_coop_scratch_queue(cm_coop_scratch *s);
+/* New episode: the patrol streams start from the maze's seed. */
+struct cm_coop_env;
+void cm_coop_scratch_reset(cm_coop_scratch *s, const struct cm_coop_env *env);
+int cm_coop_candidates(const struct cm_coop_env *env, int agent, cm_coop_scratch *s, int max, int *cells, float *feat,
+                       float *global, int *heuristic);
+/* What an agent does without a goal of its own: drive to the target when its
+ * map has it, else patrol random known free cells (the frontier policy's
+ * fallbacks). */
+int cm_coop_fallback_action(const struct cm_coop_env *env, int agent, cm_coop_scratch *s);
+
 /* ------------------------------------------------------------ the env */
 
 typedef struct cm_coop_env {
@@ -351,6 +381,14 @@ cm_status cm_coop_link_config(const cm_coop_config *task, int budget, struct cm_
  * partner's prediction into its memory (cm_coop_learned_receive). */
 cm_status cm_coop_comm_learned(const struct cm_link *link, cm_coop_comm *out);
 
+/* Trained links by budget, for cm_coop_plugins.learned: the scheme for B
+ * bits uses the link trained for B (CM_ERR_ARG naming the budgets there are). */
+typedef struct cm_coop_link_set {
+    int n;
+    const struct cm_link *link[16];
+} cm_coop_link_set;
+cm_status cm_coop_learned_from_set(void *ctx, int bits, cm_coop_comm *out);
+
 /* The learned scheme's training data: E episodes played by a behaviour
  * (perception + policy) under a scheme, each agent's state and targets
  * recorded per step (after an episode ends its last step repeats to T), laid
@@ -373,6 +411,86 @@ cm_status cm_coop_link_data_init(cm_coop_link_data *d, const cm_coop_config *tas
  * lays them out in d->batch. */
 cm_status cm_coop_link_data_fill(cm_coop_link_data *d, int split, uint64_t seed, int64_t first_episode);
 void cm_coop_link_data_free(cm_coop_link_data *d);
+
+/* HRL-ICM (ssm-pc.md §11.4, our design; docs/coop.md): the meta-controller
+ * (cm_policy, policy.h) picks one of cm_coop_candidates' frontiers for each
+ * agent whenever its goal is seen or unreachable, or every `interval` steps;
+ * the BFS planner drives to it; with the target known (its own sighting or a
+ * hint) the agent drives there. sample != 0 draws decisions from the
+ * episode's streams (maze seed ^ seed, agent), as training does; 0 takes the
+ * likeliest. */
+struct cm_policy;
+#define CM_COOP_HRL_MAX_CAND 16
+typedef struct cm_coop_hrl {
+    const struct cm_policy *policy; /* must outlive the plug-in */
+    int interval;                   /* steps between decisions at most (10) */
+    int sample;
+    uint64_t seed;
+} cm_coop_hrl;
+void cm_coop_policy_hrl(const cm_coop_hrl *model, cm_coop_policy *p);
+
+/* One decision, for PPO and the ICM: what the agent saw (candidates, global
+ * features, mask), what it chose, its log-probability and value then, and,
+ * filled when the decision ends (the agent's next decision or the episode's
+ * end, t_end), the global features then; done and reward (1 for success)
+ * when the episode ended while it was open. */
+typedef struct cm_coop_hrl_record {
+    int agent, t, t_end, action, done;
+    float reward, logp, value;
+    float cand[CM_COOP_HRL_MAX_CAND * CM_COOP_CAND_FEATURES];
+    float global[CM_COOP_GLOBAL_FEATURES], global_next[CM_COOP_GLOBAL_FEATURES];
+    uint8_t mask[CM_COOP_HRL_MAX_CAND];
+} cm_coop_hrl_record;
+typedef struct cm_coop_hrl_log {
+    int n, cap;
+    cm_coop_hrl_record *rec;
+} cm_coop_hrl_log;
+void cm_coop_hrl_log_clear(cm_coop_hrl_log *log);
+void cm_coop_hrl_log_free(cm_coop_hrl_log *log);
+/* Decisions of the episodes a policy state plays go into `log` (NULL: none). */
+void cm_coop_hrl_attach_log(void *policy_state, cm_coop_hrl_log *log);
+/* After an episode: closes the decisions still open (done, reward). */
+cm_status cm_coop_hrl_finish(void *policy_state, const cm_coop_env *env);
+
+/* ------------------------------------------- training (run layer, run.h) */
+
+/* `cogmap train coop` (docs/coop.md): one run trains the link of one budget
+ * (steps [0, link_steps), on episodes a team with a shared map plays) and
+ * then the HRL-ICM meta-controller over it (PPO + ICM, the link fixed).
+ * Settings are "key=value" (the task's keys too), replayed from run.json. */
+#define CM_COOP_MAX_SETS 64
+typedef struct cm_coop_train_config {
+    cm_coop_config task;
+    int bits;           /* B of the link (>= 2: a gate bit and B - 1 code bits) */
+    int link_steps;     /* steps of the link stage (2000) */
+    int episodes;       /* link stage: episodes per step (8) */
+    int rollouts;       /* policy stage: episodes per step (16) */
+    float link_beta, link_lambda; /* the link's rate and sending costs (0, 0.05) */
+    double link_lr;     /* 1e-3 */
+    int interval;       /* steps between the meta-controller's decisions at most (10) */
+    int ppo_epochs;     /* 4 */
+    float gamma, gae_lambda, entropy; /* 0.99, 0.95, 0.01 */
+    float icm_eta;      /* curiosity scale (0.05) */
+    double policy_lr;   /* 3e-4 */
+    int hidden;         /* the meta-controller's hidden units (64) */
+    int eval_episodes;  /* evaluation episodes (100) */
+    uint64_t seed;
+    int n_sets;
+    char sets[CM_COOP_MAX_SETS][96]; /* as given, for run.json */
+} cm_coop_train_config;
+void cm_coop_train_config_default(cm_coop_train_config *c, uint64_t seed);
+cm_status cm_coop_train_config_set(cm_coop_train_config *c, const char *key_value);
+cm_status cm_coop_train_config_write(const cm_coop_train_config *c, const char *run);
+cm_status cm_coop_train_config_read(cm_coop_train_config *c, const char *run);
+
+typedef struct cm_coop_job cm_coop_job;
+struct cm_train_job_ops;
+cm_status cm_coop_job_create(const cm_coop_train_config *c, cm_coop_job **out);
+void cm_coop_job_free(cm_coop_job *j);
+const struct cm_link *cm_coop_job_link(const cm_coop_job *j);
+const struct cm_policy *cm_coop_job_policy(const cm_coop_job *j);
+/* Checkpoints hold link/, policy/, icm/ (model, config, optimiser) and coop.json. */
+extern const struct cm_train_job_ops cm_coop_job_ops;
 
 /* --------------------------------------- figures and report (plot layer) */
 

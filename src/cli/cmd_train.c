@@ -128,9 +128,11 @@ int cli_train_grid(int argc, char **argv)
     return cli_train_finish("train grid", st, &a.t, &state);
 }
 
-/* `train smp` lives in smp_train.c. */
+/* `train smp` lives in smp_train.c, `train coop` in coop_train.c. */
 extern const char smp_train_usage[];
 int cli_train_smp(int argc, char **argv);
+extern const char coop_train_usage[];
+int cli_train_coop(int argc, char **argv);
 
 int cmd_train(int argc, char **argv)
 {
@@ -138,6 +140,8 @@ int cmd_train(int argc, char **argv)
         fputs(train_usage, argc < 2 ? stderr : stdout);
         fputs("\n", argc < 2 ? stderr : stdout);
         fputs(smp_train_usage, argc < 2 ? stderr : stdout);
+        fputs("\n", argc < 2 ? stderr : stdout);
+        fputs(coop_train_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "grid") == 0) {
@@ -156,5 +160,13 @@ int cmd_train(int argc, char **argv)
             }
         return cli_train_smp(argc - 1, argv + 1);
     }
-    return cli_usage_error("train", "unknown model '%s' (known: grid, smp)", argv[1]);
+    if (strcmp(argv[1], "coop") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                fputs(coop_train_usage, stdout);
+                return CLI_EXIT_OK;
+            }
+        return cli_train_coop(argc - 1, argv + 1);
+    }
+    return cli_usage_error("train", "unknown model '%s' (known: grid, smp, coop)", argv[1]);
 }

@@ -311,3 +311,21 @@ cm_status cm_coop_comm_learned(const cm_link *link, cm_coop_comm *out)
     out->round = learned_round;
     return CM_OK;
 }
+
+cm_status cm_coop_learned_from_set(void *ctx, int bits, cm_coop_comm *out)
+{
+    const cm_coop_link_set *set = ctx;
+    char have[256] = "";
+    size_t len = 0;
+    for (int i = 0; i < set->n; i++) {
+        int b = cm_link_get_config(set->link[i])->bits + 1;
+        if (b == bits)
+            return cm_coop_comm_learned(set->link[i], out);
+        len += (size_t)snprintf(have + len, sizeof have - len < sizeof have ? sizeof have - len : 0, "%s%d",
+                                i ? ", " : "", b);
+        if (len >= sizeof have)
+            len = sizeof have - 1;
+    }
+    return cm_error(CM_ERR_ARG, "learned scheme: no trained link for %d bits per step (links for: %s)", bits,
+                    set->n ? have : "none");
+}

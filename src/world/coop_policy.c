@@ -144,7 +144,7 @@ int cm_coop_plan_action(const cm_coop_memory *m, int goal, int16_t *dist, int16_
 
 /* ------------------------------------------------------ frontier policy */
 
-typedef struct frontier_state {
+typedef struct cm_coop_scratch {
     float jitter;
     int goal[CM_COOP_MAX_AGENTS];
     int patrol[CM_COOP_MAX_AGENTS]; /* when the map has no frontier left */
@@ -154,7 +154,8 @@ typedef struct frontier_state {
     int n_cand, claim;
     int16_t cand[CM_COOP_MAX_CELLS];
     uint8_t claimed[CM_COOP_MAX_CELLS];
-} frontier_state;
+} cm_coop_scratch;
+typedef cm_coop_scratch frontier_state;
 
 /* BFS distances from `start` over the cells not known to be walls. */
 static void bfs_open(const cm_coop_memory *m, int start, int16_t *dist, int16_t *queue)
@@ -321,6 +322,131 @@ static cm_status frontier_act(void *state, const cm_coop_env *env, int *actions)
     }
     return CM_OK;
 }
+
+/* ------------------------------------------- candidates for a meta-controller */
+
+cm_status cm_coop_scratch_create(cm_coop_scratch **out)
+{
+    static const float jitter = 6.0f;
+    return frontier_create((void *)&jitter, NULL, (void **)out);
+}
+
+void cm_coop_scratch_free(cm_coop_scratch *s) { cm_free(s); }
+int16_t *cm_coop_scratch_dist(cm_coop_scratch *s) { return s->dist; }
+int16_t *cm_coop_scratch_queue(cm_coop_scratch *s) { return s->queue; }
+
+/* Share of the cells within 2 of c (5 x 5, clipped) that are unknown or that
+ * a partner is believed to have seen. */
+static void around(const cm_coop_memory *m, int c, float *unknown, float *seen)
+{
+    int n = m->size, cx = c % n, cy = c / n, tot = 0, u = 0, p = 0;
+    for (int y = cy - 2; y <= cy + 2; y++)
+        for (int x = cx - 2; x <= cx + 2; x++) {
+            if (x < 0 || y < 0 || x >= n || y >= n)
+                continue;
+            tot++;
+            u += m->cell[y * n + x] == CM_COOP_UNKNOWN;
+            p += m->partner_seen[y * n + x] != 0;
+        }
+    *unknown = (float)u / (float)tot;
+    *seen = (float)p / (float)tot;
+}
+
+int cm_coop_candidates(const cm_coop_env *env, int agent, cm_coop_scratch *s, int max, int *cells, float *feat,
+                       float *global, int *heuristic)
+{
+    const cm_coop_memory *m = &env->mem[agent];
+    const int n = m->size, K = env->cfg.n_agents;
+    *heuristic = -1;
+    int pick = frontier_pick(s, env, agent); /* leaves the agent's frontiers in s->cand, partners' claims */
+    int count = 0;
+    if (pick >= 0) {
+        /* the nearest frontier of each 3 x 3 block, nearest blocks first */
+        uint8_t block_taken[CM_COOP_MAX_CELLS];
+        memset(block_taken, 0, (size_t)n * n);
+        for (int c = 0; c < s->n_cand && count < max; c++) {
+            int k = s->cand[c], b = (k / n / 3) * n + (k % n) / 3;
+            if (block_taken[b])
+                continue;
+            block_taken[b] = 1;
+            cells[count++] = k;
+        }
+        for (int c = 0; c < count; c++)
+            if (cells[c] == pick)
+                *heuristic = c;
+        if (*heuristic < 0) { /* the heuristic's own pick is always on offer */
+            *heuristic = count < max ? count++ : max - 1;
+            cells[*heuristic] = pick;
+        }
+    }
+    /* distances from each partner (where it last reported) */
+    float pmin[CM_COOP_MAX_CELLS];
+    int known_partners = 0;
+    for (int c = 0; c < count; c++)
+        pmin[c] = 2.0f;
+    for (int j = 0; j < K; j++) {
+        if (j == agent || m->partner_cell[j] < 0)
+            continue;
+        known_partners++;
+        bfs_open(m, m->partner_cell[j], s->pdist, s->queue);
+        for (int c = 0; c < count; c++) {
+            int16_t d = s->pdist[cells[c]];
+            if (d >= 0 && (float)d / (float)n < pmin[c])
+                pmin[c] = (float)d / (float)n;
+        }
+    }
+    /* the agent's own BFS distances (frontier_pick's last BFS was its own) */
+    int own = pose_cell(m);
+    if (own >= 0)
+        bfs_open(m, own, s->dist, s->queue);
+    for (int c = 0; c < count; c++) {
+        float *f = feat + (size_t)c * CM_COOP_CAND_FEATURES;
+        int k = cells[c];
+        float d = s->dist[k] >= 0 ? (float)s->dist[k] / (float)n : 2.0f;
+        float bearing = atan2f((float)(k / n) + 0.5f - m->pose.y, (float)(k % n) + 0.5f - m->pose.x) - m->pose.theta;
+        uint64_t h = ((uint64_t)k + 1) * 0x9e3779b97f4a7c15ull ^ ((uint64_t)agent + 1) * 0xc2b2ae3d27d4eb4full ^
+                     env->maze_seed;
+        h ^= h >> 29;
+        h *= 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 32;
+        f[0] = d;
+        f[1] = cosf(bearing);
+        f[2] = sinf(bearing);
+        f[3] = pmin[c];
+        f[4] = s->claimed[k] ? 1.0f : 0.0f;
+        around(m, k, &f[5], &f[6]);
+        f[7] = c == *heuristic ? 1.0f : 0.0f;
+        f[8] = (float)(h & 0xffff) / 65536.0f;
+        f[9] = (float)c / (float)max;
+    }
+    int known = 0, self_seen = 0, pseen = 0;
+    for (int c = 0; c < n * n; c++) {
+        known += m->cell[c] != CM_COOP_UNKNOWN;
+        self_seen += m->origin[c] == CM_COOP_FROM_SELF;
+        pseen += m->partner_seen[c] != 0 && m->cell[c] == CM_COOP_UNKNOWN;
+    }
+    float nn = (float)(n * n);
+    global[0] = (float)known / nn;
+    global[1] = (float)env->t / (float)env->cfg.max_steps;
+    global[2] = K > 1 ? (float)known_partners / (float)(K - 1) : 0.0f;
+    global[3] = (float)pseen / nn;
+    global[4] = (float)count / (float)max;
+    global[5] = *heuristic >= 0 ? feat[(size_t)*heuristic * CM_COOP_CAND_FEATURES] : 0.0f;
+    global[6] = (float)self_seen / nn;
+    global[7] = 1.0f;
+    return count;
+}
+
+int cm_coop_fallback_action(const cm_coop_env *env, int agent, cm_coop_scratch *s)
+{
+    const cm_coop_memory *m = &env->mem[agent];
+    int a = m->target >= 0 ? cm_coop_plan_action(m, m->target, s->dist, s->queue) : -1;
+    if (a < 0)
+        a = patrol(s, m, agent);
+    return a >= 0 ? a : CM_ACT_LEFT;
+}
+
+void cm_coop_scratch_reset(cm_coop_scratch *s, const cm_coop_env *env) { frontier_reset(s, env); }
 
 void cm_coop_policy_frontier(cm_coop_policy *p)
 {
