@@ -492,6 +492,20 @@ const struct cm_policy *cm_coop_job_policy(const cm_coop_job *j);
 /* Checkpoints hold link/, policy/, icm/ (model, config, optimiser) and coop.json. */
 extern const struct cm_train_job_ops cm_coop_job_ops;
 
+/* What a benchmark runs with, loaded: ground-truth perception; the policy
+ * "frontier", "nearest" or "hrl-icm:RUN" (RUN's best checkpoint's policy,
+ * decisions every 10 steps, the likeliest); the links of the `learned` runs
+ * (each RUN's best checkpoint, a checkpoint folder or a link folder), one
+ * per budget. plugins point into the struct: do not copy it. */
+typedef struct cm_coop_loaded {
+    cm_coop_plugins plugins;
+    cm_coop_link_set links;
+    struct cm_policy *policy;
+    cm_coop_hrl hrl;
+} cm_coop_loaded;
+cm_status cm_coop_load(const char *policy, const char *const *learned, int n_learned, cm_coop_loaded *out);
+void cm_coop_loaded_free(cm_coop_loaded *l);
+
 /* --------------------------------------- figures and report (plot layer) */
 
 /* success_vs_bits.png: one line per budgeted scheme over log2 B with its

@@ -8,8 +8,9 @@
 #include "cogmap/coop.h"
 
 static const char bench_coop_usage[] =
-    "usage: cogmap bench coop --out DIR [--policy frontier|nearest] [--schemes LIST] [--bits LIST]\n"
-    "                         [--episodes N] [--set KEY=VALUE]... [--gif-scheme NAME] [--gif-bits B]\n"
+    "usage: cogmap bench coop --out DIR [--policy frontier|nearest|hrl-icm:RUN] [--learned RUN,...]\n"
+    "                         [--schemes LIST] [--bits LIST] [--episodes N] [--set KEY=VALUE]...\n"
+    "                         [--gif-scheme NAME] [--gif-bits B]\n"
     "                         [--gif-episode E] [--no-gif] [--seed S] [--threads N] [--quiet]\n"
     "K agents search a 15x15 Memory-Maze for the target of a requested colour; success = any agent\n"
     "touches it within T steps. Runs N episodes (default 500) of evaluation seeds per row: one row per\n"
@@ -17,7 +18,8 @@ static const char bench_coop_usage[] =
     "one for none and oracle (--schemes, default learned,broadcast,none,oracle). Writes DIR/table.csv\n"
     "(scheme,bits,episodes,success,ci_low,ci_high,mean_steps,bits_per_step), DIR/success_vs_bits.png\n"
     "and DIR/episode.gif (episode E, default 0, under --gif-scheme, default the first scheme, at\n"
-    "--gif-bits, default the smallest budget). --set changes the task: maze_size, n_agents,\n"
+    "--gif-bits, default the smallest budget). --learned names trained runs (cogmap train coop), one\n"
+    "per budget: their links are the learned scheme. --set changes the task: maze_size, n_agents,\n"
     "max_steps, view_fov, view_range, target_range, start=together|apart. Perception: ground truth.\n";
 
 /* "a,b,c" into names; returns the count or -1. */
@@ -47,6 +49,9 @@ int bench_coop(int argc, char **argv)
     cm_coop_bench_config cfg;
     cm_coop_bench_config_default(&cfg);
     const char *policy = "frontier", *gif_scheme = NULL;
+    char learned_buf[16][4096];
+    const char *learned[16];
+    int n_learned = 0;
     long long gif_bits = -1, gif_episode = 0, v;
     int no_gif = 0;
     for (int i = 1; i < argc; i++) {
@@ -59,6 +64,20 @@ int bench_coop(int argc, char **argv)
         if (cli_option_is(argv[i], "--policy")) {
             if (cli_option_value(argc, argv, &i, &policy) < 0)
                 return CLI_EXIT_USAGE;
+        } else if (cli_option_is(argv[i], "--learned")) {
+            if (cli_option_value(argc, argv, &i, &val) < 0)
+                return CLI_EXIT_USAGE;
+            for (const char *p = val; *p && n_learned < 16;) {
+                const char *q = strchr(p, ',');
+                size_t len = q ? (size_t)(q - p) : strlen(p);
+                if (len == 0 || len >= sizeof learned_buf[0])
+                    return cli_usage_error("bench coop", "--learned: expected run folders separated by commas");
+                memcpy(learned_buf[n_learned], p, len);
+                learned_buf[n_learned][len] = '\0';
+                learned[n_learned] = learned_buf[n_learned];
+                n_learned++;
+                p = q ? q + 1 : p + len;
+            }
         } else if (cli_option_is(argv[i], "--schemes")) {
             if (cli_option_value(argc, argv, &i, &val) < 0)
                 return CLI_EXIT_USAGE;
@@ -101,15 +120,10 @@ int bench_coop(int argc, char **argv)
     }
     if (!common.out)
         return cli_usage_error("bench coop", "--out DIR is required");
-    cm_coop_plugins pl;
-    memset(&pl, 0, sizeof pl);
-    cm_coop_perception_truth(&pl.perception);
-    if (strcmp(policy, "frontier") == 0)
-        cm_coop_policy_frontier(&pl.policy);
-    else if (strcmp(policy, "nearest") == 0)
-        cm_coop_policy_nearest(&pl.policy);
-    else
-        return cli_usage_error("bench coop", "--policy: expected frontier or nearest, got '%s'", policy);
+    static cm_coop_loaded loaded;
+    cm_status st = cm_coop_load(policy, learned, n_learned, &loaded);
+    if (st != CM_OK)
+        return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
     if (!no_gif) {
         if (!gif_scheme)
             gif_scheme = cfg.schemes[0];
@@ -123,10 +137,12 @@ int bench_coop(int argc, char **argv)
     cm_progress progress;
     progress.out = cli_progress_stream(&common);
     static cm_coop_table table;
-    cm_status st = cm_coop_report(&cfg, &pl, common.out, no_gif ? NULL : gif_scheme, (int)gif_bits, gif_episode,
+    st = cm_coop_report(&cfg, &loaded.plugins, common.out, no_gif ? NULL : gif_scheme, (int)gif_bits, gif_episode,
                                   progress.out ? &progress : NULL, &table);
-    if (st != CM_OK)
+    if (st != CM_OK) {
+        cm_coop_loaded_free(&loaded);
         return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
+    }
     printf("%-10s %5s %8s %8s %17s %10s %13s\n", "scheme", "bits", "episodes", "success", "95% interval", "mean steps",
            "bits/step");
     for (int r = 0; r < table.n_rows; r++) {
@@ -140,5 +156,6 @@ int bench_coop(int argc, char **argv)
            table.cpu_seconds, table.threads, table.threads == 1 ? "" : "s");
     printf("agent steps/s wall: %.0f\n", table.seconds > 0 ? table.agent_steps / table.seconds : 0.0);
     printf("agent steps/s per core: %.0f\n", table.cpu_seconds > 0 ? table.agent_steps / table.cpu_seconds : 0.0);
+    cm_coop_loaded_free(&loaded);
     return CLI_EXIT_OK;
 }

@@ -11,6 +11,7 @@
 static const nc_layer *const tables[] = {
     nc_nn_layers,
     nc_social_layers,
+    nc_coop_layers,
 };
 
 static const nc_layer *find_layer(const char *name)

@@ -70,6 +70,7 @@ typedef struct nc_layer {
 /* The tables of handlers, each ended by {NULL, NULL}. */
 extern const nc_layer nc_nn_layers[];
 extern const nc_layer nc_social_layers[];
+extern const nc_layer nc_coop_layers[];
 
 /* Runs a layer's forward + backward once, or with --repeat N once untimed
  * (warm-up) and N times timed. Gradients then accumulate N + 1 times, which
