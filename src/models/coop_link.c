@@ -321,10 +321,8 @@ cm_status cm_coop_learned_from_set(void *ctx, int bits, cm_coop_comm *out)
         int b = cm_link_get_config(set->link[i])->bits + 1;
         if (b == bits)
             return cm_coop_comm_learned(set->link[i], out);
-        len += (size_t)snprintf(have + len, sizeof have - len < sizeof have ? sizeof have - len : 0, "%s%d",
-                                i ? ", " : "", b);
-        if (len >= sizeof have)
-            len = sizeof have - 1;
+        if (len < sizeof have - 16)
+            len += (size_t)snprintf(have + len, sizeof have - len, "%s%d", i ? ", " : "", b);
     }
     return cm_error(CM_ERR_ARG, "learned scheme: no trained link for %d bits per step (links for: %s)", bits,
                     set->n ? have : "none");
