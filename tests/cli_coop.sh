@@ -40,4 +40,32 @@ expect_msg "unknown policy" "random"
 check "--help" 0 "$cogmap" bench coop --help
 expect_msg "--help" "usage: cogmap bench coop"
 [ ! -e "$tmp/c/table.csv" ] || { echo "FAIL: a refused run wrote a table"; fail=1; }
+
+# train coop: the link stage, then the meta-controller; a resumed run repeats the uninterrupted one.
+small=(--set link_steps=2 --set episodes=2 --set rollouts=3 --set eval_episodes=6 --set max_steps=40)
+check "train coop" 0 "$cogmap" train coop --out "$tmp/r1" --steps 4 --eval-every 2 "${small[@]}" --threads 1 --quiet
+head -1 "$tmp/r1/evals.csv" | grep -q "^step,wall_seconds,train_loss,success,bits_per_step" ||
+    { echo "FAIL: evals.csv header"; cat "$tmp/r1/evals.csv"; fail=1; }
+for d in link policy icm; do
+    [ -s "$tmp/r1/checkpoints/best/$d/model.safetensors" ] || { echo "FAIL: no $d in the best checkpoint"; fail=1; }
+done
+check "train coop --resume" 0 "$cogmap" train coop --resume "$tmp/r1" --steps 6 --eval-every 2 --threads 2 --quiet
+check "train coop, uninterrupted" 0 "$cogmap" train coop --out "$tmp/r2" --steps 6 --eval-every 2 "${small[@]}" --threads 1 --quiet
+for d in link policy icm; do
+    cmp -s "$tmp/r1/checkpoints/step_00000006/$d/model.safetensors" "$tmp/r2/checkpoints/step_00000006/$d/model.safetensors" ||
+        { echo "FAIL: resumed $d differs"; fail=1; }
+done
+cut -d, -f1,3- "$tmp/r1/evals.csv" >"$tmp/e1"; cut -d, -f1,3- "$tmp/r2/evals.csv" >"$tmp/e2"
+cmp -s "$tmp/e1" "$tmp/e2" || { echo "FAIL: resumed evaluations differ"; diff "$tmp/e1" "$tmp/e2"; fail=1; }
+check "train coop: bad budget" 2 "$cogmap" train coop --out "$tmp/r3" --steps 1 --set bits=1
+expect_msg "train coop: bad budget" "bits"
+check "train coop: --set on resume" 2 "$cogmap" train coop --resume "$tmp/r1" --steps 8 --set bits=8
+# the trained run in the benchmark: its policy and its link
+check "bench coop hrl-icm" 0 "$cogmap" bench coop --policy "hrl-icm:$tmp/r1" --learned "$tmp/r1" --schemes learned,none \
+    --bits 4 --episodes 6 --set max_steps=40 --no-gif --quiet --out "$tmp/h"
+expect_msg "bench coop hrl-icm" "^learned *4 *6 "
+check "bench coop: no link for 8 bits" 2 "$cogmap" bench coop --learned "$tmp/r1" --schemes learned --bits 8 \
+    --episodes 2 --out "$tmp/h2"
+expect_msg "bench coop: no link for 8 bits" "no trained link for 8"
+check "bench coop: missing run" 1 "$cogmap" bench coop --policy "hrl-icm:$tmp/nothing" --schemes none --out "$tmp/h3"
 finish cli_coop
