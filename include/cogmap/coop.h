@@ -506,6 +506,27 @@ typedef struct cm_coop_loaded {
 cm_status cm_coop_load(const char *policy, const char *const *learned, int n_learned, cm_coop_loaded *out);
 void cm_coop_loaded_free(cm_coop_loaded *l);
 
+/* What a learned scheme's messages carry and when its gate is silent: the
+ * team plays `episodes` evaluation episodes; per sender step, whether the
+ * gate opened, by what had just happened to the sender (any step, entered a
+ * new block, a block's own-seen share passed 0.3, first saw the target, saw
+ * nothing new); and what receivers hold: the share of (receiver, partner,
+ * step) with a partner block taken in and how often it is the right block,
+ * the precision and recall of the partner-explored blocks, and the target
+ * hints that pointed at the right or a wrong block. */
+typedef struct cm_coop_probe_result {
+    int episodes, n_events;
+    char event[8][48];
+    double event_steps[8], gate_open[8];
+    double bits_per_step;
+    double position_taken, position_right, explored_precision, explored_recall;
+    double target_hints_right, target_hints_wrong;
+} cm_coop_probe_result;
+cm_status cm_coop_probe(const cm_coop_config *task, const cm_coop_plugins *pl, const cm_coop_comm *comm, int episodes,
+                        uint64_t seed, cm_coop_probe_result *out);
+/* probe.csv: rows (bits, quantity, value, steps) of n probes, budgets bits[n]. */
+cm_status cm_coop_probes_write_csv(const cm_coop_probe_result *r, const int *bits, int n, const char *path);
+
 /* --------------------------------------- figures and report (plot layer) */
 
 /* success_vs_bits.png: one line per budgeted scheme over log2 B with its
@@ -519,8 +540,10 @@ cm_status cm_coop_fig_success(const cm_coop_table *t, const char *path);
 cm_status cm_coop_episode_gif(const cm_coop_config *task, const cm_coop_plugins *pl, const cm_coop_comm *comm,
                               uint64_t seed, int64_t episode, int stride, const char *path, cm_coop_episode *out);
 /* `cogmap bench coop`: the table (cm_coop_bench), DIR/table.csv,
- * DIR/success_vs_bits.png and, when gif_scheme is not NULL,
- * DIR/episode.gif of episode gif_episode under that scheme and budget. */
+ * DIR/success_vs_bits.png, DIR/probe.csv when the learned scheme is in the
+ * table (cm_coop_probe of each budget on min(episodes, 100) episodes) and,
+ * when gif_scheme is not NULL, DIR/episode.gif of episode gif_episode under
+ * that scheme and budget. */
 cm_status cm_coop_report(const cm_coop_bench_config *cfg, const cm_coop_plugins *pl, const char *dir,
                          const char *gif_scheme, int gif_bits, int64_t gif_episode, cm_progress *progress,
                          cm_coop_table *table);

@@ -338,6 +338,24 @@ cm_status cm_coop_report(const cm_coop_bench_config *cfg, const cm_coop_plugins 
     if ((st = cm_path_join(path, sizeof path, dir, "success_vs_bits.png")) != CM_OK ||
         (st = cm_coop_fig_success(table, path)) != CM_OK)
         return st;
+    /* what the learned messages carry, per budget */
+    int with_learned = 0;
+    for (int s = 0; s < cfg->n_schemes; s++)
+        with_learned |= strcmp(cfg->schemes[s], "learned") == 0;
+    if (with_learned && pl->learned) {
+        cm_coop_probe_result probes[16];
+        int n = 0;
+        for (int b = 0; b < cfg->n_bits && st == CM_OK; b++) {
+            cm_coop_comm comm;
+            if ((st = pl->learned(pl->learned_ctx, cfg->bits[b], &comm)) == CM_OK)
+                st = cm_coop_probe(&cfg->task, pl, &comm, cfg->episodes < 100 ? cfg->episodes : 100, cfg->seed,
+                                   &probes[n++]);
+        }
+        if (st == CM_OK && (st = cm_path_join(path, sizeof path, dir, "probe.csv")) == CM_OK)
+            st = cm_coop_probes_write_csv(probes, cfg->bits, n, path);
+        if (st != CM_OK)
+            return st;
+    }
     if (!gif_scheme)
         return CM_OK;
     cm_coop_comm comm;
