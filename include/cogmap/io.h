@@ -122,6 +122,8 @@ typedef struct cm_image {
 cm_status cm_image_alloc(cm_image *img, int width, int height, int channels);
 void cm_image_free(cm_image *img);
 cm_status cm_png_read(const char *path, cm_image *out);
+/* The size and channels cm_png_read would give, from the header alone. */
+cm_status cm_png_info(const char *path, int *width, int *height, int *channels);
 cm_status cm_png_write(const char *path, const cm_image *img);
 
 /* ------------------------------------------------------------------- JSON */

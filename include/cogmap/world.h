@@ -455,6 +455,10 @@ void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pos
  * Image.rotate(..., BICUBIC): cubic convolution with a = -1 on premultiplied
  * alpha, truncated (within 1 of Pillow 9.4 per channel). */
 void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out);
+/* The pixels [x0, x0 + w) x [y0, y0 + h) of cm_bev_rotate's output (pixels
+ * outside the 250x250 image are transparent) into out [h][w][4]: a training
+ * target's window without rotating the rest. */
+void cm_bev_rotate_window(const uint8_t *rgba, float theta, int x0, int y0, int w, int h, uint8_t *out);
 /* Global occupancy per agent: cells seen so far get 1 (free) or 2 (wall);
  * unseen cells keep 0. */
 void cm_bev_accumulate(const uint8_t *layout, int size, const uint8_t *visible, uint8_t *global);

@@ -16,7 +16,9 @@ static const char bench_train_usage[] =
     "ssmpc) on random inputs of its shapes after one warm-up step, and prints steps/s,\n"
     "GFLOP/s, the sgemm GFLOP/s of a square 1024 product measured in the same run, the\n"
     "share, and peak memory against the bytes of parameters, optimiser state and\n"
-    "activations. bench/train.sh runs the same model in PyTorch and prints the ratio.\n";
+    "activations. bench/train.sh runs the same model in PyTorch and prints the ratio.\n"
+    "With --preset bev or bev-small it times the BEV predictor instead (images/s; see\n"
+    "`cogmap bench train --preset bev --help`).\n";
 
 /* Best of a few square 1024 sgemms: the machine's matrix-product ceiling now. */
 static double sgemm_gflops(void)
@@ -64,8 +66,14 @@ static int default_steps(const char *preset)
     return 30;
 }
 
+/* The BEV predictor's presets are timed by bench_bev.c. */
+int bench_bev(int argc, char **argv);
+
 int bench_train(int argc, char **argv)
 {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--preset") == 0 && strncmp(argv[i + 1], "bev", 3) == 0)
+            return bench_bev(argc, argv);
     cli_common common;
     cli_common_defaults(&common);
     const char *preset = "ssmpc";

@@ -144,6 +144,51 @@ cm_status cm_png_read(const char *path, cm_image *out)
     return CM_OK;
 }
 
+cm_status cm_png_info(const char *path, int *width, int *height, int *channels)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return cm_error(CM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t sig[8];
+    size_t got = fread(sig, 1, sizeof sig, fp);
+    if (got != sizeof sig || png_sig_cmp(sig, 0, sizeof sig) != 0) {
+        fclose(fp);
+        return cm_error(CM_ERR_FORMAT, "%s: PNG signature: expected \\x89PNG\\r\\n\\x1a\\n, not a PNG file", path);
+    }
+    png_failure fail;
+    fail.msg[0] = '\0';
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &fail, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info) {
+        png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
+        fclose(fp);
+        return cm_error(CM_ERR_NOMEM, "%s: cannot allocate the PNG decoder", path);
+    }
+    if (setjmp(fail.jmp)) {
+        png_destroy_read_struct(&png, &info, NULL);
+        fclose(fp);
+        return cm_error(CM_ERR_FORMAT, "%s: PNG: %s", path, fail.msg);
+    }
+    png_init_io(png, fp);
+    png_set_sig_bytes(png, sizeof sig);
+    png_set_user_limits(png, CM_PNG_MAX_SIDE, CM_PNG_MAX_SIDE);
+    png_read_info(png, info);
+    png_uint_32 w, h;
+    int depth, color, interlace;
+    png_get_IHDR(png, info, &w, &h, &depth, &color, &interlace, NULL, NULL);
+    /* The channels cm_png_read would return. */
+    int c = color == PNG_COLOR_TYPE_GRAY ? 1 : color == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
+          : color == PNG_COLOR_TYPE_RGB_ALPHA ? 4 : 3;
+    if ((c == 1 || c == 3) && png_get_valid(png, info, PNG_INFO_tRNS))
+        c++;
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(fp);
+    *width = (int)w;
+    *height = (int)h;
+    *channels = c;
+    return CM_OK;
+}
+
 cm_status cm_png_write(const char *path, const cm_image *img)
 {
     if (!img || !img->pixels || img->width <= 0 || img->height <= 0 || img->channels < 1 || img->channels > 4)

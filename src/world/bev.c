@@ -153,80 +153,10 @@ void cm_bev_draw(const uint8_t *layout, int size, const uint8_t *visible, cm_pos
     }
 }
 
-/* The cubic convolution kernel of Pillow's affine transforms (Geometry.c's
- * BICUBIC): a = -1, not the a = -0.5 of its resize filter. Checked against
- * Pillow 9.4's Image.rotate in tests/test_world_bev.c. */
-static double cubic(double x)
-{
-    const double a = -1.0;
-    x = fabs(x);
-    if (x < 1.0)
-        return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
-    if (x < 2.0)
-        return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
-    return 0.0;
-}
-
-/* Pillow's MULDIV255: a*b/255 rounded, in integers. */
-static uint8_t muldiv255(unsigned a, unsigned b)
-{
-    unsigned t = a * b + 128;
-    return (uint8_t)((t + (t >> 8)) >> 8);
-}
-
+/* (the bicubic rotation itself is in bev_window.c) */
 void cm_bev_rotate(const uint8_t *rgba, float theta, uint8_t *out)
 {
-    const int P = CM_BEV_PIXELS;
-    /* PIL Image.rotate(deg(theta) + 90, BICUBIC, center=(125, 125)): output
-     * pixel centres map back through the rotation by -angle (an affine
-     * transform sampled at pixel centres); outside the source is transparent.
-     * Pillow resamples RGBA as premultiplied RGBa and truncates, so this does
-     * too: partly transparent edges keep their colour instead of darkening. */
-    double phi = -(theta + M_PI / 2.0);
-    double ca = cos(phi), sa = sin(phi);
-    const double c = 125.0;
-    for (int y = 0; y < P; y++)
-        for (int x = 0; x < P; x++) {
-            double ox = x + 0.5 - c, oy = y + 0.5 - c;
-            double sx = ca * ox + sa * oy + c, sy = -sa * ox + ca * oy + c;
-            uint8_t *o = &out[(y * P + x) * 4];
-            if (!(sx >= 0.0 && sy >= 0.0 && sx < P && sy < P)) {
-                memset(o, 0, 4);
-                continue;
-            }
-            double fx = sx - 0.5, fy = sy - 0.5;
-            int ix = (int)floor(fx), iy = (int)floor(fy);
-            double tx = fx - ix, ty = fy - iy;
-            double wx[4], wy[4];
-            for (int k = 0; k < 4; k++) {
-                wx[k] = cubic((double)(k - 1) - tx);
-                wy[k] = cubic((double)(k - 1) - ty);
-            }
-            double acc[4] = {0, 0, 0, 0};
-            for (int j = 0; j < 4; j++) {
-                int yy = iy + j - 1;
-                yy = yy < 0 ? 0 : yy >= P ? P - 1 : yy;
-                for (int i = 0; i < 4; i++) {
-                    int xx = ix + i - 1;
-                    xx = xx < 0 ? 0 : xx >= P ? P - 1 : xx;
-                    const uint8_t *s = &rgba[(yy * P + xx) * 4];
-                    double wgt = wx[i] * wy[j];
-                    acc[0] += wgt * muldiv255(s[0], s[3]);
-                    acc[1] += wgt * muldiv255(s[1], s[3]);
-                    acc[2] += wgt * muldiv255(s[2], s[3]);
-                    acc[3] += wgt * s[3];
-                }
-            }
-            for (int k = 0; k < 4; k++)
-                o[k] = (uint8_t)(acc[k] <= 0.0 ? 0.0 : acc[k] >= 255.0 ? 255.0 : acc[k]);
-            /* back to straight alpha (Pillow's RGBa -> RGBA) */
-            unsigned a = o[3];
-            if (a != 0 && a != 255)
-                for (int k = 0; k < 3; k++) {
-                    unsigned v = 255u * o[k] / a;
-                    o[k] = (uint8_t)(v > 255 ? 255 : v);
-                }
-        }
+    cm_bev_rotate_window(rgba, theta, 0, 0, CM_BEV_PIXELS, CM_BEV_PIXELS, out);
 }
 
 void cm_bev_accumulate(const uint8_t *layout, int size, const uint8_t *visible, uint8_t *global)

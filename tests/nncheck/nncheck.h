@@ -71,6 +71,7 @@ typedef struct nc_layer {
 extern const nc_layer nc_nn_layers[];
 extern const nc_layer nc_social_layers[];
 extern const nc_layer nc_coop_layers[];
+extern const nc_layer nc_bevnet_layers[]; /* bevnet.c: the whole BEV predictor */
 
 /* Runs a layer's forward + backward once, or with --repeat N once untimed
  * (warm-up) and N times timed. Gradients then accumulate N + 1 times, which

@@ -1,0 +1,230 @@
+/* The BEV predictor's per-batch state: every activation, cache and
+ * workspace a forward (and, for training states, a backward) pass needs,
+ * allocated once for the largest batch so that a step never allocates. */
+#include "models/bevnet_internal.h"
+
+#include <string.h>
+
+/* Every buffer is its own zeroed, 64-byte aligned allocation. */
+static float *grab(cm_bevnet_state *s, size_t floats)
+{
+    float *p = cm_calloc(floats ? floats : 1, sizeof(float));
+    if (p)
+        s->bytes += floats * sizeof(float);
+    return p;
+}
+
+/* Sizes of the encoder's and upsampler's conv blocks for this model. */
+static void shapes(const cm_bevnet *m, cm_bevnet_state *s)
+{
+    const cm_bevnet_config *c = &m->cfg;
+    int in_c = 3, side = c->image;
+    for (int i = 0; i < CM_BEVNET_ENC_BLOCKS; i++) {
+        s->enc_shape[i] = (bev_conv_shape){in_c, side, c->enc_channels[i], (side + 1) / 2};
+        in_c = c->enc_channels[i];
+        side = (side + 1) / 2;
+    }
+    in_c = m->d;
+    side = c->grid;
+    for (int i = 0; i < c->n_up; i++) {
+        s->up_shape[i] = (bev_conv_shape){in_c, side, c->up_channels[i], 2 * side};
+        in_c = c->up_channels[i];
+        side *= 2;
+    }
+}
+
+static size_t max_sz(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Transformer configurations at batch B frames (hf tokens of width d per row). */
+void bev_transformer_cfgs(const cm_bevnet *m, int B, cm_transformer_cfg *enc, cm_transformer_cfg *dec)
+{
+    const cm_bevnet_config *c = &m->cfg;
+    *enc = (cm_transformer_cfg){m->hf, 0, B * m->hf, m->d, c->heads, c->ff, c->dropout};
+    *dec = (cm_transformer_cfg){m->q, m->hf, B * m->hf, m->d, c->heads, c->ff, c->dropout};
+}
+
+/* Scratch floats every layer of a forward (and backward) at batch B needs. */
+static size_t work_floats(const cm_bevnet *m, const cm_bevnet_state *s, int B, int train)
+{
+    size_t w = 0;
+    for (int i = 0; i < CM_BEVNET_ENC_BLOCKS; i++) {
+        const bev_conv_shape *e = &s->enc_shape[i];
+        cm_conv2d_cfg cc = cm_conv2d_make(1, e->in_c, e->in_s, e->in_s, e->out_c, 3, 3);
+        cc.stride[0] = cc.stride[1] = 2;
+        cc.pad[0] = cc.pad[1] = 1;
+        w = max_sz(w, cm_conv2d_work_floats(&cc));
+    }
+    for (int i = 0; i < m->cfg.n_up; i++) {
+        const bev_conv_shape *u = &s->up_shape[i];
+        cm_conv2d_cfg cc = cm_conv2d_make(1, u->in_c, u->in_s, u->in_s, u->out_c, 4, 4);
+        cc.stride[0] = cc.stride[1] = 2;
+        cc.pad[0] = cc.pad[1] = 1;
+        w = max_sz(w, cm_conv_transpose2d_work_floats(&cc));
+    }
+    cm_conv2d_cfg hc = cm_conv2d_make(1, m->cfg.up_channels[m->cfg.n_up - 1], m->side, m->side, 4, 3, 3);
+    hc.pad[0] = hc.pad[1] = 1;
+    w = max_sz(w, cm_conv2d_work_floats(&hc));
+    if (train) {
+        cm_transformer_cfg te, td;
+        bev_transformer_cfgs(m, B, &te, &td);
+        w = max_sz(w, cm_transformer_work_floats(&te, 0));
+        w = max_sz(w, cm_transformer_work_floats(&td, 1));
+    }
+    return w;
+}
+
+cm_status cm_bevnet_state_create(const cm_bevnet *m, int batch, int train, cm_bevnet_state **out)
+{
+    *out = NULL;
+    if (batch < 1 || batch > 65536)
+        return cm_error(CM_ERR_ARG, "bev state: batch: expected 1..65536, got %d", batch);
+    const cm_bevnet_config *c = &m->cfg;
+    cm_bevnet_state *s = cm_calloc(1, sizeof *s);
+    if (!s)
+        return cm_error(CM_ERR_NOMEM, "bev state: out of memory");
+    s->batch = batch;
+    s->train = train != 0;
+    shapes(m, s);
+    const size_t B = (size_t)batch;
+    int ok = 1;
+#define GRAB(ptr, n)                                                                                                   \
+    do {                                                                                                               \
+        (ptr) = grab(s, (n));                                                                                          \
+        ok = ok && (ptr);                                                                                              \
+    } while (0)
+    GRAB(s->x0, B * 3 * c->image * c->image);
+    size_t biggest = B * 4 * (size_t)c->out * c->out;
+    for (int i = 0; i < CM_BEVNET_ENC_BLOCKS; i++) {
+        const bev_conv_shape *e = &s->enc_shape[i];
+        const size_t n = B * e->out_c * e->out_s * e->out_s;
+        GRAB(s->enc_pre[i], n);
+        GRAB(s->enc_act[i], n);
+        GRAB(s->enc_mean[i], e->out_c);
+        GRAB(s->enc_rstd[i], e->out_c);
+        GRAB(s->enc_bm[i], e->out_c);
+        GRAB(s->enc_bv[i], e->out_c);
+        biggest = max_sz(biggest, n);
+    }
+    bev_transformer_cfgs(m, batch, &s->tenc, &s->tdec);
+    const size_t tokn = (size_t)m->hf * B * m->hf * m->d, qn = (size_t)m->q * B * m->hf * m->d;
+    for (int l = 0; l <= c->enc_layers; l++)
+        GRAB(s->enc_x[l], tokn);
+    s->tok = s->enc_x[0];
+    for (int l = 0; l < c->enc_layers; l++)
+        GRAB(s->enc_cache[l], cm_transformer_cache_floats(&s->tenc, 0));
+    for (int l = 0; l <= c->dec_layers; l++)
+        GRAB(s->dec_x[l], qn);
+    for (int l = 0; l < c->dec_layers; l++)
+        GRAB(s->dec_cache[l], cm_transformer_cache_floats(&s->tdec, 1));
+    GRAB(s->z, qn);
+    GRAB(s->pz, B * m->q * m->d);
+    GRAB(s->up_in, B * m->q * m->d);
+    biggest = max_sz(biggest, B * m->q * m->d);
+    for (int i = 0; i < c->n_up; i++) {
+        const bev_conv_shape *u = &s->up_shape[i];
+        const size_t n = B * u->out_c * u->out_s * u->out_s;
+        GRAB(s->up_pre[i], n);
+        GRAB(s->up_act[i], n);
+        GRAB(s->up_mean[i], u->out_c);
+        GRAB(s->up_rstd[i], u->out_c);
+        GRAB(s->up_bm[i], u->out_c);
+        GRAB(s->up_bv[i], u->out_c);
+        biggest = max_sz(biggest, n);
+    }
+    const size_t headn = B * 4 * (size_t)m->side * m->side;
+    GRAB(s->logits, headn);
+    GRAB(s->prob, headn);
+    GRAB(s->out, B * 4 * (size_t)c->out * c->out);
+    biggest = max_sz(biggest, headn);
+    s->work_floats = work_floats(m, s, batch, s->train);
+    GRAB(s->work, s->work_floats);
+    if (s->train) {
+        GRAB(s->g_a, biggest);
+        GRAB(s->g_b, biggest);
+        GRAB(s->g_tok, tokn);
+        GRAB(s->g_mem, tokn);
+        GRAB(s->g_dec_a, qn);
+        GRAB(s->g_dec_b, qn);
+        GRAB(s->g_z, qn);
+        GRAB(s->g_pz, B * m->q * m->d);
+    }
+#undef GRAB
+    if (!ok) {
+        size_t bytes = s->bytes;
+        cm_bevnet_state_free(s);
+        return cm_error(CM_ERR_NOMEM, "bev state: out of memory for batch %d (%.1f MB allocated before failing)", batch,
+                        bytes / 1e6);
+    }
+    *out = s;
+    return CM_OK;
+}
+
+void cm_bevnet_state_free(cm_bevnet_state *s)
+{
+    if (!s)
+        return;
+    cm_free(s->x0);
+    for (int i = 0; i < CM_BEVNET_ENC_BLOCKS; i++) {
+        cm_free(s->enc_pre[i]);
+        cm_free(s->enc_act[i]);
+        cm_free(s->enc_mean[i]);
+        cm_free(s->enc_rstd[i]);
+        cm_free(s->enc_bm[i]);
+        cm_free(s->enc_bv[i]);
+    }
+    for (int l = 0; l <= BEV_MAX_LAYERS; l++) {
+        cm_free(s->enc_x[l]);
+        cm_free(s->dec_x[l]);
+    }
+    for (int l = 0; l < BEV_MAX_LAYERS; l++) {
+        cm_free(s->enc_cache[l]);
+        cm_free(s->dec_cache[l]);
+    }
+    cm_free(s->z);
+    cm_free(s->pz);
+    cm_free(s->up_in);
+    for (int i = 0; i < CM_BEVNET_MAX_UP; i++) {
+        cm_free(s->up_pre[i]);
+        cm_free(s->up_act[i]);
+        cm_free(s->up_mean[i]);
+        cm_free(s->up_rstd[i]);
+        cm_free(s->up_bm[i]);
+        cm_free(s->up_bv[i]);
+    }
+    cm_free(s->logits);
+    cm_free(s->prob);
+    cm_free(s->out);
+    cm_free(s->work);
+    cm_free(s->g_a);
+    cm_free(s->g_b);
+    cm_free(s->g_tok);
+    cm_free(s->g_mem);
+    cm_free(s->g_dec_a);
+    cm_free(s->g_dec_b);
+    cm_free(s->g_z);
+    cm_free(s->g_pz);
+    cm_free(s);
+}
+
+size_t cm_bevnet_state_bytes(const cm_bevnet_state *s)
+{
+    return s->bytes;
+}
+
+const float *cm_bevnet_output(const cm_bevnet_state *s)
+{
+    return s->out;
+}
+
+void cm_bevnet_loss_terms(const cm_bevnet_state *s, double *alpha_bce, double *rgb_mse, double *smooth)
+{
+    if (alpha_bce)
+        *alpha_bce = s->l_alpha;
+    if (rgb_mse)
+        *rgb_mse = s->l_rgb;
+    if (smooth)
+        *smooth = s->l_smooth;
+}

@@ -1,0 +1,339 @@
+/* The BEV predictor's samples: targets (rotation, window, area average),
+ * frames generated from maze seeds (pure functions of the index, visible
+ * floor in the target), training batches (pure functions of the step; shards
+ * concatenate to the batch; each epoch visits every frame once), SSM-PC's
+ * split of dataset folders (numpy's shuffle, checked against numpy), both
+ * frame_info schemas, and bad folders refused naming the file and frame. */
+#include "test_util.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cogmap/bevnet.h"
+#include "cogmap/io.h"
+#include "models/bevnet_internal.h"
+
+#define P CM_BEV_PIXELS
+
+static cm_bevnet_config small_cfg(void)
+{
+    cm_bevnet_config c;
+    assert_int_equal(cm_bevnet_preset("bev-small", &c), CM_OK);
+    assert_int_equal(cm_bevnet_config_set(&c, "batch=4"), CM_OK);
+    assert_int_equal(cm_bevnet_config_set(&c, "train_mazes=16"), CM_OK);
+    assert_int_equal(cm_bevnet_config_set(&c, "maze_steps=20"), CM_OK);
+    return c;
+}
+
+static void test_target(void **state)
+{
+    (void)state;
+    static uint8_t bev[P * P * 4], rot[P * P * 4], work[P * P * 4], t[P * P * 4];
+    for (int i = 0; i < P * P; i++) {
+        int x = i % P, y = i / P;
+        bev[4 * i] = (uint8_t)x;
+        bev[4 * i + 1] = (uint8_t)y;
+        bev[4 * i + 2] = 50;
+        bev[4 * i + 3] = (x > 60 && x < 190 && y > 40 && y < 200) ? 255 : 0;
+    }
+    cm_bevnet_config c;
+    assert_int_equal(cm_bevnet_preset("bev", &c), CM_OK);
+    /* window = out = 250: exactly the rotation */
+    cm_bevnet_target(&c, bev, 0.4f, work, t);
+    cm_bev_rotate(bev, 0.4f, rot);
+    assert_memory_equal(t, rot, sizeof rot);
+    /* window 192 -> 64: each output pixel the alpha-weighted mean of 3x3 */
+    assert_int_equal(cm_bevnet_config_set(&c, "window=192"), CM_OK);
+    assert_int_equal(cm_bevnet_config_set(&c, "out=64"), CM_OK);
+    cm_bevnet_target(&c, bev, 0.4f, work, t);
+    for (int oy = 0; oy < 64; oy += 7)
+        for (int ox = 0; ox < 64; ox += 5) {
+            double a = 0, r = 0;
+            for (int dy = 0; dy < 3; dy++)
+                for (int dx = 0; dx < 3; dx++) {
+                    const uint8_t *p = &rot[((29 + 3 * oy + dy) * P + 29 + 3 * ox + dx) * 4];
+                    a += p[3];
+                    r += (double)p[3] * p[0];
+                }
+            const uint8_t *q = &t[(oy * 64 + ox) * 4];
+            assert_true(fabs(q[3] - a / 9) <= 0.51);
+            if (a > 0)
+                assert_true(fabs(q[0] - r / a) <= 0.51);
+        }
+}
+
+static void test_permutation(void **state)
+{
+    (void)state;
+    const uint64_t sizes[] = {1, 2, 5, 17, 64, 1000, 4097};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        uint64_t n = sizes[s];
+        uint8_t *seen = calloc(n, 1);
+        int moved = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t j = bev_permute(i, n, 77 + s);
+            assert_true(j < n);
+            assert_int_equal(seen[j], 0);
+            seen[j] = 1;
+            moved += j != i;
+        }
+        assert_true(n < 5 || moved > (int)n / 2);
+        free(seen);
+    }
+}
+
+/* numpy's RandomState(42).shuffle, as SSM-PC splits its maze folders. */
+static void test_numpy_shuffle(void **state)
+{
+    (void)state;
+    const char *py = cmt_python_with("numpy");
+    if (!py)
+        skip();
+    const char *dir = cmt_tmpdir();
+    FILE *f = cmt_python_output(py, dir,
+                                "import sys, numpy as np\n"
+                                "out = open(sys.argv[1], 'w')\n"
+                                "for n in (2, 3, 10, 37, 1000):\n"
+                                "    l = list(range(n)); np.random.seed(42); np.random.shuffle(l)\n"
+                                "    out.write(' '.join(map(str, l)) + '\\n')\n");
+    const int ns[] = {2, 3, 10, 37, 1000};
+    for (int k = 0; k < 5; k++) {
+        int n = ns[k];
+        char **items = malloc(n * sizeof *items);
+        for (int i = 0; i < n; i++) {
+            items[i] = malloc(16);
+            snprintf(items[i], 16, "%d", i);
+        }
+        bev_numpy_shuffle(items, n, 42);
+        for (int i = 0; i < n; i++) {
+            int want;
+            assert_int_equal(fscanf(f, "%d", &want), 1);
+            assert_int_equal(atoi(items[i]), want);
+            free(items[i]);
+        }
+        free(items);
+    }
+    fclose(f);
+    cmt_tmpdir_remove(dir);
+}
+
+static void test_maze_samples(void **state)
+{
+    (void)state;
+    cm_bevnet_config c = small_cfg();
+    cm_bevnet_data *d;
+    assert_int_equal(cm_bevnet_data_open_mazes(&c, 3, &d), CM_OK);
+    assert_int_equal(cm_bevnet_data_frames(d, CM_BEVNET_TRAIN), 16 * 20);
+    assert_int_equal(cm_bevnet_data_mazes(d, CM_BEVNET_VAL), 8);
+    const size_t in = 64 * 64 * 3, out = 64 * 64 * 4;
+    uint8_t *rgb = malloc(8 * in), *tgt = malloc(8 * out);
+    cm_pose pose;
+    assert_int_equal(cm_bevnet_data_sample(d, CM_BEVNET_TRAIN, 27, rgb, tgt, &pose), CM_OK);
+    assert_int_equal(cm_bevnet_data_sample(d, CM_BEVNET_TRAIN, 27, rgb + in, tgt + out, NULL), CM_OK);
+    assert_memory_equal(rgb, rgb + in, in);
+    assert_memory_equal(tgt, tgt + out, out);
+    assert_true(pose.x > 0.0f && pose.x < 15.0f && pose.y > 0.0f && pose.y < 15.0f);
+    /* the target shows visible floor, and the view is not blank */
+    int visible = 0, distinct = 0;
+    for (int i = 0; i < 64 * 64; i++)
+        visible += tgt[4 * i + 3] >= 128;
+    for (size_t i = 3; i < in; i += 3)
+        distinct += rgb[i] != rgb[0];
+    assert_true(visible > 20);
+    assert_true(distinct > 100);
+    /* another split's maze differs */
+    assert_int_equal(cm_bevnet_data_sample(d, CM_BEVNET_TEST, 27, rgb + in, tgt + out, NULL), CM_OK);
+    assert_memory_not_equal(rgb, rgb + in, in);
+    assert_int_equal(cm_bevnet_data_sample(d, CM_BEVNET_TRAIN, 16 * 20, rgb, tgt, NULL), CM_ERR_ARG);
+
+    /* training batches: pure functions of the step; shards concatenate */
+    assert_int_equal(cm_bevnet_data_train_batch(d, 5, 4, 0, 4, rgb, tgt), CM_OK);
+    assert_int_equal(cm_bevnet_data_train_batch(d, 5, 4, 0, 1, rgb + 4 * in, tgt + 4 * out), CM_OK);
+    assert_int_equal(cm_bevnet_data_train_batch(d, 5, 4, 1, 3, rgb + 5 * in, tgt + 5 * out), CM_OK);
+    assert_memory_equal(rgb, rgb + 4 * in, 4 * in);
+    assert_memory_equal(tgt, tgt + 4 * out, 4 * out);
+    assert_int_equal(cm_bevnet_data_train_batch(d, 6, 4, 0, 4, rgb + 4 * in, tgt + 4 * out), CM_OK);
+    assert_memory_not_equal(rgb, rgb + 4 * in, 4 * in);
+    assert_int_equal(cm_bevnet_data_train_batch(d, 5, 4, 2, 3, rgb, tgt), CM_ERR_ARG);
+    assert_int_equal(cm_bevnet_data_spread(d, CM_BEVNET_VAL, 8, rgb, tgt), CM_OK);
+    free(rgb);
+    free(tgt);
+    cm_bevnet_data_free(d);
+}
+
+/* ------------------------------------------------------- dataset folders */
+
+/* A maze folder of `frames` frames written as `cogmap maze --out` writes them. */
+static void write_maze_folder(const char *dir, uint64_t seed, int frames)
+{
+    cm_maze_params mp;
+    assert_int_equal(cm_maze_params_default(15, &mp), CM_OK);
+    static cm_maze maze;
+    static cm_maze_env env;
+    assert_int_equal(cm_maze_generate(&mp, seed, &maze), CM_OK);
+    assert_int_equal(cm_maze_env_init(&env, &maze, 1, seed), CM_OK);
+    cm_render_config rc;
+    cm_render_config_maze(&rc);
+    cm_renderer *r;
+    assert_int_equal(cm_renderer_create(&r, &env.arena, &env.maze, &rc), CM_OK);
+    cm_dataset_writer w;
+    assert_int_equal(cm_dataset_writer_open(&w, dir, &maze, 75.0f, "test"), CM_OK);
+    static uint8_t rgb[64 * 64 * 3], bev[P * P * 4], vis[15 * 15];
+    cm_bev_config bc;
+    cm_bev_config_default(&bc);
+    for (int t = 0; t < frames; t++) {
+        const cm_maze_agent *a = &env.agents[0];
+        assert_int_equal(cm_maze_env_render(&env, r, 0, rgb, NULL), CM_OK);
+        cm_bev_visible(maze.layout, 15, a->pose, &bc, vis);
+        cm_bev_draw(maze.layout, 15, vis, a->pose, maze.n_targets, maze.targets, maze.target_rgb, a->target, bev);
+        cm_dataset_frame f;
+        memset(&f, 0, sizeof f);
+        f.frame_id = 3 * t; /* gaps, as the collector drops frames */
+        f.position[0] = a->pose.x;
+        f.position[1] = a->pose.y;
+        f.rotation = a->pose.theta;
+        assert_int_equal(cm_dataset_writer_add(&w, &f, rgb, 64, 64, bev), CM_OK);
+        int act = cm_maze_policy(&env, 0, 0.1f);
+        float rew;
+        assert_int_equal(cm_maze_env_step(&env, &act, &rew), CM_OK);
+    }
+    assert_int_equal(cm_dataset_writer_close(&w), CM_OK);
+    cm_renderer_free(r);
+    cm_maze_env_free(&env);
+}
+
+static cm_status open_one(const cm_bevnet_config *c, const char *root)
+{
+    cm_bevnet_data *d = NULL;
+    const char *paths[1] = {root};
+    cm_status st = cm_bevnet_data_open_folders(c, paths, 1, 1, &d);
+    cm_bevnet_data_free(d);
+    return st;
+}
+
+static void test_folders(void **state)
+{
+    (void)state;
+    const char *dir = cmt_tmpdir();
+    char root[512], p[1024];
+    snprintf(root, sizeof root, "%s/data", dir);
+    /* SSM-PC's layout: DATA_ROOT/D1/000000 ... */
+    for (int k = 0; k < 10; k++) {
+        snprintf(p, sizeof p, "%s/D%d/%06d", root, 1 + k / 5, k % 5);
+        write_maze_folder(p, 100 + k, 3);
+    }
+    cm_bevnet_config c = small_cfg();
+    cm_bevnet_data *d;
+    const char *paths[1] = {root};
+    assert_int_equal(cm_bevnet_data_open_folders(&c, paths, 1, 1, &d), CM_OK);
+    assert_int_equal(cm_bevnet_data_mazes(d, CM_BEVNET_TRAIN), 7);
+    assert_int_equal(cm_bevnet_data_mazes(d, CM_BEVNET_VAL), 1);
+    assert_int_equal(cm_bevnet_data_mazes(d, CM_BEVNET_TEST), 2);
+    assert_int_equal(cm_bevnet_data_frames(d, CM_BEVNET_TRAIN), 21);
+    /* A sample: the frame as written, the target from its BEV. */
+    uint8_t rgb[64 * 64 * 3], tgt[64 * 64 * 4];
+    cm_pose pose;
+    assert_int_equal(cm_bevnet_data_sample(d, CM_BEVNET_TEST, 4, rgb, tgt, &pose), CM_OK);
+    int visible = 0;
+    for (int i = 0; i < 64 * 64; i++)
+        visible += tgt[4 * i + 3] >= 128;
+    assert_true(visible > 20);
+    /* every epoch visits each training frame once: 21 frames, batch 4 -> 5 batches */
+    uint8_t *b = malloc(20 * sizeof rgb), *bt = malloc(20 * sizeof tgt);
+    for (int s = 0; s < 5; s++)
+        assert_int_equal(cm_bevnet_data_train_batch(d, s, 4, 0, 4, b + s * 4 * sizeof rgb, bt + s * 4 * sizeof tgt),
+                         CM_OK);
+    for (int i = 0; i < 20; i++)
+        for (int j = i + 1; j < 20; j++)
+            assert_memory_not_equal(b + i * sizeof rgb, b + j * sizeof rgb, sizeof rgb);
+    free(b);
+    free(bt);
+    cm_bevnet_data_free(d);
+    /* the same folders listed one by one split the same way */
+    const char *two[2];
+    char d1[600], d2[600];
+    snprintf(d1, sizeof d1, "%s/D1", root);
+    snprintf(d2, sizeof d2, "%s/D2", root);
+    two[0] = d2;
+    two[1] = d1;
+    assert_int_equal(cm_bevnet_data_open_folders(&c, two, 2, 1, &d), CM_OK);
+    uint8_t rgb2[64 * 64 * 3], tgt2[64 * 64 * 4];
+    assert_int_equal(cm_bevnet_data_sample(d, CM_BEVNET_TEST, 4, rgb2, tgt2, NULL), CM_OK);
+    assert_memory_equal(rgb, rgb2, sizeof rgb);
+    cm_bevnet_data_free(d);
+
+    /* Bad folders, each named with its frame. */
+    char bad[600], file[1200];
+    snprintf(bad, sizeof bad, "%s/bad", dir);
+    for (int k = 0; k < 3; k++) {
+        snprintf(p, sizeof p, "%s/m%d", bad, k);
+        write_maze_folder(p, 200 + k, 3);
+    }
+    /* missing frame image */
+    snprintf(file, sizeof file, "%s/m1/fps_views/frame_000003.png", bad);
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(open_one(&c, bad), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "frame_000003"));
+    /* wrong image size */
+    cm_image img;
+    assert_int_equal(cm_image_alloc(&img, 32, 32, 3), CM_OK);
+    assert_int_equal(cm_png_write(file, &img), CM_OK);
+    cm_image_free(&img);
+    assert_int_equal(open_one(&c, bad), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "frame_000003.png: frame 3: expected a 64x64 RGB image, got 32x32"));
+    snprintf(p, sizeof p, "%s/m1", bad);
+    write_maze_folder(p, 201, 3);
+    assert_int_equal(open_one(&c, bad), CM_OK);
+    /* a BEV of the wrong size */
+    snprintf(file, sizeof file, "%s/m2/bev_views/frame_000006.png", bad);
+    assert_int_equal(cm_image_alloc(&img, 250, 250, 3), CM_OK);
+    assert_int_equal(cm_png_write(file, &img), CM_OK);
+    cm_image_free(&img);
+    assert_int_equal(open_one(&c, bad), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "frame_000006.png: frame 6: expected a 250x250 RGBA BEV"));
+    write_maze_folder(p, 201, 3);
+    snprintf(p, sizeof p, "%s/m2", bad);
+    write_maze_folder(p, 202, 3);
+    /* the wrong schema */
+    snprintf(file, sizeof file, "%s/m0/frame_info.json", bad);
+    const char schema[] = "{\"frame_000000\": {\"angle\": 1}}";
+    assert_int_equal(cm_write_file_atomic(file, schema, sizeof schema - 1), CM_OK);
+    assert_int_equal(open_one(&c, bad), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "frame_info.json"));
+    assert_non_null(strstr(cm_errmsg(), "frame_000000"));
+    /* the legacy schema without BEV images: no target for frame 0 */
+    const char legacy[] = "{\"frame_000000\": {\"rotation_angle\": 0.5, \"visible_indices\": [-1], "
+                          "\"agent_position\": [3.5, 4.5]}}";
+    assert_int_equal(cm_write_file_atomic(file, legacy, sizeof legacy - 1), CM_OK);
+    snprintf(file, sizeof file, "%s/m0/bev_views", bad);
+    assert_int_equal(cmt_system("rm -r '%s'", file), 0);
+    assert_int_equal(open_one(&c, bad), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "frame 0: no bev_views image"));
+    /* a legacy folder with its BEVs reads */
+    snprintf(p, sizeof p, "%s/m0", bad);
+    write_maze_folder(p, 200, 3);
+    snprintf(file, sizeof file, "%s/m0/frame_info.json", bad);
+    assert_int_equal(cm_write_file_atomic(file, legacy, sizeof legacy - 1), CM_OK);
+    assert_int_equal(open_one(&c, bad), CM_OK);
+    /* too few mazes; not a dataset */
+    snprintf(p, sizeof p, "%s/m1", bad);
+    assert_int_equal(open_one(&c, p), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "expected at least 3"));
+    snprintf(p, sizeof p, "%s/nothing", bad);
+    assert_int_equal(open_one(&c, p), CM_ERR_IO);
+    cmt_tmpdir_remove(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_target),       cmocka_unit_test(test_permutation),
+        cmocka_unit_test(test_numpy_shuffle), cmocka_unit_test(test_maze_samples),
+        cmocka_unit_test(test_folders),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
