@@ -194,6 +194,30 @@ static void test_hostile_headers(void **state)
     cmt_write_file(p, b, 5);
     assert_int_equal(cm_safetensors_read(p, &st), CM_ERR_FORMAT);
     assert_int_equal(cm_safetensors_read("/nonexistent/m.safetensors", &st), CM_ERR_IO);
+
+    /* PyTorch checkpoints: named as such, not an absurd header length. A zip
+     * whose first entry is <archive>/data.pkl (torch.save since 1.6)... */
+    uint8_t zip[64] = {'P', 'K', 3, 4};
+    const char *entry = "best_model/data.pkl";
+    zip[26] = (uint8_t)strlen(entry);
+    memcpy(zip + 30, entry, strlen(entry));
+    cmt_write_file(p, zip, sizeof zip);
+    assert_int_equal(cm_safetensors_read(p, &st), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "this is a PyTorch .pth"));
+    assert_non_null(strstr(cm_errmsg(), "convert it with scripts/pth-to-safetensors"));
+    assert_null(strstr(cm_errmsg(), "header length"));
+    /* ...another zip (still pointed at the converter, without claiming)... */
+    memcpy(zip + 30, "readme.txt", 10);
+    zip[26] = 10;
+    cmt_write_file(p, zip, 40);
+    assert_int_equal(cm_safetensors_read(p, &st), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "zip archive, not safetensors"));
+    /* ...and the legacy format, a bare protocol-2 pickle. */
+    const uint8_t pickle[16] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+    cmt_write_file(p, pickle, sizeof pickle);
+    assert_int_equal(cm_safetensors_read(p, &st), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "Python pickle"));
+    assert_non_null(strstr(cm_errmsg(), "scripts/pth-to-safetensors"));
     cmt_tmpdir_remove(dir);
 }
 

@@ -1,5 +1,5 @@
 /* cogmap.h — the whole public API. Modules, lower never including higher:
- * base -> io -> world -> nn -> cells -> models (with smp.h) -> analysis -> run -> plot. */
+ * base -> io -> world -> mapping -> nn -> cells -> models (with smp.h) -> analysis -> run -> plot. */
 #ifndef COGMAP_H
 #define COGMAP_H
 
@@ -8,12 +8,15 @@
 #include "cogmap/io.h"
 #include "cogmap/world.h"
 #include "cogmap/coop.h"
+#include "cogmap/mapping.h"
 #include "cogmap/nn.h"
 #include "cogmap/cells.h"
 #include "cogmap/models.h"
+#include "cogmap/detector.h"
 #include "cogmap/smp.h"
 #include "cogmap/analysis.h"
 #include "cogmap/run.h"
+#include "cogmap/detrun.h"
 #include "cogmap/plot.h"
 
 #endif

@@ -154,6 +154,7 @@ cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_path, cons
 cm_status cm_gif_write(const char *path, const uint8_t *const *frames, int count, int width, int height,
                        int delay_cs);
 
+
 /* The BEV predictor's samples (SSM-PC's BEV figure): one row per frame with the egocentric view,
  * the predicted BEV and the true BEV, each BEV's RGB over a dark ground by its alpha. rgb [n,
  * image, image, 3]; pred [n, 4, out, out] (R, G, B, alpha in [0, 1]); target [n, out, out, 4]

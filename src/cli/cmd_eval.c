@@ -66,11 +66,27 @@ static int eval_from_checkpoint(const char *file, const char *preset, const char
     return CLI_EXIT_OK;
 }
 
+/* Detector runs (run.json "model": "detector") are evaluated by detector_cli.c. */
+int cli_eval_detector(int argc, char **argv);
+
+static int is_run_of(const char *dir, const char *model)
+{
+    char m[32];
+    if (cm_run_model(dir, m, sizeof m) != CM_OK) {
+        cm_error_clear();
+        return 0;
+    }
+    return strcmp(m, model) == 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (argv[i][0] != '-' && cm_smp_is_run(argv[i]))
             return cli_eval_smp(argc, argv);
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] != '-' && is_run_of(argv[i], "detector"))
+            return cli_eval_detector(argc, argv);
     cli_common common;
     cli_common_defaults(&common);
     grid_eval_options o = {.baseline = 1, .stages = 6};

@@ -128,9 +128,11 @@ int cli_train_grid(int argc, char **argv)
     return cli_train_finish("train grid", st, &a.t, &state);
 }
 
-/* `train smp` lives in smp_train.c, `train coop` in coop_train.c. */
+/* `train smp` lives in smp_train.c, `train detector` in detector_cli.c, `train coop` in coop_train.c. */
 extern const char smp_train_usage[];
 int cli_train_smp(int argc, char **argv);
+extern const char detector_train_usage[];
+int cli_train_detector(int argc, char **argv);
 extern const char coop_train_usage[];
 int cli_train_coop(int argc, char **argv);
 
@@ -140,6 +142,8 @@ int cmd_train(int argc, char **argv)
         fputs(train_usage, argc < 2 ? stderr : stdout);
         fputs("\n", argc < 2 ? stderr : stdout);
         fputs(smp_train_usage, argc < 2 ? stderr : stdout);
+        fputs("\n", argc < 2 ? stderr : stdout);
+        fputs(detector_train_usage, argc < 2 ? stderr : stdout);
         fputs("\n", argc < 2 ? stderr : stdout);
         fputs(coop_train_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
@@ -160,6 +164,16 @@ int cmd_train(int argc, char **argv)
             }
         return cli_train_smp(argc - 1, argv + 1);
     }
+    if (strcmp(argv[1], "detector") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                fputs(detector_train_usage, stdout);
+                return CLI_EXIT_OK;
+            }
+        return cli_train_detector(argc - 1, argv + 1);
+    }
+    return cli_usage_error("train", "unknown model '%s' (known: grid, smp, detector)", argv[1]);
+        fputs("\n", argc < 2 ? stderr : stdout);
     if (strcmp(argv[1], "coop") == 0) {
         for (int i = 2; i < argc; i++)
             if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -187,6 +187,37 @@ static cm_status parse_metadata(const cJSON *meta, const char *path, cm_safetens
     return CM_OK;
 }
 
+/* A PyTorch checkpoint handed where safetensors belongs (the common mistake:
+ * `best_model.pth` straight from a trainer) would otherwise fail with an
+ * absurd header length, since its first 8 bytes are a zip signature or a
+ * pickle opcode. torch.save writes a zip archive whose first entry is
+ * "<archive>/data.pkl" (torch >= 1.6) or, before that, a bare protocol-2
+ * pickle (0x80 0x02). Returns a status naming the file and the converter,
+ * or CM_OK when the bytes do not look like either. */
+static cm_status st_check_not_pytorch(const char *path, const uint8_t *head, size_t n)
+{
+    if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
+        /* local file header: the name starts at byte 30, its length at 26 */
+        size_t name_len = n >= 30 ? (size_t)head[26] | (size_t)head[27] << 8 : 0;
+        int torch = name_len >= 8 && 30 + name_len <= n && memcmp(head + 30 + name_len - 8, "data.pkl", 8) == 0;
+        if (torch)
+            return cm_error(CM_ERR_FORMAT,
+                            "%s: this is a PyTorch .pth, convert it with scripts/pth-to-safetensors (a zip "
+                            "archive holding data.pkl, not safetensors)",
+                            path);
+        return cm_error(CM_ERR_FORMAT,
+                        "%s: this is a zip archive, not safetensors (a PyTorch .pth? convert it with "
+                        "scripts/pth-to-safetensors)",
+                        path);
+    }
+    if (n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5)
+        return cm_error(CM_ERR_FORMAT,
+                        "%s: this is a Python pickle (a PyTorch .pth in the legacy format?), convert it with "
+                        "scripts/pth-to-safetensors",
+                        path);
+    return CM_OK;
+}
+
 cm_status cm_safetensors_read(const char *path, cm_safetensors *out)
 {
     memset(out, 0, sizeof *out);
@@ -204,8 +235,13 @@ cm_status cm_safetensors_read(const char *path, cm_safetensors *out)
                       (unsigned long long)f.size);
         goto done;
     }
-    if ((st = cm_rfile_read(&f, 0, len8, 8, "header length")))
+    uint8_t head[30 + 256];
+    size_t head_n = f.size < sizeof head ? (size_t)f.size : sizeof head;
+    if ((st = cm_rfile_read(&f, 0, head, head_n, "header length")))
         goto done;
+    if ((st = st_check_not_pytorch(path, head, head_n)))
+        goto done;
+    memcpy(len8, head, 8);
     uint64_t n = cm_le64(len8);
     if (n > CM_ST_MAX_HEADER) {
         st = cm_error(CM_ERR_FORMAT, "%s: header length: expected at most %llu bytes, got %llu", path,

@@ -12,6 +12,7 @@ static const nc_layer *const tables[] = {
     nc_nn_layers,
     nc_social_layers,
     nc_coop_layers,
+    nc_detector_layers,
     nc_bevnet_layers,
 };
 

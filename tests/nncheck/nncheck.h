@@ -22,7 +22,7 @@
 #include "cogmap/io.h"
 #include "cogmap/nn.h"
 
-#define NC_MAX 96
+#define NC_MAX 512 /* a whole model: every parameter, its gradient, the outputs */
 
 typedef struct nc_buf {
     char name[168];
@@ -71,6 +71,7 @@ typedef struct nc_layer {
 extern const nc_layer nc_nn_layers[];
 extern const nc_layer nc_social_layers[];
 extern const nc_layer nc_coop_layers[];
+extern const nc_layer nc_detector_layers[];
 extern const nc_layer nc_bevnet_layers[]; /* bevnet.c: the whole BEV predictor */
 
 /* Runs a layer's forward + backward once, or with --repeat N once untimed

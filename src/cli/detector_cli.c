@@ -1,0 +1,173 @@
+/* `cogmap train detector` and `cogmap eval RUN` for detector runs: parse,
+ * call the run layer (detrun.h), print. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/train.h"
+#include "cogmap/detrun.h"
+#include "cogmap/io.h"
+
+const char detector_train_usage[] =
+    "usage: cogmap train detector --preset detector|detector-small --out DIR [--steps N] [--minutes M] [options]\n"
+    "       cogmap train detector --resume DIR [--steps N] [--minutes M] [options]\n"
+    "Trains SSM-PC's target detector (ResNet18-shaped backbone from scratch, visibility and\n"
+    "attention position heads) on 64x64 maze frames generated on the fly from maze seeds, or on\n"
+    "SSM-PC dataset folders (--data), with periodic evaluation on held-out mazes and\n"
+    "checkpoints in DIR.\n"
+    "  --preset P            detector (SSM-PC's sizes) or detector-small (required for a new run)\n"
+    "  --out DIR             run folder (new runs; must not hold a run yet)\n"
+    "  --data DIR            SSM-PC dataset folder or root (repeatable); split 70/15/15 by maze\n"
+    "  --resume DIR          continue the run in DIR from its newest checkpoint\n"
+    "  --steps N             stop at N optimiser steps in total\n"
+    "  --minutes M           stop after M minutes of training in total (with --steps: first reached)\n"
+    "  --eval-every N        evaluate (and checkpoint) every N steps (default 100)\n"
+    "  --checkpoint-every N  checkpoint every N steps (default: at each evaluation)\n"
+    "  --keep K              recent checkpoints kept besides best (default 3)\n"
+    "  --set key=value       override a setting (repeatable; see docs/cli.md)\n"
+    "                        with --resume: a new stage (lr, dropout, plateau_factor, plateau_patience,\n"
+    "                        eval_frames, loss weights), kept in run.json\n"
+    "  --seed N --threads N --quiet\n";
+
+int cli_train_detector(int argc, char **argv)
+{
+    cli_train_options a;
+    const char *preset = NULL, *data[CM_DETECTOR_MAX_DATA];
+    int n_data = 0;
+    cli_train_options_defaults(&a, CM_DETECTOR_MAX_SETS);
+    for (int i = 1; i < argc; i++) {
+        int r = cli_train_option("train detector", &a, argc, argv, &i);
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (cli_option_is(argv[i], "--preset")) {
+            if (cli_option_value(argc, argv, &i, &preset))
+                return CLI_EXIT_USAGE;
+        } else if (cli_option_is(argv[i], "--data")) {
+            if (n_data == CM_DETECTOR_MAX_DATA)
+                return cli_usage_error("train detector", "--data: at most %d folders", CM_DETECTOR_MAX_DATA);
+            if (cli_option_value(argc, argv, &i, &data[n_data++]))
+                return CLI_EXIT_USAGE;
+        } else {
+            return cli_usage_error("train detector", "unknown option '%s'", argv[i]);
+        }
+    }
+    if (a.resume && (preset || n_data))
+        return cli_usage_error("train detector", "--resume continues a run as configured: no --preset or --data");
+    if (!a.resume && !preset)
+        return cli_usage_error("train detector", "--preset is required (%s)", cm_detector_preset_names());
+    for (int k = 0; a.resume && k < a.n_sets; k++)
+        if (!cm_detector_run_key_can_change(a.sets[k]))
+            return cli_usage_error("train detector",
+                                   "--set %s: a resumed run can change only lr, dropout, plateau_factor, "
+                                   "plateau_patience, eval_frames and the loss weights",
+                                   a.sets[k]);
+    int rc = cli_train_options_check("train detector", &a);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    cm_set_threads(a.common.threads);
+    cm_detector_run_config cfg;
+    cm_status st;
+    if (a.resume) {
+        st = cm_detector_run_config_read(&cfg, a.resume);
+    } else {
+        if ((rc = cli_refuse_existing_run("train detector", a.common.out)) != CLI_EXIT_OK)
+            return rc;
+        st = cm_detector_run_config_init(&cfg, preset, a.common.seed);
+        for (int i = 0; !st && i < a.n_sets; i++)
+            st = cm_detector_run_config_set(&cfg, a.sets[i]);
+        for (int i = 0; !st && i < n_data; i++)
+            st = cm_detector_run_config_add_data(&cfg, data[i]);
+        if (!st)
+            st = cm_detector_config_check(&cfg.model);
+    }
+    if (st)
+        return cli_fail("train detector", st);
+    cm_detector_job *job;
+    if ((st = cm_detector_job_create(&cfg, &job)))
+        return cli_fail("train detector", st);
+    cm_train_state state;
+    cm_train_state_init(&state);
+    char loaded[4096] = "";
+    if (a.resume) {
+        st = cm_train_resume(a.resume, &cm_detector_job_ops, job, cfg.seed, &state, loaded);
+        for (int k = 0; !st && k < a.n_sets; k++)
+            st = cm_detector_job_set(job, a.sets[k]);
+        if (!st && a.n_sets) {
+            for (int k = 0; !st && k < a.n_sets; k++)
+                st = cm_detector_run_config_set(&cfg, a.sets[k]);
+            if (!st && !(st = cm_detector_run_config_write(&cfg, a.resume)))
+                st = cm_run_json_add_stage(a.resume, state.step, a.sets, a.n_sets);
+        }
+    } else if (!(st = cm_mkdir_p(a.common.out))) {
+        st = cm_detector_run_config_write(&cfg, a.common.out);
+    }
+    cm_train_config tc = cli_train_config(&a, cfg.seed);
+    tc.best = "visibility_ap";
+    if (!st)
+        st = cli_train_loop("train detector", &a, &tc, &cm_detector_job_ops, job, &state, loaded);
+    cm_detector_job_free(job);
+    return cli_train_finish("train detector", st, &a, &state);
+}
+
+static const char detector_eval_usage[] =
+    "usage: cogmap eval DIR [--frames N] [--checkpoint DIR] [--seed N --threads N --quiet]\n"
+    "                                      (DIR: a run of `cogmap train detector`)\n"
+    "Scores the run's best checkpoint (else its newest) on held-out test mazes: visibility\n"
+    "average precision (as scikit-learn's average_precision_score), mean position error of\n"
+    "visible targets in grid cells, and the same for a per-target-rate baseline; writes\n"
+    "DIR/summary.json.\n"
+    "  --frames N         test frames (default 2048)\n"
+    "  --checkpoint DIR   a checkpoint folder instead of the best\n";
+
+int cli_eval_detector(int argc, char **argv)
+{
+    cli_common common;
+    cli_common_defaults(&common);
+    cm_detector_eval_opts o = {2048, 2048, NULL};
+    const char *dir = NULL, *v;
+    for (int i = 1; i < argc; i++) {
+        int r = cli_common_option(&common, argc, argv, &i);
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        long long x;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(detector_eval_usage, stdout);
+            return CLI_EXIT_OK;
+        } else if (cli_option_is(argv[i], "--frames")) {
+            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--frames", v, 1, 10000000, &x))
+                return CLI_EXIT_USAGE;
+            o.frames = (int)x;
+        } else if (cli_option_is(argv[i], "--checkpoint")) {
+            if (cli_option_value(argc, argv, &i, &o.checkpoint))
+                return CLI_EXIT_USAGE;
+        } else if (argv[i][0] != '-' && !dir) {
+            dir = argv[i];
+        } else {
+            return cli_usage_error("eval", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!dir)
+        return cli_usage_error("eval", "expected the run folder");
+    cm_set_threads(common.threads);
+    cm_progress prog;
+    cm_progress_start(&prog, cli_progress_stream(&common), "evaluate", 0);
+    cm_detector_evaluation ev;
+    cm_status st = cm_detector_eval_run(dir, &o, &ev, &prog);
+    if (st)
+        return cli_fail("eval", st);
+    if (!common.quiet) {
+        printf("detector %s, test split (%d held-out mazes, %lld frames, %lld visible targets)\n", dir, ev.mazes,
+               (long long)ev.m.frames, (long long)ev.m.visible);
+        printf("  visibility AP       %.4f (baseline %.4f)\n", ev.m.visibility_ap, ev.baseline.visibility_ap);
+        printf("  position error      %.3f cells (baseline %.3f)\n", ev.m.position_error,
+               ev.baseline.position_error);
+        printf("  visibility accuracy %.4f (baseline %.4f)\n", ev.m.visibility_accuracy,
+               ev.baseline.visibility_accuracy);
+        printf("  summary             %s/summary.json\n", dir);
+    }
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,73 @@
+/* Detector metrics (detector.h): scikit-learn's average precision and the
+ * position error of visible targets. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "cogmap/detector.h"
+
+typedef struct scored {
+    float score;
+    float label;
+} scored;
+
+static int by_score_desc(const void *a, const void *b)
+{
+    float x = ((const scored *)a)->score, y = ((const scored *)b)->score;
+    return (x < y) - (x > y);
+}
+
+double cm_average_precision(const float *scores, const float *labels, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    scored *v = cm_alloc(n * sizeof *v);
+    if (!v)
+        return NAN;
+    double pos = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        v[i].score = isnan(scores[i]) ? -INFINITY : scores[i];
+        v[i].label = labels[i] > 0.5f;
+        pos += v[i].label;
+    }
+    if (pos == 0.0) {
+        cm_free(v);
+        return NAN;
+    }
+    qsort(v, n, sizeof *v, by_score_desc);
+    /* one point per distinct threshold (ties form one group), as precision_recall_curve */
+    double tp = 0.0, fp = 0.0, ap = 0.0, prev_recall = 0.0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        for (; j < n && v[j].score == v[i].score; j++) {
+            tp += v[j].label;
+            fp += 1.0 - v[j].label;
+        }
+        double recall = tp / pos, precision = tp / (tp + fp);
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+        i = j;
+    }
+    cm_free(v);
+    return ap;
+}
+
+void cm_detector_score(const float *vis, const float *pos, const float *labels, const float *true_pos, int64_t n,
+                       int objects, int maze_size, cm_detector_metrics *out)
+{
+    const size_t m = (size_t)n * objects;
+    out->visibility_ap = cm_average_precision(vis, labels, m);
+    double err = 0.0, right = 0.0;
+    int64_t visible = 0;
+    for (size_t i = 0; i < m; i++) {
+        right += (vis[i] > 0.5f) == (labels[i] > 0.5f);
+        if (!(labels[i] > 0.5f))
+            continue;
+        visible++;
+        err += hypot((double)pos[2 * i] - true_pos[2 * i], (double)pos[2 * i + 1] - true_pos[2 * i + 1]);
+    }
+    out->frames = n;
+    out->visible = visible;
+    out->visibility_accuracy = m ? right / (double)m : NAN;
+    out->position_error = visible ? err / visible * (maze_size / 2.0) : NAN;
+    out->loss = NAN;
+}
