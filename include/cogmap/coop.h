@@ -381,6 +381,22 @@ cm_status cm_coop_link_config(const cm_coop_config *task, int budget, struct cm_
  * partner's prediction into its memory (cm_coop_learned_receive). */
 cm_status cm_coop_comm_learned(const struct cm_link *link, cm_coop_comm *out);
 
+/* The vision perception (models layer): the agent's frame through the BEV
+ * predictor, fused at its true pose into its own log-odds map (mapping.h)
+ * whose per-cell classes are what it knows (cells may change class as
+ * evidence builds up); the target detector places the requested target
+ * when its visibility passes `threshold` (0.7) within the task's target
+ * range. detector may be NULL (no target is ever recognised). The models
+ * must outlive the plug-in. */
+struct cm_bevnet;
+struct cm_detector;
+typedef struct cm_coop_vision {
+    const struct cm_bevnet *bev;
+    const struct cm_detector *detector;
+    float threshold;
+} cm_coop_vision;
+void cm_coop_perception_vision(const cm_coop_vision *model, cm_coop_perception *p);
+
 /* Trained links by budget, for cm_coop_plugins.learned: the scheme for B
  * bits uses the link trained for B (CM_ERR_ARG naming the budgets there are). */
 typedef struct cm_coop_link_set {
@@ -502,8 +518,15 @@ typedef struct cm_coop_loaded {
     cm_coop_link_set links;
     struct cm_policy *policy;
     cm_coop_hrl hrl;
+    struct cm_bevnet *bev;
+    struct cm_detector *detector;
+    cm_coop_vision vision;
 } cm_coop_loaded;
-cm_status cm_coop_load(const char *policy, const char *const *learned, int n_learned, cm_coop_loaded *out);
+/* perception: "truth" (NULL) or "vision:BEV[,DETECTOR]", each a trained
+ * run, a checkpoint or model folder, or a preset name (bev, bev-small,
+ * detector, detector-small: untrained weights, for timing only). */
+cm_status cm_coop_load(const char *perception, const char *policy, const char *const *learned, int n_learned,
+                       cm_coop_loaded *out);
 void cm_coop_loaded_free(cm_coop_loaded *l);
 
 /* What a learned scheme's messages carry and when its gate is silent: the

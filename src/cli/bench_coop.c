@@ -9,6 +9,7 @@
 
 static const char bench_coop_usage[] =
     "usage: cogmap bench coop --out DIR [--policy frontier|nearest|hrl-icm:RUN] [--learned RUN,...]\n"
+    "                         [--perception truth|vision:BEV[,DETECTOR]]\n"
     "                         [--schemes LIST] [--bits LIST] [--episodes N] [--set KEY=VALUE]...\n"
     "                         [--gif-scheme NAME] [--gif-bits B]\n"
     "                         [--gif-episode E] [--no-gif] [--seed S] [--threads N] [--quiet]\n"
@@ -20,7 +21,9 @@ static const char bench_coop_usage[] =
     "and DIR/episode.gif (episode E, default 0, under --gif-scheme, default the first scheme, at\n"
     "--gif-bits, default the smallest budget). --learned names trained runs (cogmap train coop), one\n"
     "per budget: their links are the learned scheme. --set changes the task: maze_size, n_agents,\n"
-    "max_steps, view_fov, view_range, target_range, start=together|apart. Perception: ground truth.\n";
+    "max_steps, view_fov, view_range, target_range, start=together|apart. --perception: ground truth\n"
+    "(default) or each agent's frames through a BEV predictor and detector (trained runs or folders;\n"
+    "a preset name gives untrained weights, for timing only) fused into its own map.\n";
 
 /* "a,b,c" into names; returns the count or -1. */
 static int split_list(const char *text, char out[][16], int max)
@@ -48,7 +51,7 @@ int bench_coop(int argc, char **argv)
     cli_common_defaults(&common);
     cm_coop_bench_config cfg;
     cm_coop_bench_config_default(&cfg);
-    const char *policy = "frontier", *gif_scheme = NULL;
+    const char *policy = "frontier", *perception = "truth", *gif_scheme = NULL;
     char learned_buf[16][4096];
     const char *learned[16];
     int n_learned = 0;
@@ -61,7 +64,10 @@ int bench_coop(int argc, char **argv)
         if (r != CLI_OPTION_OWN)
             return r;
         const char *val;
-        if (cli_option_is(argv[i], "--policy")) {
+        if (cli_option_is(argv[i], "--perception")) {
+            if (cli_option_value(argc, argv, &i, &perception) < 0)
+                return CLI_EXIT_USAGE;
+        } else if (cli_option_is(argv[i], "--policy")) {
             if (cli_option_value(argc, argv, &i, &policy) < 0)
                 return CLI_EXIT_USAGE;
         } else if (cli_option_is(argv[i], "--learned")) {
@@ -121,7 +127,7 @@ int bench_coop(int argc, char **argv)
     if (!common.out)
         return cli_usage_error("bench coop", "--out DIR is required");
     static cm_coop_loaded loaded;
-    cm_status st = cm_coop_load(policy, learned, n_learned, &loaded);
+    cm_status st = cm_coop_load(perception, policy, learned, n_learned, &loaded);
     if (st != CM_OK)
         return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
     if (!no_gif) {
