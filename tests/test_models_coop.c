@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cogmap/bevnet.h"
 #include "cogmap/coop.h"
+#include "cogmap/detector.h"
 #include "cogmap/link.h"
 #include "cogmap/policy.h"
 
@@ -254,6 +256,46 @@ static void test_hrl_acting(void **state)
     cm_policy_free(p);
 }
 
+/* The vision perception runs the models on every agent's frame and keeps a
+ * map per agent (untrained weights: what matters here is the plumbing). */
+static void test_vision(void **state)
+{
+    (void)state;
+    cm_bevnet_config bc;
+    assert_int_equal(cm_bevnet_preset("bev-small", &bc), CM_OK);
+    cm_bevnet *bev;
+    assert_int_equal(cm_bevnet_create(&bc, 1, &bev), CM_OK);
+    cm_detector_config dc;
+    assert_int_equal(cm_detector_preset("detector-small", &dc), CM_OK);
+    cm_detector *det;
+    assert_int_equal(cm_detector_create(&dc, 1, &det), CM_OK);
+    cm_coop_vision v = {bev, det, 0.7f};
+    cm_coop_perception per;
+    cm_coop_perception_vision(&v, &per);
+    assert_true(per.needs_frames);
+    cm_coop_config task;
+    cm_coop_config_default(&task);
+    task.max_steps = 6;
+    cm_coop_comm comm;
+    assert_int_equal(cm_coop_comm_builtin("oracle", 0, &comm), CM_OK);
+    cm_coop_env *env;
+    assert_int_equal(cm_coop_env_create(&env, &task, &per, &comm, 0), CM_OK);
+    assert_non_null(env->frames); /* the perception asked for frames */
+    cm_coop_policy pol;
+    cm_coop_policy_frontier(&pol);
+    void *ps;
+    assert_int_equal(pol.state_create(pol.model, &task, &ps), CM_OK);
+    cm_coop_episode r;
+    assert_int_equal(cm_coop_run_episode(env, &pol, ps, CM_COOP_EVAL, 1, 0, &r), CM_OK);
+    assert_int_equal(r.steps, 6);
+    for (int i = 0; i < 3; i++)
+        assert_float_equal(env->mem[i].pose.x, env->world.agents[i].pose.x, 0); /* true poses */
+    pol.state_free(ps);
+    cm_coop_env_free(env);
+    cm_detector_free(det);
+    cm_bevnet_free(bev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_learned_scheme),
         cmocka_unit_test(test_link_data),
         cmocka_unit_test(test_hrl_acting),
+        cmocka_unit_test(test_vision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
