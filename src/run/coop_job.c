@@ -528,8 +528,8 @@ static cm_status job_update(void *job, int64_t step)
 }
 
 /* Success of the team on evaluation episodes with the learned link: with the
- * frontier policy while the link trains, with the meta-controller (its
- * likeliest decisions) after. */
+ * frontier policy while the link trains (and at its last step), with the
+ * meta-controller (its likeliest decisions) after. */
 static cm_status job_evaluate(void *job, int64_t step, cm_metrics *out)
 {
     cm_coop_job *j = job;
@@ -547,7 +547,8 @@ static cm_status job_evaluate(void *job, int64_t step, cm_metrics *out)
     cm_coop_perception_truth(&pl.perception);
     cm_coop_hrl greedy = j->hrl;
     greedy.sample = 0;
-    int link_stage = in_link_stage(j, step);
+    /* evaluation after step k: the frontier policy until the meta-controller has taken a step */
+    int link_stage = step <= j->c.link_steps;
     if (link_stage)
         cm_coop_policy_frontier(&pl.policy);
     else
