@@ -172,8 +172,6 @@ int cmd_train(int argc, char **argv)
             }
         return cli_train_detector(argc - 1, argv + 1);
     }
-    return cli_usage_error("train", "unknown model '%s' (known: grid, smp, detector)", argv[1]);
-        fputs("\n", argc < 2 ? stderr : stdout);
     if (strcmp(argv[1], "coop") == 0) {
         for (int i = 2; i < argc; i++)
             if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -182,5 +180,5 @@ int cmd_train(int argc, char **argv)
             }
         return cli_train_coop(argc - 1, argv + 1);
     }
-    return cli_usage_error("train", "unknown model '%s' (known: grid, smp, coop)", argv[1]);
+    return cli_usage_error("train", "unknown model '%s' (known: grid, smp, detector, coop)", argv[1]);
 }
