@@ -12,6 +12,7 @@
 #include "cogmap/detector.h"
 #include "cogmap/link.h"
 #include "cogmap/policy.h"
+#include "cogmap/run.h"
 
 static void test_features(void **state)
 {
@@ -296,6 +297,38 @@ static void test_vision(void **state)
     cm_bevnet_free(bev);
 }
 
+/* A job whose checkpoints hold subfolders (link/, policy/, icm/): saving the
+ * same checkpoint name again and again replaces it cleanly, and it loads. */
+static void test_checkpoint_subfolders(void **state)
+{
+    (void)state;
+    cm_coop_train_config c;
+    cm_coop_train_config_default(&c, 3);
+    assert_int_equal(cm_coop_train_config_set(&c, "episodes=1"), CM_OK);
+    assert_int_equal(cm_coop_train_config_set(&c, "max_steps=20"), CM_OK);
+    assert_int_equal(c.task.max_steps, 20);
+    assert_int_equal(cm_coop_train_config_set(&c, "bits=1"), CM_ERR_ARG);
+    cm_coop_job *job;
+    assert_int_equal(cm_coop_job_create(&c, &job), CM_OK);
+    const char *dir = cmt_tmpdir();
+    char best[512], old[512];
+    snprintf(best, sizeof best, "%s/best", dir);
+    snprintf(old, sizeof old, "%s/.old-best", dir);
+    cm_train_state st;
+    cm_train_state_init(&st);
+    for (int k = 0; k < 3; k++) {
+        st.step = k;
+        assert_int_equal(cm_train_checkpoint_save(best, &cm_coop_job_ops, job, &st, 3), CM_OK);
+        FILE *f = fopen(old, "r");
+        assert_null(f); /* nothing left aside */
+    }
+    cm_train_state back;
+    assert_int_equal(cm_train_checkpoint_load(best, &cm_coop_job_ops, job, &back, NULL, NULL), CM_OK);
+    assert_int_equal(back.step, 2);
+    cmt_tmpdir_remove(dir);
+    cm_coop_job_free(job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_link_data),
         cmocka_unit_test(test_hrl_acting),
         cmocka_unit_test(test_vision),
+        cmocka_unit_test(test_checkpoint_subfolders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
