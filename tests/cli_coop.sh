@@ -25,6 +25,19 @@ awk -F, '$1 == "broadcast" && $8 > $2 + 1e-9 { bad = 1 } END { exit bad }' "$tmp
 check "bench coop, 1 thread" 0 run "$tmp/b" 1
 cmp -s "$tmp/a/table.csv" "$tmp/b/table.csv" || { echo "FAIL: 1 and 2 threads differ"; diff "$tmp/a/table.csv" "$tmp/b/table.csv"; fail=1; }
 
+# Tables run apart, merged: rows sorted by scheme then budget, each row as its run wrote it.
+check "bench coop, another budget" 0 "$cogmap" bench coop --schemes broadcast --bits 8 --episodes 12 \
+    --set max_steps=80 --seed 3 --threads 1 --quiet --no-gif --out "$tmp/m"
+check "bench coop --merge" 0 "$cogmap" bench coop --merge "$tmp/m,$tmp/a" --out "$tmp/mm"
+expect_msg "bench coop --merge" "^broadcast *8 *12 "
+[ "$(cut -d, -f1,2 "$tmp/mm/table.csv" | tr '\n' ' ')" = "scheme,bits broadcast,4 broadcast,8 broadcast,32 none,0 oracle,inf " ] ||
+    { echo "FAIL: merged rows"; cat "$tmp/mm/table.csv"; fail=1; }
+grep -qx "$(sed -n 2p "$tmp/m/table.csv")" "$tmp/mm/table.csv" || { echo "FAIL: merged row changed"; fail=1; }
+[ -s "$tmp/mm/success_vs_bits.png" ] || { echo "FAIL: no merged figure"; fail=1; }
+check "bench coop --merge: a row twice" 2 "$cogmap" bench coop --merge "$tmp/a,$tmp/a" --out "$tmp/mx"
+expect_msg "bench coop --merge: a row twice" "already in the table"
+check "bench coop --merge: no table" 1 "$cogmap" bench coop --merge "$tmp/nothing" --out "$tmp/mx"
+
 # Mistakes: exit 2 with a message naming what was wrong, nothing written.
 check "no --out" 2 "$cogmap" bench coop --schemes none --episodes 1
 expect_msg "no --out" "--out"

@@ -498,6 +498,37 @@ static void test_bench_threads(void **state)
     fclose(f);
     assert_int_equal(n_lines, 4);
     assert_true(saw_inf);
+    /* read back: the same rows (the interval recomputed from the successes) */
+    static cm_coop_table back;
+    memset(&back, 0, sizeof back);
+    assert_int_equal(cm_coop_table_append_csv(path, &back), CM_OK);
+    assert_int_equal(back.n_rows, 4);
+    for (int r = 0; r < 4; r++) {
+        assert_string_equal(back.rows[r].scheme, t1.rows[r].scheme);
+        assert_int_equal(back.rows[r].bits, t1.rows[r].bits);
+        assert_int_equal(back.rows[r].episodes, 24);
+        assert_int_equal(back.rows[r].successes, t1.rows[r].successes);
+        assert_true(fabs(back.rows[r].ci_low - t1.rows[r].ci_low) < 1e-12);
+        assert_true(fabs(back.rows[r].mean_steps - t1.rows[r].mean_steps) < 1e-3);
+    }
+    /* the same file again: every row would be there twice */
+    assert_int_equal(cm_coop_table_append_csv(path, &back), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "already"));
+    /* malformed files name the line */
+    const char *bad[3] = {"scheme,bits\nnone,0\n",
+                          "scheme,bits,episodes,success,ci_low,ci_high,mean_steps,bits_per_step\nnone,0,10,0.5,0,1,9\n",
+                          "scheme,bits,episodes,success,ci_low,ci_high,mean_steps,bits_per_step\nnone,inf,10,0.5,0,1,9,0\n"};
+    for (int k = 0; k < 3; k++) {
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(bad[k], f);
+        fclose(f);
+        memset(&back, 0, sizeof back);
+        assert_int_equal(cm_coop_table_append_csv(path, &back), CM_ERR_FORMAT);
+        assert_non_null(strstr(cm_errmsg(), k == 0 ? "line 1" : "line 2"));
+    }
+    snprintf(path, sizeof path, "%s/none.csv", dir);
+    assert_int_equal(cm_coop_table_append_csv(path, &back), CM_ERR_IO);
     cmt_tmpdir_remove(dir);
 }
 

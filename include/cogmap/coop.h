@@ -342,6 +342,11 @@ cm_status cm_coop_bench(const cm_coop_bench_config *cfg, const cm_coop_plugins *
 /* table.csv: scheme,bits,episodes,success,ci_low,ci_high,mean_steps,bits_per_step
  * (bits "inf" for the oracle). */
 cm_status cm_coop_table_write_csv(const cm_coop_table *t, const char *path);
+/* The rows of such a file appended to t (successes from success x episodes,
+ * the interval recomputed, no timings); CM_ERR_FORMAT naming the line,
+ * CM_ERR_ARG when a (scheme, B) row is already in t. Tables are only
+ * comparable when they ran the same task, seed and policy. */
+cm_status cm_coop_table_append_csv(const char *path, cm_coop_table *t);
 
 /* ----------------------------------- the learned scheme (models layer) */
 
@@ -562,6 +567,11 @@ cm_status cm_coop_fig_success(const cm_coop_table *t, const char *path);
  * they last reported) and the bits it sent in the last round. */
 cm_status cm_coop_episode_gif(const cm_coop_config *task, const cm_coop_plugins *pl, const cm_coop_comm *comm,
                               uint64_t seed, int64_t episode, int stride, const char *path, cm_coop_episode *out);
+/* Several report folders' tables as one (rows computed apart, e.g. one
+ * budget's learned row per run): DIR/table.csv of each of dirs[n] in turn,
+ * rows sorted by scheme (first appearance) then budget, written to
+ * out_dir/table.csv and out_dir/success_vs_bits.png. */
+cm_status cm_coop_merge(const char *const *dirs, int n, const char *out_dir, cm_coop_table *table);
 /* `cogmap bench coop`: the table (cm_coop_bench), DIR/table.csv,
  * DIR/success_vs_bits.png, DIR/probe.csv when the learned scheme is in the
  * table (cm_coop_probe of each budget on min(episodes, 100) episodes) and,

@@ -13,6 +13,7 @@ static const char bench_coop_usage[] =
     "                         [--schemes LIST] [--bits LIST] [--episodes N] [--set KEY=VALUE]...\n"
     "                         [--gif-scheme NAME] [--gif-bits B]\n"
     "                         [--gif-episode E] [--no-gif] [--seed S] [--threads N] [--quiet]\n"
+    "       cogmap bench coop --out DIR --merge DIR1,DIR2,...\n"
     "K agents search a 15x15 Memory-Maze for the target of a requested colour; success = any agent\n"
     "touches it within T steps. Runs N episodes (default 500) of evaluation seeds per row: one row per\n"
     "budget B of --bits (default 4,8,16,32,64,128) for the budgeted schemes (learned, broadcast) and\n"
@@ -23,7 +24,9 @@ static const char bench_coop_usage[] =
     "per budget: their links are the learned scheme. --set changes the task: maze_size, n_agents,\n"
     "max_steps, view_fov, view_range, target_range, start=together|apart. --perception: ground truth\n"
     "(default) or each agent's frames through a BEV predictor and detector (trained runs or folders;\n"
-    "a preset name gives untrained weights, for timing only) fused into its own map.\n";
+    "a preset name gives untrained weights, for timing only) fused into its own map.\n"
+    "--merge: no episodes; the tables of report folders run apart (same task, seed and policy: not\n"
+    "checked) as one DIR/table.csv and DIR/success_vs_bits.png, rows sorted by scheme then budget.\n";
 
 /* "a,b,c" into names; returns the count or -1. */
 static int split_list(const char *text, char out[][16], int max)
@@ -45,6 +48,19 @@ static int split_list(const char *text, char out[][16], int max)
     return n;
 }
 
+static void print_table(const cm_coop_table *table)
+{
+    printf("%-10s %5s %8s %8s %17s %10s %13s\n", "scheme", "bits", "episodes", "success", "95% interval", "mean steps",
+           "bits/step");
+    for (int r = 0; r < table->n_rows; r++) {
+        const cm_coop_row *w = &table->rows[r];
+        char bits[16];
+        snprintf(bits, sizeof bits, w->bits < 0 ? "inf" : "%d", w->bits);
+        printf("%-10s %5s %8d %8.3f   [%.3f, %.3f] %10.1f %13.2f\n", w->scheme, bits, w->episodes, w->success, w->ci_low,
+               w->ci_high, w->mean_steps, w->bits_per_step);
+    }
+}
+
 int bench_coop(int argc, char **argv)
 {
     cli_common common;
@@ -55,6 +71,9 @@ int bench_coop(int argc, char **argv)
     char learned_buf[16][4096];
     const char *learned[16];
     int n_learned = 0;
+    char merge_buf[16][4096];
+    const char *merge[16];
+    int n_merge = 0;
     long long gif_bits = -1, gif_episode = 0, v;
     int no_gif = 0;
     for (int i = 1; i < argc; i++) {
@@ -82,6 +101,20 @@ int bench_coop(int argc, char **argv)
                 learned_buf[n_learned][len] = '\0';
                 learned[n_learned] = learned_buf[n_learned];
                 n_learned++;
+                p = q ? q + 1 : p + len;
+            }
+        } else if (cli_option_is(argv[i], "--merge")) {
+            if (cli_option_value(argc, argv, &i, &val) < 0)
+                return CLI_EXIT_USAGE;
+            for (const char *p = val; *p;) {
+                const char *q = strchr(p, ',');
+                size_t len = q ? (size_t)(q - p) : strlen(p);
+                if (len == 0 || len >= sizeof merge_buf[0] || n_merge == 16)
+                    return cli_usage_error("bench coop", "--merge: expected up to 16 folders separated by commas");
+                memcpy(merge_buf[n_merge], p, len);
+                merge_buf[n_merge][len] = '\0';
+                merge[n_merge] = merge_buf[n_merge];
+                n_merge++;
                 p = q ? q + 1 : p + len;
             }
         } else if (cli_option_is(argv[i], "--schemes")) {
@@ -126,6 +159,14 @@ int bench_coop(int argc, char **argv)
     }
     if (!common.out)
         return cli_usage_error("bench coop", "--out DIR is required");
+    static cm_coop_table table;
+    if (n_merge > 0) {
+        cm_status st = cm_coop_merge(merge, n_merge, common.out, &table);
+        if (st != CM_OK)
+            return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
+        print_table(&table);
+        return CLI_EXIT_OK;
+    }
     static cm_coop_loaded loaded;
     cm_status st = cm_coop_load(perception, policy, learned, n_learned, &loaded);
     if (st != CM_OK)
@@ -142,22 +183,13 @@ int bench_coop(int argc, char **argv)
     cm_set_threads(common.threads);
     cm_progress progress;
     progress.out = cli_progress_stream(&common);
-    static cm_coop_table table;
     st = cm_coop_report(&cfg, &loaded.plugins, common.out, no_gif ? NULL : gif_scheme, (int)gif_bits, gif_episode,
                                   progress.out ? &progress : NULL, &table);
     if (st != CM_OK) {
         cm_coop_loaded_free(&loaded);
         return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
     }
-    printf("%-10s %5s %8s %8s %17s %10s %13s\n", "scheme", "bits", "episodes", "success", "95% interval", "mean steps",
-           "bits/step");
-    for (int r = 0; r < table.n_rows; r++) {
-        const cm_coop_row *w = &table.rows[r];
-        char bits[16];
-        snprintf(bits, sizeof bits, w->bits < 0 ? "inf" : "%d", w->bits);
-        printf("%-10s %5s %8d %8.3f   [%.3f, %.3f] %10.1f %13.2f\n", w->scheme, bits, w->episodes, w->success, w->ci_low,
-               w->ci_high, w->mean_steps, w->bits_per_step);
-    }
+    print_table(&table);
     printf("agent steps: %.0f in %.1f s wall, %.1f s CPU on %d thread%s\n", table.agent_steps, table.seconds,
            table.cpu_seconds, table.threads, table.threads == 1 ? "" : "s");
     printf("agent steps/s wall: %.0f\n", table.seconds > 0 ? table.agent_steps / table.seconds : 0.0);

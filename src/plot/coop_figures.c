@@ -372,3 +372,49 @@ cm_status cm_coop_report(const cm_coop_bench_config *cfg, const cm_coop_plugins 
         return st;
     return cm_coop_episode_gif(&cfg->task, pl, &comm, cfg->seed, gif_episode, 2, path, NULL);
 }
+
+/* -------------------------------------------------------------- merge */
+
+cm_status cm_coop_merge(const char *const *dirs, int n, const char *out_dir, cm_coop_table *table)
+{
+    if (n < 1)
+        return cm_error(CM_ERR_ARG, "coop merge: expected at least one report folder, got %d", n);
+    memset(table, 0, sizeof *table);
+    char path[4096];
+    cm_status st = CM_OK;
+    for (int i = 0; i < n && st == CM_OK; i++)
+        if ((st = cm_path_join(path, sizeof path, dirs[i], "table.csv")) == CM_OK)
+            st = cm_coop_table_append_csv(path, table);
+    if (st != CM_OK)
+        return st;
+    /* insertion sort (stable): scheme by first appearance, then budget, the
+     * order cm_coop_fig_success draws a scheme's line in */
+    int first[CM_COOP_MAX_ROWS];
+    for (int r = 0; r < table->n_rows; r++) {
+        first[r] = r;
+        for (int q = 0; q < r; q++)
+            if (strcmp(table->rows[q].scheme, table->rows[r].scheme) == 0) {
+                first[r] = first[q];
+                break;
+            }
+    }
+    for (int r = 1; r < table->n_rows; r++) {
+        cm_coop_row row = table->rows[r];
+        int key = first[r], q = r - 1;
+        while (q >= 0 && (first[q] > key || (first[q] == key && table->rows[q].bits > row.bits))) {
+            table->rows[q + 1] = table->rows[q];
+            first[q + 1] = first[q];
+            q--;
+        }
+        table->rows[q + 1] = row;
+        first[q + 1] = key;
+    }
+    if ((st = cm_mkdir_p(out_dir)) != CM_OK)
+        return st;
+    if ((st = cm_path_join(path, sizeof path, out_dir, "table.csv")) != CM_OK ||
+        (st = cm_coop_table_write_csv(table, path)) != CM_OK)
+        return st;
+    if ((st = cm_path_join(path, sizeof path, out_dir, "success_vs_bits.png")) != CM_OK)
+        return st;
+    return cm_coop_fig_success(table, path);
+}

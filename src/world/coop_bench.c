@@ -7,6 +7,8 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -199,4 +201,62 @@ cm_status cm_coop_table_write_csv(const cm_coop_table *t, const char *path)
                 w->ci_high, w->mean_steps, w->bits_per_step);
     }
     return cm_atomic_commit(&f);
+}
+
+/* Rows of a table.csv written by cm_coop_table_write_csv appended to t. The
+ * successes are recovered from success x episodes (written with 6 decimals:
+ * exact up to 10^5 episodes) and the interval recomputed from them; the
+ * timings are not in the file (0). */
+cm_status cm_coop_table_append_csv(const char *path, cm_coop_table *t)
+{
+    static const char header[] = "scheme,bits,episodes,success,ci_low,ci_high,mean_steps,bits_per_step";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cm_error(CM_ERR_IO, "%s: cannot open", path);
+    char line[512];
+    cm_status st = CM_OK;
+    if (!fgets(line, sizeof line, f) || strncmp(line, header, sizeof header - 1) != 0 ||
+        (line[sizeof header - 1] != '\n' && line[sizeof header - 1] != '\0'))
+        st = cm_error(CM_ERR_FORMAT, "%s: line 1: expected the header '%s'", path, header);
+    for (int ln = 2; st == CM_OK && fgets(line, sizeof line, f); ln++) {
+        if (line[0] == '\n' || line[0] == '\0')
+            continue;
+        char scheme[32], bits[16];
+        int episodes, used = 0;
+        double success, lo, hi, steps, bps;
+        if (sscanf(line, "%31[^,],%15[^,],%d,%lf,%lf,%lf,%lf,%lf%n", scheme, bits, &episodes, &success, &lo, &hi, &steps,
+                   &bps, &used) != 8 || (line[used] != '\n' && line[used] != '\0')) {
+            st = cm_error(CM_ERR_FORMAT, "%s: line %d: expected 8 fields (%s)", path, ln, header);
+            break;
+        }
+        char *end;
+        long b = strcmp(bits, "inf") == 0 ? -1 : strtol(bits, &end, 10);
+        if ((b != -1 && (*end || b < 0 || b > CM_COOP_MAX_BITS)) || (b == -1 && strcmp(scheme, "oracle") != 0) ||
+            strlen(scheme) >= sizeof t->rows[0].scheme || episodes < 1 || !(success >= 0.0 && success <= 1.0)) {
+            st = cm_error(CM_ERR_FORMAT, "%s: line %d: expected scheme, budget (inf for the oracle), episodes >= 1 and a "
+                                         "success in [0, 1], got '%s,%s,%d,%g'",
+                          path, ln, scheme, bits, episodes, success);
+            break;
+        }
+        for (int r = 0; r < t->n_rows && st == CM_OK; r++)
+            if (strcmp(t->rows[r].scheme, scheme) == 0 && t->rows[r].bits == (int)b)
+                st = cm_error(CM_ERR_ARG, "%s: line %d: a row %s at %s bits is already in the table", path, ln, scheme,
+                              bits);
+        if (st == CM_OK && t->n_rows == CM_COOP_MAX_ROWS)
+            st = cm_error(CM_ERR_ARG, "%s: line %d: more than %d rows", path, ln, CM_COOP_MAX_ROWS);
+        if (st != CM_OK)
+            break;
+        cm_coop_row *w = &t->rows[t->n_rows++];
+        memset(w, 0, sizeof *w);
+        snprintf(w->scheme, sizeof w->scheme, "%s", scheme);
+        w->bits = (int)b;
+        w->episodes = episodes;
+        w->successes = (int)lround(success * episodes);
+        w->success = (double)w->successes / episodes;
+        cm_wilson_interval(w->successes, episodes, &w->ci_low, &w->ci_high);
+        w->mean_steps = steps;
+        w->bits_per_step = bps;
+    }
+    fclose(f);
+    return st;
 }
