@@ -394,6 +394,53 @@ typedef struct cm_class_counts {
 } cm_class_counts;
 CM_API void cm_class_counts_of(const cm_classify_result *r, int64_t start, int64_t end, cm_class_counts *out);
 
+/* ------------------------------------------- social place cells (SSM-PC) */
+
+/* SSM-PC's classes of bottleneck units from their peak activation in the
+ * four probing conditions (ssm-pc.md §9.2, spc_module's CellTypeDetector):
+ * peaks[4] = condition 1 self moving, 2 peer moving, 3 both, 4 both static;
+ * high = 0.5, low = 0.2:
+ *   other_static  peak4 >= low ("Other (active when static)")
+ *   special_spc   peak1 > high and peak2 > high
+ *   pure_place    peak1 > high, peak2 <= high, peak3 > high (else mixed)
+ *   pure_spc      peak1 <= high, peak2 > high, peak3 > high (else mixed)
+ *   other         neither peak1 nor peak2 above high */
+typedef enum cm_spc_class {
+    CM_SPC_PURE_PLACE = 0,
+    CM_SPC_PURE_SPC = 1,
+    CM_SPC_SPECIAL_SPC = 2,
+    CM_SPC_MIXED = 3,
+    CM_SPC_OTHER = 4,
+    CM_SPC_OTHER_STATIC = 5,
+    CM_SPC_N_CLASSES = 6
+} cm_spc_class;
+
+/* "pure_place", "pure_spc", "special_spc", "mixed", "other", "other_static". */
+CM_API const char *cm_spc_class_name(cm_spc_class c);
+CM_API cm_spc_class cm_spc_classify_unit(const double peaks[4], double high, double low);
+/* Every unit: peaks [units, 4] -> classes [units] (may be NULL), counts
+ * [CM_SPC_N_CLASSES] (may be NULL). */
+CM_API void cm_spc_classify(const double *peaks, int units, double high, double low, cm_spc_class *classes, int *counts);
+/* How well a unit represents its class, for picking the units a figure
+ * shows: pure place peak1, pure SPC peak2, special SPC min(peak1, peak2),
+ * mixed max(peak1, peak2), others the largest peak. */
+CM_API double cm_spc_class_strength(cm_spc_class c, const double peaks[4]);
+
+/* SSM-PC's occupancy map of one unit: activity act[i * stride] clipped to
+ * [vmin, vmax] and averaged per bin of an nbins x nbins grid over [0, env]^2
+ * (bin int(x * nbins / env), clipped to the grid; empty bins 0), then
+ * smoothed by cm_gaussian_filter2d with sigma (bins; 0: none). pos [n, 2].
+ * map [nbins, nbins] is row y, column x (imshow origin lower). work holds
+ * 3 * nbins^2 doubles. */
+CM_API cm_status cm_spc_map(const float *pos, const float *act, int64_t n, int64_t stride, int nbins, double env,
+                     double vmin, double vmax, double sigma, double *map, double *work);
+
+/* scipy.ndimage.gaussian_filter(in, sigma, mode='reflect', truncate) on a
+ * [h, w] image: a normalised Gaussian of radius int(truncate * sigma + 0.5)
+ * along axis 0, then axis 1, edges mirrored half-sample (d c b a | a b c d).
+ * work holds h * w doubles; out may equal in. */
+CM_API void cm_gaussian_filter2d(const double *in, int h, int w, double sigma, double truncate, double *out, double *work);
+
 /* ------------------------------------------------------ gridness of units */
 
 /* The maps a run's units are scored on: nbins x nbins over [lo, hi]^2, with

@@ -8,6 +8,7 @@
 #include "cogmap/dist.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
+#include "cogmap/coop.h"
 #include "cogmap/mapping.h"
 #include "cogmap/nn.h"
 #include "cogmap/cells.h"

@@ -9,6 +9,7 @@ int bench_train(int argc, char **argv);
 int bench_render(int argc, char **argv);
 int bench_motion(int argc, char **argv);
 int bench_dist(int argc, char **argv);
+int bench_coop(int argc, char **argv);
 
 typedef struct bench_entry {
     const char *name;
@@ -21,6 +22,7 @@ static const bench_entry bench_table[] = {
     {"render", "64x64 egocentric RGB frames in a 15x15 maze (frames/s per core)", bench_render},
     {"motion", "rat-model trajectories (Sorscher preset, 2.2 m box): steps/s per core", bench_motion},
     {"dist", "training steps through the generic trainer, plain or under mpirun (steps/s)", bench_dist},
+    {"coop", "cooperative search in Memory-Maze: success against bits per step (table, figure, GIF)", bench_coop},
     {NULL, NULL, NULL},
 };
 

@@ -138,11 +138,12 @@ int cli_train_grid(int argc, char **argv)
 }
 
 /* The other trainers live in their own files: smp_train.c, bev_train.c,
- * detector_cli.c. */
-extern const char smp_train_usage[], bev_train_usage[], detector_train_usage[];
+ * detector_cli.c, coop_train.c. */
+extern const char smp_train_usage[], bev_train_usage[], detector_train_usage[], coop_train_usage[];
 int cli_train_smp(int argc, char **argv);
 int cli_train_bev(int argc, char **argv);
 int cli_train_detector(int argc, char **argv);
+int cli_train_coop(int argc, char **argv);
 
 /* The models `cogmap train` knows, in the order the help shows them. */
 static const struct {
@@ -153,6 +154,7 @@ static const struct {
     {"smp", smp_train_usage, cli_train_smp},
     {"bev", bev_train_usage, cli_train_bev},
     {"detector", detector_train_usage, cli_train_detector},
+    {"coop", coop_train_usage, cli_train_coop},
 };
 #define N_TRAINERS (int)(sizeof trainers / sizeof trainers[0])
 

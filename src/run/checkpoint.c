@@ -27,7 +27,8 @@
 /* What state.json said before every model shared the trainer; still read. */
 #define STATE_FORMAT_V1 "cogmap grid-cell checkpoint"
 
-/* Removes a folder of plain files (what checkpoints are). */
+/* Removes a checkpoint folder with everything in it (a job may keep each of
+ * its models in a subfolder: coop's link/, policy/, icm/). */
 static void remove_flat_dir(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -38,7 +39,12 @@ static void remove_flat_dir(const char *dir)
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if (cm_path_join(path, sizeof path, dir, e->d_name) == CM_OK)
+        if (cm_path_join(path, sizeof path, dir, e->d_name) != CM_OK)
+            continue;
+        struct stat sb; /* lstat: a link is removed, never followed */
+        if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+            remove_flat_dir(path);
+        else
             unlink(path);
     }
     closedir(d);

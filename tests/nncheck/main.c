@@ -10,6 +10,8 @@
 /* Every table of handlers; a new area's table goes here. */
 static const nc_layer *const tables[] = {
     nc_nn_layers,
+    nc_social_layers,
+    nc_coop_layers,
     nc_detector_layers,
     nc_bevnet_layers,
 };

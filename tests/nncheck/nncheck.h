@@ -69,6 +69,8 @@ typedef struct nc_layer {
 
 /* The tables of handlers, each ended by {NULL, NULL}. */
 extern const nc_layer nc_nn_layers[];
+extern const nc_layer nc_social_layers[];
+extern const nc_layer nc_coop_layers[];
 extern const nc_layer nc_detector_layers[];
 extern const nc_layer nc_bevnet_layers[]; /* bevnet.c: the whole BEV predictor */
 

@@ -1,0 +1,95 @@
+# Cases of the social place-cell network (social.h) for check_torch.py, which
+# exec()s this file with case, randn, torch, F and np defined.
+#
+# The reference is our own PyTorch rebuild of SSM-PC's SocialGridCellNetwork
+# from ssm-pc.md §9.1 (ego token appended to the self stream, zeros to the
+# peer's; one LSTM shared by both streams, started from each agent's
+# place/HD code through shared h0/c0 Linear layers; joint = h_self + h_peer;
+# ReLU bottleneck; four read-outs and the distance head) and of the inferred
+# loss (soft-target cross-entropy of each read-out, mean over batch and time,
+# + w_distance * MSE of the distance). Evaluation mode: no dropout.
+
+
+def social_lstm(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    ys = []
+    for step in range(x.shape[1]):
+        g = x[:, step] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        i, f, gg, o = g.chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(gg)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        ys.append(h)
+    return torch.stack(ys, dim=1)  # [B, T, H]
+
+
+def social_reference(cfg):
+    def ref(t):
+        B, T, _ = t["self_vel"].shape
+        ego = t["ego_token"].reshape(1, 1, -1).expand(B, T, -1)
+        xs = torch.cat([t["self_vel"], ego], dim=-1)
+        xp = torch.cat([t["peer_vel"], torch.zeros_like(ego)], dim=-1)
+        lstm = [t["path_integrator_lstm." + k] for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")]
+
+        def stream(x, place, hd):
+            r0 = torch.cat([place, hd], dim=-1)
+            h0 = F.linear(r0, t["h0_generator.weight"], t["h0_generator.bias"])
+            c0 = F.linear(r0, t["c0_generator.weight"], t["c0_generator.bias"])
+            return social_lstm(x, h0, c0, *lstm)
+
+        joint = stream(xs, t["self_init_place"], t["self_init_hd"]) + stream(xp, t["peer_init_place"],
+                                                                            t["peer_init_hd"])
+        z = F.relu(F.linear(joint, t["joint_bottleneck_layer.0.weight"], t["joint_bottleneck_layer.0.bias"]))
+
+        def head(name):
+            return F.linear(z, t[name + ".weight"], t[name + ".bias"])
+
+        def xent(logits, q):
+            return -(q * F.log_softmax(logits, dim=-1)).sum(-1).mean()
+
+        sp, sh, pp, ph = (head(n) for n in ("self_place_predictor", "self_hd_predictor", "peer_place_predictor",
+                                           "peer_hd_predictor"))
+        d = F.linear(F.relu(F.linear(z, t["relational_head.0.weight"], t["relational_head.0.bias"])),
+                     t["relational_head.2.weight"], t["relational_head.2.bias"]).squeeze(-1)
+        loss = (xent(sp, t["self_place"]) + xent(sh, t["self_hd"]) + xent(pp, t["peer_place"]) +
+                xent(ph, t["peer_hd"]) + cfg["w_distance"] * ((d - t["distance"]) ** 2).mean())
+        return {"loss": loss.reshape(1), "bottleneck": z, "self_place_logits": sp, "peer_place_logits": pp,
+                "predicted_distance": d}
+    return ref
+
+
+def social_inputs(B, T, E, H, Nb, Np, Nh, Rh):
+    def soft(*shape):
+        return torch.softmax(randn(*shape, sd=2.0), dim=-1).float()
+
+    def lin(name, out, inp):
+        return {name + ".weight": randn(out, inp, sd=1.0 / inp ** 0.5), name + ".bias": randn(out, sd=0.1)}
+
+    d = {"ego_token": randn(1, 1, E)}
+    d.update({"path_integrator_lstm.weight_ih_l0": randn(4 * H, 3 + E, sd=0.4),
+              "path_integrator_lstm.weight_hh_l0": randn(4 * H, H, sd=0.3),
+              "path_integrator_lstm.bias_ih_l0": randn(4 * H, sd=0.1),
+              "path_integrator_lstm.bias_hh_l0": randn(4 * H, sd=0.1)})
+    for name, out, inp in (("h0_generator", H, Np + Nh), ("c0_generator", H, Np + Nh),
+                           ("joint_bottleneck_layer.0", Nb, H), ("self_place_predictor", Np, Nb),
+                           ("self_hd_predictor", Nh, Nb), ("peer_place_predictor", Np, Nb),
+                           ("peer_hd_predictor", Nh, Nb), ("relational_head.0", Rh, Nb), ("relational_head.2", 1, Rh)):
+        d.update(lin(name, out, inp))
+    d.update({"self_vel": randn(B, T, 3, sd=0.3), "peer_vel": randn(B, T, 3, sd=0.3),
+              "self_init_place": soft(B, Np), "peer_init_place": soft(B, Np),
+              "self_init_hd": soft(B, Nh), "peer_init_hd": soft(B, Nh),
+              "self_place": soft(B, T, Np), "peer_place": soft(B, T, Np),
+              "self_hd": soft(B, T, Nh), "peer_hd": soft(B, T, Nh),
+              "distance": (torch.rand(B, T) * 10).float()})
+    return d
+
+
+def social_case(label, B, T, E, H, Nb, Np, Nh, Rh, w_distance):
+    cfg = {"ego_size": E, "hidden": H, "bottleneck": Nb, "n_place": Np, "n_hd": Nh, "relational_hidden": Rh,
+           "w_distance": w_distance}
+    inputs = social_inputs(B, T, E, H, Nb, Np, Nh, Rh)
+    params = [k for k in inputs if "." in k or k == "ego_token"]
+    case("social", label, inputs, social_reference(cfg), cfg, grads=params, loss=True)
+
+
+social_case("tiny B3 T5", 3, 5, 4, 6, 8, 7, 3, 5, 0.5)
+# SSM-PC's own sizes (326,301 parameters), a short batch.
+social_case("ssmpc sizes B4 T12", 4, 12, 4, 128, 256, 256, 12, 64, 0.1)

@@ -1,0 +1,151 @@
+/* What the learned messages carry and when the gate stays silent (coop.h):
+ * the team plays evaluation episodes with a learned scheme; each step, what
+ * happened to each sender (entered a new block, explored a block further,
+ * first saw the target, saw nothing new) is set against whether its gate
+ * opened, and what each receiver took in is checked against the truth. */
+#include "cogmap/coop.h"
+#include "cogmap/io.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { EV_ALL, EV_BLOCK, EV_EXPLORED, EV_TARGET, EV_NOTHING, EV_N };
+static const char *const ev_names[EV_N] = {"all steps", "entered a new block", "a block explored past 0.3",
+                                           "first saw the target", "saw nothing new"};
+
+cm_status cm_coop_probe(const cm_coop_config *task, const cm_coop_plugins *pl, const cm_coop_comm *comm, int episodes,
+                        uint64_t seed, cm_coop_probe_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (episodes < 1)
+        return cm_error(CM_ERR_ARG, "coop probe: episodes: expected >= 1, got %d", episodes);
+    cm_coop_env *env = NULL;
+    void *ps = NULL;
+    cm_status st = cm_coop_env_create(&env, task, &pl->perception, comm, 0);
+    if (st == CM_OK && pl->policy.state_create)
+        st = pl->policy.state_create(pl->policy.model, task, &ps);
+    const int K = task->n_agents, n = task->maze_size, O = cm_coop_learned_out_dim(n), nb = (n + 2) / 3;
+    float prev[CM_COOP_MAX_AGENTS][64], cur[CM_COOP_MAX_AGENTS][64];
+    double open[EV_N] = {0}, count[EV_N] = {0};
+    double pos_taken = 0, pos_pairs = 0, pos_right = 0, tp = 0, fp = 0, fn = 0, hint_right = 0, hint_wrong = 0;
+    int64_t bits = 0, agent_steps = 0;
+    for (int e = 0; e < episodes && st == CM_OK; e++) {
+        st = cm_coop_env_reset(env, CM_COOP_EVAL, seed, e);
+        if (st == CM_OK && pl->policy.reset)
+            st = pl->policy.reset(ps, env);
+        for (int i = 0; i < K; i++)
+            cm_coop_learned_target(&env->mem[i], prev[i]);
+        int fresh_before[CM_COOP_MAX_AGENTS];
+        int actions[CM_COOP_MAX_AGENTS];
+        while (st == CM_OK && !env->done) {
+            for (int i = 0; i < K; i++)
+                fresh_before[i] = cm_coop_memory_known(&env->mem[i]);
+            if ((st = pl->policy.act(ps, env, actions)) != CM_OK || (st = cm_coop_env_step(env, actions)) != CM_OK)
+                break;
+            for (int i = 0; i < K; i++) {
+                cm_coop_learned_target(&env->mem[i], cur[i]);
+                int g = env->msg.gate[i] > 0;
+                bits += env->msg.bits[i];
+                agent_steps++;
+                int ev[EV_N] = {1, 0, 0, 0, 0};
+                for (int k = 0; k < 2 * nb; k++)
+                    ev[EV_BLOCK] |= cur[i][k] != prev[i][k];
+                for (int k = 0; k < nb * nb; k++)
+                    ev[EV_EXPLORED] |= prev[i][4 * nb + 1 + k] <= 0.3f && cur[i][4 * nb + 1 + k] > 0.3f;
+                ev[EV_TARGET] = prev[i][2 * nb] < 0.5f && cur[i][2 * nb] > 0.5f &&
+                                env->mem[i].target_origin == CM_COOP_FROM_SELF;
+                ev[EV_NOTHING] = cm_coop_memory_known(&env->mem[i]) == fresh_before[i];
+                for (int k = 0; k < EV_N; k++)
+                    if (ev[k]) {
+                        count[k]++;
+                        open[k] += g;
+                    }
+            }
+            /* what receivers hold about each partner now */
+            for (int j = 0; j < K; j++)
+                for (int i = 0; i < K; i++) {
+                    if (i == j)
+                        continue;
+                    const cm_coop_memory *m = &env->mem[j];
+                    pos_pairs++;
+                    if (m->partner_cell[i] >= 0) {
+                        pos_taken++;
+                        int pc = m->partner_cell[i], bx = 0, by = 0;
+                        for (int k = 0; k < nb; k++) {
+                            bx = cur[i][k] > 0.5f ? k : bx;
+                            by = cur[i][nb + k] > 0.5f ? k : by;
+                        }
+                        pos_right += (pc % n) / 3 == bx && (pc / n) / 3 == by;
+                    }
+                }
+            for (int j = 0; j < K; j++) {
+                const cm_coop_memory *m = &env->mem[j];
+                for (int k = 0; k < nb * nb; k++) {
+                    int truth = 0;
+                    for (int i = 0; i < K; i++)
+                        truth |= i != j && cur[i][4 * nb + 1 + k] > 0.3f;
+                    int cx = (k % nb) * 3 + 1 < n ? (k % nb) * 3 + 1 : n - 1;
+                    int cy = (k / nb) * 3 + 1 < n ? (k / nb) * 3 + 1 : n - 1;
+                    int pred = m->partner_seen[cy * n + cx];
+                    tp += truth && pred;
+                    fp += !truth && pred;
+                    fn += truth && !pred;
+                }
+            }
+            memcpy(prev, cur, sizeof prev);
+        }
+        for (int j = 0; j < K && st == CM_OK; j++) {
+            const cm_coop_memory *m = &env->mem[j];
+            if (m->target_origin == CM_COOP_FROM_LINK || m->rejected_target >= 0) {
+                int tc = m->target >= 0 ? m->target : m->rejected_target;
+                int right = (tc % n) / 3 == (env->target_cell % n) / 3 && (tc / n) / 3 == (env->target_cell / n) / 3;
+                hint_right += right;
+                hint_wrong += !right;
+            }
+        }
+    }
+    if (ps && pl->policy.state_free)
+        pl->policy.state_free(ps);
+    cm_coop_env_free(env);
+    if (st != CM_OK)
+        return st;
+    (void)O;
+    out->episodes = episodes;
+    out->bits_per_step = agent_steps ? (double)bits / (double)agent_steps : 0.0;
+    for (int k = 0; k < EV_N; k++) {
+        snprintf(out->event[k], sizeof out->event[k], "%s", ev_names[k]);
+        out->event_steps[k] = count[k];
+        out->gate_open[k] = count[k] > 0 ? open[k] / count[k] : NAN;
+    }
+    out->n_events = EV_N;
+    out->position_taken = pos_pairs > 0 ? pos_taken / pos_pairs : NAN;
+    out->position_right = pos_taken > 0 ? pos_right / pos_taken : NAN;
+    out->explored_precision = tp + fp > 0 ? tp / (tp + fp) : NAN;
+    out->explored_recall = tp + fn > 0 ? tp / (tp + fn) : NAN;
+    out->target_hints_right = hint_right;
+    out->target_hints_wrong = hint_wrong;
+    return CM_OK;
+}
+
+cm_status cm_coop_probes_write_csv(const cm_coop_probe_result *rs, const int *bits, int n, const char *path)
+{
+    cm_atomic_file f;
+    cm_status st = cm_atomic_open(&f, path);
+    if (st != CM_OK)
+        return st;
+    fprintf(f.fp, "bits,quantity,value,steps\n");
+    for (int i = 0; i < n; i++) {
+        const cm_coop_probe_result *r = &rs[i];
+        int b = bits[i];
+        for (int k = 0; k < r->n_events; k++)
+            fprintf(f.fp, "%d,gate open when: %s,%.4f,%.0f\n", b, r->event[k], r->gate_open[k], r->event_steps[k]);
+        fprintf(f.fp, "%d,bits per step,%.4f,\n", b, r->bits_per_step);
+        fprintf(f.fp, "%d,partner block taken in,%.4f,\n", b, r->position_taken);
+        fprintf(f.fp, "%d,partner block right when taken,%.4f,\n", b, r->position_right);
+        fprintf(f.fp, "%d,partner-explored blocks: precision,%.4f,\n", b, r->explored_precision);
+        fprintf(f.fp, "%d,partner-explored blocks: recall,%.4f,\n", b, r->explored_recall);
+        fprintf(f.fp, "%d,target hints in the right block,%.0f,\n", b, r->target_hints_right);
+        fprintf(f.fp, "%d,target hints in a wrong block,%.0f,\n", b, r->target_hints_wrong);
+    }
+    return cm_atomic_commit(&f);
+}
