@@ -13,7 +13,9 @@ packages=(
   libcjson-dev                            # JSON configs, safetensors headers
   libgif-dev                              # animated GIFs (grid-cell emergence)
   libcmocka-dev                           # unit tests
+  libopenmpi-dev openmpi-bin              # MPI: data-parallel training, distributed evaluation
   python3 python3-numpy python3-scipy     # interop tests and reference values
+  python3-pytest                          # the Python package's tests (python/)
 )
 if [ "${1:-}" = "--torch" ]; then
   packages+=(python3-torch)

@@ -166,6 +166,35 @@ static void test_heatmap_stretch(void **state)
     cm_panel_heatmap_stretch(NULL); /* harmless */
 }
 
+/* A grid sized for more rows than are filled is drawn without the empty trailing rows; an
+ * empty row between filled ones keeps its place, and a figure with nothing keeps one row. */
+static void test_empty_trailing_rows(void **state)
+{
+    (void)state;
+    cm_figure *fig;
+    assert_int_equal(cm_figure_create(&fig, 5, 2, 100, 80, "five rows, two used"), CM_OK);
+    int W, H;
+    cm_figure_size(fig, &W, &H);
+    assert_int_equal(W, 200);
+    assert_int_equal(H, 80 + 28);
+    const double x[2] = {0, 1}, y[2] = {1, 2};
+    assert_int_equal(cm_panel_line(cm_figure_panel(fig, 0, 0), x, y, 2, CM_BLACK, 1), CM_OK);
+    assert_int_equal(cm_panel_title(cm_figure_panel(fig, 2, 1), "only a title"), CM_OK);
+    cm_figure_size(fig, &W, &H);
+    assert_int_equal(H, 3 * 80 + 28);
+    const char *dir = cmt_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/rows.png", dir);
+    assert_int_equal(cm_figure_save(fig, path), CM_OK);
+    cm_image img;
+    assert_int_equal(cm_png_read(path, &img), CM_OK);
+    assert_int_equal(img.width, 200);
+    assert_int_equal(img.height, 3 * 80 + 28);
+    cm_image_free(&img);
+    cm_figure_free(fig);
+    cmt_tmpdir_remove(dir);
+}
+
 static void test_colormaps(void **state)
 {
     (void)state;
@@ -233,6 +262,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_png_svg_pdf),
         cmocka_unit_test(test_heatmap_stretch),
+        cmocka_unit_test(test_empty_trailing_rows),
         cmocka_unit_test(test_colormaps),
         cmocka_unit_test(test_bad_arguments),
     };

@@ -4,6 +4,7 @@
 #define COGMAP_H
 
 #include "cogmap/base.h"
+#include "cogmap/dist.h"
 #include "cogmap/io.h"
 #include "cogmap/world.h"
 #include "cogmap/nn.h"

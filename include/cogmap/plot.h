@@ -60,7 +60,9 @@ void cm_figure_free(cm_figure *fig);
 cm_panel *cm_figure_panel(cm_figure *fig, int row, int col);
 /* PNG by default; SVG or PDF when the name ends in .svg or .pdf (any case). Atomic. */
 cm_status cm_figure_save(const cm_figure *fig, const char *path);
-/* Figure size in points (the PNG's pixel size). */
+/* Figure size in points (the PNG's pixel size). Trailing rows whose panels hold nothing (no
+ * item, title or label) are left out: a grid sized for the most a figure might show does not
+ * leave blank rows under what it shows. */
 void cm_figure_size(const cm_figure *fig, int *width, int *height);
 
 /* ---- panel decoration */

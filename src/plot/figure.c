@@ -72,11 +72,24 @@ cm_panel *cm_figure_panel(cm_figure *fig, int row, int col)
     return &fig->panels[row * fig->cols + col];
 }
 
+/* Rows up to the last one holding anything: a figure whose grid was sized for the most it might
+ * show (five cell families, say) is not drawn with blank rows below what it does show. */
+static int rows_used(const cm_figure *fig)
+{
+    for (int r = fig->rows - 1; r > 0; r--)
+        for (int c = 0; c < fig->cols; c++) {
+            const cm_panel *p = &fig->panels[r * fig->cols + c];
+            if (p->items || p->title[0] || p->xlabel[0] || p->ylabel[0])
+                return r + 1;
+        }
+    return 1;
+}
+
 void cm_figure_size(const cm_figure *fig, int *width, int *height)
 {
     const double title_h = fig->title[0] ? 28.0 : 0.0;
     *width = (int)ceil(fig->cols * fig->panel_w);
-    *height = (int)ceil(fig->rows * fig->panel_h + title_h);
+    *height = (int)ceil(rows_used(fig) * fig->panel_h + title_h);
 }
 
 cm_status cm_panel_title(cm_panel *p, const char *fmt, ...)

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cogmap/gridrun.h"
 #include "cogmap/io.h"
+#include "cogmap/plot.h"
 
 #include <cairo.h>
 #include <math.h>
@@ -161,65 +162,55 @@ cm_status cm_grid_fig_units(const char *path, const cm_grid_evaluation *ev, int 
     return finish(s, cr, path);
 }
 
+/* The score60 values of an evaluation, clamped into [lo, hi] so that the end bins count what lies
+ * beyond them; NULL when out of memory. */
+static double *clamped_scores(const cm_grid_evaluation *ev, double lo, double hi)
+{
+    double *v = cm_alloc(sizeof(double) * (size_t)(ev->units > 0 ? ev->units : 1));
+    if (v)
+        for (int u = 0; u < ev->units; u++) {
+            const double x = ev->results[u].score60;
+            v[u] = isfinite(x) ? fmin(fmax(x, lo), hi) : NAN;
+        }
+    return v;
+}
+
+/* The line and bar figures go through the plot module, which draws their axes and ticks. */
 cm_status cm_grid_fig_histogram(const char *path, const cm_grid_evaluation *ev, const cm_grid_evaluation *baseline)
 {
     enum { NB = 30 };
-    const double lo = -1.0, hi = 2.0, w = 640, h = 400, ml = 60, mr = 20, mt = 40, mb = 50;
-    int hist[2][NB] = {{0}};
-    const cm_grid_evaluation *sets[2] = {ev, baseline};
-    int top = 1;
-    for (int k = 0; k < 2; k++) {
-        if (!sets[k])
-            continue;
-        for (int u = 0; u < sets[k]->units; u++) {
-            double v = sets[k]->results[u].score60;
-            if (!isfinite(v))
-                continue;
-            int bin = (int)floor((v - lo) / (hi - lo) * NB);
-            bin = bin < 0 ? 0 : bin >= NB ? NB - 1 : bin;
-            if (++hist[k][bin] > top)
-                top = hist[k][bin];
-        }
-    }
-    cairo_surface_t *s;
-    cairo_t *cr;
-    cm_status st = new_canvas((int)w, (int)h, &s, &cr, path);
+    const double lo = -1.0, hi = 2.0;
+    char title[160];
+    snprintf(title, sizeof title, "Units: trained %.1f%% > 0.3 (blue)", 100 * ev->grid_fraction);
+    if (baseline)
+        snprintf(title + strlen(title), sizeof title - strlen(title), ", untrained %.1f%% > 0.3 (grey)",
+                 100 * baseline->grid_fraction);
+    cm_figure *fig;
+    cm_status st = cm_figure_create(&fig, 1, 1, 640, 380, title);
     if (st != CM_OK)
         return st;
-    const double pw = w - ml - mr, ph = h - mt - mb, bw = pw / NB;
-    for (int k = 1; k >= 0; k--) {
+    cm_panel *p = cm_figure_panel(fig, 0, 0);
+    const cm_grid_evaluation *sets[2] = {baseline, ev}; /* the trained bars drawn over the untrained */
+    const cm_rgb colors[2] = {{0.6, 0.6, 0.6}, {0.1, 0.3, 0.8}};
+    for (int k = 0; k < 2 && st == CM_OK; k++) {
         if (!sets[k])
             continue;
-        for (int i = 0; i < NB; i++) {
-            double bh = ph * hist[k][i] / top;
-            if (k == 0)
-                cairo_set_source_rgba(cr, 0.1, 0.3, 0.8, 0.8);
-            else
-                cairo_set_source_rgba(cr, 0.6, 0.6, 0.6, 0.7);
-            cairo_rectangle(cr, ml + i * bw + 1, mt + ph - bh, bw - 2, bh);
-            cairo_fill(cr);
-        }
+        double *v = clamped_scores(sets[k], lo, hi);
+        st = v ? cm_panel_hist(p, v, sets[k]->units, NB, lo, hi, colors[k])
+               : cm_error(CM_ERR_NOMEM, "%s: cannot allocate the scores", path);
+        cm_free(v);
     }
-    cairo_set_source_rgb(cr, 0.8, 0, 0);
-    cairo_set_line_width(cr, 1.5);
-    const double xt = ml + (0.3 - lo) / (hi - lo) * pw;
-    cairo_move_to(cr, xt, mt);
-    cairo_line_to(cr, xt, mt + ph);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_set_line_width(cr, 1);
-    cairo_rectangle(cr, ml, mt, pw, ph);
-    cairo_stroke(cr);
-    for (double v = lo; v <= hi + 1e-9; v += 0.5)
-        text(cr, ml + (v - lo) / (hi - lo) * pw, mt + ph + 16, 11, 1, "%.1f", v);
-    text(cr, ml + pw / 2, h - 12, 12, 1, "gridness score60 (threshold 0.3 in red)");
-    text(cr, ml, 24, 13, 0, "Units: trained %.1f%% > 0.3 (blue)%s", 100 * ev->grid_fraction,
-         baseline ? "" : "");
-    if (baseline)
-        text(cr, ml + 300, 24, 13, 0, "untrained %.1f%% > 0.3 (grey)", 100 * baseline->grid_fraction);
-    text(cr, 8, mt + 10, 11, 0, "%d", top);
-    text(cr, 8, mt + ph, 11, 0, "0");
-    return finish(s, cr, path);
+    if (st == CM_OK)
+        st = cm_panel_vline(p, 0.3, (cm_rgb){0.8, 0, 0}, 1.5);
+    if (st == CM_OK)
+        st = cm_panel_xlabel(p, "gridness score60 (threshold 0.3 in red)");
+    if (st == CM_OK)
+        st = cm_panel_ylabel(p, "units");
+    cm_panel_xlim(p, lo, hi);
+    if (st == CM_OK)
+        st = cm_figure_save(fig, path);
+    cm_figure_free(fig);
+    return st;
 }
 
 cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev)
@@ -227,110 +218,87 @@ cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev)
     const int n = ev->n_paths;
     if (n <= 0)
         return cm_error(CM_ERR_ARG, "%s: no example paths", path);
-    const double panel = 260, pad = 20;
-    cairo_surface_t *s;
-    cairo_t *cr;
-    cm_status st = new_canvas((int)(n * (panel + pad) + pad), (int)(panel + 70), &s, &cr, path);
-    if (st != CM_OK)
-        return st;
-    text(cr, pad, 20, 13, 0, "True (black) and decoded (red) paths; mean decoding error %.3f units", ev->decoding_error);
-    const double span = ev->hi - ev->lo;
-    for (int p = 0; p < n; p++) {
-        const double x0 = pad + p * (panel + pad), y0 = 40;
-        cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
-        cairo_set_line_width(cr, 1);
-        cairo_rectangle(cr, x0, y0, panel, panel);
-        cairo_stroke(cr);
-        for (int k = 0; k < 2; k++) {
-            const float *q = (k == 0 ? ev->true_paths : ev->decoded_paths) + (size_t)p * (ev->steps + 1) * 2;
-            if (k == 0)
-                cairo_set_source_rgb(cr, 0, 0, 0);
-            else
-                cairo_set_source_rgb(cr, 0.85, 0.1, 0.1);
-            cairo_set_line_width(cr, 1.5);
-            for (int t = 0; t <= ev->steps; t++) {
-                double x = x0 + (q[2 * t] - ev->lo) / span * panel;
-                double y = y0 + panel - (q[2 * t + 1] - ev->lo) / span * panel;
-                if (t == 0)
-                    cairo_move_to(cr, x, y);
-                else
-                    cairo_line_to(cr, x, y);
+    char title[160];
+    snprintf(title, sizeof title, "True (black) and decoded (red) paths, start in green; mean decoding error %.3f units",
+             ev->decoding_error);
+    /* 300 x 282 points: a square plot area inside the axes' margins */
+    cm_figure *fig;
+    cm_status st = cm_figure_create(&fig, 1, n, 300, 282, title);
+    const int len = ev->steps + 1;
+    double *x = cm_alloc(sizeof(double) * (size_t)len), *y = cm_alloc(sizeof(double) * (size_t)len);
+    if (st == CM_OK && (!x || !y))
+        st = cm_error(CM_ERR_NOMEM, "%s: cannot allocate the paths", path);
+    for (int p = 0; p < n && st == CM_OK; p++) {
+        cm_panel *pn = cm_figure_panel(fig, 0, p);
+        cm_panel_xlim(pn, ev->lo, ev->hi);
+        cm_panel_ylim(pn, ev->lo, ev->hi);
+        for (int k = 0; k < 2 && st == CM_OK; k++) {
+            const float *q = (k == 0 ? ev->true_paths : ev->decoded_paths) + (size_t)p * len * 2;
+            for (int t = 0; t < len; t++) {
+                x[t] = q[2 * t];
+                y[t] = q[2 * t + 1];
             }
-            cairo_stroke(cr);
+            st = cm_panel_line(pn, x, y, len, k == 0 ? CM_BLACK : (cm_rgb){0.85, 0.1, 0.1}, 1.5);
         }
-        const float *q = ev->true_paths + (size_t)p * (ev->steps + 1) * 2;
-        cairo_set_source_rgb(cr, 0.1, 0.6, 0.1);
-        cairo_arc(cr, x0 + (q[0] - ev->lo) / span * panel, y0 + panel - (q[1] - ev->lo) / span * panel, 4, 0, 2 * M_PI);
-        cairo_fill(cr);
+        if (st == CM_OK) {
+            const float *q = ev->true_paths + (size_t)p * len * 2;
+            const double sx = q[0], sy = q[1];
+            st = cm_panel_scatter(pn, &sx, &sy, 1, (cm_rgb){0.1, 0.6, 0.1}, 4);
+        }
     }
-    return finish(s, cr, path);
+    if (st == CM_OK)
+        st = cm_figure_save(fig, path);
+    cm_free(x);
+    cm_free(y);
+    cm_figure_free(fig);
+    return st;
 }
 
-/* One panel of a curve against step. */
-static void curve(cairo_t *cr, double x0, double y0, double w, double h, const cm_grid_eval_row *rows, int n, int which,
-                  const char *title)
+/* One panel of a curve against step: the grid fraction in % (which = 0) or the decoding error. */
+static cm_status curve(cm_panel *p, const cm_grid_eval_row *rows, int n, int which, const char *title,
+                       const char *ylabel, double *x, double *y)
 {
-    double lo = INFINITY, hi = -INFINITY, smax = 1;
+    int m = 0;
     for (int i = 0; i < n; i++) {
-        double v = which ? rows[i].decoding_error : rows[i].grid_fraction * 100;
-        if (isfinite(v)) {
-            lo = fmin(lo, v);
-            hi = fmax(hi, v);
+        const double v = which ? rows[i].decoding_error : rows[i].grid_fraction * 100;
+        if (isfinite(v)) { /* unscored evaluations are left out, the curve joins the others */
+            x[m] = (double)rows[i].step;
+            y[m++] = v;
         }
-        smax = fmax(smax, (double)rows[i].step);
     }
-    if (!isfinite(lo)) {
-        lo = 0;
-        hi = 1;
-    }
-    lo = fmin(lo, 0);
-    if (hi <= lo)
-        hi = lo + 1;
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_set_line_width(cr, 1);
-    cairo_rectangle(cr, x0, y0, w, h);
-    cairo_stroke(cr);
-    text(cr, x0 + w / 2, y0 - 10, 13, 1, "%s", title);
-    text(cr, x0 - 4, y0 + 10, 10, 1, "%.3g", hi);
-    text(cr, x0 - 4, y0 + h, 10, 1, "%.3g", lo);
-    text(cr, x0 + w, y0 + h + 16, 10, 1, "%lld", (long long)smax);
-    text(cr, x0 + w / 2, y0 + h + 30, 11, 1, "training step");
-    cairo_set_source_rgb(cr, which ? 0.85 : 0.1, 0.2, which ? 0.1 : 0.8);
-    cairo_set_line_width(cr, 2);
-    int started = 0;
-    for (int i = 0; i < n; i++) {
-        double v = which ? rows[i].decoding_error : rows[i].grid_fraction * 100;
-        if (!isfinite(v))
-            continue;
-        double x = x0 + rows[i].step / smax * w, y = y0 + h - (v - lo) / (hi - lo) * h;
-        if (!started)
-            cairo_move_to(cr, x, y);
-        else
-            cairo_line_to(cr, x, y);
-        started = 1;
-    }
-    cairo_stroke(cr);
-    for (int i = 0; i < n; i++) {
-        double v = which ? rows[i].decoding_error : rows[i].grid_fraction * 100;
-        if (!isfinite(v))
-            continue;
-        cairo_arc(cr, x0 + rows[i].step / smax * w, y0 + h - (v - lo) / (hi - lo) * h, 3, 0, 2 * M_PI);
-        cairo_fill(cr);
-    }
+    const cm_rgb color = which ? (cm_rgb){0.85, 0.2, 0.1} : (cm_rgb){0.1, 0.2, 0.8};
+    cm_panel_xlim(p, 0, NAN);
+    cm_panel_ylim(p, 0, NAN); /* both quantities are >= 0: the axis starts at 0 */
+    cm_status st = cm_panel_title(p, "%s", title);
+    if (st == CM_OK && m > 0)
+        st = cm_panel_line(p, x, y, m, color, 2);
+    if (st == CM_OK && m > 0)
+        st = cm_panel_scatter(p, x, y, m, color, 3);
+    if (st == CM_OK)
+        st = cm_panel_xlabel(p, "training step");
+    if (st == CM_OK)
+        st = cm_panel_ylabel(p, ylabel);
+    return st;
 }
 
 cm_status cm_grid_fig_training(const char *path, const cm_grid_eval_row *rows, int count)
 {
     if (count <= 0)
         return cm_error(CM_ERR_ARG, "%s: no evaluations to plot", path);
-    cairo_surface_t *s;
-    cairo_t *cr;
-    cm_status st = new_canvas(900, 380, &s, &cr, path);
-    if (st != CM_OK)
-        return st;
-    curve(cr, 60, 40, 360, 280, rows, count, 0, "% of units with score60 > 0.3");
-    curve(cr, 510, 40, 360, 280, rows, count, 1, "decoding error (world units)");
-    return finish(s, cr, path);
+    double *x = cm_alloc(sizeof(double) * (size_t)count), *y = cm_alloc(sizeof(double) * (size_t)count);
+    cm_figure *fig = NULL;
+    cm_status st = x && y ? cm_figure_create(&fig, 1, 2, 450, 380, NULL)
+                          : cm_error(CM_ERR_NOMEM, "%s: cannot allocate %d evaluations", path, count);
+    if (st == CM_OK)
+        st = curve(cm_figure_panel(fig, 0, 0), rows, count, 0, "% of units with score60 > 0.3", "% of units", x, y);
+    if (st == CM_OK)
+        st = curve(cm_figure_panel(fig, 0, 1), rows, count, 1, "decoding error", "world units", x, y);
+    if (st == CM_OK)
+        st = cm_figure_save(fig, path);
+    cm_figure_free(fig);
+    cm_free(x);
+    cm_free(y);
+    return st;
 }
 
 /* Renders the emergence grid up to column `upto` (all columns: upto = n_stages). */

@@ -119,7 +119,10 @@ static void xy_limits(const cm_panel *p, double *xlo, double *xhi, double *ylo, 
         x0 -= 0.5, x1 += 0.5;
     if (y1 <= y0)
         y0 -= 0.5, y1 += 0.5;
-    const double px = bars ? 0 : 0.04 * (x1 - x0), py = 0.05 * (y1 - y0);
+    /* Padding is a share of the span shown, which a limit the caller set bounds on one side (a
+     * curve near a fixed 0 would otherwise touch the top). */
+    const double px = bars ? 0 : 0.04 * ((isnan(p->xhi) ? x1 : p->xhi) - (isnan(p->xlo) ? x0 : p->xlo));
+    const double py = 0.05 * ((isnan(p->yhi) ? y1 : p->yhi) - (isnan(p->ylo) ? y0 : p->ylo));
     *xlo = isnan(p->xlo) ? x0 - px : p->xlo;
     *xhi = isnan(p->xhi) ? x1 + px : p->xhi;
     *ylo = isnan(p->ylo) ? (bars && y0 >= 0 ? 0 : y0 - py) : p->ylo;
