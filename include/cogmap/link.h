@@ -55,6 +55,12 @@ typedef enum cm_link_target {
     CM_LINK_BERNOULLI = 1 /* out_dim independent probabilities in [0, 1] */
 } cm_link_target;
 
+typedef enum cm_link_code {
+    CM_LINK_CODE_BERNOULLI = 0, /* training samples m ~ Bern(sigmoid(l)), straight-through gradient p (1 - p) */
+    CM_LINK_CODE_DRU = 1        /* DIAL's discretise/regularise unit: training sends sigmoid(l + N(0, noise^2)),
+                                   its exact gradient; the bits become 1[l > 0] in evaluation */
+} cm_link_code;
+
 typedef struct cm_link_config {
     char preset[32];      /* informative: "ssmpc" or "tiny" */
     int state_dim;        /* S: the sender's state it encodes (128: its path integrator's LSTM state) */
@@ -74,6 +80,8 @@ typedef struct cm_link_config {
     float beta;           /* rate weight, per bit sent (nats) */
     float lambda;         /* cost of one sent message */
     float gate_bias;      /* initial gate logit (2: sends ~88% of steps at first) */
+    cm_link_code code;    /* how training sends bits and gates (both the same way) */
+    float noise;          /* DRU: sd of the logit noise (2) */
     /* training (the model ignores these; its trainer reads them) */
     cm_optim_config optim;
     float clip_norm;
@@ -84,7 +92,7 @@ cm_status cm_link_preset(const char *name, cm_link_config *cfg);
 cm_status cm_link_config_check(const cm_link_config *cfg);
 /* "key=value" for: state_dim, ctx_dim, bits, senders, sender_hidden, memory,
  * init_dim, decoder_hidden, out_dim, target (softmax, bernoulli), gate, who,
- * who_hidden, w_pool, beta, lambda, gate_bias, optim, lr, momentum,
+ * who_hidden, w_pool, beta, lambda, gate_bias, code (bernoulli, dru), noise, optim, lr, momentum,
  * weight_decay, clip. CM_ERR_ARG naming the key. */
 cm_status cm_link_config_set(cm_link_config *cfg, const char *key_value);
 /* Every setting as "key=value" into kv[cap][96], in an order that
@@ -131,7 +139,8 @@ void cm_link_agent_free(cm_link_agent *a);
  * starts its memory of each sender. */
 cm_status cm_link_agent_reset(const cm_link *l, cm_link_agent *a, const float *own_init, const float *sender_init);
 /* Sender: encodes `state` [S] into *msg. rng != NULL samples the bits and the
- * gate (training, exploration); NULL takes the likelier value of each (what
+ * gate (training, exploration: Bernoulli draws, or for the DRU code the
+ * noisy logit's sign); NULL takes the likelier value of each (what
  * evaluation does). Advances the agent's copy of its receivers' memory. */
 cm_status cm_link_send(const cm_link *l, cm_link_agent *a, const float *state, cm_rng *rng, cm_link_message *msg);
 /* Receiver: this step's message from each sender (msgs[N]; sent = 0 for
@@ -185,7 +194,8 @@ typedef struct cm_link_losses {
 } cm_link_losses;
 
 /* Forward (+ loss when targets are given and loss != NULL). rng != NULL:
- * training, bits and gates sampled; NULL: the likelier values. */
+ * training, bits and gates sampled (Bernoulli) or noised (DRU); NULL: the
+ * likelier values, 0 / 1. */
 cm_status cm_link_forward(const cm_link *l, cm_link_state *s, const cm_link_batch *b, cm_rng *rng, double *loss);
 /* Gradient of the last forward's loss ACCUMULATED into grad (laid out like
  * the parameter block); the gradients with respect to the inputs state and

@@ -33,6 +33,7 @@ static const cfgt_field fields[] = {
     F("beta", CFGT_FLOAT, beta, 0, 1e6),
     F("lambda", CFGT_FLOAT, lambda, 0, 1e6),
     F("gate_bias", CFGT_FLOAT, gate_bias, -50, 50),
+    F("noise", CFGT_FLOAT, noise, 0, 100),
     F("lr", CFGT_DOUBLE, optim.lr, 0, 10),
     F("momentum", CFGT_DOUBLE, optim.momentum, 0, 0.9999),
     F("alpha", CFGT_DOUBLE, optim.alpha, 0, 0.9999999),
@@ -47,6 +48,7 @@ static const cfgt_field fields[] = {
 
 static const char *const optim_names[] = {"sgd", "adam", "adamw", "rmsprop", "rmsprop_tf"};
 static const char *const target_names[] = {"softmax", "bernoulli"};
+static const char *const code_names[] = {"bernoulli", "dru"};
 
 cm_status cm_link_preset(const char *name, cm_link_config *c)
 {
@@ -72,6 +74,8 @@ cm_status cm_link_preset(const char *name, cm_link_config *c)
     c->beta = tiny ? 0.1f : 0.0f;
     c->lambda = tiny ? 0.2f : 0.01f;
     c->gate_bias = 2.0f;
+    c->code = CM_LINK_CODE_BERNOULLI;
+    c->noise = 2.0f;
     c->optim = cm_optim_defaults(CM_OPTIM_ADAM);
     c->optim.lr = 1e-3;
     c->clip_norm = 1.0f;
@@ -87,6 +91,8 @@ cm_status cm_link_config_check(const cm_link_config *c)
         if (!(x >= f->lo && x <= f->hi))
             return cm_error(CM_ERR_ARG, "link config: %s: expected a value in [%g, %g], got %g", f->key, f->lo, f->hi, x);
     }
+    if ((unsigned)c->code > CM_LINK_CODE_DRU)
+        return cm_error(CM_ERR_ARG, "link config: code: expected bernoulli or dru, got %d", (int)c->code);
     if ((unsigned)c->target > CM_LINK_BERNOULLI)
         return cm_error(CM_ERR_ARG, "link config: target: expected softmax or bernoulli, got %d", (int)c->target);
     if ((unsigned)c->optim.kind > CM_OPTIM_RMSPROP_TF)
@@ -112,6 +118,14 @@ cm_status cm_link_config_set(cm_link_config *c, const char *key_value)
             }
         return cm_error(CM_ERR_ARG, "link --set optim: expected sgd, adam, adamw, rmsprop or rmsprop_tf, got '%s'", v);
     }
+    if (strcmp(key, "code") == 0) {
+        for (int k = 0; k < 2; k++)
+            if (strcmp(v, code_names[k]) == 0) {
+                c->code = (cm_link_code)k;
+                return CM_OK;
+            }
+        return cm_error(CM_ERR_ARG, "link --set code: expected bernoulli or dru, got '%s'", v);
+    }
     if (strcmp(key, "target") == 0) {
         for (int k = 0; k < 2; k++)
             if (strcmp(v, target_names[k]) == 0) {
@@ -125,7 +139,7 @@ cm_status cm_link_config_set(cm_link_config *c, const char *key_value)
         return cm_error(CM_ERR_ARG,
                         "link --set: unknown key '%s' (state_dim, ctx_dim, bits, senders, sender_hidden, memory, "
                         "init_dim, decoder_hidden, out_dim, target, gate, who, who_hidden, w_pool, beta, lambda, "
-                        "gate_bias, optim, lr, momentum, alpha, beta1, beta2, eps, weight_decay, clip)",
+                        "gate_bias, code, noise, optim, lr, momentum, alpha, beta1, beta2, eps, weight_decay, clip)",
                         key);
     return (cm_status)r;
 }
@@ -138,6 +152,8 @@ int cm_link_config_keys(const cm_link_config *c, char (*kv)[96], int cap)
         snprintf(kv[n++], 96, "optim=%s", optim_names[c->optim.kind]);
     if (n < cap)
         snprintf(kv[n++], 96, "target=%s", target_names[c->target]);
+    if (n < cap)
+        snprintf(kv[n++], 96, "code=%s", code_names[c->code]);
     for (int i = 0; i < N_FIELDS && n < cap; i++) {
         const cfgt_field *f = &fields[i];
         const char *p = (const char *)c + f->offset;
@@ -265,6 +281,7 @@ cm_status cm_link_save(const cm_link *l, const char *dir)
              cJSON_AddStringToObject(o, "preset", l->cfg.preset) &&
              cJSON_AddStringToObject(o, "optim", optim_names[l->cfg.optim.kind]) &&
              cJSON_AddStringToObject(o, "target", target_names[l->cfg.target]) &&
+             cJSON_AddStringToObject(o, "code", code_names[l->cfg.code]) &&
              cfgt_to_json(fields, N_FIELDS, &l->cfg, o);
     if (!ok) {
         cJSON_Delete(o);
@@ -283,7 +300,7 @@ cm_status cm_link_save(const cm_link *l, const char *dir)
 cm_status cm_link_load(const char *dir, cm_link **out)
 {
     *out = NULL;
-    char path[4200], preset[32] = "", optim[32] = "", target[32] = "", format[64] = "";
+    char path[4200], preset[32] = "", optim[32] = "", target[32] = "", code[32] = "bernoulli", format[64] = "";
     snprintf(path, sizeof path, "%s/config.json", dir);
     cJSON *o = NULL;
     cm_status st = cm_json_read(path, &o);
@@ -301,6 +318,8 @@ cm_status cm_link_load(const char *dir, cm_link **out)
         st = cm_json_get_string(o, path, "optim", 1, optim, sizeof optim);
     if (!st)
         st = cm_json_get_string(o, path, "target", 1, target, sizeof target);
+    if (!st)
+        st = cm_json_get_string(o, path, "code", 0, code, sizeof code);
     char kv[64];
     snprintf(kv, sizeof kv, "optim=%s", optim);
     if (!st && cm_link_config_set(&c, kv) != CM_OK)
@@ -308,6 +327,9 @@ cm_status cm_link_load(const char *dir, cm_link **out)
     snprintf(kv, sizeof kv, "target=%s", target);
     if (!st && cm_link_config_set(&c, kv) != CM_OK)
         st = cm_error(CM_ERR_FORMAT, "%s: target: expected softmax or bernoulli, got '%s'", path, target);
+    snprintf(kv, sizeof kv, "code=%s", code);
+    if (!st && cm_link_config_set(&c, kv) != CM_OK)
+        st = cm_error(CM_ERR_FORMAT, "%s: code: expected bernoulli or dru, got '%s'", path, code);
     if (!st)
         st = cfgt_from_json(fields, N_FIELDS, &c, o, path);
     if (!st && cm_link_config_check(&c) != CM_OK)
@@ -375,6 +397,21 @@ void link_sender(const cm_link *l, const float *sin, float *e, float *p, float *
         for (int r = 0; r < n; r++)
             pi[r] = 1.0f;
     }
+}
+
+int link_draw(const cm_link_config *c, cm_rng *rng, float p)
+{
+    if (c->code == CM_LINK_CODE_BERNOULLI)
+        return cm_rng_float(rng) < p;
+    /* the noisy logit's sign: logit(p) + N(0, noise^2) > 0 */
+    float q = p < 1e-7f ? 1e-7f : p > 1.0f - 1e-7f ? 1.0f - 1e-7f : p;
+    return logf(q / (1.0f - q)) + c->noise * (float)cm_rng_normal(rng) > 0.0f;
+}
+
+float link_noisy(const cm_link_config *c, cm_rng *rng, float p)
+{
+    float q = p < 1e-7f ? 1e-7f : p > 1.0f - 1e-7f ? 1.0f - 1e-7f : p;
+    return sigmoid(logf(q / (1.0f - q)) + c->noise * (float)cm_rng_normal(rng));
 }
 
 void link_message_input(int bits, const float *m, float g, float *u)
@@ -467,9 +504,9 @@ cm_status cm_link_send(const cm_link *l, cm_link_agent *a, const float *state, c
     memset(msg, 0, sizeof *msg);
     msg->n_bits = B;
     msg->p_send = pi;
-    msg->sent = c->gate ? (rng ? cm_rng_float(rng) < pi : pi > 0.5f) : 1;
+    msg->sent = c->gate ? (rng ? link_draw(c, rng, pi) : pi > 0.5f) : 1;
     for (int k = 0; k < B; k++) {
-        float bit = rng ? (float)(cm_rng_float(rng) < a->p[k]) : (float)(a->p[k] > 0.5f);
+        float bit = rng ? (float)link_draw(c, rng, a->p[k]) : (float)(a->p[k] > 0.5f);
         msg->bit[k] = (uint8_t)bit;
         a->p[k] = bit; /* reused as the bits */
     }

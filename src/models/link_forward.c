@@ -13,6 +13,7 @@
 struct cm_link_state {
     int B, T;
     int have_forward, have_loss, sender_used;
+    int sampled; /* the last forward drew from an rng (not relaxed, not evaluation) */
     cm_link_batch batch;
     double rows;
     cm_link_losses losses;
@@ -124,6 +125,13 @@ const float *cm_link_output_get(const cm_link_state *s, cm_link_output which)
 
 const float *cm_link_input_grad(const cm_link_state *s, int ctx) { return ctx ? s->dctx : s->dstate; }
 
+/* What training sends for probability p: a Bernoulli draw, or DRU's
+ * noisy sigmoid. */
+static float train_value(const cm_link_config *c, cm_rng *rng, float p)
+{
+    return c->code == CM_LINK_CODE_DRU ? link_noisy(c, rng, p) : (float)(cm_rng_float(rng) < p);
+}
+
 /* sum_bits KL(Bern(p) || Bern(1/2)) in nats. */
 static double kl_half(const float *p, int bits)
 {
@@ -188,6 +196,7 @@ cm_status cm_link_forward(const cm_link *l, cm_link_state *s, const cm_link_batc
     s->batch = *b;
     s->have_forward = s->have_loss = 0;
     s->sender_used = !b->fixed_bits && !b->silent;
+    s->sampled = rng != NULL && !b->relaxed;
     (void)E;
 
     /* Memories start from each sender's initial code. */
@@ -215,10 +224,10 @@ cm_status cm_link_forward(const cm_link *l, cm_link_state *s, const cm_link_batc
                 s->cl[r0 * Bb + k] = logf(q / (1.0f - q));
             }
             for (int r = 0; r < NB; r++) {
-                g[r] = !c->gate ? 1.0f : b->relaxed ? pi[r] : rng ? (float)(cm_rng_float(rng) < pi[r]) : (float)(pi[r] > 0.5f);
+                g[r] = !c->gate ? 1.0f : b->relaxed ? pi[r] : rng ? train_value(c, rng, pi[r]) : (float)(pi[r] > 0.5f);
                 for (int k = 0; k < Bb; k++) {
                     float pk = p[(size_t)r * Bb + k];
-                    m[(size_t)r * Bb + k] = b->relaxed ? pk : rng ? (float)(cm_rng_float(rng) < pk) : (float)(pk > 0.5f);
+                    m[(size_t)r * Bb + k] = b->relaxed ? pk : rng ? train_value(c, rng, pk) : (float)(pk > 0.5f);
                 }
             }
         } else {
@@ -389,18 +398,21 @@ cm_status cm_link_backward(const cm_link *l, cm_link_state *s, float *grad)
      * estimators (dm/dlogit ~ p (1 - p), dg/dz ~ pi (1 - pi)), plus the rate
      * and gate terms. */
     float rcoef = (float)(c->beta / (N * s->rows)), gcoef = (float)(c->lambda / (N * s->rows));
+    /* DRU sent the noisy sigmoid itself: its own slope; otherwise the
+     * straight-through slope of the probability (exact in the relaxed mode) */
+    int dru = c->code == CM_LINK_CODE_DRU && s->sampled;
     for (size_t r = 0; r < TNB; r++) {
         const float *du = s->du + r * (Bb + 1), *m = s->m + r * Bb, *p = s->p + r * Bb, *cl = s->cl + r * Bb;
         float g = s->g[r], pi = s->pi[r], dg = du[Bb];
         float *dcl = s->dcl + r * Bb;
         for (int k = 0; k < Bb; k++) {
             dg += du[k] * (2.0f * m[k] - 1.0f);
-            float dp = du[k] * 2.0f * g + rcoef * pi * cl[k];
-            dcl[k] = dp * p[k] * (1.0f - p[k]);
+            float slope = dru ? m[k] * (1.0f - m[k]) : p[k] * (1.0f - p[k]);
+            dcl[k] = du[k] * 2.0f * g * slope + rcoef * pi * cl[k] * p[k] * (1.0f - p[k]);
         }
         double klv = kl_half(p, Bb);
-        float dpi = dg + rcoef * (float)klv + gcoef;
-        s->dz[r] = c->gate ? dpi * pi * (1.0f - pi) : 0.0f;
+        float gslope = dru ? g * (1.0f - g) : pi * (1.0f - pi);
+        s->dz[r] = c->gate ? dg * gslope + (rcoef * (float)klv + gcoef) * pi * (1.0f - pi) : 0.0f;
     }
     memset(s->de, 0, TNB * E * sizeof(float));
     cm_linear_backward(s->de, G(l, grad, ix->code_w), G(l, grad, ix->code_b), s->dcl, s->e, link_p(l, ix->code_w),

@@ -29,6 +29,11 @@ void link_lstm_step(const cm_link *l, const float *x, const float *h0, const flo
  * code logits -> probabilities p[n, B]; gate probability pi[n] (1 without a
  * gate). */
 void link_sender(const cm_link *l, const float *sin, float *e, float *p, float *pi, int n);
+/* A sampled 0/1 value of probability p under the configured code: a
+ * Bernoulli draw, or (DRU) the sign of the noisy logit. */
+int link_draw(const cm_link_config *c, cm_rng *rng, float p);
+/* DRU's training value sigmoid(logit(p) + N(0, noise^2)). */
+float link_noisy(const cm_link_config *c, cm_rng *rng, float p);
 /* The memory input of a message: [g (2 m - 1) ; g]. */
 void link_message_input(int bits, const float *m, float g, float *u);
 
