@@ -130,6 +130,8 @@ def link_reference(cfg, fixed=None):
                 m = fixed[step].double()
                 g = torch.ones(NB, dtype=torch.float64)
             u = torch.cat([g[:, None] * (2 * m - 1), g[:, None]], dim=1)
+            if "message.weight" in t:
+                u = lin(u, "message")
             z = u @ lstm[0].T + lstm[2] + h @ lstm[1].T + lstm[3]
             i, f, gg, o = z.chunk(4, dim=1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(gg)
@@ -157,8 +159,9 @@ def link_reference(cfg, fixed=None):
     return ref
 
 
-def link_case(label, T, B, N, S, C, Bits, E, M, I, D, O, A, who, fixed_bits):
+def link_case(label, T, B, N, S, C, Bits, E, M, I, D, O, A, who, fixed_bits, P=0):
     cfg = {"state_dim": S, "ctx_dim": C, "bits": Bits, "senders": N, "sender_hidden": E, "memory": M, "init_dim": I,
+           "message_dim": P,
            "decoder_hidden": D, "out_dim": O, "who": who, "who_hidden": A, "gate": 1, "w_pool": 0.7, "beta": 0.3,
            "lambda": 0.2}
     d = {}
@@ -170,7 +173,9 @@ def link_case(label, T, B, N, S, C, Bits, E, M, I, D, O, A, who, fixed_bits):
     lin("sender.0", E, S + M)
     lin("sender.code", Bits, E)
     lin("sender.gate", 1, E)
-    d["memory.weight_ih_l0"] = randn(4 * M, Bits + 1, sd=0.4)
+    if P:
+        lin("message", P, Bits + 1)
+    d["memory.weight_ih_l0"] = randn(4 * M, P or Bits + 1, sd=0.4)
     d["memory.weight_hh_l0"] = randn(4 * M, M, sd=0.3)
     d["memory.bias_ih_l0"] = randn(4 * M, sd=0.1)
     d["memory.bias_hh_l0"] = randn(4 * M, sd=0.1)
@@ -198,4 +203,5 @@ def link_case(label, T, B, N, S, C, Bits, E, M, I, D, O, A, who, fixed_bits):
 
 link_case("relaxed, 2 senders, who, gate", 4, 3, 2, 5, 4, 3, 6, 5, 4, 7, 6, 3, 1, False)
 link_case("fixed bits (broadcast's path)", 4, 3, 2, 5, 4, 3, 6, 5, 4, 7, 6, 3, 1, True)
-link_case("relaxed, SSM-PC sizes, 1 sender", 6, 2, 1, 131, 128, 16, 64, 128, 268, 256, 256, 32, 0, False)
+link_case("relaxed, message read-in 4", 4, 3, 2, 5, 4, 3, 6, 5, 4, 7, 6, 3, 1, False, P=4)
+link_case("relaxed, SSM-PC sizes, 1 sender, read-in 7", 6, 2, 1, 131, 128, 16, 64, 128, 268, 256, 256, 32, 0, False, P=7)

@@ -96,7 +96,7 @@ static void gradcheck(cm_link_config *c, int fixed, int check_inputs)
     for (int i = 0; i < p->count; i++) {
         const cm_tensor_info *t = &p->tensors[i];
         int sender = strncmp(t->name, "sender.", 7) == 0;
-        double err = cmt_gradcheck(p->params + t->offset, grad + t->offset, t->count, fd_loss, &ctx, fixed < 0 ? 3e-3f : 1e-2f, 0);
+        double err = cmt_gradcheck(p->params + t->offset, grad + t->offset, t->count, fd_loss, &ctx, 3e-3f /* small: the decoder's ReLU kinks */, 0);
         if (err > 1e-2)
             print_error("%s: gradient error %g\n", t->name, err);
         assert_true(err < 1e-2);

@@ -68,6 +68,9 @@ typedef struct cm_link_config {
     int bits;             /* B: bits per message, 1..CM_LINK_MAX_BITS */
     int senders;          /* N: senders one receiver hears, 1..CM_LINK_MAX_SENDERS (K - 1) */
     int sender_hidden;    /* E: the sender's ReLU layer over [state ; memory copy] (64) */
+    int message_dim;      /* P: a Linear(B + 1 -> P) reads each message into the memory (0: the memory reads
+                             [g (2m - 1) ; g] itself). With P = a path integrator's input size, the memory
+                             can start as that path integrator (the link run does: docs/social.md) */
     int memory;           /* M: LSTM units of the receiver's memory of one sender (128) */
     int init_dim;         /* I: initial code of a sender (268: its place + HD code at the start); 0: memories start at 0 */
     int decoder_hidden;   /* D: the decoder's ReLU layer over [ctx ; memory] (256) */
@@ -90,7 +93,7 @@ typedef struct cm_link_config {
 /* "ssmpc" (the sizes above, B = 16, N = 1) or "tiny" (gradient checks). */
 cm_status cm_link_preset(const char *name, cm_link_config *cfg);
 cm_status cm_link_config_check(const cm_link_config *cfg);
-/* "key=value" for: state_dim, ctx_dim, bits, senders, sender_hidden, memory,
+/* "key=value" for: state_dim, ctx_dim, bits, senders, sender_hidden, message_dim, memory,
  * init_dim, decoder_hidden, out_dim, target (softmax, bernoulli), gate, who,
  * who_hidden, w_pool, beta, lambda, gate_bias, code (bernoulli, dru), noise, optim, lr, momentum,
  * weight_decay, clip. CM_ERR_ARG naming the key. */
@@ -105,7 +108,8 @@ typedef struct cm_link cm_link; /* opaque, immutable while agents and states use
 /* Builds the link and draws PyTorch-default initial weights from stream 0
  * of `seed`. Tensors, in order: sender.0.{weight,bias} [E, S + M],
  * sender.code.{weight,bias} [B, E], sender.gate.{weight,bias} [1, E] (gate),
- * memory.{weight_ih_l0 [4M, B + 1], weight_hh_l0, bias_ih_l0, bias_hh_l0},
+ * message.{weight,bias} [P, B + 1] (message_dim > 0),
+ * memory.{weight_ih_l0 [4M, P or B + 1], weight_hh_l0, bias_ih_l0, bias_hh_l0},
  * memory_h0.*, memory_c0.* [M, I] (init_dim > 0), decoder.0.* [D, C + M],
  * decoder.2.* [O, D], who.0.* [A, C + M], who.2.weight [1, A], pool.* [O, D]
  * (who). */

@@ -22,6 +22,7 @@ static const cfgt_field fields[] = {
     F("bits", CFGT_INT, bits, 1, CM_LINK_MAX_BITS),
     F("senders", CFGT_INT, senders, 1, CM_LINK_MAX_SENDERS),
     F("sender_hidden", CFGT_INT, sender_hidden, 1, 65536),
+    F("message_dim", CFGT_INT, message_dim, 0, 65536),
     F("memory", CFGT_INT, memory, 1, 4096),
     F("init_dim", CFGT_INT, init_dim, 0, 65536),
     F("decoder_hidden", CFGT_INT, decoder_hidden, 1, 65536),
@@ -62,6 +63,7 @@ cm_status cm_link_preset(const char *name, cm_link_config *c)
     c->bits = tiny ? 3 : 16;
     c->senders = tiny ? 2 : 1;
     c->sender_hidden = tiny ? 6 : 64;
+    c->message_dim = tiny ? 4 : 0;
     c->memory = tiny ? 5 : 128;
     c->init_dim = tiny ? 4 : 268;
     c->decoder_hidden = tiny ? 7 : 256;
@@ -137,7 +139,7 @@ cm_status cm_link_config_set(cm_link_config *c, const char *key_value)
     int r = cfgt_set(fields, N_FIELDS, c, "link --set", key, v);
     if (r < 0)
         return cm_error(CM_ERR_ARG,
-                        "link --set: unknown key '%s' (state_dim, ctx_dim, bits, senders, sender_hidden, memory, "
+                        "link --set: unknown key '%s' (state_dim, ctx_dim, bits, senders, sender_hidden, message_dim, memory, "
                         "init_dim, decoder_hidden, out_dim, target, gate, who, who_hidden, w_pool, beta, lambda, "
                         "gate_bias, code, noise, optim, lr, momentum, alpha, beta1, beta2, eps, weight_decay, clip)",
                         key);
@@ -195,7 +197,8 @@ static cm_status build(cm_link *l)
     cm_status st = add_linear(l, "sender.0", E, S + M, &ix->s0_w, &ix->s0_b);
     if (!st) st = add_linear(l, "sender.code", c->bits, E, &ix->code_w, &ix->code_b);
     if (!st && c->gate) st = add_linear(l, "sender.gate", 1, E, &ix->gate_w, &ix->gate_b);
-    if (!st) st = add(l, "memory.weight_ih_l0", 4 * M, c->bits + 1, &ix->m_ih);
+    if (!st && c->message_dim > 0) st = add_linear(l, "message", c->message_dim, c->bits + 1, &ix->msg_w, &ix->msg_b);
+    if (!st) st = add(l, "memory.weight_ih_l0", 4 * M, link_memory_input(c), &ix->m_ih);
     if (!st) st = add(l, "memory.weight_hh_l0", 4 * M, M, &ix->m_hh);
     if (!st) st = add(l, "memory.bias_ih_l0", 4 * M, 0, &ix->m_bih);
     if (!st) st = add(l, "memory.bias_hh_l0", 4 * M, 0, &ix->m_bhh);
@@ -359,7 +362,7 @@ void link_lstm_step(const cm_link *l, const float *x, const float *h0, const flo
                     float *c1, int n)
 {
     const link_tensors *ix = &l->ix;
-    int M = l->cfg.memory, G = 4 * M, In = l->cfg.bits + 1;
+    int M = l->cfg.memory, G = 4 * M, In = link_memory_input(&l->cfg);
     const float *bih = link_p(l, ix->m_bih), *bhh = link_p(l, ix->m_bhh);
     for (int r = 0; r < n; r++)
         for (int j = 0; j < G; j++)
@@ -421,13 +424,22 @@ void link_message_input(int bits, const float *m, float g, float *u)
     u[bits] = g;
 }
 
+void link_read_message(const cm_link *l, const float *u, float *x, int n)
+{
+    int In = l->cfg.bits + 1;
+    if (l->cfg.message_dim > 0)
+        cm_linear_forward(x, u, link_p(l, l->ix.msg_w), link_p(l, l->ix.msg_b), n, In, l->cfg.message_dim, 0);
+    else
+        memcpy(x, u, (size_t)n * In * sizeof(float));
+}
+
 /* ------------------------------------------------------ one agent, one step */
 
 struct cm_link_agent {
     int N, M, I;
     float *mem_h, *mem_c;   /* [N, M] memory of each sender */
     float *own_h, *own_c;   /* [M] copy of the receivers' memory of this agent */
-    float *sin, *e, *p, *u, *gates, *h1, *c1, *din, *d1, *wh; /* scratch */
+    float *sin, *e, *p, *u, *xm, *gates, *h1, *c1, *din, *d1, *wh; /* scratch */
     float *block;
 };
 
@@ -440,10 +452,10 @@ cm_status cm_link_agent_create(const cm_link *l, cm_link_agent **out)
         return cm_error(CM_ERR_NOMEM, "link agent: cannot allocate");
     int N = c->senders, M = c->memory, S = c->state_dim, C = c->ctx_dim;
     size_t sizes[] = {(size_t)N * M, (size_t)N * M, (size_t)M, (size_t)M, (size_t)(S + M), (size_t)c->sender_hidden,
-                      (size_t)c->bits, (size_t)(c->bits + 1), 4 * (size_t)M, (size_t)M, (size_t)M,
+                      (size_t)c->bits, (size_t)(c->bits + 1), (size_t)link_memory_input(c), 4 * (size_t)M, (size_t)M, (size_t)M,
                       (size_t)(C + M), (size_t)N * c->decoder_hidden, (size_t)c->who_hidden};
-    float **slots[] = {&a->mem_h, &a->mem_c, &a->own_h, &a->own_c, &a->sin, &a->e, &a->p,
-                       &a->u,     &a->gates, &a->h1,    &a->c1,    &a->din, &a->d1, &a->wh};
+    float **slots[] = {&a->mem_h, &a->mem_c, &a->own_h, &a->own_c, &a->sin, &a->e,  &a->p, &a->u,
+                       &a->xm,    &a->gates, &a->h1,    &a->c1,    &a->din, &a->d1, &a->wh};
     size_t total = 0;
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
         total += sizes[k];
@@ -512,7 +524,8 @@ cm_status cm_link_send(const cm_link *l, cm_link_agent *a, const float *state, c
     }
     /* What the receivers now know of this agent. */
     link_message_input(B, a->p, msg->sent ? 1.0f : 0.0f, a->u);
-    link_lstm_step(l, a->u, a->own_h, a->own_c, a->gates, a->h1, a->c1, 1);
+    link_read_message(l, a->u, a->xm, 1);
+    link_lstm_step(l, a->xm, a->own_h, a->own_c, a->gates, a->h1, a->c1, 1);
     memcpy(a->own_h, a->h1, (size_t)M * sizeof(float));
     memcpy(a->own_c, a->c1, (size_t)M * sizeof(float));
     return CM_OK;
@@ -535,7 +548,8 @@ cm_status cm_link_receive(const cm_link *l, cm_link_agent *a, const cm_link_mess
         for (int k = 0; k < B; k++)
             a->u[k] = g * (msgs[n].bit[k] ? 1.0f : -1.0f);
         a->u[B] = g;
-        link_lstm_step(l, a->u, h, cc, a->gates, a->h1, a->c1, 1);
+        link_read_message(l, a->u, a->xm, 1);
+        link_lstm_step(l, a->xm, h, cc, a->gates, a->h1, a->c1, 1);
         memcpy(h, a->h1, (size_t)M * sizeof(float));
         memcpy(cc, a->c1, (size_t)M * sizeof(float));
         if (C > 0)

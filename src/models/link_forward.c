@@ -18,9 +18,9 @@ struct cm_link_state {
     double rows;
     cm_link_losses losses;
     float *block;
-    float *sin, *e, *cl, *p, *m, *pi, *g, *u, *hm, *cm, *gates, *din, *d1, *pred;
+    float *sin, *e, *cl, *p, *m, *pi, *g, *u, *xm, *hm, *cm, *gates, *din, *d1, *pred;
     float *wh, *score, *alpha, *pd, *pooled, *logp;
-    float *dpred, *dpooled, *dscore, *dd1, *ddin, *dpd, *dwh, *dhm, *du, *dh0, *dc0, *dcl, *dz, *de, *dsin, *dstate, *dctx;
+    float *dxm, *dpred, *dpooled, *dscore, *dd1, *ddin, *dpd, *dwh, *dhm, *du, *dh0, *dc0, *dcl, *dz, *de, *dsin, *dstate, *dctx;
     float *work;
 };
 
@@ -50,6 +50,8 @@ cm_status cm_link_state_create(const cm_link *l, int B, int T, cm_link_state **o
     SLOT(s->pi, TNB);
     SLOT(s->g, TNB);
     SLOT(s->u, TNB * (Bb + 1));
+    SLOT(s->xm, TNB * (size_t)link_memory_input(c));
+    SLOT(s->dxm, TNB * (size_t)link_memory_input(c));
     SLOT(s->hm, (Tt + 1) * NB * M);
     SLOT(s->cm, (Tt + 1) * NB * M);
     SLOT(s->gates, TNB * 4 * M);
@@ -190,6 +192,7 @@ cm_status cm_link_forward(const cm_link *l, cm_link_state *s, const cm_link_batc
     const link_tensors *ix = &l->ix;
     int B = s->B, T = s->T, N = c->senders, NB = N * B, S = c->state_dim, C = c->ctx_dim, Bb = c->bits;
     int E = c->sender_hidden, M = c->memory, D = c->decoder_hidden, O = c->out_dim, A = c->who_hidden;
+    int Pm = link_memory_input(c);
     size_t TNB = (size_t)T * NB;
     int64_t sst = b->state_stride ? b->state_stride : (int64_t)NB * S;
     int64_t cst = b->ctx_stride ? b->ctx_stride : (int64_t)B * C;
@@ -240,7 +243,9 @@ cm_status cm_link_forward(const cm_link *l, cm_link_state *s, const cm_link_batc
         }
         for (int r = 0; r < NB; r++)
             link_message_input(Bb, m + (size_t)r * Bb, g[r], u + (size_t)r * (Bb + 1));
-        link_lstm_step(l, u, s->hm + r0 * M, s->cm + r0 * M, s->gates + r0 * 4 * M, s->hm + (r0 + NB) * M,
+        float *xm = s->xm + r0 * Pm;
+        link_read_message(l, u, xm, NB);
+        link_lstm_step(l, xm, s->hm + r0 * M, s->cm + r0 * M, s->gates + r0 * 4 * M, s->hm + (r0 + NB) * M,
                        s->cm + (r0 + NB) * M, NB);
     }
     /* Decoder over every step: [ctx ; memory after step t]. */
@@ -379,12 +384,20 @@ cm_status cm_link_backward(const cm_link *l, cm_link_state *s, float *grad)
                 memcpy(s->dhm + r * M, dd + C, (size_t)M * sizeof(float));
             }
     /* The memory LSTM over the whole sequence. */
-    memset(s->du, 0, TNB * (Bb + 1) * sizeof(float));
+    int Pm = link_memory_input(c);
+    memset(s->dxm, 0, TNB * Pm * sizeof(float));
     memset(s->dh0, 0, (size_t)NB * M * sizeof(float));
     memset(s->dc0, 0, (size_t)NB * M * sizeof(float));
-    cm_lstm_backward(s->du, s->dh0, s->dc0, G(l, grad, ix->m_ih), G(l, grad, ix->m_hh), G(l, grad, ix->m_bih),
-                     G(l, grad, ix->m_bhh), s->dhm, s->hm, s->cm, s->gates, s->u, link_p(l, ix->m_ih),
-                     link_p(l, ix->m_hh), T, NB, Bb + 1, M, s->work);
+    cm_lstm_backward(s->dxm, s->dh0, s->dc0, G(l, grad, ix->m_ih), G(l, grad, ix->m_hh), G(l, grad, ix->m_bih),
+                     G(l, grad, ix->m_bhh), s->dhm, s->hm, s->cm, s->gates, s->xm, link_p(l, ix->m_ih),
+                     link_p(l, ix->m_hh), T, NB, Pm, M, s->work);
+    /* back through the message read-in to the messages themselves */
+    memset(s->du, 0, TNB * (Bb + 1) * sizeof(float));
+    if (c->message_dim > 0)
+        cm_linear_backward(s->du, G(l, grad, ix->msg_w), G(l, grad, ix->msg_b), s->dxm, s->u, link_p(l, ix->msg_w),
+                           (int)TNB, Bb + 1, Pm);
+    else
+        memcpy(s->du, s->dxm, TNB * (Bb + 1) * sizeof(float));
     if (c->init_dim > 0) {
         cm_linear_backward(NULL, G(l, grad, ix->h0_w), G(l, grad, ix->h0_b), s->dh0, b->init, link_p(l, ix->h0_w), NB,
                            c->init_dim, M);

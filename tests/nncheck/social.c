@@ -98,6 +98,7 @@ static cm_status h_link(nc_ctx *c)
     cfg.bits = (int)nc_int(c, "bits", 3);
     cfg.senders = (int)nc_int(c, "senders", 2);
     cfg.sender_hidden = (int)nc_int(c, "sender_hidden", 6);
+    cfg.message_dim = (int)nc_int(c, "message_dim", 0);
     cfg.memory = (int)nc_int(c, "memory", 5);
     cfg.init_dim = (int)nc_int(c, "init_dim", 4);
     cfg.decoder_hidden = (int)nc_int(c, "decoder_hidden", 7);
