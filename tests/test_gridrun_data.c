@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 
 static void test_wrap_angle(void **state)
 {

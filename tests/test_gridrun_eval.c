@@ -7,17 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cogmap/gridrun.h"
+#include "cogmap/plot.h"
 #include "cogmap/io.h"
 
 /* Unit 0: a hexagonal grid of spacing 5 (ssm-pc.md §5 hex(5)); unit 1: a
  * square grid; unit 2: noise. Decoded positions are off by 0.1 in x. */
-static int m_units(void *m)
-{
-    (void)m;
-    return 3;
-}
-
 static cm_status m_evaluate(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss)
 {
     (void)model;
@@ -44,8 +38,6 @@ static cm_status m_evaluate(void *model, const cm_grid_batch *b, float *units, f
     return CM_OK;
 }
 
-static const cm_grid_model_ops ops = {.units = m_units, .evaluate = m_evaluate};
-
 /* Uniform positions over [0, 15]^2 (covering every bin). */
 static void scatter(void *ctx, cm_rng *rng, int steps, float *pos, float *theta)
 {
@@ -65,7 +57,7 @@ static void test_evaluate_and_figures(void **state)
     cm_grid_batch b;
     assert_int_equal(cm_grid_batch_alloc(&b, 20, 50, 3), CM_OK);
     cm_grid_evaluation ev;
-    assert_int_equal(cm_grid_evaluate(&ops, NULL, &src, &b, "ssmpc", 48000, 2, &ev, NULL), CM_OK);
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, "ssmpc", 48000, 2, &ev, NULL), CM_OK);
     assert_int_equal(ev.samples, 48000);
     assert_int_equal(ev.nbins, 40);
     assert_int_equal(ev.sac_size, 79);
@@ -86,9 +78,10 @@ static void test_evaluate_and_figures(void **state)
     assert_int_equal(cm_grid_source_fill(&src, 2, 0, &b), CM_OK);
     assert_int_equal(m_evaluate(NULL, &b, units, NULL, &(double){0}), CM_OK);
     double frac = -1;
-    assert_int_equal(cm_grid_scorer_fn(&sc, units, b.pos, 1000, 3, &frac), CM_OK);
+    assert_int_equal(cm_grid_scorer_run(&sc, units, b.pos, 1000), CM_OK);
+    frac = cm_grid_scorer_fraction(&sc, 0.3);
     assert_true(frac >= 0 && frac <= 1);
-    assert_int_equal(cm_grid_scorer_fn(&sc, units, pos, 1001, 3, &frac), CM_ERR_ARG);
+    assert_int_equal(cm_grid_scorer_run(&sc, units, pos, 1001), CM_ERR_ARG);
     cm_grid_scorer_free(&sc);
 
     const char *dir = cmt_tmpdir();
@@ -125,7 +118,7 @@ static void test_evaluate_and_figures(void **state)
     cmt_tmpdir_remove(dir);
 
     cm_grid_evaluation_free(&ev);
-    assert_int_equal(cm_grid_evaluate(&ops, NULL, &src, &b, "ssmpc", 0, 2, &ev, NULL), CM_ERR_ARG);
+    assert_int_equal(cm_grid_evaluate(m_evaluate, NULL, 3, &src, &b, "ssmpc", 0, 2, &ev, NULL), CM_ERR_ARG);
     cm_grid_batch_free(&b);
     cm_grid_source_free(&src);
 }

@@ -1,6 +1,7 @@
-/* The real path-integration networks through the grid-cell trainer, at tiny
- * sizes: a few steps lower the loss, a resumed run ends bit-identical to the
- * uninterrupted one, and a damaged checkpoint is refused with a clear error. */
+/* The real path-integration networks through the trainer as grid-cell jobs,
+ * at tiny sizes: a few steps lower the loss, a resumed run ends bit-identical
+ * to the uninterrupted one, and a damaged checkpoint is refused with a clear
+ * error. */
 #include "test_util.h"
 
 #include <math.h>
@@ -8,17 +9,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 #include "cogmap/io.h"
 
 typedef struct rig {
     cm_grid_run_config cfg;
-    cm_grid_world world;
+    cm_grid_job *job;
     cm_grid_net *net;
-    cm_grid_source train, eval;
 } rig;
 
-static void rig_open(rig *r, const char *preset)
+static void rig_config(rig *r, const char *preset)
 {
     memset(r, 0, sizeof *r);
     assert_int_equal(cm_grid_run_config_init(&r->cfg, preset, 11), CM_OK);
@@ -29,21 +29,21 @@ static void rig_open(rig *r, const char *preset)
         assert_int_equal(cm_grid_run_config_set(&r->cfg, sets[i]), CM_OK);
     }
     assert_int_equal(cm_pathint_config_check(&r->cfg.net), CM_OK);
-    assert_int_equal(cm_grid_world_init(&r->world, &r->cfg), CM_OK);
-    assert_int_equal(cm_grid_net_create(&r->cfg, &r->net), CM_OK);
-    cm_grid_input in;
-    assert_int_equal(cm_grid_input_of_preset(strncmp(preset, "sorscher", 8) == 0 ? "sorscher" : preset, &in), CM_OK);
-    assert_int_equal(cm_grid_source_init_paths(&r->train, in, 12, 11, cm_grid_world_path, &r->world), CM_OK);
-    assert_int_equal(cm_grid_source_init_paths(&r->eval, in, 12, 11, cm_grid_world_path, &r->world), CM_OK);
 }
 
-static void rig_close(rig *r)
+static void rig_start(rig *r)
 {
-    cm_grid_source_free(&r->train);
-    cm_grid_source_free(&r->eval);
-    cm_grid_net_free(r->net);
-    cm_grid_world_free(&r->world);
+    assert_int_equal(cm_grid_job_create(&r->cfg, &r->job), CM_OK);
+    r->net = cm_grid_job_net(r->job);
 }
+
+static void rig_open(rig *r, const char *preset)
+{
+    rig_config(r, preset);
+    rig_start(r);
+}
+
+static void rig_close(rig *r) { cm_grid_job_free(r->job); }
 
 static double eval_loss(rig *r)
 {
@@ -52,19 +52,18 @@ static double eval_loss(rig *r)
     double total = 0;
     for (int k = 0; k < 4; k++) {
         double loss;
-        assert_int_equal(cm_grid_source_fill(&r->eval, 1, k, &b), CM_OK);
-        assert_int_equal(cm_grid_net_ops.evaluate(r->net, &b, NULL, NULL, &loss), CM_OK);
+        assert_int_equal(cm_grid_source_fill(cm_grid_job_eval_source(r->job), 1, k, &b), CM_OK);
+        assert_int_equal(cm_grid_net_forward(cm_grid_job_net(r->job), &b, NULL, NULL, &loss), CM_OK);
         total += loss;
     }
     cm_grid_batch_free(&b);
     return total / 4;
 }
 
-static cm_status train(rig *r, const char *out, int64_t steps, cm_grid_run_state *st)
+static cm_status train(rig *r, const char *out, int64_t steps, cm_train_state *st)
 {
-    cm_grid_train_config c = {.out = out, .batch = 4, .steps = steps, .eval_every = 5, .keep = 2, .eval_batches = 2,
-                              .seed = 11};
-    return cm_grid_train(&c, &cm_grid_net_ops, r->net, &r->train, &r->eval, st, NULL);
+    cm_train_config c = {.out = out, .steps = steps, .eval_every = 5, .keep = 2, .seed = 11};
+    return cm_train_run(&c, &cm_grid_job_ops, r->job, st, NULL);
 }
 
 static void lowers_loss(const char *preset, int steps)
@@ -73,7 +72,8 @@ static void lowers_loss(const char *preset, int steps)
     rig_open(&r, preset);
     const char *dir = cmt_tmpdir();
     const double before = eval_loss(&r);
-    cm_grid_run_state st = {.best_step = -1};
+    cm_train_state st;
+    cm_train_state_init(&st);
     assert_int_equal(train(&r, dir, steps, &st), CM_OK);
     const double after = eval_loss(&r);
     if (!(after < before))
@@ -96,16 +96,18 @@ static void test_resume_bit_identical(void **state)
     rig_open(&a, "ssmpc");
     rig_open(&b, "ssmpc");
     const char *da = cmt_tmpdir(), *db = cmt_tmpdir();
-    cm_grid_run_state sa = {.best_step = -1}, sb = {.best_step = -1}, sc;
+    cm_train_state sa, sb, sc;
+    cm_train_state_init(&sa);
+    cm_train_state_init(&sb);
     assert_int_equal(train(&a, da, 17, &sa), CM_OK);
     assert_int_equal(train(&b, db, 8, &sb), CM_OK);
     rig_close(&b);
     /* A new process: a fresh network, then the newest checkpoint of db. */
     rig_open(&c, "ssmpc");
-    assert_int_equal(cm_grid_checkpoint_load(db, &cm_grid_net_ops, c.net, &sc, NULL, NULL), CM_OK);
+    assert_int_equal(cm_train_checkpoint_load(db, &cm_grid_job_ops, c.job, &sc, NULL, NULL), CM_OK);
     assert_int_equal(sc.step, 8);
     assert_int_equal(train(&c, db, 17, &sc), CM_OK);
-    cm_params *pa = cm_pathint_params(a.net->m), *pc = cm_pathint_params(c.net->m);
+    cm_params *pa = cm_pathint_params(cm_grid_job_net(a.job)->m), *pc = cm_pathint_params(cm_grid_job_net(c.job)->m);
     assert_int_equal(cm_params_count(pa), cm_params_count(pc));
     /* Every parameter, bit for bit, and the optimiser state with it. */
     int differ = 0;
@@ -115,7 +117,7 @@ static void test_resume_bit_identical(void **state)
         differ += memcmp(cm_params_data(pa, i), cm_params_data(pc, j), pa->tensors[i].count * sizeof(float)) != 0;
     }
     assert_int_equal(differ, 0);
-    const cm_optim *oa = cm_pathint_optim(a.net->m), *oc = cm_pathint_optim(c.net->m);
+    const cm_optim *oa = &cm_grid_job_net(a.job)->optim, *oc = &cm_grid_job_net(c.job)->optim;
     assert_int_equal(oa->t, oc->t);
     assert_memory_equal(oa->state, oc->state, cm_optim_state_floats(oa) * sizeof(float));
     /* The final checkpoints' weights are the same bytes too. */
@@ -142,7 +144,8 @@ static void test_damaged_network_checkpoint(void **state)
     rig r;
     rig_open(&r, "ssmpc");
     const char *dir = cmt_tmpdir();
-    cm_grid_run_state st = {.best_step = -1};
+    cm_train_state st;
+    cm_train_state_init(&st);
     assert_int_equal(train(&r, dir, 5, &st), CM_OK);
     char path[4096];
     /* Truncate the weights: the error names the file; the network is untouched. */
@@ -153,7 +156,7 @@ static void test_damaged_network_checkpoint(void **state)
     assert_int_equal(cm_write_file_atomic(path, data, len / 2), CM_OK);
     cm_free(data);
     const double before = eval_loss(&r);
-    assert_int_not_equal(cm_grid_checkpoint_load(dir, &cm_grid_net_ops, r.net, &st, NULL, NULL), CM_OK);
+    assert_int_not_equal(cm_train_checkpoint_load(dir, &cm_grid_job_ops, r.job, &st, NULL, NULL), CM_OK);
     assert_non_null(strstr(cm_errmsg(), "model.safetensors"));
     assert_float_equal(eval_loss(&r), before, 0);
     /* An optimiser file of another network. */
@@ -165,21 +168,19 @@ static void test_damaged_network_checkpoint(void **state)
     assert_int_equal(cm_safetensors_write(path, &t, 1, keys, vals, 1), CM_OK);
     cm_array_free(&t);
     snprintf(path, sizeof path, "%s/checkpoints/best", dir);
-    cm_status got = cm_grid_checkpoint_load(path, &cm_grid_net_ops, r.net, &st, NULL, NULL);
+    cm_status got = cm_train_checkpoint_load(path, &cm_grid_job_ops, r.job, &st, NULL, NULL);
     if (got != CM_ERR_FORMAT)
         fail_msg("status %d: %s", got, cm_errmsg());
     assert_non_null(strstr(cm_errmsg(), "optimizer.safetensors"));
     /* A checkpoint of a network of another size. */
     rig big;
-    rig_open(&big, "ssmpc");
+    rig_config(&big, "ssmpc");
     assert_int_equal(cm_grid_run_config_set(&big.cfg, "hidden=20"), CM_OK);
-    cm_grid_net *other;
-    assert_int_equal(cm_grid_net_create(&big.cfg, &other), CM_OK);
+    rig_start(&big);
     snprintf(path, sizeof path, "%s/small", dir);
-    assert_int_equal(cm_grid_checkpoint_save(path, &cm_grid_net_ops, r.net, &st, 11), CM_OK);
-    assert_int_equal(cm_grid_checkpoint_load(path, &cm_grid_net_ops, other, &st, NULL, NULL), CM_ERR_FORMAT);
+    assert_int_equal(cm_train_checkpoint_save(path, &cm_grid_job_ops, r.job, &st, 11), CM_OK);
+    assert_int_equal(cm_train_checkpoint_load(path, &cm_grid_job_ops, big.job, &st, NULL, NULL), CM_ERR_FORMAT);
     assert_non_null(strstr(cm_errmsg(), "small"));
-    cm_grid_net_free(other);
     rig_close(&big);
     cmt_tmpdir_remove(dir);
     rig_close(&r);

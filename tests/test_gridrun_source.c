@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 
 static void test_world_paths(void **state)
 {

@@ -45,7 +45,7 @@ static cm_pathint *make_net(void)
     c.batch = B;
     c.seq_len = T;
     cm_pathint *m = NULL;
-    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
+    assert_int_equal(cm_pathint_create(&c, 1, &m), CM_OK);
     return m;
 }
 
@@ -94,16 +94,19 @@ static void forward_matches_numpy(void **state)
                           .place = place,
                           .hd = hd};
     double loss = 0;
-    assert_int_equal(cm_pathint_forward(m, &b, 0, &loss), CM_OK);
+    cm_pathint_state *s;
+    assert_int_equal(cm_pathint_state_create(m, B, T, &s), CM_OK);
+    assert_int_equal(cm_pathint_forward(m, s, &b, NULL, &loss), CM_OK);
     assert_true(isfinite(loss));
     float *out = malloc(sizeof(float) * B * T * 256);
-    cm_pathint_get_bottleneck(m, out);
+    cm_pathint_get_bottleneck(m, s, out);
     compare("bottleneck", out, arr(&z, "bottleneck", B * T * 256), B * T * 256);
-    cm_pathint_get_place_logits(m, out);
+    cm_pathint_get_place_logits(m, s, out);
     compare("place logits", out, arr(&z, "place_logits", B * T * 256), B * T * 256);
-    cm_pathint_get_hd_logits(m, out);
+    cm_pathint_get_hd_logits(m, s, out);
     compare("hd logits", out, arr(&z, "hd_logits", B * T * 12), B * T * 12);
     free(out), free(place), free(hd);
+    cm_pathint_state_free(s);
     cm_pathint_free(m);
     cm_npz_free(&z);
 }

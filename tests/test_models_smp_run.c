@@ -1,12 +1,12 @@
 /* SMP run.json: written with every setting and replayed on read (the same
  * bits for the same seed), and a damaged file says what is wrong (the run.json
- * reader it shares with grid-cell runs, models/run_json.c). */
+ * reader it shares with grid-cell runs, run/run_json.c). */
 #include "test_util.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "cogmap/smp.h"
+#include "cogmap/run.h"
 
 static void write_text(const char *dir, const char *text)
 {

@@ -1,6 +1,8 @@
-/* Checkpoints: a bit-exact round trip that resumes exactly, and damaged files
- * (missing, misshapen, mistyped tensors; truncated file; bad config) rejected
- * with the tensor or field named and nothing loaded. */
+/* Checkpoints: a bit-exact round trip of the model and of the training side
+ * (optimiser, dropout stream) that resumes exactly, and damaged files
+ * (missing, misshapen, mistyped tensors; truncated file; bad config; an
+ * optimiser file of another kind) rejected with the tensor or field named
+ * and nothing loaded. */
 #include "test_util.h"
 
 #include "cogmap/io.h"
@@ -41,7 +43,7 @@ static void make_batch(batch_buf *bb, const cm_pathint_config *c)
     soft_rows(bb->pl, B * T, c->n_place, 3);
     soft_rows(bb->ih, B, c->n_hd, 4);
     soft_rows(bb->hd, B * T, c->n_hd, 5);
-    bb->b = (cm_pathint_batch){bb->vel, bb->ip, bb->ih, bb->pl, bb->hd};
+    bb->b = (cm_pathint_batch){bb->vel, bb->ip, bb->ih, bb->pl, bb->hd, 0, 0};
 }
 
 static void free_batch(batch_buf *bb) { free(bb->vel), free(bb->ip), free(bb->ih), free(bb->pl), free(bb->hd); }
@@ -55,7 +57,27 @@ static void small_config(cm_pathint_config *c)
     c->n_hd = 4;
     c->batch = 3;
     c->seq_len = 6;
-    c->seed = 0xfedcba9876543210ull; /* above 2^53: the seed must survive JSON */
+}
+
+/* What training carries besides the model: state, optimiser, dropout stream. */
+typedef struct trainer {
+    cm_pathint_state *s;
+    cm_optim o;
+    cm_rng rng;
+} trainer;
+
+static void trainer_open(trainer *t, cm_pathint *m, uint64_t seed)
+{
+    const cm_pathint_config *c = cm_pathint_get_config(m);
+    assert_int_equal(cm_pathint_state_create(m, c->batch, c->seq_len, &t->s), CM_OK);
+    assert_int_equal(cm_pathint_optim_init(m, &t->o), CM_OK);
+    cm_rng_seed(&t->rng, seed, 1);
+}
+
+static void trainer_close(trainer *t)
+{
+    cm_optim_free(&t->o);
+    cm_pathint_state_free(t->s);
 }
 
 static void test_round_trip_and_resume(void **state)
@@ -69,28 +91,43 @@ static void test_round_trip_and_resume(void **state)
     batch_buf bb;
     make_batch(&bb, &c);
     cm_pathint *a, *b;
-    assert_int_equal(cm_pathint_create(&c, &a), CM_OK);
+    trainer ta, tb;
+    assert_int_equal(cm_pathint_create(&c, 0xfedcba9876543210ull, &a), CM_OK);
+    trainer_open(&ta, a, 0xfedcba9876543210ull);
     for (int s = 0; s < 3; s++)
-        assert_int_equal(cm_pathint_step(a, &bb.b, NULL), CM_OK);
+        assert_int_equal(cm_pathint_step(a, ta.s, &ta.o, &bb.b, &ta.rng, NULL), CM_OK);
     assert_int_equal(cm_pathint_save(a, sub), CM_OK);
+    assert_int_equal(cm_pathint_optim_save(&ta.o, &ta.rng, sub), CM_OK);
     assert_int_equal(cm_pathint_load(sub, &b), CM_OK);
+    trainer_open(&tb, b, 1);
+    assert_int_equal(cm_pathint_optim_load(&tb.o, &tb.rng, sub), CM_OK);
     const cm_pathint_config *cb = cm_pathint_get_config(b);
-    assert_true(cb->seed == c.seed && cb->hidden == 8 && cb->optim.kind == CM_OPTIM_RMSPROP &&
-                cb->optim.lr == c.optim.lr && cb->dropout == c.dropout && strcmp(cb->preset, "ssmpc") == 0);
+    assert_true(cb->hidden == 8 && cb->optim.kind == CM_OPTIM_RMSPROP && cb->optim.lr == c.optim.lr &&
+                cb->dropout == c.dropout && strcmp(cb->preset, "ssmpc") == 0);
     cm_params *pa = cm_pathint_params(a), *pb = cm_pathint_params(b);
     assert_int_equal(pa->total, pb->total);
     assert_memory_equal(pa->params, pb->params, pa->total * sizeof(float));
-    assert_int_equal(cm_pathint_steps(b), 3);
-    assert_memory_equal(cm_pathint_optim(a)->state, cm_pathint_optim(b)->state,
-                        cm_optim_state_floats(cm_pathint_optim(a)) * sizeof(float));
+    assert_int_equal(tb.o.t, 3);
+    assert_memory_equal(ta.o.state, tb.o.state, cm_optim_state_floats(&ta.o) * sizeof(float));
+    assert_memory_equal(ta.rng.s, tb.rng.s, sizeof ta.rng.s);
     /* Resume: two more steps on each end bit-identical (dropout masks included). */
     double la, lb;
     for (int s = 0; s < 2; s++) {
-        assert_int_equal(cm_pathint_step(a, &bb.b, &la), CM_OK);
-        assert_int_equal(cm_pathint_step(b, &bb.b, &lb), CM_OK);
+        assert_int_equal(cm_pathint_step(a, ta.s, &ta.o, &bb.b, &ta.rng, &la), CM_OK);
+        assert_int_equal(cm_pathint_step(b, tb.s, &tb.o, &bb.b, &tb.rng, &lb), CM_OK);
         assert_true(la == lb);
     }
     assert_memory_equal(pa->params, pb->params, pa->total * sizeof(float));
+    /* An optimiser of another kind refuses the file, and keeps its state. */
+    cm_optim adam;
+    cm_optim_config ac = cm_optim_defaults(CM_OPTIM_ADAM);
+    assert_int_equal(cm_optim_init(&adam, &ac, cm_pathint_trained_floats(a)), CM_OK);
+    cm_rng untouched = tb.rng;
+    assert_int_equal(cm_pathint_optim_load(&adam, &tb.rng, sub), CM_ERR_FORMAT);
+    assert_non_null(strstr(cm_errmsg(), "optimizer"));
+    assert_int_equal(adam.t, 0);
+    assert_memory_equal(untouched.s, tb.rng.s, sizeof untouched.s);
+    cm_optim_free(&adam);
     /* The state dict a PyTorch user loads: names and shapes. */
     char path[8192];
     snprintf(path, sizeof path, "%s/model.safetensors", sub);
@@ -101,6 +138,8 @@ static void test_round_trip_and_resume(void **state)
     assert_non_null(w);
     assert_true(w->ndim == 2 && w->shape[0] == 32 && w->shape[1] == 3 && w->dtype == CM_F32);
     cm_safetensors_free(&st);
+    trainer_close(&ta);
+    trainer_close(&tb);
     cm_pathint_free(a);
     cm_pathint_free(b);
     free_batch(&bb);
@@ -148,9 +187,8 @@ static void test_damaged_checkpoints(void **state)
     cm_pathint_config c;
     small_config(&c);
     cm_pathint *m, *other;
-    assert_int_equal(cm_pathint_create(&c, &m), CM_OK);
-    c.seed = 99;
-    assert_int_equal(cm_pathint_create(&c, &other), CM_OK); /* different weights to write */
+    assert_int_equal(cm_pathint_create(&c, 1, &m), CM_OK);
+    assert_int_equal(cm_pathint_create(&c, 99, &other), CM_OK); /* different weights to write */
 
     write_damaged(other, path, "hd_predictor.bias", NULL);
     expect_rejected(m, path, "tensor hd_predictor.bias: missing");

@@ -375,6 +375,30 @@ cm_status cm_spc_map(const float *pos, const float *act, int64_t n, int64_t stri
  * work holds h * w doubles; out may equal in. */
 void cm_gaussian_filter2d(const double *in, int h, int w, double sigma, double truncate, double *out, double *work);
 
+/* ------------------------------------------------------ gridness of units */
+
+/* Rate maps and gridness of every bottleneck unit from (units, positions)
+ * samples, the way the run's preset is scored: ssmpc 40 x 40 bins over
+ * [0, 15]^2 with SSM-PC's masks (ssm-pc.md §5), the box presets 20 x 20 bins
+ * over [-1.1, 1.1]^2 with DeepMind's. Buffers are sized once at init. */
+typedef struct cm_grid_scorer {
+    int nbins, units;
+    double lo, hi;
+    double *edges;               /* [nbins + 1] */
+    cm_gridness_scorer *gs;
+    int64_t cap;                 /* samples the position buffer holds */
+    double *pos;                 /* [cap, 2] */
+    double *maps;                /* [units, nbins, nbins] (x, y), NaN unvisited */
+    cm_gridness_result *results; /* [units] */
+} cm_grid_scorer;
+
+cm_status cm_grid_scorer_init(cm_grid_scorer *s, const char *cells, int units, int64_t max_samples);
+void cm_grid_scorer_free(cm_grid_scorer *s);
+/* Maps and scores of n samples: units [n, U], pos [n, 2]. */
+cm_status cm_grid_scorer_run(cm_grid_scorer *s, const float *units, const float *pos, int64_t n);
+/* Share of units with score60 > threshold (0.3 by convention) after a run. */
+double cm_grid_scorer_fraction(const cm_grid_scorer *s, double threshold);
+
 #ifdef __cplusplus
 }
 #endif

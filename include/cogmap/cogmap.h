@@ -1,5 +1,5 @@
 /* cogmap.h — the whole public API. Modules, lower never including higher:
- * base -> io -> world -> nn -> cells -> models -> analysis -> plot. */
+ * base -> io -> world -> nn -> cells -> models (with smp.h) -> analysis -> run -> plot. */
 #ifndef COGMAP_H
 #define COGMAP_H
 
@@ -10,8 +10,9 @@
 #include "cogmap/nn.h"
 #include "cogmap/cells.h"
 #include "cogmap/models.h"
+#include "cogmap/smp.h"
 #include "cogmap/analysis.h"
+#include "cogmap/run.h"
 #include "cogmap/plot.h"
-#include "cogmap/gridrun.h"
 
 #endif

@@ -79,7 +79,6 @@ typedef struct cm_pathint_config {
     cm_optim_config optim;
     float clip_norm;              /* global L2 norm; 0 = off */
     float clip_value;             /* element-wise; 0 = off */
-    uint64_t seed;                /* initial weights (stream 0) and dropout (stream 1) */
 } cm_pathint_config;
 
 /* Fills *cfg with a preset: "ssmpc", "banino", "sorscher", "sorscher-512".
@@ -89,68 +88,209 @@ cm_status cm_pathint_preset(const char *name, cm_pathint_config *cfg);
 cm_status cm_pathint_config_check(const cm_pathint_config *cfg);
 
 /* One batch, caller-owned, batch-major. init_hd and hd are ignored (may be
- * NULL) when n_hd == 0. */
+ * NULL) when n_hd == 0. A shard (rows_total > 0) is rows [row0, row0 + B)
+ * of a global batch of rows_total paths: its loss and gradient are its share
+ * of the global batch's (means over rows_total, the weight penalty in the
+ * first shard only, dropout masks at the rows' global places), so the
+ * shards' gradients sum to the global batch's. */
 typedef struct cm_pathint_batch {
     const float *velocity;   /* [B, T, input_size] */
     const float *init_place; /* [B, n_place] */
     const float *init_hd;    /* [B, n_hd] */
     const float *place;      /* [B, T, n_place] */
     const float *hd;         /* [B, T, n_hd] */
+    int row0, rows_total;    /* 0, 0: the batch is whole */
 } cm_pathint_batch;
 
+/* The model: configuration and parameters (one cm_params block, PyTorch
+ * state-dict names), never written by forward or backward, so that several
+ * states may use it at once. */
 typedef struct cm_pathint cm_pathint;
 
-/* Builds the network, draws PyTorch's default initial weights from cfg->seed
- * and allocates every buffer a training step needs. */
-cm_status cm_pathint_create(const cm_pathint_config *cfg, cm_pathint **out);
+/* Builds the network and draws PyTorch's default initial weights from
+ * stream 0 of `seed`. */
+cm_status cm_pathint_create(const cm_pathint_config *cfg, uint64_t seed, cm_pathint **out);
 void cm_pathint_free(cm_pathint *m);
-/* Reallocates the activations for another batch size or sequence length
- * (e.g. evaluation batches). Parameters and optimiser state are kept. */
-cm_status cm_pathint_resize(cm_pathint *m, int batch, int seq_len);
 const cm_pathint_config *cm_pathint_get_config(const cm_pathint *m);
-
-/* Forward pass and loss. train != 0 applies dropout (drawing a fresh mask). */
-cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *b, int train, double *loss);
-/* Gradients of the last forward's loss, ACCUMULATED into the parameter
- * gradients (cm_params_zero_grad first). */
-cm_status cm_pathint_backward(cm_pathint *m);
-/* One training step: zero grads, forward (train), backward, clipping, optimiser.
- * A NaN or infinite loss returns CM_ERR_NUMERIC naming the step, parameters
- * untouched. *loss (may be NULL) is the step's loss before the update. */
-cm_status cm_pathint_step(cm_pathint *m, const cm_pathint_batch *b, double *loss);
-int64_t cm_pathint_steps(const cm_pathint *m); /* optimiser steps taken */
-
-/* Results of the last forward, copied out batch-major:
- * bottleneck [B, T, bottleneck] (after dropout when train was set; the hidden
- * state [B, T, hidden] when bottleneck == 0), place logits [B, T, n_place],
- * HD logits [B, T, n_hd]. */
-void cm_pathint_get_bottleneck(const cm_pathint *m, float *out);
-void cm_pathint_get_place_logits(const cm_pathint *m, float *out);
-void cm_pathint_get_hd_logits(const cm_pathint *m, float *out);
+/* The named parameters; params->grads is a gradient block of the same
+ * layout the caller may use (cm_pathint_step does). */
+cm_params *cm_pathint_params(cm_pathint *m);
+/* Floats the optimiser updates: the parameter block's prefix (ssmpc keeps
+ * SSM-PC's unused init_fc after it). */
+size_t cm_pathint_trained_floats(const cm_pathint *m);
 int cm_pathint_bottleneck_size(const cm_pathint *m); /* bottleneck, or hidden when there is none */
 
-/* The named parameters (state dict), their gradients, and the optimiser. */
-cm_params *cm_pathint_params(cm_pathint *m);
-cm_optim *cm_pathint_optim(cm_pathint *m);
+/* The mutable side: activations and workspace for one batch shape,
+ * allocated once; nothing is allocated by forward or backward. */
+typedef struct cm_pathint_state cm_pathint_state;
+cm_status cm_pathint_state_create(const cm_pathint *m, int batch, int seq_len, cm_pathint_state **out);
+void cm_pathint_state_free(cm_pathint_state *s);
+int cm_pathint_state_batch(const cm_pathint_state *s);
+int cm_pathint_state_seq_len(const cm_pathint_state *s);
 
-/* Bytes of parameters + gradients, optimiser state, and activations. */
+/* Forward pass and loss. rng != NULL: training (dropout masks from one
+ * draw of rng); NULL: evaluation. */
+cm_status cm_pathint_forward(const cm_pathint *m, cm_pathint_state *s, const cm_pathint_batch *b, cm_rng *rng,
+                             double *loss);
+/* Gradients of the last forward's loss, ACCUMULATED into `grad`, a block
+ * laid out as the parameters (the caller zeroes it). */
+cm_status cm_pathint_backward(const cm_pathint *m, cm_pathint_state *s, float *grad);
+
+/* The optimiser is the caller's: cm_pathint_optim_init sizes one for the
+ * configuration (cm_pathint_trained_floats). cm_pathint_update clips the
+ * gradient block (element-wise, then global norm, as configured) and steps
+ * the optimiser on the parameters. */
+cm_status cm_pathint_optim_init(const cm_pathint *m, cm_optim *o);
+void cm_pathint_update(cm_pathint *m, cm_optim *o, float *grad);
+/* One whole step into the parameters' own gradient block: zero, forward
+ * (training, dropout from rng), backward, update. A NaN or infinite loss
+ * returns CM_ERR_NUMERIC naming the step, parameters untouched. */
+cm_status cm_pathint_step(cm_pathint *m, cm_pathint_state *s, cm_optim *o, const cm_pathint_batch *b, cm_rng *rng,
+                          double *loss);
+
+/* Results of the state's last forward, copied out batch-major:
+ * bottleneck [B, T, bottleneck] (after dropout in training; the hidden
+ * state [B, T, hidden] when bottleneck == 0), place logits [B, T, n_place],
+ * HD logits [B, T, n_hd]. */
+void cm_pathint_get_bottleneck(const cm_pathint *m, const cm_pathint_state *s, float *out);
+void cm_pathint_get_place_logits(const cm_pathint *m, const cm_pathint_state *s, float *out);
+void cm_pathint_get_hd_logits(const cm_pathint *m, const cm_pathint_state *s, float *out);
+
+/* Bytes of parameters + gradient block, and of a state's activations. */
 size_t cm_pathint_param_bytes(const cm_pathint *m);
-size_t cm_pathint_optim_bytes(const cm_pathint *m);
-size_t cm_pathint_activation_bytes(const cm_pathint *m);
+size_t cm_pathint_activation_bytes(const cm_pathint_state *s);
 /* Floating-point operations of one training step (forward + backward, GEMMs
  * and recurrences counted as 2 m n k; element-wise work left out). */
 double cm_pathint_step_flops(const cm_pathint_config *cfg);
 
-/* Checkpoints: DIR/model.safetensors (the state dict), DIR/optimizer.safetensors
- * (optimiser buffers, step count and dropout stream in its metadata) and
- * DIR/config.json (every config field). Written atomically, file by file. */
+/* Checkpoints. The model: DIR/model.safetensors (the state dict) and
+ * DIR/config.json (every config field), written atomically, file by file;
+ * cm_pathint_load creates a model from them, any missing, misshapen or
+ * mistyped tensor failing naming it, nothing loaded. */
 cm_status cm_pathint_save(const cm_pathint *m, const char *dir);
-/* Creates a model from DIR/config.json and loads both tensor files into it;
- * any missing, misshapen or mistyped tensor fails naming it, nothing loaded. */
 cm_status cm_pathint_load(const char *dir, cm_pathint **out);
-/* Loads only the weights of DIR/model.safetensors (e.g. a PyTorch state dict
+/* Loads only the weights of a model.safetensors (e.g. a PyTorch state dict
  * saved as safetensors) into an existing model of the same shapes. */
 cm_status cm_pathint_load_weights(cm_pathint *m, const char *path);
+/* The training side: DIR/optimizer.safetensors, the optimiser's buffers
+ * with metadata step, optimizer (its kind) and dropout_rng (the stream the
+ * training forwards draw their masks from, so that a resumed run draws what
+ * an uninterrupted one would). Loading checks it all first. */
+cm_status cm_pathint_optim_save(const cm_optim *o, const cm_rng *dropout, const char *dir);
+cm_status cm_pathint_optim_load(cm_optim *o, cm_rng *dropout, const char *dir);
+
+/* ====================================== training data of path integration
+ *
+ * The data a path-integration network is trained on: on-the-fly paths or
+ * SSM-PC dataset folders, converted to each preset's inputs.
+ *
+ * Path convention. A batch element is a path of steps+1 frames (pos, theta):
+ * frame 0 is where the network's initial state is encoded (init_pos,
+ * init_hd), frames 1..steps are the targets, and input t is the motion from
+ * frame t-1 to frame t. SSM-PC's convention (target 0 = the initial position,
+ * v_0 = 0, ssm-pc.md §3.3/§4.2) is the special case of a path whose first two
+ * frames are equal; the dataset reader builds its windows that way.
+ */
+
+/* ----------------------------------------------------------- input codes */
+
+typedef enum cm_grid_input {
+    CM_GRID_INPUT_VXVYW = 0,   /* ssmpc:    [vx, vy, w]: backward differences per step */
+    CM_GRID_INPUT_VCOSSIN = 1, /* banino:   [v, cos w, sin w] (jtoy order, grid-cells.md §10) */
+    CM_GRID_INPUT_DXDY = 2     /* sorscher: [dx, dy], Cartesian displacement per step */
+} cm_grid_input;
+
+/* The input code of a preset name ("ssmpc", "banino", "sorscher"). */
+cm_status cm_grid_input_of_preset(const char *preset, cm_grid_input *out);
+int cm_grid_input_dim(cm_grid_input kind); /* 3, 3, 2 */
+
+/* pos [steps+1, 2], theta [steps+1] -> inputs [steps, dim]. Displacements are
+ * in world units per step; w = wrap(theta_t - theta_{t-1}) in (-pi, pi]
+ * (unwrapped difference); v = |p_t - p_{t-1}|. */
+void cm_grid_path_inputs(cm_grid_input kind, const float *pos, const float *theta, int steps, float *inputs);
+
+/* Wraps an angle into (-pi, pi]. */
+float cm_grid_wrap_angle(float a);
+
+/* ------------------------------------------------- SSM-PC dataset folders */
+
+typedef enum cm_grid_split { CM_SPLIT_TRAIN = 0, CM_SPLIT_VAL = 1, CM_SPLIT_TEST = 2 } cm_grid_split;
+
+/* The windows of one split of an SSM-PC grid-cell dataset (ssm-pc.md §3.3):
+ * folders D*_P* under root, sorted by name, the first 70% train, the next 15%
+ * validation, the rest test; of each only <folder>/000000/frame_info.json
+ * (new schema: frame_id, agent_state.position, agent_state.rotation) is read.
+ * Frames are sorted by frame_id and cut into maximal runs of consecutive ids;
+ * every window of `window` consecutive frames (stride 1) of a run is a sample. */
+typedef struct cm_grid_dataset {
+    int window;
+    int n_folders;       /* folders in this split */
+    int64_t n_frames;
+    float *pos;          /* [n_frames, 2] frames of every run, run after run */
+    float *theta;        /* [n_frames] */
+    int64_t n_windows;
+    int64_t *starts;     /* [n_windows] index of each window's first frame */
+} cm_grid_dataset;
+
+cm_status cm_grid_dataset_open(cm_grid_dataset *ds, const char *root, cm_grid_split split, int window);
+/* Window w as a path of window+1 frames in the convention above: frame 0 is
+ * the window's first frame repeated, so input 0 is zero and target 0 is the
+ * initial position, as in SSM-PC. pos [window+1, 2], theta [window+1]. */
+void cm_grid_dataset_path(const cm_grid_dataset *ds, int64_t w, float *pos, float *theta);
+void cm_grid_dataset_free(cm_grid_dataset *ds);
+
+/* Reads one frame_info.json (new schema) into frames sorted by frame_id:
+ * *ids [n], *pos [n, 2], *theta [n], all cm_alloc'ed. For tests and tools. */
+cm_status cm_grid_frames_read(const char *path, int64_t **ids, float **pos, float **theta, int64_t *n);
+
+/* --------------------------------------------------------------- batches */
+
+/* One batch in the path convention above, batch-major (PyTorch batch_first). */
+typedef struct cm_grid_batch {
+    int batch, steps, in_dim;
+    float *init_pos;   /* [B, 2] frame 0 */
+    float *init_theta; /* [B] */
+    float *inputs;     /* [B, T, in_dim] motion from frame t to t+1 */
+    float *pos;        /* [B, T, 2] target positions: frames 1..T */
+    float *theta;      /* [B, T] target headings */
+} cm_grid_batch;
+
+cm_status cm_grid_batch_alloc(cm_grid_batch *b, int batch, int steps, int in_dim);
+void cm_grid_batch_free(cm_grid_batch *b);
+
+/* ---------------------------------------------------------- data sources */
+
+/* Draws one path of steps+1 frames (pos [steps+1, 2], theta [steps+1]) from
+ * `rng` alone, so that a path is a pure function of its rng stream. The rat
+ * model of the world module is the one the CLI plugs in. */
+typedef void (*cm_grid_path_fn)(void *ctx, cm_rng *rng, int steps, float *pos, float *theta);
+
+/* Where batches come from. A batch is a pure function of (seed, stream,
+ * index): stream 0 is training (index = optimiser step), stream 1 the
+ * periodic evaluation, stream 2 the final evaluation. Resuming at step k is
+ * therefore exact by construction: the generator's whole state is k. */
+typedef struct cm_grid_source {
+    cm_grid_input input;
+    int steps;
+    uint64_t seed;
+    cm_grid_path_fn path_fn; /* on-the-fly paths ... */
+    void *path_ctx;
+    const cm_grid_dataset *dataset; /* ... or dataset windows (not owned) */
+    int64_t *perm;                  /* [n_windows] window order of epoch perm_epoch */
+    int64_t perm_epoch;
+    uint64_t perm_stream;
+    float *pos, *theta; /* one path */
+} cm_grid_source;
+
+cm_status cm_grid_source_init_paths(cm_grid_source *s, cm_grid_input input, int steps, uint64_t seed,
+                                    cm_grid_path_fn fn, void *ctx);
+/* Each epoch visits the windows in a fresh shuffled order (seeded), batch
+ * after batch, dropping the last partial batch (drop_last). */
+cm_status cm_grid_source_init_dataset(cm_grid_source *s, cm_grid_input input, const cm_grid_dataset *ds,
+                                      uint64_t seed);
+/* Fills batch `index` of `stream` into b (b->steps must match the source). */
+cm_status cm_grid_source_fill(cm_grid_source *s, uint64_t stream, int64_t index, cm_grid_batch *b);
+void cm_grid_source_free(cm_grid_source *s);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@
 #define COGMAP_PLOT_H
 
 #include "cogmap/base.h"
+#include "cogmap/run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -124,6 +125,34 @@ struct cm_gridness_result;
 cm_status cm_plot_gridness(const char *path, const void *maps, int is_f32, const double *sacs,
                            const struct cm_gridness_result *results, int64_t count,
                            const struct cm_gridness_config *cfg, int top, int per_row, const char *title);
+
+/* --------------------------------------------------------------- figures */
+
+/* PNG figures of a grid-cell run (cairo), each written atomically. */
+/* The `n` units with the highest score60: rate map and SAC, scores above. */
+cm_status cm_grid_fig_units(const char *path, const cm_grid_evaluation *ev, int n);
+/* Histogram of score60 over units, with the untrained network's beside it
+ * when `baseline` is not NULL, and the 0.3 threshold. */
+cm_status cm_grid_fig_histogram(const char *path, const cm_grid_evaluation *ev, const cm_grid_evaluation *baseline);
+/* True (black) and decoded (red) example paths in the arena. */
+cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev);
+/* Grid fraction and decoding error against training step, side by side. */
+cm_status cm_grid_fig_training(const char *path, const cm_grid_eval_row *rows, int count);
+/* SSM-PC figure 2: rate maps of `n_units` chosen units (rows) at `n_stages`
+ * stages of training (columns: evaluations evs[k] labelled steps[k]), with
+ * their score60; and the same as an animated GIF, one frame per stage
+ * (gif_path may be NULL). */
+cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_path, const cm_grid_evaluation *const *evs,
+                                const int64_t *steps, int n_stages, const int *units, int n_units);
+
+/* ----------------------------------------------------------- animated GIF */
+
+/* Writes RGB frames (each [height, width, 3], rows top to bottom) as a looping
+ * animated GIF with `delay_cs` hundredths of a second per frame. Colours are
+ * quantised to one shared 256-colour palette (a 6x7x6 cube plus greys), which
+ * suits rate maps and plots. Written atomically. */
+cm_status cm_gif_write(const char *path, const uint8_t *const *frames, int count, int width, int height,
+                       int delay_cs);
 
 #ifdef __cplusplus
 }

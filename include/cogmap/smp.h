@@ -118,12 +118,20 @@ cm_status cm_smp_embed(cm_smp *m, const uint8_t *rgb, int64_t n, float *y);
  * distance moved (metres per step): 10[cos, sin], 10[cos, sin] + speed, 1. */
 void cm_smp_rnn_input(int r, float dtheta, float dist, float *u);
 
-/* One SMP step as the trainer drives it: a batch of B paths of T+1 poses
- * (pos [B, T+1, 2], theta [B, T+1]) is rendered, embedded and (AE phase)
- * reconstructed or (SMP phase) run through the RNNs; loss, backward, clip,
- * update, beta control and slot writes. rng: this step's own stream.
- * *loss: mean cross-entropy per sample (AE phase: mean squared error);
- * *err: mean distance between the true position and the slot-decoded one. */
+/* One SMP step as the trainer drives it, in two halves. A batch of B paths
+ * of T+1 poses (pos [B, T+1, 2], theta [B, T+1]) is rendered, embedded and
+ * (AE phase) reconstructed or (SMP phase) run through the RNNs, loss and
+ * backward: cm_smp_train_gradient ACCUMULATES the gradient of the mean loss
+ * into m->p.grads (the caller zeroes them). Then cm_smp_train_update: clip,
+ * optimiser step, beta control and slot writes (which read the forward's
+ * states and the same pos/theta). rng: this step's own stream, used by both
+ * halves in turn. *loss: mean cross-entropy per sample (AE phase: mean
+ * squared error); a non-finite one must not be followed by the update. */
+cm_status cm_smp_train_gradient(cm_smp *m, const float *pos, const float *theta, cm_rng *rng, double *loss);
+cm_status cm_smp_train_update(cm_smp *m, const float *pos, const float *theta, cm_rng *rng);
+/* Both halves (gradients zeroed first); CM_ERR_NUMERIC for a non-finite
+ * loss, the model untouched. *err: mean distance between the true position
+ * and the slot-decoded one (NaN in the AE phase). */
 cm_status cm_smp_train_step(cm_smp *m, const float *pos, const float *theta, cm_rng *rng, double *loss,
                             double *err);
 /* The forward pass without learning: states [B, T, 288] (RNN outputs before
@@ -137,61 +145,6 @@ cm_status cm_smp_run(cm_smp *m, const float *pos, const float *theta, int B, int
  * (memory.safetensors, step/beta in its metadata) into / from a folder. */
 cm_status cm_smp_save(const cm_smp *m, const char *dir);
 cm_status cm_smp_load(cm_smp *m, const char *dir);
-
-/* ---------------------------------------------------------------- runs */
-
-/* A training run: the model's configuration, the motion model and the seed,
- * stored as <run>/run.json {"format": "cogmap smp run", "model": "smp", ...}
- * (cogmap eval dispatches on "model"). */
-typedef struct cm_smp_run_config {
-    cm_smp_config model;
-    char motion[32];   /* world motion preset of the paths (sorscher) */
-    int eval_batches;  /* batches per periodic evaluation */
-    uint64_t seed;
-} cm_smp_run_config;
-
-void cm_smp_run_config_init(cm_smp_run_config *c, uint64_t seed);
-/* "key=value" for any cm_smp_config field (slots, embed, hidden1..3, image,
- * batch, seq_len, ae_steps, ae_lr, lr, clip, p_correct, p_write,
- * entropy_target, beta_rate, init_beta, init_gamma, init_pi) or motion,
- * eval_batches. CM_ERR_ARG naming the key for an unknown key or bad value. */
-cm_status cm_smp_run_config_set(cm_smp_run_config *c, const char *key_value);
-cm_status cm_smp_run_config_write(const cm_smp_run_config *c, const char *run);
-cm_status cm_smp_run_config_read(cm_smp_run_config *c, const char *run);
-/* Stages: a run resumed with new training settings (a curriculum, e.g.
- * longer paths and rarer corrections once the cells have formed). 1 if the
- * key of "key=value" is one a run may change (batch, seq_len, lr, clip,
- * p_correct, p_write, dropout, entropy_target, beta_rate, motion,
- * eval_batches), 0 otherwise. */
-int cm_smp_run_key_can_change(const char *key_value);
-/* Rewrites RUN/run.json with c's settings and appends {"step": step,
- * "sets": [...]} to its "stages" history (atomic). */
-cm_status cm_smp_run_config_restage(const cm_smp_run_config *c, const char *run, int64_t step,
-                                    const char *const *sets, int n);
-/* 1 if <run>/run.json names an SMP run, 0 otherwise (also when unreadable). */
-int cm_smp_is_run(const char *run);
-
-/* The model with its arena and motion, as the grid-cell trainer drives it
- * (gridrun.h's cm_grid_model_ops over paths of the world's rat model). */
-typedef struct cm_smp_session {
-    cm_smp_run_config cfg;
-    cm_smp *m;
-    cm_arena arena;
-    cm_motion motion;
-    float *pos, *theta; /* [B, T+1, 2], [B, T+1] paths assembled from a batch */
-    int cap_b, cap_t;
-} cm_smp_session;
-
-cm_status cm_smp_session_open(cm_smp_session *s, const cm_smp_run_config *cfg);
-void cm_smp_session_close(cm_smp_session *s);
-/* A path of the session's motion model (cm_grid_path_fn, ctx = session). */
-void cm_smp_session_path(void *ctx, cm_rng *rng, int steps, float *pos, float *theta);
-/* The trainer's view of a session (model = the cm_smp_session): train_step
- * and evaluate assemble the batch's paths (init pose + T poses) and call
- * cm_smp_train_step / cm_smp_run (a correction every 10 steps); the decoded
- * position is the P(s|x)-weighted mean of the slots' write positions. */
-struct cm_grid_model_ops;
-extern const struct cm_grid_model_ops cm_smp_grid_ops;
 
 #ifdef __cplusplus
 }

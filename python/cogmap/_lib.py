@@ -492,7 +492,7 @@ class PathintConfig(Structure):
                 + [(n, c_float) for n in ("frame0_weight", "initial_frames_weight", "decay_factor")]
                 + [("initial_frames", c_int), ("init_loss_weight", c_float), ("continuity_weight", c_float),
                    ("continuity_frames", c_int), ("continuity_step", c_float), ("l2_recurrent", c_float),
-                   ("optim", OptimConfig), ("clip_norm", c_float), ("clip_value", c_float), ("seed", c_uint64)])
+                   ("optim", OptimConfig), ("clip_norm", c_float), ("clip_value", c_float)])
 
 
 class PlaceCells(Structure):
@@ -568,10 +568,18 @@ class GridGoal(Structure):
     _fields_ = [("fraction", c_double), ("error", c_double)]
 
 
+class Optim(Structure):
+    _cname_ = "cm_optim"
+    _fields_ = [("cfg", OptimConfig), ("n", c_size_t), ("t", c_int64), ("state", POINTER(c_float)),
+                ("buf1", POINTER(c_float)), ("buf2", POINTER(c_float))]
+
+
 class GridNet(Structure):
     _cname_ = "cm_grid_net"
     _since_ = "cm_train_run"
-    _fields_ = [("m", c_void_p), ("pc", PlaceCells), ("hd", HdCells), ("top_k", c_int), ("batch", c_int),
+    _fields_ = [("m", c_void_p), ("s", c_void_p), ("shards", c_void_p), ("n_shards", c_int), ("optim", Optim),
+                ("dropout", Rng), ("dropout_next", Rng), ("pc", PlaceCells), ("hd", HdCells), ("top_k", c_int),
+                ("batch", c_int),
                 ("steps", c_int)] + [(n, POINTER(c_float)) for n in ("init_place", "init_hd", "place", "hd_t",
                                                                         "logits")]
 

@@ -105,16 +105,27 @@ int bench_train(int argc, char **argv)
         cfg.seq_len = (int)seq_len;
     if (hidden)
         cfg.hidden = (int)hidden;
-    cfg.seed = common.seed;
     if (!steps)
         steps = default_steps(preset);
     cm_set_threads(common.threads);
     size_t baseline = cm_peak_rss_bytes(); /* the program, its libraries and BLAS before any model */
 
-    cm_pathint *m;
-    cm_status s = cm_pathint_create(&cfg, &m);
-    if (s)
+    cm_pathint *m = NULL;
+    cm_pathint_state *state = NULL;
+    cm_optim optim;
+    memset(&optim, 0, sizeof optim);
+    cm_status s = cm_pathint_create(&cfg, common.seed, &m);
+    if (!s)
+        s = cm_pathint_state_create(m, cfg.batch, cfg.seq_len, &state);
+    if (!s)
+        s = cm_pathint_optim_init(m, &optim);
+    if (s) {
+        cm_pathint_state_free(state);
+        cm_pathint_free(m);
         return cli_fail("bench train", s);
+    }
+    cm_rng dropout;
+    cm_rng_seed(&dropout, common.seed, 1);
     int B = cfg.batch, T = cfg.seq_len, P = cfg.n_place, Hd = cfg.n_hd;
     size_t nv = (size_t)B * T * cfg.input_size, np = (size_t)B * T * P, nh = (size_t)B * T * Hd;
     float *vel = cm_alloc(nv * sizeof(float)), *ip = cm_alloc((size_t)B * P * sizeof(float));
@@ -122,7 +133,7 @@ int bench_train(int argc, char **argv)
     float *hd = cm_alloc((nh + 1) * sizeof(float));
     if (!vel || !ip || !pl || !ih || !hd) {
         cm_free(vel), cm_free(ip), cm_free(pl), cm_free(ih), cm_free(hd);
-        cm_pathint_free(m);
+        cm_optim_free(&optim), cm_pathint_state_free(state), cm_pathint_free(m);
         return cli_fail("bench train", cm_error(CM_ERR_NOMEM, "bench train: cannot allocate the batch"));
     }
     cm_rng r;
@@ -134,23 +145,24 @@ int bench_train(int argc, char **argv)
         soft_rows(&r, ih, (size_t)B, Hd);
         soft_rows(&r, hd, (size_t)B * T, Hd);
     }
-    cm_pathint_batch batch_in = {vel, ip, Hd ? ih : NULL, pl, Hd ? hd : NULL};
+    cm_pathint_batch batch_in = {vel, ip, Hd ? ih : NULL, pl, Hd ? hd : NULL, 0, 0};
 
     double loss = 0.0;
-    s = cm_pathint_step(m, &batch_in, &loss); /* warm-up: page faults, BLAS buffers, thread start */
+    s = cm_pathint_step(m, state, &optim, &batch_in, &dropout, &loss); /* warm-up: page faults, BLAS buffers, threads */
     double t0 = cm_now();
     for (long long k = 0; k < steps && s == CM_OK; k++)
-        s = cm_pathint_step(m, &batch_in, &loss);
+        s = cm_pathint_step(m, state, &optim, &batch_in, &dropout, &loss);
     double dt = cm_now() - t0;
     if (s) {
         cm_free(vel), cm_free(ip), cm_free(pl), cm_free(ih), cm_free(hd);
-        cm_pathint_free(m);
+        cm_optim_free(&optim), cm_pathint_state_free(state), cm_pathint_free(m);
         return cli_fail("bench train", s);
     }
     size_t peak = cm_peak_rss_bytes(); /* before the sgemm probe adds its 12 MB */
     double sps = (double)steps / dt, flops = cm_pathint_step_flops(&cfg), gf = sps * flops * 1e-9;
     double sg = sgemm_gflops();
-    size_t pb = cm_pathint_param_bytes(m), ob = cm_pathint_optim_bytes(m), ab = cm_pathint_activation_bytes(m);
+    size_t pb = cm_pathint_param_bytes(m), ob = cm_optim_state_floats(&optim) * sizeof(float);
+    size_t ab = cm_pathint_activation_bytes(state);
     size_t model = pb + ob + ab;
     printf("preset: %s\n", preset);
     printf("threads: %d\n", cm_threads());
@@ -169,6 +181,6 @@ int bench_train(int argc, char **argv)
     printf("peak/model: %.2f\n", model ? (double)peak / (double)model : 0.0);
     printf("(peak-baseline)/model: %.2f\n", model ? (double)(peak - (baseline < peak ? baseline : peak)) / (double)model : 0.0);
     cm_free(vel), cm_free(ip), cm_free(pl), cm_free(ih), cm_free(hd);
-    cm_pathint_free(m);
+    cm_optim_free(&optim), cm_pathint_state_free(state), cm_pathint_free(m);
     return CLI_EXIT_OK;
 }

@@ -10,7 +10,7 @@
 #include "cli/smp_figures.h"
 #include "cogmap/io.h"
 #include "cogmap/plot.h"
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 #include "cogmap/smp.h"
 #include "models/smp_internal.h"
 
@@ -675,13 +675,14 @@ static int figure_smp3_run(const figure_opts *o, const cli_common *common)
     cm_status st = cm_smp_run_config_read(&cfg, o->data);
     if (st != CM_OK)
         return cli_fail("figure", st);
-    cm_smp_session s;
-    st = cm_smp_session_open(&s, &cfg);
+    cm_smp_job *job;
+    st = cm_smp_job_create(&cfg, &job);
+    cm_smp_session *s = st == CM_OK ? cm_smp_job_session(job) : NULL;
     if (st != CM_OK)
         return cli_fail("figure", st);
-    cm_grid_run_state state;
+    cm_train_state state;
     uint64_t seed;
-    st = cm_grid_checkpoint_load(o->data, &cm_smp_grid_ops, &s, &state, &seed, NULL);
+    st = cm_train_checkpoint_load(o->data, &cm_smp_job_ops, job, &state, &seed, NULL);
     const cm_smp_config *mc = &cfg.model;
     const int H = mc->hidden[0], NI = (int)o->images, side = mc->image;
     double *rv_a = cm_alloc(sizeof(double) * H), *rv_l = cm_alloc(sizeof(double) * H);
@@ -692,9 +693,9 @@ static int figure_smp3_run(const figure_opts *o, const cli_common *common)
     if (st == CM_OK)
         st = run_hd_stats(o->data, H, rv_a, rv_l);
     if (st == CM_OK)
-        st = smp_probe_views(s.m, cfg.seed, NI, rgb, emb);
+        st = smp_probe_views(s->m, cfg.seed, NI, rgb, emb);
     smp_hd_net net;
-    smp_hd_net_of_model(&net, s.m);
+    smp_hd_net_of_model(&net, s->m);
     smp_fig3_summary sum;
     if (st == CM_OK)
         st = draw_figure3(o, common, &net, emb, NI, rgb, side, rv_a, rv_l, &sum);
@@ -702,7 +703,7 @@ static int figure_smp3_run(const figure_opts *o, const cli_common *common)
         printf("figure smp3: %s (cogmap run, step %lld): %d of %d views reset the HD ring within 10 steps, %d never\n",
                o->data, (long long)state.step, sum.converged_within_10, sum.images, sum.never_converged);
     cm_free(rv_a), cm_free(rv_l), cm_free(rgb), cm_free(emb);
-    cm_smp_session_close(&s);
+    cm_smp_job_free(job);
     cm_plot_release_caches();
     return st == CM_OK ? CLI_EXIT_OK : cli_fail("figure", st);
 }

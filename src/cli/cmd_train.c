@@ -1,7 +1,6 @@
 /* `cogmap train <model>`: training jobs. `train grid` trains a path-integration
  * network until grid-like units appear (docs/cli.md). */
 #include "cli/cli.h"
-#include "cli/grid_session.h"
 #include "cli/train.h"
 #include "cogmap/io.h"
 
@@ -99,42 +98,33 @@ int cli_train_grid(int argc, char **argv)
     if (st != CM_OK)
         return cli_fail("train grid", st);
 
-    grid_session s;
-    st = grid_session_open(&s, &cfg);
+    cm_grid_job *job;
+    st = cm_grid_job_create(&cfg, &job);
     if (st != CM_OK)
         return cli_fail("train grid", st);
-    cm_grid_run_state state = {.best_step = -1};
+    cm_train_state state;
+    cm_train_state_init(&state);
     char loaded[4096] = "";
     if (a.t.resume) {
-        st = cli_train_resume(a.t.resume, &cm_grid_net_ops, s.net, cfg.seed, &state, loaded);
+        st = cm_train_resume(a.t.resume, &cm_grid_job_ops, job, cfg.seed, &state, loaded);
     } else {
         st = cm_mkdir_p(a.t.common.out);
         if (st == CM_OK)
             st = cm_grid_run_config_write(&cfg, a.t.common.out);
     }
-    if (st != CM_OK) {
-        grid_session_close(&s);
-        return cli_fail("train grid", st);
-    }
-
-    cm_grid_train_config tc = cli_train_config(&a.t, cfg.net.batch, cfg.eval_batches, cfg.seed);
-    tc.best_by_grid = a.best_by_grid;
+    cm_train_config tc = cli_train_config(&a.t, cfg.seed);
+    if (a.best_by_grid)
+        tc.best = "grid_fraction";
     /* Issue 6's goals: 20% of units above 0.3 and a decoding error under
      * 0.5 grid units (SSM-PC's arena) or 10 cm (the metre boxes). */
-    tc.goal_fraction = a.best_by_goal ? 0.2 : 0.0;
-    tc.goal_error = strcmp(cfg.cells, "ssmpc") == 0 ? 0.5 : 0.1;
-    /* Periodic evaluations score every unit's gridness (the emergence curve). */
-    cm_grid_scorer scorer;
-    st = cm_grid_scorer_init(&scorer, cfg.cells, cm_pathint_bottleneck_size(s.net->m),
-                             (int64_t)cfg.eval_batches * cfg.net.batch * cfg.net.seq_len);
-    if (st == CM_OK) {
-        tc.score = cm_grid_scorer_fn;
-        tc.score_ctx = &scorer;
+    cm_grid_goal goal = {0.2, strcmp(cfg.cells, "ssmpc") == 0 ? 0.5 : 0.1};
+    if (a.best_by_goal) {
+        tc.rank = cm_grid_goal_rank;
+        tc.rank_ctx = &goal;
     }
     if (st == CM_OK)
-        st = cli_train_loop("train grid", &a.t, &tc, &cm_grid_net_ops, s.net, &s.train, &s.eval, &state, loaded);
-    cm_grid_scorer_free(&scorer);
-    grid_session_close(&s);
+        st = cli_train_loop("train grid", &a.t, &tc, &cm_grid_job_ops, job, &state, loaded);
+    cm_grid_job_free(job);
     return cli_train_finish("train grid", st, &a.t, &state);
 }
 

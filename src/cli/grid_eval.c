@@ -1,7 +1,7 @@
 /* Evaluation of a grid-cell run: the trained and untrained networks on the
  * same fresh trajectories, gridness.csv, summary.json and the figures. */
 #include "cli/grid_eval.h"
-#include "cli/grid_session.h"
+#include "cogmap/plot.h"
 #include "cogmap/io.h"
 
 #include <cjson/cJSON.h>
@@ -136,31 +136,32 @@ static cm_status write_summary(const char *dir, const grid_eval_report *rep, con
     return st;
 }
 
-/* Evaluates the session's network as loaded from `ckpt` (NULL: as it is). */
-static cm_status eval_at(grid_session *s, cm_grid_batch *b, const char *ckpt, int64_t samples, FILE *progress,
-                         cm_grid_evaluation *ev, cm_grid_run_state *state)
+/* Evaluates the job's network as loaded from `ckpt` (NULL: as it is). */
+static cm_status eval_at(cm_grid_job *s, cm_grid_batch *b, const char *ckpt, int64_t samples, FILE *progress,
+                         cm_grid_evaluation *ev, cm_train_state *state)
 {
     if (ckpt) {
-        cm_status st = cm_grid_checkpoint_load(ckpt, &cm_grid_net_ops, s->net, state, NULL, NULL);
+        cm_status st = cm_train_checkpoint_load(ckpt, &cm_grid_job_ops, s, state, NULL, NULL);
         if (st != CM_OK)
             return st;
     }
     cm_progress p;
     p.out = progress;
-    return cm_grid_evaluate(&cm_grid_net_ops, s->net, &s->eval, b, s->cfg.cells, samples, FINAL_STREAM, ev,
-                            progress ? &p : NULL);
+    cm_grid_net *net = cm_grid_job_net(s);
+    return cm_grid_evaluate(cm_grid_net_forward, net, cm_pathint_bottleneck_size(net->m), cm_grid_job_eval_source(s),
+                            b, cm_grid_job_config(s)->cells, samples, FINAL_STREAM, ev, progress ? &p : NULL);
 }
 
 /* The emergence figure: the untrained network, then up to stages-1
  * checkpoints spread over the run (the milestones training keeps), the last
  * being the evaluated one. Intermediate stages use a quarter of the samples. */
-static cm_status emergence(const char *dir, grid_session *s, cm_grid_batch *b, const grid_eval_options *o,
+static cm_status emergence(const char *dir, cm_grid_job *s, cm_grid_batch *b, const grid_eval_options *o,
                            int64_t samples, const cm_grid_evaluation *base, const cm_grid_evaluation *final_ev,
                            int64_t final_step, FILE *progress)
 {
     int64_t *steps = NULL;
     int n = 0;
-    cm_status st = cm_grid_checkpoint_list(dir, &steps, &n);
+    cm_status st = cm_train_checkpoint_list(dir, &steps, &n);
     if (st != CM_OK)
         return st;
     /* Checkpoints before the evaluated one, spread evenly. */
@@ -187,7 +188,7 @@ static cm_status emergence(const char *dir, grid_session *s, cm_grid_batch *b, c
         const int idx = take == 1 ? n_before - 1 : (int)((int64_t)j * (n_before - 1) / (take - 1));
         char ckpt[4096];
         snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step_%08lld", dir, (long long)steps[idx]);
-        cm_grid_run_state state;
+        cm_train_state state;
         int64_t few = samples / 4 > (int64_t)b->batch * b->steps ? samples / 4 : (int64_t)b->batch * b->steps;
         st = eval_at(s, b, ckpt, few, progress, &evs[k], &state);
         ptrs[k] = &evs[k];
@@ -264,8 +265,8 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     cm_status st = cm_grid_run_config_read(&cfg, dir);
     if (st != CM_OK)
         return st;
-    grid_session s;
-    st = grid_session_open(&s, &cfg);
+    cm_grid_job *s;
+    st = cm_grid_job_create(&cfg, &s);
     if (st != CM_OK)
         return st;
     const int64_t samples = eval_samples(o, &cfg);
@@ -281,7 +282,7 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     /* The untrained network first: session_open built it from the run's seed,
      * the very weights step 0 of training started from. */
     if (o->baseline) {
-        st = eval_at(&s, &b, NULL, samples, progress, &base, NULL);
+        st = eval_at(s, &b, NULL, samples, progress, &base, NULL);
         if (st != CM_OK)
             goto out;
         rep->baseline_fraction = base.grid_fraction;
@@ -291,12 +292,12 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
         snprintf(ckpt, sizeof ckpt, "%s/checkpoints/%s", dir, o->checkpoint);
     else
         snprintf(ckpt, sizeof ckpt, "%s", dir);
-    cm_grid_run_state state;
+    cm_train_state state;
     char loaded[4096];
-    st = cm_grid_checkpoint_load(ckpt, &cm_grid_net_ops, s.net, &state, NULL, loaded);
+    st = cm_train_checkpoint_load(ckpt, &cm_grid_job_ops, s, &state, NULL, loaded);
     if (st != CM_OK)
         goto out;
-    st = eval_at(&s, &b, NULL, samples, progress, &ev, NULL);
+    st = eval_at(s, &b, NULL, samples, progress, &ev, NULL);
     if (st != CM_OK)
         goto out;
     snprintf(rep->preset, sizeof rep->preset, "%s", cfg.preset);
@@ -311,13 +312,13 @@ cm_status grid_eval_run(const char *dir, const grid_eval_options *o, FILE *progr
     }
     cm_error_clear();
     if (st == CM_OK)
-        st = emergence(dir, &s, &b, o, samples, o->baseline ? &base : NULL, &ev, state.step, progress);
+        st = emergence(dir, s, &b, o, samples, o->baseline ? &base : NULL, &ev, state.step, progress);
 out:
     cm_free(rows);
     cm_grid_evaluation_free(&base);
     cm_grid_evaluation_free(&ev);
     cm_grid_batch_free(&b);
-    grid_session_close(&s);
+    cm_grid_job_free(s);
     return st;
 }
 
@@ -351,8 +352,8 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
     cm_status st = cm_grid_run_config_init(&cfg, preset, seed);
     if (st != CM_OK)
         return st;
-    grid_session s;
-    st = grid_session_open(&s, &cfg);
+    cm_grid_job *s;
+    st = cm_grid_job_create(&cfg, &s);
     if (st != CM_OK)
         return st;
     const int64_t samples = eval_samples(o, &cfg);
@@ -363,7 +364,7 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
     memset(&b, 0, sizeof b);
     /* A copy of the fresh weights for the untrained baseline, so that a bad
      * checkpoint fails before any evaluation runs. */
-    cm_params *params = cm_pathint_params(s.net->m);
+    cm_params *params = cm_pathint_params(cm_grid_job_net(s)->m);
     const size_t np = params->total;
     float *fresh = o->baseline ? cm_alloc(np * sizeof(float)) : NULL;
     if (o->baseline && !fresh)
@@ -371,7 +372,7 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
     if (st == CM_OK && fresh)
         memcpy(fresh, params->params, np * sizeof(float));
     if (st == CM_OK)
-        st = cm_pathint_load_weights(s.net->m, file);
+        st = cm_pathint_load_weights(cm_grid_job_net(s)->m, file);
     if (st == CM_OK)
         st = cm_grid_batch_alloc(&b, cfg.net.batch, cfg.net.seq_len, cfg.net.input_size);
     if (st == CM_OK && fresh) {
@@ -382,14 +383,14 @@ cm_status grid_eval_checkpoint(const char *file, const char *preset, const char 
         if (st == CM_OK) {
             memcpy(loaded, params->params, np * sizeof(float));
             memcpy(params->params, fresh, np * sizeof(float));
-            st = eval_at(&s, &b, NULL, samples, progress, &base, NULL);
+            st = eval_at(s, &b, NULL, samples, progress, &base, NULL);
             memcpy(params->params, loaded, np * sizeof(float));
             rep->baseline_fraction = base.grid_fraction;
         }
         cm_free(loaded);
     }
     if (st == CM_OK)
-        st = eval_at(&s, &b, NULL, samples, progress, &ev, NULL);
+        st = eval_at(s, &b, NULL, samples, progress, &ev, NULL);
     if (st != CM_OK)
         goto out;
     snprintf(rep->preset, sizeof rep->preset, "%s", cfg.preset);
@@ -401,6 +402,6 @@ out:
     cm_grid_evaluation_free(&base);
     cm_grid_evaluation_free(&ev);
     cm_grid_batch_free(&b);
-    grid_session_close(&s);
+    cm_grid_job_free(s);
     return st;
 }

@@ -2,7 +2,7 @@
 #ifndef COGMAP_CLI_GRID_EVAL_H
 #define COGMAP_CLI_GRID_EVAL_H
 
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 
 typedef struct grid_eval_options {
     int64_t samples;        /* 0: the preset's default */

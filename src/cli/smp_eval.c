@@ -5,7 +5,7 @@
 #include "cli/analyze.h"
 #include "cli/cli.h"
 #include "cli/smp_figures.h"
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 #include "cogmap/io.h"
 #include "cogmap/plot.h"
 #include "cogmap/smp.h"
@@ -188,8 +188,9 @@ int cli_eval_smp(int argc, char **argv)
     cm_status st = cm_smp_run_config_read(&cfg, dir);
     if (st != CM_OK)
         return cli_fail("eval", st);
-    cm_smp_session s;
-    st = cm_smp_session_open(&s, &cfg);
+    cm_smp_job *job;
+    st = cm_smp_job_create(&cfg, &job);
+    cm_smp_session *s = st == CM_OK ? cm_smp_job_session(job) : NULL;
     if (st != CM_OK)
         return cli_fail("eval", st);
     char ck[4096], loaded[4096] = "";
@@ -197,11 +198,11 @@ int cli_eval_smp(int argc, char **argv)
         snprintf(ck, sizeof ck, "%s/checkpoints/%s", dir, o.checkpoint);
     else
         snprintf(ck, sizeof ck, "%s", dir);
-    cm_grid_run_state state;
+    cm_train_state state;
     uint64_t seed;
-    st = cm_grid_checkpoint_load(ck, &cm_smp_grid_ops, &s, &state, &seed, loaded);
+    st = cm_train_checkpoint_load(ck, &cm_smp_job_ops, job, &state, &seed, loaded);
     if (st != CM_OK) {
-        cm_smp_session_close(&s);
+        cm_smp_job_free(job);
         return cli_fail("eval", st);
     }
     const cm_smp_config *mc = &cfg.model;
@@ -225,10 +226,10 @@ int cli_eval_smp(int argc, char **argv)
         for (int b = 0; b < nb; b++) {
             cm_rng rng;
             cm_rng_seed(&rng, cfg.seed, (0x45ULL << 32) | (uint64_t)(k0 + b));
-            cm_smp_session_path(&s, &rng, T, ppos + (size_t)b * (T + 1) * 2, pth + (size_t)b * (T + 1));
+            cm_smp_session_path(s, &rng, T, ppos + (size_t)b * (T + 1) * 2, pth + (size_t)b * (T + 1));
         }
         double loss = 0;
-        st = cm_smp_run(s.m, ppos, pth, nb, T, (int)o.correct_every, act + (size_t)k0 * T * U, logp, NULL, &loss);
+        st = cm_smp_run(s->m, ppos, pth, nb, T, (int)o.correct_every, act + (size_t)k0 * T * U, logp, NULL, &loss);
         loss_sum += loss * nb;
         for (int b = 0; st == CM_OK && b < nb; b++)
             for (int t = 0; t < T; t++) {
@@ -236,7 +237,7 @@ int cli_eval_smp(int argc, char **argv)
                 const float *pp = ppos + ((size_t)b * (T + 1) + t + 1) * 2;
                 pos[2 * i] = pp[0], pos[2 * i + 1] = pp[1];
                 hd[i] = pth[(size_t)b * (T + 1) + t + 1];
-                cm_arena_distances(&s.arena, pp[0], pp[1], 0.0f, RAYS, dist + (size_t)i * RAYS);
+                cm_arena_distances(&s->arena, pp[0], pp[1], 0.0f, RAYS, dist + (size_t)i * RAYS);
                 /* P(s|y) maps over the box's 16 x 16 bins (SMP's 2.2 m / 0.14 m). */
                 int ix = (int)floor((pp[0] + 1.11) / (2.22 / PLACE_BINS)), iy = (int)floor((pp[1] + 1.11) / (2.22 / PLACE_BINS));
                 ix = ix < 0 ? 0 : ix >= PLACE_BINS ? PLACE_BINS - 1 : ix;
@@ -313,10 +314,10 @@ int cli_eval_smp(int argc, char **argv)
         if (st == CM_OK && (!rgb || !emb))
             st = cm_error(CM_ERR_NOMEM, "eval: out of memory for %d probe views", NI);
         if (st == CM_OK)
-            st = smp_probe_views(s.m, cfg.seed, NI, rgb, emb);
+            st = smp_probe_views(s->m, cfg.seed, NI, rgb, emb);
         if (st == CM_OK) {
             smp_hd_net net;
-            smp_hd_net_of_model(&net, s.m);
+            smp_hd_net_of_model(&net, s->m);
             smp_fig3_opts fo;
             smp_fig3_defaults(&fo);
             fo.n_init = (int)o.fig3_init;
@@ -350,7 +351,7 @@ int cli_eval_smp(int argc, char **argv)
     cm_classify_free(&res);
     cm_free(act), cm_free(dist), cm_free(pos), cm_free(hd), cm_free(ppos), cm_free(pth), cm_free(logp);
     cm_free(psum), cm_free(pcnt);
-    cm_smp_session_close(&s);
+    cm_smp_job_free(job);
     if (o.figures)
         cm_plot_release_caches(); /* cairo's and fontconfig's caches: leak-clean exit */
     if (st != CM_OK)

@@ -1,10 +1,10 @@
 /* `cogmap train smp`: trains the Spatial Memory Pipeline in the 2.2 m box
- * (autoencoder first, then the RNNs and memory), through the grid-cell
- * trainer's loop (progress, periodic evaluation, checkpoints, --resume,
- * NaN stop, Ctrl-C). */
+ * (autoencoder first, then the RNNs and memory), through the generic
+ * trainer (progress, periodic evaluation, checkpoints, --resume, NaN stop,
+ * Ctrl-C). */
 #include "cli/cli.h"
 #include "cli/train.h"
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 #include "cogmap/io.h"
 #include "cogmap/smp.h"
 
@@ -78,35 +78,25 @@ int cli_train_smp(int argc, char **argv)
     if (st != CM_OK)
         return cli_fail("train smp", st);
 
-    cm_smp_session s;
-    st = cm_smp_session_open(&s, &cfg);
+    cm_smp_job *job;
+    st = cm_smp_job_create(&cfg, &job);
     if (st != CM_OK)
         return cli_fail("train smp", st);
-    cm_grid_source train, eval;
-    memset(&train, 0, sizeof train);
-    memset(&eval, 0, sizeof eval);
-    /* [v, cos w, sin w] inputs are computed but unused: the model derives its
-     * own from the poses. */
-    st = cm_grid_source_init_paths(&train, CM_GRID_INPUT_VCOSSIN, cfg.model.seq_len, cfg.seed, cm_smp_session_path, &s);
-    if (st == CM_OK)
-        st = cm_grid_source_init_paths(&eval, CM_GRID_INPUT_VCOSSIN, cfg.model.seq_len, cfg.seed, cm_smp_session_path,
-                                       &s);
-    cm_grid_run_state state = {.best_step = -1};
+    cm_train_state state;
+    cm_train_state_init(&state);
     char loaded[4096] = "";
-    if (st == CM_OK && a.resume) {
-        st = cli_train_resume(a.resume, &cm_smp_grid_ops, &s, cfg.seed, &state, loaded);
+    if (a.resume) {
+        st = cm_train_resume(a.resume, &cm_smp_job_ops, job, cfg.seed, &state, loaded);
         if (st == CM_OK && a.n_sets)
             st = cm_smp_run_config_restage(&cfg, a.resume, state.step, a.sets, a.n_sets);
-    } else if (st == CM_OK) {
+    } else {
         st = cm_mkdir_p(a.common.out);
         if (st == CM_OK)
             st = cm_smp_run_config_write(&cfg, a.common.out);
     }
-    cm_grid_train_config tc = cli_train_config(&a, cfg.model.batch, cfg.eval_batches, cfg.seed);
+    cm_train_config tc = cli_train_config(&a, cfg.seed);
     if (st == CM_OK)
-        st = cli_train_loop("train smp", &a, &tc, &cm_smp_grid_ops, &s, &train, &eval, &state, loaded);
-    cm_grid_source_free(&train);
-    cm_grid_source_free(&eval);
-    cm_smp_session_close(&s);
+        st = cli_train_loop("train smp", &a, &tc, &cm_smp_job_ops, job, &state, loaded);
+    cm_smp_job_free(job);
     return cli_train_finish("train smp", st, &a, &state);
 }

@@ -8,7 +8,7 @@
 #define COGMAP_CLI_TRAIN_H
 
 #include "cli/cli.h"
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 
 #define CLI_TRAIN_MAX_SETS 64
 
@@ -36,23 +36,17 @@ int cli_train_option(const char *command, cli_train_options *t, int argc, char *
  * CLI_EXIT_OK or prints and returns the exit code. */
 int cli_train_options_check(const char *command, cli_train_options *t);
 
-/* Loads the newest checkpoint of run folder `dir` into `model` and `state`
- * (its path into `loaded`), refusing one whose seed is not the run's. */
-cm_status cli_train_resume(const char *dir, const cm_grid_model_ops *ops, void *model, uint64_t run_seed,
-                           cm_grid_run_state *state, char loaded[4096]);
-
 /* The trainer's configuration from the shared options: limits, cadence and
- * the run folder; the caller adds what is model-specific (best-by, scorer). */
-cm_grid_train_config cli_train_config(const cli_train_options *t, int batch, int eval_batches, uint64_t seed);
+ * the run folder; the caller adds what is model-specific (best-by). */
+cm_train_config cli_train_config(const cli_train_options *t, uint64_t seed);
 
 /* Trains until a limit (progress on stderr unless --quiet; a resumed run
  * says where it starts; Ctrl-C saves state first). */
-cm_status cli_train_loop(const char *command, const cli_train_options *t, const cm_grid_train_config *tc,
-                         const cm_grid_model_ops *ops, void *model, cm_grid_source *train, cm_grid_source *eval,
-                         cm_grid_run_state *state, const char *loaded);
+cm_status cli_train_loop(const char *command, const cli_train_options *t, const cm_train_config *tc,
+                         const cm_train_job_ops *ops, void *job, cm_train_state *state, const char *loaded);
 
 /* The exit code for the run's status; after a run that ended well, unless
  * --quiet, says how far it got and where its checkpoints and evaluations are. */
-int cli_train_finish(const char *command, cm_status st, const cli_train_options *t, const cm_grid_run_state *state);
+int cli_train_finish(const char *command, cm_status st, const cli_train_options *t, const cm_train_state *state);
 
 #endif

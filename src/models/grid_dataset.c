@@ -1,6 +1,6 @@
 /* SSM-PC grid-cell dataset folders (ssm-pc.md §3.3): frames, runs, windows, split. */
 #define _GNU_SOURCE
-#include "cogmap/gridrun.h"
+#include "cogmap/models.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

@@ -1,5 +1,5 @@
-/* Each path-integration preset's input code, from a path of frames (gridrun.h). */
-#include "cogmap/gridrun.h"
+/* Each path-integration preset's input code, from a path of frames (models.h). */
+#include "cogmap/models.h"
 
 #include <math.h>
 #include <string.h>

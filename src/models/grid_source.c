@@ -1,6 +1,6 @@
 /* Batches for grid-cell training: on-the-fly paths or dataset windows, each a
- * pure function of (seed, stream, index) so that resuming is exact (gridrun.h). */
-#include "cogmap/gridrun.h"
+ * pure function of (seed, stream, index) so that resuming is exact (models.h). */
+#include "cogmap/models.h"
 
 #include <string.h>
 

@@ -1,17 +1,19 @@
-/* The path-integration network (models.h): building it, forward, loss,
- * backward and the training step. Inside, sequences are time-major
+/* The path-integration network (models.h): building it, the per-batch
+ * state, the reference forward, loss and backward, the read-outs both
+ * forwards share, and the update. Inside, sequences are time-major
  * ([T, B, .]) so that each step's batch is contiguous for the recurrent
- * GEMMs; the caller's batch-major targets are read in place by index. */
+ * GEMMs; the caller's batch-major targets are read in place by index. The
+ * 2-thread pipelined forward/backward is in pathint_pipeline.c. */
 #include "models/pathint_internal.h"
-#include "nn/fastmath.h"
-#include "nn/nn_internal.h"
 
 #include <math.h>
 #include <omp.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A tensor of the parameters, or of the caller's gradient block. */
+#define P(index) pathint_at(m, m->params.params, (index))
+#define G(index) pathint_at(m, grad, (index))
 
 /* ------------------------------------------------------------- building */
 
@@ -70,15 +72,12 @@ static cm_status build_tensors(cm_pathint *m)
     return s;
 }
 
-static float *P(const cm_pathint *m, int index) { return index >= 0 ? cm_params_data(&m->params, index) : NULL; }
-static float *G(const cm_pathint *m, int index) { return index >= 0 ? cm_params_grad(&m->params, index) : NULL; }
-
 /* PyTorch's defaults, drawn in state-dict order from stream 0 of the seed. */
-static void init_weights(cm_pathint *m)
+static void init_weights(cm_pathint *m, uint64_t seed)
 {
     const cm_pathint_config *c = &m->cfg;
     cm_rng rng;
-    cm_rng_seed(&rng, c->seed, 0);
+    cm_rng_seed(&rng, seed, 0);
     for (int i = 0; i < m->params.count; i++) {
         cm_tensor_info *t = &m->params.tensors[i];
         float *w = m->params.params + t->offset;
@@ -103,65 +102,7 @@ static void init_weights(cm_pathint *m)
     }
 }
 
-static cm_status alloc_activations(cm_pathint *m, int B, int T)
-{
-    const cm_pathint_config *c = &m->cfg;
-    size_t H = (size_t)c->hidden, I = (size_t)c->input_size, Np = (size_t)c->n_place, Nh = (size_t)c->n_hd;
-    size_t Nb = (size_t)c->bottleneck, R = Np + Nh, TB = (size_t)T * (size_t)B;
-    int lstm = c->cell == CM_PATHINT_LSTM;
-    /* Each buffer rounded to 16 floats keeps them all 64-byte aligned. */
-    size_t sizes[32], n = 0, total = 0;
-    float **slots[32];
-#define SLOT(ptr, count) (slots[n] = &(ptr), sizes[n++] = (count))
-    SLOT(m->x, TB * I);
-    SLOT(m->r0, (size_t)B * R);
-    SLOT(m->hs, (TB + B) * H);
-    SLOT(m->cs, lstm ? (TB + B) * H : 0);
-    SLOT(m->gates, lstm ? TB * 4 * H : 0);
-    SLOT(m->zpre, TB * Nb);
-    SLOT(m->mask, TB * Nb);
-    SLOT(m->z, TB * Nb);
-    SLOT(m->plog, TB * Np);
-    SLOT(m->plogp, TB * Np);
-    SLOT(m->hlog, TB * Nh);
-    SLOT(m->hlogp, TB * Nh);
-    SLOT(m->rowp, TB);
-    SLOT(m->rowh, TB);
-    SLOT(m->dplog, TB * Np);
-    SLOT(m->dhlog, TB * Nh);
-    SLOT(m->dz, TB * Nb);
-    SLOT(m->dhs, TB * H);
-    SLOT(m->dh0, (size_t)B * H);
-    SLOT(m->dc0, lstm ? (size_t)B * H : 0);
-    SLOT(m->work, lstm ? cm_lstm_work_floats(T, B, (int)H) : 0);
-    SLOT(m->fwork, lstm ? cm_lstm_forward_work_floats((int)H) : 0);
-#undef SLOT
-    for (size_t k = 0; k < n; k++)
-        total += (sizes[k] + 15) / 16 * 16;
-    float *block = cm_calloc(total, sizeof(float));
-    if (!block)
-        return cm_error(CM_ERR_NOMEM, "path-integration network: cannot allocate %zu MB of activations",
-                        total * sizeof(float) >> 20);
-    cm_free(m->act);
-    m->act = block;
-    m->act_floats = total;
-    size_t off = 0;
-    for (size_t k = 0; k < n; k++) {
-        *slots[k] = sizes[k] ? block + off : NULL;
-        off += (sizes[k] + 15) / 16 * 16;
-    }
-    if (Nb == 0) {
-        /* No bottleneck: the read-outs see h_1..h_T directly. */
-        m->z = m->hs + (size_t)B * H;
-        m->dz = m->dhs;
-    }
-    m->B = B;
-    m->T = T;
-    m->have_forward = 0;
-    return CM_OK;
-}
-
-cm_status cm_pathint_create(const cm_pathint_config *cfg, cm_pathint **out)
+cm_status cm_pathint_create(const cm_pathint_config *cfg, uint64_t seed, cm_pathint **out)
 {
     *out = NULL;
     cm_status s = cm_pathint_config_check(cfg);
@@ -175,16 +116,11 @@ cm_status cm_pathint_create(const cm_pathint_config *cfg, cm_pathint **out)
     s = build_tensors(m);
     if (!s)
         s = cm_params_finalize(&m->params);
-    if (!s)
-        s = cm_optim_init(&m->optim, &cfg->optim, m->n_trained);
-    if (!s)
-        s = alloc_activations(m, cfg->batch, cfg->seq_len);
     if (s) {
         cm_pathint_free(m);
         return s;
     }
-    init_weights(m);
-    cm_rng_seed(&m->dropout_rng, cfg->seed, 1);
+    init_weights(m, seed);
     *out = m;
     return CM_OK;
 }
@@ -194,32 +130,98 @@ void cm_pathint_free(cm_pathint *m)
     if (!m)
         return;
     cm_params_free(&m->params);
-    cm_optim_free(&m->optim);
-    cm_free(m->act);
     free(m);
-}
-
-cm_status cm_pathint_resize(cm_pathint *m, int batch, int seq_len)
-{
-    if (batch < 1 || seq_len < 1 || (int64_t)batch * seq_len > (1 << 26))
-        return cm_error(CM_ERR_ARG, "path-integration network: batch %d x sequence %d: expected >= 1 and a product <= 2^26",
-                        batch, seq_len);
-    if (batch == m->B && seq_len == m->T)
-        return CM_OK;
-    return alloc_activations(m, batch, seq_len);
 }
 
 const cm_pathint_config *cm_pathint_get_config(const cm_pathint *m) { return &m->cfg; }
 cm_params *cm_pathint_params(cm_pathint *m) { return &m->params; }
-cm_optim *cm_pathint_optim(cm_pathint *m) { return &m->optim; }
-int64_t cm_pathint_steps(const cm_pathint *m) { return m->optim.t; }
+size_t cm_pathint_trained_floats(const cm_pathint *m) { return m->n_trained; }
 int cm_pathint_bottleneck_size(const cm_pathint *m) { return m->cfg.bottleneck > 0 ? m->cfg.bottleneck : m->cfg.hidden; }
-
 size_t cm_pathint_param_bytes(const cm_pathint *m) { return 2 * m->params.total * sizeof(float); }
-size_t cm_pathint_optim_bytes(const cm_pathint *m) { return cm_optim_state_floats(&m->optim) * sizeof(float); }
-size_t cm_pathint_activation_bytes(const cm_pathint *m) { return m->act_floats * sizeof(float); }
 
-/* --------------------------------------------------------------- forward */
+/* ---------------------------------------------------------------- state */
+
+cm_status cm_pathint_state_create(const cm_pathint *m, int batch, int seq_len, cm_pathint_state **out)
+{
+    *out = NULL;
+    if (batch < 1 || seq_len < 1 || (int64_t)batch * seq_len > (1 << 26))
+        return cm_error(CM_ERR_ARG, "path-integration state: batch %d x sequence %d: expected >= 1 and a product <= 2^26",
+                        batch, seq_len);
+    const cm_pathint_config *c = &m->cfg;
+    const int B = batch, T = seq_len;
+    size_t H = (size_t)c->hidden, I = (size_t)c->input_size, Np = (size_t)c->n_place, Nh = (size_t)c->n_hd;
+    size_t Nb = (size_t)c->bottleneck, R = Np + Nh, TB = (size_t)T * (size_t)B;
+    int lstm = c->cell == CM_PATHINT_LSTM;
+    cm_pathint_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return cm_error(CM_ERR_NOMEM, "path-integration state: cannot allocate");
+    /* Each buffer rounded to 16 floats keeps them all 64-byte aligned. */
+    size_t sizes[32], n = 0, total = 0;
+    float **slots[32];
+#define SLOT(ptr, count) (slots[n] = &(ptr), sizes[n++] = (count))
+    SLOT(s->x, TB * I);
+    SLOT(s->r0, (size_t)B * R);
+    SLOT(s->hs, (TB + B) * H);
+    SLOT(s->cs, lstm ? (TB + B) * H : 0);
+    SLOT(s->gates, lstm ? TB * 4 * H : 0);
+    SLOT(s->zpre, TB * Nb);
+    SLOT(s->mask, TB * Nb);
+    SLOT(s->z, TB * Nb);
+    SLOT(s->plog, TB * Np);
+    SLOT(s->plogp, TB * Np);
+    SLOT(s->hlog, TB * Nh);
+    SLOT(s->hlogp, TB * Nh);
+    SLOT(s->rowp, TB);
+    SLOT(s->rowh, TB);
+    SLOT(s->dplog, TB * Np);
+    SLOT(s->dhlog, TB * Nh);
+    SLOT(s->dz, TB * Nb);
+    SLOT(s->dhs, TB * H);
+    SLOT(s->dh0, (size_t)B * H);
+    SLOT(s->dc0, lstm ? (size_t)B * H : 0);
+    SLOT(s->work, lstm ? cm_lstm_work_floats(T, B, (int)H) : 0);
+    SLOT(s->fwork, lstm ? cm_lstm_forward_work_floats((int)H) : 0);
+#undef SLOT
+    for (size_t k = 0; k < n; k++)
+        total += (sizes[k] + 15) / 16 * 16;
+    float *block = cm_calloc(total, sizeof(float));
+    if (!block) {
+        free(s);
+        return cm_error(CM_ERR_NOMEM, "path-integration state: cannot allocate %zu MB of activations",
+                        total * sizeof(float) >> 20);
+    }
+    s->act = block;
+    s->act_floats = total;
+    size_t off = 0;
+    for (size_t k = 0; k < n; k++) {
+        *slots[k] = sizes[k] ? block + off : NULL;
+        off += (sizes[k] + 15) / 16 * 16;
+    }
+    if (Nb == 0) {
+        /* No bottleneck: the read-outs see h_1..h_T directly. */
+        s->z = s->hs + (size_t)B * H;
+        s->dz = s->dhs;
+    }
+    s->B = B;
+    s->T = T;
+    s->Bn = B;
+    *out = s;
+    return CM_OK;
+}
+
+void cm_pathint_state_free(cm_pathint_state *s)
+{
+    if (!s)
+        return;
+    cm_free(s->act);
+    free(s);
+}
+
+int cm_pathint_state_batch(const cm_pathint_state *s) { return s->B; }
+int cm_pathint_state_seq_len(const cm_pathint_state *s) { return s->T; }
+size_t cm_pathint_activation_bytes(const cm_pathint_state *s) { return s->act_floats * sizeof(float); }
+
+/* --------------------------------------------------------------- losses */
 
 /* Frame weight of the SSM-PC loss at step t (ssm-pc.md §4.3). */
 static double frame_weight(const cm_pathint_config *c, int t)
@@ -229,6 +231,14 @@ static double frame_weight(const cm_pathint_config *c, int t)
     if (t < c->initial_frames)
         return c->initial_frames_weight * pow(c->decay_factor, t - 1);
     return 1.0;
+}
+
+double pathint_frame_weight_sum(const cm_pathint_config *c, int T)
+{
+    double wsum = 0.0;
+    for (int t = 0; t < T; t++)
+        wsum += frame_weight(c, t);
+    return wsum;
 }
 
 /* Copies [B, T, C] rows into [T, B, C] or back. */
@@ -245,349 +255,199 @@ static void transpose_bt(float *dst, const float *src, int B, int T, int C, int 
 /* Row (t, b) of a caller's batch-major [B, T, C] target. */
 static const float *target_row(const float *y, int b, int t, int T, int C) { return y + ((size_t)b * T + t) * C; }
 
-/* One read-out row, fused: log-softmax of the logits z into logp, the row's
- * loss sum_k q_k (log q_k - logp_k) (KL; 0 log 0 = 0) or -sum_k q_k logp_k
- * (cross-entropy), and, when dz is given, the loss gradient with respect to
- * the logits, dz = coef (softmax * sum q - q). Done separately these were
- * five passes over the [T*B, C] arrays (log-softmax, entropy, cross-entropy,
- * and in backward the sum of q and exp(logp) again); here the row stays in
- * L1 and exp is taken once per element. Returns the row's loss. */
-static float readout_row(float *logp, float *dz, const float *z, const float *q, int C, int kl, float coef)
-{
-    float mx = z[0];
-#pragma omp simd reduction(max : mx) /* max is exact in any order: vectorising it changes no bit */
-    for (int k = 1; k < C; k++)
-        mx = z[k] > mx ? z[k] : mx;
-    float s = 0.0f, qs = 0.0f;
-    if (dz) {
-#pragma omp simd reduction(+ : s, qs)
-        for (int k = 0; k < C; k++) {
-            float e = cm_fexp(z[k] - mx);
-            dz[k] = e; /* the unnormalised softmax, finished below */
-            s += e;
-            qs += q[k];
-        }
-    } else {
-#pragma omp simd reduction(+ : s)
-        for (int k = 0; k < C; k++)
-            s += cm_fexp(z[k] - mx);
-    }
-    float lse = mx + logf(s), inv = 1.0f / s, loss = 0.0f;
-    if (kl) {
-#pragma omp simd reduction(+ : loss)
-        for (int k = 0; k < C; k++) {
-            float lp = z[k] - lse;
-            logp[k] = lp;
-            loss += q[k] * (cm_flog(q[k] > 0.0f ? q[k] : 1.0f) - lp); /* no branch: the loop vectorises */
-        }
-    } else {
-#pragma omp simd reduction(+ : loss)
-        for (int k = 0; k < C; k++) {
-            float lp = z[k] - lse;
-            logp[k] = lp;
-            loss -= q[k] * lp;
-        }
-    }
-    if (dz) {
-        float a = coef * inv * qs;
-#pragma omp simd
-        for (int k = 0; k < C; k++)
-            dz[k] = a * dz[k] - coef * q[k];
-    }
-    return loss;
-}
-
 /* Loss-gradient coefficients of place and HD rows at step t (the d/dlogits
- * of the frame-weighted mean the loss functions below compute). */
-static void grad_coefs(const cm_pathint *m, int t, double wsum, float *coef_p, float *coef_h)
+ * of the frame-weighted mean the loss functions below compute). Means are
+ * over Bn rows: a shard's losses are its share of the global batch's. */
+static void grad_coefs(const cm_pathint *m, const cm_pathint_state *s, int t, double wsum, float *coef_p,
+                       float *coef_h)
 {
     const cm_pathint_config *c = &m->cfg;
-    int B = m->B, T = m->T;
+    int Bn = s->Bn, T = s->T;
     if (c->loss == CM_PATHINT_LOSS_SSMPC) {
-        float coef = (float)(frame_weight(c, t) / wsum / B);
+        float coef = (float)(frame_weight(c, t) / wsum / Bn);
         *coef_h = coef;
-        *coef_p = coef + (t == 0 ? (float)(c->init_loss_weight / B) : 0.0f);
+        *coef_p = coef + (t == 0 ? (float)(c->init_loss_weight / Bn) : 0.0f);
     } else {
-        *coef_p = *coef_h = 1.0f / ((float)B * (float)T);
+        *coef_p = *coef_h = 1.0f / ((float)Bn * (float)T);
     }
-}
-
-static double frame_weight_sum(const cm_pathint_config *c, int T)
-{
-    double wsum = 0.0;
-    for (int t = 0; t < T; t++)
-        wsum += frame_weight(c, t);
-    return wsum;
 }
 
 /* Rows [r0, r1) of the read-out losses: log-softmax of place and HD logits
  * and per-row KL (kl) or cross-entropy into rowp/rowh; with `grads` also the
  * loss gradients dplog/dhlog for backward. */
-static void row_losses_range(cm_pathint *m, int kl, int grads, int r0, int r1, double wsum)
+static void row_losses_range(const cm_pathint *m, cm_pathint_state *s, int kl, int grads, int r0, int r1,
+                             double wsum)
 {
     const cm_pathint_config *c = &m->cfg;
-    const cm_pathint_batch *bt = &m->batch;
-    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
+    const cm_pathint_batch *bt = &s->batch;
+    int B = s->B, T = s->T, Np = c->n_place, Nh = c->n_hd;
     for (int r = r0; r < r1; r++) {
         int t = r / B, b = r % B;
         float coef_p, coef_h;
-        grad_coefs(m, t, wsum, &coef_p, &coef_h);
-        m->rowp[r] = readout_row(m->plogp + (size_t)r * Np, grads ? m->dplog + (size_t)r * Np : NULL,
-                                 m->plog + (size_t)r * Np, target_row(bt->place, b, t, T, Np), Np, kl, coef_p);
+        grad_coefs(m, s, t, wsum, &coef_p, &coef_h);
+        s->rowp[r] = cm_softmax_loss_row(s->plogp + (size_t)r * Np, grads ? s->dplog + (size_t)r * Np : NULL,
+                                 s->plog + (size_t)r * Np, target_row(bt->place, b, t, T, Np), Np, kl, coef_p);
         if (Nh > 0)
-            m->rowh[r] = readout_row(m->hlogp + (size_t)r * Nh, grads ? m->dhlog + (size_t)r * Nh : NULL,
-                                     m->hlog + (size_t)r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, kl, coef_h);
+            s->rowh[r] = cm_softmax_loss_row(s->hlogp + (size_t)r * Nh, grads ? s->dhlog + (size_t)r * Nh : NULL,
+                                     s->hlog + (size_t)r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, kl, coef_h);
     }
 }
 
-/* All rows in one parallel pass (one OpenMP region instead of three). The
- * callers sum the rows in a fixed order, so the loss has the same bits at any
- * thread count. */
-static void row_losses(cm_pathint *m, int kl, int grads)
+/* The dropout of time-major rows [r0, r1): the mask of `key` at each
+ * element's index in the GLOBAL batch, so that the shards of a batch draw
+ * the masks the whole batch would. */
+static void dropout_rows(const cm_pathint *m, cm_pathint_state *s, int r0, int r1, uint64_t key)
 {
-    const cm_pathint_config *c = &m->cfg;
-    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd, TB = B * T;
-    double wsum = frame_weight_sum(c, T);
-#pragma omp parallel for schedule(static) if (TB * (Np + Nh) > CM_PAR_MIN_ELEMS)
-    for (int r = 0; r < TB; r++)
-        row_losses_range(m, kl, grads, r, r + 1, wsum);
+    const int Nb = m->cfg.bottleneck, B = s->B;
+    if (s->Bn == B) {
+        cm_dropout_range(s->z, s->mask, s->zpre, (size_t)r0 * Nb, (size_t)r1 * Nb, m->cfg.dropout, key);
+        return;
+    }
+    for (int t = r0 / B; t < r1 / B; t++) {
+        const size_t local = (size_t)t * B * Nb, global = ((size_t)t * s->Bn + s->batch.row0) * Nb;
+        cm_dropout_range_at(s->z + local, s->mask + local, s->zpre + local, (size_t)B * Nb, global, m->cfg.dropout,
+                            key);
+    }
 }
 
-/* rows_done: the pipelined forward has already computed the row losses. */
-static double loss_ssmpc(cm_pathint *m, int grads, int rows_done)
+/* The one read-out implementation: the plain forward runs it over all rows
+ * (its products spread over BLAS's threads, its rows over OpenMP's), the
+ * pipelined forward over each time chunk as it finishes. */
+void pathint_readout_rows(const cm_pathint *m, cm_pathint_state *s, int r0, int r1, int train, uint64_t key,
+                          double wsum)
 {
     const cm_pathint_config *c = &m->cfg;
-    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
-    double wsum = frame_weight_sum(c, T);
-    if (!rows_done)
-        row_losses(m, 1, grads);
+    const pathint_tensors *ix = &m->ix;
+    int B = s->B, H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck, top = Nb > 0 ? Nb : H;
+    int n = r1 - r0, kl = c->loss == CM_PATHINT_LOSS_SSMPC;
+    const float *hseq = s->hs + (size_t)B * H;
+    if (Nb > 0) {
+        size_t lo = (size_t)r0 * Nb, hi = (size_t)r1 * Nb;
+        cm_linear_forward(s->zpre + lo, hseq + (size_t)r0 * H, P(ix->w_bn), P(ix->b_bn), n, H, Nb, 0);
+        if (train && c->dropout > 0.0f) {
+            dropout_rows(m, s, r0, r1, key);
+        } else {
+            for (size_t i = lo; i < hi; i++) {
+                s->mask[i] = 1.0f;
+                s->z[i] = s->zpre[i];
+            }
+        }
+    }
+    const float *z = s->z + (size_t)r0 * top;
+    cm_linear_forward(s->plog + (size_t)r0 * Np, z, P(ix->w_p), P(ix->b_p), n, top, Np, 0);
+    if (Nh > 0)
+        cm_linear_forward(s->hlog + (size_t)r0 * Nh, z, P(ix->w_d), P(ix->b_d), n, top, Nh, 0);
+    /* Rows in parallel unless the caller already is; the losses are summed
+     * in a fixed order later, so the bits do not depend on the threads. */
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && (size_t)n * (Np + Nh) > CM_PAR_MIN_ELEMS)
+    for (int r = r0; r < r1; r++)
+        row_losses_range(m, s, kl, train, r, r + 1, wsum);
+}
+
+static double loss_ssmpc(const cm_pathint *m, cm_pathint_state *s)
+{
+    const cm_pathint_config *c = &m->cfg;
+    int B = s->B, Bn = s->Bn, T = s->T, Np = c->n_place, Nh = c->n_hd;
+    double wsum = pathint_frame_weight_sum(c, T);
     double place = 0.0, hd = 0.0, init = 0.0, cont = 0.0;
     for (int t = 0; t < T; t++) {
         double w = frame_weight(c, t), kp = 0.0, kh = 0.0;
         for (int b = 0; b < B; b++) {
-            kp += m->rowp[(size_t)t * B + b];
+            kp += s->rowp[(size_t)t * B + b];
             if (Nh > 0)
-                kh += m->rowh[(size_t)t * B + b];
+                kh += s->rowh[(size_t)t * B + b];
         }
-        place += w * kp / B;
-        hd += w * kh / B;
+        place += w * kp / Bn;
+        hd += w * kh / Bn;
         if (t == 0)
-            init = kp / B;
+            init = kp / Bn;
     }
     /* Continuity: KL(P_{t-1} || P_t) with log(P_t + 1e-10), t = 1..frames. */
     for (int t = 1; t <= c->continuity_frames && t < T; t++) {
         double u = 1.0 - c->continuity_step * (t - 1), k = 0.0;
         for (int b = 0; b < B; b++) {
-            const float *lq = m->plogp + ((size_t)(t - 1) * B + b) * Np;
-            const float *lp = m->plogp + ((size_t)t * B + b) * Np;
-            float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-            for (int j = 0; j < Np; j++) {
-                float q = cm_fexp(lq[j]);
-                s += q * (lq[j] - cm_flog(cm_fexp(lp[j]) + 1e-10f));
-            }
-            k += s;
+            k += cm_kl_next_row(s->plogp + ((size_t)(t - 1) * B + b) * Np, s->plogp + ((size_t)t * B + b) * Np, Np);
         }
-        cont += u * k / B;
+        cont += u * k / Bn;
     }
     return place / wsum + hd / wsum + c->init_loss_weight * init + c->continuity_weight * cont;
 }
 
-static double loss_xent(cm_pathint *m, int grads, int rows_done)
+/* The weight penalty belongs to the global batch once: to its first shard. */
+static int first_shard(const cm_pathint_state *s) { return s->batch.row0 == 0; }
+
+static double loss_xent(const cm_pathint *m, cm_pathint_state *s)
 {
     const cm_pathint_config *c = &m->cfg;
-    int B = m->B, T = m->T, Nh = c->n_hd;
-    if (!rows_done)
-        row_losses(m, 0, grads);
+    int B = s->B, T = s->T, Nh = c->n_hd;
     double total = 0.0;
     for (size_t r = 0; r < (size_t)B * T; r++)
-        total += m->rowp[r] + (Nh > 0 ? m->rowh[r] : 0.0f);
-    total /= (double)B * T;
-    if (c->l2_recurrent > 0.0f) {
+        total += s->rowp[r] + (Nh > 0 ? s->rowh[r] : 0.0f);
+    total /= (double)s->Bn * T;
+    if (c->l2_recurrent > 0.0f && first_shard(s)) {
         const cm_tensor_info *t = &m->params.tensors[m->ix.w_hh];
-        total += c->l2_recurrent * cm_l2_forward(P(m, m->ix.w_hh), t->count);
+        total += c->l2_recurrent * cm_l2_forward(P(m->ix.w_hh), t->count);
     }
     return total;
 }
 
-static cm_status check_batch(const cm_pathint *m, const cm_pathint_batch *b)
+static cm_status check_batch(const cm_pathint *m, const cm_pathint_state *s, const cm_pathint_batch *b)
 {
     if (!b || !b->velocity || !b->init_place || !b->place)
         return cm_error(CM_ERR_ARG, "path-integration batch: velocity, init_place and place are required");
     if (m->cfg.n_hd > 0 && (!b->init_hd || !b->hd))
         return cm_error(CM_ERR_ARG, "path-integration batch: init_hd and hd are required (n_hd = %d)", m->cfg.n_hd);
+    if (b->rows_total != 0 && (b->row0 < 0 || b->rows_total < s->B || b->row0 > b->rows_total - s->B))
+        return cm_error(CM_ERR_ARG, "path-integration batch: rows %d..%d of %d: expected a shard inside the batch",
+                        b->row0, b->row0 + s->B, b->rows_total);
     return CM_OK;
 }
 
-/* ------------------------------------------------- pipelined forward
- *
- * At 2 threads the small LSTM's recurrence (ssmpc, banino) runs on one
- * core: a step is too small to split (a barrier per step costs more than
- * half a step, nn_internal.h). Instead, the read-outs of finished time
- * chunks run beside it: thread 0 runs the recurrence chunk by chunk and
- * publishes each finished chunk with a release store; thread 1 waits for it
- * (acquire) and computes that chunk's bottleneck, dropout, logits and row
- * losses, and thread 0 joins it when the recurrence is done (before that,
- * thread 1 projects the inputs of chunks 1.. while thread 0 projects chunk 0
- * and starts). Synchronisation is per chunk, not per step. Every product is the
- * same row-wise computation as the unpipelined forward on fewer rows, and
- * the dropout mask depends only on the element index (cm_dropout_range), so
- * the bits are those of the unpipelined forward. */
+/* --------------------------------------------------------------- forward */
 
-/* Rows per chunk at least: keeps each chunk's products on BLAS's packed path,
- * whose bits do not depend on the number of rows; its small-matrix kernels
- * round differently (OpenBLAS 0.3.21 on AVX-512, measured: the HD read-out
- * [rows, 256] x [256, 12] gives the bits of the whole product for chunks of
- * 128 rows and more, different bits for 100 rows and fewer). */
-#define PIPE_MIN_ROWS 192
-
-/* Number of time chunks, or 0 when the forward is not pipelined: at exactly
- * 2 threads (with more, the unpipelined path splits every read-out product
- * across all of them, while the pipeline would leave all but two idle). */
-static int pipe_chunks(const cm_pathint *m)
+cm_status cm_pathint_forward(const cm_pathint *m, cm_pathint_state *s, const cm_pathint_batch *bt, cm_rng *rng,
+                             double *loss)
 {
-    const cm_pathint_config *c = &m->cfg;
-    size_t step = (size_t)m->B * 4 * c->hidden * c->hidden;
-    if (c->cell != CM_PATHINT_LSTM || cm_threads() != 2 || step >= CM_RECUR_PAR_MIN || step > CM_LSTM_SMALL_STEP)
-        return 0;
-    int chunks = m->T / ((PIPE_MIN_ROWS + m->B - 1) / m->B);
-    return chunks >= 2 ? chunks : 0;
-}
-
-/* Steps [*t0, *t1) of chunk k of `chunks`: T split evenly (sizes differ by at
- * most one), so that no chunk has fewer than PIPE_MIN_ROWS rows. */
-static void pipe_chunk(int T, int chunks, int k, int *t0, int *t1)
-{
-    *t0 = (int)((long long)T * k / chunks);
-    *t1 = (int)((long long)T * (k + 1) / chunks);
-}
-
-/* The read-outs of rows [r0, r1) (time-major rows of [T*B]). */
-static void readout_rows(cm_pathint *m, int r0, int r1, int train, uint64_t key, int kl, double wsum)
-{
+    cm_status st = check_batch(m, s, bt);
+    if (st)
+        return st;
     const cm_pathint_config *c = &m->cfg;
     const pathint_tensors *ix = &m->ix;
-    int B = m->B, H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck, top = Nb > 0 ? Nb : H;
-    int n = r1 - r0;
-    const float *hseq = m->hs + (size_t)B * H;
-    if (Nb > 0) {
-        size_t lo = (size_t)r0 * Nb, hi = (size_t)r1 * Nb;
-        cm_linear_forward(m->zpre + lo, hseq + (size_t)r0 * H, P(m, ix->w_bn), P(m, ix->b_bn), n, H, Nb, 0);
-        if (train && c->dropout > 0.0f) {
-            cm_dropout_range(m->z, m->mask, m->zpre, lo, hi, c->dropout, key);
-        } else {
-            for (size_t i = lo; i < hi; i++) {
-                m->mask[i] = 1.0f;
-                m->z[i] = m->zpre[i];
-            }
-        }
-    }
-    const float *z = m->z + (size_t)r0 * top;
-    cm_linear_forward(m->plog + (size_t)r0 * Np, z, P(m, ix->w_p), P(m, ix->b_p), n, top, Np, 0);
-    if (Nh > 0)
-        cm_linear_forward(m->hlog + (size_t)r0 * Nh, z, P(m, ix->w_d), P(m, ix->b_d), n, top, Nh, 0);
-    row_losses_range(m, kl, train, r0, r1, wsum);
-}
+    int B = s->B, T = s->T, H = c->hidden, I = c->input_size, Np = c->n_place, Nh = c->n_hd;
+    int R = Np + Nh, TB = T * B, train = rng != NULL;
+    s->batch = *bt;
+    s->Bn = bt->rows_total ? bt->rows_total : B;
 
-static void forward_pipelined(cm_pathint *m, int train, int chunks)
-{
-    const cm_pathint_config *c = &m->cfg;
-    const pathint_tensors *ix = &m->ix;
-    int B = m->B, T = m->T, H = c->hidden, I = c->input_size;
-    int kl = c->loss == CM_PATHINT_LOSS_SSMPC;
-    double wsum = frame_weight_sum(c, T);
-    /* the key cm_dropout_forward would draw */
-    uint64_t key = c->bottleneck > 0 && train && c->dropout > 0.0f ? cm_rng_u64(&m->dropout_rng) : 0;
-    atomic_int projected = 1;  /* chunks whose input projection is done (thread 0 does chunk 0) */
-    atomic_int done = 0;       /* chunks whose recurrence is finished */
-    atomic_int next_chunk = 0; /* the next chunk whose read-outs nobody has taken */
-    int nt = cm_threads();
-    openblas_set_num_threads(1); /* BLAS calls inside the region run on their caller's thread */
-#pragma omp parallel num_threads(2)
-    {
-        int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
-        /* The input projection of chunks 1.. on thread 1 while thread 0 starts
-         * the recurrence: otherwise it runs alone before the region. */
-        if (tid == 1 || alone)
-            for (int k = 1; k < chunks; k++) {
-                int t0, t1;
-                pipe_chunk(T, chunks, k, &t0, &t1);
-                cm_lstm_input_rows(m->gates, m->x, P(m, ix->w_ih), P(m, ix->b_ih), P(m, ix->b_hh), t0 * B, t1 * B, I,
-                                   H);
-                atomic_store_explicit(&projected, k + 1, memory_order_release);
-            }
-        if (tid == 0) {
-            int t0, t1;
-            pipe_chunk(T, chunks, 0, &t0, &t1);
-            cm_lstm_input_rows(m->gates, m->x, P(m, ix->w_ih), P(m, ix->b_ih), P(m, ix->b_hh), t0 * B, t1 * B, I, H);
-            cm_lstm_transpose_hh(m->fwork, P(m, ix->w_hh), H);
-            for (int k = 0; k < chunks; k++) {
-                while (atomic_load_explicit(&projected, memory_order_acquire) <= k)
-                    sched_yield();
-                pipe_chunk(T, chunks, k, &t0, &t1);
-                cm_lstm_forward_steps(m->hs, m->cs, m->gates, t0, t1, B, H, m->fwork);
-                atomic_store_explicit(&done, k + 1, memory_order_release);
-            }
-        }
-        /* Thread 1 takes chunks as they finish; thread 0, once the recurrence
-         * is done, takes what is left (the read-outs are the larger part). */
-        for (int k; (k = atomic_fetch_add_explicit(&next_chunk, 1, memory_order_relaxed)) < chunks;) {
-            while (atomic_load_explicit(&done, memory_order_acquire) <= k)
-                sched_yield();
-            int t0, t1;
-            pipe_chunk(T, chunks, k, &t0, &t1);
-            readout_rows(m, t0 * B, t1 * B, train, key, kl, wsum);
-        }
-    }
-    openblas_set_num_threads(nt);
-}
-
-cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int train, double *loss)
-{
-    cm_status s = check_batch(m, bt);
-    if (s)
-        return s;
-    const cm_pathint_config *c = &m->cfg;
-    const pathint_tensors *ix = &m->ix;
-    int B = m->B, T = m->T, H = c->hidden, I = c->input_size, Np = c->n_place, Nh = c->n_hd;
-    int Nb = c->bottleneck, top = Nb > 0 ? Nb : H, R = Np + Nh, TB = T * B;
-    m->batch = *bt;
-
-    transpose_bt(m->x, bt->velocity, B, T, I, 1);
+    transpose_bt(s->x, bt->velocity, B, T, I, 1);
     for (int b = 0; b < B; b++) {
-        memcpy(m->r0 + (size_t)b * R, bt->init_place + (size_t)b * Np, (size_t)Np * sizeof(float));
+        memcpy(s->r0 + (size_t)b * R, bt->init_place + (size_t)b * Np, (size_t)Np * sizeof(float));
         if (Nh > 0)
-            memcpy(m->r0 + (size_t)b * R + Np, bt->init_hd + (size_t)b * Nh, (size_t)Nh * sizeof(float));
+            memcpy(s->r0 + (size_t)b * R + Np, bt->init_hd + (size_t)b * Nh, (size_t)Nh * sizeof(float));
     }
-    cm_linear_forward(m->hs, m->r0, P(m, ix->w_h0), P(m, ix->b_h0), B, R, H, 0);
-    int chunks = pipe_chunks(m);
+    /* One key per training forward (cm_dropout_forward's draw): the masks are
+     * a hash of (key, element index). */
+    const uint64_t key = train && c->bottleneck > 0 && c->dropout > 0.0f ? cm_rng_u64(rng) : 0;
+    cm_linear_forward(s->hs, s->r0, P(ix->w_h0), P(ix->b_h0), B, R, H, 0);
+    if (c->cell == CM_PATHINT_LSTM)
+        cm_linear_forward(s->cs, s->r0, P(ix->w_c0), P(ix->b_c0), B, R, H, 0);
+    const int chunks = pathint_pipe_chunks(m, s);
     if (chunks > 0) {
-        cm_linear_forward(m->cs, m->r0, P(m, ix->w_c0), P(m, ix->b_c0), B, R, H, 0);
-        forward_pipelined(m, train, chunks);
-    } else if (c->cell == CM_PATHINT_LSTM) {
-        cm_linear_forward(m->cs, m->r0, P(m, ix->w_c0), P(m, ix->b_c0), B, R, H, 0);
-        cm_lstm_forward(m->hs, m->cs, m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), P(m, ix->b_ih),
-                        P(m, ix->b_hh), T, B, I, H, m->fwork);
+        pathint_forward_pipelined(m, s, train, key, chunks);
     } else {
-        cm_rnn_forward(m->hs, m->x, P(m, ix->w_ih), P(m, ix->w_hh), P(m, ix->b_ih), P(m, ix->b_hh), T, B, I, H,
-                       c->rnn_activation);
+        if (c->cell == CM_PATHINT_LSTM)
+            cm_lstm_forward(s->hs, s->cs, s->gates, s->x, P(ix->w_ih), P(ix->w_hh), P(ix->b_ih), P(ix->b_hh), T, B,
+                            I, H, s->fwork);
+        else
+            cm_rnn_forward(s->hs, s->x, P(ix->w_ih), P(ix->w_hh), P(ix->b_ih), P(ix->b_hh), T, B, I, H,
+                           c->rnn_activation);
+        pathint_readout_rows(m, s, 0, TB, train, key, pathint_frame_weight_sum(c, T));
     }
-    if (chunks == 0) {
-        const float *hseq = m->hs + (size_t)B * H;
-        if (Nb > 0) {
-            cm_linear_forward(m->zpre, hseq, P(m, ix->w_bn), P(m, ix->b_bn), TB, H, Nb, 0);
-            cm_dropout_forward(m->z, m->mask, m->zpre, (size_t)TB * Nb, c->dropout, train, &m->dropout_rng);
-        }
-        cm_linear_forward(m->plog, m->z, P(m, ix->w_p), P(m, ix->b_p), TB, top, Np, 0);
-        if (Nh > 0)
-            cm_linear_forward(m->hlog, m->z, P(m, ix->w_d), P(m, ix->b_d), TB, top, Nh, 0);
-    }
-    /* A training forward also writes the read-outs' loss gradients (fused with
+    /* A training forward also wrote the read-outs' loss gradients (fused with
      * the log-softmax and the loss); an evaluation forward leaves them to backward. */
-    double L = c->loss == CM_PATHINT_LOSS_SSMPC ? loss_ssmpc(m, train, chunks > 0) : loss_xent(m, train, chunks > 0);
-    m->last_loss = L;
-    m->have_forward = 1;
-    m->grads_ready = train;
+    double L = c->loss == CM_PATHINT_LOSS_SSMPC ? loss_ssmpc(m, s) : loss_xent(m, s);
+    s->last_loss = L;
+    s->have_forward = 1;
+    s->grads_ready = train;
     if (loss)
         *loss = L;
     return CM_OK;
@@ -595,268 +455,176 @@ cm_status cm_pathint_forward(cm_pathint *m, const cm_pathint_batch *bt, int trai
 
 /* -------------------------------------------------------------- backward */
 
-/* dz[row] = coef * (softmax * sum q - q) for a soft target row. */
-static void xent_row_grad(float *dz, const float *logp, const float *q, int C, float coef)
-{
-    float qs = 0.0f;
-#pragma omp simd reduction(+ : qs)
-    for (int k = 0; k < C; k++)
-        qs += q[k];
-#pragma omp simd
-    for (int k = 0; k < C; k++)
-        dz[k] = coef * (cm_fexp(logp[k]) * qs - q[k]);
-}
-
 /* The read-outs' loss gradients when the forward did not write them (an
  * evaluation forward followed by backward). */
-static void grad_logits_rows(cm_pathint *m)
+static void grad_logits_rows(const cm_pathint *m, cm_pathint_state *s)
 {
     const cm_pathint_config *c = &m->cfg;
-    const cm_pathint_batch *bt = &m->batch;
-    int B = m->B, T = m->T, Np = c->n_place, Nh = c->n_hd;
-    double wsum = frame_weight_sum(c, T);
+    const cm_pathint_batch *bt = &s->batch;
+    int B = s->B, T = s->T, Np = c->n_place, Nh = c->n_hd;
+    double wsum = pathint_frame_weight_sum(c, T);
 #pragma omp parallel for schedule(static) if (T * B * (Np + Nh) > CM_PAR_MIN_ELEMS)
     for (int t = 0; t < T; t++) {
         float coef_p, coef_h;
-        grad_coefs(m, t, wsum, &coef_p, &coef_h);
+        grad_coefs(m, s, t, wsum, &coef_p, &coef_h);
         for (int b = 0; b < B; b++) {
             size_t r = (size_t)t * B + b;
-            xent_row_grad(m->dplog + r * Np, m->plogp + r * Np, target_row(bt->place, b, t, T, Np), Np, coef_p);
+            cm_softmax_loss_row_grad(s->dplog + r * Np, s->plogp + r * Np, target_row(bt->place, b, t, T, Np), Np, coef_p);
             if (Nh > 0)
-                xent_row_grad(m->dhlog + r * Nh, m->hlogp + r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, coef_h);
+                cm_softmax_loss_row_grad(s->dhlog + r * Nh, s->hlogp + r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, coef_h);
         }
     }
 }
 
-static void grad_logits_ssmpc(cm_pathint *m)
+static void grad_logits_ssmpc(const cm_pathint *m, cm_pathint_state *s)
 {
     const cm_pathint_config *c = &m->cfg;
-    int B = m->B, T = m->T, Np = c->n_place;
-    if (!m->grads_ready)
-        grad_logits_rows(m);
+    int B = s->B, T = s->T, Np = c->n_place;
+    if (!s->grads_ready)
+        grad_logits_rows(m, s);
     /* Continuity: through P_t (the input side) and P_{t-1} (the target side). */
     for (int t = 1; t <= c->continuity_frames && t < T; t++) {
-        float u = (float)(c->continuity_weight * (1.0 - c->continuity_step * (t - 1)) / B);
+        float u = (float)(c->continuity_weight * (1.0 - c->continuity_step * (t - 1)) / s->Bn);
         for (int b = 0; b < B; b++) {
-            const float *lq = m->plogp + ((size_t)(t - 1) * B + b) * Np;
-            const float *lp = m->plogp + ((size_t)t * B + b) * Np;
-            float *dq = m->dplog + ((size_t)(t - 1) * B + b) * Np;
-            float *dp = m->dplog + ((size_t)t * B + b) * Np;
-            /* d/dP_t = -u q / (P_t + 1e-10); d/dq = u (log q + 1 - log(P_t + 1e-10));
-             * then through each softmax: dz = p (d - sum p d). */
-            float sp = 0.0f, sq = 0.0f;
-#pragma omp simd reduction(+ : sp, sq)
-            for (int j = 0; j < Np; j++) {
-                float q = cm_fexp(lq[j]), p = cm_fexp(lp[j]);
-                sp += p * (-u * q / (p + 1e-10f));
-                sq += q * (u * (lq[j] + 1.0f - cm_flog(p + 1e-10f)));
-            }
-#pragma omp simd
-            for (int j = 0; j < Np; j++) {
-                float q = cm_fexp(lq[j]), p = cm_fexp(lp[j]);
-                dp[j] += p * (-u * q / (p + 1e-10f) - sp);
-                dq[j] += q * (u * (lq[j] + 1.0f - cm_flog(p + 1e-10f)) - sq);
-            }
+            const size_t q = ((size_t)(t - 1) * B + b) * Np, p = ((size_t)t * B + b) * Np;
+            cm_kl_next_row_backward(s->dplog + q, s->dplog + p, s->plogp + q, s->plogp + p, Np, u);
         }
     }
 }
 
-static void grad_logits_xent(cm_pathint *m)
+static void grad_logits_xent(const cm_pathint *m, cm_pathint_state *s, float *grad)
 {
     const cm_pathint_config *c = &m->cfg;
-    if (!m->grads_ready)
-        grad_logits_rows(m);
-    if (c->l2_recurrent > 0.0f)
-        cm_l2_backward(G(m, m->ix.w_hh), P(m, m->ix.w_hh), m->params.tensors[m->ix.w_hh].count, c->l2_recurrent);
+    if (!s->grads_ready)
+        grad_logits_rows(m, s);
+    if (c->l2_recurrent > 0.0f && first_shard(s))
+        cm_l2_backward(G(m->ix.w_hh), P(m->ix.w_hh), m->params.tensors[m->ix.w_hh].count, c->l2_recurrent);
 }
 
-/* ------------------------------------------------ pipelined backward
- *
- * The mirror of the pipelined forward, in reverse time: thread 1 computes
- * the row-wise part of the read-outs' backward (dz from the logit
- * gradients, the dropout mask, dhs) chunk by chunk from the last, publishing
- * each; thread 0 back-propagates the recurrence through a chunk as soon as
- * its dhs rows are final. Then each thread does weight gradients over all
- * T*B rows as single products: thread 1 those of the read-outs and the
- * bottleneck, thread 0 those of the LSTM. Same products on the same rows as
- * the unpipelined backward, each weight gradient one call over the full
- * depth: the same bits. */
-
-/* Rows [r0, r1): dz = dplog W_p (+ dhlog W_d), masked, then dhs = dz W_bn. */
-static void readout_back_rows(cm_pathint *m, int r0, int r1)
+void pathint_readout_back_rows(const cm_pathint *m, cm_pathint_state *s, int r0, int r1)
 {
     const cm_pathint_config *c = &m->cfg;
     const pathint_tensors *ix = &m->ix;
     int H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck, top = Nb > 0 ? Nb : H, n = r1 - r0;
-    float *dz = m->dz + (size_t)r0 * top;
-    cm_gemm(0, 0, n, top, Np, 1.0f, m->dplog + (size_t)r0 * Np, Np, P(m, ix->w_p), top, 0.0f, dz, top);
+    /* The first product into dz and into dhs overwrites (beta 0) instead of
+     * accumulating into a zeroed buffer: two memset passes fewer. When there
+     * is no bottleneck, dz is dhs. */
+    float *dz = s->dz + (size_t)r0 * top;
+    cm_gemm(0, 0, n, top, Np, 1.0f, s->dplog + (size_t)r0 * Np, Np, P(ix->w_p), top, 0.0f, dz, top);
     if (Nh > 0)
-        cm_gemm(0, 0, n, top, Nh, 1.0f, m->dhlog + (size_t)r0 * Nh, Nh, P(m, ix->w_d), top, 1.0f, dz, top);
+        cm_gemm(0, 0, n, top, Nh, 1.0f, s->dhlog + (size_t)r0 * Nh, Nh, P(ix->w_d), top, 1.0f, dz, top);
     if (Nb > 0) {
-        const float *mask = m->mask + (size_t)r0 * Nb;
+        /* Dropout backward in place: dz becomes the gradient of the pre-dropout bottleneck. */
+        const float *mask = s->mask + (size_t)r0 * Nb;
         size_t len = (size_t)n * Nb;
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (!omp_in_parallel() && len > CM_PAR_MIN_ELEMS)
         for (size_t i = 0; i < len; i++)
             dz[i] *= mask[i];
-        cm_gemm(0, 0, n, H, Nb, 1.0f, dz, Nb, P(m, ix->w_bn), H, 0.0f, m->dhs + (size_t)r0 * H, H);
+        cm_gemm(0, 0, n, H, Nb, 1.0f, dz, Nb, P(ix->w_bn), H, 0.0f, s->dhs + (size_t)r0 * H, H);
     }
 }
 
-/* Weight and bias gradients of the read-outs and the bottleneck over all
- * rows, one job each (place, bottleneck, HD: largest first); jobs with no
- * tensor do nothing. */
-#define READOUT_WEIGHT_JOBS 3
-static void readout_back_weights(cm_pathint *m, int job)
+void pathint_readout_back_weights(const cm_pathint *m, cm_pathint_state *s, float *grad, int job)
 {
     const cm_pathint_config *c = &m->cfg;
     const pathint_tensors *ix = &m->ix;
-    int B = m->B, TB = m->T * B, H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck;
+    int B = s->B, TB = s->T * B, H = c->hidden, Np = c->n_place, Nh = c->n_hd, Nb = c->bottleneck;
     int top = Nb > 0 ? Nb : H;
     if (job == 0)
-        cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
+        cm_linear_backward(NULL, G(ix->w_p), G(ix->b_p), s->dplog, s->z, P(ix->w_p), TB, top, Np);
     else if (job == 1 && Nb > 0)
-        cm_linear_backward(NULL, G(m, ix->w_bn), G(m, ix->b_bn), m->dz, m->hs + (size_t)B * H, P(m, ix->w_bn), TB,
-                           H, Nb);
+        cm_linear_backward(NULL, G(ix->w_bn), G(ix->b_bn), s->dz, s->hs + (size_t)B * H, P(ix->w_bn), TB, H, Nb);
     else if (job == 2 && Nh > 0)
-        cm_linear_backward(NULL, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
+        cm_linear_backward(NULL, G(ix->w_d), G(ix->b_d), s->dhlog, s->z, P(ix->w_d), TB, top, Nh);
 }
 
-static void backward_pipelined(cm_pathint *m, int chunks)
+cm_status cm_pathint_backward(const cm_pathint *m, cm_pathint_state *s, float *grad)
 {
-    const cm_pathint_config *c = &m->cfg;
-    const pathint_tensors *ix = &m->ix;
-    int B = m->B, T = m->T, H = c->hidden, I = c->input_size;
-    cm_lstm_backward_begin(B, H, T, m->work);
-    atomic_int ready = 0; /* chunks whose dhs rows are final, counted from the last */
-    atomic_int next_job = 0;
-    int nt = cm_threads();
-    openblas_set_num_threads(1);
-#pragma omp parallel num_threads(2)
-    {
-        int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
-        if (tid == 1 || alone)
-            for (int k = chunks - 1; k >= 0; k--) {
-                int t0, t1;
-                pipe_chunk(T, chunks, k, &t0, &t1);
-                readout_back_rows(m, t0 * B, t1 * B);
-                atomic_store_explicit(&ready, chunks - k, memory_order_release);
-            }
-        if (tid == 0) {
-            for (int k = chunks - 1; k >= 0; k--) {
-                while (atomic_load_explicit(&ready, memory_order_acquire) < chunks - k)
-                    sched_yield();
-                int t0, t1;
-                pipe_chunk(T, chunks, k, &t0, &t1);
-                cm_lstm_backward_steps(t0, t1, m->dhs, m->cs, m->gates, P(m, ix->w_hh), T, B, H, m->work);
-            }
-            cm_lstm_backward_finish(NULL, m->dh0, m->dc0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih),
-                                    G(m, ix->b_hh), m->hs, m->x, P(m, ix->w_ih), T, B, I, H, m->work);
-        }
-        /* The read-out weight gradients go to whichever thread is free first
-         * (each is one call whichever thread makes it: the same bits). Thread 0
-         * comes to them only after the LSTM, whose dhs needs every chunk done,
-         * so thread 1's rows are all final by then. */
-        for (int j; (j = atomic_fetch_add_explicit(&next_job, 1, memory_order_relaxed)) < READOUT_WEIGHT_JOBS;)
-            readout_back_weights(m, j);
-    }
-    openblas_set_num_threads(nt);
-}
-
-cm_status cm_pathint_backward(cm_pathint *m)
-{
-    if (!m->have_forward)
+    if (!s->have_forward)
         return cm_error(CM_ERR_ARG, "path-integration network: backward needs a forward first");
     const cm_pathint_config *c = &m->cfg;
     const pathint_tensors *ix = &m->ix;
-    int B = m->B, T = m->T, H = c->hidden, I = c->input_size, Np = c->n_place, Nh = c->n_hd;
-    int Nb = c->bottleneck, top = Nb > 0 ? Nb : H, R = Np + Nh, TB = T * B;
+    int B = s->B, T = s->T, H = c->hidden, I = c->input_size, Np = c->n_place, Nh = c->n_hd, R = Np + Nh;
 
     if (c->loss == CM_PATHINT_LOSS_SSMPC)
-        grad_logits_ssmpc(m);
+        grad_logits_ssmpc(m, s);
     else
-        grad_logits_xent(m);
+        grad_logits_xent(m, s, grad);
 
-    int chunks = pipe_chunks(m);
+    memset(s->dh0, 0, (size_t)B * H * sizeof(float));
+    if (c->cell == CM_PATHINT_LSTM)
+        memset(s->dc0, 0, (size_t)B * H * sizeof(float));
+    const int chunks = pathint_pipe_chunks(m, s);
     if (chunks > 0) {
-        memset(m->dh0, 0, (size_t)B * H * sizeof(float));
-        memset(m->dc0, 0, (size_t)B * H * sizeof(float));
-        backward_pipelined(m, chunks);
-        cm_linear_backward(NULL, G(m, ix->w_c0), G(m, ix->b_c0), m->dc0, m->r0, P(m, ix->w_c0), B, R, H);
+        pathint_backward_pipelined(m, s, grad, chunks);
     } else {
-        /* The first product into dz and into dhs overwrites (beta 0) instead of
-         * accumulating into a zeroed buffer: two memset passes fewer. When there is
-         * no bottleneck, dz is dhs. */
-        cm_gemm(0, 0, TB, top, Np, 1.0f, m->dplog, Np, P(m, ix->w_p), top, 0.0f, m->dz, top);
-        cm_linear_backward(NULL, G(m, ix->w_p), G(m, ix->b_p), m->dplog, m->z, P(m, ix->w_p), TB, top, Np);
-        if (Nh > 0)
-            cm_linear_backward(m->dz, G(m, ix->w_d), G(m, ix->b_d), m->dhlog, m->z, P(m, ix->w_d), TB, top, Nh);
-        const float *hseq = m->hs + (size_t)B * H;
-        if (Nb > 0) {
-            /* Dropout backward in place: dz becomes the gradient of the pre-dropout bottleneck. */
-            float *dz = m->dz;
-            const float *mask = m->mask;
-            size_t n = (size_t)TB * Nb;
-#pragma omp parallel for simd if (n > CM_PAR_MIN_ELEMS) schedule(static)
-            for (size_t i = 0; i < n; i++)
-                dz[i] *= mask[i];
-            cm_gemm(0, 0, TB, H, Nb, 1.0f, m->dz, Nb, P(m, ix->w_bn), H, 0.0f, m->dhs, H);
-            cm_linear_backward(NULL, G(m, ix->w_bn), G(m, ix->b_bn), m->dz, hseq, P(m, ix->w_bn), TB, H, Nb);
-        }
-        memset(m->dh0, 0, (size_t)B * H * sizeof(float));
-        if (c->cell == CM_PATHINT_LSTM) {
-            memset(m->dc0, 0, (size_t)B * H * sizeof(float));
-            cm_lstm_backward(NULL, m->dh0, m->dc0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh),
-                             m->dhs, m->hs, m->cs, m->gates, m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, m->work);
-            cm_linear_backward(NULL, G(m, ix->w_c0), G(m, ix->b_c0), m->dc0, m->r0, P(m, ix->w_c0), B, R, H);
-        } else {
-            cm_rnn_backward(NULL, m->dh0, G(m, ix->w_ih), G(m, ix->w_hh), G(m, ix->b_ih), G(m, ix->b_hh), m->dhs, m->hs,
-                            m->x, P(m, ix->w_ih), P(m, ix->w_hh), T, B, I, H, c->rnn_activation);
-        }
+        pathint_readout_back_rows(m, s, 0, T * B);
+        for (int j = 0; j < PATHINT_READOUT_WEIGHT_JOBS; j++)
+            pathint_readout_back_weights(m, s, grad, j);
+        if (c->cell == CM_PATHINT_LSTM)
+            cm_lstm_backward(NULL, s->dh0, s->dc0, G(ix->w_ih), G(ix->w_hh), G(ix->b_ih), G(ix->b_hh), s->dhs, s->hs,
+                             s->cs, s->gates, s->x, P(ix->w_ih), P(ix->w_hh), T, B, I, H, s->work);
+        else
+            cm_rnn_backward(NULL, s->dh0, G(ix->w_ih), G(ix->w_hh), G(ix->b_ih), G(ix->b_hh), s->dhs, s->hs, s->x,
+                            P(ix->w_ih), P(ix->w_hh), T, B, I, H, c->rnn_activation);
     }
-    cm_linear_backward(NULL, G(m, ix->w_h0), G(m, ix->b_h0), m->dh0, m->r0, P(m, ix->w_h0), B, R, H);
+    if (c->cell == CM_PATHINT_LSTM)
+        cm_linear_backward(NULL, G(ix->w_c0), G(ix->b_c0), s->dc0, s->r0, P(ix->w_c0), B, R, H);
+    cm_linear_backward(NULL, G(ix->w_h0), G(ix->b_h0), s->dh0, s->r0, P(ix->w_h0), B, R, H);
     /* backward consumed dhs (the RNN turns it into pre-activation gradients) */
-    m->have_forward = 0;
+    s->have_forward = 0;
     return CM_OK;
 }
 
-cm_status cm_pathint_step(cm_pathint *m, const cm_pathint_batch *b, double *loss)
+/* ------------------------------------------------------------- updating */
+
+cm_status cm_pathint_optim_init(const cm_pathint *m, cm_optim *o)
+{
+    return cm_optim_init(o, &m->cfg.optim, m->n_trained);
+}
+
+void cm_pathint_update(cm_pathint *m, cm_optim *o, float *grad)
+{
+    if (m->cfg.clip_value > 0.0f)
+        cm_clip_grad_value(grad, m->n_trained, m->cfg.clip_value);
+    if (m->cfg.clip_norm > 0.0f)
+        cm_clip_grad_norm(grad, m->n_trained, m->cfg.clip_norm);
+    cm_optim_step(o, m->params.params, grad);
+}
+
+cm_status cm_pathint_step(cm_pathint *m, cm_pathint_state *s, cm_optim *o, const cm_pathint_batch *b, cm_rng *rng,
+                          double *loss)
 {
     cm_params_zero_grad(&m->params);
     double L;
-    cm_status s = cm_pathint_forward(m, b, 1, &L);
-    if (s)
-        return s;
+    cm_status st = cm_pathint_forward(m, s, b, rng, &L);
+    if (st)
+        return st;
     if (loss)
         *loss = L;
     if (!isfinite(L))
-        return cm_error(CM_ERR_NUMERIC, "path-integration training: step %lld: loss is %g",
-                        (long long)m->optim.t + 1, L);
-    s = cm_pathint_backward(m);
-    if (s)
-        return s;
-    float *g = m->params.grads;
-    if (m->cfg.clip_value > 0.0f)
-        cm_clip_grad_value(g, m->n_trained, m->cfg.clip_value);
-    if (m->cfg.clip_norm > 0.0f)
-        cm_clip_grad_norm(g, m->n_trained, m->cfg.clip_norm);
-    cm_optim_step(&m->optim, m->params.params, g);
+        return cm_error(CM_ERR_NUMERIC, "path-integration training: step %lld: loss is %g", (long long)o->t + 1, L);
+    st = cm_pathint_backward(m, s, m->params.grads);
+    if (st)
+        return st;
+    cm_pathint_update(m, o, m->params.grads);
     return CM_OK;
 }
 
 /* ------------------------------------------------------------ read-outs */
 
-void cm_pathint_get_bottleneck(const cm_pathint *m, float *out)
+void cm_pathint_get_bottleneck(const cm_pathint *m, const cm_pathint_state *s, float *out)
 {
-    transpose_bt(out, m->z, m->B, m->T, cm_pathint_bottleneck_size(m), 0);
+    transpose_bt(out, s->z, s->B, s->T, cm_pathint_bottleneck_size(m), 0);
 }
 
-void cm_pathint_get_place_logits(const cm_pathint *m, float *out)
+void cm_pathint_get_place_logits(const cm_pathint *m, const cm_pathint_state *s, float *out)
 {
-    transpose_bt(out, m->plog, m->B, m->T, m->cfg.n_place, 0);
+    transpose_bt(out, s->plog, s->B, s->T, m->cfg.n_place, 0);
 }
 
-void cm_pathint_get_hd_logits(const cm_pathint *m, float *out)
+void cm_pathint_get_hd_logits(const cm_pathint *m, const cm_pathint_state *s, float *out)
 {
     if (m->cfg.n_hd > 0)
-        transpose_bt(out, m->hlog, m->B, m->T, m->cfg.n_hd, 0);
+        transpose_bt(out, s->hlog, s->B, s->T, m->cfg.n_hd, 0);
 }

@@ -1,6 +1,7 @@
 /* Checkpoints of the path-integration network (models.h): the state dict as
- * safetensors, the optimiser's buffers and counters, and the configuration
- * as JSON. Loading validates everything before anything is copied. */
+ * safetensors and the configuration as JSON (the model), the optimiser's
+ * buffers and counters with the dropout stream (the training side).
+ * Loading validates everything before anything is copied. */
 #include "models/pathint_internal.h"
 
 #include "cogmap/io.h"
@@ -22,8 +23,9 @@ typedef struct {
     size_t offset;
 } config_field;
 
-/* Every numeric field of cm_pathint_config; the enums, the preset name and
- * the seed (a string: JSON numbers stop being exact at 2^53) are handled apart. */
+/* Every numeric field of cm_pathint_config; the enums and the preset name
+ * are handled apart. (Files written before the seed left the configuration
+ * also hold "seed"; it is ignored.) */
 static const config_field fields[] = {
     {"rnn_bias", F_INT, offsetof(cm_pathint_config, rnn_bias)},
     {"input_size", F_INT, offsetof(cm_pathint_config, input_size)},
@@ -77,14 +79,11 @@ static cm_status config_to_json(const cm_pathint_config *c, cJSON **out)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return cm_error(CM_ERR_NOMEM, "config.json: cannot build the document");
-    char seed[32];
-    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
     int ok = cJSON_AddStringToObject(o, "model", "pathint") && cJSON_AddStringToObject(o, "preset", c->preset) &&
              cJSON_AddStringToObject(o, "cell", cell_names[c->cell]) &&
              cJSON_AddStringToObject(o, "rnn_activation", act_names[c->rnn_activation]) &&
              cJSON_AddStringToObject(o, "loss", loss_names[c->loss]) &&
-             cJSON_AddStringToObject(o, "optimizer", cm_optim_name(c->optim.kind)) &&
-             cJSON_AddStringToObject(o, "seed", seed);
+             cJSON_AddStringToObject(o, "optimizer", cm_optim_name(c->optim.kind));
     for (size_t i = 0; ok && i < N_FIELDS; i++) {
         const char *p = (const char *)c + fields[i].offset;
         double v = fields[i].type == F_INT ? *(const int *)p
@@ -134,12 +133,6 @@ static cm_status config_from_json(const cJSON *o, const char *file, cm_pathint_c
         else
             c->optim.kind = (cm_optim_kind)idx;
     }
-    if (!st && !(st = cm_json_get_string(o, file, "seed", 1, s, sizeof s))) {
-        char *end;
-        c->seed = strtoull(s, &end, 10);
-        if (end == s || *end)
-            st = cm_error(CM_ERR_FORMAT, "%s: seed: expected a decimal integer string, got \"%s\"", file, s);
-    }
     for (size_t i = 0; !st && i < N_FIELDS; i++) {
         double v = 0.0;
         st = cm_json_get_number(o, file, fields[i].key, 1, &v);
@@ -164,16 +157,18 @@ static cm_status config_from_json(const cJSON *o, const char *file, cm_pathint_c
 
 /* ---------------------------------------------------------------- save */
 
-static cm_status save_optimizer(const cm_pathint *m, const char *path)
+cm_status cm_pathint_optim_save(const cm_optim *o, const cm_rng *dropout, const char *dir)
 {
-    const cm_optim *o = &m->optim;
-    char step[32], rng[160], kind[32];
+    char path[4096], step[32], rng[160], kind[32];
+    cm_status s = cm_mkdir_p(dir);
+    if (!s)
+        s = cm_path_join(path, sizeof path, dir, "optimizer.safetensors");
+    if (s)
+        return s;
     snprintf(step, sizeof step, "%" PRId64, o->t);
     snprintf(kind, sizeof kind, "%s", cm_optim_name(o->cfg.kind));
-    /* The dropout stream, so that a resumed run draws the masks an uninterrupted one would. */
-    snprintf(rng, sizeof rng, "%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %d %a", m->dropout_rng.s[0],
-             m->dropout_rng.s[1], m->dropout_rng.s[2], m->dropout_rng.s[3], m->dropout_rng.has_normal,
-             m->dropout_rng.cached_normal);
+    snprintf(rng, sizeof rng, "%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %d %a", dropout->s[0],
+             dropout->s[1], dropout->s[2], dropout->s[3], dropout->has_normal, dropout->cached_normal);
     const char *keys[] = {"step", "optimizer", "dropout_rng"}, *vals[] = {step, kind, rng};
     size_t n = cm_optim_state_floats(o);
     int64_t shape[1] = {(int64_t)(n ? n : 1)};
@@ -193,10 +188,6 @@ cm_status cm_pathint_save(const cm_pathint *m, const char *dir)
         s = cm_params_save(&m->params, path, keys, vals, 2);
     }
     if (!s)
-        s = cm_path_join(path, sizeof path, dir, "optimizer.safetensors");
-    if (!s)
-        s = save_optimizer(m, path);
-    if (!s)
         s = cm_path_join(path, sizeof path, dir, "config.json");
     cJSON *root = NULL;
     if (!s)
@@ -211,13 +202,17 @@ cm_status cm_pathint_save(const cm_pathint *m, const char *dir)
 
 cm_status cm_pathint_load_weights(cm_pathint *m, const char *path) { return cm_params_load(&m->params, path, 1); }
 
-static cm_status load_optimizer(cm_pathint *m, const char *path)
+cm_status cm_pathint_optim_load(cm_optim *o, cm_rng *dropout, const char *dir)
 {
-    cm_safetensors st;
-    cm_status s = cm_safetensors_read(path, &st);
+    char path[4096];
+    cm_status s = cm_path_join(path, sizeof path, dir, "optimizer.safetensors");
     if (s)
         return s;
-    size_t n = cm_optim_state_floats(&m->optim);
+    cm_safetensors st;
+    s = cm_safetensors_read(path, &st);
+    if (s)
+        return s;
+    size_t n = cm_optim_state_floats(o);
     const cm_array *a = cm_safetensors_get(&st, "state");
     const char *step = cm_safetensors_meta(&st, "step"), *kind = cm_safetensors_meta(&st, "optimizer");
     const char *rng = cm_safetensors_meta(&st, "dropout_rng");
@@ -228,9 +223,9 @@ static cm_status load_optimizer(cm_pathint *m, const char *path)
     else if (a->dtype != CM_F32 || a->ndim != 1 || a->shape[0] != (int64_t)(n ? n : 1))
         s = cm_error(CM_ERR_FORMAT, "%s: tensor state: expected F32 [%zu], got %s with %d dims [%lld]", path,
                      n ? n : 1, cm_dtype_name(a->dtype), a->ndim, a->ndim ? (long long)a->shape[0] : 0LL);
-    else if (!kind || strcmp(kind, cm_optim_name(m->optim.cfg.kind)) != 0)
+    else if (!kind || strcmp(kind, cm_optim_name(o->cfg.kind)) != 0)
         s = cm_error(CM_ERR_FORMAT, "%s: metadata optimizer: expected \"%s\", got \"%s\"", path,
-                     cm_optim_name(m->optim.cfg.kind), kind ? kind : "(missing)");
+                     cm_optim_name(o->cfg.kind), kind ? kind : "(missing)");
     else if (!step || sscanf(step, "%lld", &t) != 1 || t < 0)
         s = cm_error(CM_ERR_FORMAT, "%s: metadata step: expected a count >= 0, got \"%s\"", path,
                      step ? step : "(missing)");
@@ -239,9 +234,9 @@ static cm_status load_optimizer(cm_pathint *m, const char *path)
         s = cm_error(CM_ERR_FORMAT, "%s: metadata dropout_rng: expected 4 hex words, a flag and a number", path);
     if (!s) {
         if (n)
-            memcpy(m->optim.state, a->data, n * sizeof(float));
-        m->optim.t = t;
-        m->dropout_rng = r;
+            memcpy(o->state, a->data, n * sizeof(float));
+        o->t = t;
+        *dropout = r;
     }
     cm_safetensors_free(&st);
     return s;
@@ -261,15 +256,11 @@ cm_status cm_pathint_load(const char *dir, cm_pathint **out)
     cJSON_Delete(root);
     cm_pathint *m = NULL;
     if (!s)
-        s = cm_pathint_create(&cfg, &m);
+        s = cm_pathint_create(&cfg, 0, &m); /* the weights are the file's */
     if (!s)
         s = cm_path_join(path, sizeof path, dir, "model.safetensors");
     if (!s)
         s = cm_params_load(&m->params, path, 1);
-    if (!s)
-        s = cm_path_join(path, sizeof path, dir, "optimizer.safetensors");
-    if (!s)
-        s = load_optimizer(m, path);
     if (s) {
         cm_pathint_free(m);
         return s;

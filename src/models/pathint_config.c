@@ -36,7 +36,6 @@ static void ssmpc_defaults(cm_pathint_config *c)
     c->optim.momentum = 0.9;
     c->optim.weight_decay = 1e-4;
     c->clip_norm = 1.0f;
-    c->seed = 1;
 }
 
 cm_status cm_pathint_preset(const char *name, cm_pathint_config *c)

@@ -604,21 +604,11 @@ static void write_slot(cm_smp *m, const smp_work *w, int s, int t, int b, const 
     m->slot_pos[3 * s + 2] = theta[k];
 }
 
-static cm_status check_finite(const cm_smp *m, double loss)
-{
-    if (!isfinite(loss))
-        return cm_error(CM_ERR_NUMERIC, "smp: non-finite loss at step %lld", (long long)m->step);
-    return CM_OK;
-}
-
-cm_status cm_smp_train_step(cm_smp *m, const float *pos, const float *theta, cm_rng *rng, double *loss,
-                            double *err)
+cm_status cm_smp_train_gradient(cm_smp *m, const float *pos, const float *theta, cm_rng *rng, double *loss)
 {
     smp_work *w = m->w;
     const cm_smp_config *c = &m->cfg;
     const int B = w->B, T = w->T, S = c->slots;
-    const size_t split = m->p.tensors[SMP_ENC_TENSORS].offset;
-    *err = NAN;
     if (m->step < c->ae_steps) {
         /* Autoencoder phase: SMP_CHUNK random poses of the batch. */
         cm_pose poses[SMP_CHUNK];
@@ -628,13 +618,7 @@ cm_status cm_smp_train_step(cm_smp *m, const float *pos, const float *theta, cm_
         }
         render_chunk(m, w, poses, SMP_CHUNK);
         smp_frames_to_input(&w->enc, w->rgb, SMP_CHUNK);
-        cm_params_zero_grad(&m->p);
         *loss = smp_autoencoder_step(&w->enc, &m->p, 0, SMP_CHUNK);
-        cm_status st = check_finite(m, *loss);
-        if (st != CM_OK)
-            return st;
-        cm_optim_step(&m->ae_opt, m->p.params, m->p.grads);
-        m->step++;
         return CM_OK;
     }
     embed_paths(m, w, pos, theta);
@@ -668,12 +652,23 @@ cm_status cm_smp_train_step(cm_smp *m, const float *pos, const float *theta, cm_
     }
     const double sum = forward(m, w);
     *loss = sum / ((double)B * T);
-    cm_status st = check_finite(m, *loss);
-    if (st != CM_OK)
-        return st;
-    *err = decode_error(m, w, pos, NULL);
-    cm_params_zero_grad(&m->p);
-    backward(m, w, 1.0f / ((float)B * T));
+    /* A non-finite loss ends the step here: no backward through it. */
+    if (isfinite(*loss))
+        backward(m, w, 1.0f / ((float)B * T));
+    return CM_OK;
+}
+
+cm_status cm_smp_train_update(cm_smp *m, const float *pos, const float *theta, cm_rng *rng)
+{
+    smp_work *w = m->w;
+    const cm_smp_config *c = &m->cfg;
+    const int B = w->B, T = w->T, S = c->slots;
+    if (m->step < c->ae_steps) {
+        cm_optim_step(&m->ae_opt, m->p.params, m->p.grads);
+        m->step++;
+        return CM_OK;
+    }
+    const size_t split = m->p.tensors[SMP_ENC_TENSORS].offset;
     float *g = m->p.grads + split;
     const size_t n = m->p.total - split;
     const double norm = cm_clip_grad_norm(g, n, c->clip);
@@ -701,6 +696,21 @@ cm_status cm_smp_train_step(cm_smp *m, const float *pos, const float *theta, cm_
         }
     m->step++;
     return CM_OK;
+}
+
+cm_status cm_smp_train_step(cm_smp *m, const float *pos, const float *theta, cm_rng *rng, double *loss,
+                            double *err)
+{
+    *err = NAN;
+    cm_params_zero_grad(&m->p);
+    cm_status st = cm_smp_train_gradient(m, pos, theta, rng, loss);
+    if (st == CM_OK && !isfinite(*loss))
+        st = cm_error(CM_ERR_NUMERIC, "smp: non-finite loss at step %lld", (long long)m->step);
+    if (st != CM_OK)
+        return st;
+    if (m->step >= m->cfg.ae_steps)
+        *err = decode_error(m, m->w, pos, NULL);
+    return cm_smp_train_update(m, pos, theta, rng);
 }
 
 cm_status cm_smp_run(cm_smp *m, const float *pos, const float *theta, int B, int T, int correct_every,

@@ -71,8 +71,8 @@ static inline uint64_t dropout_hash(uint64_t key, uint64_t q)
  * the elements read them as an array of 16-bit values. Hashing and masking in
  * one loop with 4 elements per hash kept GCC from vectorising it (scalar
  * code, measured ~3x slower). */
-static void dropout_block(float *y, float *mask, const float *x, size_t lo, size_t hi, uint64_t key, uint32_t cut,
-                          float scale)
+static void dropout_block(float *y, float *mask, const float *x, size_t lo, size_t hi, size_t shift, uint64_t key,
+                          uint32_t cut, float scale)
 {
     uint64_t h[64];
     uint16_t u[256];
@@ -87,9 +87,10 @@ static void dropout_block(float *y, float *mask, const float *x, size_t lo, size
         for (int k = 0; k < 4; k++)
             u[4 * q + k] = (uint16_t)(h[q] >> (16 * k));
 #endif
+    /* Buffer element i - shift holds global element i. */
     const uint16_t *uc = u + (lo - i0);
-    float *yc = y + lo, *mc = mask + lo;
-    const float *xc = x + lo;
+    float *yc = y + (lo - shift), *mc = mask + (lo - shift);
+    const float *xc = x + (lo - shift);
     size_t len = hi - lo;
 #pragma omp simd
     for (size_t i = 0; i < len; i++) {
@@ -116,7 +117,9 @@ void cm_dropout_forward(float *y, float *mask, const float *x, size_t n, float p
     cm_dropout_range(y, mask, x, 0, n, p, key);
 }
 
-void cm_dropout_range(float *y, float *mask, const float *x, size_t lo, size_t hi, float p, uint64_t key)
+/* Global elements [lo, hi) into buffers whose element 0 is global element `shift`. */
+static void dropout_span(float *y, float *mask, const float *x, size_t lo, size_t hi, size_t shift, float p,
+                         uint64_t key)
 {
     float scale = 1.0f / (1.0f - p);
     uint32_t cut = (uint32_t)((double)p * 65536.0 + 0.5);
@@ -124,8 +127,18 @@ void cm_dropout_range(float *y, float *mask, const float *x, size_t lo, size_t h
 #pragma omp parallel for if (hi - lo > CM_ELEMWISE_PAR) schedule(static)
     for (size_t c = b0; c < b1; c++) {
         size_t a = c * 256 > lo ? c * 256 : lo, e = (c + 1) * 256 < hi ? (c + 1) * 256 : hi;
-        dropout_block(y, mask, x, a, e, key, cut, scale);
+        dropout_block(y, mask, x, a, e, shift, key, cut, scale);
     }
+}
+
+void cm_dropout_range(float *y, float *mask, const float *x, size_t lo, size_t hi, float p, uint64_t key)
+{
+    dropout_span(y, mask, x, lo, hi, 0, p, key);
+}
+
+void cm_dropout_range_at(float *y, float *mask, const float *x, size_t n, size_t first, float p, uint64_t key)
+{
+    dropout_span(y, mask, x, first, first + n, first, p, key);
 }
 
 void cm_dropout_backward(float *dx, const float *dy, const float *mask, size_t n)

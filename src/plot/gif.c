@@ -1,5 +1,5 @@
-/* Animated GIF writer over Debian's giflib (gridrun.h). */
-#include "cogmap/gridrun.h"
+/* Animated GIF writer over Debian's giflib (plot.h). */
+#include "cogmap/plot.h"
 #include "cogmap/io.h"
 
 #include <gif_lib.h>

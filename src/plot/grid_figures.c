@@ -1,6 +1,6 @@
-/* Figures of a grid-cell run, drawn with cairo (gridrun.h). */
+/* Figures of a grid-cell run, drawn with cairo (plot.h). */
 #define _GNU_SOURCE
-#include "cogmap/gridrun.h"
+#include "cogmap/plot.h"
 #include "cogmap/io.h"
 #include "cogmap/plot.h"
 

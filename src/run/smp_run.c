@@ -1,11 +1,8 @@
-/* SMP runs: run.json (every setting as "key=value", replayed on read), the
- * session (model + arena + motion) and the adapter that lets the grid-cell
- * trainer (gridrun.h: progress, checkpoints, resume, NaN stop, Ctrl-C) drive
- * the SMP model. */
-#include "cogmap/gridrun.h"
+/* SMP runs (run.h): run.json (every setting as "key=value", replayed on
+ * read, stages kept) and the session (model + arena + motion). */
+#include "cogmap/run.h"
 #include "cogmap/io.h"
 #include "cogmap/smp.h"
-#include "models/run_json.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -105,7 +102,7 @@ static cJSON *config_json(const cm_smp_run_config *c, int *ok_out)
     cJSON *root = cJSON_CreateObject();
     int ok = root && cJSON_AddStringToObject(root, "format", SMP_RUN_FORMAT) &&
              cJSON_AddStringToObject(root, "model", "smp") && cJSON_AddNumberToObject(root, "version", 1) &&
-             run_json_add_seed(root, c->seed);
+             cm_run_json_add_seed(root, c->seed);
     cJSON *sets = ok ? cJSON_AddArrayToObject(root, "sets") : NULL;
     ok = ok && sets;
     /* Every key, not only the overridden ones: the defaults may change, a run must not. */
@@ -132,7 +129,7 @@ cm_status cm_smp_run_config_write(const cm_smp_run_config *c, const char *run)
 {
     int ok;
     cJSON *root = config_json(c, &ok);
-    return run_json_write(run, root, ok);
+    return cm_run_json_write(run, root, ok);
 }
 
 /* The settings a run may change between stages: how it trains, not what it
@@ -155,32 +152,9 @@ int cm_smp_run_key_can_change(const char *key_value)
 cm_status cm_smp_run_config_restage(const cm_smp_run_config *c, const char *run, int64_t step,
                                     const char *const *sets, int n)
 {
-    char path[4096];
-    cJSON *old;
-    uint64_t seed;
-    cm_status st = run_json_read(run, SMP_RUN_FORMAT, path, &old, &seed);
-    if (st != CM_OK)
-        return st;
-    int ok;
-    cJSON *root = config_json(c, &ok);
-    /* The history so far, then this stage: what changed and from which step. */
-    const cJSON *prev = cJSON_GetObjectItemCaseSensitive(old, "stages");
-    cJSON *stages = cJSON_IsArray(prev) ? cJSON_Duplicate(prev, 1) : cJSON_CreateArray();
-    if (!ok || !stages || !cJSON_AddItemToObject(root, "stages", stages)) {
-        cJSON_Delete(stages); /* not attached to root */
-        ok = 0;
-    }
-    cJSON *stage = ok ? cJSON_CreateObject() : NULL;
-    ok = ok && stage && cJSON_AddItemToArray(stages, stage);
-    ok = ok && cJSON_AddNumberToObject(stage, "step", (double)step);
-    cJSON *list = ok ? cJSON_AddArrayToObject(stage, "sets") : NULL;
-    ok = ok && list;
-    for (int i = 0; ok && i < n; i++) {
-        cJSON *s = cJSON_CreateString(sets[i]);
-        ok = s && cJSON_AddItemToArray(list, s);
-    }
-    cJSON_Delete(old);
-    return run_json_write(run, root, ok);
+    /* The settings as they now are (the history kept), then this stage. */
+    cm_status st = cm_smp_run_config_write(c, run);
+    return st == CM_OK ? cm_run_json_add_stage(run, step, sets, n) : st;
 }
 
 static cm_status set_key(void *c, const char *kv) { return cm_smp_run_config_set(c, kv); }
@@ -190,11 +164,11 @@ cm_status cm_smp_run_config_read(cm_smp_run_config *c, const char *run)
     char path[4096];
     cJSON *root;
     uint64_t seed;
-    cm_status st = run_json_read(run, SMP_RUN_FORMAT, path, &root, &seed);
+    cm_status st = cm_run_json_read(run, SMP_RUN_FORMAT, path, &root, &seed);
     if (st != CM_OK)
         return st;
     cm_smp_run_config_init(c, seed);
-    st = run_json_replay_sets(root, path, 0, set_key, c);
+    st = cm_run_json_replay_sets(root, path, 0, set_key, c);
     if (st == CM_OK)
         st = cm_smp_config_check(&c->model);
     cJSON_Delete(root);

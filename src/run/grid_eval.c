@@ -1,7 +1,6 @@
 /* A network's units on fresh trajectories: rate maps, SACs, gridness and the
- * decoding error (gridrun.h). */
-#include "cogmap/analysis.h"
-#include "cogmap/gridrun.h"
+ * decoding error (run.h). */
+#include "cogmap/run.h"
 
 #include <math.h>
 #include <string.h>
@@ -20,14 +19,16 @@ void cm_grid_evaluation_free(cm_grid_evaluation *ev)
     memset(ev, 0, sizeof *ev);
 }
 
-cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_source *src, cm_grid_batch *b,
+cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, cm_grid_source *src, cm_grid_batch *b,
                            const char *cells, int64_t samples, uint64_t stream, cm_grid_evaluation *ev,
                            cm_progress *progress)
 {
     memset(ev, 0, sizeof *ev);
     if (samples <= 0)
         return cm_error(CM_ERR_ARG, "evaluation: samples: expected >= 1, got %lld", (long long)samples);
-    const int U = ops->units(model), B = b->batch, T = b->steps;
+    if (units <= 0)
+        return cm_error(CM_ERR_ARG, "evaluation: units: expected >= 1, got %d", units);
+    const int U = units, B = b->batch, T = b->steps;
     cm_gridness_config gc;
     /* The maps each preset's paper scored: SSM-PC 40 x 40 over [0, 15]^2
      * with its masks, the 2.2 m box 20 x 20 with DeepMind's. */
@@ -51,7 +52,7 @@ cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_so
     double edges[256];
     double *sums = cm_calloc((size_t)U * nb2, sizeof(double));
     int64_t *counts = cm_calloc((size_t)nb2, sizeof(int64_t));
-    float *units = cm_alloc(BT * U * sizeof(float));
+    float *acts = cm_alloc(BT * U * sizeof(float));
     float *decoded = cm_alloc(BT * 2 * sizeof(float));
     int *bins = cm_alloc(BT * sizeof(int));
     ev->maps = cm_alloc((size_t)U * nb2 * sizeof(double));
@@ -61,7 +62,7 @@ cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_so
     ev->decoded_paths = cm_alloc((size_t)ev->n_paths * (T + 1) * 2 * sizeof(float));
     cm_gridness_scorer *gs = NULL;
     cm_status st = CM_OK;
-    if (!sums || !counts || !units || !decoded || !bins || !ev->maps || !ev->sacs || !ev->results ||
+    if (!sums || !counts || !acts || !decoded || !bins || !ev->maps || !ev->sacs || !ev->results ||
         !ev->true_paths || !ev->decoded_paths) {
         st = cm_error(CM_ERR_NOMEM, "evaluation: cannot allocate maps of %d units", U);
         goto done;
@@ -76,7 +77,7 @@ cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_so
         if (st != CM_OK)
             goto done;
         double loss;
-        st = ops->evaluate(model, b, units, decoded, &loss);
+        st = forward(model, b, acts, decoded, &loss);
         if (st != CM_OK)
             goto done;
         if (k == 0) {
@@ -105,7 +106,7 @@ cm_status cm_grid_evaluate(const cm_grid_model_ops *ops, void *model, cm_grid_so
             double *s = sums + (size_t)u * nb2;
             for (size_t i = 0; i < BT; i++)
                 if (bins[i] >= 0)
-                    s[bins[i]] += units[i * U + u];
+                    s[bins[i]] += acts[i * U + u];
         }
         ev->samples += (int64_t)BT;
         if (progress)
@@ -130,10 +131,38 @@ done:
     cm_gridness_scorer_free(gs);
     cm_free(sums);
     cm_free(counts);
-    cm_free(units);
+    cm_free(acts);
     cm_free(decoded);
     cm_free(bins);
     if (st != CM_OK)
         cm_grid_evaluation_free(ev);
     return st;
+}
+
+cm_status cm_grid_evals_read(const char *run, cm_grid_eval_row **rows, int *count)
+{
+    *rows = NULL;
+    *count = 0;
+    cm_evals e;
+    cm_status st = cm_evals_read(run, &e);
+    if (st != CM_OK)
+        return st;
+    cm_grid_eval_row *out = cm_alloc((size_t)(e.n_rows > 0 ? e.n_rows : 1) * sizeof *out);
+    if (!out) {
+        cm_evals_free(&e);
+        return cm_error(CM_ERR_NOMEM, "%s/evals.csv: cannot allocate %d rows", run, e.n_rows);
+    }
+    for (int r = 0; r < e.n_rows; r++)
+        out[r] = (cm_grid_eval_row){
+            .step = (int64_t)cm_evals_get(&e, r, "step"),
+            .wall_seconds = cm_evals_get(&e, r, "wall_seconds"),
+            .train_loss = cm_evals_get(&e, r, "train_loss"),
+            .eval_loss = cm_evals_get(&e, r, "eval_loss"),
+            .decoding_error = cm_evals_get(&e, r, "decoding_error"),
+            .grid_fraction = cm_evals_get(&e, r, "grid_fraction"),
+        };
+    *rows = out;
+    *count = e.n_rows;
+    cm_evals_free(&e);
+    return CM_OK;
 }

@@ -1,8 +1,7 @@
-/* Rate maps and gridness of a network's units (gridrun.h): the analysis
- * module's binned rate maps and DeepMind/SSM-PC gridness scorer, set up the
- * way each preset's paper scored its units. */
+/* Rate maps and gridness of a network's units (analysis.h): binned rate
+ * maps and the DeepMind/SSM-PC gridness scorer, set up the way each
+ * preset's paper scored its units. */
 #include "cogmap/analysis.h"
-#include "cogmap/gridrun.h"
 
 #include <math.h>
 #include <string.h>
@@ -75,16 +74,4 @@ double cm_grid_scorer_fraction(const cm_grid_scorer *s, double threshold)
     for (int u = 0; u < s->units; u++)
         k += s->results[u].score60 > threshold; /* NaN never counts */
     return (double)k / s->units;
-}
-
-cm_status cm_grid_scorer_fn(void *ctx, const float *units, const float *pos, int64_t n, int n_units,
-                            double *grid_fraction)
-{
-    cm_grid_scorer *s = ctx;
-    if (n_units != s->units)
-        return cm_error(CM_ERR_ARG, "gridness: %d units, the scorer was built for %d", n_units, s->units);
-    cm_status st = cm_grid_scorer_run(s, units, pos, n);
-    if (st == CM_OK)
-        *grid_fraction = cm_grid_scorer_fraction(s, 0.3);
-    return st;
 }

@@ -1,6 +1,6 @@
 /* On-the-fly paths for grid-cell training: the world module's motion model,
- * one agent per path, each path a pure function of its rng (gridrun.h). */
-#include "cogmap/gridrun.h"
+ * one agent per path, each path a pure function of its rng (run.h). */
+#include "cogmap/run.h"
 
 #include <string.h>
 

@@ -1,9 +1,8 @@
 /* A grid-cell run's configuration: preset defaults, key=value overrides, and
  * <run>/run.json, which records the preset and the overrides so that reading
- * it replays the configuration exactly (gridrun.h). */
-#include "cogmap/gridrun.h"
+ * it replays the configuration exactly (run.h). */
+#include "cogmap/run.h"
 #include "cogmap/io.h"
-#include "models/run_json.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -21,7 +20,6 @@ cm_status cm_grid_run_config_init(cm_grid_run_config *c, const char *preset, uin
     if (st != CM_OK)
         return st;
     snprintf(c->preset, sizeof c->preset, "%s", preset);
-    c->net.seed = seed;
     c->seed = seed;
     c->motion_scale = 1.0f;
     c->eval_batches = 8;
@@ -163,7 +161,7 @@ cm_status cm_grid_run_config_write(const cm_grid_run_config *c, const char *run)
     cJSON *root = cJSON_CreateObject();
     int ok = root && cJSON_AddStringToObject(root, "format", RUN_FORMAT) &&
              cJSON_AddNumberToObject(root, "version", 1) && cJSON_AddStringToObject(root, "preset", c->preset) &&
-             run_json_add_seed(root, c->seed) && cJSON_AddStringToObject(root, "data", c->data);
+             cm_run_json_add_seed(root, c->seed) && cJSON_AddStringToObject(root, "data", c->data);
     cJSON *sets = ok ? cJSON_AddArrayToObject(root, "sets") : NULL;
     ok = ok && sets;
     for (int i = 0; ok && i < c->n_sets; i++) {
@@ -181,7 +179,7 @@ cm_status cm_grid_run_config_write(const cm_grid_run_config *c, const char *run)
          cJSON_AddNumberToObject(res, "dropout", c->net.dropout) && cJSON_AddNumberToObject(res, "lr", c->net.optim.lr) &&
          cJSON_AddStringToObject(res, "optimizer", cm_optim_name(c->net.optim.kind)) &&
          cJSON_AddNumberToObject(res, "eval_batches", c->eval_batches);
-    return run_json_write(run, root, ok);
+    return cm_run_json_write(run, root, ok);
 }
 
 static cm_status set_key(void *c, const char *kv) { return cm_grid_run_config_set(c, kv); }
@@ -191,7 +189,7 @@ cm_status cm_grid_run_config_read(cm_grid_run_config *c, const char *run)
     char path[4096], preset[32] = "", data[4096] = "";
     cJSON *root;
     uint64_t seed;
-    cm_status st = run_json_read(run, RUN_FORMAT, path, &root, &seed);
+    cm_status st = cm_run_json_read(run, RUN_FORMAT, path, &root, &seed);
     if (st != CM_OK)
         return st;
     st = cm_json_get_string(root, path, "preset", 1, preset, sizeof preset);
@@ -204,7 +202,7 @@ cm_status cm_grid_run_config_read(cm_grid_run_config *c, const char *run)
     }
     /* No "sets": the preset as it is. */
     if (st == CM_OK)
-        st = run_json_replay_sets(root, path, 1, set_key, c);
+        st = cm_run_json_replay_sets(root, path, 1, set_key, c);
     if (st == CM_OK)
         snprintf(c->data, sizeof c->data, "%s", data);
     cJSON_Delete(root);

@@ -1,10 +1,10 @@
-/* Grid-cell run checkpoints and evaluation history (gridrun.h, docs/formats.md
- * "Grid-cell runs"). A checkpoint is a folder: model.safetensors,
- * optimizer.safetensors and state.json, written beside its final name and
- * renamed into place, so a crash never leaves a half checkpoint under the
- * final name. */
+/* Checkpoints of a training run (run.h, docs/formats.md "Run folders"). A
+ * checkpoint is a folder: the job's files (model.safetensors,
+ * optimizer.safetensors, ...) and state.json, written beside its final name
+ * and renamed into place, so a crash never leaves a half checkpoint under
+ * the final name. */
 #define _GNU_SOURCE
-#include "cogmap/gridrun.h"
+#include "cogmap/run.h"
 #include "cogmap/io.h"
 
 #include <cjson/cJSON.h>
@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STATE_FORMAT "cogmap grid-cell checkpoint"
+#define STATE_FORMAT "cogmap checkpoint"
+/* What state.json said before every model shared the trainer; still read. */
+#define STATE_FORMAT_V1 "cogmap grid-cell checkpoint"
 
 /* Removes a folder of plain files (what checkpoints are). */
 static void remove_flat_dir(const char *dir)
@@ -43,20 +45,20 @@ static int is_dir(const char *path)
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-static cm_status write_state(const char *path, const cm_grid_run_state *st, uint64_t seed)
+static cm_status write_state(const char *path, const cm_train_job_ops *ops, const cm_train_state *st, uint64_t seed)
 {
     cJSON *root = cJSON_CreateObject();
     char seed_text[32];
     snprintf(seed_text, sizeof seed_text, "%" PRIu64, seed);
     int ok = root != NULL;
     ok = ok && cJSON_AddStringToObject(root, "format", STATE_FORMAT);
-    ok = ok && cJSON_AddNumberToObject(root, "version", 1);
+    ok = ok && cJSON_AddNumberToObject(root, "version", 2);
+    ok = ok && cJSON_AddStringToObject(root, "job", ops->model_name ? ops->model_name : "");
     ok = ok && cJSON_AddNumberToObject(root, "step", (double)st->step);
     ok = ok && cJSON_AddNumberToObject(root, "wall_seconds", st->wall_seconds);
     /* A string: JSON numbers are doubles and would round a 64-bit seed. */
     ok = ok && cJSON_AddStringToObject(root, "seed", seed_text);
     ok = ok && cJSON_AddNumberToObject(root, "last_loss", isfinite(st->last_loss) ? st->last_loss : 0.0);
-    ok = ok && cJSON_AddNumberToObject(root, "last_decoding_error", isfinite(st->last_error) ? st->last_error : 0.0);
     ok = ok && cJSON_AddNumberToObject(root, "best_step", (double)st->best_step);
     ok = ok && cJSON_AddNumberToObject(root, "best_value", isfinite(st->best_value) ? st->best_value : 0.0);
     /* Every random number of a run comes from a stream derived from (seed,
@@ -79,8 +81,8 @@ static cm_status write_state(const char *path, const cm_grid_run_state *st, uint
     return s;
 }
 
-cm_status cm_grid_checkpoint_save(const char *dir, const cm_grid_model_ops *ops, void *model,
-                                  const cm_grid_run_state *state, uint64_t seed)
+cm_status cm_train_checkpoint_save(const char *dir, const cm_train_job_ops *ops, void *job,
+                                   const cm_train_state *state, uint64_t seed)
 {
     char tmp[4096], old[4096], path[4096];
     const char *slash = strrchr(dir, '/');
@@ -92,11 +94,11 @@ cm_status cm_grid_checkpoint_save(const char *dir, const cm_grid_model_ops *ops,
     cm_status st = cm_mkdir_p(tmp);
     if (st != CM_OK)
         return st;
-    st = ops->save(model, tmp);
+    st = ops->save(job, tmp);
     if (st == CM_OK)
         st = cm_path_join(path, sizeof path, tmp, "state.json");
     if (st == CM_OK)
-        st = write_state(path, state, seed);
+        st = write_state(path, ops, state, seed);
     if (st != CM_OK) {
         remove_flat_dir(tmp);
         return cm_error_context(st, "saving checkpoint %s: ", dir);
@@ -125,7 +127,7 @@ static int step_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-cm_status cm_grid_checkpoint_list(const char *run, int64_t **steps, int *count)
+cm_status cm_train_checkpoint_list(const char *run, int64_t **steps, int *count)
 {
     char dir[4096];
     *steps = NULL;
@@ -173,11 +175,11 @@ static int is_milestone(int64_t step, int64_t base)
     return (k & (k - 1)) == 0;
 }
 
-cm_status cm_grid_checkpoint_prune(const char *run, int keep, int64_t milestone_base)
+cm_status cm_train_checkpoint_prune(const char *run, int keep, int64_t milestone_base)
 {
     int64_t *steps = NULL;
     int n = 0;
-    cm_status st = cm_grid_checkpoint_list(run, &steps, &n);
+    cm_status st = cm_train_checkpoint_list(run, &steps, &n);
     if (st != CM_OK)
         return st;
     for (int i = 0; i + keep < n; i++) {
@@ -191,8 +193,8 @@ cm_status cm_grid_checkpoint_prune(const char *run, int keep, int64_t milestone_
     return CM_OK;
 }
 
-cm_status cm_grid_checkpoint_load(const char *path, const cm_grid_model_ops *ops, void *model,
-                                  cm_grid_run_state *state, uint64_t *seed, char *loaded)
+cm_status cm_train_checkpoint_load(const char *path, const cm_train_job_ops *ops, void *job, cm_train_state *state,
+                                   uint64_t *seed, char *loaded)
 {
     char dir[4096], file[4096];
     cm_status st = cm_path_join(file, sizeof file, path, "state.json");
@@ -204,7 +206,7 @@ cm_status cm_grid_checkpoint_load(const char *path, const cm_grid_model_ops *ops
         /* A run folder: its newest checkpoint. */
         int64_t *steps = NULL;
         int n = 0;
-        st = cm_grid_checkpoint_list(path, &steps, &n);
+        st = cm_train_checkpoint_list(path, &steps, &n);
         if (st != CM_OK)
             return cm_error_context(st, "%s: not a checkpoint (no state.json) nor a run folder: ", path);
         if (n == 0) {
@@ -222,9 +224,9 @@ cm_status cm_grid_checkpoint_load(const char *path, const cm_grid_model_ops *ops
         return st;
     char format[64] = "", seed_text[32] = "";
     int64_t step = -1, best_step = -1;
-    double wall = 0, loss = 0, err = 0, best = 0;
+    double wall = 0, loss = 0, best = 0;
     st = cm_json_get_string(root, file, "format", 1, format, sizeof format);
-    if (st == CM_OK && strcmp(format, STATE_FORMAT) != 0)
+    if (st == CM_OK && strcmp(format, STATE_FORMAT) != 0 && strcmp(format, STATE_FORMAT_V1) != 0)
         st = cm_error(CM_ERR_FORMAT, "%s: format: expected \"%s\", got \"%s\"", file, STATE_FORMAT, format);
     if (st == CM_OK)
         st = cm_json_get_int(root, file, "step", 1, &step);
@@ -245,21 +247,18 @@ cm_status cm_grid_checkpoint_load(const char *path, const cm_grid_model_ops *ops
     if (st == CM_OK)
         st = cm_json_get_number(root, file, "last_loss", 0, &loss);
     if (st == CM_OK)
-        st = cm_json_get_number(root, file, "last_decoding_error", 0, &err);
-    if (st == CM_OK)
         st = cm_json_get_int(root, file, "best_step", 0, &best_step);
     if (st == CM_OK)
         st = cm_json_get_number(root, file, "best_value", 0, &best);
     cJSON_Delete(root);
     if (st != CM_OK)
         return st;
-    st = ops->load(model, dir);
+    st = ops->load(job, dir);
     if (st != CM_OK)
         return cm_error_context(st, "loading checkpoint %s: ", dir);
     state->step = step;
     state->wall_seconds = wall;
     state->last_loss = loss;
-    state->last_error = err;
     state->best_step = best_step;
     state->best_value = best;
     if (seed)
@@ -269,79 +268,14 @@ cm_status cm_grid_checkpoint_load(const char *path, const cm_grid_model_ops *ops
     return CM_OK;
 }
 
-/* ---------------------------------------------------------------- evals.csv */
-
-static const char evals_header[] = "step,wall_seconds,train_loss,eval_loss,decoding_error,grid_fraction";
-
-cm_status cm_grid_evals_write(const char *run, const cm_grid_eval_row *rows, int count)
+cm_status cm_train_resume(const char *run, const cm_train_job_ops *ops, void *job, uint64_t run_seed,
+                          cm_train_state *state, char loaded[4096])
 {
-    char path[4096];
-    cm_status st = cm_path_join(path, sizeof path, run, "evals.csv");
-    if (st != CM_OK)
-        return st;
-    cm_atomic_file f;
-    st = cm_atomic_open(&f, path);
-    if (st != CM_OK)
-        return st;
-    fprintf(f.fp, "%s\n", evals_header);
-    for (int i = 0; i < count; i++)
-        fprintf(f.fp, "%lld,%.3f,%.9g,%.9g,%.9g,%.9g\n", (long long)rows[i].step, rows[i].wall_seconds,
-                rows[i].train_loss, rows[i].eval_loss, rows[i].decoding_error, rows[i].grid_fraction);
-    return cm_atomic_commit(&f);
-}
-
-cm_status cm_grid_evals_read(const char *run, cm_grid_eval_row **rows, int *count)
-{
-    char path[4096];
-    *rows = NULL;
-    *count = 0;
-    cm_status st = cm_path_join(path, sizeof path, run, "evals.csv");
-    if (st != CM_OK)
-        return st;
-    void *data = NULL;
-    size_t len = 0;
-    st = cm_read_file(path, &data, &len);
-    if (st != CM_OK)
-        return st;
-    char *text = data;
-    int lines = 0;
-    for (size_t i = 0; i < len; i++)
-        lines += text[i] == '\n';
-    cm_grid_eval_row *out = cm_alloc((size_t)(lines + 1) * sizeof *out);
-    if (!out) {
-        cm_free(data);
-        return cm_error(CM_ERR_NOMEM, "%s: cannot allocate %d rows", path, lines);
-    }
-    int n = 0, line_no = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        line_no++;
-        if (line_no == 1) {
-            if (strcmp(line, evals_header) != 0) {
-                st = cm_error(CM_ERR_FORMAT, "%s: line 1: expected the header \"%s\"", path, evals_header);
-                break;
-            }
-            continue;
-        }
-        long long step;
-        cm_grid_eval_row r;
-        int used = 0;
-        if (sscanf(line, "%lld,%lf,%lf,%lf,%lf,%lf%n", &step, &r.wall_seconds, &r.train_loss, &r.eval_loss,
-                   &r.decoding_error, &r.grid_fraction, &used) != 6 ||
-            line[used] != 0 || step < 0) {
-            st = cm_error(CM_ERR_FORMAT, "%s: line %d: expected 6 numbers (%s), got \"%.60s\"", path, line_no,
-                          evals_header, line);
-            break;
-        }
-        r.step = step;
-        out[n++] = r;
-    }
-    cm_free(data);
-    if (st != CM_OK) {
-        cm_free(out);
-        return st;
-    }
-    *rows = out;
-    *count = n;
-    return CM_OK;
+    uint64_t seed = 0;
+    cm_status st = cm_train_checkpoint_load(run, ops, job, state, &seed, loaded);
+    /* A checkpoint from another seed would silently change the run's data stream. */
+    if (st == CM_OK && seed != run_seed)
+        st = cm_error(CM_ERR_FORMAT, "%s: seed %llu differs from run.json's %llu", loaded, (unsigned long long)seed,
+                      (unsigned long long)run_seed);
+    return st;
 }
