@@ -1,5 +1,5 @@
 /* cogmap.h — the whole public API. Modules, lower never including higher:
- * base -> io -> world -> nn -> cells -> models (with smp.h) -> analysis -> run -> plot. */
+ * base -> io -> world -> nn -> cells -> models (with smp.h, social.h, link.h) -> analysis -> run (with socialrun.h) -> plot. */
 #ifndef COGMAP_H
 #define COGMAP_H
 
@@ -11,8 +11,11 @@
 #include "cogmap/cells.h"
 #include "cogmap/models.h"
 #include "cogmap/smp.h"
+#include "cogmap/social.h"
+#include "cogmap/link.h"
 #include "cogmap/analysis.h"
 #include "cogmap/run.h"
+#include "cogmap/socialrun.h"
 #include "cogmap/plot.h"
 
 #endif
