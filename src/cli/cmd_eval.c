@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/grid_eval.h"
 #include "cogmap/smp.h"
+#include "cogmap/socialrun.h"
 
 #include <math.h>
 #include <string.h>
@@ -26,6 +27,8 @@ static const char eval_usage[] =
 
 /* SMP runs (run.json "model": "smp") are evaluated by smp_eval.c. */
 int cli_eval_smp(int argc, char **argv);
+/* Social and link runs by social_eval.c. */
+int cli_eval_social(int argc, char **argv);
 
 /* eval --from-checkpoint FILE --preset P [--out DIR]. */
 static int eval_from_checkpoint(const char *file, const char *preset, const char *dir, const grid_eval_options *o,
@@ -71,6 +74,8 @@ int cmd_eval(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (argv[i][0] != '-' && cm_smp_is_run(argv[i]))
             return cli_eval_smp(argc, argv);
+        else if (argv[i][0] != '-' && (cm_social_is_run(argv[i]) || cm_link_is_run(argv[i])))
+            return cli_eval_social(argc, argv);
     cli_common common;
     cli_common_defaults(&common);
     grid_eval_options o = {.baseline = 1, .stages = 6};

@@ -128,33 +128,40 @@ int cli_train_grid(int argc, char **argv)
     return cli_train_finish("train grid", st, &a.t, &state);
 }
 
-/* `train smp` lives in smp_train.c. */
-extern const char smp_train_usage[];
+/* `train smp` lives in smp_train.c, `train social` and `train link` in social_train.c. */
+extern const char smp_train_usage[], social_train_usage[], link_train_usage[];
 int cli_train_smp(int argc, char **argv);
+int cli_train_social(int argc, char **argv);
+int cli_train_link(int argc, char **argv);
+
+static const struct {
+    const char *model;
+    const char *usage;
+    int (*run)(int argc, char **argv);
+} models[] = {
+    {"grid", train_usage, cli_train_grid},
+    {"smp", smp_train_usage, cli_train_smp},
+    {"social", social_train_usage, cli_train_social},
+    {"link", link_train_usage, cli_train_link},
+};
 
 int cmd_train(int argc, char **argv)
 {
+    size_t n = sizeof models / sizeof *models;
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(train_usage, argc < 2 ? stderr : stdout);
-        fputs("\n", argc < 2 ? stderr : stdout);
-        fputs(smp_train_usage, argc < 2 ? stderr : stdout);
+        for (size_t k = 0; k < n; k++)
+            fprintf(argc < 2 ? stderr : stdout, "%s%s", k ? "\n" : "", models[k].usage);
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
-    if (strcmp(argv[1], "grid") == 0) {
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(argv[1], models[k].model) != 0)
+            continue;
         for (int i = 2; i < argc; i++)
             if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                fputs(train_usage, stdout);
+                fputs(models[k].usage, stdout);
                 return CLI_EXIT_OK;
             }
-        return cli_train_grid(argc - 1, argv + 1);
+        return models[k].run(argc - 1, argv + 1);
     }
-    if (strcmp(argv[1], "smp") == 0) {
-        for (int i = 2; i < argc; i++)
-            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                fputs(smp_train_usage, stdout);
-                return CLI_EXIT_OK;
-            }
-        return cli_train_smp(argc - 1, argv + 1);
-    }
-    return cli_usage_error("train", "unknown model '%s' (known: grid, smp)", argv[1]);
+    return cli_usage_error("train", "unknown model '%s' (known: grid, smp, social, link)", argv[1]);
 }

@@ -13,8 +13,8 @@ int cmd_figure(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
-    {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline", cmd_train},
-    {"eval", "evaluate a run: grid-cell (gridness, decoding error) or SMP (cell types, figures 2 and 3)", cmd_eval},
+    {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline, `train social` social place cells, `train link` the learned link", cmd_train},
+    {"eval", "evaluate a run: grid-cell (gridness, decoding error), SMP (cell types, figures 2 and 3), social (unit classes) or link (partner error, bits)", cmd_eval},
     {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
     {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
     {"analyze", "classify units of an activity file (HD, ego/allo BVC, place, border) as SMP's figure 2", cmd_analyze},
