@@ -188,7 +188,7 @@ cm_status cm_link_bench(const cm_link_bench_config *c, cm_progress *progress, cm
         cm_social_run_config_init(&sc, c->seed);
         cm_link_run_config_init(&lc, c->seed);
         if (cm_social_run_config_set(&sc, c->sets[i]) != CM_OK && cm_link_run_config_set(&lc, c->sets[i]) != CM_OK)
-            return cm_error_context(CM_ERR_ARG, "bench link: ");
+            return CM_ERR_ARG; /* the link's message names the key */
     }
     int n_points = 2 + 2 * c->n_bits;
     cm_link_bench_row *rows = cm_calloc((size_t)n_points, sizeof *rows);
