@@ -110,7 +110,9 @@ cm_status cm_spc_evaluate(const cm_social *m, int reps, int per_class, cm_spc_ev
             return st;
         }
     }
-    if (progress)
+    if (progress) {
+        progress->done = CM_SPC_CONDITIONS; /* the four conditions ran as one batch */
         cm_progress_finish(progress, "%d units classified", U);
+    }
     return CM_OK;
 }
