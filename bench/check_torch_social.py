@@ -93,3 +93,115 @@ def social_case(label, B, T, E, H, Nb, Np, Nh, Rh, w_distance):
 social_case("tiny B3 T5", 3, 5, 4, 6, 8, 7, 3, 5, 0.5)
 # SSM-PC's own sizes (326,301 parameters), a short batch.
 social_case("ssmpc sizes B4 T12", 4, 12, 4, 128, 256, 256, 12, 64, 0.1)
+
+
+# ------------------------------------------------------------------ the link
+# Our PyTorch rebuild of the link (link.h, docs/social.md; our design, §11):
+# sender ReLU layer over [state ; its copy of the receiver's memory (detached)],
+# code and gate probabilities; relaxed messages (m = p, g = pi); the receiver's
+# memory LSTM over [g (2m - 1) ; g] per sender, started from the sender's
+# initial code; decoder over [ctx ; memory]; who-attention and the pooled
+# read-out; loss = NLL + w_pool NLL_pool + beta sum pi KL(p || 1/2) + lambda sum pi.
+# With fixed_bits the sender is skipped and every message is sent.
+
+def link_reference(cfg, fixed=None):
+    def ref(t):
+        ctx, init, target = t["ctx"], t["init"], t["target"]
+        T, B, C = ctx.shape
+        NB = init.shape[0]
+        N = NB // B
+        lin = lambda x, name, bias=True: F.linear(x, t[name + ".weight"], t.get(name + ".bias") if bias else None)
+        h = lin(init, "memory_h0")
+        c = lin(init, "memory_c0")
+        lstm = [t["memory." + k] for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")]
+        rate = torch.zeros((), dtype=torch.float64)
+        gate = torch.zeros((), dtype=torch.float64)
+        hs = []
+        for step in range(T):
+            if fixed is None:
+                e = F.relu(lin(torch.cat([t["state"][step], h.detach()], dim=1), "sender.0"))
+                p = torch.sigmoid(lin(e, "sender.code"))
+                pi = torch.sigmoid(lin(e, "sender.gate")).squeeze(1)
+                m, g = p, pi
+                kl = (p * torch.log(p) + (1 - p) * torch.log(1 - p) + math.log(2)).sum(1)
+                rate = rate + (pi * kl).sum()
+                gate = gate + pi.sum()
+            else:
+                m = fixed[step].double()
+                g = torch.ones(NB, dtype=torch.float64)
+            u = torch.cat([g[:, None] * (2 * m - 1), g[:, None]], dim=1)
+            if "message.weight" in t:
+                u = lin(u, "message")
+            z = u @ lstm[0].T + lstm[2] + h @ lstm[1].T + lstm[3]
+            i, f, gg, o = z.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(gg)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            hs.append(h)
+        mem = torch.stack(hs)                                  # [T, NB, M]
+        ctx_rows = ctx.repeat(1, N, 1)                         # row (n, b) reads ctx[t, b]
+        din = torch.cat([ctx_rows, mem], dim=2)
+        d1 = F.relu(lin(din, "decoder.0"))
+        pred = lin(d1, "decoder.2")
+        nll = -(target * F.log_softmax(pred, dim=-1)).sum() / (N * B * T)
+        out = {"pred": pred}
+        loss = nll
+        if cfg["who"]:
+            score = lin(torch.tanh(lin(din, "who.0")), "who.2", bias=False).squeeze(-1)   # [T, NB]
+            alpha = torch.softmax(score.reshape(T, N, B), dim=1)                          # over senders
+            pd = (alpha[..., None] * d1.reshape(T, N, B, -1)).sum(1)
+            pooled = lin(pd, "pool")
+            out["pooled"] = pooled
+            loss = loss + cfg["w_pool"] * (-(t["target_pool"] * F.log_softmax(pooled, dim=-1)).sum() / (B * T))
+        if fixed is None:
+            loss = loss + cfg["beta"] * rate / (N * B * T) + cfg["lambda"] * gate / (N * B * T)
+        out["loss"] = loss.reshape(1)
+        return out
+    return ref
+
+
+def link_case(label, T, B, N, S, C, Bits, E, M, I, D, O, A, who, fixed_bits, P=0):
+    cfg = {"state_dim": S, "ctx_dim": C, "bits": Bits, "senders": N, "sender_hidden": E, "memory": M, "init_dim": I,
+           "message_dim": P,
+           "decoder_hidden": D, "out_dim": O, "who": who, "who_hidden": A, "gate": 1, "w_pool": 0.7, "beta": 0.3,
+           "lambda": 0.2}
+    d = {}
+
+    def lin(name, out, inp, bias=True):
+        d[name + ".weight"] = randn(out, inp, sd=1.0 / inp ** 0.5)
+        if bias:
+            d[name + ".bias"] = randn(out, sd=0.2)
+    lin("sender.0", E, S + M)
+    lin("sender.code", Bits, E)
+    lin("sender.gate", 1, E)
+    if P:
+        lin("message", P, Bits + 1)
+    d["memory.weight_ih_l0"] = randn(4 * M, P or Bits + 1, sd=0.4)
+    d["memory.weight_hh_l0"] = randn(4 * M, M, sd=0.3)
+    d["memory.bias_ih_l0"] = randn(4 * M, sd=0.1)
+    d["memory.bias_hh_l0"] = randn(4 * M, sd=0.1)
+    lin("memory_h0", M, I)
+    lin("memory_c0", M, I)
+    lin("decoder.0", D, C + M)
+    lin("decoder.2", O, D)
+    if who:
+        lin("who.0", A, C + M)
+        lin("who.2", 1, A, bias=False)
+        lin("pool", O, D)
+    NB = N * B
+    fixed = (torch.rand(T, NB, Bits) > 0.5).float() if fixed_bits else None
+    d.update({"ctx": randn(T, B, C), "init": torch.softmax(randn(NB, I, sd=2.0), dim=-1).float(),
+              "target": torch.softmax(randn(T, NB, O, sd=2.0), dim=-1).float()})
+    if who:
+        d["target_pool"] = torch.softmax(randn(T, B, O, sd=2.0), dim=-1).float()
+    if fixed is None:
+        d["state"] = randn(T, NB, S)
+    else:
+        d["fixed_bits"] = fixed
+    grads = [k for k in d if "." in k] + (["state"] if fixed is None else []) + ["ctx"]
+    case("link", label, d, link_reference(cfg, fixed), cfg, grads=grads, loss=True)
+
+
+link_case("relaxed, 2 senders, who, gate", 4, 3, 2, 5, 4, 3, 6, 5, 4, 7, 6, 3, 1, False)
+link_case("fixed bits (broadcast's path)", 4, 3, 2, 5, 4, 3, 6, 5, 4, 7, 6, 3, 1, True)
+link_case("relaxed, message read-in 4", 4, 3, 2, 5, 4, 3, 6, 5, 4, 7, 6, 3, 1, False, P=4)
+link_case("relaxed, SSM-PC sizes, 1 sender, read-in 7", 6, 2, 1, 131, 128, 16, 64, 128, 268, 256, 256, 32, 0, False, P=7)

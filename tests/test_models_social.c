@@ -262,6 +262,7 @@ static void test_gradcheck_solo(void **state)
     make_batch(&sb, &c, B, T, 31);
     cm_social_batch b = sb.b;
     b.solo = 1;
+    b.readout = 2; /* element 2 only feeds h_self's consumer */
     b.peer_vel = NULL, b.peer_place = NULL, b.distance = NULL; /* not needed alone */
     size_t nr = (size_t)(T + 1) * B * c.hidden;
     float *r = malloc(nr * sizeof(float));

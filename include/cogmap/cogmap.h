@@ -1,6 +1,6 @@
 /* cogmap.h — the whole public API. Modules, lower never including higher:
- * base -> io -> world -> mapping -> nn -> cells -> models (with smp.h, bevnet.h) -> analysis -> run (with
- * bevrun.h, detrun.h) -> plot. */
+ * base -> io -> world -> mapping -> nn -> cells -> models (with smp.h, bevnet.h, social.h, link.h) ->
+ * analysis -> run (with bevrun.h, detrun.h, socialrun.h) -> plot. */
 #ifndef COGMAP_H
 #define COGMAP_H
 
@@ -16,6 +16,8 @@
 #include "cogmap/detector.h"
 #include "cogmap/smp.h"
 #include "cogmap/bevnet.h"
+#include "cogmap/social.h"
+#include "cogmap/link.h"
 #include "cogmap/analysis.h"
 #include "cogmap/run.h"
 #include "cogmap/bevrun.h"
@@ -23,6 +25,7 @@
 #include "cogmap/bench.h"
 #include "cogmap/simulate.h"
 #include "cogmap/gridness_table.h"
+#include "cogmap/socialrun.h"
 #include "cogmap/plot.h"
 
 #endif

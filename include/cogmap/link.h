@@ -55,6 +55,12 @@ typedef enum cm_link_target {
     CM_LINK_BERNOULLI = 1 /* out_dim independent probabilities in [0, 1] */
 } cm_link_target;
 
+typedef enum cm_link_code {
+    CM_LINK_CODE_BERNOULLI = 0, /* training samples m ~ Bern(sigmoid(l)), straight-through gradient p (1 - p) */
+    CM_LINK_CODE_DRU = 1        /* DIAL's discretise/regularise unit: training sends sigmoid(l + N(0, noise^2)),
+                                   its exact gradient; the bits become 1[l > 0] in evaluation */
+} cm_link_code;
+
 typedef struct cm_link_config {
     char preset[32];      /* informative: "ssmpc" or "tiny" */
     int state_dim;        /* S: the sender's state it encodes (128: its path integrator's LSTM state) */
@@ -62,6 +68,9 @@ typedef struct cm_link_config {
     int bits;             /* B: bits per message, 1..CM_LINK_MAX_BITS */
     int senders;          /* N: senders one receiver hears, 1..CM_LINK_MAX_SENDERS (K - 1) */
     int sender_hidden;    /* E: the sender's ReLU layer over [state ; memory copy] (64) */
+    int message_dim;      /* P: a Linear(B + 1 -> P) reads each message into the memory (0: the memory reads
+                             [g (2m - 1) ; g] itself). With P = a path integrator's input size, the memory
+                             can start as that path integrator (the link run does: docs/social.md) */
     int memory;           /* M: LSTM units of the receiver's memory of one sender (128) */
     int init_dim;         /* I: initial code of a sender (268: its place + HD code at the start); 0: memories start at 0 */
     int decoder_hidden;   /* D: the decoder's ReLU layer over [ctx ; memory] (256) */
@@ -74,6 +83,8 @@ typedef struct cm_link_config {
     float beta;           /* rate weight, per bit sent (nats) */
     float lambda;         /* cost of one sent message */
     float gate_bias;      /* initial gate logit (2: sends ~88% of steps at first) */
+    cm_link_code code;    /* how training sends bits and gates (both the same way) */
+    float noise;          /* DRU: sd of the logit noise (2) */
     /* training (the model ignores these; its trainer reads them) */
     cm_optim_config optim;
     float clip_norm;
@@ -82,9 +93,9 @@ typedef struct cm_link_config {
 /* "ssmpc" (the sizes above, B = 16, N = 1) or "tiny" (gradient checks). */
 CM_API cm_status cm_link_preset(const char *name, cm_link_config *cfg);
 CM_API cm_status cm_link_config_check(const cm_link_config *cfg);
-/* "key=value" for: state_dim, ctx_dim, bits, senders, sender_hidden, memory,
+/* "key=value" for: state_dim, ctx_dim, bits, senders, sender_hidden, message_dim, memory,
  * init_dim, decoder_hidden, out_dim, target (softmax, bernoulli), gate, who,
- * who_hidden, w_pool, beta, lambda, gate_bias, optim, lr, momentum,
+ * who_hidden, w_pool, beta, lambda, gate_bias, code (bernoulli, dru), noise, optim, lr, momentum,
  * weight_decay, clip. CM_ERR_ARG naming the key. */
 CM_API cm_status cm_link_config_set(cm_link_config *cfg, const char *key_value);
 /* Every setting as "key=value" into kv[cap][96], in an order that
@@ -97,7 +108,8 @@ typedef struct cm_link cm_link; /* opaque, immutable while agents and states use
 /* Builds the link and draws PyTorch-default initial weights from stream 0
  * of `seed`. Tensors, in order: sender.0.{weight,bias} [E, S + M],
  * sender.code.{weight,bias} [B, E], sender.gate.{weight,bias} [1, E] (gate),
- * memory.{weight_ih_l0 [4M, B + 1], weight_hh_l0, bias_ih_l0, bias_hh_l0},
+ * message.{weight,bias} [P, B + 1] (message_dim > 0),
+ * memory.{weight_ih_l0 [4M, P or B + 1], weight_hh_l0, bias_ih_l0, bias_hh_l0},
  * memory_h0.*, memory_c0.* [M, I] (init_dim > 0), decoder.0.* [D, C + M],
  * decoder.2.* [O, D], who.0.* [A, C + M], who.2.weight [1, A], pool.* [O, D]
  * (who). */
@@ -131,7 +143,8 @@ CM_API void cm_link_agent_free(cm_link_agent *a);
  * starts its memory of each sender. */
 CM_API cm_status cm_link_agent_reset(const cm_link *l, cm_link_agent *a, const float *own_init, const float *sender_init);
 /* Sender: encodes `state` [S] into *msg. rng != NULL samples the bits and the
- * gate (training, exploration); NULL takes the likelier value of each (what
+ * gate (training, exploration: Bernoulli draws, or for the DRU code the
+ * noisy logit's sign); NULL takes the likelier value of each (what
  * evaluation does). Advances the agent's copy of its receivers' memory. */
 CM_API cm_status cm_link_send(const cm_link *l, cm_link_agent *a, const float *state, cm_rng *rng, cm_link_message *msg);
 /* Receiver: this step's message from each sender (msgs[N]; sent = 0 for
@@ -185,7 +198,8 @@ typedef struct cm_link_losses {
 } cm_link_losses;
 
 /* Forward (+ loss when targets are given and loss != NULL). rng != NULL:
- * training, bits and gates sampled; NULL: the likelier values. */
+ * training, bits and gates sampled (Bernoulli) or noised (DRU); NULL: the
+ * likelier values, 0 / 1. */
 CM_API cm_status cm_link_forward(const cm_link *l, cm_link_state *s, const cm_link_batch *b, cm_rng *rng, double *loss);
 /* Gradient of the last forward's loss ACCUMULATED into grad (laid out like
  * the parameter block); the gradients with respect to the inputs state and

@@ -23,6 +23,7 @@
 
 #include "cogmap/base.h"
 #include "cogmap/run.h"
+#include "cogmap/socialrun.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -201,6 +202,23 @@ CM_API cm_status cm_gif_write(const char *path, const uint8_t *const *frames, in
  * RGBA. title may be NULL. PNG, atomic. */
 CM_API cm_status cm_plot_bev_samples(const char *path, int n, int image, int out, const uint8_t *rgb, const float *pred,
                               const uint8_t *target, const char *title);
+
+/* --------------------------------------------- social place cells, link */
+
+/* One probed class (ssm-pc.md §9.2): a row per strongest unit of class
+ * `cls` (ev->per_class at most), four 50 x 50 maps each — against self
+ * position with the self moving (condition 1), against partner position
+ * with the partner moving (2), and both against self and partner with both
+ * moving (3) — jet, 0..0.8, SSM-PC's smoothing; the peaks in the titles.
+ * CM_ERR_ARG when the class has no unit or the evaluation no maps. */
+CM_API cm_status cm_spc_fig_class(const char *path, const cm_spc_evaluation *ev, cm_spc_class cls);
+/* The class counts at every periodic evaluation of a social run (evals.csv
+ * columns pure_place, pure_spc, special_spc, mixed) against step. */
+CM_API cm_status cm_spc_fig_growth(const char *path, const cm_evals *history);
+/* Partner error against bits per step (log2 axis): learned and broadcast
+ * per budget, velocity and none as horizontal lines. */
+CM_API cm_status cm_link_fig_bits(const char *path, const cm_link_bench_row *rows, int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -176,6 +176,10 @@ typedef struct cm_social_batch {
      * and trained — the network as one agent's own path integrator, whose
      * states a link (link.h) sends from and reads with. */
     int solo;
+    /* Alone: only the first `readout` elements (0: all) get the bottleneck,
+     * read-outs and loss — e.g. one agent's own loss while its partners'
+     * streams feed a link; the other elements' outputs are not computed. */
+    int readout;
 } cm_social_batch;
 
 typedef struct cm_social_state cm_social_state; /* opaque: activations for batch x seq_len */

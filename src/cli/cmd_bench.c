@@ -10,6 +10,7 @@ int bench_render(int argc, char **argv);
 int bench_motion(int argc, char **argv);
 int bench_dist(int argc, char **argv);
 int bench_coop(int argc, char **argv);
+int bench_link(int argc, char **argv);
 
 typedef struct bench_entry {
     const char *name;
@@ -23,6 +24,7 @@ static const bench_entry bench_table[] = {
     {"motion", "rat-model trajectories (Sorscher preset, 2.2 m box): steps/s per core", bench_motion},
     {"dist", "training steps through the generic trainer, plain or under mpirun (steps/s)", bench_dist},
     {"coop", "cooperative search in Memory-Maze: success against bits per step (table, figure, GIF)", bench_coop},
+    {"link", "learned link vs broadcast vs velocity vs none over bit budgets: DIR/table.csv (trains)", bench_link},
     {NULL, NULL, NULL},
 };
 

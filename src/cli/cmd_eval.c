@@ -5,6 +5,7 @@
 #include "cogmap/dist.h"
 #include "cogmap/plot.h"
 #include "cogmap/bevrun.h"
+#include "cogmap/socialrun.h"
 
 #include <math.h>
 #include <string.h>
@@ -32,6 +33,8 @@ static const char eval_usage[] =
 int cli_eval_smp(int argc, char **argv);
 /* BEV runs (run.json "model": "bev") by bev_eval.c. */
 int cli_eval_bev(int argc, char **argv);
+/* Social and link runs by social_eval.c. */
+int cli_eval_social(int argc, char **argv);
 
 /* Progress on stderr unless --quiet. */
 static cm_progress *progress_of(const cli_common *common, cm_progress *p)
@@ -123,7 +126,8 @@ int cli_eval_detector(int argc, char **argv);
 static const struct {
     const char *model;
     int (*eval)(int argc, char **argv);
-} evaluators[] = {{"smp", cli_eval_smp}, {"bev", cli_eval_bev}, {"detector", cli_eval_detector}};
+} evaluators[] = {{"smp", cli_eval_smp}, {"bev", cli_eval_bev}, {"detector", cli_eval_detector},
+                   {"social", cli_eval_social}, {"link", cli_eval_social}};
 
 int cmd_eval(int argc, char **argv)
 {

@@ -138,12 +138,15 @@ int cli_train_grid(int argc, char **argv)
 }
 
 /* The other trainers live in their own files: smp_train.c, bev_train.c,
- * detector_cli.c, coop_train.c. */
-extern const char smp_train_usage[], bev_train_usage[], detector_train_usage[], coop_train_usage[];
+ * detector_cli.c, coop_train.c, social_train.c (social and link). */
+extern const char smp_train_usage[], bev_train_usage[], detector_train_usage[], coop_train_usage[],
+    social_train_usage[], link_train_usage[];
 int cli_train_smp(int argc, char **argv);
 int cli_train_bev(int argc, char **argv);
 int cli_train_detector(int argc, char **argv);
 int cli_train_coop(int argc, char **argv);
+int cli_train_social(int argc, char **argv);
+int cli_train_link(int argc, char **argv);
 
 /* The models `cogmap train` knows, in the order the help shows them. */
 static const struct {
@@ -155,6 +158,8 @@ static const struct {
     {"bev", bev_train_usage, cli_train_bev},
     {"detector", detector_train_usage, cli_train_detector},
     {"coop", coop_train_usage, cli_train_coop},
+    {"social", social_train_usage, cli_train_social},
+    {"link", link_train_usage, cli_train_link},
 };
 #define N_TRAINERS (int)(sizeof trainers / sizeof trainers[0])
 

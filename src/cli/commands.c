@@ -15,8 +15,8 @@ int cmd_map(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"demo", "run the main job on the built-in default (what `make demo` runs)", cmd_demo},
-    {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline, `train detector` SSM-PC's target detector", cmd_train},
-    {"eval", "evaluate a run: grid-cell (gridness, decoding error), SMP (cell types, figures 2 and 3) or detector (AP, position error)", cmd_eval},
+    {"train", "train a model: `train grid` grows grid cells by path integration, `train smp` the Spatial Memory Pipeline, `train bev` SSM-PC's BEV predictor, `train detector` its target detector, `train coop` the cooperative-search link and policy, `train social` social place cells, `train link` the learned link", cmd_train},
+    {"eval", "evaluate a run: grid-cell (gridness, decoding error), SMP (cell types, figures 2 and 3), BEV (alpha IoU), detector (AP, position error), social (unit classes) or link (partner error, bits)", cmd_eval},
     {"simulate", "trajectories of agents in an open arena: trajectory.npz and a preview", cmd_simulate},
     {"maze", "generate a Memory-Maze layout; with --out, explore it and write a dataset", cmd_maze},
     {"map", "one agent maps a maze from predicted BEVs: spatial memory, targets, pose drift", cmd_map},

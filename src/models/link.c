@@ -22,6 +22,7 @@ static const cfgt_field fields[] = {
     F("bits", CFGT_INT, bits, 1, CM_LINK_MAX_BITS),
     F("senders", CFGT_INT, senders, 1, CM_LINK_MAX_SENDERS),
     F("sender_hidden", CFGT_INT, sender_hidden, 1, 65536),
+    F("message_dim", CFGT_INT, message_dim, 0, 65536),
     F("memory", CFGT_INT, memory, 1, 4096),
     F("init_dim", CFGT_INT, init_dim, 0, 65536),
     F("decoder_hidden", CFGT_INT, decoder_hidden, 1, 65536),
@@ -33,6 +34,7 @@ static const cfgt_field fields[] = {
     F("beta", CFGT_FLOAT, beta, 0, 1e6),
     F("lambda", CFGT_FLOAT, lambda, 0, 1e6),
     F("gate_bias", CFGT_FLOAT, gate_bias, -50, 50),
+    F("noise", CFGT_FLOAT, noise, 0, 100),
     F("lr", CFGT_DOUBLE, optim.lr, 0, 10),
     F("momentum", CFGT_DOUBLE, optim.momentum, 0, 0.9999),
     F("alpha", CFGT_DOUBLE, optim.alpha, 0, 0.9999999),
@@ -47,6 +49,7 @@ static const cfgt_field fields[] = {
 
 static const char *const optim_names[] = {"sgd", "adam", "adamw", "rmsprop", "rmsprop_tf"};
 static const char *const target_names[] = {"softmax", "bernoulli"};
+static const char *const code_names[] = {"bernoulli", "dru"};
 
 cm_status cm_link_preset(const char *name, cm_link_config *c)
 {
@@ -60,6 +63,7 @@ cm_status cm_link_preset(const char *name, cm_link_config *c)
     c->bits = tiny ? 3 : 16;
     c->senders = tiny ? 2 : 1;
     c->sender_hidden = tiny ? 6 : 64;
+    c->message_dim = tiny ? 4 : 0;
     c->memory = tiny ? 5 : 128;
     c->init_dim = tiny ? 4 : 268;
     c->decoder_hidden = tiny ? 7 : 256;
@@ -72,6 +76,8 @@ cm_status cm_link_preset(const char *name, cm_link_config *c)
     c->beta = tiny ? 0.1f : 0.0f;
     c->lambda = tiny ? 0.2f : 0.01f;
     c->gate_bias = 2.0f;
+    c->code = CM_LINK_CODE_BERNOULLI;
+    c->noise = 2.0f;
     c->optim = cm_optim_defaults(CM_OPTIM_ADAM);
     c->optim.lr = 1e-3;
     c->clip_norm = 1.0f;
@@ -87,6 +93,8 @@ cm_status cm_link_config_check(const cm_link_config *c)
         if (!(x >= f->lo && x <= f->hi))
             return cm_error(CM_ERR_ARG, "link config: %s: expected a value in [%g, %g], got %g", f->key, f->lo, f->hi, x);
     }
+    if ((unsigned)c->code > CM_LINK_CODE_DRU)
+        return cm_error(CM_ERR_ARG, "link config: code: expected bernoulli or dru, got %d", (int)c->code);
     if ((unsigned)c->target > CM_LINK_BERNOULLI)
         return cm_error(CM_ERR_ARG, "link config: target: expected softmax or bernoulli, got %d", (int)c->target);
     if ((unsigned)c->optim.kind > CM_OPTIM_RMSPROP_TF)
@@ -112,6 +120,14 @@ cm_status cm_link_config_set(cm_link_config *c, const char *key_value)
             }
         return cm_error(CM_ERR_ARG, "link --set optim: expected sgd, adam, adamw, rmsprop or rmsprop_tf, got '%s'", v);
     }
+    if (strcmp(key, "code") == 0) {
+        for (int k = 0; k < 2; k++)
+            if (strcmp(v, code_names[k]) == 0) {
+                c->code = (cm_link_code)k;
+                return CM_OK;
+            }
+        return cm_error(CM_ERR_ARG, "link --set code: expected bernoulli or dru, got '%s'", v);
+    }
     if (strcmp(key, "target") == 0) {
         for (int k = 0; k < 2; k++)
             if (strcmp(v, target_names[k]) == 0) {
@@ -123,9 +139,9 @@ cm_status cm_link_config_set(cm_link_config *c, const char *key_value)
     int r = cfgt_set(fields, N_FIELDS, c, "link --set", key, v);
     if (r < 0)
         return cm_error(CM_ERR_ARG,
-                        "link --set: unknown key '%s' (state_dim, ctx_dim, bits, senders, sender_hidden, memory, "
+                        "link --set: unknown key '%s' (state_dim, ctx_dim, bits, senders, sender_hidden, message_dim, memory, "
                         "init_dim, decoder_hidden, out_dim, target, gate, who, who_hidden, w_pool, beta, lambda, "
-                        "gate_bias, optim, lr, momentum, alpha, beta1, beta2, eps, weight_decay, clip)",
+                        "gate_bias, code, noise, optim, lr, momentum, alpha, beta1, beta2, eps, weight_decay, clip)",
                         key);
     return (cm_status)r;
 }
@@ -138,6 +154,8 @@ int cm_link_config_keys(const cm_link_config *c, char (*kv)[96], int cap)
         snprintf(kv[n++], 96, "optim=%s", optim_names[c->optim.kind]);
     if (n < cap)
         snprintf(kv[n++], 96, "target=%s", target_names[c->target]);
+    if (n < cap)
+        snprintf(kv[n++], 96, "code=%s", code_names[c->code]);
     for (int i = 0; i < N_FIELDS && n < cap; i++) {
         const cfgt_field *f = &fields[i];
         const char *p = (const char *)c + f->offset;
@@ -179,7 +197,8 @@ static cm_status build(cm_link *l)
     cm_status st = add_linear(l, "sender.0", E, S + M, &ix->s0_w, &ix->s0_b);
     if (!st) st = add_linear(l, "sender.code", c->bits, E, &ix->code_w, &ix->code_b);
     if (!st && c->gate) st = add_linear(l, "sender.gate", 1, E, &ix->gate_w, &ix->gate_b);
-    if (!st) st = add(l, "memory.weight_ih_l0", 4 * M, c->bits + 1, &ix->m_ih);
+    if (!st && c->message_dim > 0) st = add_linear(l, "message", c->message_dim, c->bits + 1, &ix->msg_w, &ix->msg_b);
+    if (!st) st = add(l, "memory.weight_ih_l0", 4 * M, link_memory_input(c), &ix->m_ih);
     if (!st) st = add(l, "memory.weight_hh_l0", 4 * M, M, &ix->m_hh);
     if (!st) st = add(l, "memory.bias_ih_l0", 4 * M, 0, &ix->m_bih);
     if (!st) st = add(l, "memory.bias_hh_l0", 4 * M, 0, &ix->m_bhh);
@@ -265,6 +284,7 @@ cm_status cm_link_save(const cm_link *l, const char *dir)
              cJSON_AddStringToObject(o, "preset", l->cfg.preset) &&
              cJSON_AddStringToObject(o, "optim", optim_names[l->cfg.optim.kind]) &&
              cJSON_AddStringToObject(o, "target", target_names[l->cfg.target]) &&
+             cJSON_AddStringToObject(o, "code", code_names[l->cfg.code]) &&
              cfgt_to_json(fields, N_FIELDS, &l->cfg, o);
     if (!ok) {
         cJSON_Delete(o);
@@ -283,7 +303,7 @@ cm_status cm_link_save(const cm_link *l, const char *dir)
 cm_status cm_link_load(const char *dir, cm_link **out)
 {
     *out = NULL;
-    char path[4200], preset[32] = "", optim[32] = "", target[32] = "", format[64] = "";
+    char path[4200], preset[32] = "", optim[32] = "", target[32] = "", code[32] = "bernoulli", format[64] = "";
     snprintf(path, sizeof path, "%s/config.json", dir);
     cJSON *o = NULL;
     cm_status st = cm_json_read(path, &o);
@@ -301,6 +321,8 @@ cm_status cm_link_load(const char *dir, cm_link **out)
         st = cm_json_get_string(o, path, "optim", 1, optim, sizeof optim);
     if (!st)
         st = cm_json_get_string(o, path, "target", 1, target, sizeof target);
+    if (!st)
+        st = cm_json_get_string(o, path, "code", 0, code, sizeof code);
     char kv[64];
     snprintf(kv, sizeof kv, "optim=%s", optim);
     if (!st && cm_link_config_set(&c, kv) != CM_OK)
@@ -308,6 +330,9 @@ cm_status cm_link_load(const char *dir, cm_link **out)
     snprintf(kv, sizeof kv, "target=%s", target);
     if (!st && cm_link_config_set(&c, kv) != CM_OK)
         st = cm_error(CM_ERR_FORMAT, "%s: target: expected softmax or bernoulli, got '%s'", path, target);
+    snprintf(kv, sizeof kv, "code=%s", code);
+    if (!st && cm_link_config_set(&c, kv) != CM_OK)
+        st = cm_error(CM_ERR_FORMAT, "%s: code: expected bernoulli or dru, got '%s'", path, code);
     if (!st)
         st = cfgt_from_json(fields, N_FIELDS, &c, o, path);
     if (!st && cm_link_config_check(&c) != CM_OK)
@@ -337,7 +362,7 @@ void link_lstm_step(const cm_link *l, const float *x, const float *h0, const flo
                     float *c1, int n)
 {
     const link_tensors *ix = &l->ix;
-    int M = l->cfg.memory, G = 4 * M, In = l->cfg.bits + 1;
+    int M = l->cfg.memory, G = 4 * M, In = link_memory_input(&l->cfg);
     const float *bih = link_p(l, ix->m_bih), *bhh = link_p(l, ix->m_bhh);
     for (int r = 0; r < n; r++)
         for (int j = 0; j < G; j++)
@@ -377,11 +402,35 @@ void link_sender(const cm_link *l, const float *sin, float *e, float *p, float *
     }
 }
 
+int link_draw(const cm_link_config *c, cm_rng *rng, float p)
+{
+    if (c->code == CM_LINK_CODE_BERNOULLI)
+        return cm_rng_float(rng) < p;
+    /* the noisy logit's sign: logit(p) + N(0, noise^2) > 0 */
+    float q = p < 1e-7f ? 1e-7f : p > 1.0f - 1e-7f ? 1.0f - 1e-7f : p;
+    return logf(q / (1.0f - q)) + c->noise * (float)cm_rng_normal(rng) > 0.0f;
+}
+
+float link_noisy(const cm_link_config *c, cm_rng *rng, float p)
+{
+    float q = p < 1e-7f ? 1e-7f : p > 1.0f - 1e-7f ? 1.0f - 1e-7f : p;
+    return sigmoid(logf(q / (1.0f - q)) + c->noise * (float)cm_rng_normal(rng));
+}
+
 void link_message_input(int bits, const float *m, float g, float *u)
 {
     for (int k = 0; k < bits; k++)
         u[k] = g * (2.0f * m[k] - 1.0f);
     u[bits] = g;
+}
+
+void link_read_message(const cm_link *l, const float *u, float *x, int n)
+{
+    int In = l->cfg.bits + 1;
+    if (l->cfg.message_dim > 0)
+        cm_linear_forward(x, u, link_p(l, l->ix.msg_w), link_p(l, l->ix.msg_b), n, In, l->cfg.message_dim, 0);
+    else
+        memcpy(x, u, (size_t)n * In * sizeof(float));
 }
 
 /* ------------------------------------------------------ one agent, one step */
@@ -390,7 +439,7 @@ struct cm_link_agent {
     int N, M, I;
     float *mem_h, *mem_c;   /* [N, M] memory of each sender */
     float *own_h, *own_c;   /* [M] copy of the receivers' memory of this agent */
-    float *sin, *e, *p, *u, *gates, *h1, *c1, *din, *d1, *wh; /* scratch */
+    float *sin, *e, *p, *u, *xm, *gates, *h1, *c1, *din, *d1, *wh; /* scratch */
     float *block;
 };
 
@@ -403,10 +452,10 @@ cm_status cm_link_agent_create(const cm_link *l, cm_link_agent **out)
         return cm_error(CM_ERR_NOMEM, "link agent: cannot allocate");
     int N = c->senders, M = c->memory, S = c->state_dim, C = c->ctx_dim;
     size_t sizes[] = {(size_t)N * M, (size_t)N * M, (size_t)M, (size_t)M, (size_t)(S + M), (size_t)c->sender_hidden,
-                      (size_t)c->bits, (size_t)(c->bits + 1), 4 * (size_t)M, (size_t)M, (size_t)M,
+                      (size_t)c->bits, (size_t)(c->bits + 1), (size_t)link_memory_input(c), 4 * (size_t)M, (size_t)M, (size_t)M,
                       (size_t)(C + M), (size_t)N * c->decoder_hidden, (size_t)c->who_hidden};
-    float **slots[] = {&a->mem_h, &a->mem_c, &a->own_h, &a->own_c, &a->sin, &a->e, &a->p,
-                       &a->u,     &a->gates, &a->h1,    &a->c1,    &a->din, &a->d1, &a->wh};
+    float **slots[] = {&a->mem_h, &a->mem_c, &a->own_h, &a->own_c, &a->sin, &a->e,  &a->p, &a->u,
+                       &a->xm,    &a->gates, &a->h1,    &a->c1,    &a->din, &a->d1, &a->wh};
     size_t total = 0;
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
         total += sizes[k];
@@ -467,15 +516,16 @@ cm_status cm_link_send(const cm_link *l, cm_link_agent *a, const float *state, c
     memset(msg, 0, sizeof *msg);
     msg->n_bits = B;
     msg->p_send = pi;
-    msg->sent = c->gate ? (rng ? cm_rng_float(rng) < pi : pi > 0.5f) : 1;
+    msg->sent = c->gate ? (rng ? link_draw(c, rng, pi) : pi > 0.5f) : 1;
     for (int k = 0; k < B; k++) {
-        float bit = rng ? (float)(cm_rng_float(rng) < a->p[k]) : (float)(a->p[k] > 0.5f);
+        float bit = rng ? (float)link_draw(c, rng, a->p[k]) : (float)(a->p[k] > 0.5f);
         msg->bit[k] = (uint8_t)bit;
         a->p[k] = bit; /* reused as the bits */
     }
     /* What the receivers now know of this agent. */
     link_message_input(B, a->p, msg->sent ? 1.0f : 0.0f, a->u);
-    link_lstm_step(l, a->u, a->own_h, a->own_c, a->gates, a->h1, a->c1, 1);
+    link_read_message(l, a->u, a->xm, 1);
+    link_lstm_step(l, a->xm, a->own_h, a->own_c, a->gates, a->h1, a->c1, 1);
     memcpy(a->own_h, a->h1, (size_t)M * sizeof(float));
     memcpy(a->own_c, a->c1, (size_t)M * sizeof(float));
     return CM_OK;
@@ -498,7 +548,8 @@ cm_status cm_link_receive(const cm_link *l, cm_link_agent *a, const cm_link_mess
         for (int k = 0; k < B; k++)
             a->u[k] = g * (msgs[n].bit[k] ? 1.0f : -1.0f);
         a->u[B] = g;
-        link_lstm_step(l, a->u, h, cc, a->gates, a->h1, a->c1, 1);
+        link_read_message(l, a->u, a->xm, 1);
+        link_lstm_step(l, a->xm, h, cc, a->gates, a->h1, a->c1, 1);
         memcpy(h, a->h1, (size_t)M * sizeof(float));
         memcpy(cc, a->c1, (size_t)M * sizeof(float));
         if (C > 0)

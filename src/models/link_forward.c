@@ -13,13 +13,14 @@
 struct cm_link_state {
     int B, T;
     int have_forward, have_loss, sender_used;
+    int sampled; /* the last forward drew from an rng (not relaxed, not evaluation) */
     cm_link_batch batch;
     double rows;
     cm_link_losses losses;
     float *block;
-    float *sin, *e, *cl, *p, *m, *pi, *g, *u, *hm, *cm, *gates, *din, *d1, *pred;
+    float *sin, *e, *cl, *p, *m, *pi, *g, *u, *xm, *hm, *cm, *gates, *din, *d1, *pred;
     float *wh, *score, *alpha, *pd, *pooled, *logp;
-    float *dpred, *dpooled, *dscore, *dd1, *ddin, *dpd, *dwh, *dhm, *du, *dh0, *dc0, *dcl, *dz, *de, *dsin, *dstate, *dctx;
+    float *dxm, *dpred, *dpooled, *dscore, *dd1, *ddin, *dpd, *dwh, *dhm, *du, *dh0, *dc0, *dcl, *dz, *de, *dsin, *dstate, *dctx;
     float *work;
 };
 
@@ -49,6 +50,8 @@ cm_status cm_link_state_create(const cm_link *l, int B, int T, cm_link_state **o
     SLOT(s->pi, TNB);
     SLOT(s->g, TNB);
     SLOT(s->u, TNB * (Bb + 1));
+    SLOT(s->xm, TNB * (size_t)link_memory_input(c));
+    SLOT(s->dxm, TNB * (size_t)link_memory_input(c));
     SLOT(s->hm, (Tt + 1) * NB * M);
     SLOT(s->cm, (Tt + 1) * NB * M);
     SLOT(s->gates, TNB * 4 * M);
@@ -124,6 +127,13 @@ const float *cm_link_output_get(const cm_link_state *s, cm_link_output which)
 
 const float *cm_link_input_grad(const cm_link_state *s, int ctx) { return ctx ? s->dctx : s->dstate; }
 
+/* What training sends for probability p: a Bernoulli draw, or DRU's
+ * noisy sigmoid. */
+static float train_value(const cm_link_config *c, cm_rng *rng, float p)
+{
+    return c->code == CM_LINK_CODE_DRU ? link_noisy(c, rng, p) : (float)(cm_rng_float(rng) < p);
+}
+
 /* sum_bits KL(Bern(p) || Bern(1/2)) in nats. */
 static double kl_half(const float *p, int bits)
 {
@@ -182,12 +192,14 @@ cm_status cm_link_forward(const cm_link *l, cm_link_state *s, const cm_link_batc
     const link_tensors *ix = &l->ix;
     int B = s->B, T = s->T, N = c->senders, NB = N * B, S = c->state_dim, C = c->ctx_dim, Bb = c->bits;
     int E = c->sender_hidden, M = c->memory, D = c->decoder_hidden, O = c->out_dim, A = c->who_hidden;
+    int Pm = link_memory_input(c);
     size_t TNB = (size_t)T * NB;
     int64_t sst = b->state_stride ? b->state_stride : (int64_t)NB * S;
     int64_t cst = b->ctx_stride ? b->ctx_stride : (int64_t)B * C;
     s->batch = *b;
     s->have_forward = s->have_loss = 0;
     s->sender_used = !b->fixed_bits && !b->silent;
+    s->sampled = rng != NULL && !b->relaxed;
     (void)E;
 
     /* Memories start from each sender's initial code. */
@@ -215,10 +227,10 @@ cm_status cm_link_forward(const cm_link *l, cm_link_state *s, const cm_link_batc
                 s->cl[r0 * Bb + k] = logf(q / (1.0f - q));
             }
             for (int r = 0; r < NB; r++) {
-                g[r] = !c->gate ? 1.0f : b->relaxed ? pi[r] : rng ? (float)(cm_rng_float(rng) < pi[r]) : (float)(pi[r] > 0.5f);
+                g[r] = !c->gate ? 1.0f : b->relaxed ? pi[r] : rng ? train_value(c, rng, pi[r]) : (float)(pi[r] > 0.5f);
                 for (int k = 0; k < Bb; k++) {
                     float pk = p[(size_t)r * Bb + k];
-                    m[(size_t)r * Bb + k] = b->relaxed ? pk : rng ? (float)(cm_rng_float(rng) < pk) : (float)(pk > 0.5f);
+                    m[(size_t)r * Bb + k] = b->relaxed ? pk : rng ? train_value(c, rng, pk) : (float)(pk > 0.5f);
                 }
             }
         } else {
@@ -231,7 +243,9 @@ cm_status cm_link_forward(const cm_link *l, cm_link_state *s, const cm_link_batc
         }
         for (int r = 0; r < NB; r++)
             link_message_input(Bb, m + (size_t)r * Bb, g[r], u + (size_t)r * (Bb + 1));
-        link_lstm_step(l, u, s->hm + r0 * M, s->cm + r0 * M, s->gates + r0 * 4 * M, s->hm + (r0 + NB) * M,
+        float *xm = s->xm + r0 * Pm;
+        link_read_message(l, u, xm, NB);
+        link_lstm_step(l, xm, s->hm + r0 * M, s->cm + r0 * M, s->gates + r0 * 4 * M, s->hm + (r0 + NB) * M,
                        s->cm + (r0 + NB) * M, NB);
     }
     /* Decoder over every step: [ctx ; memory after step t]. */
@@ -370,12 +384,20 @@ cm_status cm_link_backward(const cm_link *l, cm_link_state *s, float *grad)
                 memcpy(s->dhm + r * M, dd + C, (size_t)M * sizeof(float));
             }
     /* The memory LSTM over the whole sequence. */
-    memset(s->du, 0, TNB * (Bb + 1) * sizeof(float));
+    int Pm = link_memory_input(c);
+    memset(s->dxm, 0, TNB * Pm * sizeof(float));
     memset(s->dh0, 0, (size_t)NB * M * sizeof(float));
     memset(s->dc0, 0, (size_t)NB * M * sizeof(float));
-    cm_lstm_backward(s->du, s->dh0, s->dc0, G(l, grad, ix->m_ih), G(l, grad, ix->m_hh), G(l, grad, ix->m_bih),
-                     G(l, grad, ix->m_bhh), s->dhm, s->hm, s->cm, s->gates, s->u, link_p(l, ix->m_ih),
-                     link_p(l, ix->m_hh), T, NB, Bb + 1, M, s->work);
+    cm_lstm_backward(s->dxm, s->dh0, s->dc0, G(l, grad, ix->m_ih), G(l, grad, ix->m_hh), G(l, grad, ix->m_bih),
+                     G(l, grad, ix->m_bhh), s->dhm, s->hm, s->cm, s->gates, s->xm, link_p(l, ix->m_ih),
+                     link_p(l, ix->m_hh), T, NB, Pm, M, s->work);
+    /* back through the message read-in to the messages themselves */
+    memset(s->du, 0, TNB * (Bb + 1) * sizeof(float));
+    if (c->message_dim > 0)
+        cm_linear_backward(s->du, G(l, grad, ix->msg_w), G(l, grad, ix->msg_b), s->dxm, s->u, link_p(l, ix->msg_w),
+                           (int)TNB, Bb + 1, Pm);
+    else
+        memcpy(s->du, s->dxm, TNB * (Bb + 1) * sizeof(float));
     if (c->init_dim > 0) {
         cm_linear_backward(NULL, G(l, grad, ix->h0_w), G(l, grad, ix->h0_b), s->dh0, b->init, link_p(l, ix->h0_w), NB,
                            c->init_dim, M);
@@ -389,18 +411,21 @@ cm_status cm_link_backward(const cm_link *l, cm_link_state *s, float *grad)
      * estimators (dm/dlogit ~ p (1 - p), dg/dz ~ pi (1 - pi)), plus the rate
      * and gate terms. */
     float rcoef = (float)(c->beta / (N * s->rows)), gcoef = (float)(c->lambda / (N * s->rows));
+    /* DRU sent the noisy sigmoid itself: its own slope; otherwise the
+     * straight-through slope of the probability (exact in the relaxed mode) */
+    int dru = c->code == CM_LINK_CODE_DRU && s->sampled;
     for (size_t r = 0; r < TNB; r++) {
         const float *du = s->du + r * (Bb + 1), *m = s->m + r * Bb, *p = s->p + r * Bb, *cl = s->cl + r * Bb;
         float g = s->g[r], pi = s->pi[r], dg = du[Bb];
         float *dcl = s->dcl + r * Bb;
         for (int k = 0; k < Bb; k++) {
             dg += du[k] * (2.0f * m[k] - 1.0f);
-            float dp = du[k] * 2.0f * g + rcoef * pi * cl[k];
-            dcl[k] = dp * p[k] * (1.0f - p[k]);
+            float slope = dru ? m[k] * (1.0f - m[k]) : p[k] * (1.0f - p[k]);
+            dcl[k] = du[k] * 2.0f * g * slope + rcoef * pi * cl[k] * p[k] * (1.0f - p[k]);
         }
         double klv = kl_half(p, Bb);
-        float dpi = dg + rcoef * (float)klv + gcoef;
-        s->dz[r] = c->gate ? dpi * pi * (1.0f - pi) : 0.0f;
+        float gslope = dru ? g * (1.0f - g) : pi * (1.0f - pi);
+        s->dz[r] = c->gate ? dg * gslope + (rcoef * (float)klv + gcoef) * pi * (1.0f - pi) : 0.0f;
     }
     memset(s->de, 0, TNB * E * sizeof(float));
     cm_linear_backward(s->de, G(l, grad, ix->code_w), G(l, grad, ix->code_b), s->dcl, s->e, link_p(l, ix->code_w),

@@ -156,6 +156,9 @@ cm_status cm_social_forward(const cm_social *m, cm_social_state *s, const cm_soc
     int B = s->B, T = s->T, H = c->hidden, In = c->input_size, E = c->ego_size, I = In + E;
     int Np = c->n_place, Nh = c->n_hd, R = Np + Nh, Nb = c->bottleneck, Rh = c->relational_hidden;
     int solo = b->solo != 0, NR = solo ? B : 2 * B, BT = B * T;
+    /* alone, the read-outs may be limited to the first elements */
+    int RB = solo && b->readout > 0 && b->readout < B ? b->readout : B, BTr = RB * T;
+    s->rb = RB;
     s->batch = *b;
     s->have_forward = 0;
     s->have_loss = 0;
@@ -202,12 +205,12 @@ cm_status cm_social_forward(const cm_social *m, cm_social_state *s, const cm_soc
             }
         }
     /* Bottleneck: Dropout(ReLU(W joint + b)). */
-    cm_linear_forward(s->a, s->joint, P(m, ix->bn_w), P(m, ix->bn_b), BT, H, Nb, 0);
-    cm_relu_forward(s->a, s->a, (size_t)BT * Nb);
-    cm_dropout_forward(s->z, s->mask, s->a, (size_t)BT * Nb, c->dropout, rng != NULL, rng);
+    cm_linear_forward(s->a, s->joint, P(m, ix->bn_w), P(m, ix->bn_b), BTr, H, Nb, 0);
+    cm_relu_forward(s->a, s->a, (size_t)BTr * Nb);
+    cm_dropout_forward(s->z, s->mask, s->a, (size_t)BTr * Nb, c->dropout, rng != NULL, rng);
     /* Read-outs (alone, a network has no partner to read out). */
-    cm_linear_forward(s->sp, s->z, P(m, ix->sp_w), P(m, ix->sp_b), BT, Nb, Np, 0);
-    cm_linear_forward(s->sh, s->z, P(m, ix->sh_w), P(m, ix->sh_b), BT, Nb, Nh, 0);
+    cm_linear_forward(s->sp, s->z, P(m, ix->sp_w), P(m, ix->sp_b), BTr, Nb, Np, 0);
+    cm_linear_forward(s->sh, s->z, P(m, ix->sh_w), P(m, ix->sh_b), BTr, Nb, Nh, 0);
     if (!solo) {
         cm_linear_forward(s->pp, s->z, P(m, ix->pp_w), P(m, ix->pp_b), BT, Nb, Np, 0);
         cm_linear_forward(s->ph, s->z, P(m, ix->ph_w), P(m, ix->ph_b), BT, Nb, Nh, 0);
@@ -221,13 +224,13 @@ cm_status cm_social_forward(const cm_social *m, cm_social_state *s, const cm_soc
 
     /* Loss: weighted soft-target cross-entropies + w_distance * MSE, each a
      * sum over rows divided by `rows`; the logits' gradients are kept. */
-    double rows = b->rows > 0 ? b->rows : (double)BT;
+    double rows = b->rows > 0 ? b->rows : (double)BTr;
     s->rows = rows;
     float inv = (float)(1.0 / rows);
     cm_social_losses *L = &s->losses;
     memset(L, 0, sizeof *L);
-    L->self_place = xent_rows(s->logp, s->dsp, s->sp, b->self_place, BT, Np, c->w_self_place * inv) / rows;
-    L->self_hd = xent_rows(s->logp, s->dsh, s->sh, b->self_hd, BT, Nh, c->w_self_hd * inv) / rows;
+    L->self_place = xent_rows(s->logp, s->dsp, s->sp, b->self_place, BTr, Np, c->w_self_place * inv) / rows;
+    L->self_hd = xent_rows(s->logp, s->dsh, s->sh, b->self_hd, BTr, Nh, c->w_self_hd * inv) / rows;
     if (!solo) {
         L->peer_place = xent_rows(s->logp, s->dpp, s->pp, b->peer_place, BT, Np, c->w_peer_place * inv) / rows;
         L->peer_hd = xent_rows(s->logp, s->dph, s->ph, b->peer_hd, BT, Nh, c->w_peer_hd * inv) / rows;
@@ -262,12 +265,12 @@ cm_status cm_social_backward(const cm_social *m, cm_social_state *s, float *grad
     const social_tensors *ix = &m->ix;
     int B = s->B, T = s->T, H = c->hidden, In = c->input_size, E = c->ego_size, I = In + E;
     int Np = c->n_place, Nh = c->n_hd, R = Np + Nh, Nb = c->bottleneck, Rh = c->relational_hidden;
-    int solo = s->batch.solo != 0, NR = s->nr, BT = B * T;
+    int solo = s->batch.solo != 0, NR = s->nr, BT = B * T, BTr = s->rb * T;
 
     /* Read-outs into dz. */
-    memset(s->dz, 0, (size_t)BT * Nb * sizeof(float));
-    cm_linear_backward(s->dz, G(m, grad, ix->sp_w), G(m, grad, ix->sp_b), s->dsp, s->z, P(m, ix->sp_w), BT, Nb, Np);
-    cm_linear_backward(s->dz, G(m, grad, ix->sh_w), G(m, grad, ix->sh_b), s->dsh, s->z, P(m, ix->sh_w), BT, Nb, Nh);
+    memset(s->dz, 0, (size_t)BTr * Nb * sizeof(float));
+    cm_linear_backward(s->dz, G(m, grad, ix->sp_w), G(m, grad, ix->sp_b), s->dsp, s->z, P(m, ix->sp_w), BTr, Nb, Np);
+    cm_linear_backward(s->dz, G(m, grad, ix->sh_w), G(m, grad, ix->sh_b), s->dsh, s->z, P(m, ix->sh_w), BTr, Nb, Nh);
     if (!solo) {
         cm_linear_backward(s->dz, G(m, grad, ix->pp_w), G(m, grad, ix->pp_b), s->dpp, s->z, P(m, ix->pp_w), BT, Nb,
                            Np);
@@ -282,10 +285,10 @@ cm_status cm_social_backward(const cm_social *m, cm_social_state *s, float *grad
                            Rh);
     }
     /* Dropout and ReLU in place: da = dz * mask where a > 0. */
-    for (size_t k = 0; k < (size_t)BT * Nb; k++)
+    for (size_t k = 0; k < (size_t)BTr * Nb; k++)
         s->dz[k] = s->a[k] > 0.0f ? s->dz[k] * s->mask[k] : 0.0f;
     memset(s->djoint, 0, (size_t)BT * H * sizeof(float));
-    cm_linear_backward(s->djoint, G(m, grad, ix->bn_w), G(m, grad, ix->bn_b), s->dz, s->joint, P(m, ix->bn_w), BT, H,
+    cm_linear_backward(s->djoint, G(m, grad, ix->bn_w), G(m, grad, ix->bn_b), s->dz, s->joint, P(m, ix->bn_w), BTr, H,
                        Nb);
     /* d joint reaches both streams unchanged; the self stream also gets what
      * callers added for its states (cm_social_state_output_grad). */

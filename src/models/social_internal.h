@@ -25,6 +25,7 @@ struct cm_social_state {
     int B, T;
     int have_forward, have_loss, train;
     int nr; /* LSTM rows of the last forward: 2B, or B alone (solo) */
+    int rb; /* elements with read-outs (B, or fewer alone) */
     const cm_social_batch *batch_ptr;
     cm_social_batch batch; /* the last forward's batch (caller's buffers, read by backward) */
     double rows;           /* the loss's divisor */
