@@ -32,43 +32,27 @@ const char bev_train_usage[] =
 typedef struct bev_args {
     cli_train_options t;
     const char *preset;
-    int n_data;
-    const char *data[CM_BEVNET_MAX_DATA];
+    cli_list data;
+    const char *data_items[CM_BEVNET_MAX_DATA];
 } bev_args;
 
 static int parse(int argc, char **argv, bev_args *a)
 {
     cli_train_options_defaults(&a->t, CLI_TRAIN_MAX_SETS);
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        int r = cli_train_option("train bev", &a->t, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (cli_option_is(arg, "--preset")) {
-            if (cli_option_value(argc, argv, &i, &a->preset))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--data")) {
-            if (a->n_data == CM_BEVNET_MAX_DATA)
-                return cli_usage_error("train bev", "--data: at most %d dataset folders", CM_BEVNET_MAX_DATA);
-            if (cli_option_value(argc, argv, &i, &a->data[a->n_data++]))
-                return CLI_EXIT_USAGE;
-        } else {
-            return cli_usage_error("train bev", "unknown option '%s'", arg);
-        }
-    }
-    if (a->t.resume && (a->preset || a->n_data))
+    a->data = (cli_list){a->data_items, 0, CM_BEVNET_MAX_DATA};
+    const cli_opt opts[] = {{"--preset", CLI_STRING, &a->preset},
+                            {"--data", CLI_LIST, &a->data, 0, 0, "--data: at most %d dataset folders"},
+                            {0}};
+    int rc = cli_train_parse("train bev", &a->t, opts, argc, argv);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (a->t.resume && (a->preset || a->data.n))
         return cli_usage_error("train bev", "--resume continues a run as configured: --preset and --data are not allowed");
     if (!a->t.resume && !a->preset)
         return cli_usage_error("train bev", "--preset is required (%s)", cm_bevnet_preset_names());
-    for (int k = 0; a->t.resume && k < a->t.n_sets; k++)
-        if (!cm_bevnet_run_key_can_change(a->t.sets[k]))
-            return cli_usage_error("train bev",
-                                   "--set %s: a resumed run can change only lr, plateau_factor, plateau_patience, "
-                                   "clip, rgb_w, alpha_w, smooth_w, dropout, eval_frames",
-                                   a->t.sets[k]);
-    return cli_train_options_check("train bev", &a->t);
+    rc = cli_train_stage_keys("train bev", &a->t, cm_bevnet_run_key_can_change,
+                              "lr, plateau_factor, plateau_patience, clip, rgb_w, alpha_w, smooth_w, dropout, eval_frames");
+    return rc != CLI_EXIT_OK ? rc : cli_train_options_check("train bev", &a->t);
 }
 
 int cli_train_bev(int argc, char **argv)
@@ -90,8 +74,8 @@ int cli_train_bev(int argc, char **argv)
         st = cm_bevnet_run_config_init(&cfg, a.preset, a.t.common.seed);
         for (int i = 0; st == CM_OK && i < a.t.n_sets; i++)
             st = cm_bevnet_config_set(&cfg.model, a.t.sets[i]);
-        for (int i = 0; st == CM_OK && i < a.n_data; i++)
-            st = cm_bevnet_run_config_add_data(&cfg, a.data[i]);
+        for (int i = 0; st == CM_OK && i < a.data.n; i++)
+            st = cm_bevnet_run_config_add_data(&cfg, a.data.items[i]);
         if (st == CM_OK)
             st = cm_bevnet_config_check(&cfg.model);
     }

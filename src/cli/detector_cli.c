@@ -33,37 +33,23 @@ int cli_train_detector(int argc, char **argv)
 {
     cli_train_options a;
     const char *preset = NULL, *data[CM_DETECTOR_MAX_DATA];
-    int n_data = 0;
+    cli_list dl = {data, 0, CM_DETECTOR_MAX_DATA};
     cli_train_options_defaults(&a, CM_DETECTOR_MAX_SETS);
-    for (int i = 1; i < argc; i++) {
-        int r = cli_train_option("train detector", &a, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (cli_option_is(argv[i], "--preset")) {
-            if (cli_option_value(argc, argv, &i, &preset))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--data")) {
-            if (n_data == CM_DETECTOR_MAX_DATA)
-                return cli_usage_error("train detector", "--data: at most %d folders", CM_DETECTOR_MAX_DATA);
-            if (cli_option_value(argc, argv, &i, &data[n_data++]))
-                return CLI_EXIT_USAGE;
-        } else {
-            return cli_usage_error("train detector", "unknown option '%s'", argv[i]);
-        }
-    }
+    const cli_opt opts[] = {{"--preset", CLI_STRING, &preset},
+                            {"--data", CLI_LIST, &dl, 0, 0, "--data: at most %d folders"},
+                            {0}};
+    int rc = cli_train_parse("train detector", &a, opts, argc, argv);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    const int n_data = dl.n;
     if (a.resume && (preset || n_data))
         return cli_usage_error("train detector", "--resume continues a run as configured: no --preset or --data");
     if (!a.resume && !preset)
         return cli_usage_error("train detector", "--preset is required (%s)", cm_detector_preset_names());
-    for (int k = 0; a.resume && k < a.n_sets; k++)
-        if (!cm_detector_run_key_can_change(a.sets[k]))
-            return cli_usage_error("train detector",
-                                   "--set %s: a resumed run can change only lr, dropout, plateau_factor, "
-                                   "plateau_patience, eval_frames and the loss weights",
-                                   a.sets[k]);
-    int rc = cli_train_options_check("train detector", &a);
+    if ((rc = cli_train_stage_keys("train detector", &a, cm_detector_run_key_can_change,
+                                   "lr, dropout, plateau_factor, plateau_patience, eval_frames and the loss weights")))
+        return rc;
+    rc = cli_train_options_check("train detector", &a);
     if (rc != CLI_EXIT_OK)
         return rc;
     cm_set_threads(a.common.threads);
@@ -126,30 +112,16 @@ int cli_eval_detector(int argc, char **argv)
     cli_common common;
     cli_common_defaults(&common);
     cm_detector_eval_opts o = {2048, 2048, NULL};
-    const char *dir = NULL, *v;
-    for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        long long x;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(detector_eval_usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_option_is(argv[i], "--frames")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--frames", v, 1, 10000000, &x))
-                return CLI_EXIT_USAGE;
-            o.frames = (int)x;
-        } else if (cli_option_is(argv[i], "--checkpoint")) {
-            if (cli_option_value(argc, argv, &i, &o.checkpoint))
-                return CLI_EXIT_USAGE;
-        } else if (argv[i][0] != '-' && !dir) {
-            dir = argv[i];
-        } else {
-            return cli_usage_error("eval", "unexpected argument '%s'", argv[i]);
-        }
-    }
+    const char *dir = NULL;
+    long long frames = 2048;
+    const cli_opt opts[] = {{"--frames", CLI_INT, &frames, 1, 10000000},
+                            {"--checkpoint", CLI_STRING, &o.checkpoint},
+                            {NULL, CLI_ARG, &dir, 0, 0, "one run folder expected, got '%s' and '%s'"},
+                            {0}};
+    int rc = cli_parse("eval", detector_eval_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
+    o.frames = (int)frames;
     if (!dir)
         return cli_usage_error("eval", "expected the run folder");
     cm_set_threads(common.threads);
