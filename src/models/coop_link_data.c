@@ -126,7 +126,7 @@ cm_status cm_coop_link_data_fill(cm_coop_link_data *d, int split, uint64_t seed,
             st = record(d, env, pstate, split, seed, first_episode + e, (int)e);
         }
         if (st != CM_OK) {
-#pragma omp critical(coop_link_data_error)
+#pragma omp critical /* unnamed: a named one would be an exported symbol */
             if (status == CM_OK) {
                 status = st;
                 snprintf(message, sizeof message, "%s", cm_errmsg());

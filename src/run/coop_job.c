@@ -331,7 +331,7 @@ static cm_status rollouts(cm_coop_job *j, int64_t step)
             successes += r.success;
         }
         if (st != CM_OK) {
-#pragma omp critical(coop_job_error)
+#pragma omp critical /* unnamed: a named one would be an exported symbol */
             if (status == CM_OK) {
                 status = st;
                 snprintf(message, sizeof message, "%s", cm_errmsg());

@@ -92,7 +92,7 @@ static cm_status run_row(const cm_coop_bench_config *cfg, const cm_coop_plugins 
             (void)total;
         }
         if (st != CM_OK) {
-#pragma omp critical(coop_bench_error)
+#pragma omp critical /* unnamed: a named one would be an exported symbol */
             if (status == CM_OK) {
                 status = st;
                 snprintf(message, sizeof message, "%s", cm_errmsg());
