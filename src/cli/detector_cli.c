@@ -41,16 +41,13 @@ int cli_train_detector(int argc, char **argv)
     int rc = cli_train_parse("train detector", &a, opts, argc, argv);
     if (rc != CLI_EXIT_OK)
         return rc;
-    const int n_data = dl.n;
-    if (a.resume && (preset || n_data))
+    if (a.resume && (preset || dl.n))
         return cli_usage_error("train detector", "--resume continues a run as configured: no --preset or --data");
     if (!a.resume && !preset)
         return cli_usage_error("train detector", "--preset is required (%s)", cm_detector_preset_names());
     if ((rc = cli_train_stage_keys("train detector", &a, cm_detector_run_key_can_change,
-                                   "lr, dropout, plateau_factor, plateau_patience, eval_frames and the loss weights")))
-        return rc;
-    rc = cli_train_options_check("train detector", &a);
-    if (rc != CLI_EXIT_OK)
+                                   "lr, dropout, plateau_factor, plateau_patience, eval_frames and the loss weights")) ||
+        (rc = cli_train_options_check("train detector", &a)))
         return rc;
     cm_set_threads(a.common.threads);
     cm_detector_run_config cfg;
@@ -60,13 +57,7 @@ int cli_train_detector(int argc, char **argv)
     } else {
         if ((rc = cli_refuse_existing_run("train detector", a.common.out)) != CLI_EXIT_OK)
             return rc;
-        st = cm_detector_run_config_init(&cfg, preset, a.common.seed);
-        for (int i = 0; !st && i < a.n_sets; i++)
-            st = cm_detector_run_config_set(&cfg, a.sets[i]);
-        for (int i = 0; !st && i < n_data; i++)
-            st = cm_detector_run_config_add_data(&cfg, data[i]);
-        if (!st)
-            st = cm_detector_config_check(&cfg.model);
+        st = cm_detector_run_config_new(&cfg, preset, a.common.seed, a.sets, a.n_sets, data, dl.n);
     }
     if (st)
         return cli_fail("train detector", st);
@@ -78,14 +69,8 @@ int cli_train_detector(int argc, char **argv)
     char loaded[4096] = "";
     if (a.resume) {
         st = cm_train_resume(a.resume, &cm_detector_job_ops, job, cfg.seed, &state, loaded);
-        for (int k = 0; !st && k < a.n_sets; k++)
-            st = cm_detector_job_set(job, a.sets[k]);
-        if (!st && a.n_sets) {
-            for (int k = 0; !st && k < a.n_sets; k++)
-                st = cm_detector_run_config_set(&cfg, a.sets[k]);
-            if (!st && !(st = cm_detector_run_config_write(&cfg, a.resume)))
-                st = cm_run_json_add_stage(a.resume, state.step, a.sets, a.n_sets);
-        }
+        if (!st)
+            st = cm_detector_job_stage(job, &cfg, a.resume, state.step, a.sets, a.n_sets);
     } else if (!(st = cm_mkdir_p(a.common.out))) {
         st = cm_detector_run_config_write(&cfg, a.common.out);
     }
