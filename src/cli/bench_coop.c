@@ -135,20 +135,12 @@ int bench_coop(int argc, char **argv)
     cm_status st = cm_coop_load(perception, policy, learned, n_learned, &loaded);
     if (st != CM_OK)
         return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
-    if (!no_gif) {
-        if (!gif_scheme)
-            gif_scheme = cfg.schemes[0];
-        if (gif_bits < 0) {
-            gif_bits = cfg.bits[0];
-            for (int b = 1; b < cfg.n_bits; b++)
-                gif_bits = cfg.bits[b] < gif_bits ? cfg.bits[b] : gif_bits;
-        }
-    }
     cm_set_threads(common.threads);
     cm_progress progress;
     progress.out = cli_progress_stream(&common);
-    st = cm_coop_report(&cfg, &loaded.plugins, common.out, no_gif ? NULL : gif_scheme, (int)gif_bits, gif_episode,
-                                  progress.out ? &progress : NULL, &table);
+    const char *gif = no_gif ? NULL : gif_scheme ? gif_scheme : cfg.schemes[0];
+    st = cm_coop_report(&cfg, &loaded.plugins, common.out, gif, (int)gif_bits, gif_episode,
+                        progress.out ? &progress : NULL, &table);
     if (st != CM_OK) {
         cm_coop_loaded_free(&loaded);
         return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
