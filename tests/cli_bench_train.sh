@@ -11,6 +11,13 @@ for key in "steps/s" "GFLOP/s" "sgemm GFLOP/s" "share of sgemm" "peak RSS MB" "p
 done
 out=$("$cogmap" bench train --preset sorscher-512 --steps 1 --batch 2 --seq-len 3 --hidden 32 2>&1) ||
     { echo "FAIL: sorscher-512 small"; echo "$out"; fail=1; }
+out=$("$cogmap" bench train --preset bev-small --steps 1 --batch 2 --threads 1 2>&1) ||
+    { echo "FAIL: bench train --preset bev-small"; echo "$out"; fail=1; }
+for key in "images/s" "inference images/cpu-s" "peak RSS MB"; do
+    grep -Eq "^$key: [0-9.]+" <<<"$out" || { echo "FAIL: bev-small: no '$key: N' line"; echo "$out"; fail=1; }
+done
+"$cogmap" bench train --preset bev-small --batch 0 >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || { echo "FAIL: bev-small --batch 0: exit $rc, expected 2"; fail=1; }
 "$cogmap" bench train --preset nope >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || { echo "FAIL: unknown preset: exit $rc, expected 2"; fail=1; }
 msg=$("$cogmap" bench train --preset nope 2>&1)

@@ -1,9 +1,9 @@
 /* The timed loops behind `cogmap bench motion` and `bench render`
  * (cogmap/bench.h): they run and report positive rates, the render loop's
  * checksum is a pure function of its arguments (same seed, same pixels; the
- * maze's targets change them), the trainer's steps run on tiny jobs, and
- * bad presets or sizes are refused as arguments before any work. No timing
- * is asserted. */
+ * maze's targets change them), the trainer's steps run on tiny jobs, the
+ * BEV predictor's on a batch of 2, and bad presets or sizes are refused as
+ * arguments before any work. No timing is asserted. */
 #include "test_util.h"
 
 #include <math.h>
@@ -54,6 +54,20 @@ static void test_render(void **state)
  * shape comes back (batch after --set, parameters, FLOPs for grid only), the
  * loss is finite, the scratch folder is gone; bad model, preset or setting
  * refused before anything runs. */
+static void test_bev(void **state)
+{
+    (void)state;
+    cm_bench_bev_result r;
+    assert_int_equal(cm_bench_bev("bev-small", 2, 1, 3, &r), CM_OK);
+    assert_int_equal(r.batch, 2);
+    assert_true(r.steps == 1 && r.n_params > 0 && isfinite(r.final_loss) && r.final_loss > 0);
+    assert_true(r.train_wall_s > 0 && r.infer_wall_s > 0 && r.train_cpu_s >= 0 && r.infer_cpu_s >= 0);
+    assert_true(r.train_state_bytes > r.infer_state_bytes && r.infer_state_bytes > 0);
+    assert_int_equal(cm_bench_bev("nope", 2, 1, 3, &r), CM_ERR_ARG);
+    assert_int_equal(cm_bench_bev("bev-small", 2, 0, 3, &r), CM_ERR_ARG);
+    assert_int_equal(cm_bench_bev("bev-small", -1, 1, 3, &r), CM_ERR_ARG);
+}
+
 static void test_train(void **state)
 {
     (void)state;
@@ -83,6 +97,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_motion),
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_bev),
         cmocka_unit_test(test_train),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,6 +70,25 @@ static void test_stage_keys(void **state)
     assert_int_equal(cm_bevnet_run_config_add_data(&c, "d"), CM_ERR_ARG);
 }
 
+/* A new run's configuration from the preset, the --set list and the data
+ * folders, refused when a setting, a folder or the checked whole is bad. */
+static void test_new(void **state)
+{
+    (void)state;
+    cm_bevnet_run_config c;
+    const char *sets[] = {"lr=0.0005", "fov=75"}, *data[] = {"/data/D1", "/data/D2"}, *bad[] = {"lr=0.0005", "frob=1"};
+    assert_int_equal(cm_bevnet_run_config_new(&c, "bev-small", 7, sets, 2, data, 2), CM_OK);
+    assert_string_equal(c.model.preset, "bev-small");
+    assert_true(c.seed == 7 && c.model.lr == 0.0005 && c.model.fov == 75);
+    assert_int_equal(c.n_data, 2);
+    assert_string_equal(c.data[1], "/data/D2");
+    assert_int_equal(cm_bevnet_run_config_new(&c, "bev-small", 7, bad, 2, data, 2), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "frob"));
+    assert_int_equal(cm_bevnet_run_config_new(&c, "bev-huge", 7, sets, 2, NULL, 0), CM_ERR_ARG);
+    const char *zero[] = {"lr=0"};
+    assert_int_equal(cm_bevnet_run_config_new(&c, "bev-small", 7, zero, 1, NULL, 0), CM_ERR_ARG);
+}
+
 static void test_damaged(void **state)
 {
     (void)state;
@@ -116,6 +135,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_stage_keys),
+        cmocka_unit_test(test_new),
         cmocka_unit_test(test_damaged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,6 +60,22 @@ typedef struct cm_bench_train_result {
 CM_API cm_status cm_bench_train(const char *model, const char *preset, const char *const *sets, int n_sets,
                                 int64_t steps, uint64_t seed, cm_bench_train_result *out);
 
+/* cm_bench_bev: SSM-PC's BEV predictor (preset bev or bev-small; `batch` 0:
+ * the preset's) on random 64x64 frames and targets drawn from `seed`: `steps`
+ * training steps (forward, BEVLoss, backward, Adam), then `steps` inference
+ * forwards, each after one unmeasured warm-up, on the library's threads.
+ * CPU time is the whole process's. CM_ERR_ARG: an unknown preset, steps < 1. */
+typedef struct cm_bench_bev_result {
+    int batch;
+    int64_t steps;
+    size_t n_params;                       /* trainable parameters */
+    double final_loss;                     /* the last training step's */
+    double train_wall_s, train_cpu_s;      /* the timed training steps */
+    double infer_wall_s, infer_cpu_s;      /* the timed inference forwards */
+    size_t train_state_bytes, infer_state_bytes;
+} cm_bench_bev_result;
+CM_API cm_status cm_bench_bev(const char *preset, int batch, int64_t steps, uint64_t seed, cm_bench_bev_result *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -86,6 +86,10 @@ CM_API int cm_bevnet_run_key_can_change(const char *key_value);
  * "sets"} appended to its "stages". */
 CM_API cm_status cm_bevnet_run_config_restage(const cm_bevnet_run_config *c, const char *run, int64_t step,
                                        const char *const *sets, int n);
+/* A new run's configuration: the preset's, each "key=value" of `sets`
+ * (cm_bevnet_config_set), each dataset folder, then cm_bevnet_config_check. */
+CM_API cm_status cm_bevnet_run_config_new(cm_bevnet_run_config *c, const char *preset, uint64_t seed,
+                                          const char *const *sets, int n_sets, const char *const *data, int n_data);
 /* 1 if run/run.json says "model": "bev". */
 CM_API int cm_bevnet_is_run(const char *run);
 
@@ -104,6 +108,10 @@ CM_API const cm_bevnet_data *cm_bevnet_job_data(const cm_bevnet_job *j);
 CM_API double cm_bevnet_job_lr(const cm_bevnet_job *j);
 /* A new stage's "key=value" (cm_bevnet_run_key_can_change) applied to the job. */
 CM_API cm_status cm_bevnet_job_set(cm_bevnet_job *j, const char *key_value);
+/* A resumed run's new stage at `step`: each "key=value" applied to the job and
+ * to `c`, then cm_bevnet_run_config_restage into `run` (n == 0: nothing). */
+CM_API cm_status cm_bevnet_job_stage(cm_bevnet_job *j, cm_bevnet_run_config *c, const char *run, int64_t step,
+                                     const char *const *sets, int n);
 
 /* The contract's job (run.h): gradient of a shard of step k's batch (frames
  * [shard B / n, (shard + 1) B / n), scaled by their share of the batch; the

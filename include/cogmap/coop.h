@@ -576,7 +576,7 @@ CM_API cm_status cm_coop_merge(const char *const *dirs, int n, const char *out_d
  * DIR/success_vs_bits.png, DIR/probe.csv when the learned scheme is in the
  * table (cm_coop_probe of each budget on min(episodes, 100) episodes) and,
  * when gif_scheme is not NULL, DIR/episode.gif of episode gif_episode under
- * that scheme and budget. */
+ * that scheme and budget (gif_bits < 1: the smallest of cfg->bits). */
 CM_API cm_status cm_coop_report(const cm_coop_bench_config *cfg, const cm_coop_plugins *pl, const char *dir,
                          const char *gif_scheme, int gif_bits, int64_t gif_episode, cm_progress *progress,
                          cm_coop_table *table);

@@ -49,6 +49,10 @@ CM_API cm_status cm_detector_run_config_add_data(cm_detector_run_config *c, cons
 CM_API int cm_detector_run_key_can_change(const char *key_value);
 CM_API cm_status cm_detector_run_config_write(const cm_detector_run_config *c, const char *run);
 CM_API cm_status cm_detector_run_config_read(cm_detector_run_config *c, const char *run);
+/* A new run's configuration: the preset's, each "key=value" of `sets`
+ * (cm_detector_run_config_set), each dataset folder, then cm_detector_config_check. */
+CM_API cm_status cm_detector_run_config_new(cm_detector_run_config *c, const char *preset, uint64_t seed,
+                                            const char *const *sets, int n_sets, const char *const *data, int n_data);
 
 /* ---------------------------------------------------------------- the job */
 
@@ -63,6 +67,11 @@ CM_API cm_detector *cm_detector_job_model(cm_detector_job *j);
 CM_API double cm_detector_job_lr(const cm_detector_job *j);
 /* Applies a stage's "key=value" (cm_detector_run_key_can_change) to the job. */
 CM_API cm_status cm_detector_job_set(cm_detector_job *j, const char *key_value);
+/* A resumed run's new stage at `step`: each "key=value" applied to the job and
+ * to `c`, `c` written into `run`, {"step", "sets"} appended to its run.json
+ * "stages" (n == 0: nothing). */
+CM_API cm_status cm_detector_job_stage(cm_detector_job *j, cm_detector_run_config *c, const char *run, int64_t step,
+                                       const char *const *sets, int n);
 /* Gradient: frames [shard B / n, (shard + 1) B / n) of step k's batch, with
  * grad_scale n_k / B; dropout from the stream (seed, step, shard). Update:
  * BatchNorm running statistics, Adam. Evaluate: eval_loss (lower),

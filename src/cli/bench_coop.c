@@ -28,23 +28,34 @@ static const char bench_coop_usage[] =
     "--merge: no episodes; the tables of report folders run apart (same task, seed and policy: not\n"
     "checked) as one DIR/table.csv and DIR/success_vs_bits.png, rows sorted by scheme then budget.\n";
 
-/* "a,b,c" into names; returns the count or -1. */
-static int split_list(const char *text, char out[][16], int max)
+/* "a,b,c" into names of up to `size` bytes; returns the count or -1. */
+static int split_list(const char *text, char *out, size_t size, int max)
 {
     int n = 0;
-    const char *p = text;
-    while (*p) {
+    for (const char *p = text; *p;) {
         const char *q = strchr(p, ',');
         size_t len = q ? (size_t)(q - p) : strlen(p);
-        if (len == 0 || len >= 16 || n >= max)
+        if (len == 0 || len >= size || n >= max)
             return -1;
-        memcpy(out[n], p, len);
-        out[n][len] = '\0';
-        n++;
-        if (!q)
-            break;
-        p = q + 1;
+        memcpy(out + n * size, p, len);
+        out[n++ * size + len] = '\0';
+        p = q ? q + 1 : p + len;
     }
+    return n;
+}
+
+/* The folders of the --learned or --merge values (each "a,b,c") into `names`. */
+static int split_folders(const cli_list *l, char buf[16][4096], const char *names[16])
+{
+    int n = 0;
+    for (int k = 0; k < l->n; k++) {
+        int m = split_list(l->items[k], buf[n], sizeof buf[0], 16 - n);
+        if (m < 0)
+            return -1;
+        n += m;
+    }
+    for (int k = 0; k < n; k++)
+        names[k] = buf[k];
     return n;
 }
 
@@ -67,96 +78,49 @@ int bench_coop(int argc, char **argv)
     cli_common_defaults(&common);
     cm_coop_bench_config cfg;
     cm_coop_bench_config_default(&cfg);
-    const char *policy = "frontier", *perception = "truth", *gif_scheme = NULL;
-    char learned_buf[16][4096];
-    const char *learned[16];
-    int n_learned = 0;
-    char merge_buf[16][4096];
-    const char *merge[16];
-    int n_merge = 0;
-    long long gif_bits = -1, gif_episode = 0, v;
+    const char *policy = "frontier", *perception = "truth", *gif_scheme = NULL, *schemes = NULL, *bits = NULL;
+    const char *items[3][16];
+    cli_list learned_l = {items[0], 0, 16}, merge_l = {items[1], 0, 16}, sets = {items[2], 0, 16};
+    long long gif_bits = -1, gif_episode = 0, episodes = cfg.episodes, v;
     int no_gif = 0;
-    for (int i = 1; i < argc; i++) {
-        int r = cli_standard_option(&common, bench_coop_usage, argc, argv, &i);
-        if (r == CLI_OPTION_TAKEN)
-            continue;
-        if (r != CLI_OPTION_OWN)
-            return r;
-        const char *val;
-        if (cli_option_is(argv[i], "--perception")) {
-            if (cli_option_value(argc, argv, &i, &perception) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--policy")) {
-            if (cli_option_value(argc, argv, &i, &policy) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--learned")) {
-            if (cli_option_value(argc, argv, &i, &val) < 0)
-                return CLI_EXIT_USAGE;
-            for (const char *p = val; *p && n_learned < 16;) {
-                const char *q = strchr(p, ',');
-                size_t len = q ? (size_t)(q - p) : strlen(p);
-                if (len == 0 || len >= sizeof learned_buf[0])
-                    return cli_usage_error("bench coop", "--learned: expected run folders separated by commas");
-                memcpy(learned_buf[n_learned], p, len);
-                learned_buf[n_learned][len] = '\0';
-                learned[n_learned] = learned_buf[n_learned];
-                n_learned++;
-                p = q ? q + 1 : p + len;
-            }
-        } else if (cli_option_is(argv[i], "--merge")) {
-            if (cli_option_value(argc, argv, &i, &val) < 0)
-                return CLI_EXIT_USAGE;
-            for (const char *p = val; *p;) {
-                const char *q = strchr(p, ',');
-                size_t len = q ? (size_t)(q - p) : strlen(p);
-                if (len == 0 || len >= sizeof merge_buf[0] || n_merge == 16)
-                    return cli_usage_error("bench coop", "--merge: expected up to 16 folders separated by commas");
-                memcpy(merge_buf[n_merge], p, len);
-                merge_buf[n_merge][len] = '\0';
-                merge[n_merge] = merge_buf[n_merge];
-                n_merge++;
-                p = q ? q + 1 : p + len;
-            }
-        } else if (cli_option_is(argv[i], "--schemes")) {
-            if (cli_option_value(argc, argv, &i, &val) < 0)
-                return CLI_EXIT_USAGE;
-            if ((cfg.n_schemes = split_list(val, cfg.schemes, 4)) < 1)
-                return cli_usage_error("bench coop", "--schemes: expected up to 4 names separated by commas, got '%s'", val);
-        } else if (cli_option_is(argv[i], "--bits")) {
-            char items[16][16];
-            if (cli_option_value(argc, argv, &i, &val) < 0)
-                return CLI_EXIT_USAGE;
-            if ((cfg.n_bits = split_list(val, items, 16)) < 1)
-                return cli_usage_error("bench coop", "--bits: expected up to 16 budgets separated by commas, got '%s'", val);
-            for (int b = 0; b < cfg.n_bits; b++) {
-                if (cli_parse_int("--bits", items[b], 1, CM_COOP_MAX_BITS, &v) < 0)
-                    return CLI_EXIT_USAGE;
-                cfg.bits[b] = (int)v;
-            }
-        } else if (cli_option_is(argv[i], "--episodes")) {
-            if (cli_option_value(argc, argv, &i, &val) < 0 || cli_parse_int("--episodes", val, 1, 100000000, &v) < 0)
-                return CLI_EXIT_USAGE;
-            cfg.episodes = (int)v;
-        } else if (cli_option_is(argv[i], "--set")) {
-            if (cli_option_value(argc, argv, &i, &val) < 0)
-                return CLI_EXIT_USAGE;
-            if (cm_coop_config_set(&cfg.task, val) != CM_OK)
-                return cli_usage_error("bench coop", "--set: %s", cm_errmsg());
-        } else if (cli_option_is(argv[i], "--gif-scheme")) {
-            if (cli_option_value(argc, argv, &i, &gif_scheme) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--gif-bits")) {
-            if (cli_option_value(argc, argv, &i, &val) < 0 || cli_parse_int("--gif-bits", val, 1, CM_COOP_MAX_BITS, &gif_bits) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--gif-episode")) {
-            if (cli_option_value(argc, argv, &i, &val) < 0 || cli_parse_int("--gif-episode", val, 0, INT64_MAX, &gif_episode) < 0)
-                return CLI_EXIT_USAGE;
-        } else if (strcmp(argv[i], "--no-gif") == 0) {
-            no_gif = 1;
-        } else {
-            return cli_usage_error("bench coop", "unknown option '%s'", argv[i]);
-        }
+    const cli_opt opts[] = {
+        {"--perception", CLI_STRING, &perception},
+        {"--policy", CLI_STRING, &policy},
+        {"--learned", CLI_LIST, &learned_l, 0, 0, "--learned: at most %d values"},
+        {"--merge", CLI_LIST, &merge_l, 0, 0, "--merge: at most %d values"},
+        {"--schemes", CLI_STRING, &schemes},
+        {"--bits", CLI_STRING, &bits},
+        {"--episodes", CLI_INT, &episodes, 1, 100000000},
+        {"--set", CLI_LIST, &sets, 0, 0, "--set: at most %d settings"},
+        {"--gif-scheme", CLI_STRING, &gif_scheme},
+        {"--gif-bits", CLI_INT, &gif_bits, 1, CM_COOP_MAX_BITS},
+        {"--gif-episode", CLI_INT, &gif_episode, 0, INT64_MAX},
+        {"--no-gif", CLI_FLAG, &no_gif},
+        {0}};
+    int rc = cli_parse("bench coop", bench_coop_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
+    static char learned_buf[16][4096], merge_buf[16][4096];
+    const char *learned[16], *merge[16];
+    const int n_learned = split_folders(&learned_l, learned_buf, learned), n_merge = split_folders(&merge_l, merge_buf, merge);
+    if (n_learned < 0)
+        return cli_usage_error("bench coop", "--learned: expected run folders separated by commas");
+    if (n_merge < 0)
+        return cli_usage_error("bench coop", "--merge: expected up to 16 folders separated by commas");
+    if (schemes && (cfg.n_schemes = split_list(schemes, cfg.schemes[0], sizeof cfg.schemes[0], 4)) < 1)
+        return cli_usage_error("bench coop", "--schemes: expected up to 4 names separated by commas, got '%s'", schemes);
+    char bit_items[16][16];
+    if (bits && (cfg.n_bits = split_list(bits, bit_items[0], sizeof bit_items[0], 16)) < 1)
+        return cli_usage_error("bench coop", "--bits: expected up to 16 budgets separated by commas, got '%s'", bits);
+    for (int b = 0; bits && b < cfg.n_bits; b++) {
+        if (cli_parse_int("--bits", bit_items[b], 1, CM_COOP_MAX_BITS, &v) < 0)
+            return CLI_EXIT_USAGE;
+        cfg.bits[b] = (int)v;
     }
+    cfg.episodes = (int)episodes;
+    for (int k = 0; k < sets.n; k++)
+        if (cm_coop_config_set(&cfg.task, sets.items[k]) != CM_OK)
+            return cli_usage_error("bench coop", "--set: %s", cm_errmsg());
     if (!common.out)
         return cli_usage_error("bench coop", "--out DIR is required");
     static cm_coop_table table;
@@ -171,20 +135,12 @@ int bench_coop(int argc, char **argv)
     cm_status st = cm_coop_load(perception, policy, learned, n_learned, &loaded);
     if (st != CM_OK)
         return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
-    if (!no_gif) {
-        if (!gif_scheme)
-            gif_scheme = cfg.schemes[0];
-        if (gif_bits < 0) {
-            gif_bits = cfg.bits[0];
-            for (int b = 1; b < cfg.n_bits; b++)
-                gif_bits = cfg.bits[b] < gif_bits ? cfg.bits[b] : gif_bits;
-        }
-    }
     cm_set_threads(common.threads);
     cm_progress progress;
     progress.out = cli_progress_stream(&common);
-    st = cm_coop_report(&cfg, &loaded.plugins, common.out, no_gif ? NULL : gif_scheme, (int)gif_bits, gif_episode,
-                                  progress.out ? &progress : NULL, &table);
+    const char *gif = no_gif ? NULL : gif_scheme ? gif_scheme : cfg.schemes[0];
+    st = cm_coop_report(&cfg, &loaded.plugins, common.out, gif, (int)gif_bits, gif_episode,
+                        progress.out ? &progress : NULL, &table);
     if (st != CM_OK) {
         cm_coop_loaded_free(&loaded);
         return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);

@@ -27,37 +27,16 @@ int cli_eval_bev(int argc, char **argv)
     cli_common common;
     cli_common_defaults(&common);
     long long frames = 2048, baseline = 2048, samples = 8;
-    const char *dir = NULL, *checkpoint = NULL, *v;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(bev_eval_usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_option_is(arg, "--frames")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--frames", v, 1, 1000000, &frames))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--baseline-frames")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--baseline-frames", v, 1, 1000000, &baseline))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--samples")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--samples", v, 0, 64, &samples))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--checkpoint")) {
-            if (cli_option_value(argc, argv, &i, &checkpoint))
-                return CLI_EXIT_USAGE;
-        } else if (arg[0] == '-') {
-            return cli_usage_error("eval", "unknown option '%s'", arg);
-        } else if (!dir) {
-            dir = arg;
-        } else {
-            return cli_usage_error("eval", "one run folder expected, got '%s' and '%s'", dir, arg);
-        }
-    }
+    const char *dir = NULL, *checkpoint = NULL;
+    const cli_opt opts[] = {{"--frames", CLI_INT, &frames, 1, 1000000},
+                            {"--baseline-frames", CLI_INT, &baseline, 1, 1000000},
+                            {"--samples", CLI_INT, &samples, 0, 64},
+                            {"--checkpoint", CLI_STRING, &checkpoint},
+                            {NULL, CLI_ARG, &dir, 0, 0, "one run folder expected, got '%s' and '%s'"},
+                            {0}};
+    int rc = cli_parse("eval", bev_eval_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
     if (!dir)
         return cli_usage_error("eval", "expected the run folder");
     if (common.out)

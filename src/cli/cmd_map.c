@@ -33,49 +33,22 @@ int cmd_map(int argc, char **argv)
     cm_maprun_options o;
     cm_maprun_options_default(&o);
     long long size = 15, steps = 1000, chunk = 0, gif = 60;
-    int have_bev = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(map_usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_option_is(argv[i], "--bev")) {
-            if (cli_option_value(argc, argv, &i, &o.bev_run))
-                return CLI_EXIT_USAGE;
-            have_bev = 1;
-        } else if (cli_option_is(argv[i], "--detector")) {
-            if (cli_option_value(argc, argv, &i, &o.detector_run))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--pose")) {
-            if (cli_option_value(argc, argv, &i, &o.pose))
-                return CLI_EXIT_USAGE;
-            if (strcmp(o.pose, "truth") && strcmp(o.pose, "deadreckon") && strncmp(o.pose, "pathint:", 8))
-                return cli_usage_error("map", "--pose: expected truth, deadreckon or pathint:GRIDRUN, got '%s'",
-                                       o.pose);
-        } else if (!strcmp(argv[i], "--correct")) {
-            o.correct = 1;
-        } else if (cli_option_is(argv[i], "--size")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--size", v, 5, 63, &size))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--steps")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--steps", v, 1, 10000000, &steps))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--chunk")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--chunk", v, 1, 100000, &chunk))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--gif-frames")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--gif-frames", v, 0, 10000, &gif))
-                return CLI_EXIT_USAGE;
-        } else {
-            return cli_usage_error("map", "unknown option '%s'", argv[i]);
-        }
-    }
-    if (!have_bev)
+    o.bev_run = NULL; /* required: no default */
+    const cli_opt opts[] = {{"--bev", CLI_STRING, &o.bev_run},
+                            {"--detector", CLI_STRING, &o.detector_run},
+                            {"--pose", CLI_STRING, &o.pose},
+                            {"--correct", CLI_FLAG, &o.correct},
+                            {"--size", CLI_INT, &size, 5, 63},
+                            {"--steps", CLI_INT, &steps, 1, 10000000},
+                            {"--chunk", CLI_INT, &chunk, 1, 100000},
+                            {"--gif-frames", CLI_INT, &gif, 0, 10000},
+                            {0}};
+    int rc = cli_parse("map", map_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
+    if (strcmp(o.pose, "truth") && strcmp(o.pose, "deadreckon") && strncmp(o.pose, "pathint:", 8))
+        return cli_usage_error("map", "--pose: expected truth, deadreckon or pathint:GRIDRUN, got '%s'", o.pose);
+    if (!o.bev_run)
         return cli_usage_error("map", "--bev RUN (a BEV predictor run) or --bev truth is required");
     if (!common.out)
         return cli_usage_error("map", "--out DIR is required");

@@ -26,14 +26,9 @@ int cli_train_coop(int argc, char **argv)
 {
     cli_train_options a;
     cli_train_options_defaults(&a, CLI_TRAIN_MAX_SETS);
-    for (int i = 1; i < argc; i++) {
-        int r = cli_train_option("train coop", &a, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r == 0)
-            return cli_usage_error("train coop", "unknown option '%s'", argv[i]);
-    }
-    int rc = cli_train_options_check("train coop", &a);
+    int rc = cli_train_parse("train coop", &a, NULL, argc, argv);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_train_options_check("train coop", &a);
     if (rc != CLI_EXIT_OK)
         return rc;
     if (a.resume && a.n_sets)

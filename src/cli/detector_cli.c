@@ -33,38 +33,21 @@ int cli_train_detector(int argc, char **argv)
 {
     cli_train_options a;
     const char *preset = NULL, *data[CM_DETECTOR_MAX_DATA];
-    int n_data = 0;
+    cli_list dl = {data, 0, CM_DETECTOR_MAX_DATA};
     cli_train_options_defaults(&a, CM_DETECTOR_MAX_SETS);
-    for (int i = 1; i < argc; i++) {
-        int r = cli_train_option("train detector", &a, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (cli_option_is(argv[i], "--preset")) {
-            if (cli_option_value(argc, argv, &i, &preset))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(argv[i], "--data")) {
-            if (n_data == CM_DETECTOR_MAX_DATA)
-                return cli_usage_error("train detector", "--data: at most %d folders", CM_DETECTOR_MAX_DATA);
-            if (cli_option_value(argc, argv, &i, &data[n_data++]))
-                return CLI_EXIT_USAGE;
-        } else {
-            return cli_usage_error("train detector", "unknown option '%s'", argv[i]);
-        }
-    }
-    if (a.resume && (preset || n_data))
+    const cli_opt opts[] = {{"--preset", CLI_STRING, &preset},
+                            {"--data", CLI_LIST, &dl, 0, 0, "--data: at most %d folders"},
+                            {0}};
+    int rc = cli_train_parse("train detector", &a, opts, argc, argv);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (a.resume && (preset || dl.n))
         return cli_usage_error("train detector", "--resume continues a run as configured: no --preset or --data");
     if (!a.resume && !preset)
         return cli_usage_error("train detector", "--preset is required (%s)", cm_detector_preset_names());
-    for (int k = 0; a.resume && k < a.n_sets; k++)
-        if (!cm_detector_run_key_can_change(a.sets[k]))
-            return cli_usage_error("train detector",
-                                   "--set %s: a resumed run can change only lr, dropout, plateau_factor, "
-                                   "plateau_patience, eval_frames and the loss weights",
-                                   a.sets[k]);
-    int rc = cli_train_options_check("train detector", &a);
-    if (rc != CLI_EXIT_OK)
+    if ((rc = cli_train_stage_keys("train detector", &a, cm_detector_run_key_can_change,
+                                   "lr, dropout, plateau_factor, plateau_patience, eval_frames and the loss weights")) ||
+        (rc = cli_train_options_check("train detector", &a)))
         return rc;
     cm_set_threads(a.common.threads);
     cm_detector_run_config cfg;
@@ -74,13 +57,7 @@ int cli_train_detector(int argc, char **argv)
     } else {
         if ((rc = cli_refuse_existing_run("train detector", a.common.out)) != CLI_EXIT_OK)
             return rc;
-        st = cm_detector_run_config_init(&cfg, preset, a.common.seed);
-        for (int i = 0; !st && i < a.n_sets; i++)
-            st = cm_detector_run_config_set(&cfg, a.sets[i]);
-        for (int i = 0; !st && i < n_data; i++)
-            st = cm_detector_run_config_add_data(&cfg, data[i]);
-        if (!st)
-            st = cm_detector_config_check(&cfg.model);
+        st = cm_detector_run_config_new(&cfg, preset, a.common.seed, a.sets, a.n_sets, data, dl.n);
     }
     if (st)
         return cli_fail("train detector", st);
@@ -92,14 +69,8 @@ int cli_train_detector(int argc, char **argv)
     char loaded[4096] = "";
     if (a.resume) {
         st = cm_train_resume(a.resume, &cm_detector_job_ops, job, cfg.seed, &state, loaded);
-        for (int k = 0; !st && k < a.n_sets; k++)
-            st = cm_detector_job_set(job, a.sets[k]);
-        if (!st && a.n_sets) {
-            for (int k = 0; !st && k < a.n_sets; k++)
-                st = cm_detector_run_config_set(&cfg, a.sets[k]);
-            if (!st && !(st = cm_detector_run_config_write(&cfg, a.resume)))
-                st = cm_run_json_add_stage(a.resume, state.step, a.sets, a.n_sets);
-        }
+        if (!st)
+            st = cm_detector_job_stage(job, &cfg, a.resume, state.step, a.sets, a.n_sets);
     } else if (!(st = cm_mkdir_p(a.common.out))) {
         st = cm_detector_run_config_write(&cfg, a.common.out);
     }
@@ -126,30 +97,16 @@ int cli_eval_detector(int argc, char **argv)
     cli_common common;
     cli_common_defaults(&common);
     cm_detector_eval_opts o = {2048, 2048, NULL};
-    const char *dir = NULL, *v;
-    for (int i = 1; i < argc; i++) {
-        int r = cli_common_option(&common, argc, argv, &i);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        long long x;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(detector_eval_usage, stdout);
-            return CLI_EXIT_OK;
-        } else if (cli_option_is(argv[i], "--frames")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--frames", v, 1, 10000000, &x))
-                return CLI_EXIT_USAGE;
-            o.frames = (int)x;
-        } else if (cli_option_is(argv[i], "--checkpoint")) {
-            if (cli_option_value(argc, argv, &i, &o.checkpoint))
-                return CLI_EXIT_USAGE;
-        } else if (argv[i][0] != '-' && !dir) {
-            dir = argv[i];
-        } else {
-            return cli_usage_error("eval", "unexpected argument '%s'", argv[i]);
-        }
-    }
+    const char *dir = NULL;
+    long long frames = 2048;
+    const cli_opt opts[] = {{"--frames", CLI_INT, &frames, 1, 10000000},
+                            {"--checkpoint", CLI_STRING, &o.checkpoint},
+                            {NULL, CLI_ARG, &dir, 0, 0, "one run folder expected, got '%s' and '%s'"},
+                            {0}};
+    int rc = cli_parse("eval", detector_eval_usage, &common, opts, argc, argv);
+    if (rc != CLI_PARSED)
+        return rc;
+    o.frames = (int)frames;
     if (!dir)
         return cli_usage_error("eval", "expected the run folder");
     cm_set_threads(common.threads);

@@ -32,6 +32,16 @@ void cli_train_options_defaults(cli_train_options *t, int max_sets);
  * (message printed; the command exits CLI_EXIT_USAGE). */
 int cli_train_option(const char *command, cli_train_options *t, int argc, char **argv, int *i);
 
+/* Reads argv[1..]: the shared trainer options, then the command's own table
+ * `opts` (NULL: none; cli.h); anything else is an unknown option. Returns
+ * CLI_EXIT_OK or, after the message, CLI_EXIT_USAGE. */
+int cli_train_parse(const char *command, cli_train_options *t, const cli_opt *opts, int argc, char **argv);
+
+/* With --resume, every --set must name a key `can_change` accepts (a new
+ * stage); else a usage error listing `keys`. CLI_EXIT_OK or the exit code. */
+int cli_train_stage_keys(const char *command, const cli_train_options *t, int (*can_change)(const char *),
+                         const char *keys);
+
 /* The checks once every option is read: --resume takes its own folder as
  * --out, a new run needs --out, and at least one limit is given. Returns
  * CLI_EXIT_OK or prints and returns the exit code. */

@@ -47,3 +47,30 @@ int cli_train_options_check(const char *command, cli_train_options *t)
         return cli_usage_error(command, "give a limit: --steps N or --minutes M");
     return CLI_EXIT_OK;
 }
+
+int cli_train_parse(const char *command, cli_train_options *t, const cli_opt *opts, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        int r = cli_train_option(command, t, argc, argv, &i);
+        if (r != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        r = opts ? cli_table_option(command, opts, argc, argv, &i) : CLI_OPTION_OWN;
+        if (r == CLI_OPTION_OWN)
+            return cli_usage_error(command, "unknown option '%s'", argv[i]);
+        if (r != CLI_OPTION_TAKEN)
+            return r;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_train_stage_keys(const char *command, const cli_train_options *t, int (*can_change)(const char *),
+                         const char *keys)
+{
+    for (int k = 0; t->resume && k < t->n_sets; k++)
+        if (!can_change(t->sets[k]))
+            return cli_usage_error(command, "--set %s: a resumed run can change only %s", t->sets[k], keys);
+    return CLI_EXIT_OK;
+}

@@ -358,6 +358,8 @@ cm_status cm_coop_report(const cm_coop_bench_config *cfg, const cm_coop_plugins 
     }
     if (!gif_scheme)
         return CM_OK;
+    for (int b = 0; gif_bits < 1 && b < cfg->n_bits; b++) /* the smallest budget */
+        gif_bits = b == 0 || cfg->bits[b] < gif_bits ? cfg->bits[b] : gif_bits;
     cm_coop_comm comm;
     if (strcmp(gif_scheme, "learned") == 0) {
         if (!pl->learned)

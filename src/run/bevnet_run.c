@@ -142,3 +142,24 @@ int cm_bevnet_is_run(const char *run)
     }
     return strcmp(model, "bev") == 0;
 }
+
+cm_status cm_bevnet_run_config_new(cm_bevnet_run_config *c, const char *preset, uint64_t seed,
+                                   const char *const *sets, int n_sets, const char *const *data, int n_data)
+{
+    cm_status st = cm_bevnet_run_config_init(c, preset, seed);
+    for (int i = 0; st == CM_OK && i < n_sets; i++)
+        st = cm_bevnet_config_set(&c->model, sets[i]);
+    for (int i = 0; st == CM_OK && i < n_data; i++)
+        st = cm_bevnet_run_config_add_data(c, data[i]);
+    return st == CM_OK ? cm_bevnet_config_check(&c->model) : st;
+}
+
+cm_status cm_bevnet_job_stage(cm_bevnet_job *j, cm_bevnet_run_config *c, const char *run, int64_t step,
+                              const char *const *sets, int n)
+{
+    cm_status st = CM_OK;
+    for (int i = 0; st == CM_OK && i < n; i++)
+        if ((st = cm_bevnet_job_set(j, sets[i])) == CM_OK)
+            st = cm_bevnet_config_set(&c->model, sets[i]);
+    return st == CM_OK && n ? cm_bevnet_run_config_restage(c, run, step, sets, n) : st;
+}

@@ -157,3 +157,26 @@ cm_status cm_detector_run_config_read(cm_detector_run_config *c, const char *run
     cJSON_Delete(root);
     return st;
 }
+
+cm_status cm_detector_run_config_new(cm_detector_run_config *c, const char *preset, uint64_t seed,
+                                     const char *const *sets, int n_sets, const char *const *data, int n_data)
+{
+    cm_status st = cm_detector_run_config_init(c, preset, seed);
+    for (int i = 0; st == CM_OK && i < n_sets; i++)
+        st = cm_detector_run_config_set(c, sets[i]);
+    for (int i = 0; st == CM_OK && i < n_data; i++)
+        st = cm_detector_run_config_add_data(c, data[i]);
+    return st == CM_OK ? cm_detector_config_check(&c->model) : st;
+}
+
+cm_status cm_detector_job_stage(cm_detector_job *j, cm_detector_run_config *c, const char *run, int64_t step,
+                                const char *const *sets, int n)
+{
+    cm_status st = CM_OK;
+    for (int i = 0; st == CM_OK && i < n; i++)
+        if ((st = cm_detector_job_set(j, sets[i])) == CM_OK)
+            st = cm_detector_run_config_set(c, sets[i]);
+    if (st == CM_OK && n && (st = cm_detector_run_config_write(c, run)) == CM_OK)
+        st = cm_run_json_add_stage(run, step, sets, n);
+    return st;
+}
