@@ -19,6 +19,14 @@ grep -q '"model":[[:space:]]*"bev"' "$tmp/a/run.json" || { echo "FAIL: run.json 
 grep -q '"ff=32"' "$tmp/a/run.json" || { echo "FAIL: run.json does not keep the overrides as sets"; fail=1; }
 head -1 "$tmp/a/evals.csv" | grep -q "alpha_iou" || { echo "FAIL: evals.csv has no alpha_iou column"; fail=1; }
 [ "$(wc -l < "$tmp/a/evals.csv")" -eq 3 ] || { echo "FAIL: evals.csv: expected 2 evaluations"; fail=1; }
+# checkpoints/best: the highest alpha_iou (in steps of 1e-4), ties (0 while nothing is predicted
+# opaque) by the lowest eval_loss.
+want=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    { iou = int($col["alpha_iou"] * 1e4 + 0.5); loss = $col["eval_loss"]
+      if (NR == 2 || iou > biou || (iou == biou && loss < bloss)) { biou = iou; bloss = loss; step = $1 } }
+    END { print step }' "$tmp/a/evals.csv")
+grep -q "\"best_step\":[[:space:]]*$want," "$tmp/a/checkpoints/best/state.json" \
+    || { echo "FAIL: checkpoints/best is not step $want (alpha_iou, then eval_loss)"; cat "$tmp/a/evals.csv"; fail=1; }
 check "train bev refuses to overwrite a run" 2 "$cogmap" train bev "${tiny[@]}" --out "$tmp/a" --steps 4
 expect_msg "overwrite" "already holds a run"
 
@@ -41,7 +49,7 @@ check "eval bev" 0 "$cogmap" eval "$tmp/a" --frames 12 --baseline-frames 8 --sam
 expect_msg "eval prints the IoU" "alpha_iou: [0-9.]* (baseline [0-9.]*)"
 [ -s "$tmp/a/figures/bev_samples.png" ] || { echo "FAIL: eval bev drew no figure"; fail=1; }
 if [ -n "${COGMAP_PYTHON:-}" ] && "$COGMAP_PYTHON" -c 'import json' 2>/dev/null; then
-    "$COGMAP_PYTHON" - "$tmp/a/summary.json" <<'PY' || fail=1
+    "$COGMAP_PYTHON" - "$tmp/a/summary.json" "$want" <<'PY' || fail=1
 import json, sys
 d = json.load(open(sys.argv[1]))
 for k in ("alpha_iou", "alpha_accuracy", "rgb_mse_visible", "baseline_alpha_iou", "baseline_alpha_accuracy",
@@ -49,7 +57,7 @@ for k in ("alpha_iou", "alpha_accuracy", "rgb_mse_visible", "baseline_alpha_iou"
     assert k in d, k
 for k in ("alpha_iou", "alpha_accuracy", "baseline_alpha_iou", "baseline_alpha_accuracy"):
     assert 0 <= d[k] <= 1, (k, d[k])
-assert d["frames"] == 12 and d["step"] == 4 and d["model"] == "bev" and d["split"] == "test", d
+assert d["frames"] == 12 and d["step"] == int(sys.argv[2]) and d["model"] == "bev" and d["split"] == "test", d
 PY
 fi
 # A named checkpoint; with best gone, the newest step (its zero-padded folder name).

@@ -4,7 +4,8 @@
  * batch statistics), the running statistics carried through the gradient
  * block, evaluation-mode prediction in chunks, and checkpoints: a save /
  * load round trip, SSM-PC's extra buffers accepted, and state dicts of
- * other architectures refused naming the first offending tensor. */
+ * other architectures refused naming the first offending tensor; and a
+ * few dozen steps on 2 frames learning where their targets are opaque. */
 #include "test_util.h"
 
 #include <cjson/cJSON.h>
@@ -258,6 +259,64 @@ static void test_running_stats(void **state)
     cm_bevnet_free(m);
 }
 
+/* The model can learn opacity: a few dozen Adam steps on 2 fixed frames
+ * whose targets are opaque on different halves drive the evaluation-mode
+ * alpha above 0.5 exactly where each target is opaque. (A sign, scale or
+ * layout error between the alpha head, the loss and the target would leave
+ * it below 0.5 everywhere, as the mean of a ~5% opaque target does.) */
+static void test_overfit_alpha(void **state)
+{
+    (void)state;
+    cm_bevnet_config c = tiny();
+    const int O = c.out, P = O * O;
+    cm_bevnet *m;
+    cm_bevnet_state *s, *se;
+    assert_int_equal(cm_bevnet_create(&c, 3, &m), CM_OK);
+    assert_int_equal(cm_bevnet_state_create(m, 2, 1, &s), CM_OK);
+    assert_int_equal(cm_bevnet_state_create(m, 2, 0, &se), CM_OK);
+    cm_params *p = cm_bevnet_params(m);
+    uint8_t *rgb = random_bytes(2 * 32 * 32 * 3, 7), *tgt = random_bytes(2 * (size_t)P * 4, 8);
+    for (int b = 0; b < 2; b++)
+        for (int i = 0; i < P; i++) /* frame 0: left half opaque; frame 1: right half */
+            tgt[((size_t)b * P + i) * 4 + 3] = ((i % O < O / 2) == (b == 0)) ? 255 : 0;
+    float *g = cm_calloc(p->total, sizeof(float)), *pred = cm_calloc(2 * 4 * (size_t)P, sizeof(float));
+    cm_optim o;
+    cm_optim_config oc = cm_optim_defaults(CM_OPTIM_ADAM);
+    oc.lr = 3e-3;
+    assert_int_equal(cm_optim_init(&o, &oc, p->total), CM_OK);
+    cm_rng r;
+    cm_rng_seed(&r, 1, 0);
+    cm_bevnet_batch b = {2, rgb, tgt, 1.0f};
+    double first = 0, loss = 0;
+    for (int k = 0; k < 60; k++) {
+        memset(g, 0, p->total * sizeof(float));
+        assert_int_equal(cm_bevnet_forward(m, s, &b, &r, &loss), CM_OK);
+        if (k == 0)
+            first = loss;
+        assert_int_equal(cm_bevnet_backward(m, s, g), CM_OK);
+        cm_bevnet_update_running(m, g);
+        cm_optim_step(&o, p->params, g);
+    }
+    assert_true(loss < 0.5 * first);
+    assert_int_equal(cm_bevnet_predict(m, se, rgb, 2, pred), CM_OK);
+    for (int f = 0; f < 2; f++)
+        for (int i = 0; i < P; i++) {
+            const float a = pred[(size_t)f * 4 * P + 3 * (size_t)P + i];
+            if (tgt[((size_t)f * P + i) * 4 + 3])
+                assert_true(a > 0.5f);
+            else
+                assert_true(a < 0.5f);
+        }
+    cm_optim_free(&o);
+    cm_free(g);
+    cm_free(pred);
+    free(rgb);
+    free(tgt);
+    cm_bevnet_state_free(s);
+    cm_bevnet_state_free(se);
+    cm_bevnet_free(m);
+}
+
 /* predict in chunks of the state's batch = one evaluation forward over all. */
 static void test_predict_chunks(void **state)
 {
@@ -392,6 +451,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_presets),          cmocka_unit_test(test_config),
         cmocka_unit_test(test_gradients),        cmocka_unit_test(test_running_stats),
+        cmocka_unit_test(test_overfit_alpha),
         cmocka_unit_test(test_predict_chunks),   cmocka_unit_test(test_checkpoints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,10 @@
 /* BEV run.json: every configuration key written and replayed on read (the
  * same configuration back, dataset folders and a 64-bit seed included), the
  * keys a resumed stage may change, and a damaged file refused naming what is
- * wrong. */
+ * wrong; the rank that picks checkpoints/best. */
 #include "test_util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,6 +131,39 @@ static void test_damaged(void **state)
     cmt_tmpdir_remove(dir);
 }
 
+/* checkpoints/best's rank: alpha_iou first; equal alpha_iou (0 while the
+ * model predicts nothing opaque) ranked by eval_loss, so best follows the
+ * validation loss instead of staying at the first evaluation. */
+static double rank_of(double iou, double loss)
+{
+    cm_metrics m;
+    cm_metrics_clear(&m);
+    assert_int_equal(cm_metrics_set(&m, "alpha_iou", iou, CM_HIGHER_IS_BETTER), CM_OK);
+    assert_int_equal(cm_metrics_set(&m, "eval_loss", loss, CM_LOWER_IS_BETTER), CM_OK);
+    return cm_bevnet_best_rank(NULL, &m);
+}
+
+static void test_best_rank(void **state)
+{
+    (void)state;
+    /* ties at alpha_iou 0: the lower validation loss wins */
+    assert_true(rank_of(0.0, 0.0798) < rank_of(0.0, 0.0998));
+    assert_true(rank_of(0.3, 0.05) < rank_of(0.3, 0.06));
+    /* a higher alpha_iou beats any loss */
+    assert_true(rank_of(0.0101, 5.0) < rank_of(0.0100, 0.001));
+    assert_true(rank_of(0.9, 100.0) < rank_of(0.0, 0.0));
+    /* below the rank of best by alpha_iou alone (-alpha_iou): an old run resumed moves over */
+    assert_true(rank_of(0.0, 0.08) < -0.0);
+    assert_true(rank_of(0.5, 0.08) < -0.5);
+    /* a missing or non-finite metric never becomes best */
+    assert_true(isnan(rank_of(NAN, 0.1)));
+    assert_true(isnan(rank_of(0.2, INFINITY)));
+    cm_metrics m;
+    cm_metrics_clear(&m);
+    assert_int_equal(cm_metrics_set(&m, "alpha_iou", 0.5, CM_HIGHER_IS_BETTER), CM_OK);
+    assert_true(isnan(cm_bevnet_best_rank(NULL, &m)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_stage_keys),
         cmocka_unit_test(test_new),
         cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_best_rank),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

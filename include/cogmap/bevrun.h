@@ -117,11 +117,22 @@ CM_API cm_status cm_bevnet_job_stage(cm_bevnet_job *j, cm_bevnet_run_config *c, 
  * [shard B / n, (shard + 1) B / n), scaled by their share of the batch; the
  * BatchNorm statistics through the gradient block, bevnet.h), update
  * (running statistics, clipping, Adam), evaluation on cfg.eval_frames frames
- * spread over the validation split (metrics eval_loss, alpha_iou -- the best
- * checkpoint's by default --, alpha_accuracy, rgb_mse_visible, lr; the
+ * spread over the validation split (metrics alpha_iou, eval_loss -- which
+ * cm_bevnet_best_rank ranks for checkpoints/best --, alpha_accuracy,
+ * rgb_mse_visible, lr; the
  * plateau schedule steps on eval_loss), save / load of model.safetensors,
  * config.json, optimizer.safetensors and job.json. */
 extern const cm_train_job_ops cm_bevnet_job_ops;
+
+/* The rank of a BEV evaluation for checkpoints/best (cm_train_config.rank,
+ * lower is better; ctx unused): alpha_iou first, in steps of 1e-4, and among
+ * equal ones the lower eval_loss -- so that while the model predicts no
+ * opaque pixel yet (alpha_iou 0 at every evaluation) best follows the
+ * validation loss, SSM-PC's own criterion (§6.4). Always below -alpha_iou
+ * (the rank of runs that chose best by alpha_iou alone), so a resumed old
+ * run moves to the new ranking at its next evaluation. NAN without both
+ * metrics. */
+CM_API double cm_bevnet_best_rank(void *ctx, const cm_metrics *m);
 
 /* ------------------------------------------------- `cogmap eval` of a run */
 

@@ -80,6 +80,7 @@ int cli_train_bev(int argc, char **argv)
         st = cm_bevnet_run_config_write(&cfg, t.common.out);
     }
     cm_train_config tc = cli_train_config(&t, cfg.seed);
+    tc.rank = cm_bevnet_best_rank; /* alpha_iou, ties by eval_loss */
     if (st == CM_OK)
         st = cli_train_loop("train bev", &t, &tc, &cm_bevnet_job_ops, job, &state, loaded);
     cm_bevnet_job_free(job);

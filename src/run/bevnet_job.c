@@ -237,7 +237,7 @@ static cm_status job_evaluate(void *job, int64_t step, cm_metrics *out)
     if (isfinite(sc.loss))
         j->opt.cfg.lr = cm_sched_step(&j->sched, (int)j->evals, sc.loss);
     j->evals++;
-    /* alpha_iou first: the trainer's best checkpoint is the job's first metric. */
+    /* alpha_iou first (the trainer's default for best); `train bev` ranks by cm_bevnet_best_rank. */
     cm_status s2 = cm_metrics_set(out, "alpha_iou", sc.alpha_iou, CM_HIGHER_IS_BETTER);
     if (s2 == CM_OK)
         s2 = cm_metrics_set(out, "eval_loss", sc.loss, CM_LOWER_IS_BETTER);
@@ -375,3 +375,13 @@ const cm_train_job_ops cm_bevnet_job_ops = {
     .save = job_save,
     .load = job_load,
 };
+
+double cm_bevnet_best_rank(void *ctx, const cm_metrics *m)
+{
+    (void)ctx;
+    const double iou = cm_metrics_get(m, "alpha_iou"), loss = cm_metrics_get(m, "eval_loss");
+    if (!isfinite(iou) || !(loss >= 0.0) || !isfinite(loss))
+        return NAN;
+    /* -(steps of 1e-4 of alpha_iou) - 1, plus the loss squashed into [0, 1). */
+    return -floor(iou * 1e4 + 0.5) - 1.0 + loss / (1.0 + loss);
+}
