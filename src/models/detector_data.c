@@ -221,7 +221,7 @@ static cm_status find_mazes(const char *dir, int depth, str_list *out)
             st = list_add(&subs, p);
     }
     closedir(dh);
-    if (!st)
+    if (!st && subs.count > 1) /* qsort of no items may not take their NULL */
         qsort(subs.items, (size_t)subs.count, sizeof *subs.items, cmp_str);
     for (int i = 0; i < subs.count && !st; i++)
         st = find_mazes(subs.items[i], depth - 1, out);
