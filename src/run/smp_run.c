@@ -169,8 +169,9 @@ cm_status cm_smp_run_config_read(cm_smp_run_config *c, const char *run)
         return st;
     cm_smp_run_config_init(c, seed);
     st = cm_run_json_replay_sets(root, path, 0, set_key, c);
-    if (st == CM_OK)
-        st = cm_smp_config_check(&c->model);
+    /* A setting valid alone but not with the others is the file's fault: name it. */
+    if (st == CM_OK && (st = cm_smp_config_check(&c->model)) != CM_OK)
+        st = cm_error_context(st, "%s: ", path);
     cJSON_Delete(root);
     return st;
 }
