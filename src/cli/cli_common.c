@@ -224,11 +224,15 @@ static int take_value(const char *command, const cli_opt *o, int argc, char **ar
     case CLI_INT:
         return cli_parse_int(o->name, v, o->min, o->max, o->dest) ? CLI_EXIT_USAGE : CLI_OPTION_TAKEN;
     case CLI_DOUBLE:
-    case CLI_POSITIVE:
-        if (cli_parse_double(o->name, v, o->dest))
+    case CLI_POSITIVE: { /* a refused value leaves the destination as it was */
+        double x;
+        if (cli_parse_double(o->name, v, &x))
             return CLI_EXIT_USAGE;
-        return o->kind == CLI_POSITIVE && !(*(double *)o->dest > 0) ? cli_usage_error(command, o->refusal, v)
-                                                                   : CLI_OPTION_TAKEN;
+        if (o->kind == CLI_POSITIVE && !(x > 0))
+            return cli_usage_error(command, o->refusal, v);
+        *(double *)o->dest = x;
+        return CLI_OPTION_TAKEN;
+    }
     case CLI_LIST: {
         cli_list *l = o->dest;
         if (l->n >= l->max)
