@@ -60,6 +60,11 @@ static void test_stage_keys(void **state)
     assert_true(cm_bevnet_run_key_can_change("lr=1e-4"));
     assert_true(cm_bevnet_run_key_can_change("eval_frames=64"));
     assert_false(cm_bevnet_run_key_can_change("lr_x=1"));
+    /* The shared look-up behind every model's test: bare keys, prefixes, no list. */
+    const char *const keys[] = {"lr", "clip"};
+    assert_true(cm_run_set_key_in("clip", keys, 2));
+    assert_false(cm_run_set_key_in("cli=1", keys, 2));
+    assert_false(cm_run_set_key_in("lr", keys, 0));
     assert_false(cm_bevnet_run_key_can_change("ff=64"));
     assert_false(cm_bevnet_run_key_can_change("batch=8"));
     assert_false(cm_bevnet_run_key_can_change("window=100"));

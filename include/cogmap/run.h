@@ -266,6 +266,9 @@ CM_API int cm_run_json_add_seed(struct cJSON *root, uint64_t seed);
 CM_API cm_status cm_run_json_write(const char *run, struct cJSON *root, int ok);
 /* Appends {"step": step, "sets": [...]} to RUN/run.json's "stages". */
 CM_API cm_status cm_run_json_add_stage(const char *run, int64_t step, const char *const *sets, int n);
+/* Whether the key of "key=value" (or a bare key) is one of keys[n]: what a
+ * model's "may this --set start a new stage" test asks. */
+CM_API int cm_run_set_key_in(const char *key_value, const char *const *keys, int n);
 /* The "model" of RUN/run.json ("grid" when it has none: grid-cell runs
  * predate the key) into model[size]; CM_ERR_IO / CM_ERR_FORMAT when the
  * file cannot be read. */

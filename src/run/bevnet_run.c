@@ -118,12 +118,7 @@ int cm_bevnet_run_key_can_change(const char *kv)
     /* How a run trains, not what it is: shapes, the data and the batch stay. */
     static const char *const stageable[] = {"lr",      "plateau_factor", "plateau_patience", "clip",       "rgb_w",
                                             "alpha_w", "smooth_w",       "dropout",          "eval_frames"};
-    const char *eq = strchr(kv, '=');
-    const size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
-    for (size_t k = 0; k < sizeof stageable / sizeof *stageable; k++)
-        if (strlen(stageable[k]) == kl && strncmp(kv, stageable[k], kl) == 0)
-            return 1;
-    return 0;
+    return cm_run_set_key_in(kv, stageable, (int)(sizeof stageable / sizeof *stageable));
 }
 
 cm_status cm_bevnet_run_config_restage(const cm_bevnet_run_config *c, const char *run, int64_t step,

@@ -154,3 +154,13 @@ cm_status cm_run_model(const char *run, char *model, size_t size)
     cJSON_Delete(root);
     return st;
 }
+
+int cm_run_set_key_in(const char *key_value, const char *const *keys, int n)
+{
+    const char *eq = strchr(key_value, '=');
+    const size_t kl = eq ? (size_t)(eq - key_value) : strlen(key_value);
+    for (int k = 0; k < n; k++)
+        if (strlen(keys[k]) == kl && strncmp(key_value, keys[k], kl) == 0)
+            return 1;
+    return 0;
+}

@@ -173,12 +173,7 @@ int cm_social_run_key_can_change(const char *kv)
                                             "w_peer_hd",    "w_distance",  "world",     "arena",       "motion",
                                             "motion_scale", "substeps",    "maze_size", "mazes",       "maze_noise",
                                             "p_static",     "eval_batches", "probe_reps"};
-    const char *eq = strchr(kv, '=');
-    size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
-    for (size_t k = 0; k < sizeof stageable / sizeof *stageable; k++)
-        if (strlen(stageable[k]) == kl && strncmp(kv, stageable[k], kl) == 0)
-            return 1;
-    return 0;
+    return cm_run_set_key_in(kv, stageable, (int)(sizeof stageable / sizeof *stageable));
 }
 
 cm_status cm_social_run_config_restage(const cm_social_run_config *c, const char *run, int64_t step,
