@@ -81,7 +81,7 @@ kill -USR1 "$job"
 wait "$job"
 rc=$?
 [ "$rc" -eq 130 ] || { echo "FAIL: SIGUSR1: mpirun exited $rc, expected 130"; cat "$tmp/ulog"; fail=1; }
-grep -q "interrupted at step [0-9]*; saved" "$tmp/ulog" || { echo "FAIL: SIGUSR1 saved nothing"; cat "$tmp/ulog"; fail=1; }
+grep -Eq "interrupted (during the evaluation )?at step [0-9]+; saved" "$tmp/ulog" || { echo "FAIL: SIGUSR1 saved nothing"; cat "$tmp/ulog"; fail=1; }
 echo "ok: SIGUSR1 stopped every rank, exit $rc"
 
 # Evaluation: 2 ranks write the 1-process numbers (the same folder, so the

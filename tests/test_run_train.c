@@ -26,6 +26,7 @@ typedef struct mock {
     int64_t steps;        /* updates applied */
     int64_t nan_at;       /* step (1-based) whose loss is NaN; 0 never */
     int64_t interrupt_at; /* step after which SIGINT is raised; 0 never */
+    int64_t interrupt_eval_at; /* step whose evaluation is interrupted; 0 never */
     int extra_metric;     /* evaluations also report "extra" */
     const double *fractions; /* scripted grid fractions, one per evaluation (NULL: 0.25) */
     int evals;
@@ -120,8 +121,9 @@ static cm_status mock_update(void *job, int64_t step)
 
 static cm_status mock_evaluate(void *job, int64_t step, cm_metrics *out)
 {
-    (void)step;
     mock *m = job;
+    if (m->interrupt_eval_at && step == m->interrupt_eval_at)
+        return cm_error(CM_ERR_INTERRUPTED, "interrupted after 1 of 2 items"); /* as cm_dist_map_fold says it */
     double loss = 0;
     for (int k = 0; k < 2; k++) {
         assert_int_equal(cm_grid_source_fill(&m->ev, 1, k, &m->b), CM_OK);
@@ -393,6 +395,56 @@ static void test_interrupt_saves(void **state)
     cmt_tmpdir_remove(dir);
 }
 
+/* Ctrl-C during an evaluation (the CI failure of session 4: SIGUSR1 landed
+ * in one and nothing was saved): the step is saved, and the resumed run
+ * evaluates it first, so that weights and the whole history are the
+ * uninterrupted run's. */
+static void test_interrupt_during_evaluation(void **state)
+{
+    (void)state;
+    const char *a = cmt_tmpdir(), *b = cmt_tmpdir();
+    mock ma, mb, mc;
+    mock_open(&ma);
+    mock_open(&mb);
+    mock_open(&mc);
+    cm_train_state sa, sb, sc;
+    cm_train_state_init(&sa);
+    cm_train_state_init(&sb);
+    assert_int_equal(train(a, 14, &ma, &sa), CM_OK);
+    mb.interrupt_eval_at = 8;
+    assert_int_equal(train(b, 14, &mb, &sb), CM_ERR_INTERRUPTED);
+    assert_non_null(strstr(cm_errmsg(), "during the evaluation at step 8; saved"));
+    assert_true(exists(b, "checkpoints/step_00000008/model.bin"));
+    assert_int_equal(cm_train_resume(b, &mock_ops, &mc, 5, &sc, NULL), CM_OK);
+    assert_int_equal(sc.step, 8);
+    assert_int_equal(train(b, 14, &mc, &sc), CM_OK);
+    assert_memory_equal(ma.w, mc.w, sizeof ma.w);
+    cm_evals ea, eb;
+    assert_int_equal(cm_evals_read(a, &ea), CM_OK);
+    assert_int_equal(cm_evals_read(b, &eb), CM_OK);
+    assert_int_equal(ea.n_rows, eb.n_rows); /* 4, 8, 12, 14 */
+    for (int r = 0; r < ea.n_rows; r++) {
+        assert_float_equal(cm_evals_get(&ea, r, "step"), cm_evals_get(&eb, r, "step"), 0);
+        assert_float_equal(cm_evals_get(&ea, r, "train_loss"), cm_evals_get(&eb, r, "train_loss"), 0);
+        assert_float_equal(cm_evals_get(&ea, r, "eval_loss"), cm_evals_get(&eb, r, "eval_loss"), 0);
+    }
+    cm_evals_free(&ea);
+    cm_evals_free(&eb);
+    /* Resumed at its last step with the row present: nothing is evaluated again. */
+    mock md;
+    mock_open(&md);
+    cm_train_state sd;
+    assert_int_equal(cm_train_resume(b, &mock_ops, &md, 5, &sd, NULL), CM_OK);
+    assert_int_equal(train(b, 14, &md, &sd), CM_OK);
+    assert_int_equal(md.evals, 0);
+    mock_close(&md);
+    mock_close(&ma);
+    mock_close(&mb);
+    mock_close(&mc);
+    cmt_tmpdir_remove(a);
+    cmt_tmpdir_remove(b);
+}
+
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -658,7 +710,8 @@ int main(void)
         cmocka_unit_test(test_checkpoints_and_history), cmocka_unit_test(test_metrics_columns),
         cmocka_unit_test(test_best_by_goal),           cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_shards_sum_to_the_batch), cmocka_unit_test(test_nan_stops_and_keeps_last_good),
-        cmocka_unit_test(test_interrupt_saves),        cmocka_unit_test(test_damaged_checkpoints),
+        cmocka_unit_test(test_interrupt_saves),        cmocka_unit_test(test_interrupt_during_evaluation),
+        cmocka_unit_test(test_damaged_checkpoints),
         cmocka_unit_test(test_bad_config),             cmocka_unit_test(test_resume_tidies_a_killed_save),
         cmocka_unit_test(test_resume_before_the_first_checkpoint), cmocka_unit_test(test_second_trainer_refused),
     };

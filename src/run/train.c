@@ -169,6 +169,18 @@ static void agree_to_stop(int *interrupted, int *time_up)
     *time_up = v[1] > 0;
 }
 
+/* Whether the history's last row is this step's. Rank 0 alone holds the
+ * history, so its answer is broadcast: every rank must then take the same
+ * path (an evaluation is collective). */
+static int have_row_at(const cm_evals *hist, int64_t step)
+{
+    int have = cm_dist_rank() == 0 && hist->n_rows > 0 &&
+               hist->values[(size_t)(hist->n_rows - 1) * hist->n_cols] == (double)step;
+    if (cm_dist_size() > 1 && cm_dist_broadcast(&have, sizeof have, 0) != CM_OK)
+        cm_dist_abort(1, "cannot agree with the other ranks on the evaluation history");
+    return have;
+}
+
 cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, void *job, cm_train_state *state,
                        cm_progress *progress)
 {
@@ -215,6 +227,18 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
     const int64_t start_step = state->step;
     const double start_wall = state->wall_seconds, t0 = cm_now();
     int64_t last_eval_step = -1, last_ckpt_step = start_step;
+    /* A run stopped during an evaluation saved its step without that row
+     * (below): resumed, it evaluates first, as the uninterrupted run did at
+     * that step, with the training loss it had summed so far. */
+    if (start_step > 0 && cfg->eval_every > 0 && start_step % cfg->eval_every == 0 && !have_row_at(&hist, start_step)) {
+        st = evaluate(cfg, ops, job, state, &hist, state->loss_count ? state->loss_sum / (double)state->loss_count : NAN,
+                      start_wall, t0);
+        if (st != CM_OK)
+            goto done;
+        state->loss_sum = 0;
+        state->loss_count = 0;
+        last_eval_step = start_step;
+    }
     if (progress)
         cm_progress_start(progress, progress->out, "train", cfg->steps > start_step ? cfg->steps - start_step : 0);
     for (;;) {
@@ -257,6 +281,16 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
         const int ckpt_now = cfg->checkpoint_every > 0 ? state->step % cfg->checkpoint_every == 0 : eval_now;
         if (eval_now) {
             st = evaluate(cfg, ops, job, state, &hist, state->loss_sum / (double)state->loss_count, start_wall, t0);
+            if (st == CM_ERR_INTERRUPTED) {
+                /* Ctrl-C during the evaluation: the step itself is complete,
+                 * so it is saved (its loss sums kept) and its evaluation is
+                 * the first thing a resumed run does. */
+                st = save_step(cfg, ops, job, state);
+                if (st == CM_OK)
+                    st = cm_error(CM_ERR_INTERRUPTED,
+                                  "interrupted during the evaluation at step %lld; saved %s/checkpoints/step_%08lld",
+                                  (long long)state->step, cfg->out, (long long)state->step);
+            }
             if (st != CM_OK)
                 goto done;
             state->loss_sum = 0;
@@ -273,9 +307,7 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
     /* The end of a run is always evaluated and saved, once: a run resumed at
      * its last step (killed between its last checkpoint and this) still
      * gets the row its history lacks. */
-    const int have_row = last_eval_step == state->step ||
-                         (hist.n_rows > 0 && hist.values[(size_t)(hist.n_rows - 1) * hist.n_cols] == (double)state->step);
-    if (state->step > 0 && !have_row) {
+    if (state->step > 0 && last_eval_step != state->step && !have_row_at(&hist, state->step)) {
         const double wall = state->wall_seconds;
         st = evaluate(cfg, ops, job, state, &hist, state->loss_count ? state->loss_sum / (double)state->loss_count : NAN,
                       start_wall, t0);
