@@ -104,4 +104,8 @@ one=$(sed -E 's/(-np?) 2( |$)/\1 1\2/' <<<"$mpirun")
 check "rank 1 fails alone" 2 $one "$cogmap" train grid --preset ssmpc --out "$tmp/c" --steps 3 "${tiny[@]}" : \
     -np 1 "$cogmap" train grid --preset ssmpc --out "$tmp/c" --steps 3 "${tiny[@]}" --set colour=red
 expect_msg "rank 1's message" "rank 1: --set: unknown key 'colour'"
+# The BEV predictor's job is data-parallel too (bench dist times it; BatchNorm
+# statistics are per shard, as in PyTorch's DDP without SyncBatchNorm).
+check "bench dist bev, 2 ranks" 0 $mpirun "$cogmap" bench dist --model bev --preset bev-small --steps 1 --set batch=4 --threads 1
+expect_msg "2 ranks" "ranks: 2"
 finish mpi_train

@@ -42,7 +42,8 @@ CM_API cm_status cm_bench_render(const char *arena, int maze_size, int size, lon
                                  cm_bench_render_result *out);
 
 /* cm_bench_train: `steps` training steps of the generic trainer
- * (cm_train_run) of model "grid" (preset `preset`) or "smp", after `sets`
+ * (cm_train_run) of model "grid" or "bev" (preset `preset`, NULL for ssmpc
+ * or bev; bev on generated mazes) or "smp", after `sets`
  * ("key=value") and 2 warm-up steps, the job's evaluation and checkpoint
  * files left out, in whatever job this process runs in (plain, or one rank
  * of an MPI job: a collective, the global batch split over the ranks). The

@@ -2,6 +2,7 @@
  * dist` (cogmap/bench.h). */
 #define _GNU_SOURCE /* nftw, mkdtemp */
 #include "cogmap/bench.h"
+#include "cogmap/bevrun.h"
 #include "cogmap/dist.h"
 #include "cogmap/run.h"
 #include "cogmap/world.h"
@@ -191,14 +192,18 @@ cm_status cm_bench_train(const char *model, const char *preset, const char *cons
                          uint64_t seed, cm_bench_train_result *out)
 {
     memset(out, 0, sizeof *out);
-    const int is_grid = strcmp(model, "grid") == 0;
-    if ((!is_grid && strcmp(model, "smp") != 0) || steps < 1 || n_sets < 0)
-        return cm_error(CM_ERR_ARG, "bench train: model '%s', %lld steps: expected grid or smp and >= 1 step", model,
-                        (long long)steps);
+    const int is_grid = strcmp(model, "grid") == 0, is_bev = strcmp(model, "bev") == 0;
+    if ((!is_grid && !is_bev && strcmp(model, "smp") != 0) || steps < 1 || n_sets < 0)
+        return cm_error(CM_ERR_ARG, "bench train: model '%s', %lld steps: expected grid, smp or bev and >= 1 step",
+                        model, (long long)steps);
+    if (!preset)
+        preset = is_bev ? "bev" : "ssmpc";
     cm_grid_run_config gc;
     cm_smp_run_config sc;
+    cm_bevnet_run_config bc;
     cm_grid_job *gj = NULL;
     cm_smp_job *sj = NULL;
+    cm_bevnet_job *bj = NULL;
     void *job;
     cm_train_job_ops ops;
     cm_status st = CM_OK;
@@ -211,6 +216,14 @@ cm_status cm_bench_train(const char *model, const char *preset, const char *cons
         job = gj, ops = cm_grid_job_ops;
         out->batch = gc.net.batch;
         out->step_flops = cm_pathint_step_flops(&gc.net);
+    } else if (is_bev) {
+        /* Generated mazes (no dataset folder): the frames of a step are
+         * rendered by the ranks that train on them, as in `train bev`. */
+        st = cm_bevnet_run_config_new(&bc, preset, seed, sets, n_sets, NULL, 0);
+        if (st == CM_OK)
+            st = cm_bevnet_job_create(&bc, &bj);
+        job = bj, ops = cm_bevnet_job_ops;
+        out->batch = bc.model.batch;
     } else {
         cm_smp_run_config_init(&sc, seed);
         for (int k = 0; st == CM_OK && k < n_sets; k++)
@@ -252,6 +265,8 @@ cm_status cm_bench_train(const char *model, const char *preset, const char *cons
         cm_grid_job_free(gj);
     if (sj)
         cm_smp_job_free(sj);
+    if (bj)
+        cm_bevnet_job_free(bj);
     if (cm_dist_rank() == 0 && dir[0] && nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         snprintf(out->scratch_left, sizeof out->scratch_left, "%s", dir);
     return st;
