@@ -212,8 +212,8 @@ static const run_train_kind kinds[] = {
      &cm_grid_job_ops, sizeof(cm_grid_run_config), grid_new, grid_read, grid_write, NULL, NULL, NULL, NULL,
      grid_job, grid_free, grid_seed, grid_best},
     {{"smp", NULL,
-      "batch, seq_len, lr, clip, p_correct, p_write, dropout, entropy_target, beta_rate, motion, eval_batches "
-      "(training settings)",
+      "training settings (batch, seq_len, lr, clip, p_correct, p_write, dropout, entropy_target, beta_rate, "
+      "motion, eval_batches)",
       NULL, 64, 0},
      &cm_smp_job_ops, sizeof(cm_smp_run_config), smp_new, smp_read, smp_write, cm_smp_run_key_can_change, smp_stage,
      NULL, smp_restage, smp_job, smp_free, smp_seed, NULL},
