@@ -7,7 +7,6 @@
 #include "cli/cli.h"
 #include "cogmap/dist.h"
 #include "cogmap/run.h"
-#include "cogmap/trainmodel.h"
 
 #include <errno.h>
 #include <math.h>

@@ -3,7 +3,6 @@
  * prints where a resumed run starts and where the run ended (docs/cli.md). */
 #include "cli/cli.h"
 #include "cogmap/link.h"
-#include "cogmap/trainmodel.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -204,12 +203,10 @@ int cmd_train(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     const cm_train_model_info *m = cm_train_model_find(argv[1]);
-    if (!m) {
-        char known[256] = "";
-        for (int k = 0; cm_train_model_at(k); k++)
-            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "",
-                     cm_train_model_at(k)->name);
-        return cli_usage_error("train", "unknown model '%s' (known: %s)", argv[1], known);
+    if (!m) { /* the library's message names the known models */
+        cm_train_request q = {.model = argv[1]};
+        cm_train_request_check(&q);
+        return cli_usage_error("train", "%s", cm_errmsg());
     }
     for (int i = 2; i < argc; i++) /* --help anywhere: the usage, nothing else */
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
