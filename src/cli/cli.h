@@ -66,13 +66,6 @@ int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((fo
 FILE *cli_err(void);
 void cli_err_release(int show);
 
-/* Run-folder rules every trainer shares. cli_resume_folder: --resume continues
- * in its own folder, so --out, when given, must name it; *out is set to it.
- * cli_refuse_existing_run: a new run never overwrites a folder that already
- * holds one (DIR/run.json). Both return CLI_EXIT_OK or print and return the exit code. */
-int cli_resume_folder(const char *command, const char *resume, const char **out);
-int cli_refuse_existing_run(const char *command, const char *out);
-
 /* Progress output for long commands: stderr unless --quiet. */
 FILE *cli_progress_stream(const cli_common *c);
 
