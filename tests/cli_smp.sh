@@ -72,7 +72,7 @@ grep -q '"step":[[:space:]]*6' "$tmp/s/run.json" || { echo "FAIL: run.json does 
 [ -s "$tmp/s/checkpoints/step_00000008/model.safetensors" ] || { echo "FAIL: the staged run wrote no step 8"; fail=1; }
 check "resume a staged run" 0 "$cogmap" train smp --resume "$tmp/s" --steps 10 --eval-every 2 --quiet
 grep -q '"seq_len=12"' "$tmp/s/run.json" || { echo "FAIL: a plain resume lost the stage"; fail=1; }
-# The limits both trainers share (src/cli/train_options.c).
+# The limits every trainer shares (src/cli/cmd_train.c, cm_train_request_check).
 check "--minutes 0" 2 "$cogmap" train smp --out "$tmp/c" --minutes 0
 expect_msg "--minutes 0" "expected a positive number"
 check "--steps 0" 2 "$cogmap" train smp --out "$tmp/c" --steps 0

@@ -26,6 +26,7 @@
 #include "cogmap/simulate.h"
 #include "cogmap/gridness_table.h"
 #include "cogmap/socialrun.h"
+#include "cogmap/trainmodel.h"
 #include "cogmap/plot.h"
 
 #endif

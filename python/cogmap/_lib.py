@@ -545,6 +545,23 @@ class TrainState(Structure):
                 ("best_step", c_int64), ("loss_sum", c_double), ("loss_count", c_int64)]
 
 
+class TrainModelInfo(Structure):
+    _cname_ = "cm_train_model_info"
+    _since_ = "cm_train_model"
+    _fields_ = [("name", c_char_p), ("presets", c_char_p), ("stage_keys", c_char_p), ("bests", c_char_p),
+                ("max_sets", c_int), ("max_data", c_int)]
+
+
+class TrainRequest(Structure):
+    _cname_ = "cm_train_request"
+    _since_ = "cm_train_model"
+    _fields_ = [("model", c_char_p), ("out", c_char_p), ("resume", c_char_p), ("preset", c_char_p),
+                ("sets", POINTER(c_char_p)), ("n_sets", c_int), ("data", POINTER(c_char_p)), ("n_data", c_int),
+                ("seed", c_uint64), ("steps", c_int64), ("minutes", c_double), ("eval_every", c_int64),
+                ("checkpoint_every", c_int64), ("keep", c_int), ("best", c_char_p), ("started", c_void_p),
+                ("started_ctx", c_void_p)]
+
+
 class Evals(Structure):
     _cname_ = "cm_evals"
     _since_ = "cm_train_run"

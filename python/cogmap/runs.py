@@ -1,9 +1,9 @@
-"""The run layer: training a grid-cell or SMP run folder through the library's generic trainer,
-and evaluating a grid-cell run into numpy (include/cogmap/run.h; docs/formats.md for the
-folder). A run trained here is the run `cogmap train` makes with the same settings: same
-run.json, checkpoints and bits; `cogmap train --resume` and `cogmap eval` continue it.
+"""The run layer: training a run folder of any model through the library's cm_train_model
+(include/cogmap/trainmodel.h), and evaluating a grid-cell run into numpy (include/cogmap/run.h;
+docs/formats.md for the folder). A run trained here is the run `cogmap train` makes with the
+same settings: same run.json, checkpoints and bits; `cogmap train --resume` and `cogmap eval` continue it.
 
-These functions need a libcogmap with the run layer (cm_train_run); with an older one they raise
+These functions need a libcogmap with the run layer (cm_train_model); with an older one they raise
 NotImplementedError naming the missing function.
 """
 
@@ -11,7 +11,7 @@ import ctypes
 import os
 import signal
 import threading
-from ctypes import POINTER, byref, c_char, c_char_p, c_double, c_int, c_int64, c_uint64, c_void_p
+from ctypes import POINTER, byref, c_char, c_char_p, c_int, c_int64, c_uint64, c_void_p
 
 import numpy as np
 
@@ -20,34 +20,17 @@ from ._lib import fn
 from .analysis import _RESULT, Gridness, gridness_config
 from .io import Run, _checkpoint_dir
 
-_mkdir_p = fn("cm_mkdir_p", "status", c_char_p)
-
-_grid_cfg_init = fn("cm_grid_run_config_init", "status", POINTER(L.GridRunConfig), c_char_p, c_uint64)
-_grid_cfg_set = fn("cm_grid_run_config_set", "status", POINTER(L.GridRunConfig), c_char_p)
-_grid_cfg_write = fn("cm_grid_run_config_write", "status", POINTER(L.GridRunConfig), c_char_p)
 _grid_cfg_read = fn("cm_grid_run_config_read", "status", POINTER(L.GridRunConfig), c_char_p)
-_pathint_check = fn("cm_pathint_config_check", "status", POINTER(L.PathintConfig))
 _grid_job_create = fn("cm_grid_job_create", "status", POINTER(L.GridRunConfig), POINTER(c_void_p))
 _grid_job_free = fn("cm_grid_job_free", None, c_void_p)
 _grid_job_net = fn("cm_grid_job_net", POINTER(L.GridNet), c_void_p)
 _grid_job_eval_source = fn("cm_grid_job_eval_source", c_void_p, c_void_p)
 
-_smp_cfg_init = fn("cm_smp_run_config_init", None, POINTER(L.SmpRunConfig), c_uint64)
-_smp_cfg_set = fn("cm_smp_run_config_set", "status", POINTER(L.SmpRunConfig), c_char_p)
-_smp_cfg_write = fn("cm_smp_run_config_write", "status", POINTER(L.SmpRunConfig), c_char_p)
-_smp_cfg_read = fn("cm_smp_run_config_read", "status", POINTER(L.SmpRunConfig), c_char_p)
-_smp_cfg_check = fn("cm_smp_config_check", "status", POINTER(L.SmpConfig))
-_smp_key_can_change = fn("cm_smp_run_key_can_change", c_int, c_char_p)
-_smp_restage = fn("cm_smp_run_config_restage", "status", POINTER(L.SmpRunConfig), c_char_p, c_int64,
-                  POINTER(c_char_p), c_int)
-_smp_job_create = fn("cm_smp_job_create", "status", POINTER(L.SmpRunConfig), POINTER(c_void_p))
-_smp_job_free = fn("cm_smp_job_free", None, c_void_p)
-
 _state_init = fn("cm_train_state_init", None, POINTER(L.TrainState))
-_train_resume = fn("cm_train_resume", "status", c_char_p, c_void_p, c_void_p, c_uint64, POINTER(L.TrainState),
-                   c_char_p)
-_train_run = fn("cm_train_run", "status", POINTER(L.TrainConfig), c_void_p, c_void_p, POINTER(L.TrainState),
-                POINTER(L.Progress))
+_request_init = fn("cm_train_request_init", None, POINTER(L.TrainRequest))
+_train_model = fn("cm_train_model", "status", POINTER(L.TrainRequest), POINTER(L.Progress), POINTER(L.TrainState),
+                  c_char_p)
+_model_at = fn("cm_train_model_at", POINTER(L.TrainModelInfo), c_int)
 _checkpoint_load = fn("cm_train_checkpoint_load", "status", c_char_p, c_void_p, c_void_p, POINTER(L.TrainState),
                       POINTER(c_uint64), c_char_p)
 
@@ -99,89 +82,71 @@ class _SigintForLibrary:
         return False
 
 
+def models():
+    """The models `train` trains, {name: info}: presets (None: the model has none), stage_keys
+    (what sets may change on resume; None: nothing), bests (the choices of best; None: the
+    model's own rule), max_sets, max_data (dataset folders; 0: none)."""
+    out, i = {}, 0
+    while True:
+        p = _model_at(i)
+        if not p:
+            return out
+        m = p.contents
+        dec = (lambda b: None if b is None else b.decode())
+        out[m.name.decode()] = {"presets": dec(m.presets), "stage_keys": dec(m.stage_keys), "bests": dec(m.bests),
+                                "max_sets": m.max_sets, "max_data": m.max_data}
+        i += 1
+
+
+def _strings(items):
+    """A C array of char * (and the bytes it points to, kept alive by the caller)."""
+    enc = [os.fsencode(x) for x in items]
+    return (c_char_p * max(len(enc), 1))(*enc), len(enc)
+
+
 def train(model, out, *, preset=None, steps=None, minutes=None, sets=None, seed=1, data=None, resume=False,
           eval_every=100, checkpoint_every=0, keep=3, best=None, progress=False):
-    """Trains a run folder, as `cogmap train grid|smp` does, and returns it as a Run.
+    """Trains a run folder through cm_train_model, as `cogmap train MODEL` does, and returns it as
+    a Run.
 
-    model: "grid" (preset "ssmpc", "banino", "sorscher" or "sorscher-512"; data: an SSM-PC
-    dataset root instead of on-the-fly paths) or "smp". steps / minutes: limits counted over the
-    whole run (at least one). sets: {"key": value} or ["key=value"] overrides (docs/cli.md
-    lists the keys). resume=True continues the run in `out` from its newest checkpoint, exactly
-    (for smp, `sets` then start a new stage). best: which evaluation checkpoints/best keeps:
-    "loss" (default), "grid" (grid runs: highest grid fraction) or "goal" (grid runs: nearest
-    to 20% grid units and the decoding goal). progress: a progress line on stderr. Ctrl-C
-    (main thread) saves a checkpoint and raises Interrupted."""
-    if model not in ("grid", "smp"):
-        raise ValueError(f"model: expected 'grid' or 'smp', got {model!r}")
+    model: one of models() -- "grid" (preset "ssmpc", "banino", "sorscher" or "sorscher-512";
+    data: an SSM-PC dataset root instead of on-the-fly paths), "smp", "bev" (preset "bev" or
+    "bev-small"; data: dataset folders), "detector" (preset "detector" or "detector-small"; data:
+    folders), "coop", "social" or "link". steps / minutes: limits counted over the whole run (at
+    least one). sets: {"key": value} or ["key=value"] overrides (docs/cli.md lists the keys).
+    resume=True continues the run in `out` from its newest checkpoint, exactly; `sets` then start
+    a new stage (the keys models()[model]["stage_keys"] names). best (grid runs): which
+    evaluation checkpoints/best keeps: "loss" (default), "grid" (highest grid fraction) or "goal"
+    (nearest to 20% grid units and the decoding goal). progress: a progress line on stderr.
+    Ctrl-C (main thread) saves a checkpoint and raises Interrupted; a bad argument raises
+    ArgumentError naming it."""
     if not steps and not minutes:
         raise ValueError("train: give steps and/or minutes (a limit counted over the whole run)")
-    kv = _sets(sets)
     out = os.fspath(out)
     if not resume and os.path.exists(os.path.join(out, "run.json")):
         raise FileExistsError(f"{out} already holds a run; continue it with resume=True or choose another folder")
-    if model == "grid":
-        if resume and (preset or kv or data):
-            raise ValueError("train: a resumed grid run takes preset, sets and data from its run.json")
-        if not resume and not preset:
-            raise ValueError("train: grid runs need a preset (ssmpc, banino, sorscher, sorscher-512)")
-        if best not in (None, "loss", "grid", "goal"):
-            raise ValueError(f"best: expected 'loss', 'grid' or 'goal', got {best!r}")
-        cfg = L.GridRunConfig()
-        if resume:
-            _grid_cfg_read(byref(cfg), out.encode())
-        else:
-            _grid_cfg_init(byref(cfg), preset.encode(), seed)
-            for s in kv:
-                _grid_cfg_set(byref(cfg), s.encode())
-            if data:
-                cfg.data = os.fsencode(data)
-            _pathint_check(byref(cfg.net))
-        job = c_void_p()
-        _grid_job_create(byref(cfg), byref(job))
-        ops, free, write = _symbol("cm_grid_job_ops"), _grid_job_free, _grid_cfg_write
+    if data is None:
+        data = []
+    elif isinstance(data, (str, bytes, os.PathLike)):
+        data = [data]
+    kv, n_sets = _strings(_sets(sets))
+    dl, n_data = _strings(data)
+    r = L.TrainRequest()
+    _request_init(byref(r))
+    r.model = str(model).encode()
+    if resume:
+        r.resume = out.encode()
     else:
-        if preset or data or best not in (None, "loss"):
-            raise ValueError("train: smp runs take no preset, data or best")
-        cfg = L.SmpRunConfig()
-        if resume:
-            _smp_cfg_read(byref(cfg), out.encode())
-            bad = [s for s in kv if not _smp_key_can_change(s.encode())]
-            if bad:
-                raise ValueError(f"train: a resumed smp run may change only training settings, not {bad[0]!r}")
-        else:
-            _smp_cfg_init(byref(cfg), seed)
-        for s in kv:
-            _smp_cfg_set(byref(cfg), s.encode())
-        _smp_cfg_check(byref(cfg.model))
-        job = c_void_p()
-        _smp_job_create(byref(cfg), byref(job))
-        ops, free, write = _symbol("cm_smp_job_ops"), _smp_job_free, _smp_cfg_write
-    try:
-        state = L.TrainState()
-        _state_init(byref(state))
-        if resume:
-            loaded = ctypes.create_string_buffer(4096)
-            _train_resume(out.encode(), ops, job, cfg.seed, byref(state), loaded)
-            if model == "smp" and kv:
-                arr = (c_char_p * len(kv))(*[s.encode() for s in kv])
-                _smp_restage(byref(cfg), out.encode(), state.step, arr, len(kv))
-        else:
-            _mkdir_p(out.encode())
-            write(byref(cfg), out.encode())
-        tc = L.TrainConfig(out=out.encode(), steps=int(steps or 0), minutes=float(minutes or 0),
-                           eval_every=eval_every, checkpoint_every=checkpoint_every, keep=keep, seed=cfg.seed)
-        goal = None
-        if best == "grid":
-            tc.best = b"grid_fraction"
-        elif best == "goal":  # `cogmap train grid --best goal`: 20% grid units, 0.5 grid units or 10 cm
-            goal = L.GridGoal(0.2, 0.5 if L.text(cfg.cells) == "ssmpc" else 0.1)
-            tc.rank = _symbol("cm_grid_goal_rank")
-            tc.rank_ctx = ctypes.addressof(goal)
-        prog = L.progress(progress)
-        with _SigintForLibrary():
-            _train_run(byref(tc), ops, job, byref(state), byref(prog) if prog is not None else None)
-    finally:
-        free(job)
+        r.out = out.encode()
+    r.preset = L.cstr(preset)
+    r.sets, r.n_sets, r.data, r.n_data = kv, n_sets, dl, n_data
+    r.seed, r.steps, r.minutes = seed, int(steps or 0), float(minutes or 0)
+    r.eval_every, r.checkpoint_every, r.keep = eval_every, checkpoint_every, keep
+    r.best = L.cstr(best)
+    state = L.TrainState()
+    prog = L.progress(progress)
+    with _SigintForLibrary():
+        _train_model(byref(r), byref(prog) if prog is not None else None, byref(state), None)
     return Run(out)
 
 

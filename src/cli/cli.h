@@ -66,13 +66,6 @@ int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((fo
 FILE *cli_err(void);
 void cli_err_release(int show);
 
-/* Run-folder rules every trainer shares. cli_resume_folder: --resume continues
- * in its own folder, so --out, when given, must name it; *out is set to it.
- * cli_refuse_existing_run: a new run never overwrites a folder that already
- * holds one (DIR/run.json). Both return CLI_EXIT_OK or print and return the exit code. */
-int cli_resume_folder(const char *command, const char *resume, const char **out);
-int cli_refuse_existing_run(const char *command, const char *out);
-
 /* Progress output for long commands: stderr unless --quiet. */
 FILE *cli_progress_stream(const cli_common *c);
 
@@ -80,6 +73,11 @@ FILE *cli_progress_stream(const cli_common *c);
  * with: evaluates, draws, prints the summary unless --quiet. */
 struct cm_grid_eval_opts;
 int cli_grid_eval(const char *command, const char *dir, const struct cm_grid_eval_opts *o, const cli_common *common);
+
+/* `cogmap train` of a request (cmd_train.c), which `cogmap demo` runs too:
+ * sets the threads, trains through cm_train_model with progress unless
+ * --quiet, says where a resumed run starts and where the run ended, and
+ * returns the exit code. */
 
 /* A command's options as a table, read by cli_parse: one row per option.
  * CLI_INT: an integer in [min, max] into a long long; CLI_DOUBLE: a finite
@@ -115,5 +113,23 @@ enum { CLI_PARSED = -3 };
  * (no row names it) or the exit code after a refused value's message. */
 int cli_table_option(const char *command, const cli_opt *opts, int argc, char **argv, int *i);
 int cli_parse(const char *command, const char *usage, cli_common *c, const cli_opt *opts, int argc, char **argv);
+
+/* `cogmap train` (cmd_train.c): cli_train_parse reads a model's options
+ * (the shared ones, then --preset, --data, --best, --bits where the model
+ * takes them) into a request, whose strings point into argv and `a`;
+ * returns CLI_PARSED or the exit code to return now. cli_train runs a
+ * request, which `cogmap demo` makes too: sets the threads, trains through
+ * cm_train_model with progress unless --quiet, says where a resumed run
+ * starts and where the run ended, and returns the exit code. */
+#include "cogmap/trainmodel.h"
+typedef struct cli_train_args {
+    char command[64]; /* "train MODEL" */
+    cli_common common;
+    cm_train_request r;
+    const char *sets[65], *data[64];
+    char bits_kv[32];
+} cli_train_args;
+int cli_train_parse(const cm_train_model_info *m, cli_train_args *a, int argc, char **argv);
+int cli_train(const char *command, cm_train_request *r, const cli_common *common);
 
 #endif

@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Ranks other than 0 of a job hold their error messages until the job's
  * end says whether rank 0 reported the same failure (main.c): a mistake
@@ -175,28 +174,6 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 
 /* Rank 0 alone shows progress for a job of several ranks. */
 FILE *cli_progress_stream(const cli_common *c) { return c->quiet || cm_dist_world_rank() != 0 ? NULL : stderr; }
-
-int cli_resume_folder(const char *command, const char *resume, const char **out)
-{
-    if (*out && strcmp(*out, resume) != 0)
-        return cli_usage_error(command, "--resume continues in its own folder; drop --out");
-    *out = resume;
-    return CLI_EXIT_OK;
-}
-
-int cli_refuse_existing_run(const char *command, const char *out)
-{
-    char probe[4096];
-    snprintf(probe, sizeof probe, "%s/run.json", out);
-    cm_status st = access(probe, F_OK) == 0 ? cm_error(CM_ERR_ARG,
-                                                       "%s already holds a run; continue it with --resume %s or "
-                                                       "choose another --out",
-                                                       out, out)
-                                            : CM_OK;
-    /* Every rank looks before rank 0 writes the new run (a collective). */
-    st = cm_dist_agree(st);
-    return st == CM_OK ? CLI_EXIT_OK : cli_fail(command, st);
-}
 
 /* Whether `v` is one of `choices` ("a|b|c"). */
 static int is_choice(const char *v, const char *choices)

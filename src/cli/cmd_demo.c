@@ -16,8 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int cli_train_grid(int argc, char **argv);
-
 /* The demo's recipe (docs/grid-cells.md, "The demo"). */
 static const char demo_preset[] = "ssmpc";
 /* Batches of 16 paths of 50 steps: about 4x the optimiser steps per minute of
@@ -29,10 +27,10 @@ static const char demo_preset[] = "ssmpc";
  * Periodic evaluations score 30 x 16 x 50 = 24,000 samples. */
 static const char *const demo_sets[] = {"batch=16", "steps=50", "eval_batches=30", "place_sigma=0.75",
                                         "weight_decay=0"};
-#define DEMO_EVAL_EVERY "100"
+#define DEMO_EVAL_EVERY 100
 /* A step cap makes the demo the same run (same seed, same bits) on any machine
  * fast enough to reach it in the budget; slower ones stop at the time limit. */
-#define DEMO_MAX_STEPS "10000"
+#define DEMO_MAX_STEPS 10000
 /* Time-shift shuffles per unit of the evaluation's shuffle test (about 20 s of
  * CPU at 192,000 samples). */
 #define DEMO_SHUFFLES 100
@@ -60,7 +58,7 @@ int cmd_demo(int argc, char **argv)
         return rc;
     if (!(minutes > 0 && minutes <= 24 * 60))
         return cli_usage_error("demo", "--minutes: expected 0 < M <= 1440, got '%g'", minutes);
-    char run[4096], seed[32], threads[32], train_minutes[32];
+    char run[4096];
     if ((size_t)snprintf(run, sizeof run, "%s/grid", common.out) >= sizeof run)
         return cli_usage_error("demo", "--out: path too long");
     /* Rank 0 prepares the folder for a job of several ranks (mpirun). */
@@ -84,39 +82,21 @@ int cmd_demo(int argc, char **argv)
         return cli_fail("demo", st);
     /* Training gets the budget minus the evaluation's share (about 1/6). */
     const double train_min = minutes * (DEMO_TRAIN_MINUTES / DEMO_TOTAL_MINUTES);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)common.seed);
-    snprintf(threads, sizeof threads, "%d", common.threads);
-    snprintf(train_minutes, sizeof train_minutes, "%.4f", train_min);
-    const char *args[64];
-    int n = 0;
-    args[n++] = "grid";
-    args[n++] = "--preset";
-    args[n++] = demo_preset;
-    args[n++] = "--out";
-    args[n++] = run;
-    args[n++] = "--minutes";
-    args[n++] = train_minutes;
-    args[n++] = "--eval-every";
-    args[n++] = DEMO_EVAL_EVERY;
-    args[n++] = "--steps";
-    args[n++] = DEMO_MAX_STEPS;
-    /* The checkpoint nearest to both goals (grid share and decoding error). */
-    args[n++] = "--best";
-    args[n++] = "goal";
-    args[n++] = "--seed";
-    args[n++] = seed;
-    args[n++] = "--threads";
-    args[n++] = threads;
-    if (common.quiet)
-        args[n++] = "--quiet";
-    for (size_t k = 0; k < sizeof demo_sets / sizeof demo_sets[0]; k++) {
-        args[n++] = "--set";
-        args[n++] = demo_sets[k];
-    }
-    args[n] = NULL;
+    cm_train_request r;
+    cm_train_request_init(&r);
+    r.model = "grid";
+    r.preset = demo_preset;
+    r.out = run;
+    r.minutes = train_min;
+    r.eval_every = DEMO_EVAL_EVERY;
+    r.steps = DEMO_MAX_STEPS;
+    r.best = "goal"; /* the checkpoint nearest to both goals (grid share and decoding error) */
+    r.seed = common.seed;
+    r.sets = demo_sets;
+    r.n_sets = (int)(sizeof demo_sets / sizeof demo_sets[0]);
     if (!common.quiet)
         printf("demo: training the %s grid-cell network for %.1f minutes into %s\n", demo_preset, train_min, run);
-    rc = cli_train_grid(n, (char **)args);
+    rc = cli_train("train grid", &r, &common);
     if (rc != CLI_EXIT_OK)
         return rc;
     if (!common.quiet)

@@ -3,6 +3,7 @@
 #define COGMAP_RUN_INTERNAL_H
 
 #include "cogmap/run.h"
+#include "cogmap/trainmodel.h"
 
 /* The periodic evaluation of a path model (grid-cell networks, SMP): a fixed
  * set of batches of stream 1, their mean loss and decoding error, and with a
@@ -36,5 +37,35 @@ double run_array_value(const cm_array *x, int64_t i);
 /* Fills a->pos and a->hd (a->n samples) from float arrays pos [n, 2] and
  * hd [n] of `file`, refusing non-finite values; sets a->f32. */
 cm_status run_activity_positions(cm_activity *a, const char *file, const cm_array *pos, const cm_array *hd);
+
+/* A model cm_train_model trains (src/run/train_models.c, one entry each):
+ * its public description and the hooks of its run configuration and job.
+ * `cfg` points to cfg_size bytes (the model's run configuration). */
+typedef struct run_train_kind {
+    cm_train_model_info info;
+    const cm_train_job_ops *ops;
+    size_t cfg_size;
+    /* A new run's configuration from r's preset, seed, sets and data, checked. */
+    cm_status (*config_new)(void *cfg, const cm_train_request *r);
+    cm_status (*config_read)(void *cfg, const char *run);
+    cm_status (*config_write)(const void *cfg, const char *run);
+    int (*can_change)(const char *key_value); /* a resumed run's stage key; NULL: no stages */
+    /* A stage's sets applied before the job is made (configuration, checked)
+     * or after its checkpoint is loaded (job and configuration); NULL: not. */
+    cm_status (*stage_config)(void *cfg, const char *const *sets, int n);
+    cm_status (*stage_job)(void *job, void *cfg, const char *const *sets, int n);
+    /* run.json rewritten with the stage at `step` recorded (rank 0). */
+    cm_status (*restage)(const void *cfg, const char *run, int64_t step, const char *const *sets, int n);
+    cm_status (*job_create)(const void *cfg, void **job);
+    void (*job_free)(void *job);
+    uint64_t (*seed)(const void *cfg);
+    /* tc->best / tc->rank for best (checked: NULL or one of info.bests);
+     * ctx: RUN_RANK_CTX bytes that live while the run trains. NULL: the job's first metric. */
+    void (*best)(const void *cfg, const char *best, cm_train_config *tc, void *ctx);
+} run_train_kind;
+#define RUN_RANK_CTX 64
+
+/* The entry of `name`, or NULL. */
+const run_train_kind *run_train_kind_find(const char *name);
 
 #endif

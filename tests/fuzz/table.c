@@ -15,7 +15,7 @@ const cmf_target cmf_targets[] = {
     {"grid_dataset", "an SSM-PC grid dataset root: cm_grid_dataset_open", cmf_run_grid_dataset},
     {"checkpoint", "a path-integration checkpoint: cm_pathint_load, cm_train_checkpoint_load", cmf_run_checkpoint},
     {"checkpoint_smp", "an SMP checkpoint: cm_smp_load", cmf_run_checkpoint_smp},
-    {"cli", "the trainers' options and --set: cli_train_option, cm_grid_run_config_set, cm_smp_run_config_set",
+    {"cli", "the trainers' options and --set: cli_train_parse, cm_train_request_check, cm_grid_run_config_set, cm_smp_run_config_set",
      cmf_run_cli},
     {NULL, NULL, NULL},
 };

@@ -1,5 +1,5 @@
-/* Fuzz target of the CLI's option parsing: the trainers' shared options
- * (cli_train_option, cli_train_options_check), the number parsers
+/* Fuzz target of the CLI's option parsing: the trainers' options
+ * (cli_train_parse of `train grid`, then cm_train_request_check), the number parsers
  * (cli_parse_int, cli_parse_double) and --set overrides of both run kinds
  * (cm_grid_run_config_set, cm_smp_run_config_set). The input is argv: its
  * arguments separated by NUL bytes. A configuration that takes every --set
@@ -8,7 +8,7 @@
 #include "fuzz.h"
 #include "targets.h"
 
-#include "cli/train.h"
+#include "cli/cli.h"
 #include "cogmap/run.h"
 #include "cogmap/smp.h"
 
@@ -40,7 +40,7 @@ static void numbers(const cli_input *in)
     }
 }
 
-static void grid_sets(const cli_train_options *t)
+static void grid_sets(const cm_train_request *t)
 {
     cm_grid_run_config c;
     cmf_grid_config(&c);
@@ -57,7 +57,7 @@ static void grid_sets(const cli_train_options *t)
     cmf_check_same_files(a, b, "run.json");
 }
 
-static void smp_sets(const cli_train_options *t)
+static void smp_sets(const cm_train_request *t)
 {
     cm_smp_run_config c;
     cm_smp_run_config_init(&c, 5);
@@ -78,23 +78,21 @@ static void parse(void *ctx)
 {
     cli_input *in = ctx;
     numbers(in);
-    cli_train_options t;
-    cli_train_options_defaults(&t, CM_GRID_MAX_SETS);
-    int ok = 1;
-    for (int i = 1; i < in->argc && ok; i++) {
-        int r = cli_train_option("train", &t, in->argc, in->argv, &i);
-        cmf_check(r >= -1 && r <= 1, "cli_train_option returned %d", r);
-        cmf_check(i < in->argc, "cli_train_option moved past argv");
-        ok = r >= 0;
-    }
-    cmf_check(t.n_sets >= 0 && t.n_sets <= t.max_sets, "%d --set kept", t.n_sets);
-    cmf_check(t.common.threads >= 0 && t.common.threads <= 1024, "--threads %d", t.common.threads);
-    cmf_check(t.keep >= 1 && t.steps >= 0 && t.eval_every >= 0 && t.checkpoint_every >= 0 && !(t.minutes < 0),
+    cli_train_args a;
+    int rc = cli_train_parse(cm_train_model_find("grid"), &a, in->argc, in->argv);
+    cmf_check(rc == CLI_PARSED || rc == CLI_EXIT_OK || rc == CLI_EXIT_USAGE, "cli_train_parse returned %d", rc);
+    const cm_train_request *t = &a.r;
+    cmf_check(t->n_sets >= 0 && t->n_sets <= CM_GRID_MAX_SETS, "%d --set kept", t->n_sets);
+    cmf_check(t->n_data >= 0 && t->n_data <= 1, "%d --data kept", t->n_data);
+    cmf_check(a.common.threads >= 0 && a.common.threads <= 1024, "--threads %d", a.common.threads);
+    cmf_check(t->keep >= 1 && t->steps >= 0 && t->eval_every >= 0 && t->checkpoint_every >= 0 && !(t->minutes < 0),
               "a limit out of range");
-    if (ok)
-        cli_train_options_check("train", &t);
-    grid_sets(&t);
-    smp_sets(&t);
+    if (rc == CLI_PARSED) {
+        cm_status st = cm_train_request_check(t);
+        cmf_check(st == CM_OK || st == CM_ERR_ARG, "cm_train_request_check returned %d", st);
+    }
+    grid_sets(t);
+    smp_sets(t);
 }
 
 void cmf_run_cli(const uint8_t *data, size_t size)
