@@ -2,7 +2,8 @@
 
 Modules follow the library's (include/cogmap/*.h): world (arenas, motion, mazes, renderer,
 BEV), analysis (gridness, rate maps, cell scores, classification), io (npy/npz,
-safetensors, PNG, checkpoints and run folders), runs (training and evaluating runs).
+safetensors, PNG, checkpoints and run folders), runs (training runs, a grid run's evaluation into
+numpy), evaluation (`cogmap eval` of any run and `cogmap map`, their numbers as dicts).
 docs/python.md has a worked example.
 """
 
@@ -29,3 +30,5 @@ from . import analysis, io  # noqa: E402
 from .analysis import analyze, classify, gridness, read_activity  # noqa: E402
 from .io import load_checkpoint, load_run  # noqa: E402
 from . import plot, runs  # noqa: E402
+from . import evaluation  # noqa: E402
+from .evaluation import evaluate, map  # noqa: E402,A001

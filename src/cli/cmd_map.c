@@ -48,13 +48,15 @@ int cmd_map(int argc, char **argv)
         return rc;
     o.run.size = (int)size, o.run.seed = common.seed, o.run.steps = (int)steps;
     o.chunk = (int)chunk, o.gif_frames = (int)gif;
-    cm_status st = cm_maprun_options_check(&o);
-    if (st == CM_OK && !common.out)
+    if (cm_maprun_options_check(&o) != CM_OK)
+        return cli_usage_error("map", "%s", cm_errmsg());
+    if (!common.out)
         return cli_usage_error("map", "--out DIR is required");
     cm_set_threads(common.threads);
     cm_map_run_result r;
     cm_summary s;
-    if (st || (st = cm_maprun(&o, common.out, &r, cli_progress_stream(&common))))
+    cm_status st = cm_maprun(&o, common.out, &r, cli_progress_stream(&common));
+    if (st)
         return cli_fail("map", st);
     if (!(st = cm_maprun_summary(&o, &r, common.out, &s)) && !common.quiet)
         fputs(s.text, stdout);
