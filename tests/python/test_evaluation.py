@@ -76,6 +76,9 @@ def test_evaluate_equals_the_command(cli, tmp_path, model):
     assert ev.text == printed
     same_numbers(ev.values, run / name)
     assert (run / name).read_text() == written  # Python rewrote the same file
+    if model in ("bev", "social"):  # figures=True draws the command's figures
+        cogmap.evaluate(run, figures=True, **kwargs)
+        assert any(f.stat().st_size > 0 for f in (run / "figures").glob("*_*.png"))
 
 
 def test_evaluate_refusals(tmp_path):
