@@ -118,20 +118,21 @@ static int parse(const char *model, int argc, char **argv, cli_common *c, cm_eva
     long long batches = o->batches;
     int no_baseline = 0, no_figures = 0, rc;
     const char *two = "one run folder expected, got '%s' and '%s'";
-    const cli_opt grid[] = {{"--samples", CLI_INT, &samples, 1, 1LL << 40}, {"--checkpoint", CLI_STRING, &o->checkpoint},
-                            {"--stages", CLI_INT, &stages, 1, 64}, {"--shuffles", CLI_INT, &shuffles, 0, 100000},
-                            {"--from-checkpoint", CLI_STRING, &o->file}, {"--preset", CLI_STRING, &o->preset},
-                            {"--no-baseline", CLI_FLAG, &no_baseline}, {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
+    const cli_opt grid[] = {{"--samples", CLI_INT, &samples, 1, 1LL << 40},
+                            {"--checkpoint", CLI_STRING, &o->checkpoint}, {"--stages", CLI_INT, &stages, 1, 64},
+                            {"--shuffles", CLI_INT, &shuffles, 0, 100000}, {"--from-checkpoint", CLI_STRING, &o->file},
+                            {"--preset", CLI_STRING, &o->preset}, {"--no-baseline", CLI_FLAG, &no_baseline},
+                            {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
     const cli_opt smp[] = {{"--trajectories", CLI_INT, &traj, 1, 1000000}, {"--steps", CLI_INT, &steps, 2, 1000000},
                            {"--correct-every", CLI_INT, &every, 0, 1000000},
                            {"--shuffles", CLI_INT, &smp_shuffles, 1, 100000}, {"--images", CLI_INT, &images, 1, 100000},
                            {"--fig3-init", CLI_INT, &init, 2, 100000}, {"--checkpoint", CLI_STRING, &o->checkpoint},
                            {"--no-figures", CLI_FLAG, &no_figures}, {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
-    const cli_opt bev[] = {{"--frames", CLI_INT, &frames, 1, 1000000}, {"--baseline-frames", CLI_INT, &base, 1, 1000000},
-                           {"--samples", CLI_INT, &keep, 0, 64}, {"--checkpoint", CLI_STRING, &o->checkpoint},
-                           {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
-    const cli_opt detector[] = {{"--frames", CLI_INT, &frames, 1, 10000000}, {"--checkpoint", CLI_STRING, &o->checkpoint},
-                                {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
+    const cli_opt bev[] = {{"--frames", CLI_INT, &frames, 1, 1000000},
+                           {"--baseline-frames", CLI_INT, &base, 1, 1000000}, {"--samples", CLI_INT, &keep, 0, 64},
+                           {"--checkpoint", CLI_STRING, &o->checkpoint}, {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
+    const cli_opt detector[] = {{"--frames", CLI_INT, &frames, 1, 10000000},
+                                {"--checkpoint", CLI_STRING, &o->checkpoint}, {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
     const cli_opt social[] = {{"--checkpoint", CLI_STRING, &o->checkpoint}, {"--reps", CLI_INT, &reps, 2, 100000},
                               {"--per-class", CLI_INT, &per, 0, 16}, {"--batches", CLI_INT, &batches, 1, 100000},
                               {"--no-figures", CLI_FLAG, &no_figures}, {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
@@ -152,12 +153,15 @@ static int parse(const char *model, int argc, char **argv, cli_common *c, cm_eva
     o->reps = (int)reps, o->batches = (int)batches, o->per_class = no_figures ? 0 : (int)per;
     o->figure3 = *figures = !no_figures;
     o->seed = c->seed;
-    if (o->file || o->preset) /* a checkpoint trained elsewhere */
-        return *dir ? cli_usage_error("eval", "--from-checkpoint takes no run folder ('%s'); use --out DIR", *dir)
-               : !o->file ? cli_usage_error("eval", "--preset goes with --from-checkpoint (a run folder knows its preset)")
-               : !o->preset ? cli_usage_error("eval", "--from-checkpoint needs --preset (ssmpc for SSM-PC's grid-cell network)")
-               : o->checkpoint ? cli_usage_error("eval", "--checkpoint names a run's checkpoint; drop it with --from-checkpoint")
-               : CLI_EXIT_OK;
+    if (o->file || o->preset) { /* a checkpoint trained elsewhere */
+        if (*dir)
+            return cli_usage_error("eval", "--from-checkpoint takes no run folder ('%s'); use --out DIR", *dir);
+        const char *why = !o->file     ? "--preset goes with --from-checkpoint (a run folder knows its preset)"
+                          : !o->preset ? "--from-checkpoint needs --preset (ssmpc for SSM-PC's grid-cell network)"
+                          : o->checkpoint ? "--checkpoint names a run's checkpoint; drop it with --from-checkpoint"
+                                          : NULL;
+        return why ? cli_usage_error("eval", "%s", why) : CLI_EXIT_OK;
+    }
     if (!*dir)
         return cli_usage_error("eval", strcmp(model, "grid") ? "expected the run folder"
                                                              : "expected the run folder (what train grid --out wrote)");

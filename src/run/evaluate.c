@@ -113,7 +113,8 @@ static cm_status grid_summary(const cm_grid_eval_report *r, const cm_eval_opts *
     if (o->file) {
         cm_summary_printf(s, "  outputs             %s/summary.json, %s/gridness.csv, %s/figures/\n", dir, dir, dir);
     } else {
-        cm_summary_printf(s, "  summary             %s/summary.json\n  per-unit gridness   %s/gridness.csv\n", dir, dir);
+        cm_summary_printf(s, "  summary             %s/summary.json\n", dir);
+        cm_summary_printf(s, "  per-unit gridness   %s/gridness.csv\n", dir);
         cm_summary_printf(s, "  figures             %s/figures/ (top_units, gridness_histogram, paths, training, "
                              "emergence + emergence.gif)\n", dir);
     }
@@ -180,7 +181,8 @@ static cm_status smp_summary(const cm_smp_eval_report *r, const char *dir, cm_su
     const char *k1[] = {"samples", "thresholds.hd", "thresholds.ego_bvc", "thresholds.allo_bvc"};
     const double v1[] = {(double)a->n, c->hd_threshold, c->ego_threshold, c->allo_threshold};
     cm_status st = add_all(s, "", 4, k1, v1);
-    cm_summary_printf(s, "eval smp: %s (step %lld), %lld samples\n", r->checkpoint, (long long)r->step, (long long)a->n);
+    cm_summary_printf(s, "eval smp: %s (step %lld), %lld samples\n", r->checkpoint, (long long)r->step,
+                      (long long)a->n);
     cm_summary_printf(s, "thresholds: hd %.3f, ego %.3f, allo %.3f\n", c->hd_threshold, c->ego_threshold,
                       c->allo_threshold);
     for (int g = 0; g < a->n_groups && st == CM_OK; g++) {
