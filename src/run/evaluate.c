@@ -88,8 +88,18 @@ static cm_status grid_summary(const cm_grid_eval_report *r, const cm_eval_opts *
         st = cm_summary_add(s, "grid_fraction_shuffle99", "", ev->grid_fraction_shuffle99);
     if (st == CM_OK)
         st = cm_summary_add(s, "untrained_grid_fraction", "", r->has_baseline ? r->baseline.grid_fraction : NAN);
-    if (st == CM_OK && r->has_baseline)
-        st = cm_summary_add(s, "untrained_decoding_error", r->unit_name, r->baseline.decoding_error);
+    if (st == CM_OK && r->has_baseline) {
+        double best = -INFINITY;
+        for (int u = 0; u < r->baseline.units; u++)
+            best = r->baseline.results[u].score60 > best ? r->baseline.results[u].score60 : best;
+        const char *k3[] = {"untrained_best_score60", "untrained_grid_fraction_shuffle"};
+        const double v3[] = {best, r->baseline.grid_fraction_shuffle};
+        if ((st = cm_summary_add(s, "untrained_decoding_error", r->unit_name, r->baseline.decoding_error)) == CM_OK)
+            st = add_all(s, "", 2, k3, v3);
+    }
+    const double more[] = {0.3, ev->nbins};
+    if (st == CM_OK)
+        st = add_all(s, "", 2, (const char *const[]){"grid_threshold", "rate_map_bins"}, more);
     if (st != CM_OK)
         return st;
     if (o->file) {
@@ -188,12 +198,15 @@ static cm_status smp_summary(const cm_smp_eval_report *r, const char *dir, cm_su
     for (int g = 0; g < a->n_groups && st == CM_OK; g++) {
         cm_class_counts n;
         cm_class_counts_of(c, a->groups[g].start, a->groups[g].end, &n);
-        const char *what[] = {"units", "hd", "ego_bvc", "allo_bvc"};
-        const double v[] = {n.units, n.hd, n.ego_bvc, n.allo_bvc};
+        /* cm_class_counts_json's numbers */
+        const char *what[] = {"units", "hd", "ego_bvc", "allo_bvc", "place", "border", "grid",
+                              "ego_bvc_with_higher_allo_score", "hd_share", "ego_bvc_share", "allo_bvc_share"};
+        const double u = n.units, v[] = {u, n.hd, n.ego_bvc, n.allo_bvc, n.place, n.border, n.grid,
+                                         n.ego_bvc_with_higher_allo_score, n.hd / u, n.ego_bvc / u, n.allo_bvc / u};
         char key[48];
-        for (int k = 0; k < 4 && st == CM_OK; k++) {
+        for (int k = 0; k < 11 && st == CM_OK; k++) {
             snprintf(key, sizeof key, "%s.%s", a->groups[g].name, what[k]);
-            st = cm_summary_add(s, key, "units", v[k]);
+            st = cm_summary_add(s, key, k < 8 ? "units" : "share", v[k]);
         }
         cm_summary_printf(s, "%s: %d units, hd %d (%.0f%%), ego_bvc %d (%.0f%%), allo_bvc %d (%.0f%%)\n",
                           a->groups[g].name, n.units, n.hd, 100.0 * n.hd / n.units, n.ego_bvc,

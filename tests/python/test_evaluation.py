@@ -30,8 +30,8 @@ TRAIN = {  # model: the `cogmap train` words of a tiny run
 }
 # model: (the command's options, the same as keyword arguments, the file of the numbers)
 EVAL = {
-    "grid": (["--samples", 1500, "--no-baseline", "--stages", 1, "--shuffles", 3],
-             dict(samples=1500, baseline=0, stages=1, shuffles=3), "summary.json"),
+    "grid": (["--samples", 1500, "--stages", 1, "--shuffles", 3], dict(samples=1500, stages=1, shuffles=3),
+             "summary.json"),
     "smp": (["--trajectories", 3, "--steps", 40, "--shuffles", 10, "--no-figures"],
             dict(trajectories=3, steps=40, shuffles=10), "celltypes.json"),
     "bev": (["--frames", 8, "--baseline-frames", 6, "--samples", 0], dict(frames=8, baseline_frames=6), "summary.json"),
