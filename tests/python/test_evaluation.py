@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(not _lib.has("cm_eval_run"), reason="this libcog
 
 SMALL = ["hidden=12", "bottleneck=16", "relational_hidden=8", "batch=4", "seq_len=8", "eval_batches=1"]
 TRAIN = {  # model: the `cogmap train` words of a tiny run
-    "grid": ["grid", "--preset", "ssmpc", "--steps", 4, "--eval-every", 2, "--set", "batch=2",
+    "grid": ["grid", "--preset", "banino", "--steps", 2, "--eval-every", 2, "--set", "batch=4", "--set", "steps=10",
              "--set", "eval_batches=1"],
     "smp": ["smp", "--steps", 4, "--eval-every", 2] + sum((["--set", s] for s in (
         "slots=24", "batch=3", "seq_len=8", "ae_steps=2", "image=32", "p_write=0.3", "hidden2=16", "hidden3=16",
@@ -30,7 +30,7 @@ TRAIN = {  # model: the `cogmap train` words of a tiny run
 }
 # model: (the command's options, the same as keyword arguments, the file of the numbers)
 EVAL = {
-    "grid": (["--samples", 1500, "--stages", 1, "--shuffles", 3], dict(samples=1500, stages=1, shuffles=3),
+    "grid": (["--samples", 1000, "--stages", 1, "--shuffles", 2], dict(samples=1000, stages=1, shuffles=2),
              "summary.json"),
     "smp": (["--trajectories", 3, "--steps", 40, "--shuffles", 10, "--no-figures"],
             dict(trajectories=3, steps=40, shuffles=10), "celltypes.json"),
