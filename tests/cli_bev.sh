@@ -45,7 +45,7 @@ grep -q '"stages"' "$tmp/b/run.json" || { echo "FAIL: run.json has no stages"; f
 check "a resumed run keeps its architecture" 2 "$cogmap" train bev --resume "$tmp/b" --steps 6 --set ff=64
 expect_msg "architecture" "can change only lr"
 
-check "eval bev" 0 "$cogmap" eval "$tmp/a" --frames 12 --baseline-frames 8 --samples 8 --quiet
+check "eval bev" 0 "$cogmap" eval "$tmp/a" --frames 12 --baseline-frames 8 --samples 8
 expect_msg "eval prints the IoU" "alpha_iou: [0-9.]* (baseline [0-9.]*)"
 [ -s "$tmp/a/figures/bev_samples.png" ] || { echo "FAIL: eval bev drew no figure"; fail=1; }
 if [ -n "${COGMAP_PYTHON:-}" ] && "$COGMAP_PYTHON" -c 'import json' 2>/dev/null; then

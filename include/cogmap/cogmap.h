@@ -1,6 +1,6 @@
 /* cogmap.h — the whole public API. Modules, lower never including higher:
  * base -> io -> world -> mapping -> nn -> cells -> models (with smp.h, bevnet.h, social.h, link.h) ->
- * analysis -> run (with bevrun.h, detrun.h, socialrun.h) -> plot. */
+ * analysis -> run (with bevrun.h, detrun.h, socialrun.h, evaluate.h, maprun.h) -> plot. */
 #ifndef COGMAP_H
 #define COGMAP_H
 
@@ -27,6 +27,8 @@
 #include "cogmap/gridness_table.h"
 #include "cogmap/socialrun.h"
 #include "cogmap/trainmodel.h"
+#include "cogmap/evaluate.h"
+#include "cogmap/maprun.h"
 #include "cogmap/plot.h"
 
 #endif

@@ -167,7 +167,7 @@ CM_API cm_status cm_png_write(const char *path, const cm_image *img);
 struct cJSON;
 
 CM_API cm_status cm_json_read(const char *path, struct cJSON **out);
-CM_API cm_status cm_json_write(const char *path, const struct cJSON *root); /* pretty-printed, atomic */
+CM_API cm_status cm_json_write(const char *path, const struct cJSON *root); /* pretty-printed, atomic; every number reads back exactly */
 /* Typed fields: a missing required field or a wrong type is CM_ERR_FORMAT
  * naming file and key; a missing optional field leaves *out untouched. */
 CM_API cm_status cm_json_get_number(const struct cJSON *obj, const char *file, const char *key, int required, double *out);

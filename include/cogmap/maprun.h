@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "cogmap/detector.h"
+#include "cogmap/evaluate.h"
 #include "cogmap/mapping.h"
 #include "cogmap/run.h"
 
@@ -60,6 +61,9 @@ typedef struct cm_maprun_options {
 } cm_maprun_options;
 
 CM_API void cm_maprun_options_default(cm_maprun_options *o);
+/* CM_ERR_ARG naming the option: no bev_run, a pose other than the three,
+ * correct with true poses (nothing to correct). cm_maprun checks first. */
+CM_API cm_status cm_maprun_options_check(const cm_maprun_options *o);
 
 /* Runs the exploration and writes DIR/map.npy (log-odds of occupancy,
  * float32 [H, W], row 0 at world y = -border: the map's own layout),
@@ -67,8 +71,14 @@ CM_API void cm_maprun_options_default(cm_maprun_options *o);
  * path yellow, targets), DIR/map.gif (the map growing) and DIR/summary.json
  * (map_iou, map_iou_truth_bev, coverage, pose_drift {mean, final}, ...).
  * `out` receives the result (free with cm_map_run_result_free). Nothing is
- * written when a model fails to load. */
+ * written when a model fails to load, nor when dir is NULL. The map's side
+ * is o->run.size (o->run.map.size follows it). */
 CM_API cm_status cm_maprun(const cm_maprun_options *o, const char *dir, cm_map_run_result *out, FILE *progress);
+/* summary.json's numbers (nested keys joined by '.': "pose_drift.mean") and
+ * the lines `cogmap map` prints, of a result of cm_maprun with options o
+ * written to `dir` (named in the lines; NULL: none). */
+CM_API cm_status cm_maprun_summary(const cm_maprun_options *o, const cm_map_run_result *r, const char *dir,
+                                   cm_summary *out);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@
 #include "cogmap/base.h"
 #include "cogmap/run.h"
 #include "cogmap/socialrun.h"
+#include "cogmap/evaluate.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -151,6 +152,13 @@ CM_API cm_status cm_grid_fig_emergence(const char *png_path, const char *gif_pat
  * has evals.csv rows) and emergence.png + emergence.gif (when the report
  * has stages). */
 CM_API cm_status cm_grid_eval_figures(const char *dir, const cm_grid_eval_report *rep);
+
+/* The figures of a run evaluated by cm_eval_run (evaluate.h), by its model,
+ * in r->dir/figures: a grid run's (cm_grid_eval_figures), an SMP run's
+ * figure-2 panels and figure 3 (when computed), a BEV run's bev_samples.png
+ * (when frames were kept), a social run's spc_<class>.png and
+ * spc_growth.png; nothing for detector and link runs. */
+CM_API cm_status cm_eval_figures(const cm_eval_result *r);
 
 /* ------------------------------------------------------- path previews */
 

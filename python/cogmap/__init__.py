@@ -3,7 +3,8 @@
 Modules follow the library's (include/cogmap/*.h): world (arenas, motion, mazes, renderer,
 BEV), analysis (gridness, rate maps, cell scores, classification), io (npy/npz,
 safetensors, PNG, checkpoints and run folders), runs (training any model's run: cogmap.train,
-and evaluating runs).
+and a grid run's evaluation into numpy), evaluation (`cogmap eval` of any run and `cogmap map`,
+their numbers as dicts).
 docs/python.md has a worked example.
 """
 
@@ -31,3 +32,5 @@ from .analysis import analyze, classify, gridness, read_activity  # noqa: E402
 from .io import load_checkpoint, load_run  # noqa: E402
 from . import plot, runs  # noqa: E402
 from .runs import train  # noqa: E402
+from . import evaluation  # noqa: E402
+from .evaluation import evaluate, map  # noqa: E402,A001

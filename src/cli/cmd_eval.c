@@ -1,16 +1,15 @@
-/* `cogmap eval DIR`: scores a grid-cell run — gridness of every unit, the
- * decoding error, the untrained baseline — and draws its figures (docs/cli.md,
- * docs/formats.md "Grid-cell runs"). */
+/* `cogmap eval DIR`: a run of any model evaluated by the library (cm_eval_run
+ * dispatches on run.json's "model" and writes the model's files), its figures
+ * drawn (cm_eval_figures) and its summary printed; each model has its own
+ * options (docs/cli.md). */
 #include "cli/cli.h"
 #include "cogmap/dist.h"
 #include "cogmap/plot.h"
-#include "cogmap/bevrun.h"
-#include "cogmap/socialrun.h"
 
-#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-static const char eval_usage[] =
+static const char grid_usage[] =
     "usage: cogmap eval DIR [--samples N] [--checkpoint NAME] [--no-baseline] [--stages K] [--shuffles N]\n"
     "                       [--threads N] [--quiet]\n"
     "Evaluates the grid-cell run in DIR on fresh trajectories: rate maps and gridness of every\n"
@@ -27,174 +26,166 @@ static const char eval_usage[] =
     "Loads a network trained elsewhere (SSM-PC's PyTorch state dict, converted by\n"
     "scripts/pth-to-safetensors; every tensor checked by name and shape), runs it on fresh\n"
     "trajectories of the preset and scores it as above: DIR/gridness.csv, DIR/summary.json,\n"
-    "DIR/figures/ (default DIR: FILE without .safetensors, plus -eval).\n";
+    "DIR/figures/ (default DIR: FILE without .safetensors, plus -eval).\n"
+    "Runs of the other models take their own options: cogmap eval SMP|BEV|DETECTOR|SOCIAL-RUN --help.\n";
 
-/* SMP runs (run.json "model": "smp") are evaluated by smp_eval.c. */
-int cli_eval_smp(int argc, char **argv);
-/* BEV runs (run.json "model": "bev") by bev_eval.c. */
-int cli_eval_bev(int argc, char **argv);
-/* Social and link runs by social_eval.c. */
-int cli_eval_social(int argc, char **argv);
+static const char smp_usage[] =
+    "usage: cogmap eval DIR [options]      (DIR: a run of `cogmap train smp`)\n"
+    "Runs the trained SMP on fresh trajectories and classifies its units as figure 2 of the\n"
+    "paper: DIR/activity.npz (for cogmap analyze), DIR/celltypes.json, DIR/figures/*.png.\n"
+    "  --trajectories N   fresh trajectories (default 800)\n"
+    "  --steps T          steps per trajectory (default 500)\n"
+    "  --correct-every K  visual correction every K steps (default 10; 0: only at the start)\n"
+    "  --shuffles N       shuffles per unit for the thresholds (default 1000)\n"
+    "  --checkpoint NAME  step_NNNNNNNN or best under DIR/checkpoints (default: the newest)\n"
+    "  --images N         probe views for figure 3's corrections (default 512)\n"
+    "  --fig3-init N      random initial states of figure 3 (default 1000)\n"
+    "  --no-figures       only activity.npz and celltypes.json\n"
+    "  --seed N --threads N --quiet\n";
 
-/* Progress on stderr unless --quiet. */
-static cm_progress *progress_of(const cli_common *common, cm_progress *p)
+static const char bev_usage[] =
+    "usage: cogmap eval DIR [options]      (DIR: a run of `cogmap train bev`)\n"
+    "Scores the run's best checkpoint (else its newest; or --checkpoint) on frames of the held-out test\n"
+    "mazes against a baseline that predicts the training frames' mean BEV: DIR/summary.json\n"
+    "(alpha_iou, alpha_accuracy, rgb_mse_visible, loss and baseline_*) and\n"
+    "DIR/figures/bev_samples.png (frame | predicted BEV | true BEV).\n"
+    "  --frames N           test frames scored, spread over the split (default 2048)\n"
+    "  --baseline-frames N  training frames averaged into the baseline (default 2048)\n"
+    "  --samples N          rows of the figure (default 8; 0: no figure)\n"
+    "  --checkpoint NAME    best or step_NNNNNNNN under DIR/checkpoints (default: best, else the newest)\n"
+    "  --threads N --quiet\n";
+
+static const char detector_usage[] =
+    "usage: cogmap eval DIR [--frames N] [--checkpoint DIR] [--seed N --threads N --quiet]\n"
+    "                                      (DIR: a run of `cogmap train detector`)\n"
+    "Scores the run's best checkpoint (else its newest) on held-out test mazes: visibility\n"
+    "average precision (as scikit-learn's average_precision_score), mean position error of\n"
+    "visible targets in grid cells, and the same for a per-target-rate baseline; writes\n"
+    "DIR/summary.json.\n"
+    "  --frames N         test frames (default 2048)\n"
+    "  --checkpoint DIR   a checkpoint folder instead of the best\n";
+
+static const char social_usage[] =
+    "usage: cogmap eval DIR [options]      (DIR: a run of `cogmap train social` or `train link`)\n"
+    "Evaluates the run's checkpoint on fresh paths (decoding errors; for a link run partner_error,\n"
+    "bits_per_step, self_error) and, for a social run, runs SSM-PC's probe (four conditions,\n"
+    "seed 42) and classifies every bottleneck unit. Writes DIR/summary.json (\"classes\"),\n"
+    "DIR/spc_units.csv and DIR/figures/spc_<class>.png, spc_growth.png.\n"
+    "  --checkpoint NAME  step_NNNNNNNN or best under DIR/checkpoints (default: best, else the newest)\n"
+    "  --reps N           probe repetitions per condition (default 100, SSM-PC's)\n"
+    "  --per-class N      units mapped per class in the figures (0..16, default 4)\n"
+    "  --batches N        batches of fresh paths for the errors (default 8)\n"
+    "  --no-figures       only summary.json and spc_units.csv\n"
+    "  --threads N --quiet\n";
+
+/* Evaluates, draws the figures (rank 0 alone; figures 0: none) and prints
+ * the summary unless --quiet. */
+static int eval_run(const char *command, const char *dir, const cm_eval_opts *o, int figures, const cli_common *c)
 {
-    memset(p, 0, sizeof *p);
-    p->out = cli_progress_stream(common);
-    return p->out ? p : NULL;
-}
-
-/* Evaluates run `dir`, draws its figures and prints the summary unless
- * --quiet; `cogmap demo` ends with it too. */
-int cli_grid_eval(const char *command, const char *dir, const cm_grid_eval_opts *o, const cli_common *common)
-{
-    cm_progress p;
-    cm_grid_eval_report r;
-    cm_status st = cm_grid_eval_run(dir, o, progress_of(common, &p), &r);
-    if (st == CM_OK && cm_dist_rank() == 0) /* every rank evaluated; rank 0 draws */
-        st = cm_grid_eval_figures(dir, &r);
-    if (st == CM_OK && !common->quiet) {
-        printf("eval: %s, %s after %lld steps (%.1f min of training), %lld samples\n", dir, r.preset,
-               (long long)r.steps, r.wall_seconds / 60, (long long)r.samples);
-        printf("  decoding error      %.3f %s\n", r.decoding_error, r.unit_name);
-        printf("  grid-like units     %.1f%% of %d (score60 > 0.3), best score60 %.2f\n", 100 * r.grid_fraction,
-               r.units, r.best_score60);
-        if (isfinite(r.fraction_shuffle))
-            printf("  shuffle test        %.1f%% above their own 95th percentile (time-shifted activity)\n",
-                   100 * r.fraction_shuffle);
-        if (isfinite(r.periods_across))
-            printf("  grid periods        %.1f across the map (median of the grid-like units)\n", r.periods_across);
-        if (isfinite(r.baseline_fraction))
-            printf("  untrained network   %.1f%% (chance level)\n", 100 * r.baseline_fraction);
-        printf("  summary             %s/summary.json\n", dir);
-        printf("  per-unit gridness   %s/gridness.csv\n", dir);
-        printf("  figures             %s/figures/ (top_units, gridness_histogram, paths, training, emergence "
-               "+ emergence.gif)\n",
-               dir);
-    }
-    cm_grid_eval_report_free(&r);
+    cm_set_threads(c->threads);
+    cm_interrupt_install();
+    cm_progress p = {0};
+    p.out = cli_progress_stream(c);
+    cm_eval_result r;
+    cm_status st = cm_eval_run(dir, o, p.out ? &p : NULL, &r);
+    if (st == CM_OK && figures && cm_dist_rank() == 0)
+        st = cm_eval_figures(&r);
+    if (st == CM_OK && !c->quiet)
+        fputs(r.summary.text, stdout);
+    cm_eval_result_free(&r);
+    if (figures)
+        cm_plot_release_caches(); /* cairo's and fontconfig's caches: leak-clean exit */
     return st == CM_OK ? CLI_EXIT_OK : cli_fail(command, st);
 }
 
-/* eval --from-checkpoint FILE --preset P [--out DIR]. */
-static int eval_from_checkpoint(const char *file, const char *preset, const char *dir, const cm_grid_eval_opts *o,
-                                const cli_common *common)
+int cli_grid_eval(const char *command, const char *dir, const cm_grid_eval_opts *g, const cli_common *common)
 {
-    if (dir)
-        return cli_usage_error("eval", "--from-checkpoint takes no run folder ('%s'); use --out DIR", dir);
-    if (!preset)
-        return cli_usage_error("eval", "--from-checkpoint needs --preset (ssmpc for SSM-PC's grid-cell network)");
-    if (o->checkpoint)
-        return cli_usage_error("eval", "--checkpoint names a run's checkpoint; drop it with --from-checkpoint");
-    char out[4096];
-    if (common->out) {
-        snprintf(out, sizeof out, "%s", common->out);
-    } else {
-        size_t n = strlen(file);
-        if (n > 12 && strcmp(file + n - 12, ".safetensors") == 0)
-            n -= 12;
-        if (n + 6 >= sizeof out)
-            return cli_usage_error("eval", "checkpoint path too long; give --out DIR");
-        snprintf(out, sizeof out, "%.*s-eval", (int)n, file);
-    }
-    cm_set_threads(common->threads);
-    cm_interrupt_install();
-    cm_progress p;
-    cm_grid_eval_report rep;
-    cm_status st = cm_grid_eval_checkpoint(file, preset, out, common->seed, o, progress_of(common, &p), &rep);
-    if (st == CM_OK && cm_dist_rank() == 0) /* every rank evaluated; rank 0 draws */
-        st = cm_grid_eval_figures(out, &rep);
-    if (st == CM_OK && !common->quiet) {
-        printf("eval: %s as %s, %lld samples of fresh trajectories\n", file, rep.preset, (long long)rep.samples);
-        printf("  decoding error      %.3f %s\n", rep.decoding_error, rep.unit_name);
-        printf("  grid-like units     %.1f%% of %d (score60 > 0.3), best score60 %.2f\n", 100 * rep.grid_fraction,
-               rep.units, rep.best_score60);
-        if (isfinite(rep.fraction_shuffle))
-            printf("  shuffle test        %.1f%% above their own 95th percentile\n", 100 * rep.fraction_shuffle);
-        if (isfinite(rep.baseline_fraction))
-            printf("  untrained network   %.1f%% (chance level)\n", 100 * rep.baseline_fraction);
-        printf("  outputs             %s/summary.json, %s/gridness.csv, %s/figures/\n", out, out, out);
-    }
-    cm_grid_eval_report_free(&rep);
-    return st == CM_OK ? CLI_EXIT_OK : cli_fail("eval", st);
+    cm_eval_opts o;
+    cm_eval_opts_default(&o);
+    o.samples = g->samples, o.checkpoint = g->checkpoint, o.baseline = g->baseline;
+    o.stages = g->stages, o.shuffles = g->shuffles;
+    return eval_run(command, dir, &o, 1, common);
 }
 
-/* Detector runs (run.json "model": "detector") are evaluated by detector_cli.c. */
-int cli_eval_detector(int argc, char **argv);
-
-/* Runs of the other models, by run.json's "model", are evaluated by their own files. */
-static const struct {
-    const char *model;
-    int (*eval)(int argc, char **argv);
-} evaluators[] = {{"smp", cli_eval_smp}, {"bev", cli_eval_bev}, {"detector", cli_eval_detector},
-                   {"social", cli_eval_social}, {"link", cli_eval_social}};
+/* The options of a run's model (run.json's "model"; a grid run's when none
+ * is readable), read into o; *figures 0 after --no-figures. -1 after --help. */
+static int parse(const char *model, int argc, char **argv, cli_common *c, cm_eval_opts *o, const char **dir,
+                 int *figures)
+{
+    long long samples = 0, stages = o->stages, shuffles = 0, traj = o->trajectories, steps = o->steps;
+    long long every = o->correct_every, smp_shuffles = o->smp_shuffles, images = o->images, init = o->fig3_init;
+    long long frames = o->frames, base = o->baseline_frames, keep = o->keep, reps = o->reps, per = o->per_class;
+    long long batches = o->batches;
+    int no_baseline = 0, no_figures = 0, rc;
+    const char *two = "one run folder expected, got '%s' and '%s'";
+    const cli_opt grid[] = {{"--samples", CLI_INT, &samples, 1, 1LL << 40},
+                            {"--checkpoint", CLI_STRING, &o->checkpoint}, {"--stages", CLI_INT, &stages, 1, 64},
+                            {"--shuffles", CLI_INT, &shuffles, 0, 100000}, {"--from-checkpoint", CLI_STRING, &o->file},
+                            {"--preset", CLI_STRING, &o->preset}, {"--no-baseline", CLI_FLAG, &no_baseline},
+                            {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
+    const cli_opt smp[] = {{"--trajectories", CLI_INT, &traj, 1, 1000000}, {"--steps", CLI_INT, &steps, 2, 1000000},
+                           {"--correct-every", CLI_INT, &every, 0, 1000000},
+                           {"--shuffles", CLI_INT, &smp_shuffles, 1, 100000}, {"--images", CLI_INT, &images, 1, 100000},
+                           {"--fig3-init", CLI_INT, &init, 2, 100000}, {"--checkpoint", CLI_STRING, &o->checkpoint},
+                           {"--no-figures", CLI_FLAG, &no_figures}, {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
+    const cli_opt bev[] = {{"--frames", CLI_INT, &frames, 1, 1000000},
+                           {"--baseline-frames", CLI_INT, &base, 1, 1000000}, {"--samples", CLI_INT, &keep, 0, 64},
+                           {"--checkpoint", CLI_STRING, &o->checkpoint}, {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
+    const cli_opt detector[] = {{"--frames", CLI_INT, &frames, 1, 10000000},
+                                {"--checkpoint", CLI_STRING, &o->checkpoint}, {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
+    const cli_opt social[] = {{"--checkpoint", CLI_STRING, &o->checkpoint}, {"--reps", CLI_INT, &reps, 2, 100000},
+                              {"--per-class", CLI_INT, &per, 0, 16}, {"--batches", CLI_INT, &batches, 1, 100000},
+                              {"--no-figures", CLI_FLAG, &no_figures}, {NULL, CLI_ARG, dir, 0, 0, two}, {0}};
+    const struct {
+        const char *model, *usage;
+        const cli_opt *opts;
+    } table[] = {{"smp", smp_usage, smp}, {"bev", bev_usage, bev}, {"detector", detector_usage, detector},
+                 {"social", social_usage, social}, {"link", social_usage, social}, {"grid", grid_usage, grid}};
+    size_t k = 0;
+    while (k + 1 < sizeof table / sizeof table[0] && strcmp(model, table[k].model) != 0)
+        k++;
+    if ((rc = cli_parse("eval", table[k].usage, c, table[k].opts, argc, argv)) != CLI_PARSED)
+        return rc == CLI_EXIT_OK ? -1 : rc; /* -1: after --help */
+    o->samples = samples, o->stages = (int)stages, o->shuffles = (int)shuffles, o->baseline = !no_baseline;
+    o->trajectories = (int)traj, o->steps = (int)steps, o->correct_every = (int)every;
+    o->smp_shuffles = (int)smp_shuffles, o->images = (int)images, o->fig3_init = (int)init;
+    o->frames = (int)frames, o->baseline_frames = (int)base, o->keep = (int)keep;
+    o->reps = (int)reps, o->batches = (int)batches, o->per_class = no_figures ? 0 : (int)per;
+    o->figure3 = *figures = !no_figures;
+    o->seed = c->seed;
+    if (o->file || o->preset) { /* a checkpoint trained elsewhere */
+        if (*dir)
+            return cli_usage_error("eval", "--from-checkpoint takes no run folder ('%s'); use --out DIR", *dir);
+        const char *why = !o->file     ? "--preset goes with --from-checkpoint (a run folder knows its preset)"
+                          : !o->preset ? "--from-checkpoint needs --preset (ssmpc for SSM-PC's grid-cell network)"
+                          : o->checkpoint ? "--checkpoint names a run's checkpoint; drop it with --from-checkpoint"
+                                          : NULL;
+        return why ? cli_usage_error("eval", "%s", why) : CLI_EXIT_OK;
+    }
+    if (!*dir)
+        return cli_usage_error("eval", strcmp(model, "grid") ? "expected the run folder"
+                                                             : "expected the run folder (what train grid --out wrote)");
+    return c->out && strcmp(model, "detector") ? cli_usage_error("eval", "eval writes into the run folder; drop --out")
+                                              : CLI_EXIT_OK;
+}
 
 int cmd_eval(int argc, char **argv)
 {
+    char model[32] = "grid"; /* the model of the first argument that names a run folder */
     for (int i = 1; i < argc; i++) {
-        char m[32];
-        if (argv[i][0] == '-')
-            continue;
-        if (cm_run_model(argv[i], m, sizeof m) != CM_OK) {
-            cm_error_clear(); /* not a run folder: an option's value, or a grid run's to refuse later */
-            continue;
-        }
-        for (size_t k = 0; k < sizeof evaluators / sizeof evaluators[0]; k++)
-            if (strcmp(m, evaluators[k].model) == 0)
-                return evaluators[k].eval(argc, argv);
+        if (argv[i][0] != '-' && cm_run_model(argv[i], model, sizeof model) == CM_OK)
+            break;
+        cm_error_clear(); /* not a run folder: an option's value, or a grid run's to refuse later */
+        snprintf(model, sizeof model, "grid");
     }
     cli_common common;
     cli_common_defaults(&common);
-    cm_grid_eval_opts o = {.baseline = 1, .stages = 6};
-    const char *dir = NULL, *from = NULL, *preset = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *v;
-        long long x;
-        int r = cli_standard_option(&common, eval_usage, argc, argv, &i);
-        if (r == CLI_OPTION_TAKEN)
-            continue;
-        if (r != CLI_OPTION_OWN)
-            return r;
-        if (cli_option_is(arg, "--samples")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--samples", v, 1, 1LL << 40, &x))
-                return CLI_EXIT_USAGE;
-            o.samples = x;
-        } else if (cli_option_is(arg, "--checkpoint")) {
-            if (cli_option_value(argc, argv, &i, &o.checkpoint))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--stages")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--stages", v, 1, 64, &x))
-                return CLI_EXIT_USAGE;
-            o.stages = (int)x;
-        } else if (cli_option_is(arg, "--shuffles")) {
-            if (cli_option_value(argc, argv, &i, &v) || cli_parse_int("--shuffles", v, 0, 100000, &x))
-                return CLI_EXIT_USAGE;
-            o.shuffles = (int)x;
-        } else if (cli_option_is(arg, "--from-checkpoint")) {
-            if (cli_option_value(argc, argv, &i, &from))
-                return CLI_EXIT_USAGE;
-        } else if (cli_option_is(arg, "--preset")) {
-            if (cli_option_value(argc, argv, &i, &preset))
-                return CLI_EXIT_USAGE;
-        } else if (strcmp(arg, "--no-baseline") == 0) {
-            o.baseline = 0;
-        } else if (arg[0] == '-') {
-            return cli_usage_error("eval", "unknown option '%s'", arg);
-        } else if (!dir) {
-            dir = arg;
-        } else {
-            return cli_usage_error("eval", "one run folder expected, got '%s' and '%s'", dir, arg);
-        }
-    }
-    if (from)
-        return eval_from_checkpoint(from, preset, dir, &o, &common);
-    if (preset)
-        return cli_usage_error("eval", "--preset goes with --from-checkpoint (a run folder knows its preset)");
-    if (!dir)
-        return cli_usage_error("eval", "expected the run folder (what train grid --out wrote)");
-    if (common.out)
-        return cli_usage_error("eval", "eval writes into the run folder; drop --out");
-    cm_set_threads(common.threads);
-    cm_interrupt_install();
-    return cli_grid_eval("eval", dir, &o, &common);
+    cm_eval_opts o;
+    cm_eval_opts_default(&o);
+    const char *dir = NULL;
+    int figures = 1;
+    int rc = parse(model, argc, argv, &common, &o, &dir, &figures);
+    if (rc != CLI_EXIT_OK)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    return eval_run("eval", o.file ? common.out : dir, &o, figures, &common);
 }

@@ -1,9 +1,9 @@
 /* `cogmap map`: one agent explores a maze and builds its spatial memory from
- * predicted BEVs (cm_maprun, maprun.h); this parses and prints. */
+ * predicted BEVs (cm_maprun, maprun.h); this parses, calls it and prints its summary
+ * (cm_maprun_summary). */
 #include "cli/cli.h"
 
-#include <math.h>
-#include <string.h>
+#include <stdio.h>
 
 #include "cogmap/maprun.h"
 
@@ -46,40 +46,20 @@ int cmd_map(int argc, char **argv)
     int rc = cli_parse("map", map_usage, &common, opts, argc, argv);
     if (rc != CLI_PARSED)
         return rc;
-    if (strcmp(o.pose, "truth") && strcmp(o.pose, "deadreckon") && strncmp(o.pose, "pathint:", 8))
-        return cli_usage_error("map", "--pose: expected truth, deadreckon or pathint:GRIDRUN, got '%s'", o.pose);
-    if (!o.bev_run)
-        return cli_usage_error("map", "--bev RUN (a BEV predictor run) or --bev truth is required");
+    o.run.size = (int)size, o.run.seed = common.seed, o.run.steps = (int)steps;
+    o.chunk = (int)chunk, o.gif_frames = (int)gif;
+    if (cm_maprun_options_check(&o) != CM_OK)
+        return cli_usage_error("map", "%s", cm_errmsg());
     if (!common.out)
         return cli_usage_error("map", "--out DIR is required");
-    if (o.correct && !strcmp(o.pose, "truth"))
-        return cli_usage_error("map", "--correct corrects estimated poses: use it with --pose pathint:... or deadreckon");
     cm_set_threads(common.threads);
-    o.run.size = (int)size;
-    cm_map_config_default((int)size, &o.run.map);
-    o.run.seed = common.seed;
-    o.run.steps = (int)steps;
-    o.chunk = (int)chunk;
-    o.gif_frames = (int)gif;
     cm_map_run_result r;
+    cm_summary s;
     cm_status st = cm_maprun(&o, common.out, &r, cli_progress_stream(&common));
     if (st)
         return cli_fail("map", st);
-    if (!common.quiet) {
-        printf("map of maze %llu (%dx%d), %d steps, poses %s%s\n", (unsigned long long)common.seed, r.size, r.size,
-               r.steps, o.pose, o.correct ? " (corrected)" : "");
-        printf("  map_iou            %.4f over %d seen cells (ceiling from true BEVs %.4f, ratio %.3f)\n", r.scores.iou,
-               r.scores.scored, r.truth_scores.iou, r.scores.iou / r.truth_scores.iou);
-        printf("  all-free floor     %.4f (the iou of a map calling every seen cell free)\n", r.scores.iou_all_free);
-        printf("  coverage           %.3f of the free cells known (true BEVs %.3f)\n", r.scores.coverage,
-               r.truth_scores.coverage);
-        printf("  pose drift         mean %.3f cells, final %.3f, heading %.3f rad (%d cell, %d heading corrections)\n",
-               r.drift_mean, r.drift_final, r.heading_drift_mean, r.corrections, r.heading_corrections);
-        if (o.detector_run)
-            printf("  target error       %.3f cells over %d of %d targets\n", r.scores.target_error,
-                   r.scores.n_targets, r.n_targets);
-        printf("  outputs            %s/map.npy, map.png, map.gif, summary.json\n", common.out);
-    }
+    if (!(st = cm_maprun_summary(&o, &r, common.out, &s)) && !common.quiet)
+        fputs(s.text, stdout);
     cm_map_run_result_free(&r);
-    return CLI_EXIT_OK;
+    return st ? cli_fail("map", st) : CLI_EXIT_OK;
 }

@@ -120,11 +120,42 @@ cm_status cm_json_read(const char *path, struct cJSON **out)
     return CM_OK;
 }
 
+/* cJSON prints a number with 15 significant digits when they read back
+ * within DBL_EPSILON of it, losing its last bits: such numbers are written
+ * with 17 digits instead, so that every number in a file reads back as the
+ * double the program had (a notebook's value equals the file's). 0 when out
+ * of memory. */
+static int exact_numbers(cJSON *parent)
+{
+    for (cJSON *c = parent->child; c; c = c->next) {
+        if (!cJSON_IsNumber(c)) {
+            if (!exact_numbers(c))
+                return 0;
+            continue;
+        }
+        char buf[32];
+        snprintf(buf, sizeof buf, "%1.15g", c->valuedouble);
+        if (!isfinite(c->valuedouble) || c->valuedouble == (double)c->valueint || strtod(buf, NULL) == c->valuedouble)
+            continue;
+        snprintf(buf, sizeof buf, "%1.17g", c->valuedouble);
+        cJSON *raw = cJSON_CreateRaw(buf);
+        if (!raw || !(c->string ? cJSON_ReplaceItemInObjectCaseSensitive(parent, c->string, raw)
+                                : cJSON_ReplaceItemViaPointer(parent, c, raw))) {
+            cJSON_Delete(raw);
+            return 0;
+        }
+        c = raw;
+    }
+    return 1;
+}
+
 cm_status cm_json_write(const char *path, const struct cJSON *root)
 {
     if (!root)
         return cm_error(CM_ERR_ARG, "%s: no JSON document to write", path);
-    char *text = cJSON_Print(root);
+    cJSON *copy = cJSON_Duplicate(root, 1);
+    char *text = copy && exact_numbers(copy) ? cJSON_Print(copy) : NULL;
+    cJSON_Delete(copy);
     if (!text)
         return cm_error(CM_ERR_NOMEM, "%s: cannot format the JSON document", path);
     size_t n = strlen(text);

@@ -20,6 +20,18 @@ void cm_maprun_options_default(cm_maprun_options *o)
     o->scale = 3;
 }
 
+cm_status cm_maprun_options_check(const cm_maprun_options *o)
+{
+    if (!o->bev_run)
+        return cm_error(CM_ERR_ARG, "--bev RUN (a BEV predictor run) or --bev truth is required");
+    if (!o->pose || (strcmp(o->pose, "truth") && strcmp(o->pose, "deadreckon") && strncmp(o->pose, "pathint:", 8)))
+        return cm_error(CM_ERR_ARG, "--pose: expected truth, deadreckon or pathint:GRIDRUN, got '%s'",
+                        o->pose ? o->pose : "");
+    if (o->correct && !strcmp(o->pose, "truth"))
+        return cm_error(CM_ERR_ARG, "--correct corrects estimated poses: use it with --pose pathint:... or deadreckon");
+    return CM_OK;
+}
+
 /* ------------------------------------------------------------ providers */
 
 typedef struct bev_view {
@@ -227,13 +239,16 @@ static cm_status write_outputs(const char *dir, const cm_maprun_options *o, cm_m
 cm_status cm_maprun(const cm_maprun_options *o, const char *dir, cm_map_run_result *out, FILE *progress)
 {
     memset(out, 0, sizeof *out);
+    cm_status st = cm_maprun_options_check(o);
+    if (st)
+        return st;
     cm_map_run_config rc = o->run;
+    rc.map.size = rc.size;
     bev_view bv = {0};
     det_view dv = {0};
     cm_pathint_odometry *po = NULL;
     exact_odo ex = {{0, 0, 0}};
     cm_map_odometry odo = {0}, *odo_p = NULL;
-    cm_status st = CM_OK;
     /* the models first: nothing is written when one fails */
     if (strcmp(o->bev_run, "truth") != 0) {
         if (!(st = is_safetensors(o->bev_run) ? load_foreign_bev(o->bev_run, &bv.m) : cm_bevnet_load(o->bev_run, &bv.m))) {
@@ -278,7 +293,7 @@ cm_status cm_maprun(const cm_maprun_options *o, const char *dir, cm_map_run_resu
     rc.snapshot_scale = o->scale;
     if (!st && !(st = cm_map_run(&rc, bv.m ? bev_predict : NULL, &bv, dv.m ? det_detect : NULL, &dv, odo_p, out,
                                  progress))) {
-        if (!(st = cm_mkdir_p(dir)))
+        if (dir && !(st = cm_mkdir_p(dir)))
             st = write_outputs(dir, o, out);
     }
     cm_pathint_odometry_free(po);
@@ -290,5 +305,44 @@ cm_status cm_maprun(const cm_maprun_options *o, const char *dir, cm_map_run_resu
     cm_free(dv.image);
     if (st)
         cm_map_run_result_free(out);
+    return st;
+}
+
+/* -------------------------------------------------------------- summary */
+
+cm_status cm_maprun_summary(const cm_maprun_options *o, const cm_map_run_result *r, const char *dir, cm_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    const cm_map_scores *m = &r->scores, *t = &r->truth_scores;
+    const char *keys[] = {"correct", "size", "seed", "steps", "map_iou", "map_iou_truth_bev", "map_iou_ratio",
+                          "map_iou_all_free", "coverage", "coverage_truth_bev", "map_accuracy", "map_precision",
+                          "map_recall", "scored_cells", "target_error", "targets_placed", "targets", "corrections",
+                          "heading_corrections", "pose_drift.mean", "pose_drift.final", "pose_drift.heading_mean",
+                          "truth_bev.accuracy", "truth_bev.target_error"};
+    const char *units[] = {"", "cells", "", "", "", "", "", "", "share", "share", "", "", "", "cells", "cells", "",
+                           "", "", "", "cells", "cells", "rad", "", "cells"};
+    const double vals[] = {o->correct, r->size, (double)o->run.seed, r->steps, m->iou, t->iou, m->iou / t->iou,
+                           m->iou_all_free, m->coverage, t->coverage, m->accuracy, m->precision, m->recall, m->scored,
+                           m->target_error, m->n_targets, r->n_targets, r->corrections, r->heading_corrections,
+                           r->drift_mean, r->drift_final, r->heading_drift_mean, t->accuracy, t->target_error};
+    cm_status st = CM_OK;
+    for (size_t k = 0; k < sizeof vals / sizeof vals[0] && st == CM_OK; k++) /* null in summary.json: NaN */
+        st = cm_summary_add(out, keys[k], units[k], isfinite(vals[k]) ? vals[k] : NAN);
+    cm_summary_printf(out, "map of maze %llu (%dx%d), %d steps, poses %s%s\n", (unsigned long long)o->run.seed,
+                      r->size, r->size, r->steps, o->pose, o->correct ? " (corrected)" : "");
+    cm_summary_printf(out, "  map_iou            %.4f over %d seen cells (ceiling from true BEVs %.4f, ratio %.3f)\n",
+                      m->iou, m->scored, t->iou, m->iou / t->iou);
+    cm_summary_printf(out, "  all-free floor     %.4f (the iou of a map calling every seen cell free)\n",
+                      m->iou_all_free);
+    cm_summary_printf(out, "  coverage           %.3f of the free cells known (true BEVs %.3f)\n", m->coverage,
+                      t->coverage);
+    cm_summary_printf(out, "  pose drift         mean %.3f cells, final %.3f, heading %.3f rad (%d cell, %d heading "
+                           "corrections)\n", r->drift_mean, r->drift_final, r->heading_drift_mean, r->corrections,
+                      r->heading_corrections);
+    if (o->detector_run)
+        cm_summary_printf(out, "  target error       %.3f cells over %d of %d targets\n", m->target_error,
+                          m->n_targets, r->n_targets);
+    if (dir)
+        cm_summary_printf(out, "  outputs            %s/map.npy, map.png, map.gif, summary.json\n", dir);
     return st;
 }
