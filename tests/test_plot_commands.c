@@ -3,7 +3,8 @@
  * into report.json, maps.npz and (asked for) the panels, refuses a min_shift
  * beyond N/2 as an argument and a file it cannot read as a bad file (named);
  * cm_smp_figure2/3 refuse counts out of range before reading anything and
- * name a folder without the data. The commands' own output is tests/cli_*.sh. */
+ * name a folder without the data; cm_coop_bench_run runs `bench coop` from
+ * its options as text. The commands' own output is tests/cli_*.sh. */
 #include "test_util.h"
 
 #include <math.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cogmap/coop.h"
 #include "cogmap/io.h"
 #include "cogmap/plot.h"
 
@@ -136,12 +138,65 @@ static void test_smp_figures_refuse(void **state)
     cmt_tmpdir_remove(tmp);
 }
 
+/* `bench coop` from its options as text: the rows asked for, table.csv and
+ * no GIF when told so, the same table again for the same seed, a merge of
+ * the folder; a bad budget, scheme, setting or list is an argument error
+ * naming it, a merge of a folder without a table a file error. */
+static void test_coop_bench_run(void **state)
+{
+    (void)state;
+    cm_set_threads(1);
+    const char *tmp = cmt_tmpdir();
+    char dir[512], merged[512];
+    snprintf(dir, sizeof dir, "%s/coop", tmp);
+    snprintf(merged, sizeof merged, "%s/merged", tmp);
+    const char *sets[] = {"max_steps=30"};
+    cm_coop_bench_request rq = {.schemes = "broadcast,none", .bits = "4", .sets = sets, .n_sets = 1, .episodes = 4,
+                                .seed = 2, .no_gif = 1};
+    static cm_coop_table t, again;
+    assert_int_equal(cm_coop_bench_run(&rq, dir, NULL, &t), CM_OK);
+    assert_int_equal(t.n_rows, 2);
+    assert_string_equal(t.rows[0].scheme, "broadcast");
+    assert_true(t.rows[0].bits == 4 && t.rows[0].episodes == 4 && t.rows[1].bits == 0);
+    assert_true(t.rows[0].bits_per_step <= 4 + 1e-9 && t.agent_steps > 0);
+    assert_true(exists(dir, "table.csv") && exists(dir, "success_vs_bits.png") && !exists(dir, "episode.gif"));
+    assert_int_equal(cm_coop_bench_run(&rq, dir, NULL, &again), CM_OK);
+    for (int r = 0; r < 2; r++)
+        assert_true(again.rows[r].success == t.rows[r].success && again.rows[r].mean_steps == t.rows[r].mean_steps);
+    const char *folders[] = {dir};
+    cm_coop_bench_request mq = {.merge = folders, .n_merge = 1};
+    assert_int_equal(cm_coop_bench_run(&mq, merged, NULL, &again), CM_OK);
+    assert_int_equal(again.n_rows, 2);
+    assert_true(exists(merged, "table.csv"));
+
+    cm_coop_bench_request bad = rq;
+    bad.bits = "4,0";
+    assert_int_equal(cm_coop_bench_run(&bad, dir, NULL, &t), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "bits"));
+    bad = rq, bad.schemes = "shout";
+    assert_int_equal(cm_coop_bench_run(&bad, dir, NULL, &t), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "shout"));
+    bad = rq, bad.schemes = "a,,b";
+    assert_int_equal(cm_coop_bench_run(&bad, dir, NULL, &t), CM_ERR_ARG);
+    const char *too_many[] = {"n_agents=99"};
+    bad = rq, bad.sets = too_many;
+    assert_int_equal(cm_coop_bench_run(&bad, dir, NULL, &t), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "n_agents"));
+    assert_int_equal(cm_coop_bench_run(&rq, NULL, NULL, &t), CM_ERR_ARG);
+    const char *nothing[] = {tmp}; /* no table.csv there */
+    mq.merge = nothing;
+    cm_status st = cm_coop_bench_run(&mq, merged, NULL, &t);
+    assert_true(st != CM_OK && st != CM_ERR_ARG);
+    cmt_tmpdir_remove(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_simulation_save),
         cmocka_unit_test(test_analyze_file),
         cmocka_unit_test(test_smp_figures_refuse),
+        cmocka_unit_test(test_coop_bench_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,4 +30,4 @@ from .analysis import analyze, classify, gridness, read_activity  # noqa: E402
 from .io import load_checkpoint, load_run  # noqa: E402
 from . import plot, runs  # noqa: E402
 from . import bench  # noqa: E402
-from .bench import (analyze_file, bench_train, figure_smp2, figure_smp3, gridness_table)  # noqa: E402
+from .bench import (analyze_file, bench_coop, bench_train, figure_smp2, figure_smp3, gridness_table)  # noqa: E402

@@ -1,4 +1,4 @@
-"""The numbers `cogmap bench`, `figure`, `analyze`, `gridness` and `simulate` print or write, one
+"""The numbers `cogmap bench` (train, dist, motion, render, coop), `figure`, `analyze`, `gridness` and `simulate` print or write, one
 call each, returning dicts (include/cogmap/bench.h, plot.h, gridness_table.h, simulate.h).
 
 The benchmarks time what they build (no timing is meaningful on a loaded machine; the rates are
@@ -113,6 +113,29 @@ class GridnessTable(Structure):
                 ("p99", POINTER(c_double)), ("seconds", c_double), ("cpu_seconds", c_double)]
 
 
+class CoopRow(Structure):
+    _cname_ = "cm_coop_row"
+    _fields_ = [("scheme", c_char * 16), ("bits", c_int), ("episodes", c_int), ("successes", c_int),
+                ("success", c_double), ("ci_low", c_double), ("ci_high", c_double), ("mean_steps", c_double),
+                ("bits_per_step", c_double), ("agent_steps", c_double), ("seconds", c_double)]
+
+
+class CoopTable(Structure):
+    _cname_ = "cm_coop_table"
+    _fields_ = [("n_rows", c_int), ("rows", CoopRow * 64), ("seconds", c_double), ("agent_steps", c_double),
+                ("cpu_seconds", c_double), ("threads", c_int)]
+
+
+class CoopBenchRequest(Structure):
+    _cname_ = "cm_coop_bench_request"
+    _since_ = "cm_coop_bench_run"
+    _fields_ = [("perception", c_char_p), ("policy", c_char_p), ("learned", POINTER(c_char_p)), ("n_learned", c_int),
+                ("merge", POINTER(c_char_p)), ("n_merge", c_int), ("schemes", c_char_p), ("bits", c_char_p),
+                ("sets", POINTER(c_char_p)), ("n_sets", c_int), ("episodes", c_int), ("seed", c_uint64),
+                ("gif_scheme", c_char_p), ("gif_bits", c_int), ("gif_episode", c_int64), ("no_gif", c_int)]
+
+
+L.STRUCTS += [CoopRow, CoopTable, CoopBenchRequest]
 L.STRUCTS += [BenchPathintResult, BenchBevResult, BenchTrainResult, BenchMotionResult, BenchRenderResult,
               ClassCounts, UnitGroup, SmpFigureOpts, SmpFigure2Summary, SmpFigure3Summary, AnalyzeSummary,
               GridnessTableOpts, GridnessTable]
@@ -138,6 +161,8 @@ _analyze_file = fn("cm_analyze_file", "status", c_char_p, c_char_p, POINTER(L.Cl
 _table_compute = fn("cm_gridness_table_compute", "status", POINTER(L.Array), c_char_p, POINTER(GridnessTableOpts),
                     POINTER(GridnessTable))
 _table_free = fn("cm_gridness_table_free", None, POINTER(GridnessTable))
+_coop_bench_run = fn("cm_coop_bench_run", "status", POINTER(CoopBenchRequest), c_char_p, POINTER(L.Progress),
+                     POINTER(CoopTable))
 _plot_release = fn("cm_plot_release_caches", None)
 
 
@@ -295,3 +320,28 @@ def gridness_table(maps, masks="deepmind", min_max=False, bnt=False, shuffles=0,
         return d
     finally:
         _table_free(byref(t))
+
+
+def _strings(items):
+    items = [items] if isinstance(items, str) else list(items or ())
+    return (c_char_p * max(1, len(items)))(*[str(i).encode() for i in items]), len(items)
+
+
+def bench_coop(out, policy=None, perception=None, learned=(), schemes=None, bits=None, episodes=0, sets=(), seed=1,
+               gif_scheme=None, gif_bits=-1, gif_episode=0, gif=True, merge=(), progress=False):
+    """`cogmap bench coop --out OUT ...` (cm_coop_bench_run): writes table.csv, success_vs_bits.png
+    and (gif) episode.gif; schemes and bits as the command's comma lists or Python lists; merge:
+    report folders whose tables are merged instead of running episodes. Returns {"rows": [one dict
+    per row], "seconds", "agent_steps", "cpu_seconds", "threads"}."""
+    as_list = (lambda v: v if v is None or isinstance(v, str) else ",".join(map(str, v)))
+    ls, nl = _strings(learned)
+    ms, nm = _strings(merge)
+    ss, ns = _strings(sets)
+    enc = (lambda v: v.encode() if v else None)
+    rq = CoopBenchRequest(enc(perception), enc(policy), ls, nl, ms, nm, enc(as_list(schemes)), enc(as_list(bits)), ss,
+                          ns, episodes, seed, enc(gif_scheme), gif_bits, gif_episode, int(not gif))
+    t = CoopTable()
+    _coop_bench_run(byref(rq), str(out).encode(), L.progress(progress) if not nm else None, byref(t))
+    rows = [_dict(t.rows[r]) for r in range(t.n_rows)]
+    return {"rows": rows, "seconds": t.seconds, "agent_steps": t.agent_steps, "cpu_seconds": t.cpu_seconds,
+            "threads": t.threads}

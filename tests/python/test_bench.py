@@ -162,3 +162,20 @@ def test_figures_equal_the_command(cli, tmp_path, repo):
         cogmap.figure_smp2(data, tmp_path / "x", shuffles=0)
     with pytest.raises(cogmap.CogmapError, match="nowhere"):
         cogmap.figure_smp3(tmp_path / "nowhere", tmp_path / "x")
+
+
+def test_bench_coop_equals_the_command(cli, tmp_path):
+    cli("bench", "coop", "--schemes", "broadcast,none", "--bits", "4,8", "--episodes", 4, "--set", "max_steps=30",
+        "--seed", 2, "--threads", 1, "--no-gif", "--quiet", "--out", tmp_path / "cli")
+    cogmap.set_threads(1)
+    t = cogmap.bench_coop(tmp_path / "py", schemes=["broadcast", "none"], bits=[4, 8], episodes=4,
+                          sets=["max_steps=30"], seed=2, gif=False)
+    assert (tmp_path / "py" / "table.csv").read_text() == (tmp_path / "cli" / "table.csv").read_text()
+    assert [(r["scheme"], r["bits"]) for r in t["rows"]] == [("broadcast", 4), ("broadcast", 8), ("none", 0)]
+    assert t["agent_steps"] > 0 and not (tmp_path / "py" / "episode.gif").exists()
+    m = cogmap.bench_coop(tmp_path / "m", merge=[tmp_path / "py"])
+    assert [r["success"] for r in m["rows"]] == [r["success"] for r in t["rows"]]
+    with pytest.raises(cogmap.ArgumentError, match="shout"):
+        cogmap.bench_coop(tmp_path / "x", schemes="shout")
+    with pytest.raises(cogmap.ArgumentError, match="bits"):
+        cogmap.bench_coop(tmp_path / "x", bits="4,0")
