@@ -87,26 +87,11 @@ int cmd_demo(int argc, char **argv)
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)common.seed);
     snprintf(threads, sizeof threads, "%d", common.threads);
     snprintf(train_minutes, sizeof train_minutes, "%.4f", train_min);
-    const char *args[64];
-    int n = 0;
-    args[n++] = "grid";
-    args[n++] = "--preset";
-    args[n++] = demo_preset;
-    args[n++] = "--out";
-    args[n++] = run;
-    args[n++] = "--minutes";
-    args[n++] = train_minutes;
-    args[n++] = "--eval-every";
-    args[n++] = DEMO_EVAL_EVERY;
-    args[n++] = "--steps";
-    args[n++] = DEMO_MAX_STEPS;
-    /* The checkpoint nearest to both goals (grid share and decoding error). */
-    args[n++] = "--best";
-    args[n++] = "goal";
-    args[n++] = "--seed";
-    args[n++] = seed;
-    args[n++] = "--threads";
-    args[n++] = threads;
+    /* --best goal: the checkpoint nearest to both goals (grid share and decoding error). */
+    const char *args[64] = {"grid", "--preset", demo_preset, "--out", run, "--minutes", train_minutes,
+                            "--eval-every", DEMO_EVAL_EVERY, "--steps", DEMO_MAX_STEPS, "--best", "goal",
+                            "--seed", seed, "--threads", threads};
+    int n = 17;
     if (common.quiet)
         args[n++] = "--quiet";
     for (size_t k = 0; k < sizeof demo_sets / sizeof demo_sets[0]; k++) {
