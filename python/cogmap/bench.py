@@ -135,6 +135,18 @@ class CoopBenchRequest(Structure):
                 ("gif_scheme", c_char_p), ("gif_bits", c_int), ("gif_episode", c_int64), ("no_gif", c_int)]
 
 
+_FP = POINTER(ctypes.c_float)
+
+
+class Simulation(Structure):
+    _cname_ = "cm_simulation"
+    _fields_ = [("batch", c_int), ("steps", c_int), ("agents", c_int), ("rays", c_int), ("dt", ctypes.c_float),
+                ("seconds", c_double), ("position", _FP), ("heading", _FP), ("velocity", _FP), ("speed", _FP),
+                ("ang_vel", _FP), ("ego_velocity", _FP), ("smp_velocity", _FP), ("wall_dist", _FP),
+                ("ego_wall_dist", _FP), ("init_position", _FP), ("init_heading", _FP)]
+
+
+L.STRUCTS += [Simulation]
 L.STRUCTS += [CoopRow, CoopTable, CoopBenchRequest]
 L.STRUCTS += [BenchPathintResult, BenchBevResult, BenchTrainResult, BenchMotionResult, BenchRenderResult,
               ClassCounts, UnitGroup, SmpFigureOpts, SmpFigure2Summary, SmpFigure3Summary, AnalyzeSummary,
@@ -163,6 +175,13 @@ _table_compute = fn("cm_gridness_table_compute", "status", POINTER(L.Array), c_c
 _table_free = fn("cm_gridness_table_free", None, POINTER(GridnessTable))
 _coop_bench_run = fn("cm_coop_bench_run", "status", POINTER(CoopBenchRequest), c_char_p, POINTER(L.Progress),
                      POINTER(CoopTable))
+_simulate_motion = fn("cm_simulate_motion", "status", POINTER(L.MotionC), c_char_p, c_double, c_double)
+_simulate = fn("cm_simulate", "status", POINTER(L.ArenaC), POINTER(L.MotionC), c_int, c_int, c_int, c_int, c_int,
+               c_uint64, POINTER(Simulation))
+_simulation_save = fn("cm_simulation_save", "status", c_char_p, POINTER(L.ArenaC), POINTER(Simulation))
+_simulation_free = fn("cm_simulation_free", None, POINTER(Simulation))
+_maze_explore = fn("cm_maze_explore", "status", POINTER(L.MazeC), c_char_p, c_int, c_int, ctypes.c_float, c_uint64,
+                   POINTER(L.Progress))
 _plot_release = fn("cm_plot_release_caches", None)
 
 
@@ -345,3 +364,29 @@ def bench_coop(out, policy=None, perception=None, learned=(), schemes=None, bits
     rows = [_dict(t.rows[r]) for r in range(t.n_rows)]
     return {"rows": rows, "seconds": t.seconds, "agent_steps": t.agent_steps, "cpu_seconds": t.cpu_seconds,
             "threads": t.threads}
+
+
+def simulate_folder(out, arena="box", motion="sorscher", steps=1000, agents=1, batch=1, rays=36, scale=1.0, dt=0.0,
+                    substeps=1, seed=1):
+    """`cogmap simulate --out OUT ...`: OUT/trajectory.npz and OUT/preview.png, the same files
+    (cm_simulate_motion, cm_simulate, cm_simulation_save). Returns {"agent_steps", "seconds",
+    "dt"}; world.simulate gives the arrays themselves."""
+    from .world import Arena
+    a = Arena.preset(arena)
+    m = L.MotionC()
+    _simulate_motion(byref(m), motion.encode(), scale, dt or 0.0)
+    sim = Simulation()
+    _simulate(byref(a._c), byref(m), batch, agents, steps, rays, substeps, seed, byref(sim))
+    try:
+        _simulation_save(str(out).encode(), byref(a._c), byref(sim))
+        return {"agent_steps": batch * steps * agents, "seconds": sim.seconds, "dt": sim.dt}
+    finally:
+        _simulation_free(byref(sim))
+
+
+def maze_dataset(maze, out, steps=500, agents=1, fov=75.0, seed=None, progress=False):
+    """`cogmap maze --size N --out OUT`: agents explore `maze` (a world.Maze) with the scripted
+    policy and OUT gets SSM-PC's dataset folder and preview.png (cm_maze_explore); seed defaults
+    to the maze's, as the command's --seed is both. world.explore gives the frames in memory."""
+    _maze_explore(byref(maze._c), str(out).encode(), steps, agents, fov, maze.seed if seed is None else seed,
+                  L.progress(progress))

@@ -179,3 +179,20 @@ def test_bench_coop_equals_the_command(cli, tmp_path):
         cogmap.bench_coop(tmp_path / "x", schemes="shout")
     with pytest.raises(cogmap.ArgumentError, match="bits"):
         cogmap.bench_coop(tmp_path / "x", bits="4,0")
+
+
+def test_simulate_folder_and_maze_dataset_equal_the_command(cli, tmp_path):
+    cli("simulate", "--steps", 60, "--batch", 2, "--rays", 8, "--scale", 2, "--dt", 0.05, "--seed", 4, "--quiet",
+        "--out", tmp_path / "cs")
+    r = cogmap.bench.simulate_folder(tmp_path / "ps", steps=60, batch=2, rays=8, scale=2, dt=0.05, seed=4)
+    assert r["agent_steps"] == 120 and r["seconds"] >= 0 and r["dt"] == pytest.approx(0.05)
+    for f in ("trajectory.npz", "preview.png"):
+        assert (tmp_path / "ps" / f).read_bytes() == (tmp_path / "cs" / f).read_bytes(), f
+    with pytest.raises(cogmap.ArgumentError):
+        cogmap.bench.simulate_folder(tmp_path / "x", motion="nobody")
+    cli("maze", "--size", 9, "--seed", 3, "--out", tmp_path / "cm", "--steps", 20, "--quiet")
+    cogmap.bench.maze_dataset(cogmap.Maze.generate(9, seed=3), tmp_path / "pm", steps=20)
+    for f in ("frame_info.json", "preview.png"):
+        assert (tmp_path / "pm" / f).read_bytes() == (tmp_path / "cm" / f).read_bytes(), f
+    assert sorted(p.name for p in (tmp_path / "pm" / "fps_views").iterdir()) == \
+        sorted(p.name for p in (tmp_path / "cm" / "fps_views").iterdir())
