@@ -146,7 +146,19 @@ class Simulation(Structure):
                 ("ego_wall_dist", _FP), ("init_position", _FP), ("init_heading", _FP)]
 
 
-L.STRUCTS += [Simulation]
+class SweepAxis(Structure):
+    _cname_ = "cm_sweep_axis"
+    _since_ = "cm_sweep_run"
+    _fields_ = [("key", c_char * 64), ("n_values", c_int), ("values", (c_char * 64) * 64)]
+
+
+class Sweep(Structure):
+    _cname_ = "cm_sweep"
+    _since_ = "cm_sweep_run"
+    _fields_ = [("n_axes", c_int), ("axes", SweepAxis * 8)]
+
+
+L.STRUCTS += [Simulation, SweepAxis, Sweep]
 L.STRUCTS += [CoopRow, CoopTable, CoopBenchRequest]
 L.STRUCTS += [BenchPathintResult, BenchBevResult, BenchTrainResult, BenchMotionResult, BenchRenderResult,
               ClassCounts, UnitGroup, SmpFigureOpts, SmpFigure2Summary, SmpFigure3Summary, AnalyzeSummary,
@@ -182,6 +194,10 @@ _simulation_save = fn("cm_simulation_save", "status", c_char_p, POINTER(L.ArenaC
 _simulation_free = fn("cm_simulation_free", None, POINTER(Simulation))
 _maze_explore = fn("cm_maze_explore", "status", POINTER(L.MazeC), c_char_p, c_int, c_int, ctypes.c_float, c_uint64,
                    POINTER(L.Progress))
+_SWEEP_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_char_p, POINTER(c_char_p), c_int)
+_sweep_add = fn("cm_sweep_add", "status", POINTER(Sweep), c_char_p)
+_sweep_count = fn("cm_sweep_count", c_int64, POINTER(Sweep))
+_sweep_run = fn("cm_sweep_run", "status", POINTER(Sweep), c_char_p, _SWEEP_FN, c_void_p, POINTER(c_int64))
 _plot_release = fn("cm_plot_release_caches", None)
 
 
@@ -390,3 +406,30 @@ def maze_dataset(maze, out, steps=500, agents=1, fov=75.0, seed=None, progress=F
     to the maze's, as the command's --seed is both. world.explore gives the frames in memory."""
     _maze_explore(byref(maze._c), str(out).encode(), steps, agents, fov, maze.seed if seed is None else seed,
                   L.progress(progress))
+
+
+def sweep(out, axes, run_point):
+    """`cogmap sweep --set key=v1,v2 ... -- train ... --out OUT` with a Python trainer
+    (cm_sweep_run): axes like ["lr=1e-3,1e-4", "seed=1,2"] (the first varies slowest); for every
+    point run_point(run_folder, ["key=value", ...]) trains into its own folder (for instance
+    lambda out, sets: cogmap.runs.train("grid", out, steps=100, sets=sets)), and OUT/sweep.csv
+    gets one row per point: its settings, status and the run's last evaluation. A CogmapError a
+    point raises is its row's status (the others go on). Returns {"points", "failed", "table"
+    (sweep.csv's path)}."""
+    s = Sweep()
+    for kv in axes:
+        _sweep_add(byref(s), kv.encode())
+
+    def point(ctx, folder, sets, n):
+        try:
+            run_point(folder.decode(), [sets[i].decode() for i in range(n)])
+            return L.CM_OK
+        except KeyboardInterrupt:
+            return L.lib.cm_error(L.CM_ERR_INTERRUPTED, b"%s", b"interrupted")
+        except Exception as e:  # noqa: BLE001 -- a point's failure is its row, as the command's
+            status = e.status if isinstance(e, L.CogmapError) else L.CM_ERR_IO
+            return L.lib.cm_error(status, b"%s", str(e).encode(errors="replace"))  # variadic: no argtypes
+
+    failed = c_int64()
+    _sweep_run(byref(s), str(out).encode(), _SWEEP_FN(point), None, byref(failed))
+    return {"points": _sweep_count(byref(s)), "failed": failed.value, "table": str(out) + "/sweep.csv"}

@@ -196,3 +196,20 @@ def test_simulate_folder_and_maze_dataset_equal_the_command(cli, tmp_path):
         assert (tmp_path / "pm" / f).read_bytes() == (tmp_path / "cm" / f).read_bytes(), f
     assert sorted(p.name for p in (tmp_path / "pm" / "fps_views").iterdir()) == \
         sorted(p.name for p in (tmp_path / "cm" / "fps_views").iterdir())
+
+
+def test_sweep_with_a_python_trainer(tmp_path):
+    def trainer(out, sets):
+        if "lr=99" in sets:
+            raise cogmap.ArgumentError(1, "lr: expected at most 1, got 99")
+        os.makedirs(out)
+        with open(os.path.join(out, "evals.csv"), "w") as f:
+            f.write("step,wall_seconds,train_loss,score\n2,0.5,1.25,%s\n" % sets[1].split("=")[1])
+    r = cogmap.bench.sweep(tmp_path / "sw", ["lr=0.1,99", "seed=3,4"], trainer)
+    assert r["points"] == 4 and r["failed"] == 2
+    lines = open(r["table"]).read().splitlines()
+    assert lines[0] == "point,run,lr,seed,status,step,wall_seconds,train_loss,score"
+    assert lines[1] == "0,000-lr=0.1-seed=3,0.1,3,ok,2,0.5,1.25,3"
+    assert lines[4].startswith("3,003-lr=99-seed=4,99,4,") and "lr: expected at most 1" in lines[4]
+    with pytest.raises(cogmap.ArgumentError):
+        cogmap.bench.sweep(tmp_path / "x", ["lr"], trainer)
