@@ -22,9 +22,11 @@ int bench_bev(int argc, char **argv);
 
 int bench_train(int argc, char **argv)
 {
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--preset") == 0 && strncmp(argv[i + 1], "bev", 3) == 0)
+    for (int i = 1; i < argc; i++) { /* --preset bev... and --preset=bev... */
+        const char *v = strncmp(argv[i], "--preset=", 9) == 0 ? argv[i] + 9 : NULL;
+        if ((v || (strcmp(argv[i], "--preset") == 0 && (v = argv[i + 1]))) && strncmp(v, "bev", 3) == 0)
             return bench_bev(argc, argv);
+    }
     cli_common common;
     cli_common_defaults(&common);
     const char *preset = "ssmpc";
