@@ -92,6 +92,38 @@ static void test_train(void **state)
     assert_int_equal(cm_bench_train("grid", "ssmpc", grid, 4, 0, 1, &r), CM_ERR_ARG);
 }
 
+/* `bench train` of a path-integration preset: the shapes asked for come back,
+ * the loss is the same bits for the same seed (another seed, another loss),
+ * the model's bytes add up and the rates are positive; an unknown preset is
+ * refused naming it, a negative count before anything runs. */
+static void test_pathint(void **state)
+{
+    (void)state;
+    cm_set_threads(1);
+    cm_bench_pathint_result r, again, other;
+    assert_int_equal(cm_bench_pathint("ssmpc", 2, 5, 12, 2, 3, &r), CM_OK);
+    assert_true(r.batch == 2 && r.seq_len == 5 && r.hidden == 12 && r.steps == 2 && r.threads == 1);
+    assert_true(isfinite(r.final_loss) && r.final_loss > 0);
+    assert_true(r.seconds > 0 && r.steps_per_s > 0 && r.step_flops > 0 && r.gflops > 0 && r.sgemm_gflops > 0);
+    assert_true(fabs(r.gflops - r.steps_per_s * r.step_flops * 1e-9) <= 1e-9 * r.gflops);
+    assert_true(fabs(r.sgemm_share - r.gflops / r.sgemm_gflops) < 1e-12);
+    assert_true(r.param_bytes > 0 && r.optim_bytes > 0 && r.activation_bytes > 0);
+    assert_true(r.model_bytes == r.param_bytes + r.optim_bytes + r.activation_bytes);
+    assert_true(r.peak_rss >= r.baseline_rss && r.baseline_rss > 0);
+    assert_int_equal(cm_bench_pathint("ssmpc", 2, 5, 12, 2, 3, &again), CM_OK);
+    assert_true(again.final_loss == r.final_loss);
+    assert_int_equal(cm_bench_pathint("ssmpc", 2, 5, 12, 2, 4, &other), CM_OK);
+    assert_true(other.final_loss != r.final_loss);
+    /* 0: the preset's shapes and steps (sorscher: 3 steps by default) */
+    assert_int_equal(cm_bench_pathint("sorscher", 2, 3, 8, 0, 1, &r), CM_OK);
+    assert_true(r.steps == 3 && r.batch == 2);
+    assert_int_equal(cm_bench_pathint("nope", 0, 0, 0, 1, 1, &r), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "nope"));
+    assert_int_equal(cm_bench_pathint("ssmpc", -1, 0, 0, 1, 1, &r), CM_ERR_ARG);
+    assert_int_equal(cm_bench_pathint("ssmpc", 2, 3, 8, -1, 1, &r), CM_ERR_ARG);
+    assert_int_equal(cm_bench_pathint(NULL, 2, 3, 8, 1, 1, &r), CM_ERR_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_bev),
         cmocka_unit_test(test_train),
+        cmocka_unit_test(test_pathint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,12 @@
  * one (whose score may be NaN); the BNT column, the shuffle percentiles and the autocorrelograms
  * come only when asked; another dtype or shape is a bad file (named). The
  * command's CSV is tests/cli_gridness.sh. */
+#define _GNU_SOURCE /* open_memstream */
 #include "test_util.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cogmap/gridness_table.h"
@@ -89,10 +92,48 @@ static void test_table(void **state)
     assert_null(t.res);
 }
 
+/* The CSV `cogmap gridness` prints: a header naming the columns asked for,
+ * one row per map in order, NaN as "nan"; no table or no stream is refused. */
+static void test_csv(void **state)
+{
+    (void)state;
+    static double m64[MAPS * N * N];
+    static float m32[MAPS * N * N];
+    make_maps(m64, m32);
+    m64[N * N] = NAN; /* map 1 loses a bin */
+    const int64_t shape[] = {MAPS, N, N};
+    cm_array a = cm_array_view("maps", CM_F64, 3, shape, m64);
+    cm_gridness_table_opts o = {.bnt = 1, .shuffles = 5, .seed = 2};
+    cm_gridness_table t;
+    assert_int_equal(cm_gridness_table_compute(&a, "m", &o, &t), CM_OK);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(cm_gridness_table_csv(&t, f), CM_OK);
+    fclose(f);
+    const char *header = "unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation,bnt,shuffle95,shuffle99\n";
+    assert_true(strncmp(text, header, strlen(header)) == 0);
+    char row0[64];
+    snprintf(row0, sizeof row0, "\n0,%.6f,", t.res[0].score60);
+    assert_non_null(strstr(text, row0));
+    assert_non_null(strstr(text, "\n1,"));
+    assert_null(strstr(text, "\n2,"));
+    int commas = 0;
+    text[len - 1] = 0; /* the last newline */
+    for (const char *c = text + len - 2; c > text && *c != '\n'; c--)
+        commas += *c == ',';
+    assert_int_equal(commas, 9); /* the last row has every column */
+    free(text);
+    assert_int_equal(cm_gridness_table_csv(NULL, stdout), CM_ERR_ARG);
+    assert_int_equal(cm_gridness_table_csv(&t, NULL), CM_ERR_ARG);
+    cm_gridness_table_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,9 +69,29 @@ static void test_simulate_and_write(void **state)
     cm_arena_free(&arena);
 }
 
+/* `simulate --motion --scale --dt`: the preset's lengths scaled, its step
+ * replaced when dt > 0 (kept at 0), for the rat and the OU model alike; an
+ * unknown preset or a scale the model refuses is an argument error. */
+static void test_motion(void **state)
+{
+    (void)state;
+    cm_motion base, m;
+    assert_int_equal(cm_motion_preset(&base, "sorscher"), CM_OK);
+    assert_int_equal(cm_simulate_motion(&m, "sorscher", 1.0, 0), CM_OK);
+    assert_memory_equal(&m, &base, sizeof m);
+    assert_int_equal(cm_simulate_motion(&m, "sorscher", 2.0, 0.05), CM_OK);
+    assert_true(fabsf(m.rat.dt - 0.05f) < 1e-7f);
+    assert_true(memcmp(&m, &base, sizeof m) != 0);
+    assert_int_equal(cm_simulate_motion(&m, "ou", 1.0, 0.03), CM_OK);
+    assert_true(m.kind != CM_MOTION_RAT && fabsf(m.ou.dt - 0.03f) < 1e-7f);
+    assert_int_equal(cm_simulate_motion(&m, "nobody", 1.0, 0), CM_ERR_ARG);
+    assert_int_equal(cm_simulate_motion(&m, "sorscher", -1.0, 0), CM_ERR_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_motion),
         cmocka_unit_test(test_simulate_and_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

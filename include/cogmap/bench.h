@@ -77,6 +77,37 @@ typedef struct cm_bench_bev_result {
 } cm_bench_bev_result;
 CM_API cm_status cm_bench_bev(const char *preset, int batch, int64_t steps, uint64_t seed, cm_bench_bev_result *out);
 
+/* cm_bench_pathint: `cogmap bench train` of a path-integration preset
+ * (ssmpc, banino, sorscher-512, sorscher): `steps` training steps
+ * (cm_pathint_step: forward, loss, backward, Adam) on random inputs of its
+ * shapes drawn from `seed` (velocities N(0, 0.1), softmax-like place and
+ * head-direction targets), after one unmeasured warm-up step, on the
+ * library's threads; then the best of five square 1024 sgemms (the BLAS
+ * ceiling, measured in the same run). batch, seq_len, hidden: 0 = the
+ * preset's; steps 0 = the preset's default (3 sorscher, 10 sorscher-512, 30
+ * else). CM_ERR_ARG: an unknown preset (the message names it), a negative
+ * count, a shape the model refuses. */
+typedef struct cm_bench_pathint_result {
+    int batch, seq_len, hidden; /* the shapes timed */
+    int threads;                /* the library's threads during the steps */
+    int64_t steps;              /* timed steps */
+    double final_loss;          /* the last step's */
+    double seconds;             /* wall clock of the timed steps */
+    double steps_per_s;
+    double step_flops;          /* one training step's FLOPs */
+    double gflops;              /* step_flops x steps_per_s, in GFLOP/s */
+    double sgemm_gflops;        /* the sgemm ceiling, GFLOP/s */
+    double sgemm_share;         /* gflops / sgemm_gflops (0 when not measured) */
+    size_t param_bytes;         /* parameters and their gradients */
+    size_t optim_bytes;         /* the optimiser's buffers */
+    size_t activation_bytes;    /* the state's activations and workspace */
+    size_t model_bytes;         /* the three together */
+    size_t peak_rss;            /* the process's peak resident bytes after the steps */
+    size_t baseline_rss;        /* ... on entry, before any model */
+} cm_bench_pathint_result;
+CM_API cm_status cm_bench_pathint(const char *preset, int batch, int seq_len, int hidden, int64_t steps, uint64_t seed,
+                                  cm_bench_pathint_result *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -581,6 +581,33 @@ CM_API cm_status cm_coop_report(const cm_coop_bench_config *cfg, const cm_coop_p
                          const char *gif_scheme, int gif_bits, int64_t gif_episode, cm_progress *progress,
                          cm_coop_table *table);
 
+/* `cogmap bench coop` from its options as text (plot layer): the comma lists
+ * parsed, `sets` applied to the task, the plug-ins loaded (cm_coop_load) and
+ * the report written to dir (cm_coop_report), or with merge values the
+ * report folders' tables merged (cm_coop_merge) and no episodes run. Fields
+ * left 0 or NULL take cm_coop_bench_config_default's values. CM_ERR_ARG: a
+ * list, budget, setting, scheme or policy refused, the message naming it. */
+typedef struct cm_coop_bench_request {
+    const char *perception;        /* "truth" (NULL) or "vision:BEV[,DETECTOR]" */
+    const char *policy;            /* "frontier" (NULL), "nearest" or "hrl-icm:RUN" */
+    const char *const *learned;    /* n_learned values, each run folders separated by commas (16 in all) */
+    int n_learned;
+    const char *const *merge;      /* n_merge values, each report folders separated by commas (16 in all) */
+    int n_merge;
+    const char *schemes;           /* names separated by commas (NULL: learned,broadcast,none,oracle) */
+    const char *bits;              /* budgets separated by commas (NULL: 4,8,16,32,64,128) */
+    const char *const *sets;       /* task settings "key=value" (cm_coop_config_set) */
+    int n_sets;
+    int episodes;                  /* per row (0: 500) */
+    uint64_t seed;                 /* of the evaluation episodes */
+    const char *gif_scheme;        /* the GIF's scheme (NULL: the first) */
+    int gif_bits;                  /* its budget (< 1: the smallest) */
+    int64_t gif_episode;
+    int no_gif;                    /* 1: no episode.gif */
+} cm_coop_bench_request;
+CM_API cm_status cm_coop_bench_run(const cm_coop_bench_request *rq, const char *dir, cm_progress *progress,
+                                   cm_coop_table *table);
+
 #ifdef __cplusplus
 }
 #endif

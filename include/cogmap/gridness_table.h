@@ -8,6 +8,8 @@
 #include "cogmap/analysis.h"
 #include "cogmap/io.h"
 
+#include <stdio.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,6 +40,11 @@ typedef struct cm_gridness_table {
 CM_API cm_status cm_gridness_table_compute(const cm_array *maps, const char *what, const cm_gridness_table_opts *o,
                                            cm_gridness_table *out);
 CM_API void cm_gridness_table_free(cm_gridness_table *t);
+/* The table as `cogmap gridness` prints it, to `out`: a header line
+ * (unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation, then
+ * bnt and shuffle95,shuffle99 when computed), one row per map, six decimals
+ * (mask radii four), NaN as "nan". CM_ERR_IO: the stream refused a write. */
+CM_API cm_status cm_gridness_table_csv(const cm_gridness_table *t, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,7 @@
 
 #include "cogmap/base.h"
 #include "cogmap/run.h"
+#include "cogmap/simulate.h"
 #include "cogmap/socialrun.h"
 #include "cogmap/evaluate.h"
 
@@ -169,6 +170,10 @@ CM_API cm_status cm_eval_figures(const cm_eval_result *r);
 CM_API cm_status cm_arena_paths_preview(const char *path, const cm_arena *arena, const float *positions, int batch,
                                  int steps, int agents);
 
+/* `cogmap simulate`'s folder: dir/trajectory.npz (cm_simulation_write) and
+ * dir/preview.png (cm_arena_paths_preview), the folder made first. */
+CM_API cm_status cm_simulation_save(const char *dir, const cm_arena *arena, const cm_simulation *s);
+
 /* ------------------------------------------------ classification figures */
 
 /* SMP's figure-2 panels from a classification: polar HD plots, rate maps with
@@ -180,6 +185,24 @@ CM_API cm_status cm_classify_figures(const char *dir, const char *ext, const dou
 /* SMP's octant_grid: the map and its 8 heading-octant maps (nx x ny, x
  * first) in 3 x 3 blocks, out [3 (nx + 2), 3 (ny + 2)] top row first. */
 CM_API void cm_octant_grid(const double *map, const double *oct, int nx, int ny, double *out);
+
+/* `cogmap analyze` as one call: reads the activity file `input`
+ * (cm_activity_read), classifies every unit with `opts` (its f32 taken from
+ * the file), writes out/report.json and out/maps.npz and, when `format`
+ * ("png", "svg", "pdf") is not NULL, the panels of cm_classify_figures.
+ * progress may be NULL. CM_ERR_ARG: min_shift beyond N/2 with time shifts;
+ * what the classification refuses of the file's data is CM_ERR_FORMAT. */
+typedef struct cm_analyze_summary {
+    int64_t samples;
+    int units, shuffles;
+    double seconds; /* of the classification, wall clock */
+    double hd_threshold, ego_threshold, allo_threshold;
+    int n_groups;
+    cm_unit_group groups[CM_ACTIVITY_MAX_GROUPS];
+    cm_class_counts counts[CM_ACTIVITY_MAX_GROUPS]; /* per group */
+} cm_analyze_summary;
+CM_API cm_status cm_analyze_file(const char *input, const char *out, const cm_classify_opts *opts, const char *format,
+                                 cm_progress *progress, cm_analyze_summary *s);
 
 /* ------------------------------------------------------ SMP figures 2, 3 */
 
@@ -194,6 +217,41 @@ CM_API cm_status cm_smp_fig2_places(const char *dir, const double *maps, int nx,
  * RNN-2 units 14, 56, 73, 76, 81 (C) and RNN-3 units 57, 64, 87, 104, 119
  * (D); rows whose units a smaller model lacks are left empty. */
 CM_API cm_status cm_smp_fig2_notebook_units(const char *dir, const cm_smp_fig2_data *d, const cm_classify_result *r);
+
+/* `cogmap figure smp2` and `smp3` as one call each: data is a folder of
+ * DeepMind's released arrays (scripts/smp-data-to-npz) or a cogmap SMP run
+ * (cm_smp_fig2_load, cm_smp_fig3_inputs_load say what each reads); out gets
+ * figure2.json and its panels, or figure3.json, rnn1_check.json and
+ * fig3_*.png. progress may be NULL. The summary holds what the command
+ * prints. CM_ERR_ARG: a count out of range. */
+typedef struct cm_smp_figure_opts {
+    int shuffles;      /* smp2: shuffles per unit for the thresholds (1000, the notebook's) */
+    int fig3_init;     /* smp3: random initial states (1000, the notebook's; >= 2) */
+    int max_attractor; /* smp3: attractor states the correction runs start from (64) */
+    int images;        /* smp3: probe views for the corrections (512; released data: the first N) */
+    uint64_t seed;     /* (1) */
+} cm_smp_figure_opts;
+CM_API void cm_smp_figure_opts_default(cm_smp_figure_opts *o);
+typedef struct cm_smp_figure2_summary {
+    char file[4096];          /* the array file read */
+    char source[16];          /* "released" or "cogmap" */
+    int64_t samples;
+    int units;
+    double hd_threshold, ego_threshold, allo_threshold;
+    char groups[3][32];       /* rnn1..rnn3 */
+    cm_class_counts counts[3];
+} cm_smp_figure2_summary;
+CM_API cm_status cm_smp_figure2(const char *data, const char *out, const cm_smp_figure_opts *o, cm_progress *progress,
+                                cm_smp_figure2_summary *s);
+typedef struct cm_smp_figure3_summary {
+    int64_t step;             /* the run's checkpoint step; -1: released data */
+    int hidden, slots;        /* RNN-1's units and memory slots */
+    double gamma;             /* its memory's query sharpness */
+    int n_hd_units, images, converged_within_10, never_converged, attractor_states;
+    double median_convergence; /* steps, over views that converge (NaN: none) */
+} cm_smp_figure3_summary;
+CM_API cm_status cm_smp_figure3(const char *data, const char *out, const cm_smp_figure_opts *o, cm_progress *progress,
+                                cm_smp_figure3_summary *s);
 
 /* ----------------------------------------------------------- animated GIF */
 

@@ -185,6 +185,13 @@ typedef cm_status (*cm_sweep_run_fn)(void *ctx, const char *out, const char *con
  * returns the same. Collective. */
 CM_API cm_status cm_sweep_run(const cm_sweep *s, const char *dir, cm_sweep_run_fn run, void *ctx, int64_t *failed);
 
+/* Makes the parent folder of `run` (with its parents) and, when `run`
+ * already holds a run (run.json), renames it to "<run>-<unix seconds>" so a
+ * new run can start there: the old one is kept, never deleted. moved gets
+ * the new name, or "" when there was nothing to move. Collective: rank 0
+ * does it, every rank returns the same. CM_ERR_IO: the rename failed. */
+CM_API cm_status cm_run_set_aside(const char *run, char *moved, size_t size);
+
 /* ---------------------------------------------------------- checkpoints */
 
 /* Saves a checkpoint folder (the job's files, state.json, then

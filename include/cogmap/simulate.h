@@ -21,6 +21,11 @@ typedef struct cm_simulation {
     float *init_position, *init_heading;
 } cm_simulation;
 
+/* Motion preset `preset` (cm_motion_preset's names) with its lengths and
+ * speeds multiplied by `scale` and, when dt > 0, its time step replaced:
+ * `cogmap simulate --motion --scale --dt`. CM_ERR_ARG: an unknown preset or
+ * a model cm_motion_check refuses. */
+CM_API cm_status cm_simulate_motion(cm_motion *m, const char *preset, double scale, double dt);
 /* Runs `batch` worlds (world k on random stream k of `seed`) of `agents`
  * agents each in `arena` with `motion` for `steps` recorded steps of
  * `substeps` model steps, with `rays` wall-distance rays. On failure *out

@@ -2,9 +2,6 @@
  * per step) for a policy and the schemes, written to a folder (coop.h). */
 #include "cli/cli.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 #include "cogmap/coop.h"
 
 static const char bench_coop_usage[] =
@@ -28,37 +25,6 @@ static const char bench_coop_usage[] =
     "--merge: no episodes; the tables of report folders run apart (same task, seed and policy: not\n"
     "checked) as one DIR/table.csv and DIR/success_vs_bits.png, rows sorted by scheme then budget.\n";
 
-/* "a,b,c" into names of up to `size` bytes; returns the count or -1. */
-static int split_list(const char *text, char *out, size_t size, int max)
-{
-    int n = 0;
-    for (const char *p = text; *p;) {
-        const char *q = strchr(p, ',');
-        size_t len = q ? (size_t)(q - p) : strlen(p);
-        if (len == 0 || len >= size || n >= max)
-            return -1;
-        memcpy(out + n * size, p, len);
-        out[n++ * size + len] = '\0';
-        p = q ? q + 1 : p + len;
-    }
-    return n;
-}
-
-/* The folders of the --learned or --merge values (each "a,b,c") into `names`. */
-static int split_folders(const cli_list *l, char buf[16][4096], const char *names[16])
-{
-    int n = 0;
-    for (int k = 0; k < l->n; k++) {
-        int m = split_list(l->items[k], buf[n], sizeof buf[0], 16 - n);
-        if (m < 0)
-            return -1;
-        n += m;
-    }
-    for (int k = 0; k < n; k++)
-        names[k] = buf[k];
-    return n;
-}
-
 static void print_table(const cm_coop_table *table)
 {
     printf("%-10s %5s %8s %8s %17s %10s %13s\n", "scheme", "bits", "episodes", "success", "95% interval", "mean steps",
@@ -76,80 +42,45 @@ int bench_coop(int argc, char **argv)
 {
     cli_common common;
     cli_common_defaults(&common);
-    cm_coop_bench_config cfg;
-    cm_coop_bench_config_default(&cfg);
-    const char *policy = "frontier", *perception = "truth", *gif_scheme = NULL, *schemes = NULL, *bits = NULL;
+    cm_coop_bench_request rq = {.gif_bits = -1};
     const char *items[3][16];
-    cli_list learned_l = {items[0], 0, 16}, merge_l = {items[1], 0, 16}, sets = {items[2], 0, 16};
-    long long gif_bits = -1, gif_episode = 0, episodes = cfg.episodes, v;
-    int no_gif = 0;
+    cli_list learned = {items[0], 0, 16}, merge = {items[1], 0, 16}, sets = {items[2], 0, 16};
+    long long gif_bits = -1, gif_episode = 0, episodes = 500;
     const cli_opt opts[] = {
-        {"--perception", CLI_STRING, &perception},
-        {"--policy", CLI_STRING, &policy},
-        {"--learned", CLI_LIST, &learned_l, 0, 0, "--learned: at most %d values"},
-        {"--merge", CLI_LIST, &merge_l, 0, 0, "--merge: at most %d values"},
-        {"--schemes", CLI_STRING, &schemes},
-        {"--bits", CLI_STRING, &bits},
+        {"--perception", CLI_STRING, &rq.perception},
+        {"--policy", CLI_STRING, &rq.policy},
+        {"--learned", CLI_LIST, &learned, 0, 0, "--learned: at most %d values"},
+        {"--merge", CLI_LIST, &merge, 0, 0, "--merge: at most %d values"},
+        {"--schemes", CLI_STRING, &rq.schemes},
+        {"--bits", CLI_STRING, &rq.bits},
         {"--episodes", CLI_INT, &episodes, 1, 100000000},
         {"--set", CLI_LIST, &sets, 0, 0, "--set: at most %d settings"},
-        {"--gif-scheme", CLI_STRING, &gif_scheme},
+        {"--gif-scheme", CLI_STRING, &rq.gif_scheme},
         {"--gif-bits", CLI_INT, &gif_bits, 1, CM_COOP_MAX_BITS},
         {"--gif-episode", CLI_INT, &gif_episode, 0, INT64_MAX},
-        {"--no-gif", CLI_FLAG, &no_gif},
+        {"--no-gif", CLI_FLAG, &rq.no_gif},
         {0}};
     int rc = cli_parse("bench coop", bench_coop_usage, &common, opts, argc, argv);
     if (rc != CLI_PARSED)
         return rc;
-    static char learned_buf[16][4096], merge_buf[16][4096];
-    const char *learned[16], *merge[16];
-    const int n_learned = split_folders(&learned_l, learned_buf, learned), n_merge = split_folders(&merge_l, merge_buf, merge);
-    if (n_learned < 0)
-        return cli_usage_error("bench coop", "--learned: expected run folders separated by commas");
-    if (n_merge < 0)
-        return cli_usage_error("bench coop", "--merge: expected up to 16 folders separated by commas");
-    if (schemes && (cfg.n_schemes = split_list(schemes, cfg.schemes[0], sizeof cfg.schemes[0], 4)) < 1)
-        return cli_usage_error("bench coop", "--schemes: expected up to 4 names separated by commas, got '%s'", schemes);
-    char bit_items[16][16];
-    if (bits && (cfg.n_bits = split_list(bits, bit_items[0], sizeof bit_items[0], 16)) < 1)
-        return cli_usage_error("bench coop", "--bits: expected up to 16 budgets separated by commas, got '%s'", bits);
-    for (int b = 0; bits && b < cfg.n_bits; b++) {
-        if (cli_parse_int("--bits", bit_items[b], 1, CM_COOP_MAX_BITS, &v) < 0)
-            return CLI_EXIT_USAGE;
-        cfg.bits[b] = (int)v;
-    }
-    cfg.episodes = (int)episodes;
-    for (int k = 0; k < sets.n; k++)
-        if (cm_coop_config_set(&cfg.task, sets.items[k]) != CM_OK)
-            return cli_usage_error("bench coop", "--set: %s", cm_errmsg());
     if (!common.out)
         return cli_usage_error("bench coop", "--out DIR is required");
-    static cm_coop_table table;
-    if (n_merge > 0) {
-        cm_status st = cm_coop_merge(merge, n_merge, common.out, &table);
-        if (st != CM_OK)
-            return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
-        print_table(&table);
-        return CLI_EXIT_OK;
-    }
-    static cm_coop_loaded loaded;
-    cm_status st = cm_coop_load(perception, policy, learned, n_learned, &loaded);
-    if (st != CM_OK)
-        return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
+    rq.learned = learned.items, rq.n_learned = learned.n, rq.merge = merge.items, rq.n_merge = merge.n;
+    rq.sets = sets.items, rq.n_sets = sets.n;
+    rq.episodes = (int)episodes, rq.seed = common.seed, rq.gif_bits = (int)gif_bits, rq.gif_episode = gif_episode;
     cm_set_threads(common.threads);
     cm_progress progress;
     progress.out = cli_progress_stream(&common);
-    const char *gif = no_gif ? NULL : gif_scheme ? gif_scheme : cfg.schemes[0];
-    st = cm_coop_report(&cfg, &loaded.plugins, common.out, gif, (int)gif_bits, gif_episode,
-                        progress.out ? &progress : NULL, &table);
-    if (st != CM_OK) {
-        cm_coop_loaded_free(&loaded);
+    static cm_coop_table table;
+    cm_status st = cm_coop_bench_run(&rq, common.out, progress.out && !merge.n ? &progress : NULL, &table);
+    if (st != CM_OK)
         return st == CM_ERR_ARG ? cli_usage_error("bench coop", "%s", cm_errmsg()) : cli_fail("bench coop", st);
-    }
     print_table(&table);
+    if (merge.n)
+        return CLI_EXIT_OK;
     printf("agent steps: %.0f in %.1f s wall, %.1f s CPU on %d thread%s\n", table.agent_steps, table.seconds,
            table.cpu_seconds, table.threads, table.threads == 1 ? "" : "s");
     printf("agent steps/s wall: %.0f\n", table.seconds > 0 ? table.agent_steps / table.seconds : 0.0);
     printf("agent steps/s per core: %.0f\n", table.cpu_seconds > 0 ? table.agent_steps / table.cpu_seconds : 0.0);
-    cm_coop_loaded_free(&loaded);
     return CLI_EXIT_OK;
 }

@@ -99,36 +99,30 @@ int cli_parse_double(const char *option, const char *text, double *out)
 
 int cli_common_option(cli_common *c, int argc, char **argv, int *i)
 {
-    const char *arg = argv[*i];
-    const char *value;
+    const char *arg = argv[*i], *value;
+    if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0)
+        return c->quiet = 1;
+    const int seed = cli_option_is(arg, "--seed"), threads = cli_option_is(arg, "--threads");
+    if (!seed && !threads && !cli_option_is(arg, "--out"))
+        return 0;
+    if (cli_option_value(argc, argv, i, &value))
+        return -1;
     long long v;
-    if (cli_option_is(arg, "--seed")) {
-        if (cli_option_value(argc, argv, i, &value) || cli_parse_int("--seed", value, 0, INT64_MAX, &v))
+    if (seed || threads) {
+        if (cli_parse_int(seed ? "--seed" : "--threads", value, 0, seed ? INT64_MAX : 1024, &v))
             return -1;
-        c->seed = (uint64_t)v;
+        if (seed)
+            c->seed = (uint64_t)v;
+        else
+            c->threads = (int)v;
         return 1;
     }
-    if (cli_option_is(arg, "--threads")) {
-        if (cli_option_value(argc, argv, i, &value) || cli_parse_int("--threads", value, 0, 1024, &v))
-            return -1;
-        c->threads = (int)v;
-        return 1;
+    if (!value[0]) {
+        fprintf(cli_err(), "cogmap: --out: expected a folder name\n");
+        return -1;
     }
-    if (cli_option_is(arg, "--out")) {
-        if (cli_option_value(argc, argv, i, &value))
-            return -1;
-        if (!value[0]) {
-            fprintf(cli_err(), "cogmap: --out: expected a folder name\n");
-            return -1;
-        }
-        c->out = value;
-        return 1;
-    }
-    if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
-        c->quiet = 1;
-        return 1;
-    }
-    return 0;
+    c->out = value;
+    return 1;
 }
 
 int cli_standard_option(cli_common *c, const char *usage, int argc, char **argv, int *i)

@@ -3,6 +3,7 @@
  * information and stability scores; writes DIR/report.json and DIR/maps.npz. */
 #include "cli/cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cogmap/plot.h"
@@ -71,51 +72,24 @@ int cmd_analyze(int argc, char **argv)
     o.seed = common.seed;
     cm_set_threads(common.threads);
     cm_interrupt_install();
-
-    cm_activity a;
-    cm_status st = cm_activity_read(input, &a);
-    if (st != CM_OK) {
-        cm_activity_free(&a);
-        return cli_fail("analyze", st);
-    }
-    if (o.hd_timeshift && o.min_shift > 0 && 2 * o.min_shift > a.n) {
-        cm_activity_free(&a);
-        return cli_usage_error("analyze", "--min-shift: expected at most N/2 = %lld, got %lld", (long long)(a.n / 2),
-                               (long long)o.min_shift);
-    }
-    o.f32 = a.f32;
     cm_progress prog;
     prog.out = cli_progress_stream(&common);
-    cm_classify_result r;
-    double t0 = cm_now();
-    st = cm_classify_units(a.pos, a.hd, a.dist, a.rays, a.act, a.n, a.units, &o, prog.out ? &prog : NULL, &r);
-    double secs = cm_now() - t0;
-    /* The options were checked above, so what the library still refuses is
-     * the data (a zero-extent arena, say): a file problem, exit 1. */
-    if (st == CM_ERR_ARG)
-        st = CM_ERR_FORMAT;
-    if (st == CM_OK)
-        st = cm_mkdir_p(common.out);
-    if (st == CM_OK)
-        st = cm_classify_report_write(common.out, input, &a, &o, &r);
-    if (st == CM_OK)
-        st = cm_classify_maps_write(common.out, &r);
-    if (st == CM_OK && figures) {
-        st = cm_classify_figures(common.out, format, a.hd, a.act, a.n, a.f32, &r, a.groups, a.n_groups);
-        cm_plot_release_caches(); /* the command draws nothing more */
+    cm_analyze_summary *s = malloc(sizeof *s); /* 21 KB of groups: off the stack */
+    cm_status st = s ? cm_analyze_file(input, common.out, &o, figures ? format : NULL, prog.out ? &prog : NULL, s)
+                     : cm_error(CM_ERR_NOMEM, "analyze: out of memory");
+    if (st == CM_ERR_ARG) { /* min_shift beyond N/2: an option the file refuses */
+        free(s);
+        return cli_usage_error("analyze", "%s", cm_errmsg());
     }
     if (st == CM_OK && !common.quiet) {
         fprintf(stderr, "analyze: %lld samples, %d units, %d shuffles in %.2f s; thresholds hd %.4f ego %.4f allo %.4f\n",
-                (long long)a.n, a.units, o.n_shuffles, secs, r.hd_threshold, r.ego_threshold, r.allo_threshold);
-        for (int g = 0; g < a.n_groups; g++) {
-            cm_class_counts c;
-            cm_class_counts_of(&r, a.groups[g].start, a.groups[g].end, &c);
-            fprintf(stderr, "  %-8s %4d units: hd %d, ego_bvc %d, allo_bvc %d\n", a.groups[g].name, c.units, c.hd,
-                    c.ego_bvc, c.allo_bvc);
-        }
+                (long long)s->samples, s->units, s->shuffles, s->seconds, s->hd_threshold, s->ego_threshold,
+                s->allo_threshold);
+        for (int g = 0; g < s->n_groups; g++)
+            fprintf(stderr, "  %-8s %4d units: hd %d, ego_bvc %d, allo_bvc %d\n", s->groups[g].name, s->counts[g].units,
+                    s->counts[g].hd, s->counts[g].ego_bvc, s->counts[g].allo_bvc);
     }
-    cm_classify_free(&r); /* safe after a failed classify too: it leaves NULLs */
-    cm_activity_free(&a);
+    free(s);
     if (st != CM_OK)
         return cli_fail("analyze", st);
     printf("analyze: wrote %s/report.json, %s/maps.npz%s\n", common.out, common.out,

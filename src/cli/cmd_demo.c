@@ -5,16 +5,9 @@
  * decoding), evaluates it against the untrained
  * network and prints where the figures and summary are. */
 #include "cli/cli.h"
-#include "cogmap/dist.h"
 #include "cogmap/run.h"
 
-#include <errno.h>
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#include <stdio.h>
 
 /* The demo's recipe (docs/grid-cells.md, "The demo"). */
 static const char demo_preset[] = "ssmpc";
@@ -61,25 +54,13 @@ int cmd_demo(int argc, char **argv)
     char run[4096];
     if ((size_t)snprintf(run, sizeof run, "%s/grid", common.out) >= sizeof run)
         return cli_usage_error("demo", "--out: path too long");
-    /* Rank 0 prepares the folder for a job of several ranks (mpirun). */
-    cm_status st = CM_OK;
-    if (cm_dist_rank() == 0 && mkdir(common.out, 0777) != 0 && errno != EEXIST)
-        st = cm_error(CM_ERR_IO, "%s: cannot create folder: %s", common.out, strerror(errno));
     /* A previous demo's run is kept, renamed, never deleted. */
-    char probe[4200];
-    snprintf(probe, sizeof probe, "%s/run.json", run);
-    if (st == CM_OK && cm_dist_rank() == 0 && access(probe, F_OK) == 0) {
-        char old[4200];
-        snprintf(old, sizeof old, "%s-%lld", run, (long long)time(NULL));
-        if (rename(run, old) != 0)
-            st = cm_error(CM_ERR_IO, "%s: cannot move the previous demo run aside to %s: %s", run, old,
-                          strerror(errno));
-        else if (!common.quiet)
-            printf("demo: the previous run is now %s\n", old);
-    }
-    st = cm_dist_agree(st);
+    char old[4200];
+    cm_status st = cm_run_set_aside(run, old, sizeof old);
     if (st != CM_OK)
         return cli_fail("demo", st);
+    if (old[0] && !common.quiet)
+        printf("demo: the previous run is now %s\n", old);
     /* Training gets the budget minus the evaluation's share (about 1/6). */
     const double train_min = minutes * (DEMO_TRAIN_MINUTES / DEMO_TOTAL_MINUTES);
     cm_train_request r;

@@ -24,114 +24,17 @@ static const char figure_usage[] =
     "  --images N         smp3: probe views for the corrections (default 512; released data: the first N)\n"
     "  --seed N --threads N --quiet\n";
 
-typedef struct figure_opts {
-    long long shuffles, fig3_init, max_attractor, images;
-    const char *data;
-} figure_opts;
-
-static int figure_smp2(const figure_opts *o, const cli_common *common)
-{
-    cm_smp_fig2_data d;
-    cm_status st = cm_smp_fig2_load(o->data, &d);
-    if (st == CM_OK)
-        st = cm_mkdir_p(common->out);
-    cm_progress progress;
-    memset(&progress, 0, sizeof progress);
-    progress.out = cli_progress_stream(common);
-    cm_classify_opts co;
-    cm_classify_defaults(&co);
-    co.n_shuffles = (int)o->shuffles;
-    co.seed = common->seed;
-    co.grid_bins = 0; /* the notebook scores no gridness */
-    co.f32 = d.a.f32;
-    cm_classify_result res;
-    memset(&res, 0, sizeof res);
-    if (st == CM_OK)
-        st = cm_classify_units(d.a.pos, d.a.hd, d.a.dist, d.a.rays, d.a.act, d.a.n, d.a.units, &co,
-                               progress.out ? &progress : NULL, &res);
-    int slots[5] = {0}, n_slots = 0, nx = 0, ny = 0;
-    double *maps = NULL;
-    if (st == CM_OK)
-        st = cm_classify_figures(common->out, "png", d.a.hd, d.a.act, d.a.n, d.a.f32, &res, d.a.groups, 3);
-    if (st == CM_OK)
-        st = cm_smp_fig2_notebook_units(common->out, &d, &res);
-    if (st == CM_OK)
-        st = cm_smp_fig2_place_maps(&d, &maps, &nx, &ny, slots, &n_slots);
-    if (st == CM_OK && n_slots > 0)
-        st = cm_smp_fig2_places(common->out, maps, nx, ny, slots, n_slots);
-    if (st == CM_OK)
-        st = cm_smp_fig2_write(common->out, &d, &co, &res, slots, n_slots);
-    if (st == CM_OK && !common->quiet) {
-        printf("figure smp2: %s (%s), %lld samples, %d units\n", d.file, d.source, (long long)d.a.n, d.a.units);
-        printf("thresholds: hd %.4f, ego %.4f, allo %.4f\n", res.hd_threshold, res.ego_threshold, res.allo_threshold);
-        for (int k = 0; k < 3; k++) {
-            cm_class_counts c;
-            cm_class_counts_of(&res, d.a.groups[k].start, d.a.groups[k].end, &c);
-            const double U = c.units;
-            printf("%s: %.0f units, HD %d (%.1f%%), egoBVC %d (%.1f%%), BVC %d (%.1f%%)\n", d.a.groups[k].name, U, c.hd,
-                   100 * c.hd / U, c.ego_bvc, 100 * c.ego_bvc / U, c.allo_bvc, 100 * c.allo_bvc / U);
-        }
-        printf("outputs: %s/figure2.json and its panels\n", common->out);
-    }
-    cm_free(maps);
-    cm_classify_free(&res);
-    cm_smp_fig2_free(&d);
-    cm_plot_release_caches();
-    return st == CM_OK ? CLI_EXIT_OK : cli_fail("figure", st);
-}
-
-static int figure_smp3(const figure_opts *o, const cli_common *common)
-{
-    cm_smp_fig3_inputs in;
-    cm_status st = cm_smp_fig3_inputs_load(o->data, (int)o->images, &in);
-    cm_smp_hd_opts fo;
-    cm_smp_hd_opts_default(&fo);
-    fo.n_init = (int)o->fig3_init;
-    fo.max_attractor = (int)o->max_attractor;
-    fo.seed = common->seed;
-    cm_progress progress;
-    memset(&progress, 0, sizeof progress);
-    progress.out = cli_progress_stream(common);
-    cm_smp_hd_result d;
-    memset(&d, 0, sizeof d);
-    if (st == CM_OK)
-        st = cm_smp_hd_dynamics(&in.net, in.emb, in.n_img, in.rv_angle, in.rv_len, &fo, progress.out ? &progress : NULL,
-                                &d);
-    if (st == CM_OK)
-        st = cm_smp_fig3(common->out, &d);
-    if (st == CM_OK)
-        st = cm_smp_hd_dynamics_write(common->out, &d);
-    if (st == CM_OK)
-        st = cm_smp_rnn1_check_write(common->out, &in.net, in.emb);
-    if (st == CM_OK && !common->quiet && in.step >= 0)
-        printf("figure smp3: %s (cogmap run, step %lld): %d of %d views reset the HD ring within 10 steps, %d never\n",
-               o->data, (long long)in.step, d.converged_within_10, d.images, d.never_converged);
-    if (st == CM_OK && !common->quiet && in.step < 0) {
-        printf("figure smp3: %s: RNN-1 of %d units, %d memory slots, gamma %.4g; %d HD units over 0.56\n", o->data,
-               in.net.H, in.net.S, in.net.gamma, d.n_hd_units);
-        printf("%d of %d views reset the HD ring within 10 steps, %d never; %d attractor states\n",
-               d.converged_within_10, d.images, d.never_converged, d.attractor_states);
-        printf("outputs: %s/figure3.json and fig3_*.png\n", common->out);
-    }
-    cm_smp_hd_dynamics_free(&d);
-    cm_smp_fig3_inputs_free(&in);
-    cm_plot_release_caches();
-    return st == CM_OK ? CLI_EXIT_OK : cli_fail("figure", st);
-}
-
-/* ------------------------------------------------------------------- CLI */
-
 int cmd_figure(int argc, char **argv)
 {
     cli_common common;
     cli_common_defaults(&common);
-    figure_opts o = {.shuffles = 1000, .fig3_init = 1000, .max_attractor = 64, .images = 512};
-    const char *which = NULL;
-    const cli_opt opts[] = {{"--data", CLI_STRING, &o.data},
-                            {"--shuffles", CLI_INT, &o.shuffles, 1, 100000},
-                            {"--fig3-init", CLI_INT, &o.fig3_init, 2, 100000},
-                            {"--max-attractor", CLI_INT, &o.max_attractor, 1, 100000},
-                            {"--images", CLI_INT, &o.images, 1, 100000},
+    long long shuffles = 1000, fig3_init = 1000, max_attractor = 64, images = 512;
+    const char *which = NULL, *data = NULL;
+    const cli_opt opts[] = {{"--data", CLI_STRING, &data},
+                            {"--shuffles", CLI_INT, &shuffles, 1, 100000},
+                            {"--fig3-init", CLI_INT, &fig3_init, 2, 100000},
+                            {"--max-attractor", CLI_INT, &max_attractor, 1, 100000},
+                            {"--images", CLI_INT, &images, 1, 100000},
                             {NULL, CLI_ARG, &which, 0, 0, "one figure expected, got '%s' and '%s'"},
                             {0}};
     int rc = cli_parse("figure", figure_usage, &common, opts, argc, argv);
@@ -141,10 +44,48 @@ int cmd_figure(int argc, char **argv)
         return cli_usage_error("figure", "expected the figure: smp2 or smp3");
     if (strcmp(which, "smp2") != 0 && strcmp(which, "smp3") != 0)
         return cli_usage_error("figure", "unknown figure '%s' (smp2 or smp3)", which);
-    if (!o.data)
+    if (!data)
         return cli_usage_error("figure", "expected --data DIR (the converted arrays or a cogmap SMP run)");
     if (!common.out)
         return cli_usage_error("figure", "expected --out DIR");
     cm_set_threads(common.threads);
-    return strcmp(which, "smp2") == 0 ? figure_smp2(&o, &common) : figure_smp3(&o, &common);
+    const cm_smp_figure_opts o = {(int)shuffles, (int)fig3_init, (int)max_attractor, (int)images, common.seed};
+    cm_progress progress;
+    memset(&progress, 0, sizeof progress);
+    progress.out = cli_progress_stream(&common);
+    cm_progress *p = progress.out ? &progress : NULL;
+    const int show = !common.quiet;
+    if (strcmp(which, "smp2") == 0) {
+        cm_smp_figure2_summary s;
+        cm_status st = cm_smp_figure2(data, common.out, &o, p, &s);
+        if (st != CM_OK)
+            return cli_fail("figure", st);
+        if (show) {
+            printf("figure smp2: %s (%s), %lld samples, %d units\n", s.file, s.source, (long long)s.samples, s.units);
+            printf("thresholds: hd %.4f, ego %.4f, allo %.4f\n", s.hd_threshold, s.ego_threshold, s.allo_threshold);
+            for (int k = 0; k < 3; k++) {
+                const cm_class_counts *c = &s.counts[k];
+                const double U = c->units;
+                printf("%s: %.0f units, HD %d (%.1f%%), egoBVC %d (%.1f%%), BVC %d (%.1f%%)\n", s.groups[k], U, c->hd,
+                       100 * c->hd / U, c->ego_bvc, 100 * c->ego_bvc / U, c->allo_bvc, 100 * c->allo_bvc / U);
+            }
+            printf("outputs: %s/figure2.json and its panels\n", common.out);
+        }
+        return CLI_EXIT_OK;
+    }
+    cm_smp_figure3_summary s;
+    cm_status st = cm_smp_figure3(data, common.out, &o, p, &s);
+    if (st != CM_OK)
+        return cli_fail("figure", st);
+    if (show && s.step >= 0)
+        printf("figure smp3: %s (cogmap run, step %lld): %d of %d views reset the HD ring within 10 steps, %d never\n",
+               data, (long long)s.step, s.converged_within_10, s.images, s.never_converged);
+    if (show && s.step < 0) {
+        printf("figure smp3: %s: RNN-1 of %d units, %d memory slots, gamma %.4g; %d HD units over 0.56\n", data,
+               s.hidden, s.slots, s.gamma, s.n_hd_units);
+        printf("%d of %d views reset the HD ring within 10 steps, %d never; %d attractor states\n",
+               s.converged_within_10, s.images, s.never_converged, s.attractor_states);
+        printf("outputs: %s/figure3.json and fig3_*.png\n", common.out);
+    }
+    return CLI_EXIT_OK;
 }

@@ -5,7 +5,6 @@
 #include "cogmap/gridness_table.h"
 #include "cogmap/plot.h"
 
-#include <math.h>
 #include <string.h>
 
 static const char gridness_usage[] =
@@ -26,14 +25,6 @@ static const char gridness_usage[] =
     "                     shifts activity in time instead (the field's standard; docs/analysis.md)\n"
     "  --quiet            no timing line on stderr\n"
     "spacing is in bins, orientation in degrees (docs/analysis.md).\n";
-
-static void print_num(double v)
-{
-    if (isnan(v))
-        fputs("nan", stdout);
-    else
-        printf("%.6f", v);
-}
 
 int cmd_gridness(int argc, char **argv)
 {
@@ -74,34 +65,8 @@ int cmd_gridness(int argc, char **argv)
                     100 * cm_gridness_shuffle_fraction(t.res, t.p95, (int)count), (long long)count,
                     100 * cm_gridness_shuffle_fraction(t.res, t.p99, (int)count), shuffles);
     }
-    if (st == CM_OK) {
-        printf("unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation%s%s\n", bnt ? ",bnt" : "",
-               t.p95 ? ",shuffle95,shuffle99" : "");
-        for (int64_t u = 0; u < count; u++) {
-            const cm_gridness_result *r = &t.res[u];
-            printf("%lld,", (long long)u);
-            print_num(r->score60);
-            putchar(',');
-            print_num(r->score90);
-            printf(",%.4f,%.4f,", t.cfg.mask_max[r->mask60], t.cfg.mask_max[r->mask90]);
-            print_num(r->spacing);
-            putchar(',');
-            print_num(r->orientation);
-            if (bnt) {
-                putchar(',');
-                print_num(t.bnt[u]);
-            }
-            if (t.p95) {
-                putchar(',');
-                print_num(t.p95[u]);
-                putchar(',');
-                print_num(t.p99[u]);
-            }
-            putchar('\n');
-        }
-        if (fflush(stdout) != 0)
-            st = cm_error(CM_ERR_IO, "stdout: write failed");
-    }
+    if (st == CM_OK)
+        st = cm_gridness_table_csv(&t, stdout);
     if (st == CM_OK && figure && count > 0) {
         char title[256];
         snprintf(title, sizeof title, "%s: best %lld of %lld units by score60 (DeepMind scorer, %s masks%s)", input,

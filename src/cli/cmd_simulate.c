@@ -5,7 +5,6 @@
  * leaves nothing behind. */
 #include "cli/cli.h"
 #include "cogmap/plot.h"
-#include "cogmap/io.h"
 #include "cogmap/simulate.h"
 
 static const char simulate_usage[] =
@@ -54,17 +53,7 @@ int cmd_simulate(int argc, char **argv)
 
     /* Validate everything before writing anything. */
     cm_motion motion;
-    cm_status st = cm_motion_preset(&motion, motion_name);
-    if (st == CM_OK)
-        st = cm_motion_scale(&motion, (float)scale);
-    if (st == CM_OK && dt > 0) {
-        if (motion.kind == CM_MOTION_RAT)
-            motion.rat.dt = (float)dt;
-        else
-            motion.ou.dt = (float)dt;
-    }
-    if (st == CM_OK)
-        st = cm_motion_check(&motion);
+    cm_status st = cm_simulate_motion(&motion, motion_name, scale, dt);
     if (st != CM_OK)
         return cli_fail("simulate", st);
     /* In double: the product of three large options can overflow int64. */
@@ -80,21 +69,12 @@ int cmd_simulate(int argc, char **argv)
         return cli_fail("simulate", st);
     cm_set_threads(common.threads);
     cm_simulation sim;
-    char path[4096];
     st = cm_simulate(&arena, &motion, (int)batch, (int)agents, (int)steps, (int)rays, (int)substeps, common.seed, &sim);
     if (st == CM_OK && !common.quiet)
         fprintf(stderr, "cogmap simulate: %lld agent-steps in %.3f s (%.3g steps/s)\n", (long long)agent_steps,
                 sim.seconds, agent_steps / (sim.seconds > 0 ? sim.seconds : 1e-9));
     if (st == CM_OK)
-        st = cm_mkdir_p(common.out);
-    if (st == CM_OK)
-        st = cm_path_join(path, sizeof path, common.out, "trajectory.npz");
-    if (st == CM_OK)
-        st = cm_simulation_write(path, &arena, &sim);
-    if (st == CM_OK)
-        st = cm_path_join(path, sizeof path, common.out, "preview.png");
-    if (st == CM_OK)
-        st = cm_arena_paths_preview(path, &arena, sim.position, (int)batch, (int)steps, (int)agents);
+        st = cm_simulation_save(common.out, &arena, &sim);
     int code = st == CM_OK ? CLI_EXIT_OK : cli_fail("simulate", st);
     if (st == CM_OK && !common.quiet)
         printf("wrote %s/trajectory.npz and %s/preview.png\n", common.out, common.out);

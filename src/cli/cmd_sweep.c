@@ -71,25 +71,24 @@ int cmd_sweep(int argc, char **argv)
     cm_sweep s;
     memset(&s, 0, sizeof s);
     sweep_cli c = {0, NULL, 0};
+    const char *set_items[CM_SWEEP_MAX_AXES];
+    cli_list sets = {set_items, 0, CM_SWEEP_MAX_AXES};
+    const cli_opt opts[] = {{"--set", CLI_LIST, &sets, 0, 0, "--set: at most %d keys"}, {"--quiet", CLI_FLAG, &c.quiet}, {0}};
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(sweep_usage, stdout);
             return CLI_EXIT_OK;
         }
-        if (cli_option_is(argv[i], "--set")) {
-            if (cli_option_value(argc, argv, &i, &v))
-                return CLI_EXIT_USAGE;
-            cm_status st = cm_sweep_add(&s, v);
-            if (st != CM_OK)
-                return cli_usage_error("sweep", "--set %s: %s", v, cm_errmsg());
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            c.quiet = 1;
-        } else {
+        const int r = cli_table_option("sweep", opts, argc, argv, &i);
+        if (r == CLI_OPTION_OWN)
             return cli_usage_error("sweep", "unknown option '%s' (the train command goes after --)", argv[i]);
-        }
+        if (r != CLI_OPTION_TAKEN)
+            return r;
     }
+    for (int k = 0; k < sets.n; k++)
+        if (cm_sweep_add(&s, sets.items[k]) != CM_OK)
+            return cli_usage_error("sweep", "--set %s: %s", sets.items[k], cm_errmsg());
     if (i == argc || i + 1 == argc || strcmp(argv[i + 1], "train") != 0)
         return cli_usage_error("sweep", "expected `-- train MODEL ... --out DIR` after the sweep's options");
     if (s.n_axes == 0)

@@ -111,3 +111,18 @@ cm_status cm_arena_paths_preview(const char *path, const cm_arena *arena, const 
     cairo_surface_destroy(surface);
     return st;
 }
+
+cm_status cm_simulation_save(const char *dir, const cm_arena *arena, const cm_simulation *s)
+{
+    char path[4096];
+    cm_status st = cm_mkdir_p(dir);
+    if (st == CM_OK)
+        st = cm_path_join(path, sizeof path, dir, "trajectory.npz");
+    if (st == CM_OK)
+        st = cm_simulation_write(path, arena, s);
+    if (st == CM_OK)
+        st = cm_path_join(path, sizeof path, dir, "preview.png");
+    if (st == CM_OK)
+        st = cm_arena_paths_preview(path, arena, s->position, s->batch, s->steps, s->agents);
+    return st;
+}

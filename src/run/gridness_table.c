@@ -1,6 +1,7 @@
 /* cm_gridness_table_compute (cogmap/gridness_table.h). */
 #include "cogmap/gridness_table.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -110,4 +111,41 @@ cm_status cm_gridness_table_compute(const cm_array *a, const char *what, const c
     if (st != CM_OK)
         cm_gridness_table_free(t);
     return st;
+}
+
+/* One number of the CSV: fixed six decimals, "nan" as numpy prints it. */
+static void csv_num(FILE *f, const char *sep, double v)
+{
+    fputs(sep, f);
+    if (isnan(v))
+        fputs("nan", f);
+    else
+        fprintf(f, "%.6f", v);
+}
+
+cm_status cm_gridness_table_csv(const cm_gridness_table *t, FILE *f)
+{
+    if (!t || !f)
+        return cm_error(CM_ERR_ARG, "gridness table csv: expected a table and a stream");
+    fprintf(f, "unit,score60,score90,mask60_outer,mask90_outer,spacing,orientation%s%s\n", t->bnt ? ",bnt" : "",
+            t->p95 ? ",shuffle95,shuffle99" : "");
+    for (int64_t u = 0; u < t->count; u++) {
+        const cm_gridness_result *r = &t->res[u];
+        fprintf(f, "%lld", (long long)u);
+        csv_num(f, ",", r->score60);
+        csv_num(f, ",", r->score90);
+        fprintf(f, ",%.4f,%.4f", t->cfg.mask_max[r->mask60], t->cfg.mask_max[r->mask90]);
+        csv_num(f, ",", r->spacing);
+        csv_num(f, ",", r->orientation);
+        if (t->bnt)
+            csv_num(f, ",", t->bnt[u]);
+        if (t->p95) {
+            csv_num(f, ",", t->p95[u]);
+            csv_num(f, ",", t->p99[u]);
+        }
+        fputc('\n', f);
+    }
+    if (fflush(f) != 0 || ferror(f))
+        return cm_error(CM_ERR_IO, "%s: write failed", f == stdout ? "stdout" : "gridness table csv");
+    return CM_OK;
 }

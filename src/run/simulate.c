@@ -121,3 +121,17 @@ cm_status cm_simulation_write(const char *path, const cm_arena *arena, const cm_
     cm_free(angles);
     return st;
 }
+
+cm_status cm_simulate_motion(cm_motion *m, const char *preset, double scale, double dt)
+{
+    cm_status st = cm_motion_preset(m, preset);
+    if (st == CM_OK)
+        st = cm_motion_scale(m, (float)scale);
+    if (st == CM_OK && dt > 0) {
+        if (m->kind == CM_MOTION_RAT)
+            m->rat.dt = (float)dt;
+        else
+            m->ou.dt = (float)dt;
+    }
+    return st == CM_OK ? cm_motion_check(m) : st;
+}

@@ -42,10 +42,10 @@ def test_every_bound_function_is_exported():
     CM_API, a rename) would only fail when called: list them all here instead. The run layer's
     may be absent from a library built before it."""
     import cogmap
-    from cogmap import analysis, evaluation, io, plot, runs, world
+    from cogmap import analysis, bench, evaluation, io, plot, runs, world
     run_layer = _lib.has("cm_train_run")
     missing = []
-    for mod in (_lib, world, analysis, io, plot, runs, evaluation):
+    for mod in (_lib, world, analysis, io, plot, runs, evaluation, bench):
         for name, v in vars(mod).items():
             if isinstance(v, _lib.Missing) and (run_layer or mod is not runs):
                 missing.append(f"{mod.__name__}.{name}: {v.name}")
