@@ -25,6 +25,7 @@
 
 #define LN_EPS 1e-5f
 #define MAX_SLOTS 64
+#define QROWS 4 /* queries per group in head_attention */
 /* Below this many floats an element-wise pass stays on one thread. */
 #define PAR_MIN ((size_t)1 << 15)
 
@@ -35,6 +36,11 @@ typedef struct infer_layout {
 static int max_i(int a, int b)
 {
     return a > b ? a : b;
+}
+
+static int min_i(int a, int b)
+{
+    return a < b ? a : b;
 }
 
 static infer_layout layout(const cm_transformer_cfg *c)
@@ -49,13 +55,17 @@ static infer_layout layout(const cm_transformer_cfg *c)
     l.kv = l.qc + R * E;
     l.cctx = l.kv + (size_t)c->mem_len * c->batch * 2 * E;
     l.x2 = l.cctx + R * E;
+    /* per thread (head_attention): k^T [hd, Lk16], v [Lk, hd16], QROWS rows
+     * of scores [Lk16]; as many as there are batch columns, at most
+     * MAX_SLOTS; in the feed-forward's hidden buffer, unused while attention runs */
+    const size_t Lk16 = (Lk + 15) / 16 * 16, hd16 = (hd + 15) / 16 * 16;
+    const size_t units = (size_t)c->batch, slots = units < MAX_SLOTS ? units : MAX_SLOTS;
+    l.scratch_each = (hd * Lk16 + Lk * hd16 + QROWS * Lk16 + 15) / 16 * 16;
+    const size_t hn = R * (size_t)c->ff, sn = slots * l.scratch_each;
     l.h = l.x2 + R * E;
-    l.tmp = l.h + R * (size_t)c->ff;
-    l.scratch = l.tmp + R * E;
-    /* per thread: q [len, hd], k^T [hd, Lk], v [Lk, hd], scores [len, Lk] */
-    l.scratch_each = (size_t)c->len * hd + 2 * Lk * hd + (size_t)c->len * Lk;
-    l.scratch_each = (l.scratch_each + 15) / 16 * 16;
-    l.total = l.scratch + MAX_SLOTS * l.scratch_each;
+    l.scratch = l.h;
+    l.tmp = l.h + (hn > sn ? hn : sn);
+    l.total = l.tmp + R * E;
     return l;
 }
 
@@ -138,41 +148,66 @@ static void softmax_row(float *row, int n)
         row[j] *= inv;
 }
 
+static int up16(int n)
+{
+    return (n + 15) / 16 * 16;
+}
+
 /* One head of one batch column: ctx[i] = sum_j softmax_j(scale q_i . k_j) v_j.
  * q rows at q + i*ldq, k and v rows at k + j*ldk, v + j*ldk (biases already
- * added); ctx rows at ctx + i*ldc; hd values each. s: scratch. */
+ * added); ctx rows at ctx + i*ldc; hd values each. s: scratch. k^T and v are
+ * copied with rows padded to 16 lanes, and 4 queries go together, so that
+ * scores and contexts are summed in registers, 4 independent chains sharing
+ * each load (accumulating in memory made this loop store-bound: 15% of an
+ * inference forward). Padded lanes, and the repeated last query of a short
+ * group, are computed and dropped. */
 static void head_attention(float *ctx, size_t ldc, const float *q, size_t ldq, const float *k, const float *v,
                            size_t ldk, int Lq, int Lk, int hd, float scale, float *s)
 {
-    float *kt = s, *vs = kt + (size_t)hd * Lk, *qs = vs + (size_t)Lk * hd, *sc = qs + (size_t)Lq * hd;
-    for (int j = 0; j < Lk; j++)
-        for (int d = 0; d < hd; d++) {
-            kt[(size_t)d * Lk + j] = k[j * ldk + d];
-            vs[(size_t)j * hd + d] = v[j * ldk + d];
-        }
-    for (int i = 0; i < Lq; i++)
+    const int Lk16 = up16(Lk), hd16 = up16(hd);
+    float *kt = s, *vs = kt + (size_t)hd * Lk16, *sc = vs + (size_t)Lk * hd16;
+    for (int j = 0; j < Lk; j++) {
+        const float *kr = k + j * ldk;
         for (int d = 0; d < hd; d++)
-            qs[(size_t)i * hd + d] = q[i * ldq + d] * scale;
-    for (int i = 0; i < Lq; i++) {
-        float *row = sc + (size_t)i * Lk;
-        const float *qi = qs + (size_t)i * hd;
-        for (int j = 0; j < Lk; j++)
-            row[j] = 0.0f;
-        for (int d = 0; d < hd; d++) {
-            const float a = qi[d], *kd = kt + (size_t)d * Lk;
+            kt[(size_t)d * Lk16 + j] = kr[d];
+        memcpy(vs + (size_t)j * hd16, v + j * ldk, (size_t)hd * sizeof *vs);
+    }
+    for (int i0 = 0; i0 < Lq; i0 += QROWS) {
+        const float *qr[QROWS];
+        for (int r = 0; r < QROWS; r++)
+            qr[r] = q + (size_t)(i0 + r < Lq ? i0 + r : Lq - 1) * ldq;
+        for (int j0 = 0; j0 < Lk16; j0 += 16) {
+            float acc[QROWS][16] = {{0}};
+            for (int d = 0; d < hd; d++) {
+                const float *kd = kt + (size_t)d * Lk16 + j0;
+                for (int r = 0; r < QROWS; r++) {
+                    const float a = qr[r][d] * scale;
 #pragma omp simd
-            for (int j = 0; j < Lk; j++)
-                row[j] += a * kd[j];
+                    for (int jj = 0; jj < 16; jj++)
+                        acc[r][jj] += a * kd[jj];
+                }
+            }
+            for (int r = 0; r < QROWS; r++)
+                for (int jj = 0; jj < 16; jj++)
+                    sc[(size_t)r * Lk16 + j0 + jj] = acc[r][jj];
         }
-        softmax_row(row, Lk);
-        float *ci = ctx + i * ldc;
-        for (int d = 0; d < hd; d++)
-            ci[d] = 0.0f;
-        for (int j = 0; j < Lk; j++) {
-            const float p = row[j], *vj = vs + (size_t)j * hd;
+        for (int r = 0; r < QROWS; r++)
+            softmax_row(sc + (size_t)r * Lk16, Lk);
+        for (int d0 = 0; d0 < hd16; d0 += 16) {
+            float acc[QROWS][16] = {{0}};
+            for (int j = 0; j < Lk; j++) {
+                const float *vj = vs + (size_t)j * hd16 + d0;
+                for (int r = 0; r < QROWS; r++) {
+                    const float pj = sc[(size_t)r * Lk16 + j];
 #pragma omp simd
-            for (int d = 0; d < hd; d++)
-                ci[d] += p * vj[d];
+                    for (int dd = 0; dd < 16; dd++)
+                        acc[r][dd] += pj * vj[dd];
+                }
+            }
+            const int nd = hd - d0 < 16 ? hd - d0 : 16;
+            for (int r = 0; r < QROWS && i0 + r < Lq; r++)
+                for (int dd = 0; dd < nd; dd++)
+                    ctx[(size_t)(i0 + r) * ldc + d0 + dd] = acc[r][dd];
         }
     }
 }
@@ -192,15 +227,16 @@ void cm_transformer_decoder_infer(float *y, const float *x, int x_shared, const 
     cm_sgemm(0, 1, (int)Rs, 3 * E, E, 1.0f, x, E, p->self_attn.in_w, E, 0.0f, qkv, 3 * E);
     bias_rows(qkv, p->self_attn.in_b, Rs, 3 * E, 0);
     {
-        const int units = (int)Ns * H;
-#pragma omp parallel for schedule(static) num_threads(threads_for((size_t)units * L * L * hd))
-        for (int u = 0; u < units; u++) {
-            const int n = u / H, hh = u % H;
-            const size_t ld = Ns * 3 * E, off = (size_t)n * 3 * E + (size_t)hh * hd;
-            float *s = work + l.scratch + (size_t)omp_get_thread_num() * l.scratch_each;
-            head_attention(ctx + (size_t)n * E + (size_t)hh * hd, Ns * E, qkv + off, ld, qkv + off + E,
-                           qkv + off + 2 * E, ld, L, L, hd, scale, s);
-        }
+        /* one batch column's heads together: its rows are read while in cache */
+        const int units = (int)Ns;
+#pragma omp parallel for schedule(static) num_threads(min_i(threads_for((size_t)units * H * L * L * hd), units))
+        for (int n = 0; n < units; n++)
+            for (int hh = 0; hh < H; hh++) {
+                const size_t ld = Ns * 3 * E, off = (size_t)n * 3 * E + (size_t)hh * hd;
+                float *s = work + l.scratch + (size_t)omp_get_thread_num() * l.scratch_each;
+                head_attention(ctx + (size_t)n * E + (size_t)hh * hd, Ns * E, qkv + off, ld, qkv + off + E,
+                               qkv + off + 2 * E, ld, L, L, hd, scale, s);
+            }
     }
     cm_sgemm(0, 1, (int)Rs, E, E, 1.0f, ctx, E, p->self_attn.out_w, E, 0.0f, tmp, E);
     add_norm_rows(x1, x, tmp, p->self_attn.out_b, p->norm1_w, p->norm1_b, Rs, E);
@@ -221,17 +257,14 @@ void cm_transformer_decoder_infer(float *y, const float *x, int x_shared, const 
     }
     cm_sgemm(0, 1, Lm * N, 2 * E, E, 1.0f, mem, E, p->cross_attn.in_w + EE, E, 0.0f, kv, 2 * E);
     bias_rows(kv, p->cross_attn.in_b + E, (size_t)Lm * N, 2 * E, 0);
-    {
-        const int units = N * H;
-#pragma omp parallel for schedule(static) num_threads(threads_for((size_t)units * L * Lm * hd))
-        for (int u = 0; u < units; u++) {
-            const int n = u / H, hh = u % H;
+#pragma omp parallel for schedule(static) num_threads(min_i(threads_for((size_t)N * H * L * Lm * hd), N))
+    for (int n = 0; n < N; n++)
+        for (int hh = 0; hh < H; hh++) {
             const size_t off = (size_t)n * E + (size_t)hh * hd, koff = (size_t)n * 2 * E + (size_t)hh * hd;
             float *s = work + l.scratch + (size_t)omp_get_thread_num() * l.scratch_each;
             head_attention(cctx + off, (size_t)N * E, qc + off, (size_t)N * E, kv + koff, kv + koff + E,
                            (size_t)N * 2 * E, L, Lm, hd, scale, s);
         }
-    }
     cm_sgemm(0, 1, (int)R, E, E, 1.0f, cctx, E, p->cross_attn.out_w, E, 0.0f, tmp, E);
     add_norm_rows(x2, x1, tmp, p->cross_attn.out_b, p->norm2_w, p->norm2_b, R, E);
 
