@@ -96,6 +96,7 @@ struct cm_bevnet_state {
     float *fa, *fb;   /* ping-pong activations of the encoder and upsampler */
     float *col;       /* column matrix of a chunk of images */
     float *fold;      /* one block's weights and bias with BatchNorm folded in */
+    int slots;        /* threads the head's per-thread rows (in col) were sized for */
 };
 
 /* Geometry of encoder block i, upsampler block i and the head at n frames. */

@@ -168,6 +168,10 @@ static int alloc_infer(const cm_bevnet *m, cm_bevnet_state *s, int batch)
         col = max_sz(col, per * max_sz(1, BEV_COL_FLOATS / per < B ? BEV_COL_FLOATS / per : B));
         fold = max_sz(fold, (size_t)u->in_c * u->out_c * 16 + u->out_c);
     }
+    /* the head's padded input rows, per thread (bevnet_infer.c), in the column buffer */
+    const size_t head_rows = (size_t)3 * c->up_channels[c->n_up - 1] * ((m->side + 15) / 16 * 16 + 2);
+    s->slots = cm_threads() < 1 ? 1 : (cm_threads() > 64 ? 64 : cm_threads());
+    col = max_sz(col, head_rows * (size_t)s->slots);
     GRAB(s->fa, act);
     GRAB(s->fb, act);
     GRAB(s->col, col);
