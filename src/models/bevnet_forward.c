@@ -43,6 +43,9 @@ static void bn_relu(const cm_bevnet *m, const bev_block_idx *ix, float *act, flo
 }
 
 static void forward_reference(const cm_bevnet *m, cm_bevnet_state *s, const cm_bevnet_batch *b, cm_rng *rng);
+/* OpenBLAS's thread knob (cblas.h is not included here). */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 cm_status cm_bevnet_forward(const cm_bevnet *m, cm_bevnet_state *s, const cm_bevnet_batch *b, cm_rng *rng,
                             double *loss)
@@ -61,9 +64,16 @@ cm_status cm_bevnet_forward(const cm_bevnet *m, cm_bevnet_state *s, const cm_bev
     s->has_loss = b->target != NULL;
     s->target = b->target;
     s->grad_scale = b->grad_scale;
-    if (s->train)
+    if (s->train) {
+        /* BLAS held to one thread (given back as found): the reference convolutions'
+         * per-image products are small, and OpenBLAS's workers, yielding between
+         * them, took a quarter of a 2-thread bev-small step; the Transformer's
+         * products split over OpenMP (cm_sgemm) instead. */
+        const int blas = openblas_get_num_threads();
+        openblas_set_num_threads(1);
         forward_reference(m, s, b, rng);
-    else
+        openblas_set_num_threads(blas);
+    } else
         bev_forward_infer(m, s, b->rgb, n);
 
     s->loss = s->l_alpha = s->l_rgb = s->l_smooth = 0.0;
