@@ -82,13 +82,14 @@ static int threads_for(size_t floats)
     return floats < PAR_MIN ? 1 : nt;
 }
 
-/* y[r] = LayerNorm(a[r] + b[r] + bias) for rows r of width E. */
-static void add_norm_rows(float *y, const float *a, const float *b, const float *bias, const float *gamma,
-                          const float *beta, size_t R, int E)
+/* y[r] = LayerNorm(a[r / a_div] + b[r] + bias) for rows r of width E (a_div > 1:
+ * a holds one row for a_div consecutive rows of b, as shared tokens do). */
+static void add_norm_rows(float *y, const float *a, size_t a_div, const float *b, const float *bias,
+                          const float *gamma, const float *beta, size_t R, int E)
 {
 #pragma omp parallel for schedule(static) num_threads(threads_for(R * E))
     for (size_t r = 0; r < R; r++) {
-        const float *ar = a + r * E, *br = b + r * E;
+        const float *ar = a + r / a_div * E, *br = b + r * E;
         float *yr = y + r * E;
         float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -239,38 +240,29 @@ void cm_transformer_decoder_infer(float *y, const float *x, int x_shared, const 
             }
     }
     cm_sgemm(0, 1, (int)Rs, E, E, 1.0f, ctx, E, p->self_attn.out_w, E, 0.0f, tmp, E);
-    add_norm_rows(x1, x, tmp, p->self_attn.out_b, p->norm1_w, p->norm1_b, Rs, E);
+    add_norm_rows(x1, x, 1, tmp, p->self_attn.out_b, p->norm1_w, p->norm1_b, Rs, E);
 
-    /* Cross-attention: the query projection of the distinct rows (then
-     * broadcast to every column when shared), the memory's k and v. */
+    /* Cross-attention: the query projection of the distinct rows (shared: x1
+     * and qc stay [L, E], row l serving every column), the memory's k and v. */
     cm_sgemm(0, 1, (int)Rs, E, E, 1.0f, x1, E, p->cross_attn.in_w, E, 0.0f, qc, E);
     bias_rows(qc, p->cross_attn.in_b, Rs, E, 0);
-    if (x_shared) {
-        /* rows l (x1, qc at [L, E]) -> rows l*N + n, from the last row down so that row 0 is read before written */
-        for (int li = L - 1; li >= 0; li--)
-            for (int n = N - 1; n >= 0; n--) {
-                if ((size_t)li * N + n == (size_t)li)
-                    continue; /* the row itself */
-                memcpy(x1 + ((size_t)li * N + n) * E, x1 + (size_t)li * E, (size_t)E * sizeof *x1);
-                memcpy(qc + ((size_t)li * N + n) * E, qc + (size_t)li * E, (size_t)E * sizeof *qc);
-            }
-    }
     cm_sgemm(0, 1, Lm * N, 2 * E, E, 1.0f, mem, E, p->cross_attn.in_w + EE, E, 0.0f, kv, 2 * E);
     bias_rows(kv, p->cross_attn.in_b + E, (size_t)Lm * N, 2 * E, 0);
 #pragma omp parallel for schedule(static) num_threads(min_i(threads_for((size_t)N * H * L * Lm * hd), N))
     for (int n = 0; n < N; n++)
         for (int hh = 0; hh < H; hh++) {
             const size_t off = (size_t)n * E + (size_t)hh * hd, koff = (size_t)n * 2 * E + (size_t)hh * hd;
+            const size_t qoff = (size_t)(x_shared ? 0 : n) * E + (size_t)hh * hd;
             float *s = work + l.scratch + (size_t)omp_get_thread_num() * l.scratch_each;
-            head_attention(cctx + off, (size_t)N * E, qc + off, (size_t)N * E, kv + koff, kv + koff + E,
+            head_attention(cctx + off, (size_t)N * E, qc + qoff, Ns * E, kv + koff, kv + koff + E,
                            (size_t)N * 2 * E, L, Lm, hd, scale, s);
         }
     cm_sgemm(0, 1, (int)R, E, E, 1.0f, cctx, E, p->cross_attn.out_w, E, 0.0f, tmp, E);
-    add_norm_rows(x2, x1, tmp, p->cross_attn.out_b, p->norm2_w, p->norm2_b, R, E);
+    add_norm_rows(x2, x1, x_shared ? (size_t)N : 1, tmp, p->cross_attn.out_b, p->norm2_w, p->norm2_b, R, E);
 
     /* Feed-forward. */
     cm_sgemm(0, 1, (int)R, F, E, 1.0f, x2, E, p->linear1_w, E, 0.0f, h, F);
     bias_rows(h, p->linear1_b, R, F, 1);
     cm_sgemm(0, 1, (int)R, E, F, 1.0f, h, F, p->linear2_w, F, 0.0f, tmp, E);
-    add_norm_rows(y, x2, tmp, p->linear2_b, p->norm3_w, p->norm3_b, R, E);
+    add_norm_rows(y, x2, 1, tmp, p->linear2_b, p->norm3_w, p->norm3_b, R, E);
 }
