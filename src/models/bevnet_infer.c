@@ -23,6 +23,9 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "nn/fastmath.h"
 
@@ -185,7 +188,20 @@ static void up_block(const cm_bevnet *m, cm_bevnet_state *s, int i, const float 
                         od[j] += r0[j + 1];
                 }
                 float *row = plane + (size_t)oy * OS;
-                for (int j = 0; j < h; j++) {
+                int j = 0;
+#if defined(__AVX512F__)
+                /* ReLU, then even and odd columns interleaved 16 + 16 at a time */
+                const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+                const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+                const __m512 zero = _mm512_setzero_ps();
+                for (; j + 16 <= h; j += 16) {
+                    const __m512 e = _mm512_max_ps(_mm512_loadu_ps(ev + j), zero);
+                    const __m512 d = _mm512_max_ps(_mm512_loadu_ps(od + j), zero);
+                    _mm512_storeu_ps(row + 2 * j, _mm512_permutex2var_ps(e, lo, d));
+                    _mm512_storeu_ps(row + 2 * j + 16, _mm512_permutex2var_ps(e, hi, d));
+                }
+#endif
+                for (; j < h; j++) {
                     row[2 * j] = ev[j] > 0.0f ? ev[j] : 0.0f;
                     row[2 * j + 1] = od[j] > 0.0f ? od[j] : 0.0f;
                 }

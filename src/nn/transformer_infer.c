@@ -111,13 +111,22 @@ static void add_norm_rows(float *y, const float *a, size_t a_div, const float *b
     }
 }
 
-/* x[r] += bias for rows of width n (relu != 0: then max(0, .)). */
-static void bias_rows(float *x, const float *bias, size_t R, int n, int relu)
+/* x[r] += bias for rows of width n (relu != 0: then max(0, .)); the first
+ * nscale columns then times scale (attention's queries, so that the score
+ * loops multiply nothing but q and k). */
+static void bias_rows(float *x, const float *bias, size_t R, int n, int relu, int nscale, float scale)
 {
 #pragma omp parallel for schedule(static) num_threads(threads_for(R * n))
     for (size_t r = 0; r < R; r++) {
         float *xr = x + r * n;
-        if (relu) {
+        if (nscale > 0) {
+#pragma omp simd
+            for (int i = 0; i < nscale; i++)
+                xr[i] = (xr[i] + bias[i]) * scale;
+#pragma omp simd
+            for (int i = nscale; i < n; i++)
+                xr[i] += bias[i];
+        } else if (relu) {
 #pragma omp simd
             for (int i = 0; i < n; i++) {
                 const float v = xr[i] + bias[i];
@@ -154,16 +163,16 @@ static int up16(int n)
     return (n + 15) / 16 * 16;
 }
 
-/* One head of one batch column: ctx[i] = sum_j softmax_j(scale q_i . k_j) v_j.
- * q rows at q + i*ldq, k and v rows at k + j*ldk, v + j*ldk (biases already
- * added); ctx rows at ctx + i*ldc; hd values each. s: scratch. k^T and v are
+/* One head of one batch column: ctx[i] = sum_j softmax_j(q_i . k_j) v_j.
+ * q rows at q + i*ldq (scaled by 1/sqrt(hd) already), k and v rows at
+ * k + j*ldk, v + j*ldk (biases already added); ctx rows at ctx + i*ldc; hd values each. s: scratch. k^T and v are
  * copied with rows padded to 16 lanes, and 4 queries go together, so that
  * scores and contexts are summed in registers, 4 independent chains sharing
  * each load (accumulating in memory made this loop store-bound: 15% of an
  * inference forward). Padded lanes, and the repeated last query of a short
  * group, are computed and dropped. */
 static void head_attention(float *ctx, size_t ldc, const float *q, size_t ldq, const float *k, const float *v,
-                           size_t ldk, int Lq, int Lk, int hd, float scale, float *s)
+                           size_t ldk, int Lq, int Lk, int hd, float *s)
 {
     const int Lk16 = up16(Lk), hd16 = up16(hd);
     float *kt = s, *vs = kt + (size_t)hd * Lk16, *sc = vs + (size_t)Lk * hd16;
@@ -182,7 +191,7 @@ static void head_attention(float *ctx, size_t ldc, const float *q, size_t ldq, c
             for (int d = 0; d < hd; d++) {
                 const float *kd = kt + (size_t)d * Lk16 + j0;
                 for (int r = 0; r < QROWS; r++) {
-                    const float a = qr[r][d] * scale;
+                    const float a = qr[r][d];
 #pragma omp simd
                     for (int jj = 0; jj < 16; jj++)
                         acc[r][jj] += a * kd[jj];
@@ -226,7 +235,7 @@ void cm_transformer_decoder_infer(float *y, const float *x, int x_shared, const 
 
     /* Self-attention: q, k, v of the Rs distinct rows (row l*Ns + n), biases in. */
     cm_sgemm(0, 1, (int)Rs, 3 * E, E, 1.0f, x, E, p->self_attn.in_w, E, 0.0f, qkv, 3 * E);
-    bias_rows(qkv, p->self_attn.in_b, Rs, 3 * E, 0);
+    bias_rows(qkv, p->self_attn.in_b, Rs, 3 * E, 0, E, scale);
     {
         /* one batch column's heads together: its rows are read while in cache */
         const int units = (int)Ns;
@@ -236,7 +245,7 @@ void cm_transformer_decoder_infer(float *y, const float *x, int x_shared, const 
                 const size_t ld = Ns * 3 * E, off = (size_t)n * 3 * E + (size_t)hh * hd;
                 float *s = work + l.scratch + (size_t)omp_get_thread_num() * l.scratch_each;
                 head_attention(ctx + (size_t)n * E + (size_t)hh * hd, Ns * E, qkv + off, ld, qkv + off + E,
-                               qkv + off + 2 * E, ld, L, L, hd, scale, s);
+                               qkv + off + 2 * E, ld, L, L, hd, s);
             }
     }
     cm_sgemm(0, 1, (int)Rs, E, E, 1.0f, ctx, E, p->self_attn.out_w, E, 0.0f, tmp, E);
@@ -245,9 +254,9 @@ void cm_transformer_decoder_infer(float *y, const float *x, int x_shared, const 
     /* Cross-attention: the query projection of the distinct rows (shared: x1
      * and qc stay [L, E], row l serving every column), the memory's k and v. */
     cm_sgemm(0, 1, (int)Rs, E, E, 1.0f, x1, E, p->cross_attn.in_w, E, 0.0f, qc, E);
-    bias_rows(qc, p->cross_attn.in_b, Rs, E, 0);
+    bias_rows(qc, p->cross_attn.in_b, Rs, E, 0, E, scale);
     cm_sgemm(0, 1, Lm * N, 2 * E, E, 1.0f, mem, E, p->cross_attn.in_w + EE, E, 0.0f, kv, 2 * E);
-    bias_rows(kv, p->cross_attn.in_b + E, (size_t)Lm * N, 2 * E, 0);
+    bias_rows(kv, p->cross_attn.in_b + E, (size_t)Lm * N, 2 * E, 0, 0, 1.0f);
 #pragma omp parallel for schedule(static) num_threads(min_i(threads_for((size_t)N * H * L * Lm * hd), N))
     for (int n = 0; n < N; n++)
         for (int hh = 0; hh < H; hh++) {
@@ -255,14 +264,14 @@ void cm_transformer_decoder_infer(float *y, const float *x, int x_shared, const 
             const size_t qoff = (size_t)(x_shared ? 0 : n) * E + (size_t)hh * hd;
             float *s = work + l.scratch + (size_t)omp_get_thread_num() * l.scratch_each;
             head_attention(cctx + off, (size_t)N * E, qc + qoff, Ns * E, kv + koff, kv + koff + E,
-                           (size_t)N * 2 * E, L, Lm, hd, scale, s);
+                           (size_t)N * 2 * E, L, Lm, hd, s);
         }
     cm_sgemm(0, 1, (int)R, E, E, 1.0f, cctx, E, p->cross_attn.out_w, E, 0.0f, tmp, E);
     add_norm_rows(x2, x1, x_shared ? (size_t)N : 1, tmp, p->cross_attn.out_b, p->norm2_w, p->norm2_b, R, E);
 
     /* Feed-forward. */
     cm_sgemm(0, 1, (int)R, F, E, 1.0f, x2, E, p->linear1_w, E, 0.0f, h, F);
-    bias_rows(h, p->linear1_b, R, F, 1);
+    bias_rows(h, p->linear1_b, R, F, 1, 0, 1.0f);
     cm_sgemm(0, 1, (int)R, E, F, 1.0f, h, F, p->linear2_w, F, 0.0f, tmp, E);
     add_norm_rows(y, x2, 1, tmp, p->linear2_b, p->norm3_w, p->norm3_b, R, E);
 }
