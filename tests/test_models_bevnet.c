@@ -2,7 +2,8 @@
  * configuration's checks and overrides, the whole model's gradient by
  * central differences at a tiny configuration (training mode: BatchNorm on
  * batch statistics), the running statistics carried through the gradient
- * block, evaluation-mode prediction in chunks, and checkpoints: a save /
+ * block, evaluation-mode prediction in chunks, the inference path against
+ * the reference forward, and checkpoints: a save /
  * load round trip, SSM-PC's extra buffers accepted, and state dicts of
  * other architectures refused naming the first offending tensor; and a
  * few dozen steps on 2 frames learning where their targets are opaque. */
@@ -343,6 +344,92 @@ static void test_predict_chunks(void **state)
     cm_bevnet_free(m);
 }
 
+/* Every 1-D tensor moved off its initial value (biases, BatchNorm and
+ * LayerNorm affine parameters and running statistics), so that a bias or a
+ * folded BatchNorm the inference path dropped or misplaced shows. */
+static void perturb_vectors(cm_bevnet *m, uint64_t seed)
+{
+    cm_params *p = cm_bevnet_params(m);
+    cm_rng r;
+    cm_rng_seed(&r, seed, 0);
+    for (int i = 0; i < p->count; i++) {
+        if (p->tensors[i].ndim != 1)
+            continue;
+        float *v = cm_params_data(p, i);
+        const int var = strstr(p->tensors[i].name, "running_var") != NULL;
+        for (size_t k = 0; k < p->tensors[i].count; k++)
+            v[k] = var ? 0.5f + 1.5f * cm_rng_float(&r) : v[k] + 0.4f * (cm_rng_float(&r) - 0.5f);
+    }
+}
+
+/* An inference state's forward (the inference path, bevnet_infer.c) against
+ * a training state's evaluation-mode forward (the reference layers): the
+ * tiny configuration (resized head), bev-small (2 of 3 frames: a state
+ * larger than the batch) and the full bev preset (its column matrices in
+ * chunks of one image). Same function, other rounding: predictions within
+ * 1e-5 absolute (they are probabilities; measured 1.2e-7), losses within
+ * 1e-5 relative. The inference path's bits do not depend on the thread count
+ * (on the AVX-512 kernels). */
+static void check_infer(const cm_bevnet_config *c, int batch, int n, uint64_t seed)
+{
+    cm_bevnet *m;
+    cm_bevnet_state *sr, *si;
+    assert_int_equal(cm_bevnet_create(c, seed, &m), CM_OK);
+    perturb_vectors(m, seed + 1);
+    assert_int_equal(cm_bevnet_state_create(m, batch, 1, &sr), CM_OK);
+    assert_int_equal(cm_bevnet_state_create(m, batch, 0, &si), CM_OK);
+    assert_true(cm_bevnet_state_bytes(si) < cm_bevnet_state_bytes(sr));
+    const size_t in = (size_t)c->image * c->image * 3, on = (size_t)c->out * c->out * 4;
+    uint8_t *rgb = random_bytes(n * in, seed + 2), *tgt = random_bytes(n * on, seed + 3);
+    cm_bevnet_batch b = {n, rgb, tgt, 1.0f};
+    double lr = 0, li = 0;
+    assert_int_equal(cm_bevnet_forward(m, sr, &b, NULL, &lr), CM_OK);
+    const int threads = cm_threads();
+    cm_set_threads(1);
+    assert_int_equal(cm_bevnet_forward(m, si, &b, NULL, &li), CM_OK);
+    const size_t outn = (size_t)n * on;
+    float *one = malloc(outn * sizeof(float));
+    memcpy(one, cm_bevnet_output(si), outn * sizeof(float));
+    cm_set_threads(2);
+    assert_int_equal(cm_bevnet_forward(m, si, &b, NULL, &li), CM_OK);
+    cm_set_threads(threads);
+#if defined(__AVX512F__) /* a portable build's cm_sgemm is BLAS's, whose threads may sum in another order */
+    assert_memory_equal(one, cm_bevnet_output(si), outn * sizeof(float));
+#endif
+    const double diff = cmt_max_abs_diff(cm_bevnet_output(sr), cm_bevnet_output(si), outn);
+    float lo = 1.0f, hi = 0.0f;
+    for (size_t k = 0; k < outn; k++) {
+        lo = fminf(lo, one[k]);
+        hi = fmaxf(hi, one[k]);
+    }
+    print_message("bev inference path vs reference (%s, %d frames): max |diff| %.3g, loss %.9g vs %.9g, range %g\n",
+                  c->preset, n, diff, li, lr, (double)(hi - lo));
+    assert_true(diff < 1e-5);
+    assert_true(fabs(li - lr) <= 1e-5 * fabs(lr));
+    assert_true(hi - lo > 0.01f); /* something to compare: the prediction is not constant */
+    /* an inference state has no training mode */
+    cm_rng r;
+    cm_rng_seed(&r, 1, 0);
+    assert_int_equal(cm_bevnet_forward(m, si, &b, &r, NULL), CM_ERR_ARG);
+    free(one);
+    free(rgb);
+    free(tgt);
+    cm_bevnet_state_free(sr);
+    cm_bevnet_state_free(si);
+    cm_bevnet_free(m);
+}
+
+static void test_infer_matches_reference(void **state)
+{
+    (void)state;
+    cm_bevnet_config c = tiny();
+    check_infer(&c, 2, 2, 11);
+    assert_int_equal(cm_bevnet_preset("bev-small", &c), CM_OK);
+    check_infer(&c, 3, 2, 12);
+    assert_int_equal(cm_bevnet_preset("bev", &c), CM_OK);
+    check_infer(&c, 2, 2, 13);
+}
+
 /* --------------------------------------------------------------- on disk */
 
 /* Writes the model's tensors (optionally renamed / extended) as a state dict. */
@@ -453,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_gradients),        cmocka_unit_test(test_running_stats),
         cmocka_unit_test(test_overfit_alpha),
         cmocka_unit_test(test_predict_chunks),   cmocka_unit_test(test_checkpoints),
+        cmocka_unit_test(test_infer_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -279,6 +279,57 @@ static void test_transformer_batch_permutation(void **state)
     }
 }
 
+/* The decoder's inference path (transformer_infer.c) against the reference
+ * layer in evaluation mode: a small layer and one big enough for its
+ * parallel passes; every token distinct, and shared by the batch (x [len, E]
+ * against the reference on x broadcast). Other rounding (cm_sgemm, fused
+ * passes, cm_fexp): within 4x the reference layer's own spread between its
+ * two GEMMs (cblas_sgemm and cm_sgemm, cfg.fast; 0 and 1.4e-5 here, the
+ * inference path 1.2e-6 and 1.6e-5) plus 4e-6; the same bits at 1 and 2
+ * threads (on the AVX-512 kernels; a portable build's cm_sgemm is BLAS's). */
+static void test_transformer_decoder_infer(void **state)
+{
+    (void)state;
+    const cm_transformer_cfg cfgs[2] = {{.len = 5, .mem_len = 3, .batch = 6, .embed = 16, .heads = 4, .ff = 40},
+                                        {.len = 64, .mem_len = 4, .batch = 16, .embed = 64, .heads = 4, .ff = 96}};
+    for (int k = 0; k < 2; k++)
+        for (int shared = 0; shared < 2; shared++) {
+            cm_transformer_cfg cfg = cfgs[k];
+            cm_transformer_params p;
+            float *params = tf_params(&cfg, 1, &p, 50 + k);
+            const int E = cfg.embed, L = cfg.len, N = cfg.batch;
+            const size_t nx = (size_t)L * N * E, nm = (size_t)cfg.mem_len * N * E;
+            float *xs = vc_randn((size_t)L * E, 1.0f, 60 + k), *x = vc_randn(nx, 1.0f, 61 + k);
+            float *mem = vc_randn(nm, 1.0f, 62 + k), *y = vc_zeros(nx), *yi = vc_zeros(nx), *y2 = vc_zeros(nx);
+            float *cache = vc_zeros(cm_transformer_cache_floats(&cfg, 1));
+            float *work = vc_zeros(cm_transformer_decoder_infer_work_floats(&cfg));
+            if (shared)
+                for (int t = 0; t < L; t++)
+                    for (int b = 0; b < N; b++)
+                        memcpy(x + ((size_t)t * N + b) * E, xs + (size_t)t * E, E * sizeof(float));
+            cm_transformer_decoder_forward(y, cache, x, mem, &p, NULL, 0, NULL, &cfg, 0, NULL);
+            const int threads = cm_threads();
+            cm_set_threads(1);
+            cm_transformer_decoder_infer(yi, shared ? xs : x, shared, mem, &p, &cfg, work);
+            cm_set_threads(2);
+            cm_transformer_decoder_infer(y2, shared ? xs : x, shared, mem, &p, &cfg, work);
+            cm_set_threads(threads);
+#if defined(__AVX512F__) /* a portable build's cm_sgemm is BLAS's, whose threads may sum in another order */
+            assert_memory_equal(yi, y2, nx * sizeof(float));
+#endif
+            cm_transformer_cfg cf = cfg;
+            cf.fast = 1;
+            cm_transformer_decoder_forward(y2, cache, x, mem, &p, NULL, 0, NULL, &cf, 0, NULL);
+            const double spread = cmt_max_abs_diff(y, y2, nx), diff = cmt_max_abs_diff(y, yi, nx);
+            print_message("decoder inference path, L %d N %d E %d, shared %d: max |diff| %.3g (reference on its two "
+                          "GEMMs: %.3g)\n",
+                          L, N, E, shared, diff, spread);
+            assert_true(diff <= 4.0 * spread + 4e-6);
+            cm_free(params), cm_free(xs), cm_free(x), cm_free(mem), cm_free(y), cm_free(yi), cm_free(y2);
+            cm_free(cache), cm_free(work);
+        }
+}
+
 /* Train-mode dropout keeps about 1 - p of the entries and scales them by 1/(1-p);
  * eval mode is deterministic and uses no random numbers. */
 static void test_transformer_dropout_modes(void **state)
@@ -312,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_transformer_gradients),
         cmocka_unit_test(test_transformer_batch_permutation),
         cmocka_unit_test(test_transformer_dropout_modes),
+        cmocka_unit_test(test_transformer_decoder_infer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

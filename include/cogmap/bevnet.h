@@ -138,8 +138,13 @@ CM_API cm_status cm_bevnet_load_state_dict(cm_bevnet *m, const char *path);
 
 typedef struct cm_bevnet_state cm_bevnet_state; /* opaque: activations of one batch */
 
-/* `batch` frames at most per forward; train != 0 also allocates what
- * backward needs (an inference state is several times smaller). */
+/* `batch` frames at most per forward. train != 0: a training state, whose
+ * forward (either mode) runs the engine's reference layers and keeps what
+ * backward needs. train == 0: an inference state (evaluation-mode forward
+ * only, many times smaller), whose forward is the inference path
+ * (src/models/bevnet_infer.c: channel-major images, BatchNorm folded into
+ * the convolutions, cm_sgemm everywhere): the same function, other rounding
+ * (within 1e-5 of the reference, test_models_bevnet). */
 CM_API cm_status cm_bevnet_state_create(const cm_bevnet *m, int batch, int train, cm_bevnet_state **out);
 CM_API void cm_bevnet_state_free(cm_bevnet_state *s);
 /* Bytes the state holds (activations and workspace). */
@@ -156,8 +161,8 @@ typedef struct cm_bevnet_batch {
 
 /* Forward pass and, with a target, the loss (*loss, may be NULL). rng != NULL:
  * training mode (BatchNorm normalises by the batch's statistics, dropout
- * masks drawn from rng); rng == NULL: evaluation (running statistics, no
- * dropout). The model is not written. */
+ * masks drawn from rng; a training state only, else CM_ERR_ARG); rng == NULL:
+ * evaluation (running statistics, no dropout). The model is not written. */
 CM_API cm_status cm_bevnet_forward(const cm_bevnet *m, cm_bevnet_state *s, const cm_bevnet_batch *b, cm_rng *rng,
                             double *loss);
 /* The last forward's prediction [n, 4, out, out] (R, G, B, alpha). */

@@ -537,6 +537,17 @@ typedef struct cm_transformer_params {
 } cm_transformer_params;
 
 CM_API cm_status cm_transformer_check(const cm_transformer_cfg *cfg, int decoder);
+/* The decoder layer's inference path (src/nn/transformer_infer.c): the function of
+ * cm_transformer_decoder_forward with train = 0 and no masks, keeping nothing for backward,
+ * on cm_sgemm with fused element-wise passes (other rounding: tested against the reference
+ * layer to a tolerance). x_shared != 0: x is [len, embed], the same tokens for every batch
+ * column (fixed queries), and the self-attention runs once for all. `work` holds
+ * cm_transformer_decoder_infer_work_floats floats; y [len, batch, embed] must not alias x,
+ * mem or work. The bits do not depend on the thread count. */
+CM_API size_t cm_transformer_decoder_infer_work_floats(const cm_transformer_cfg *cfg);
+CM_API void cm_transformer_decoder_infer(float *y, const float *x, int x_shared, const float *mem,
+                                         const cm_transformer_params *p, const cm_transformer_cfg *cfg, float *work);
+
 CM_API size_t cm_transformer_cache_floats(const cm_transformer_cfg *cfg, int decoder);
 CM_API size_t cm_transformer_work_floats(const cm_transformer_cfg *cfg, int decoder);
 

@@ -38,13 +38,28 @@ static void relu_bn_backward(const cm_bevnet *m, const cm_bevnet_state *s, float
     }
 }
 
+/* OpenBLAS's thread knob (cblas.h is not included here). */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+
+static void backward_body(const cm_bevnet *m, cm_bevnet_state *s, float *grad);
+
 cm_status cm_bevnet_backward(const cm_bevnet *m, cm_bevnet_state *s, float *grad)
 {
-    const cm_bevnet_config *c = &m->cfg;
     if (!s->train)
         return cm_error(CM_ERR_ARG, "bev backward: the state was created for inference (train = 0)");
     if (!s->has_loss || s->n < 1)
         return cm_error(CM_ERR_ARG, "bev backward: the last forward had no target (no loss to differentiate)");
+    const int blas = openblas_get_num_threads(); /* held to one thread as in the forward (bevnet_forward.c) */
+    openblas_set_num_threads(1);
+    backward_body(m, s, grad);
+    openblas_set_num_threads(blas);
+    return CM_OK;
+}
+
+static void backward_body(const cm_bevnet *m, cm_bevnet_state *s, float *grad)
+{
+    const cm_bevnet_config *c = &m->cfg;
     const int n = s->n, d = m->d, hf = m->hf, N = n * hf;
     float *ga = s->g_a, *gb = s->g_b;
 
@@ -141,5 +156,4 @@ cm_status cm_bevnet_backward(const cm_bevnet *m, cm_bevnet_state *s, float *grad
         cm_conv2d_backward(i ? gb : NULL, G(m, grad, m->enc[i].w), G(m, grad, m->enc[i].b), ga,
                            i ? s->enc_act[i - 1] : s->x0, P(m, m->enc[i].w), &cc, s->work);
     }
-    return CM_OK;
 }

@@ -42,6 +42,11 @@ static void bn_relu(const cm_bevnet *m, const bev_block_idx *ix, float *act, flo
     cm_relu_forward(act, act, (size_t)n * C * S);
 }
 
+static void forward_reference(const cm_bevnet *m, cm_bevnet_state *s, const cm_bevnet_batch *b, cm_rng *rng);
+/* OpenBLAS's thread knob (cblas.h is not included here). */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+
 cm_status cm_bevnet_forward(const cm_bevnet *m, cm_bevnet_state *s, const cm_bevnet_batch *b, cm_rng *rng,
                             double *loss)
 {
@@ -51,12 +56,42 @@ cm_status cm_bevnet_forward(const cm_bevnet *m, cm_bevnet_state *s, const cm_bev
     if (b->target && !(b->grad_scale > 0.0f && isfinite(b->grad_scale)))
         return cm_error(CM_ERR_ARG, "bev forward: grad_scale: expected > 0 (1 for a whole batch), got %g",
                         (double)b->grad_scale);
-    const int n = b->n, train = rng != NULL, d = m->d, hf = m->hf, N = n * hf;
+    const int n = b->n, train = rng != NULL;
+    if (train && !s->train)
+        return cm_error(CM_ERR_ARG, "bev forward: training mode (rng given) needs a training state (train = 1)");
     s->n = n;
     s->is_train_fwd = train;
     s->has_loss = b->target != NULL;
     s->target = b->target;
     s->grad_scale = b->grad_scale;
+    if (s->train) {
+        /* BLAS held to one thread (given back as found): the reference convolutions'
+         * per-image products are small, and OpenBLAS's workers, yielding between
+         * them, took a quarter of a 2-thread bev-small step; the Transformer's
+         * products split over OpenMP (cm_sgemm) instead. */
+        const int blas = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        forward_reference(m, s, b, rng);
+        openblas_set_num_threads(blas);
+    } else
+        bev_forward_infer(m, s, b->rgb, n);
+
+    s->loss = s->l_alpha = s->l_rgb = s->l_smooth = 0.0;
+    if (b->target)
+        s->loss = bev_loss_forward(c, s->out, b->target, n, &s->l_alpha, &s->l_rgb, &s->l_smooth);
+    if (loss)
+        *loss = s->loss;
+    if (b->target && !isfinite(s->loss))
+        return cm_error(CM_ERR_NUMERIC, "bev forward: loss is %g", s->loss);
+    return CM_OK;
+}
+
+/* The reference forward of a training state (either mode): the engine's
+ * layers, every activation kept for backward. */
+static void forward_reference(const cm_bevnet *m, cm_bevnet_state *s, const cm_bevnet_batch *b, cm_rng *rng)
+{
+    const cm_bevnet_config *c = &m->cfg;
+    const int n = b->n, train = rng != NULL, d = m->d, hf = m->hf, N = n * hf;
 
     /* 1. Encoder CNN. */
     bev_normalise(s->x0, b->rgb, n, c->image);
@@ -137,15 +172,6 @@ cm_status cm_bevnet_forward(const cm_bevnet *m, cm_bevnet_state *s, const cm_bev
         memcpy(s->out, s->prob, headn * sizeof(float));
     else
         cm_resize_bilinear_forward(s->out, s->prob, n * 4, m->side, m->side, c->out, c->out);
-
-    s->loss = s->l_alpha = s->l_rgb = s->l_smooth = 0.0;
-    if (b->target)
-        s->loss = bev_loss_forward(c, s->out, b->target, n, &s->l_alpha, &s->l_rgb, &s->l_smooth);
-    if (loss)
-        *loss = s->loss;
-    if (b->target && !isfinite(s->loss))
-        return cm_error(CM_ERR_NUMERIC, "bev forward: loss is %g", s->loss);
-    return CM_OK;
 }
 
 cm_status cm_bevnet_predict(const cm_bevnet *m, cm_bevnet_state *s, const uint8_t *rgb, int n, float *out)

@@ -7,6 +7,10 @@
 
 #define BEV_MAX_LAYERS 8
 #define BEV_BEV_SIDE 250 /* the world's BEV images (CM_BEV_PIXELS) */
+#define BEV_MAX_SIDE 2048 /* the upsampler's largest output side (config check) */
+/* The inference path's column matrices hold about this many floats (chunks
+ * of images; one image's may be more). */
+#define BEV_COL_FLOATS ((size_t)1 << 21)
 
 /* Indices into the parameter store of one Conv/ConvTranspose + BatchNorm block. */
 typedef struct bev_block_idx {
@@ -88,6 +92,11 @@ struct cm_bevnet_state {
     float *g_dec_a, *g_dec_b; /* [q, B*hf, d] */
     float *g_z;       /* [B*q, hf*d] */
     float *g_pz;      /* [B*q, d] */
+    /* inference states (bevnet_infer.c): images channel-major [C, B, H, W] */
+    float *fa, *fb;   /* ping-pong activations of the encoder and upsampler */
+    float *col;       /* column matrix of a chunk of images */
+    float *fold;      /* one block's weights and bias with BatchNorm folded in */
+    int slots;        /* threads the head's per-thread rows (in col) were sized for */
 };
 
 /* Geometry of encoder block i, upsampler block i and the head at n frames. */
@@ -122,6 +131,10 @@ void bev_layer_ptrs(const cm_bevnet *m, const float *block, int first, int decod
 
 /* Transformer configurations at batch B frames. */
 void bev_transformer_cfgs(const cm_bevnet *m, int B, cm_transformer_cfg *enc, cm_transformer_cfg *dec);
+
+/* The evaluation-mode forward of an inference state (bevnet_infer.c): fills
+ * s->out [n, 4, out, out] from n frames. */
+void bev_forward_infer(const cm_bevnet *m, cm_bevnet_state *s, const uint8_t *rgb, int n);
 
 /* ImageNet normalisation of frames [n, S, S, 3] uint8 into x [n, 3, S, S]. */
 void bev_normalise(float *x, const uint8_t *rgb, int n, int side);

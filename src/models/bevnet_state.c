@@ -76,25 +76,19 @@ static size_t work_floats(const cm_bevnet *m, const cm_bevnet_state *s, int B, i
     return w;
 }
 
-cm_status cm_bevnet_state_create(const cm_bevnet *m, int batch, int train, cm_bevnet_state **out)
-{
-    *out = NULL;
-    if (batch < 1 || batch > 65536)
-        return cm_error(CM_ERR_ARG, "bev state: batch: expected 1..65536, got %d", batch);
-    const cm_bevnet_config *c = &m->cfg;
-    cm_bevnet_state *s = cm_calloc(1, sizeof *s);
-    if (!s)
-        return cm_error(CM_ERR_NOMEM, "bev state: out of memory");
-    s->batch = batch;
-    s->train = train != 0;
-    shapes(m, s);
-    const size_t B = (size_t)batch;
-    int ok = 1;
 #define GRAB(ptr, n)                                                                                                   \
     do {                                                                                                               \
         (ptr) = grab(s, (n));                                                                                          \
         ok = ok && (ptr);                                                                                              \
     } while (0)
+
+/* A training state: every activation and cache of the reference layers, and
+ * the backward buffers. */
+static int alloc_train(const cm_bevnet *m, cm_bevnet_state *s, int batch)
+{
+    const cm_bevnet_config *c = &m->cfg;
+    const size_t B = (size_t)batch;
+    int ok = 1;
     GRAB(s->x0, B * 3 * c->image * c->image);
     size_t biggest = B * 4 * (size_t)c->out * c->out;
     for (int i = 0; i < CM_BEVNET_ENC_BLOCKS; i++) {
@@ -108,7 +102,6 @@ cm_status cm_bevnet_state_create(const cm_bevnet *m, int batch, int train, cm_be
         GRAB(s->enc_bv[i], e->out_c);
         biggest = max_sz(biggest, n);
     }
-    bev_transformer_cfgs(m, batch, &s->tenc, &s->tdec);
     const size_t tokn = (size_t)m->hf * B * m->hf * m->d, qn = (size_t)m->q * B * m->hf * m->d;
     for (int l = 0; l <= c->enc_layers; l++)
         GRAB(s->enc_x[l], tokn);
@@ -139,19 +132,82 @@ cm_status cm_bevnet_state_create(const cm_bevnet *m, int batch, int train, cm_be
     GRAB(s->prob, headn);
     GRAB(s->out, B * 4 * (size_t)c->out * c->out);
     biggest = max_sz(biggest, headn);
-    s->work_floats = work_floats(m, s, batch, s->train);
+    s->work_floats = work_floats(m, s, batch, 1);
     GRAB(s->work, s->work_floats);
-    if (s->train) {
-        GRAB(s->g_a, biggest);
-        GRAB(s->g_b, biggest);
-        GRAB(s->g_tok, tokn);
-        GRAB(s->g_mem, tokn);
-        GRAB(s->g_dec_a, qn);
-        GRAB(s->g_dec_b, qn);
-        GRAB(s->g_z, qn);
-        GRAB(s->g_pz, B * m->q * m->d);
+    GRAB(s->g_a, biggest);
+    GRAB(s->g_b, biggest);
+    GRAB(s->g_tok, tokn);
+    GRAB(s->g_mem, tokn);
+    GRAB(s->g_dec_a, qn);
+    GRAB(s->g_dec_b, qn);
+    GRAB(s->g_z, qn);
+    GRAB(s->g_pz, B * m->q * m->d);
+    return ok;
+}
+
+/* An inference state (bevnet_infer.c): two ping-pong image buffers, one
+ * column matrix, one folded block, the Transformers' inputs and outputs
+ * (one encoder cache for all layers), the decoder's inference workspace. */
+static int alloc_infer(const cm_bevnet *m, cm_bevnet_state *s, int batch)
+{
+    const cm_bevnet_config *c = &m->cfg;
+    const size_t B = (size_t)batch;
+    int ok = 1;
+    size_t act = B * 3 * c->image * c->image, col = 0, fold = 0;
+    for (int i = 0; i < CM_BEVNET_ENC_BLOCKS; i++) {
+        const bev_conv_shape *e = &s->enc_shape[i];
+        const size_t P = (size_t)e->out_s * e->out_s, per = (size_t)e->in_c * 9 * P;
+        act = max_sz(act, B * e->out_c * P);
+        col = max_sz(col, per * max_sz(1, BEV_COL_FLOATS / per < B ? BEV_COL_FLOATS / per : B));
+        fold = max_sz(fold, (size_t)e->out_c * (e->in_c * 9 + 1));
     }
+    for (int i = 0; i < c->n_up; i++) {
+        const bev_conv_shape *u = &s->up_shape[i];
+        const size_t per = (size_t)u->out_c * 16 * u->in_s * u->in_s;
+        act = max_sz(act, B * u->out_c * u->out_s * u->out_s);
+        col = max_sz(col, per * max_sz(1, BEV_COL_FLOATS / per < B ? BEV_COL_FLOATS / per : B));
+        fold = max_sz(fold, (size_t)u->in_c * u->out_c * 16 + u->out_c);
+    }
+    /* the head's padded input rows, per thread (bevnet_infer.c), in the column buffer */
+    const size_t head_rows = (size_t)3 * c->up_channels[c->n_up - 1] * ((m->side + 15) / 16 * 16 + 2);
+    s->slots = cm_threads() < 1 ? 1 : (cm_threads() > 64 ? 64 : cm_threads());
+    col = max_sz(col, head_rows * (size_t)s->slots);
+    GRAB(s->fa, act);
+    GRAB(s->fb, act);
+    GRAB(s->col, col);
+    GRAB(s->fold, fold);
+    const size_t tokn = (size_t)m->hf * B * m->hf * m->d, qn = (size_t)m->q * B * m->hf * m->d;
+    GRAB(s->enc_x[0], tokn);
+    GRAB(s->enc_x[1], tokn);
+    s->tok = s->enc_x[0];
+    GRAB(s->enc_cache[0], cm_transformer_cache_floats(&s->tenc, 0));
+    GRAB(s->dec_x[0], qn);
+    GRAB(s->dec_x[1], qn);
+    s->work_floats = cm_transformer_decoder_infer_work_floats(&s->tdec);
+    GRAB(s->work, s->work_floats);
+    GRAB(s->pz, B * m->q * m->d);
+    GRAB(s->up_in, B * m->q * m->d);
+    const size_t headn = B * 4 * (size_t)m->side * m->side;
+    GRAB(s->logits, headn);
+    GRAB(s->prob, headn);
+    GRAB(s->out, B * 4 * (size_t)c->out * c->out);
+    return ok;
+}
 #undef GRAB
+
+cm_status cm_bevnet_state_create(const cm_bevnet *m, int batch, int train, cm_bevnet_state **out)
+{
+    *out = NULL;
+    if (batch < 1 || batch > 65536)
+        return cm_error(CM_ERR_ARG, "bev state: batch: expected 1..65536, got %d", batch);
+    cm_bevnet_state *s = cm_calloc(1, sizeof *s);
+    if (!s)
+        return cm_error(CM_ERR_NOMEM, "bev state: out of memory");
+    s->batch = batch;
+    s->train = train != 0;
+    shapes(m, s);
+    bev_transformer_cfgs(m, batch, &s->tenc, &s->tdec);
+    const int ok = s->train ? alloc_train(m, s, batch) : alloc_infer(m, s, batch);
     if (!ok) {
         size_t bytes = s->bytes;
         cm_bevnet_state_free(s);
@@ -206,6 +262,10 @@ void cm_bevnet_state_free(cm_bevnet_state *s)
     cm_free(s->g_dec_b);
     cm_free(s->g_z);
     cm_free(s->g_pz);
+    cm_free(s->fa);
+    cm_free(s->fb);
+    cm_free(s->col);
+    cm_free(s->fold);
     cm_free(s);
 }
 

@@ -165,6 +165,13 @@ static void gemm_blocked(int ta, int tb, int M, int N, int K, float alpha, const
 
 /* Below this many multiply-adds packing costs more than it saves. */
 #define SGEMM_FAST_MIN (1 << 16)
+/* Below this many a product stays on the calling thread: waking a passive
+ * OpenMP worker costs tens of microseconds on a shared machine, and the BEV
+ * predictor's per-head attention products (65,536 multiply-adds each,
+ * thousands per step) made 2 threads train bev-small at half the rate of 1
+ * (measured: 81 against 173 images/s, a third of the time in futex and
+ * yield). The split never changes the bits, so neither does this. */
+#define SGEMM_PAR_MIN (1 << 22)
 
 void cm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
               int ldb, float beta, float *C, int ldc)
@@ -173,7 +180,7 @@ void cm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
         return;
 #if defined(__AVX512F__)
     if (K > 0 && (double)M * N * K >= SGEMM_FAST_MIN) {
-        const int nt = omp_in_parallel() ? 1 : cm_threads();
+        const int nt = omp_in_parallel() || (double)M * N * K < SGEMM_PAR_MIN ? 1 : cm_threads();
         /* Split the longer side of C into thread slices of whole tiles. */
         const int by_cols = N >= M, len = by_cols ? N : M, unit = by_cols ? NR : MR;
         const int tiles = (len + unit - 1) / unit, use = nt < tiles ? nt : tiles;
