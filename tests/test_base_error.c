@@ -75,6 +75,20 @@ static void test_alloc_aligned(void **state)
     assert_true(cm_peak_rss_bytes() > 0);
 }
 
+/* Whole names only: a prefix, an extension or an empty value is no choice. */
+static void test_is_choice(void **state)
+{
+    (void)state;
+    assert_true(cm_is_choice("a", "a|bc|d"));
+    assert_true(cm_is_choice("bc", "a|bc|d"));
+    assert_true(cm_is_choice("d", "a|bc|d"));
+    assert_false(cm_is_choice("b", "a|bc|d"));
+    assert_false(cm_is_choice("bcd", "a|bc|d"));
+    assert_false(cm_is_choice("", "a|bc|d"));
+    assert_true(cm_is_choice("loss", "loss"));
+    assert_false(cm_is_choice("los", "loss"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -82,6 +96,7 @@ int main(void)
         cmocka_unit_test(test_error_message_truncates_safely),
         cmocka_unit_test(test_progress_plain_lines),
         cmocka_unit_test(test_alloc_aligned),
+        cmocka_unit_test(test_is_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

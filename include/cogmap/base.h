@@ -162,6 +162,12 @@ CM_API cm_status cm_memory_check(uint64_t bytes, const char *what);
 /* Peak resident memory of this process in bytes (getrusage), for benchmarks. */
 CM_API size_t cm_peak_rss_bytes(void);
 
+/* ---------------------------------------------------------------- strings */
+
+/* Whether `v` is exactly one of `choices`, a list such as "a|b|c" (option
+ * values and the names a table lists). */
+CM_API int cm_is_choice(const char *v, const char *choices);
+
 /* ---------------------------------------------------------- threads, time */
 
 /* One thread count for OpenMP regions and for the BLAS library. n <= 0 means

@@ -98,7 +98,7 @@ CM_API cm_status cm_bevnet_config_check(const cm_bevnet_config *cfg);
 CM_API cm_status cm_bevnet_config_set(cm_bevnet_config *cfg, const char *key_value);
 /* The configuration as a JSON object (every field) and back; reading starts
  * from the preset named in it and applies every field present. */
-struct cJSON *cm_bevnet_config_to_json(const cm_bevnet_config *cfg);
+CM_API struct cJSON *cm_bevnet_config_to_json(const cm_bevnet_config *cfg);
 CM_API cm_status cm_bevnet_config_from_json(const struct cJSON *obj, const char *file, cm_bevnet_config *cfg);
 
 /* ------------------------------------------------------------------ model */

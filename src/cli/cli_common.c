@@ -169,16 +169,6 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* Rank 0 alone shows progress for a job of several ranks. */
 FILE *cli_progress_stream(const cli_common *c) { return c->quiet || cm_dist_world_rank() != 0 ? NULL : stderr; }
 
-/* Whether `v` is one of `choices` ("a|b|c"). */
-static int is_choice(const char *v, const char *choices)
-{
-    size_t n = strlen(v);
-    for (const char *c = choices; c; c = strchr(c, '|') ? strchr(c, '|') + 1 : NULL)
-        if (strncmp(c, v, n) == 0 && (c[n] == '|' || c[n] == '\0'))
-            return 1;
-    return 0;
-}
-
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #pragma GCC diagnostic ignored "-Wformat-security"
 /* Reads the value of table row `o` from argv[*i]. */
@@ -212,7 +202,7 @@ static int take_value(const char *command, const cli_opt *o, int argc, char **ar
         return CLI_OPTION_TAKEN;
     }
     default:
-        if ((o->kind == CLI_CHOICE && !is_choice(v, o->choices)) || (o->refusal && !v[0]))
+        if ((o->kind == CLI_CHOICE && !cm_is_choice(v, o->choices)) || (o->refusal && !v[0]))
             return cli_usage_error(command, o->refusal, v);
         *(const char **)o->dest = v;
         return CLI_OPTION_TAKEN;

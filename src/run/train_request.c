@@ -13,16 +13,6 @@ void cm_train_request_init(cm_train_request *r)
     r->keep = 3;
 }
 
-/* Whether `v` is one of `choices` ("a|b|c"). */
-static int is_choice(const char *v, const char *choices)
-{
-    size_t n = strlen(v);
-    for (const char *c = choices; c; c = strchr(c, '|') ? strchr(c, '|') + 1 : NULL)
-        if (strncmp(c, v, n) == 0 && (c[n] == '|' || c[n] == '\0'))
-            return 1;
-    return 0;
-}
-
 static cm_status check_limits(const cm_train_request *r)
 {
     if (r->steps < 0)
@@ -95,7 +85,7 @@ cm_status cm_train_request_check(const cm_train_request *r)
             return cm_error(CM_ERR_ARG, "data: at most %d dataset folders for a %s run, got %d", m->max_data,
                             m->name, r->n_data);
     }
-    if (r->best && !(m->bests && is_choice(r->best, m->bests)))
+    if (r->best && !(m->bests && cm_is_choice(r->best, m->bests)))
         return m->bests ? cm_error(CM_ERR_ARG, "best: expected %s, got '%s'", m->bests, r->best)
                         : cm_error(CM_ERR_ARG, "best: %s runs choose their best checkpoint themselves, got '%s'",
                                    m->name, r->best);
