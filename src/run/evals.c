@@ -212,11 +212,14 @@ cm_status cm_evals_read(const char *run, cm_evals *e)
             row[c] = strtod(fields[c], &end);
             ok = fields[c][0] && end && *end == 0;
         }
-        if (ok && !(row[0] >= 0 && row[0] == floor(row[0])))
+        /* The step is an integer a double holds exactly (<= 2^53), so that
+         * it converts to int64_t and writes back as the same text. */
+        if (ok && !(row[0] >= 0 && row[0] <= 9007199254740992.0 && row[0] == floor(row[0])))
             ok = 0;
         if (!ok) {
-            st = cm_error(CM_ERR_FORMAT, "%s: line %d: expected %d numbers (step >= 0 first), got \"%.60s\"", path,
-                          line_no, e->n_cols, fields[0]);
+            st = cm_error(CM_ERR_FORMAT,
+                          "%s: line %d: expected %d numbers (first the step, an integer 0..2^53), got \"%.60s\"",
+                          path, line_no, e->n_cols, fields[0]);
             break;
         }
         e->n_rows++;
