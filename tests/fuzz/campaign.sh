@@ -5,7 +5,8 @@
 #   nohup tests/fuzz/campaign.sh BUILD GOAL SLICE [TARGET...] > campaign.log 2>&1 &
 # Uses and grows BUILD/fuzz-corpus/<target> (seeds: tests/fuzz/corpus); crashes
 # go to BUILD/fuzz-artifacts/<target>/ and do not stop the other targets (a
-# target that crashed is left out of later rounds: fix it, rebuild, rerun).
+# target that crashed is left out of later rounds until the sources' commit
+# changes: fix it, commit, rebuild BUILD, rerun).
 # Each run appends a line to BUILD/campaign/summary.txt: the commit of the
 # sources, executions, wall and CPU seconds (user + system), executions per
 # wall second,
@@ -24,17 +25,19 @@ mkdir -p "$build/campaign"
 summary=$build/campaign/summary.txt
 touch "$summary"
 total() { awk -v t="$1" '$2 == t { n += $4 } END { print n + 0 }' "$summary"; }
-crashed() { awk -v t="$1" '$2 == t && / crash: / { c = 1 } END { print c + 0 }' "$summary"; }
+# 1 when the target's last run crashed on the sources of this commit (after a
+# fix is committed the target runs again).
+crashed() { awk -v t="$1" -v h="$2" '$2 == t { c = (/ crash: / && $3 == h) } END { print c + 0 }' "$summary"; }
 while :; do
   ran=0
   for t in "${targets[@]}"; do
     done_so_far=$(total "$t")
     [ "$done_so_far" -ge "$goal" ] && continue
-    [ "$(crashed "$t")" -eq 1 ] && continue
+    commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    [ "$(crashed "$t" "$commit")" -eq 1 ] && continue
     ran=1
     mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-artifacts/$t"
     log="$build/campaign/$t.log"
-    commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
     start=$(date +%s)
     /usr/bin/time -o "$build/campaign/cpu" -f '%U %S' nice -n 10 "$build/fuzz_$t" -runs=$((goal - done_so_far)) \
       -max_total_time="$slice" -timeout=60 -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1 \
