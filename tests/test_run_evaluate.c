@@ -2,6 +2,7 @@
  * summaries (named values, the printed lines), the dispatch on run.json's
  * model with its refusals, a grid-cell run's values against the
  * summary.json it wrote, and cm_maprun's summary without any output folder. */
+#include "run_check.h"
 #include "test_util.h"
 
 #include <cjson/cJSON.h>
@@ -92,20 +93,7 @@ static void test_grid_run(void **state)
     const char *tmp = cmt_tmpdir();
     char run[4096], p[4200];
     snprintf(run, sizeof run, "%s/grid", tmp);
-    cm_grid_run_config gc;
-    assert_int_equal(cm_grid_run_config_init(&gc, "ssmpc", 3), CM_OK);
-    assert_int_equal(cm_grid_run_config_set(&gc, "batch=4"), CM_OK);
-    assert_int_equal(cm_grid_run_config_set(&gc, "eval_batches=1"), CM_OK);
-    cm_grid_job *job;
-    assert_int_equal(cm_grid_job_create(&gc, &job), CM_OK);
-    assert_int_equal(cm_mkdir_p(run), CM_OK);
-    assert_int_equal(cm_grid_run_config_write(&gc, run), CM_OK);
-    cm_train_config tc = {0};
-    tc.out = run, tc.steps = 2, tc.keep = 1, tc.seed = 3;
-    cm_train_state ts;
-    cm_train_state_init(&ts);
-    assert_int_equal(cm_train_run(&tc, &cm_grid_job_ops, job, &ts, NULL), CM_OK);
-    cm_grid_job_free(job);
+    cmt_train_grid_run(run, NULL);
 
     cm_eval_opts o;
     cm_eval_opts_default(&o);

@@ -1,6 +1,7 @@
 /* cogmap map as a library call (maprun.h): an (untrained) BEV predictor's
  * views in its own frame, a grid-cell run as odometry, the outputs, and
  * refused inputs leaving nothing behind. */
+#include "run_check.h"
 #include "test_util.h"
 
 #include <cjson/cJSON.h>
@@ -90,22 +91,7 @@ static void test_pathint_odometry(void **state)
     char run[4096], out[4096];
     snprintf(run, sizeof run, "%s/grid", tmp);
     snprintf(out, sizeof out, "%s/map", tmp);
-    /* a briefly trained grid-cell run (its numbers do not matter here, its plumbing does) */
-    cm_grid_run_config gc;
-    assert_int_equal(cm_grid_run_config_init(&gc, "ssmpc", 3), CM_OK);
-    assert_int_equal(cm_grid_run_config_set(&gc, "batch=4"), CM_OK);
-    assert_int_equal(cm_grid_run_config_set(&gc, "steps=20"), CM_OK);
-    assert_int_equal(cm_grid_run_config_set(&gc, "eval_batches=1"), CM_OK);
-    cm_grid_job *job;
-    assert_int_equal(cm_grid_job_create(&gc, &job), CM_OK);
-    assert_int_equal(cm_mkdir_p(run), CM_OK);
-    assert_int_equal(cm_grid_run_config_write(&gc, run), CM_OK);
-    cm_train_config tc = {0};
-    tc.out = run, tc.steps = 2, tc.keep = 1, tc.seed = 3;
-    cm_train_state ts;
-    cm_train_state_init(&ts);
-    assert_int_equal(cm_train_run(&tc, &cm_grid_job_ops, job, &ts, NULL), CM_OK);
-    cm_grid_job_free(job);
+    cmt_train_grid_run(run, "steps=20");
     cm_pathint_odometry *po;
     assert_int_equal(cm_pathint_odometry_open(run, 10, &po), CM_OK);
     cm_map_odometry odo = cm_pathint_odometry_ops(po);
@@ -137,6 +123,7 @@ static void test_pathint_odometry(void **state)
     cm_map_run_result_free(&r);
     /* a network of another input (Banino's [v, cos, sin]) is refused */
     snprintf(run, sizeof run, "%s/banino", tmp);
+    cm_grid_run_config gc;
     assert_int_equal(cm_grid_run_config_init(&gc, "banino", 3), CM_OK);
     assert_int_equal(cm_mkdir_p(run), CM_OK);
     assert_int_equal(cm_grid_run_config_write(&gc, run), CM_OK);
