@@ -193,6 +193,11 @@ static void test_dataset_errors(void **state)
                CM_ERR_FORMAT, "agent_state.position");
     expect_bad("{\"frame_000001\": {\"frame_id\": 1, \"agent_state\": {\"position\": [1, 2], \"rotation\": \"x\"}}}",
                CM_ERR_FORMAT, "agent_state.rotation");
+    /* beyond a float: inf, and a NaN heading once wrapped (found by the fuzz campaign) */
+    expect_bad("{\"frame_000001\": {\"frame_id\": 1, \"agent_state\": {\"position\": [1, 2], \"rotation\": 2e119}}}",
+               CM_ERR_FORMAT, "agent_state.rotation: expected a finite number within float range");
+    expect_bad("{\"frame_000001\": {\"frame_id\": 1, \"agent_state\": {\"position\": [1e39, 2], \"rotation\": 0}}}",
+               CM_ERR_FORMAT, "within float range");
     expect_bad("{\"a\": {\"frame_id\": 1, \"agent_state\": {\"position\": [1, 2], \"rotation\": 0}},"
                " \"b\": {\"frame_id\": 1, \"agent_state\": {\"position\": [1, 2], \"rotation\": 0}}}",
                CM_ERR_FORMAT, "appears twice");

@@ -200,6 +200,17 @@ static void test_malformed_folders(void **state)
                "{\"frame_000001\": {\"frame_id\": 1, \"agent_state\": {\"position\": [1, 2], \"rotation\": 0, "
                "\"velocity\": [0, 0]}, \"observations\": {\"fps_view\": \"fps_views/frame_000001.png\"}}}\n");
     expect_bad(dir, "angular_velocity");
+    /* numbers beyond a float (the frames keep floats: inf, then NaN headings) */
+    write_text(dir, "frame_info.json",
+               "{\"frame_000001\": {\"frame_id\": 1, \"agent_state\": {\"position\": [1, 2], \"rotation\": 2e119, "
+               "\"velocity\": [0, 0], \"angular_velocity\": 0}, \"observations\": {\"fps_view\": "
+               "\"fps_views/frame_000001.png\"}}}\n");
+    expect_bad(dir, "rotation: expected a finite number within float range");
+    write_text(dir, "frame_info.json",
+               "{\"frame_000001\": {\"frame_id\": 1, \"agent_state\": {\"position\": [1, 2], \"rotation\": 0, "
+               "\"velocity\": [0, -1e39], \"angular_velocity\": 0}, \"observations\": {\"fps_view\": "
+               "\"fps_views/frame_000001.png\"}}}\n");
+    expect_bad(dir, "velocity[1]: expected a finite number within float range");
     write_text(dir, "frame_info.json",
                "{\"frame_000001\": {\"frame_id\": 1, \"agent_state\": {\"position\": [1, 2], \"rotation\": 0, "
                "\"velocity\": [0, 0], \"angular_velocity\": 0}, \"observations\": {\"fps_view\": "
