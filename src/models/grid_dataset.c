@@ -56,11 +56,11 @@ static int frame_cmp(const void *a, const void *b)
     return (fa->id > fb->id) - (fa->id < fb->id);
 }
 
-/* `field` may be dotted for messages ("agent_state.rotation"): the last part is the key. */
 /* Whether x is finite and stays finite as a float (a heading of 1e300 would
  * become inf, then a NaN once wrapped). */
 static int float_range(double x) { return isfinite(x) && fabs(x) <= FLT_MAX; }
 
+/* `field` may be dotted for messages ("agent_state.rotation"): the last part is the key. */
 static cm_status number_field(const cJSON *obj, const char *path, const char *key, const char *field, double *out)
 {
     const char *dot = strrchr(field, '.');
