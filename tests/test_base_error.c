@@ -1,6 +1,7 @@
 /* Status codes, messages, progress output. */
 #include "test_util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,18 @@ static void test_is_choice(void **state)
     assert_false(cm_is_choice("los", "loss"));
 }
 
+static void test_fits_float(void **state)
+{
+    (void)state;
+    assert_true(cm_fits_float(0.0));
+    assert_true(cm_fits_float(-1e30));
+    assert_true(cm_fits_float(3.4028234663852886e38)); /* FLT_MAX itself */
+    assert_false(cm_fits_float(3.40282357e38));        /* just above FLT_MAX */
+    assert_false(cm_fits_float(-2e119));
+    assert_false(cm_fits_float(INFINITY));
+    assert_false(cm_fits_float(NAN));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -97,6 +110,7 @@ int main(void)
         cmocka_unit_test(test_progress_plain_lines),
         cmocka_unit_test(test_alloc_aligned),
         cmocka_unit_test(test_is_choice),
+        cmocka_unit_test(test_fits_float),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,6 +168,12 @@ CM_API size_t cm_peak_rss_bytes(void);
  * values and the names a table lists). */
 CM_API int cm_is_choice(const char *v, const char *choices);
 
+/* ---------------------------------------------------------------- numbers */
+
+/* Whether `x` converts to a finite float (finite, |x| <= FLT_MAX): what a
+ * reader asks of a number before storing it in a float. */
+CM_API int cm_fits_float(double x);
+
 /* ---------------------------------------------------------- threads, time */
 
 /* One thread count for OpenMP regions and for the BLAS library. n <= 0 means

@@ -58,14 +58,12 @@ static int frame_cmp(const void *a, const void *b)
 
 /* Whether x is finite and stays finite as a float (a heading of 1e300 would
  * become inf, then a NaN once wrapped). */
-static int float_range(double x) { return isfinite(x) && fabs(x) <= FLT_MAX; }
-
 /* `field` may be dotted for messages ("agent_state.rotation"): the last part is the key. */
 static cm_status number_field(const cJSON *obj, const char *path, const char *key, const char *field, double *out)
 {
     const char *dot = strrchr(field, '.');
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, dot ? dot + 1 : field);
-    if (!cJSON_IsNumber(v) || !float_range(v->valuedouble))
+    if (!cJSON_IsNumber(v) || !cm_fits_float(v->valuedouble))
         return cm_error(CM_ERR_FORMAT, "%s: %s: %s: expected a finite number within float range", path, key, field);
     *out = v->valuedouble;
     return CM_OK;
@@ -114,7 +112,7 @@ static cm_status parse_frames(const char *path, const cJSON *root, frame **frame
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(state, "position");
         if (!cJSON_IsArray(p) || cJSON_GetArraySize(p) < 2 || !cJSON_IsNumber(cJSON_GetArrayItem(p, 0)) ||
             !cJSON_IsNumber(cJSON_GetArrayItem(p, 1)) ||
-            !float_range(cJSON_GetArrayItem(p, 0)->valuedouble) || !float_range(cJSON_GetArrayItem(p, 1)->valuedouble)) {
+            !cm_fits_float(cJSON_GetArrayItem(p, 0)->valuedouble) || !cm_fits_float(cJSON_GetArrayItem(p, 1)->valuedouble)) {
             st = cm_error(CM_ERR_FORMAT, "%s: %s: agent_state.position: expected [x, y] of finite numbers within float range",
                           path, key);
             goto fail;

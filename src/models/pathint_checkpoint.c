@@ -154,7 +154,7 @@ static cm_status config_from_json(const cJSON *o, const char *file, cm_pathint_c
             else
                 *(int *)p = (int)v;
         } else if (fields[i].type == F_FLOAT) {
-            if (!(fabs(v) <= FLT_MAX))
+            if (!cm_fits_float(v))
                 st = cm_error(CM_ERR_FORMAT, "%s: %s: expected a number within float range, got %g", file,
                               fields[i].key, v);
             else

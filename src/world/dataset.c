@@ -165,14 +165,12 @@ void cm_dataset_free(cm_dataset *d)
 
 /* Whether x is finite and stays finite as a float (the frames keep floats:
  * a rotation of 1e300 would become inf, then NaN once wrapped). */
-static int float_range(double x) { return isfinite(x) && fabs(x) <= FLT_MAX; }
-
 static cm_status get_number(const cJSON *obj, const char *file, const char *where, const char *key, double *out)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!it)
         return cm_error(CM_ERR_FORMAT, "%s: %s.%s: required key missing", file, where, key);
-    if (!cJSON_IsNumber(it) || !float_range(it->valuedouble))
+    if (!cJSON_IsNumber(it) || !cm_fits_float(it->valuedouble))
         return cm_error(CM_ERR_FORMAT, "%s: %s.%s: expected a finite number within float range", file, where, key);
     *out = it->valuedouble;
     return CM_OK;
@@ -187,7 +185,7 @@ static cm_status get_vec(const cJSON *obj, const char *file, const char *where, 
         return cm_error(CM_ERR_FORMAT, "%s: %s.%s: expected an array of %d numbers", file, where, key, n);
     for (int i = 0; i < n; i++) {
         const cJSON *v = cJSON_GetArrayItem(it, i);
-        if (!cJSON_IsNumber(v) || !float_range(v->valuedouble))
+        if (!cJSON_IsNumber(v) || !cm_fits_float(v->valuedouble))
             return cm_error(CM_ERR_FORMAT, "%s: %s.%s[%d]: expected a finite number within float range", file, where,
                             key, i);
         out[i] = (float)v->valuedouble;
