@@ -15,11 +15,12 @@ ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
 
 # --- released-shape pickles ---------------------------------------------------------------------
-"$py" - "$tmp/in" "$src/bench" <<'PY'
-import os, pickle, sys
+"$py" - "$tmp/in" "$src/bench" "$src/tests/support" <<'PY'
+import sys
 import numpy as np
-d = sys.argv[1]; os.makedirs(d); sys.path.insert(0, sys.argv[2])
+d = sys.argv[1]; sys.path[:0] = sys.argv[2:4]
 import classify_ref as ref  # smp.md §10's synthetic rat, wall distances and cell types
+import released_smp  # the released files' layout
 rs = np.random.RandomState(11)
 NT, ST, A, S, H, D = 16, 250, 36, 512, 32, 64
 pos, hd = ref.trajectories(NT, ST, rs)
@@ -34,20 +35,7 @@ f = np.float32
 traj = {"pos": sh(pos).astype(f), "hd": sh(hd)[..., None].astype(f), "world_distances": sh(dist),
         "predicted_outputs": [sh(acts[:, :32]), sh(acts[:, 32:160]), sh(acts[:, 160:]), sh(acts[:, :8])],
         "log_ps_given_y": [sh(lg[:, :4]).astype(f), sh(lg).astype(f)]}
-P = "integrator/multi_integrator_nets/"
-params = {P + "prediction_rnn_0/w_gates": (rs.randn(2 + H, 4 * H) * 0.3).astype(f),
-          P + "prediction_rnn_0/b_gates": (rs.randn(4 * H) * 0.1).astype(f),
-          P + "correction_rnn_0/w_gates": (rs.randn(2 * H, 4 * H) * 0.3).astype(f),
-          P + "correction_rnn_0/b_gates": (rs.randn(4 * H) * 0.1).astype(f),
-          "integrator/memory_map_0/column_context_2": rs.randn(S, D).astype(f),
-          "integrator/memory_map_0/column_context_3": rs.rand(S, H).astype(f),
-          "integrator/memory_map_0/column_context_3_written": rs.rand(S, H).astype(f),
-          P + "mmap_0_context_2_query_beta": f(0.3)}
-vis = {"images": rs.randint(0, 256, (S, 64, 64, 3)).astype(np.uint8), "embeddings": rs.randn(S, D).astype(f)}
-hds = {"rnn0_rv_angles": rs.uniform(-np.pi, np.pi, H).astype(f), "rnn0_rv_lengths": rs.uniform(0.3, 0.9, H).astype(f)}
-for name, obj in [("trajectories", traj), ("parameters", params), ("visual_inputs", vis), ("hd_stats", hds)]:
-    with open(os.path.join(d, name + ".pickle"), "wb") as fh:
-        pickle.dump(obj, fh, protocol=4)
+released_smp.write(d, rs, traj, S, H, D)
 PY
 "$py" "$src/scripts/smp-data-to-npz" "$tmp/in" "$tmp/npz" >/dev/null && ok "released-shape pickles converted" || bad "conversion"
 

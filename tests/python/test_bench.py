@@ -3,7 +3,6 @@ against the command on the same inputs where it writes files or prints values th
 depend on the clock, and its refusals."""
 import json
 import os
-import pickle
 import subprocess
 import sys
 
@@ -117,22 +116,9 @@ def released_shape_data(d, repo):
                                   rs.rand(NT, ST, 128).astype(f), rs.rand(NT, ST, 8).astype(f)],
             "log_ps_given_y": [np.log(rs.dirichlet(np.ones(4), (NT, ST))).astype(f),
                                np.log(rs.dirichlet(np.ones(S), (NT, ST))).astype(f)]}
-    P = "integrator/multi_integrator_nets/"
-    params = {P + "prediction_rnn_0/w_gates": (rs.randn(2 + H, 4 * H) * 0.3).astype(f),
-              P + "prediction_rnn_0/b_gates": (rs.randn(4 * H) * 0.1).astype(f),
-              P + "correction_rnn_0/w_gates": (rs.randn(2 * H, 4 * H) * 0.3).astype(f),
-              P + "correction_rnn_0/b_gates": (rs.randn(4 * H) * 0.1).astype(f),
-              "integrator/memory_map_0/column_context_2": rs.randn(S, D).astype(f),
-              "integrator/memory_map_0/column_context_3": rs.rand(S, H).astype(f),
-              "integrator/memory_map_0/column_context_3_written": rs.rand(S, H).astype(f),
-              P + "mmap_0_context_2_query_beta": f(0.3)}
-    vis = {"images": rs.randint(0, 256, (S, 64, 64, 3)).astype(np.uint8), "embeddings": rs.randn(S, D).astype(f)}
-    hds = {"rnn0_rv_angles": rs.uniform(-np.pi, np.pi, H).astype(f),
-           "rnn0_rv_lengths": rs.uniform(0.3, 0.9, H).astype(f)}
-    (d / "in").mkdir()
-    for name, obj in [("trajectories", traj), ("parameters", params), ("visual_inputs", vis), ("hd_stats", hds)]:
-        with open(d / "in" / (name + ".pickle"), "wb") as fh:
-            pickle.dump(obj, fh, protocol=4)
+    sys.path.insert(0, str(repo / "tests" / "support"))
+    import released_smp
+    released_smp.write(d / "in", rs, traj, S, H, D)
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     subprocess.run([sys.executable, str(repo / "scripts" / "smp-data-to-npz"), str(d / "in"), str(d / "npz")],
                    check=True, capture_output=True, env=env)
