@@ -10,12 +10,15 @@
 #     checkpoint starts again from step 0).
 # At the end the run's last checkpoint, best/ and evals.csv (but its
 # wall-clock column) equal the uninterrupted run's.
-# COGMAP_CRASH_KILLS (default 4) kills in all, over as many runs as it takes;
-# docs/reliability.md records a long version (COGMAP_CRASH_KILLS=100).
+# COGMAP_CRASH_KILLS (default 4) kills in all, over as many runs as it takes,
+# and more until COGMAP_CRASH_RESUMES (default 0) resumes have started (a kill
+# before run.json exists restarts the run instead of resuming it);
+# docs/reliability.md records a long version (100 of each).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/support/cli_check.sh"
 py=${COGMAP_PYTHON:-/usr/bin/python3}
 kills_wanted=${COGMAP_CRASH_KILLS:-4}
+resumes_wanted=${COGMAP_CRASH_RESUMES:-0}
 steps=${COGMAP_CRASH_STEPS:-24}
 tiny=(--set hidden=8 --set bottleneck=8 --set batch=2 --set steps=4 --set eval_batches=1)
 opts=(--eval-every 5 --checkpoint-every 1 --threads 1 --quiet)
@@ -51,7 +54,8 @@ PY
 }
 
 kills=0 mid_save=0 runs=0 resumes=0
-while [ $kills -lt "$kills_wanted" ]; do
+more_kills() { [ $kills -lt "$kills_wanted" ] || [ $resumes -lt "$resumes_wanted" ]; }
+while more_kills; do
     runs=$((runs + 1))
     run=$tmp/run$runs
     while :; do
@@ -62,7 +66,7 @@ while [ $kills -lt "$kills_wanted" ]; do
         fi
         "$cogmap" train grid "${args[@]}" --steps "$steps" "${opts[@]}" > "$log" 2>&1 &
         pid=$!
-        if [ $kills -lt "$kills_wanted" ]; then
+        if more_kills; then
             # a moment anywhere in the rest of the run: the reference's duration, uniformly
             delay=$(awk -v s="$RANDOM$RANDOM" -v ms="$ref_ms" 'BEGIN { srand(s); printf "%.3f", rand() * ms / 1000 }')
             sleep "$delay"
