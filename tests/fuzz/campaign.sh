@@ -39,12 +39,12 @@ while :; do
     mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-artifacts/$t"
     log="$build/campaign/$t.log"
     start=$(date +%s)
-    /usr/bin/time -o "$build/campaign/cpu" -f '%U %S' nice -n 10 "$build/fuzz_$t" -runs=$((goal - done_so_far)) \
+    /usr/bin/time -o "$build/campaign/$t.cpu" -f '%U %S' nice -n 10 "$build/fuzz_$t" -runs=$((goal - done_so_far)) \
       -max_total_time="$slice" -timeout=60 -rss_limit_mb=2048 -malloc_limit_mb=256 -print_final_stats=1 \
       -artifact_prefix="$build/fuzz-artifacts/$t/" "$build/fuzz-corpus/$t" "$src/tests/fuzz/corpus/$t" > "$log" 2>&1
     rc=$?
     secs=$(( $(date +%s) - start ))
-    cpu=$(awk '/^[0-9.]+ [0-9.]+$/ { printf "%d", $1 + $2 }' "$build/campaign/cpu")
+    cpu=$(awk '/^[0-9.]+ [0-9.]+$/ { printf "%d", $1 + $2 }' "$build/campaign/$t.cpu")
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
