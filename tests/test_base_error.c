@@ -102,6 +102,21 @@ static void test_fits_float(void **state)
     assert_false(cm_fits_float(NAN));
 }
 
+int openblas_get_num_threads(void); /* OpenBLAS's own, what cm_blas_hold sets */
+
+static void test_blas_hold(void **state)
+{
+    (void)state;
+    cm_set_threads(2);
+    assert_int_equal(openblas_get_num_threads(), 2);
+    int held = cm_blas_hold();
+    assert_int_equal(held, 2);
+    assert_int_equal(openblas_get_num_threads(), 1);
+    cm_blas_release(held);
+    assert_int_equal(openblas_get_num_threads(), 2);
+    cm_set_threads(1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,6 +126,7 @@ int main(void)
         cmocka_unit_test(test_alloc_aligned),
         cmocka_unit_test(test_is_choice),
         cmocka_unit_test(test_fits_float),
+        cmocka_unit_test(test_blas_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,8 +9,9 @@
 #include <omp.h>
 #endif
 
-/* OpenBLAS's own knob; declared here so that base does not need cblas.h. */
+/* OpenBLAS's own knobs; declared here so that base does not need cblas.h. */
 void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 static int thread_count; /* 0: not set, OpenMP's default */
 
@@ -35,6 +36,15 @@ int cm_threads(void)
     return thread_count > 0 ? thread_count : 1;
 #endif
 }
+
+int cm_blas_hold(void)
+{
+    int held = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    return held;
+}
+
+void cm_blas_release(int held) { openblas_set_num_threads(held); }
 
 double cm_now(void)
 {

@@ -110,6 +110,7 @@ cm_status cm_coop_link_data_fill(cm_coop_link_data *d, int split, uint64_t seed,
     int64_t next = 0;
     /* Episodes over the workers (the recording of each is a pure function of
      * its index, so the batch does not depend on who plays it). */
+    const int blas = cm_blas_hold(); /* the episodes' BLAS calls (vision, link receivers) */
 #pragma omp parallel num_threads(cm_threads() > 0 ? cm_threads() : 1)
     {
         cm_coop_env *env = NULL;
@@ -136,6 +137,7 @@ cm_status cm_coop_link_data_fill(cm_coop_link_data *d, int split, uint64_t seed,
             d->behaviour.policy.state_free(pstate);
         cm_coop_env_free(env);
     }
+    cm_blas_release(blas);
     if (status != CM_OK)
         return cm_error(status, "%s", message);
     /* Receiver r = e*K + j hears senders n = 0..N-1, the other agents in

@@ -306,6 +306,7 @@ static cm_status rollouts(cm_coop_job *j, int64_t step)
     cm_coop_policy_hrl(&j->hrl, &pol);
     char message[512] = "";
     int64_t next = 0, successes = 0;
+    const int blas = cm_blas_hold(); /* the episodes' BLAS calls (vision, link receivers) */
 #pragma omp parallel num_threads(cm_threads() > 0 ? cm_threads() : 1)
     {
         cm_coop_env *env = NULL;
@@ -341,6 +342,7 @@ static cm_status rollouts(cm_coop_job *j, int64_t step)
             pol.state_free(ps);
         cm_coop_env_free(env);
     }
+    cm_blas_release(blas);
     j->last_success = (double)successes / j->c.rollouts;
     return status == CM_OK ? CM_OK : cm_error(status, "%s", message);
 }

@@ -70,6 +70,7 @@ static cm_status run_row(const cm_coop_bench_config *cfg, const cm_coop_plugins 
     cm_status status = CM_OK;
     char message[512] = "";
     int64_t next = 0;
+    const int blas = cm_blas_hold(); /* the episodes' BLAS calls (vision, link receivers) */
 #pragma omp parallel num_threads(workers)
     {
         cm_coop_env *env = NULL;
@@ -102,6 +103,7 @@ static cm_status run_row(const cm_coop_bench_config *cfg, const cm_coop_plugins 
             pl->policy.state_free(pstate);
         cm_coop_env_free(env);
     }
+    cm_blas_release(blas);
     if (status != CM_OK)
         return cm_error(status, "%s", message);
     return CM_OK;
