@@ -75,8 +75,14 @@ expect_msg "train coop: bad budget" "bits"
 check "train coop: --set on resume" 2 "$cogmap" train coop --resume "$tmp/r1" --steps 8 --set bits=8
 # the trained run in the benchmark: its policy and its link
 check "bench coop hrl-icm" 0 "$cogmap" bench coop --policy "hrl-icm:$tmp/r1" --learned "$tmp/r1" --schemes learned,none \
-    --bits 4 --episodes 6 --set max_steps=40 --no-gif --quiet --out "$tmp/h"
+    --bits 4 --episodes 6 --set max_steps=40 --no-gif --quiet --threads 1 --out "$tmp/h"
 expect_msg "bench coop hrl-icm" "^learned *4 *6 "
+# the learned rows and their probe (probe.csv) at 2 threads: the same files as at 1
+check "bench coop hrl-icm, 2 threads" 0 "$cogmap" bench coop --policy "hrl-icm:$tmp/r1" --learned "$tmp/r1" \
+    --schemes learned,none --bits 4 --episodes 6 --set max_steps=40 --no-gif --quiet --threads 2 --out "$tmp/h2t"
+for f in table.csv probe.csv; do
+    cmp -s "$tmp/h/$f" "$tmp/h2t/$f" || { echo "FAIL: $f differs between 1 and 2 threads"; fail=1; }
+done
 check "bench coop: no link for 8 bits" 2 "$cogmap" bench coop --learned "$tmp/r1" --schemes learned --bits 8 \
     --episodes 2 --out "$tmp/h2"
 expect_msg "bench coop: no link for 8 bits" "no trained link for 8"

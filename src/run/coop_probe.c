@@ -13,117 +13,169 @@ enum { EV_ALL, EV_BLOCK, EV_EXPLORED, EV_TARGET, EV_NOTHING, EV_N };
 static const char *const ev_names[EV_N] = {"all steps", "entered a new block", "a block explored past 0.3",
                                            "first saw the target", "saw nothing new"};
 
+/* Counts over the episodes played; every field is a whole number, so the
+ * workers' sums add up to the same bits in any order. */
+typedef struct probe_acc {
+    double open[EV_N], count[EV_N];
+    double pos_taken, pos_pairs, pos_right, tp, fp, fn, hint_right, hint_wrong;
+    int64_t bits, agent_steps;
+} probe_acc;
+
+static void acc_add(probe_acc *to, const probe_acc *a)
+{
+    for (int k = 0; k < EV_N; k++) {
+        to->open[k] += a->open[k];
+        to->count[k] += a->count[k];
+    }
+    to->pos_taken += a->pos_taken, to->pos_pairs += a->pos_pairs, to->pos_right += a->pos_right;
+    to->tp += a->tp, to->fp += a->fp, to->fn += a->fn;
+    to->hint_right += a->hint_right, to->hint_wrong += a->hint_wrong;
+    to->bits += a->bits, to->agent_steps += a->agent_steps;
+}
+
+/* Evaluation episode e, its counts added to a. */
+static cm_status probe_episode(cm_coop_env *env, const cm_coop_plugins *pl, void *ps, uint64_t seed, int64_t e,
+                               probe_acc *a)
+{
+    const cm_coop_config *task = &env->cfg;
+    const int K = task->n_agents, n = task->maze_size, nb = (n + 2) / 3;
+    float prev[CM_COOP_MAX_AGENTS][64], cur[CM_COOP_MAX_AGENTS][64];
+    cm_status st = cm_coop_env_reset(env, CM_COOP_EVAL, seed, e);
+    if (st == CM_OK && pl->policy.reset)
+        st = pl->policy.reset(ps, env);
+    for (int i = 0; i < K; i++)
+        cm_coop_learned_target(&env->mem[i], prev[i]);
+    int fresh_before[CM_COOP_MAX_AGENTS];
+    int actions[CM_COOP_MAX_AGENTS];
+    while (st == CM_OK && !env->done) {
+        for (int i = 0; i < K; i++)
+            fresh_before[i] = cm_coop_memory_known(&env->mem[i]);
+        if ((st = pl->policy.act(ps, env, actions)) != CM_OK || (st = cm_coop_env_step(env, actions)) != CM_OK)
+            break;
+        for (int i = 0; i < K; i++) {
+            cm_coop_learned_target(&env->mem[i], cur[i]);
+            int g = env->msg.gate[i] > 0;
+            a->bits += env->msg.bits[i];
+            a->agent_steps++;
+            int ev[EV_N] = {1, 0, 0, 0, 0};
+            for (int k = 0; k < 2 * nb; k++)
+                ev[EV_BLOCK] |= cur[i][k] != prev[i][k];
+            for (int k = 0; k < nb * nb; k++)
+                ev[EV_EXPLORED] |= prev[i][4 * nb + 1 + k] <= 0.3f && cur[i][4 * nb + 1 + k] > 0.3f;
+            ev[EV_TARGET] = prev[i][2 * nb] < 0.5f && cur[i][2 * nb] > 0.5f &&
+                            env->mem[i].target_origin == CM_COOP_FROM_SELF;
+            ev[EV_NOTHING] = cm_coop_memory_known(&env->mem[i]) == fresh_before[i];
+            for (int k = 0; k < EV_N; k++)
+                if (ev[k]) {
+                    a->count[k]++;
+                    a->open[k] += g;
+                }
+        }
+        /* what receivers hold about each partner now */
+        for (int j = 0; j < K; j++)
+            for (int i = 0; i < K; i++) {
+                if (i == j)
+                    continue;
+                const cm_coop_memory *m = &env->mem[j];
+                a->pos_pairs++;
+                if (m->partner_cell[i] >= 0) {
+                    a->pos_taken++;
+                    int pc = m->partner_cell[i], bx = 0, by = 0;
+                    for (int k = 0; k < nb; k++) {
+                        bx = cur[i][k] > 0.5f ? k : bx;
+                        by = cur[i][nb + k] > 0.5f ? k : by;
+                    }
+                    a->pos_right += (pc % n) / 3 == bx && (pc / n) / 3 == by;
+                }
+            }
+        for (int j = 0; j < K; j++) {
+            const cm_coop_memory *m = &env->mem[j];
+            for (int k = 0; k < nb * nb; k++) {
+                int truth = 0;
+                for (int i = 0; i < K; i++)
+                    truth |= i != j && cur[i][4 * nb + 1 + k] > 0.3f;
+                int cx = (k % nb) * 3 + 1 < n ? (k % nb) * 3 + 1 : n - 1;
+                int cy = (k / nb) * 3 + 1 < n ? (k / nb) * 3 + 1 : n - 1;
+                int pred = m->partner_seen[cy * n + cx];
+                a->tp += truth && pred;
+                a->fp += !truth && pred;
+                a->fn += truth && !pred;
+            }
+        }
+        memcpy(prev, cur, sizeof prev);
+    }
+    for (int j = 0; j < K && st == CM_OK; j++) {
+        const cm_coop_memory *m = &env->mem[j];
+        if (m->target_origin == CM_COOP_FROM_LINK || m->rejected_target >= 0) {
+            int tc = m->target >= 0 ? m->target : m->rejected_target;
+            int right = (tc % n) / 3 == (env->target_cell % n) / 3 && (tc / n) / 3 == (env->target_cell / n) / 3;
+            a->hint_right += right;
+            a->hint_wrong += !right;
+        }
+    }
+    return st;
+}
+
 cm_status cm_coop_probe(const cm_coop_config *task, const cm_coop_plugins *pl, const cm_coop_comm *comm, int episodes,
                         uint64_t seed, cm_coop_probe_result *out)
 {
     memset(out, 0, sizeof *out);
     if (episodes < 1)
         return cm_error(CM_ERR_ARG, "coop probe: episodes: expected >= 1, got %d", episodes);
-    cm_coop_env *env = NULL;
-    void *ps = NULL;
-    cm_status st = cm_coop_env_create(&env, task, &pl->perception, comm, 0);
-    if (st == CM_OK && pl->policy.state_create)
-        st = pl->policy.state_create(pl->policy.model, task, &ps);
-    const int K = task->n_agents, n = task->maze_size, O = cm_coop_learned_out_dim(n), nb = (n + 2) / 3;
-    float prev[CM_COOP_MAX_AGENTS][64], cur[CM_COOP_MAX_AGENTS][64];
-    double open[EV_N] = {0}, count[EV_N] = {0};
-    double pos_taken = 0, pos_pairs = 0, pos_right = 0, tp = 0, fp = 0, fn = 0, hint_right = 0, hint_wrong = 0;
-    int64_t bits = 0, agent_steps = 0;
-    for (int e = 0; e < episodes && st == CM_OK; e++) {
-        st = cm_coop_env_reset(env, CM_COOP_EVAL, seed, e);
-        if (st == CM_OK && pl->policy.reset)
-            st = pl->policy.reset(ps, env);
-        for (int i = 0; i < K; i++)
-            cm_coop_learned_target(&env->mem[i], prev[i]);
-        int fresh_before[CM_COOP_MAX_AGENTS];
-        int actions[CM_COOP_MAX_AGENTS];
-        while (st == CM_OK && !env->done) {
-            for (int i = 0; i < K; i++)
-                fresh_before[i] = cm_coop_memory_known(&env->mem[i]);
-            if ((st = pl->policy.act(ps, env, actions)) != CM_OK || (st = cm_coop_env_step(env, actions)) != CM_OK)
+    probe_acc t;
+    memset(&t, 0, sizeof t);
+    cm_status status = CM_OK;
+    char message[512] = "";
+    int64_t next = 0;
+    /* Episodes over the workers, as the bench's rows: each plays whole
+     * episodes with its own environment, BLAS held to one thread. */
+    const int blas = cm_blas_hold();
+#pragma omp parallel num_threads(cm_threads() > 0 ? cm_threads() : 1)
+    {
+        cm_coop_env *env = NULL;
+        void *ps = NULL;
+        probe_acc mine;
+        memset(&mine, 0, sizeof mine);
+        cm_status st = cm_coop_env_create(&env, task, &pl->perception, comm, 0);
+        if (st == CM_OK && pl->policy.state_create)
+            st = pl->policy.state_create(pl->policy.model, task, &ps);
+        for (;;) {
+            int64_t e;
+#pragma omp atomic capture
+            e = next++;
+            if (e >= episodes || st != CM_OK)
                 break;
-            for (int i = 0; i < K; i++) {
-                cm_coop_learned_target(&env->mem[i], cur[i]);
-                int g = env->msg.gate[i] > 0;
-                bits += env->msg.bits[i];
-                agent_steps++;
-                int ev[EV_N] = {1, 0, 0, 0, 0};
-                for (int k = 0; k < 2 * nb; k++)
-                    ev[EV_BLOCK] |= cur[i][k] != prev[i][k];
-                for (int k = 0; k < nb * nb; k++)
-                    ev[EV_EXPLORED] |= prev[i][4 * nb + 1 + k] <= 0.3f && cur[i][4 * nb + 1 + k] > 0.3f;
-                ev[EV_TARGET] = prev[i][2 * nb] < 0.5f && cur[i][2 * nb] > 0.5f &&
-                                env->mem[i].target_origin == CM_COOP_FROM_SELF;
-                ev[EV_NOTHING] = cm_coop_memory_known(&env->mem[i]) == fresh_before[i];
-                for (int k = 0; k < EV_N; k++)
-                    if (ev[k]) {
-                        count[k]++;
-                        open[k] += g;
-                    }
-            }
-            /* what receivers hold about each partner now */
-            for (int j = 0; j < K; j++)
-                for (int i = 0; i < K; i++) {
-                    if (i == j)
-                        continue;
-                    const cm_coop_memory *m = &env->mem[j];
-                    pos_pairs++;
-                    if (m->partner_cell[i] >= 0) {
-                        pos_taken++;
-                        int pc = m->partner_cell[i], bx = 0, by = 0;
-                        for (int k = 0; k < nb; k++) {
-                            bx = cur[i][k] > 0.5f ? k : bx;
-                            by = cur[i][nb + k] > 0.5f ? k : by;
-                        }
-                        pos_right += (pc % n) / 3 == bx && (pc / n) / 3 == by;
-                    }
-                }
-            for (int j = 0; j < K; j++) {
-                const cm_coop_memory *m = &env->mem[j];
-                for (int k = 0; k < nb * nb; k++) {
-                    int truth = 0;
-                    for (int i = 0; i < K; i++)
-                        truth |= i != j && cur[i][4 * nb + 1 + k] > 0.3f;
-                    int cx = (k % nb) * 3 + 1 < n ? (k % nb) * 3 + 1 : n - 1;
-                    int cy = (k / nb) * 3 + 1 < n ? (k / nb) * 3 + 1 : n - 1;
-                    int pred = m->partner_seen[cy * n + cx];
-                    tp += truth && pred;
-                    fp += !truth && pred;
-                    fn += truth && !pred;
-                }
-            }
-            memcpy(prev, cur, sizeof prev);
+            st = probe_episode(env, pl, ps, seed, e, &mine);
         }
-        for (int j = 0; j < K && st == CM_OK; j++) {
-            const cm_coop_memory *m = &env->mem[j];
-            if (m->target_origin == CM_COOP_FROM_LINK || m->rejected_target >= 0) {
-                int tc = m->target >= 0 ? m->target : m->rejected_target;
-                int right = (tc % n) / 3 == (env->target_cell % n) / 3 && (tc / n) / 3 == (env->target_cell / n) / 3;
-                hint_right += right;
-                hint_wrong += !right;
+        if (ps && pl->policy.state_free)
+            pl->policy.state_free(ps);
+        cm_coop_env_free(env);
+#pragma omp critical /* unnamed: a named one would be an exported symbol */
+        {
+            acc_add(&t, &mine);
+            if (st != CM_OK && status == CM_OK) {
+                status = st;
+                snprintf(message, sizeof message, "%s", cm_errmsg());
             }
         }
     }
-    if (ps && pl->policy.state_free)
-        pl->policy.state_free(ps);
-    cm_coop_env_free(env);
-    if (st != CM_OK)
-        return st;
-    (void)O;
+    cm_blas_release(blas);
+    if (status != CM_OK)
+        return cm_error(status, "%s", message);
     out->episodes = episodes;
-    out->bits_per_step = agent_steps ? (double)bits / (double)agent_steps : 0.0;
+    out->bits_per_step = t.agent_steps ? (double)t.bits / (double)t.agent_steps : 0.0;
     for (int k = 0; k < EV_N; k++) {
         snprintf(out->event[k], sizeof out->event[k], "%s", ev_names[k]);
-        out->event_steps[k] = count[k];
-        out->gate_open[k] = count[k] > 0 ? open[k] / count[k] : NAN;
+        out->event_steps[k] = t.count[k];
+        out->gate_open[k] = t.count[k] > 0 ? t.open[k] / t.count[k] : NAN;
     }
     out->n_events = EV_N;
-    out->position_taken = pos_pairs > 0 ? pos_taken / pos_pairs : NAN;
-    out->position_right = pos_taken > 0 ? pos_right / pos_taken : NAN;
-    out->explored_precision = tp + fp > 0 ? tp / (tp + fp) : NAN;
-    out->explored_recall = tp + fn > 0 ? tp / (tp + fn) : NAN;
-    out->target_hints_right = hint_right;
-    out->target_hints_wrong = hint_wrong;
+    out->position_taken = t.pos_pairs > 0 ? t.pos_taken / t.pos_pairs : NAN;
+    out->position_right = t.pos_taken > 0 ? t.pos_right / t.pos_taken : NAN;
+    out->explored_precision = t.tp + t.fp > 0 ? t.tp / (t.tp + t.fp) : NAN;
+    out->explored_recall = t.tp + t.fn > 0 ? t.tp / (t.tp + t.fn) : NAN;
+    out->target_hints_right = t.hint_right;
+    out->target_hints_wrong = t.hint_wrong;
     return CM_OK;
 }
 
