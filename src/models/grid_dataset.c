@@ -56,13 +56,12 @@ static int frame_cmp(const void *a, const void *b)
     return (fa->id > fb->id) - (fa->id < fb->id);
 }
 
-/* Whether x is finite and stays finite as a float (a heading of 1e300 would
- * become inf, then a NaN once wrapped). */
 /* `field` may be dotted for messages ("agent_state.rotation"): the last part is the key. */
 static cm_status number_field(const cJSON *obj, const char *path, const char *key, const char *field, double *out)
 {
     const char *dot = strrchr(field, '.');
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, dot ? dot + 1 : field);
+    /* within float range: a heading of 1e300 would become inf, then a NaN once wrapped */
     if (!cJSON_IsNumber(v) || !cm_fits_float(v->valuedouble))
         return cm_error(CM_ERR_FORMAT, "%s: %s: %s: expected a finite number within float range", path, key, field);
     *out = v->valuedouble;

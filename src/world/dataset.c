@@ -163,8 +163,8 @@ void cm_dataset_free(cm_dataset *d)
     d->n_frames = 0;
 }
 
-/* Whether x is finite and stays finite as a float (the frames keep floats:
- * a rotation of 1e300 would become inf, then NaN once wrapped). */
+/* Numbers must stay finite as floats (the frames keep floats: a rotation of
+ * 1e300 would become inf, then NaN once wrapped): cm_fits_float. */
 static cm_status get_number(const cJSON *obj, const char *file, const char *where, const char *key, double *out)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
