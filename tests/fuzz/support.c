@@ -8,12 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define CMF_SLOTS 4
@@ -72,17 +73,45 @@ void cmf_check_same_files(const char *dir_a, const char *dir_b, const char *name
 
 static char workdir[512];
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
+/* Removes dir and everything below it, following no links. It reads the
+ * entries with getdents64 into a stack buffer: nftw's opendir takes a 32 KiB
+ * heap buffer per folder, and under ASan that was most of the time of the
+ * targets that make fresh folders (the cli target: ~1,300 executions/s).
+ * Entries removed while the folder is read may hide others from the same
+ * read, so it reads again until rmdir succeeds (a few passes at most). */
 static void remove_tree(const char *dir)
 {
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    struct entry {
+        uint64_t ino;
+        int64_t off;
+        unsigned short reclen;
+        unsigned char type;
+        char name[];
+    };
+    for (int pass = 0; pass < 16; pass++) {
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            unlink(dir); /* a file or a link in its place, or nothing */
+            return;
+        }
+        _Alignas(8) char buf[4096];
+        long n;
+        while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+            for (long at = 0; at < n;) {
+                const struct entry *e = (const struct entry *)(buf + at);
+                at += e->reclen;
+                if (strcmp(e->name, ".") == 0 || strcmp(e->name, "..") == 0)
+                    continue;
+                if (unlinkat(fd, e->name, 0) != 0 && (errno == EISDIR || errno == EPERM)) {
+                    char sub[4096];
+                    snprintf(sub, sizeof sub, "%s/%s", dir, e->name);
+                    remove_tree(sub);
+                }
+            }
+        close(fd);
+        if (rmdir(dir) == 0 || errno == ENOENT)
+            return;
+    }
 }
 
 static void remove_workdir(void)
