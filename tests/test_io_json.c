@@ -93,6 +93,33 @@ static cm_status read_text(const char *path, const char *text, size_t n)
 
 static cm_status read_str(const char *path, const char *text) { return read_text(path, text, strlen(text)); }
 
+/* Numbers cJSON would print with 15 digits and lose bits: 17 are written,
+ * inside a document and as the whole document (a bare number, found by
+ * fuzzing: tests/data/fuzz-regressions/json/number-root-17-digits). */
+static void test_numbers_exact(void **state)
+{
+    (void)state;
+    const char *dir = cmt_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/n.json", dir);
+    const double values[] = {0.1 + 0.2, 8.888888888888888e35, 1.0 / 3.0, -2.718281828459045};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        cJSON *docs[2] = {cJSON_CreateNumber(values[i]), cJSON_CreateArray()};
+        cJSON_AddItemToArray(docs[1], cJSON_CreateNumber(values[i]));
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(cm_json_write(path, docs[k]), CM_OK);
+            cJSON *back;
+            assert_int_equal(cm_json_read(path, &back), CM_OK);
+            const cJSON *n = k == 0 ? back : cJSON_GetArrayItem(back, 0);
+            assert_true(cJSON_IsNumber(n));
+            assert_true(n->valuedouble == values[i]);
+            cJSON_Delete(back);
+            cJSON_Delete(docs[k]);
+        }
+    }
+    cmt_tmpdir_remove(dir);
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -141,6 +168,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_and_getters),
+        cmocka_unit_test(test_numbers_exact),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,8 +123,23 @@ cm_status cm_json_read(const char *path, struct cJSON **out)
 /* cJSON prints a number with 15 significant digits when they read back
  * within DBL_EPSILON of it, losing its last bits: such numbers are written
  * with 17 digits instead, so that every number in a file reads back as the
- * double the program had (a notebook's value equals the file's). 0 when out
- * of memory. */
+ * double the program had (a notebook's value equals the file's). */
+
+/* The raw 17-digit text that replaces number c, or NULL when cJSON's own
+ * print is exact (or out of memory: *oom set). */
+static cJSON *exact_number(const cJSON *c, int *oom)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%1.15g", c->valuedouble);
+    if (!isfinite(c->valuedouble) || c->valuedouble == (double)c->valueint || strtod(buf, NULL) == c->valuedouble)
+        return NULL;
+    snprintf(buf, sizeof buf, "%1.17g", c->valuedouble);
+    cJSON *raw = cJSON_CreateRaw(buf);
+    *oom = raw == NULL;
+    return raw;
+}
+
+/* Every number below parent made exact; 0 when out of memory. */
 static int exact_numbers(cJSON *parent)
 {
     for (cJSON *c = parent->child; c; c = c->next) {
@@ -133,14 +148,14 @@ static int exact_numbers(cJSON *parent)
                 return 0;
             continue;
         }
-        char buf[32];
-        snprintf(buf, sizeof buf, "%1.15g", c->valuedouble);
-        if (!isfinite(c->valuedouble) || c->valuedouble == (double)c->valueint || strtod(buf, NULL) == c->valuedouble)
+        int oom = 0;
+        cJSON *raw = exact_number(c, &oom);
+        if (oom)
+            return 0;
+        if (!raw)
             continue;
-        snprintf(buf, sizeof buf, "%1.17g", c->valuedouble);
-        cJSON *raw = cJSON_CreateRaw(buf);
-        if (!raw || !(c->string ? cJSON_ReplaceItemInObjectCaseSensitive(parent, c->string, raw)
-                                : cJSON_ReplaceItemViaPointer(parent, c, raw))) {
+        if (!(c->string ? cJSON_ReplaceItemInObjectCaseSensitive(parent, c->string, raw)
+                        : cJSON_ReplaceItemViaPointer(parent, c, raw))) {
             cJSON_Delete(raw);
             return 0;
         }
@@ -149,12 +164,35 @@ static int exact_numbers(cJSON *parent)
     return 1;
 }
 
+/* The document's own copy made exact: its numbers, and itself when it is one
+ * number (a document may be a bare number: found by fuzzing,
+ * tests/data/fuzz-regressions/json/number-root-17-digits). NULL when out of
+ * memory. */
+static cJSON *exact_copy(const cJSON *root)
+{
+    cJSON *copy = cJSON_Duplicate(root, 1);
+    if (copy && cJSON_IsNumber(copy)) {
+        int oom = 0;
+        cJSON *raw = exact_number(copy, &oom);
+        if (raw || oom) {
+            cJSON_Delete(copy);
+            copy = raw;
+        }
+        return copy;
+    }
+    if (copy && !exact_numbers(copy)) {
+        cJSON_Delete(copy);
+        copy = NULL;
+    }
+    return copy;
+}
+
 cm_status cm_json_write(const char *path, const struct cJSON *root)
 {
     if (!root)
         return cm_error(CM_ERR_ARG, "%s: no JSON document to write", path);
-    cJSON *copy = cJSON_Duplicate(root, 1);
-    char *text = copy && exact_numbers(copy) ? cJSON_Print(copy) : NULL;
+    cJSON *copy = exact_copy(root);
+    char *text = copy ? cJSON_Print(copy) : NULL;
     cJSON_Delete(copy);
     if (!text)
         return cm_error(CM_ERR_NOMEM, "%s: cannot format the JSON document", path);
