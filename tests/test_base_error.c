@@ -31,6 +31,18 @@ static void test_error_message_truncates_safely(void **state)
     assert_true(strlen(cm_errmsg()) < sizeof big);
     cm_error_context(CM_ERR_ARG, "%s", big);
     assert_true(strlen(cm_errmsg()) < sizeof big);
+    /* A context that nearly fills the buffer keeps itself whole and the
+     * message's head after it: the cut is at the message's tail. */
+    char ctx[1000];
+    memset(ctx, 'c', sizeof ctx - 1);
+    ctx[sizeof ctx - 1] = '\0';
+    cm_error(CM_ERR_ARG, "abcdefghijklmnopqrstuvwxyz0123456789");
+    cm_error_context(CM_ERR_ARG, "%s", ctx);
+    const char *msg = cm_errmsg();
+    size_t len = strlen(msg);
+    assert_true(len > sizeof ctx - 1 && len < sizeof ctx - 1 + 36);
+    assert_memory_equal(msg, ctx, sizeof ctx - 1);
+    assert_memory_equal(msg + sizeof ctx - 1, "abcdefghij", 10);
 }
 
 static void test_progress_plain_lines(void **state)

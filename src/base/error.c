@@ -48,7 +48,16 @@ cm_status cm_error_context(cm_status status, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, errmsg, sizeof old);
-    snprintf(errmsg, sizeof errmsg, "%s%s", prefix, old);
+    /* prefix + old, cut to the buffer: a long context may cost the message's tail
+     * (joined by hand: snprintf("%s%s") warns of the truncation that is meant). */
+    size_t room = sizeof errmsg - 1, np = strlen(prefix), no = strlen(old);
+    if (np > room)
+        np = room;
+    if (no > room - np)
+        no = room - np;
+    memcpy(errmsg, prefix, np);
+    memcpy(errmsg + np, old, no);
+    errmsg[np + no] = '\0';
     return status;
 }
 

@@ -38,10 +38,6 @@ static void relu_bn_backward(const cm_bevnet *m, const cm_bevnet_state *s, float
     }
 }
 
-/* OpenBLAS's thread knob (cblas.h is not included here). */
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-
 static void backward_body(const cm_bevnet *m, cm_bevnet_state *s, float *grad);
 
 cm_status cm_bevnet_backward(const cm_bevnet *m, cm_bevnet_state *s, float *grad)
@@ -50,10 +46,9 @@ cm_status cm_bevnet_backward(const cm_bevnet *m, cm_bevnet_state *s, float *grad
         return cm_error(CM_ERR_ARG, "bev backward: the state was created for inference (train = 0)");
     if (!s->has_loss || s->n < 1)
         return cm_error(CM_ERR_ARG, "bev backward: the last forward had no target (no loss to differentiate)");
-    const int blas = openblas_get_num_threads(); /* held to one thread as in the forward (bevnet_forward.c) */
-    openblas_set_num_threads(1);
+    const int blas = cm_blas_hold(); /* held to one thread as in the forward (bevnet_forward.c) */
     backward_body(m, s, grad);
-    openblas_set_num_threads(blas);
+    cm_blas_release(blas);
     return CM_OK;
 }
 

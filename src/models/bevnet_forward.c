@@ -43,9 +43,6 @@ static void bn_relu(const cm_bevnet *m, const bev_block_idx *ix, float *act, flo
 }
 
 static void forward_reference(const cm_bevnet *m, cm_bevnet_state *s, const cm_bevnet_batch *b, cm_rng *rng);
-/* OpenBLAS's thread knob (cblas.h is not included here). */
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
 
 cm_status cm_bevnet_forward(const cm_bevnet *m, cm_bevnet_state *s, const cm_bevnet_batch *b, cm_rng *rng,
                             double *loss)
@@ -69,10 +66,9 @@ cm_status cm_bevnet_forward(const cm_bevnet *m, cm_bevnet_state *s, const cm_bev
          * per-image products are small, and OpenBLAS's workers, yielding between
          * them, took a quarter of a 2-thread bev-small step; the Transformer's
          * products split over OpenMP (cm_sgemm) instead. */
-        const int blas = openblas_get_num_threads();
-        openblas_set_num_threads(1);
+        const int blas = cm_blas_hold();
         forward_reference(m, s, b, rng);
-        openblas_set_num_threads(blas);
+        cm_blas_release(blas);
     } else
         bev_forward_infer(m, s, b->rgb, n);
 

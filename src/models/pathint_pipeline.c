@@ -20,11 +20,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 
-/* OpenBLAS's own thread knob: BLAS calls inside the pipeline's region run
- * on their caller's thread. */
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-
 #define P(index) pathint_at(m, m->params.params, (index))
 #define G(index) pathint_at(m, grad, (index))
 
@@ -65,8 +60,7 @@ void pathint_forward_pipelined(const cm_pathint *m, cm_pathint_state *s, int tra
     atomic_int projected = 1;  /* chunks whose input projection is done (thread 0 does chunk 0) */
     atomic_int done = 0;       /* chunks whose recurrence is finished */
     atomic_int next_chunk = 0; /* the next chunk whose read-outs nobody has taken */
-    const int blas = openblas_get_num_threads();
-    openblas_set_num_threads(1); /* BLAS calls inside the region run on their caller's thread */
+    const int blas = cm_blas_hold(); /* BLAS calls inside the region run on their caller's thread */
 #pragma omp parallel num_threads(2)
     {
         int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
@@ -102,7 +96,7 @@ void pathint_forward_pipelined(const cm_pathint *m, cm_pathint_state *s, int tra
             pathint_readout_rows(m, s, t0 * B, t1 * B, train, key, wsum);
         }
     }
-    openblas_set_num_threads(blas);
+    cm_blas_release(blas);
 }
 
 /* The mirror of the pipelined forward, in reverse time: thread 1 computes
@@ -121,8 +115,7 @@ void pathint_backward_pipelined(const cm_pathint *m, cm_pathint_state *s, float 
     cm_lstm_backward_begin(B, H, T, s->work);
     atomic_int ready = 0; /* chunks whose dhs rows are final, counted from the last */
     atomic_int next_job = 0;
-    const int blas = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    const int blas = cm_blas_hold();
 #pragma omp parallel num_threads(2)
     {
         int tid = omp_get_thread_num(), alone = omp_get_num_threads() < 2;
@@ -149,5 +142,5 @@ void pathint_backward_pipelined(const cm_pathint *m, cm_pathint_state *s, float 
         for (int j; (j = atomic_fetch_add_explicit(&next_job, 1, memory_order_relaxed)) < PATHINT_READOUT_WEIGHT_JOBS;)
             pathint_readout_back_weights(m, s, grad, j);
     }
-    openblas_set_num_threads(blas);
+    cm_blas_release(blas);
 }

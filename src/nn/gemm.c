@@ -22,17 +22,15 @@ void cm_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const f
     if (nt <= 1 || omp_in_parallel() || (double)M * N * K < CM_GEMM_SPLIT_MIN) {
         /* Outside a region BLAS may use its threads on a small product: keep it to one. */
         if (nt > 1 && !omp_in_parallel()) {
-            const int blas = openblas_get_num_threads();
-            openblas_set_num_threads(1);
+            const int blas = cm_blas_hold();
             cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-            openblas_set_num_threads(blas);
+            cm_blas_release(blas);
         } else {
             cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         }
         return;
     }
-    const int blas = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    const int blas = cm_blas_hold();
     /* Split the longer output side into one slice per thread (multiples of 16). */
     int split_m = M >= N;
 #pragma omp parallel num_threads(nt)
@@ -52,7 +50,7 @@ void cm_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const f
             }
         }
     }
-    openblas_set_num_threads(blas); /* the application's setting (cm_set_threads), as it was */
+    cm_blas_release(blas); /* the application's setting (cm_set_threads), as it was */
 }
 
 void cm_colsum_add(float *out, const float *x, int rows, int cols)

@@ -18,11 +18,6 @@ void cm_small_gemm(float *C, int ldc, const float *A, int lda, const float *Bm, 
 
 /* out[cols] += column sums of x[rows, cols], in row order (parallel over columns). */
 void cm_colsum_add(float *out, const float *x, int rows, int cols);
-/* OpenBLAS's thread knob (declared here: cblas.h is not included everywhere).
- * The engine holds BLAS to one thread inside its own parallel regions and
- * gives back whatever the setting was (the application's, cm_set_threads). */
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
 
 
 /* [n0, n1) of `n` units for thread `tid` of `nt`, in multiples of 8 (one

@@ -32,8 +32,7 @@ void cm_rnn_forward(float *hs, const float *x, const float *w_ih, const float *w
         }
         return;
     }
-    const int blas = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    const int blas = cm_blas_hold();
 #pragma omp parallel
     {
         int u0, u1;
@@ -57,7 +56,7 @@ void cm_rnn_forward(float *hs, const float *x, const float *w_ih, const float *w
 #pragma omp barrier
         }
     }
-    openblas_set_num_threads(blas);
+    cm_blas_release(blas);
 }
 
 void cm_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, float *dhs,
@@ -66,9 +65,7 @@ void cm_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *d
 {
     size_t step = (size_t)B * H;
     int par = cm_threads() > 1 && (size_t)B * H * H >= CM_RECUR_PAR_MIN;
-    const int blas = openblas_get_num_threads();
-    if (par)
-        openblas_set_num_threads(1);
+    const int blas = par ? cm_blas_hold() : 0;
 #pragma omp parallel if (par)
     {
         int u0, u1;
@@ -102,7 +99,7 @@ void cm_rnn_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *d
         }
     }
     if (par)
-        openblas_set_num_threads(blas);
+        cm_blas_release(blas);
     int n = T * B;
     /* All steps' weight gradients at once: dW_hh += dpre^T [H, TB] . h_{t-1} [TB, H]. */
     cm_gemm(1, 0, H, H, n, 1.0f, dhs, H, hs, H, 1.0f, dw_hh, H);
