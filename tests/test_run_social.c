@@ -263,6 +263,53 @@ static void test_link_resume_and_report(void **state)
     cmt_tmpdir_remove(b);
 }
 
+/* broadcast_estimate: the senders' bits come from their own path
+ * integrators. With the same seed and paths as broadcast, agent 0's own
+ * read-out is the same (self_error equal) while the partner error differs
+ * (an untrained integrator's estimate is not the truth); every step sends
+ * the whole budget; and shards add up to the batch (the senders' loss rows
+ * are counted over the global batch too). */
+static void test_link_broadcast_estimate(void **state)
+{
+    (void)state;
+    cm_link_run_config c;
+    link_small(&c);
+    assert_int_equal(cm_link_run_config_set(&c, "dropout=0"), CM_OK);
+    assert_int_equal(cm_link_run_config_set(&c, "scheme=broadcast_estimate"), CM_OK);
+    assert_string_equal(cm_link_scheme_name(c.scheme), "broadcast_estimate");
+    assert_int_equal(cm_link_run_config_check(&c), CM_OK);
+    cm_link_run_config cb = c;
+    assert_int_equal(cm_link_run_config_set(&cb, "scheme=broadcast"), CM_OK);
+    cm_link_job *je, *jb;
+    assert_int_equal(cm_link_job_create(&c, &je), CM_OK);
+    assert_int_equal(cm_link_job_create(&cb, &jb), CM_OK);
+    cm_link_errors ee, eb;
+    assert_int_equal(cm_link_job_measure(je, 2, 1, &ee), CM_OK);
+    assert_int_equal(cm_link_job_measure(jb, 2, 1, &eb), CM_OK);
+    assert_true(ee.self_error == eb.self_error);
+    assert_true(ee.partner_error != eb.partner_error);
+    assert_true(ee.bits_per_step == 4 && ee.sent == 1);
+
+    size_t n = cm_link_job_ops.n_params(je);
+    float *g = cm_link_job_ops.grads(je), *whole = malloc(n * sizeof(float));
+    double l1, w1, l2, w2, l3, w3;
+    memset(g, 0, n * sizeof(float));
+    assert_int_equal(cm_link_job_ops.gradient(je, 5, 0, 1, &l1, &w1), CM_OK);
+    memcpy(whole, g, n * sizeof(float));
+    memset(g, 0, n * sizeof(float));
+    assert_int_equal(cm_link_job_ops.gradient(je, 5, 0, 2, &l2, &w2), CM_OK);
+    assert_int_equal(cm_link_job_ops.gradient(je, 5, 1, 2, &l3, &w3), CM_OK);
+    double scale = 0;
+    for (size_t k = 0; k < n; k++)
+        scale = fmax(scale, fabs(whole[k]));
+    assert_true(scale > 0);
+    assert_true(cmt_max_abs_diff(whole, g, n) < 1e-4 * scale);
+    assert_float_equal(l1, l2 + l3, 1e-4 * fabs(l1));
+    free(whole);
+    cm_link_job_free(je);
+    cm_link_job_free(jb);
+}
+
 /* The receiver started from a social network's peer pathway. */
 static void test_link_init_from_social(void **state)
 {
@@ -296,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_social_config),         cmocka_unit_test(test_link_config),
         cmocka_unit_test(test_social_resume_and_report), cmocka_unit_test(test_social_shards),
         cmocka_unit_test(test_link_resume_and_report),   cmocka_unit_test(test_link_init_from_social),
+        cmocka_unit_test(test_link_broadcast_estimate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,10 +92,20 @@ CM_API void cm_spc_evaluation_free(cm_spc_evaluation *ev);
  * integrator (the social network alone, cm_social_batch.solo), agent 0
  * receiving from the others over the link. Schemes through the same
  * receiver: the learned sender, the broadcast baseline (the sender's true
- * position quantised to B bits, every step) and none (silence). Stored as
- * <run>/run.json {"format": "cogmap link run", "model": "link", ...}. */
-typedef enum cm_link_scheme { CM_LINK_LEARNED = 0, CM_LINK_BROADCAST = 1, CM_LINK_NONE = 2 } cm_link_scheme;
-CM_API const char *cm_link_scheme_name(cm_link_scheme s); /* "learned", "broadcast", "none" */
+ * position quantised to B bits, every step), none (silence) and
+ * broadcast_estimate (ours: broadcast of what the sender can know, its own
+ * path integrator's decoded position, quantised the same way; every agent's
+ * self read-out is then computed and trained, their loss a mean over all
+ * agents). Stored as <run>/run.json {"format": "cogmap link run", "model":
+ * "link", ...}. */
+typedef enum cm_link_scheme {
+    CM_LINK_LEARNED = 0,
+    CM_LINK_BROADCAST = 1,
+    CM_LINK_NONE = 2,
+    CM_LINK_BROADCAST_ESTIMATE = 3
+} cm_link_scheme;
+/* "learned", "broadcast", "none", "broadcast_estimate" */
+CM_API const char *cm_link_scheme_name(cm_link_scheme s);
 
 #define CM_LINK_RUN_MAX_SETS 128
 typedef struct cm_link_run_config {
@@ -110,7 +120,7 @@ typedef struct cm_link_run_config {
 } cm_link_run_config;
 
 CM_API void cm_link_run_config_init(cm_link_run_config *c, uint64_t seed);
-/* "key=value": scheme (learned, broadcast, none), init_from, send_motion, eval_batches,
+/* "key=value": scheme (learned, broadcast, none, broadcast_estimate), init_from, send_motion, eval_batches,
  * seq_len, the agents' world keys (as cm_social_run_config_set), the link's
  * keys (bits, beta, lambda, gate, who, ...) and the optimiser's (optim, lr,
  * momentum, weight_decay, clip: the link's, training everything), and the

@@ -93,8 +93,9 @@ static const char link_usage[] =
     "integrator, agent 0 predicting its partners' positions from B-bit messages sent\n"
     "behind a learned gate (docs/social.md); checkpoints in DIR.\n"
     "  --bits B              bits per message (1..128; same as --set bits=B)\n" RUN_OPTIONS
-    "  --set key=value       scheme=learned|broadcast|none, init_from=CHECKPOINT_DIR, the link's keys\n"
-    "                        (beta, lambda, code, ...), the network's and the world's (docs/cli.md)\n" COMMON_OPTIONS;
+    "  --set key=value       scheme=learned|broadcast|none|broadcast_estimate, init_from=CHECKPOINT_DIR,\n"
+    "                        the link's keys (beta, lambda, code, ...), the network's and the\n"
+    "                        world's (docs/cli.md)\n" COMMON_OPTIONS;
 
 /* The usage text of each model the library trains (cm_train_model_at). */
 static const struct {

@@ -150,9 +150,29 @@ static void feed_build(link_feed *f, const cm_link_job *j)
     lb->init = f->init;
     lb->target = f->target;
     lb->target_pool = f->target_pool;
-    lb->fixed_bits = c->scheme == CM_LINK_BROADCAST ? f->bits : NULL;
+    lb->fixed_bits = c->scheme == CM_LINK_BROADCAST || c->scheme == CM_LINK_BROADCAST_ESTIMATE ? f->bits : NULL;
     lb->silent = c->scheme == CM_LINK_NONE;
     (void)H, (void)KB;
+}
+
+/* broadcast_estimate, after the network's forward: each sender's bits are
+ * its own decoded position (the place read-out, SSM-PC's decoder),
+ * quantised as broadcast quantises the true one. What an agent can send
+ * about where it is is what its path integrator holds; broadcast's true
+ * positions are knowledge no agent has. */
+static void feed_estimate_bits(link_feed *f, const cm_link_job *j)
+{
+    int Bs = f->Bs, T = f->T, N = f->N, Np = j->cfg.net.n_place, bits = j->cfg.link.bits;
+    /* self place logits [K*Bs, T, Np]: the senders' elements follow agent 0's Bs */
+    const float *logits = cm_social_output_get(f->net, CM_SOCIAL_SELF_PLACE) + (size_t)Bs * T * Np;
+    cm_place_cells_decode(&j->pc, logits, (int64_t)N * Bs * T, 0, f->dec); /* [N*Bs, T, 2] */
+    for (int r = 0; r < N * Bs; r++)
+        for (int t = 0; t < T; t++) {
+            const float *p = f->dec + ((size_t)r * T + t) * 2;
+            cm_link_message msg;
+            cm_link_quantize_position(p[0], p[1], 0.0f, 15.0f, bits, &msg);
+            memcpy(f->bits + ((size_t)t * N * Bs + r) * bits, msg.bit, (size_t)bits);
+        }
 }
 
 /* After the network's forward: where the link reads its states — each
@@ -388,13 +408,18 @@ static cm_status forward(cm_link_job *j, link_feed *f, cm_rng *rng, double rows,
 {
     feed_build(f, j);
     /* the path-integration loss on agent 0 only: the senders' streams are
-     * the same network, and they are read by the link */
-    f->agents.batch.readout = f->Bs;
-    f->agents.batch.rows = rows;
+     * the same network, and they are read by the link; broadcast_estimate
+     * needs the senders' read-outs too, and then takes their loss as a mean
+     * over all K agents' rows */
+    int estimate = j->cfg.scheme == CM_LINK_BROADCAST_ESTIMATE;
+    f->agents.batch.readout = estimate ? 0 : f->Bs;
+    f->agents.batch.rows = estimate ? rows * f->K : rows;
     double ln = 0, ll = 0;
     cm_status st = cm_social_forward(j->net, f->net, &f->agents.batch, rng, loss ? &ln : NULL);
     if (st)
         return st;
+    if (estimate)
+        feed_estimate_bits(f, j);
     feed_states(f, j);
     f->lb.rows = rows;
     st = cm_link_forward(j->link, f->link, &f->lb, rng, loss ? &ll : NULL);

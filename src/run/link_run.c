@@ -9,9 +9,12 @@
 
 #define LINK_RUN_FORMAT "cogmap link run"
 
-static const char *const scheme_names[] = {"learned", "broadcast", "none"};
+static const char *const scheme_names[] = {"learned", "broadcast", "none", "broadcast_estimate"};
 
-const char *cm_link_scheme_name(cm_link_scheme s) { return (unsigned)s <= CM_LINK_NONE ? scheme_names[s] : "unknown"; }
+const char *cm_link_scheme_name(cm_link_scheme s)
+{
+    return (unsigned)s <= CM_LINK_BROADCAST_ESTIMATE ? scheme_names[s] : "unknown";
+}
 
 void cm_link_run_config_init(cm_link_run_config *c, uint64_t seed)
 {
@@ -57,12 +60,12 @@ cm_status cm_link_run_config_set(cm_link_run_config *c, const char *kv)
     key[eq - kv] = '\0';
     const char *v = eq + 1;
     if (strcmp(key, "scheme") == 0) {
-        for (int s = 0; s <= CM_LINK_NONE; s++)
+        for (int s = 0; s <= CM_LINK_BROADCAST_ESTIMATE; s++)
             if (strcmp(v, scheme_names[s]) == 0) {
                 c->scheme = (cm_link_scheme)s;
                 return CM_OK;
             }
-        return cm_error(CM_ERR_ARG, "--set scheme: expected learned, broadcast or none, got '%s'", v);
+        return cm_error(CM_ERR_ARG, "--set scheme: expected learned, broadcast, none or broadcast_estimate, got '%s'", v);
     }
     if (strcmp(key, "send_motion") == 0) {
         if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
