@@ -189,7 +189,28 @@ static void test_social_resume_and_report(void **state)
     cmt_tmpdir_remove(b);
 }
 
-/* Two shards' gradients add up to the whole batch's. */
+/* Two shards' gradients and losses (by the trainer's weights) add up to the
+ * whole batch's, at step 5. */
+static void assert_shards_add_up(const cm_train_job_ops *ops, void *job)
+{
+    size_t n = ops->n_params(job);
+    float *g = ops->grads(job), *whole = malloc(n * sizeof(float));
+    double l1, w1, l2, w2, l3, w3;
+    memset(g, 0, n * sizeof(float));
+    assert_int_equal(ops->gradient(job, 5, 0, 1, &l1, &w1), CM_OK);
+    memcpy(whole, g, n * sizeof(float));
+    memset(g, 0, n * sizeof(float));
+    assert_int_equal(ops->gradient(job, 5, 0, 2, &l2, &w2), CM_OK);
+    assert_int_equal(ops->gradient(job, 5, 1, 2, &l3, &w3), CM_OK);
+    double scale = 0;
+    for (size_t k = 0; k < n; k++)
+        scale = fmax(scale, fabs(whole[k]));
+    assert_true(scale > 0);
+    assert_true(cmt_max_abs_diff(whole, g, n) < 1e-4 * scale);
+    assert_float_equal(l1 / w1, (l2 + l3) / (w2 + w3), 1e-4 * fabs(l1));
+    free(whole);
+}
+
 static void test_social_shards(void **state)
 {
     (void)state;
@@ -198,23 +219,9 @@ static void test_social_shards(void **state)
     assert_int_equal(cm_social_run_config_set(&c, "dropout=0"), CM_OK); /* masks are drawn per shard */
     cm_social_job *j;
     assert_int_equal(cm_social_job_create(&c, &j), CM_OK);
-    size_t n = cm_social_job_ops.n_params(j);
-    float *g = cm_social_job_ops.grads(j), *whole = malloc(n * sizeof(float));
-    double l1, w1, l2, w2, l3, w3;
-    memset(g, 0, n * sizeof(float));
-    assert_int_equal(cm_social_job_ops.gradient(j, 5, 0, 1, &l1, &w1), CM_OK);
-    memcpy(whole, g, n * sizeof(float));
-    memset(g, 0, n * sizeof(float));
-    assert_int_equal(cm_social_job_ops.gradient(j, 5, 0, 2, &l2, &w2), CM_OK);
-    assert_int_equal(cm_social_job_ops.gradient(j, 5, 1, 2, &l3, &w3), CM_OK);
-    double scale = 0;
-    for (size_t k = 0; k < n; k++)
-        scale = fmax(scale, fabs(whole[k]));
-    assert_true(scale > 0);
-    assert_true(cmt_max_abs_diff(whole, g, n) < 1e-4 * scale);
-    assert_float_equal(l1 / w1, (l2 + l3) / (w2 + w3), 1e-4 * fabs(l1));
-    assert_int_equal(cm_social_job_ops.gradient(j, 5, 0, 3, &l2, &w2), CM_ERR_UNSUPPORTED); /* 3 does not divide 4 */
-    free(whole);
+    assert_shards_add_up(&cm_social_job_ops, j);
+    double l, w;
+    assert_int_equal(cm_social_job_ops.gradient(j, 5, 0, 3, &l, &w), CM_ERR_UNSUPPORTED); /* 3 does not divide 4 */
     cm_social_job_free(j);
 }
 
@@ -290,22 +297,7 @@ static void test_link_broadcast_estimate(void **state)
     assert_true(ee.partner_error != eb.partner_error);
     assert_true(ee.bits_per_step == 4 && ee.sent == 1);
 
-    size_t n = cm_link_job_ops.n_params(je);
-    float *g = cm_link_job_ops.grads(je), *whole = malloc(n * sizeof(float));
-    double l1, w1, l2, w2, l3, w3;
-    memset(g, 0, n * sizeof(float));
-    assert_int_equal(cm_link_job_ops.gradient(je, 5, 0, 1, &l1, &w1), CM_OK);
-    memcpy(whole, g, n * sizeof(float));
-    memset(g, 0, n * sizeof(float));
-    assert_int_equal(cm_link_job_ops.gradient(je, 5, 0, 2, &l2, &w2), CM_OK);
-    assert_int_equal(cm_link_job_ops.gradient(je, 5, 1, 2, &l3, &w3), CM_OK);
-    double scale = 0;
-    for (size_t k = 0; k < n; k++)
-        scale = fmax(scale, fabs(whole[k]));
-    assert_true(scale > 0);
-    assert_true(cmt_max_abs_diff(whole, g, n) < 1e-4 * scale);
-    assert_float_equal(l1, l2 + l3, 1e-4 * fabs(l1));
-    free(whole);
+    assert_shards_add_up(&cm_link_job_ops, je);
     cm_link_job_free(je);
     cm_link_job_free(jb);
 }
