@@ -297,6 +297,29 @@ static void test_vision(void **state)
     cm_bevnet_free(bev);
 }
 
+/* vision:BEV,DETECTOR@T sets when a detection counts; 0.7 (SSM-PC's) without
+ * @T; a threshold outside [0, 1) or not a number is refused, naming it. */
+static void test_vision_threshold(void **state)
+{
+    (void)state;
+    cm_coop_loaded l;
+    assert_int_equal(cm_coop_load("vision:bev-small,detector-small@0.25", NULL, NULL, 0, &l), CM_OK);
+    assert_non_null(l.detector);
+    assert_true(l.vision.threshold == 0.25f);
+    cm_coop_loaded_free(&l);
+    assert_int_equal(cm_coop_load("vision:bev-small,detector-small", NULL, NULL, 0, &l), CM_OK);
+    assert_true(l.vision.threshold == 0.7f);
+    cm_coop_loaded_free(&l);
+    const char *bad[] = {"vision:bev-small,detector-small@1.5", "vision:bev-small,detector-small@x",
+                         "vision:bev-small,detector-small@", "vision:bev-small,@0.3",
+                         "vision:bev-small,detector-small@0.3z"};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(cm_coop_load(bad[i], NULL, NULL, 0, &l), CM_ERR_ARG);
+        assert_non_null(strstr(cm_errmsg(), "threshold"));
+        cm_error_clear();
+    }
+}
+
 /* A job whose checkpoints hold subfolders (link/, policy/, icm/): saving the
  * same checkpoint name again and again replaces it cleanly, and it loads. */
 static void test_checkpoint_subfolders(void **state)
@@ -338,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_link_data),
         cmocka_unit_test(test_hrl_acting),
         cmocka_unit_test(test_vision),
+        cmocka_unit_test(test_vision_threshold),
         cmocka_unit_test(test_checkpoint_subfolders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

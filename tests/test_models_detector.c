@@ -229,6 +229,17 @@ static void test_running_stats_and_eval(void **state)
     for (int h = 0; h < 16; h++)
         sum += a[h];
     assert_true(fabsf(sum - 1.0f) < 1e-5f);
+    /* placing undoes the product with the visibility: place x v is the position output */
+    const float *po = cm_detector_positions(s);
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < 2; k++) {
+            float xy[2];
+            cm_detector_place(m, s, f, k, xy);
+            for (int d = 0; d < 2; d++)
+                assert_true(fabsf(xy[d] * v[f * 2 + k] - po[2 * (f * 2 + k) + d]) <=
+                            1e-6f * (1.0f + fabsf(po[2 * (f * 2 + k) + d])));
+            assert_true(fabsf(xy[0]) + fabsf(xy[1]) >= fabsf(po[4 * f + 2 * k]) + fabsf(po[4 * f + 2 * k + 1]));
+        }
     /* bad input */
     cm_detector_batch big = {5, img, ang, vis, pos, 1.0f};
     assert_int_equal(cm_detector_forward(m, s, &big, NULL, NULL), CM_ERR_ARG);
@@ -310,6 +321,34 @@ static void test_checkpoints(void **state)
     cmt_tmpdir_remove(dir);
 }
 
+/* The F1-best threshold on the example of test_average_precision below:
+ * firing at >= 0.9, 0.8, 0.7, 0.3, 0.1 gives F1 = 2tp / (tp + fp + 3) = 1/2,
+ * 2/5, 4/7, 3/4, 2/3; the best fires down to 0.3, so t lies midway to 0.1. */
+static void test_threshold_f1(void **state)
+{
+    (void)state;
+    const float s[6] = {0.9f, 0.8f, 0.7f, 0.7f, 0.3f, 0.1f}, y[6] = {1, 0, 1, 0, 1, 0};
+    double f1, p, r;
+    double t = cm_detector_threshold_f1(s, y, 6, &f1);
+    assert_true(fabs(t - 0.5 * ((double)0.3f + (double)0.1f)) < 1e-12);
+    assert_true(fabs(f1 - 0.75) < 1e-12);
+    cm_detector_precision_recall(s, y, 6, t, &p, &r);
+    assert_true(fabs(p - 0.6) < 1e-12 && r == 1.0);
+    /* "> 0.7": 0.7f is below 0.7, so only 0.9 and 0.8 fire */
+    cm_detector_precision_recall(s, y, 6, 0.7, &p, &r);
+    assert_true(fabs(p - 0.5) < 1e-12 && fabs(r - 1.0 / 3.0) < 1e-12);
+    /* nothing fires: precision undefined; best when all fire: below the lowest score */
+    cm_detector_precision_recall(s, y, 6, 0.95, &p, &r);
+    assert_true(isnan(p) && r == 0.0);
+    const float s2[2] = {0.2f, 0.1f}, y2[2] = {1, 1};
+    t = cm_detector_threshold_f1(s2, y2, 2, &f1);
+    assert_true(t < 0.1 && f1 == 1.0);
+    /* no positive label, or nothing scored: NaN */
+    const float y0[2] = {0, 0};
+    assert_true(isnan(cm_detector_threshold_f1(s2, y0, 2, &f1)) && isnan(f1));
+    assert_true(isnan(cm_detector_threshold_f1(s2, y2, 0, &f1)));
+}
+
 static void test_average_precision(void **state)
 {
     (void)state;
@@ -372,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_presets),          cmocka_unit_test(test_gradcheck),
         cmocka_unit_test(test_running_stats_and_eval), cmocka_unit_test(test_checkpoints),
         cmocka_unit_test(test_average_precision),
+        cmocka_unit_test(test_threshold_f1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -527,7 +527,7 @@ typedef struct cm_coop_loaded {
     struct cm_detector *detector;
     cm_coop_vision vision;
 } cm_coop_loaded;
-/* perception: "truth" (NULL) or "vision:BEV[,DETECTOR]", each a trained
+/* perception: "truth" (NULL) or "vision:BEV[,DETECTOR[@T]]", each a trained
  * run, a checkpoint or model folder, or a preset name (bev, bev-small,
  * detector, detector-small: untrained weights, for timing only). */
 CM_API cm_status cm_coop_load(const char *perception, const char *policy, const char *const *learned, int n_learned,
@@ -588,7 +588,7 @@ CM_API cm_status cm_coop_report(const cm_coop_bench_config *cfg, const cm_coop_p
  * left 0 or NULL take cm_coop_bench_config_default's values. CM_ERR_ARG: a
  * list, budget, setting, scheme or policy refused, the message naming it. */
 typedef struct cm_coop_bench_request {
-    const char *perception;        /* "truth" (NULL) or "vision:BEV[,DETECTOR]" */
+    const char *perception;        /* "truth" (NULL) or "vision:BEV[,DETECTOR[@T]]" */
     const char *policy;            /* "frontier" (NULL), "nearest" or "hrl-icm:RUN" */
     const char *const *learned;    /* n_learned values, each run folders separated by commas (16 in all) */
     int n_learned;

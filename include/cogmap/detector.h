@@ -143,6 +143,13 @@ CM_API void cm_detector_update_running(cm_detector *m, float *grad);
 CM_API const float *cm_detector_visibility(const cm_detector_state *s);
 CM_API const float *cm_detector_positions(const cm_detector_state *s);
 CM_API const float *cm_detector_attention(const cm_detector_state *s);
+/* Where the last forward puts target k of frame b (relative units): the
+ * position output divided by the visibility. SSM-PC multiplies the head's
+ * estimate by the visibility (the loss is on that product), which pulls a
+ * target the detector is unsure of toward the agent: at visibility 0.2 a
+ * target 4 cells away would be placed 0.8 cells away. A map places targets
+ * with this instead (the output itself where the visibility is 0). */
+CM_API void cm_detector_place(const cm_detector *m, const cm_detector_state *s, int b, int k, float out[2]);
 /* The last loss's terms: visibility, position, attention (unweighted). */
 CM_API void cm_detector_loss_terms(const cm_detector_state *s, double terms[3]);
 
@@ -229,6 +236,19 @@ CM_API cm_status cm_detector_data_spread(cm_detector_data *d, cm_detector_split 
  * thresholds of (recall_n - recall_{n-1}) * precision_n. NaN when there is
  * no positive label. */
 CM_API double cm_average_precision(const float *scores, const float *labels, size_t n);
+
+/* Precision and recall of "score > threshold" (a detection fires) against
+ * binary labels; NaN where undefined (nothing fires: precision; no positive
+ * label: recall). */
+CM_API void cm_detector_precision_recall(const float *scores, const float *labels, size_t n, double threshold,
+                                         double *precision, double *recall);
+/* The threshold t whose "score > t" has the highest F1 against the labels
+ * (the earliest, i.e. highest, threshold on ties), placed midway between the
+ * lowest score that fires and the next lower one; its F1 in *f1. NaN when
+ * there is no positive label. SSM-PC draws at a fixed 0.7, which a detector
+ * trained from scratch may never reach: this is the threshold to calibrate
+ * on held-out frames instead. */
+CM_API double cm_detector_threshold_f1(const float *scores, const float *labels, size_t n, double *f1);
 
 typedef struct cm_detector_metrics {
     double visibility_ap;    /* over all (frame, target) pairs */

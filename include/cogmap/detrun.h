@@ -88,13 +88,22 @@ typedef struct cm_detector_evaluation {
     /* the same for a baseline that predicts each target's training-set
      * visibility rate and the mean relative position of its visible sightings */
     cm_detector_metrics baseline;
+    /* when does a detection fire: the F1-best threshold on these frames
+     * (cm_detector_threshold_f1) and its F1; precision and recall at the
+     * threshold asked for (`threshold`) and at SSM-PC's 0.7; the highest
+     * visibility the model gave any target */
+    double best_threshold, best_f1;
+    double threshold, precision, recall;
+    double precision_07, recall_07;
+    double max_visibility;
 } cm_detector_evaluation;
 
 /* The model on `frames` frames spread over a split (evaluation mode), the
- * baseline from `baseline_frames` training frames. */
+ * baseline from `baseline_frames` training frames; precision and recall at
+ * `threshold` (NaN: at this split's own F1-best threshold). */
 CM_API cm_status cm_detector_evaluate(const cm_detector *m, cm_detector_data *d, cm_detector_split split,
-                                      int frames, int baseline_frames, cm_detector_evaluation *out,
-                                      cm_progress *progress);
+                                      int frames, int baseline_frames, double threshold,
+                                      cm_detector_evaluation *out, cm_progress *progress);
 
 typedef struct cm_detector_eval_opts {
     int frames;          /* held-out test frames (2048) */
@@ -105,7 +114,9 @@ typedef struct cm_detector_eval_opts {
 /* `cogmap eval RUN` for a detector run: the run's checkpoint on the test
  * split; writes RUN/summary.json (visibility_ap, position_error_cells,
  * visibility_accuracy, loss, baseline_*, frames, visible, mazes, checkpoint,
- * steps). */
+ * steps; threshold: the F1-best threshold on as many validation frames,
+ * with the test split's precision and recall at it, and at 0.7:
+ * precision_0.7, recall_0.7; max_visibility). */
 CM_API cm_status cm_detector_eval_run(const char *run, const cm_detector_eval_opts *o, cm_detector_evaluation *out,
                                       cm_progress *progress);
 

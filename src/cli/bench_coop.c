@@ -6,7 +6,7 @@
 
 static const char bench_coop_usage[] =
     "usage: cogmap bench coop --out DIR [--policy frontier|nearest|hrl-icm:RUN] [--learned RUN,...]\n"
-    "                         [--perception truth|vision:BEV[,DETECTOR]]\n"
+    "                         [--perception truth|vision:BEV[,DETECTOR[@T]]]\n"
     "                         [--schemes LIST] [--bits LIST] [--episodes N] [--set KEY=VALUE]...\n"
     "                         [--gif-scheme NAME] [--gif-bits B]\n"
     "                         [--gif-episode E] [--no-gif] [--seed S] [--threads N] [--quiet]\n"
@@ -21,7 +21,9 @@ static const char bench_coop_usage[] =
     "per budget: their links are the learned scheme. --set changes the task: maze_size, n_agents,\n"
     "max_steps, view_fov, view_range, target_range, start=together|apart. --perception: ground truth\n"
     "(default) or each agent's frames through a BEV predictor and detector (trained runs or folders;\n"
-    "a preset name gives untrained weights, for timing only) fused into its own map.\n"
+    "a preset name gives untrained weights, for timing only) fused into its own map; DETECTOR@T: a\n"
+    "target is recognised at visibility > T (default 0.7, SSM-PC's; cogmap eval DETRUN prints the\n"
+    "F1-best threshold on validation frames).\n"
     "--merge: no episodes; the tables of report folders run apart (same task, seed and policy: not\n"
     "checked) as one DIR/table.csv and DIR/success_vs_bits.png, rows sorted by scheme then budget.\n";
 

@@ -113,8 +113,9 @@ static cm_status vision_observe(void *state, const cm_coop_env *env, int agent, 
             return st;
         int k = env->target, K = cm_detector_get_config(s->model->detector)->objects;
         if (k < K && cm_detector_visibility(s->ds)[k] > s->model->threshold) {
-            float xy[2];
-            cm_ssmpc_absolute(cm_detector_positions(s->ds) + 2 * k, pose, n, xy);
+            float rel[2], xy[2];
+            cm_detector_place(s->model->detector, s->ds, 0, k, rel);
+            cm_ssmpc_absolute(rel, pose, n, xy);
             float dx = xy[0] - pose.x, dy = xy[1] - pose.y;
             int cx = (int)floorf(xy[0]), cy = (int)floorf(xy[1]);
             if (cx >= 0 && cy >= 0 && cx < n && cy < n &&

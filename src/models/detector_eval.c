@@ -71,3 +71,58 @@ void cm_detector_score(const float *vis, const float *pos, const float *labels, 
     out->position_error = visible ? err / visible * (maze_size / 2.0) : NAN;
     out->loss = NAN;
 }
+
+void cm_detector_precision_recall(const float *scores, const float *labels, size_t n, double threshold,
+                                  double *precision, double *recall)
+{
+    double tp = 0.0, fp = 0.0, pos = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        int y = labels[i] > 0.5f, fire = scores[i] > threshold; /* NaN never fires */
+        pos += y;
+        tp += fire && y;
+        fp += fire && !y;
+    }
+    *precision = tp + fp > 0.0 ? tp / (tp + fp) : NAN;
+    *recall = pos > 0.0 ? tp / pos : NAN;
+}
+
+double cm_detector_threshold_f1(const float *scores, const float *labels, size_t n, double *f1_out)
+{
+    *f1_out = NAN;
+    if (n == 0)
+        return NAN;
+    scored *v = cm_alloc(n * sizeof *v);
+    if (!v)
+        return NAN;
+    double pos = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        v[i].score = isnan(scores[i]) ? -INFINITY : scores[i];
+        v[i].label = labels[i] > 0.5f;
+        pos += v[i].label;
+    }
+    if (pos == 0.0) {
+        cm_free(v);
+        return NAN;
+    }
+    qsort(v, n, sizeof *v, by_score_desc);
+    /* Walk down the distinct scores: firing on every score >= v[i] is "score > t" for any t between v[i]
+     * and the next lower distinct score; the middle of that gap is the threshold least sensitive to
+     * rounding, and below the lowest score "everything fires" (t = the lowest score - 1). */
+    double tp = 0.0, fp = 0.0, best = -1.0, t = NAN;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        for (; j < n && v[j].score == v[i].score; j++) {
+            tp += v[j].label;
+            fp += 1.0 - v[j].label;
+        }
+        double f1 = 2.0 * tp / (tp + fp + pos);
+        if (f1 > best && v[i].score > -INFINITY) {
+            best = f1;
+            t = j < n && v[j].score > -INFINITY ? 0.5 * ((double)v[i].score + v[j].score) : (double)v[i].score - 1.0;
+        }
+        i = j;
+    }
+    cm_free(v);
+    *f1_out = best >= 0.0 ? best : NAN;
+    return t;
+}

@@ -338,6 +338,14 @@ const float *cm_detector_visibility(const cm_detector_state *s) { return s->vis_
 const float *cm_detector_positions(const cm_detector_state *s) { return s->pos_out; }
 const float *cm_detector_attention(const cm_detector_state *s) { return s->att; }
 
+void cm_detector_place(const cm_detector *m, const cm_detector_state *s, int b, int k, float out[2])
+{
+    const int K = m->cfg.objects;
+    const float v = s->vis_prob[b * K + k], *p = &s->pos_out[2 * (b * K + k)];
+    out[0] = v > 0.0f ? p[0] / v : p[0];
+    out[1] = v > 0.0f ? p[1] / v : p[1];
+}
+
 void cm_detector_loss_terms(const cm_detector_state *s, double terms[3])
 {
     terms[0] = s->terms[0];

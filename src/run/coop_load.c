@@ -9,6 +9,7 @@
 #include "cogmap/policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -57,11 +58,23 @@ static cm_status load_vision(const char *spec, cm_coop_loaded *out)
     const char *comma = strchr(spec, ',');
     size_t len = comma ? (size_t)(comma - spec) : strlen(spec);
     if (len == 0 || len >= sizeof bev || (comma && strlen(comma + 1) >= sizeof det))
-        return cm_error(CM_ERR_ARG, "vision perception: expected vision:BEV[,DETECTOR], got 'vision:%s'", spec);
+        return cm_error(CM_ERR_ARG, "vision perception: expected vision:BEV[,DETECTOR[@T]], got 'vision:%s'", spec);
     memcpy(bev, spec, len);
     bev[len] = '\0';
     if (comma)
         snprintf(det, sizeof det, "%s", comma + 1);
+    /* DETECTOR@T: fire at visibility > T instead of SSM-PC's 0.7 (a calibrated threshold: cogmap eval DETRUN) */
+    float threshold = 0.7f;
+    char *at = strrchr(det, '@');
+    if (at) {
+        char *end;
+        double t = strtod(at + 1, &end);
+        if (at == det || end == at + 1 || *end || !(t >= 0.0 && t < 1.0))
+            return cm_error(CM_ERR_ARG, "vision perception: detector threshold: expected DETECTOR@T with T in [0, 1), "
+                            "got '%s'", det);
+        threshold = (float)t;
+        *at = '\0';
+    }
     cm_status st;
     cm_bevnet_config bc;
     if (cm_bevnet_preset(bev, &bc) == CM_OK) {
@@ -85,7 +98,7 @@ static cm_status load_vision(const char *spec, cm_coop_loaded *out)
     }
     out->vision.bev = out->bev;
     out->vision.detector = out->detector;
-    out->vision.threshold = 0.7f;
+    out->vision.threshold = threshold;
     cm_coop_perception_vision(&out->vision, &out->plugins.perception);
     return CM_OK;
 }
@@ -104,7 +117,7 @@ cm_status cm_coop_load(const char *perception, const char *policy, const char *c
             return st;
         }
     } else {
-        return cm_error(CM_ERR_ARG, "coop perception: expected truth or vision:BEV[,DETECTOR], got '%s'", perception);
+        return cm_error(CM_ERR_ARG, "coop perception: expected truth or vision:BEV[,DETECTOR[@T]], got '%s'", perception);
     }
     if (!policy || strcmp(policy, "frontier") == 0) {
         cm_coop_policy_frontier(&out->plugins.policy);

@@ -10,7 +10,8 @@
 #include "cogmap/io.h"
 
 cm_status cm_detector_evaluate(const cm_detector *m, cm_detector_data *d, cm_detector_split split, int frames,
-                               int baseline_frames, cm_detector_evaluation *out, cm_progress *progress)
+                               int baseline_frames, double threshold, cm_detector_evaluation *out,
+                               cm_progress *progress)
 {
     memset(out, 0, sizeof *out);
     const cm_detector_config *c = cm_detector_get_config(m);
@@ -72,6 +73,14 @@ cm_status cm_detector_evaluate(const cm_detector *m, cm_detector_data *d, cm_det
     if (!st) {
         cm_detector_score(vis, pos, lab, tpos, frames, K, c->maze_size, &out->m);
         out->m.loss = loss / frames;
+        out->best_threshold = cm_detector_threshold_f1(vis, lab, n, &out->best_f1);
+        out->threshold = isnan(threshold) ? out->best_threshold : threshold;
+        cm_detector_precision_recall(vis, lab, n, out->threshold, &out->precision, &out->recall);
+        cm_detector_precision_recall(vis, lab, n, 0.7, &out->precision_07, &out->recall_07);
+        out->max_visibility = -INFINITY;
+        for (size_t i = 0; i < n; i++)
+            if (vis[i] > out->max_visibility)
+                out->max_visibility = vis[i];
         /* the baseline predicts the rates and mean positions (times the rate, as the model's p = raw x v) */
         for (int f = 0; f < frames; f++)
             for (int o = 0; o < K; o++) {
@@ -135,8 +144,13 @@ cm_status cm_detector_eval_run(const char *run, const cm_detector_eval_opts *o, 
     } else {
         st = cm_detector_data_open_mazes(&cfg.data, cfg.seed, &d);
     }
+    /* the threshold is chosen on validation frames, never on the frames it is scored on */
+    cm_detector_evaluation val;
     if (!st)
-        st = cm_detector_evaluate(m, d, CM_DETECTOR_TEST, o->frames, o->baseline_frames, out, progress);
+        st = cm_detector_evaluate(m, d, CM_DETECTOR_VAL, o->frames, 1, NAN, &val, NULL);
+    if (!st)
+        st = cm_detector_evaluate(m, d, CM_DETECTOR_TEST, o->frames, o->baseline_frames, val.best_threshold, out,
+                                  progress);
     cm_detector_data_free(d);
     cm_detector_free(m);
     if (st)
@@ -159,7 +173,10 @@ cm_status cm_detector_eval_run(const char *run, const cm_detector_eval_opts *o, 
              add_number(root, "visibility_accuracy", out->m.visibility_accuracy) && add_number(root, "loss", out->m.loss) &&
              add_number(root, "baseline_visibility_ap", out->baseline.visibility_ap) &&
              add_number(root, "baseline_position_error_cells", out->baseline.position_error) &&
-             add_number(root, "baseline_visibility_accuracy", out->baseline.visibility_accuracy);
+             add_number(root, "baseline_visibility_accuracy", out->baseline.visibility_accuracy) &&
+             add_number(root, "threshold", out->threshold) && add_number(root, "precision", out->precision) &&
+             add_number(root, "recall", out->recall) && add_number(root, "precision_0.7", out->precision_07) &&
+             add_number(root, "recall_0.7", out->recall_07) && add_number(root, "max_visibility", out->max_visibility);
     if (!ok) {
         cJSON_Delete(root);
         return cm_error(CM_ERR_NOMEM, "%s: cannot build summary.json", run);

@@ -312,6 +312,10 @@ static cm_status eval_detector(const char *dir, const cm_eval_opts *o, cm_progre
         (st = cm_summary_add(s, "position_error_cells", "cells", ev->m.position_error)) != CM_OK ||
         (st = cm_summary_add(s, "baseline_position_error_cells", "cells", ev->baseline.position_error)) != CM_OK)
         return st;
+    const char *k2[] = {"threshold", "precision", "recall", "precision_0.7", "recall_0.7", "max_visibility"};
+    const double v2[] = {ev->threshold, ev->precision, ev->recall, ev->precision_07, ev->recall_07, ev->max_visibility};
+    if ((st = add_all(s, "", 6, k2, v2)) != CM_OK)
+        return st;
     cm_summary_printf(s, "detector %s, test split (%d held-out mazes, %lld frames, %lld visible targets)\n", dir,
                       ev->mazes, (long long)ev->m.frames, (long long)ev->m.visible);
     cm_summary_printf(s, "  visibility AP       %.4f (baseline %.4f)\n", ev->m.visibility_ap,
@@ -320,6 +324,10 @@ static cm_status eval_detector(const char *dir, const cm_eval_opts *o, cm_progre
                       ev->baseline.position_error);
     cm_summary_printf(s, "  visibility accuracy %.4f (baseline %.4f)\n", ev->m.visibility_accuracy,
                       ev->baseline.visibility_accuracy);
+    cm_summary_printf(s, "  threshold           %.4f (F1-best on validation): precision %.3f, recall %.3f\n",
+                      ev->threshold, ev->precision, ev->recall);
+    cm_summary_printf(s, "  at 0.7 (SSM-PC's)   precision %.3f, recall %.3f; highest visibility %.3f\n",
+                      ev->precision_07, ev->recall_07, ev->max_visibility);
     cm_summary_printf(s, "  summary             %s/summary.json\n", dir);
     return CM_OK;
 }

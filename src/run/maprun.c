@@ -69,8 +69,9 @@ static cm_status det_detect(void *ctx, const uint8_t *rgb, float theta, float *v
     const int K = c->objects < CM_MAZE_MAX_TARGETS ? c->objects : CM_MAZE_MAX_TARGETS;
     for (int k = 0; k < CM_MAZE_MAX_TARGETS; k++) {
         visible[k] = k < K ? cm_detector_visibility(d->s)[k] : 0.0f;
-        position[2 * k] = k < K ? cm_detector_positions(d->s)[2 * k] : 0.0f;
-        position[2 * k + 1] = k < K ? cm_detector_positions(d->s)[2 * k + 1] : 0.0f;
+        position[2 * k] = position[2 * k + 1] = 0.0f;
+        if (k < K)
+            cm_detector_place(d->m, d->s, 0, k, &position[2 * k]);
     }
     return CM_OK;
 }
