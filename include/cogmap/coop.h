@@ -290,6 +290,32 @@ typedef struct cm_coop_episode {
 CM_API cm_status cm_coop_run_episode(cm_coop_env *env, const cm_coop_policy *policy, void *policy_state, int split,
                               uint64_t seed, int64_t episode, cm_coop_episode *out);
 
+/* Episodes [0, episodes) over cm_threads() workers, BLAS held to one thread.
+ * Each worker makes its own environment (task, perception, comm) and policy
+ * state (when `policy` has one), then calls play(ctx, worker, e) for each
+ * episode it takes; episodes are taken in no fixed order, so what play
+ * records must depend on e alone (its own slot, or a sum whose order does
+ * not matter) for results not to depend on the number of workers. After its
+ * last episode a worker calls finish(ctx, worker) (may be NULL) while the
+ * others wait: where per-worker sums are merged. A worker stops at its first
+ * error; the first error is returned with its message. */
+typedef struct cm_coop_worker {
+    cm_coop_env *env;
+    void *policy_state;
+    int index; /* 0 .. workers - 1 */
+} cm_coop_worker;
+typedef struct cm_coop_workers {
+    const cm_coop_config *task;
+    const cm_coop_perception *perception;
+    const cm_coop_comm *comm;
+    const cm_coop_policy *policy; /* may be NULL: no policy state */
+    int64_t episodes;
+    cm_status (*play)(void *ctx, cm_coop_worker *worker, int64_t episode);
+    void (*finish)(void *ctx, cm_coop_worker *worker);
+    void *ctx;
+} cm_coop_workers;
+CM_API cm_status cm_coop_for_episodes(const cm_coop_workers *w);
+
 /* 95% Wilson score interval of `successes` out of `n` (n > 0). */
 CM_API void cm_wilson_interval(int64_t successes, int64_t n, double *lo, double *hi);
 

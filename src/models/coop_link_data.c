@@ -7,7 +7,6 @@
 #include "cogmap/link.h"
 
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 void cm_coop_link_data_free(cm_coop_link_data *d)
@@ -102,44 +101,30 @@ static cm_status record(cm_coop_link_data *d, cm_coop_env *env, void *pstate, in
     return CM_OK;
 }
 
+typedef struct fill_ctx {
+    cm_coop_link_data *d;
+    int split;
+    uint64_t seed;
+    int64_t first_episode;
+} fill_ctx;
+
+static cm_status play_recorded(void *ctx, cm_coop_worker *wk, int64_t e)
+{
+    fill_ctx *c = ctx;
+    return record(c->d, wk->env, wk->policy_state, c->split, c->seed, c->first_episode + e, (int)e);
+}
+
 cm_status cm_coop_link_data_fill(cm_coop_link_data *d, int split, uint64_t seed, int64_t first_episode)
 {
     const int K = d->task.n_agents, T = d->task.max_steps, N = K - 1, E = d->episodes, R = E * K;
-    cm_status status = CM_OK;
-    char message[512] = "";
-    int64_t next = 0;
-    /* Episodes over the workers (the recording of each is a pure function of
-     * its index, so the batch does not depend on who plays it). */
-    const int blas = cm_blas_hold(); /* the episodes' BLAS calls (vision, link receivers) */
-#pragma omp parallel num_threads(cm_threads() > 0 ? cm_threads() : 1)
-    {
-        cm_coop_env *env = NULL;
-        void *pstate = NULL;
-        cm_status st = cm_coop_env_create(&env, &d->task, &d->behaviour.perception, &d->scheme, 0);
-        if (st == CM_OK && d->behaviour.policy.state_create)
-            st = d->behaviour.policy.state_create(d->behaviour.policy.model, &d->task, &pstate);
-        for (;;) {
-            int64_t e;
-#pragma omp atomic capture
-            e = next++;
-            if (e >= E || st != CM_OK)
-                break;
-            st = record(d, env, pstate, split, seed, first_episode + e, (int)e);
-        }
-        if (st != CM_OK) {
-#pragma omp critical /* unnamed: a named one would be an exported symbol */
-            if (status == CM_OK) {
-                status = st;
-                snprintf(message, sizeof message, "%s", cm_errmsg());
-            }
-        }
-        if (pstate && d->behaviour.policy.state_free)
-            d->behaviour.policy.state_free(pstate);
-        cm_coop_env_free(env);
-    }
-    cm_blas_release(blas);
-    if (status != CM_OK)
-        return cm_error(status, "%s", message);
+    /* the recording of each episode is a pure function of its index, so the
+     * batch does not depend on who plays it */
+    fill_ctx c = {d, split, seed, first_episode};
+    const cm_coop_workers w = {&d->task, &d->behaviour.perception, &d->scheme, &d->behaviour.policy, E,
+                               play_recorded, NULL, &c};
+    cm_status st = cm_coop_for_episodes(&w);
+    if (st != CM_OK)
+        return st;
     /* Receiver r = e*K + j hears senders n = 0..N-1, the other agents in
      * order; sender rows are (n, r). */
     for (int e = 0; e < E; e++)

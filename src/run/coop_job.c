@@ -20,7 +20,6 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <math.h>
-#include <omp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,56 +294,43 @@ static cm_status link_gradient(cm_coop_job *j, int64_t step, double *loss)
 
 /* The team plays `rollouts` training episodes with the learned link and the
  * meta-controller drawing its decisions; each episode's decisions in its log. */
+typedef struct rollout_ctx {
+    cm_coop_job *j;
+    const cm_coop_policy *pol;
+    int64_t step, successes;
+} rollout_ctx;
+
+static cm_status play_rollout(void *ctx, cm_coop_worker *wk, int64_t e)
+{
+    rollout_ctx *c = ctx;
+    cm_coop_job *j = c->j;
+    cm_coop_hrl_log_clear(&j->logs[e]);
+    cm_coop_hrl_attach_log(wk->policy_state, &j->logs[e]);
+    cm_coop_episode r = {0, 0, -1, 0};
+    /* episodes of stage 2 come after every episode stage 1 used */
+    int64_t index = (int64_t)1 << 40 | (c->step * j->c.rollouts + e);
+    cm_status st = cm_coop_run_episode(wk->env, c->pol, wk->policy_state, CM_COOP_TRAIN, j->c.seed, index, &r);
+    if (st == CM_OK)
+        st = cm_coop_hrl_finish(wk->policy_state, wk->env);
+#pragma omp atomic
+    c->successes += r.success;
+    return st;
+}
+
 static cm_status rollouts(cm_coop_job *j, int64_t step)
 {
-    const cm_coop_config *task = &j->c.task;
     cm_coop_comm comm;
-    cm_status status = cm_coop_comm_learned(j->link, &comm);
-    if (status != CM_OK)
-        return status;
+    cm_status st = cm_coop_comm_learned(j->link, &comm);
+    if (st != CM_OK)
+        return st;
     cm_coop_policy pol;
     cm_coop_policy_hrl(&j->hrl, &pol);
-    char message[512] = "";
-    int64_t next = 0, successes = 0;
-    const int blas = cm_blas_hold(); /* the episodes' BLAS calls (vision, link receivers) */
-#pragma omp parallel num_threads(cm_threads() > 0 ? cm_threads() : 1)
-    {
-        cm_coop_env *env = NULL;
-        void *ps = NULL;
-        cm_status st = cm_coop_env_create(&env, task, &j->behaviour.perception, &comm, 0);
-        if (st == CM_OK)
-            st = pol.state_create(pol.model, task, &ps);
-        for (;;) {
-            int64_t e;
-#pragma omp atomic capture
-            e = next++;
-            if (e >= j->c.rollouts || st != CM_OK)
-                break;
-            cm_coop_hrl_log_clear(&j->logs[e]);
-            cm_coop_hrl_attach_log(ps, &j->logs[e]);
-            cm_coop_episode r = {0, 0, -1, 0};
-            /* episodes of stage 2 come after every episode stage 1 used */
-            int64_t index = (int64_t)1 << 40 | (step * j->c.rollouts + e);
-            st = cm_coop_run_episode(env, &pol, ps, CM_COOP_TRAIN, j->c.seed, index, &r);
-            if (st == CM_OK)
-                st = cm_coop_hrl_finish(ps, env);
-#pragma omp atomic
-            successes += r.success;
-        }
-        if (st != CM_OK) {
-#pragma omp critical /* unnamed: a named one would be an exported symbol */
-            if (status == CM_OK) {
-                status = st;
-                snprintf(message, sizeof message, "%s", cm_errmsg());
-            }
-        }
-        if (ps)
-            pol.state_free(ps);
-        cm_coop_env_free(env);
-    }
-    cm_blas_release(blas);
-    j->last_success = (double)successes / j->c.rollouts;
-    return status == CM_OK ? CM_OK : cm_error(status, "%s", message);
+    rollout_ctx c = {j, &pol, step, 0};
+    const cm_coop_workers w = {&j->c.task, &j->behaviour.perception, &comm, &pol, j->c.rollouts, play_rollout, NULL,
+                               &c};
+    st = cm_coop_for_episodes(&w);
+    j->last_success = (double)c.successes / j->c.rollouts;
+    return st;
 }
 
 static cm_status ensure_buffers(cm_coop_job *j, int n)

@@ -116,52 +116,45 @@ static cm_status probe_episode(cm_coop_env *env, const cm_coop_plugins *pl, void
     return st;
 }
 
+typedef struct probe_ctx {
+    const cm_coop_plugins *pl;
+    uint64_t seed;
+    probe_acc *mine; /* one per worker */
+    probe_acc total;
+} probe_ctx;
+
+static cm_status play_probed(void *ctx, cm_coop_worker *wk, int64_t e)
+{
+    probe_ctx *c = ctx;
+    return probe_episode(wk->env, c->pl, wk->policy_state, c->seed, e, &c->mine[wk->index]);
+}
+
+static void merge_probed(void *ctx, cm_coop_worker *wk)
+{
+    probe_ctx *c = ctx;
+    acc_add(&c->total, &c->mine[wk->index]);
+}
+
 cm_status cm_coop_probe(const cm_coop_config *task, const cm_coop_plugins *pl, const cm_coop_comm *comm, int episodes,
                         uint64_t seed, cm_coop_probe_result *out)
 {
     memset(out, 0, sizeof *out);
     if (episodes < 1)
         return cm_error(CM_ERR_ARG, "coop probe: episodes: expected >= 1, got %d", episodes);
-    probe_acc t;
-    memset(&t, 0, sizeof t);
-    cm_status status = CM_OK;
-    char message[512] = "";
-    int64_t next = 0;
-    /* Episodes over the workers, as the bench's rows: each plays whole
-     * episodes with its own environment, BLAS held to one thread. */
-    const int blas = cm_blas_hold();
-#pragma omp parallel num_threads(cm_threads() > 0 ? cm_threads() : 1)
-    {
-        cm_coop_env *env = NULL;
-        void *ps = NULL;
-        probe_acc mine;
-        memset(&mine, 0, sizeof mine);
-        cm_status st = cm_coop_env_create(&env, task, &pl->perception, comm, 0);
-        if (st == CM_OK && pl->policy.state_create)
-            st = pl->policy.state_create(pl->policy.model, task, &ps);
-        for (;;) {
-            int64_t e;
-#pragma omp atomic capture
-            e = next++;
-            if (e >= episodes || st != CM_OK)
-                break;
-            st = probe_episode(env, pl, ps, seed, e, &mine);
-        }
-        if (ps && pl->policy.state_free)
-            pl->policy.state_free(ps);
-        cm_coop_env_free(env);
-#pragma omp critical /* unnamed: a named one would be an exported symbol */
-        {
-            acc_add(&t, &mine);
-            if (st != CM_OK && status == CM_OK) {
-                status = st;
-                snprintf(message, sizeof message, "%s", cm_errmsg());
-            }
-        }
-    }
-    cm_blas_release(blas);
+    /* Episodes over the workers, as the bench's rows; each worker sums into
+     * its own accumulator, merged as it finishes. */
+    const int workers = cm_threads() > 0 ? cm_threads() : 1;
+    probe_ctx c;
+    memset(&c, 0, sizeof c);
+    c.pl = pl, c.seed = seed, c.mine = cm_calloc((size_t)workers, sizeof(probe_acc));
+    if (!c.mine)
+        return cm_error(CM_ERR_NOMEM, "coop probe: out of memory for %d workers", workers);
+    const cm_coop_workers w = {task, &pl->perception, comm, &pl->policy, episodes, play_probed, merge_probed, &c};
+    cm_status status = cm_coop_for_episodes(&w);
+    cm_free(c.mine);
     if (status != CM_OK)
-        return cm_error(status, "%s", message);
+        return status;
+    const probe_acc t = c.total;
     out->episodes = episodes;
     out->bits_per_step = t.agent_steps ? (double)t.bits / (double)t.agent_steps : 0.0;
     for (int k = 0; k < EV_N; k++) {

@@ -61,52 +61,34 @@ static cm_status make_comm(const cm_coop_plugins *pl, const char *scheme, int bi
 
 /* Episodes [0, E) of one row over the workers; each result lands in its own
  * slot, so the row's sums do not depend on who ran what. */
-static cm_status run_row(const cm_coop_bench_config *cfg, const cm_coop_plugins *pl, const cm_coop_comm *comm,
-                         cm_coop_episode *res, cm_progress *progress, int64_t *done_total, int64_t total)
+typedef struct row_ctx {
+    const cm_coop_bench_config *cfg;
+    const cm_coop_plugins *pl;
+    cm_coop_episode *res;
+    cm_progress *progress;
+    int64_t *done_total;
+} row_ctx;
+
+static cm_status play_row_episode(void *ctx, cm_coop_worker *wk, int64_t e)
 {
-    int workers = cm_threads();
-    if (workers < 1)
-        workers = 1;
-    cm_status status = CM_OK;
-    char message[512] = "";
-    int64_t next = 0;
-    const int blas = cm_blas_hold(); /* the episodes' BLAS calls (vision, link receivers) */
-#pragma omp parallel num_threads(workers)
-    {
-        cm_coop_env *env = NULL;
-        void *pstate = NULL;
-        cm_status st = cm_coop_env_create(&env, &cfg->task, &pl->perception, comm, 0);
-        if (st == CM_OK && pl->policy.state_create)
-            st = pl->policy.state_create(pl->policy.model, &cfg->task, &pstate);
-        for (;;) {
-            int64_t e;
+    row_ctx *c = ctx;
+    cm_status st = cm_coop_run_episode(wk->env, &c->pl->policy, wk->policy_state, CM_COOP_EVAL, c->cfg->seed, e,
+                                       &c->res[e]);
+    int64_t d;
 #pragma omp atomic capture
-            e = next++;
-            if (e >= cfg->episodes || st != CM_OK)
-                break;
-            st = cm_coop_run_episode(env, &pl->policy, pstate, CM_COOP_EVAL, cfg->seed, e, &res[e]);
-            int64_t d;
-#pragma omp atomic capture
-            d = ++*done_total;
-            if (omp_get_thread_num() == 0 && progress)
-                cm_progress_update(progress, d, NULL);
-            (void)total;
-        }
-        if (st != CM_OK) {
-#pragma omp critical /* unnamed: a named one would be an exported symbol */
-            if (status == CM_OK) {
-                status = st;
-                snprintf(message, sizeof message, "%s", cm_errmsg());
-            }
-        }
-        if (pstate && pl->policy.state_free)
-            pl->policy.state_free(pstate);
-        cm_coop_env_free(env);
-    }
-    cm_blas_release(blas);
-    if (status != CM_OK)
-        return cm_error(status, "%s", message);
-    return CM_OK;
+    d = ++*c->done_total;
+    if (wk->index == 0 && c->progress)
+        cm_progress_update(c->progress, d, NULL);
+    return st;
+}
+
+static cm_status run_row(const cm_coop_bench_config *cfg, const cm_coop_plugins *pl, const cm_coop_comm *comm,
+                         cm_coop_episode *res, cm_progress *progress, int64_t *done_total)
+{
+    row_ctx c = {cfg, pl, res, progress, done_total};
+    const cm_coop_workers w = {&cfg->task, &pl->perception, comm, &pl->policy, cfg->episodes, play_row_episode,
+                               NULL, &c};
+    return cm_coop_for_episodes(&w);
 }
 
 cm_status cm_coop_bench(const cm_coop_bench_config *cfg, const cm_coop_plugins *pl, cm_progress *progress,
@@ -157,7 +139,7 @@ cm_status cm_coop_bench(const cm_coop_bench_config *cfg, const cm_coop_plugins *
         if ((st = make_comm(pl, row_scheme[r], row_bits[r], &comm)) != CM_OK)
             break;
         double t0 = cm_now();
-        if ((st = run_row(cfg, pl, &comm, res, progress, &done, total)) != CM_OK)
+        if ((st = run_row(cfg, pl, &comm, res, progress, &done)) != CM_OK)
             break;
         cm_coop_row *row = &out->rows[out->n_rows++];
         snprintf(row->scheme, sizeof row->scheme, "%s", row_scheme[r]);
