@@ -16,24 +16,34 @@ static int by_score_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-double cm_average_precision(const float *scores, const float *labels, size_t n)
+/* The (score, label) pairs sorted by descending score (NaN scores last), and
+ * the number of positive labels in *pos; NULL when there are none, or no
+ * pair, or no memory. */
+static scored *sorted_pairs(const float *scores, const float *labels, size_t n, double *pos)
 {
-    if (n == 0)
-        return NAN;
-    scored *v = cm_alloc(n * sizeof *v);
+    *pos = 0.0;
+    scored *v = n ? cm_alloc(n * sizeof *v) : NULL;
     if (!v)
-        return NAN;
-    double pos = 0.0;
+        return NULL;
     for (size_t i = 0; i < n; i++) {
         v[i].score = isnan(scores[i]) ? -INFINITY : scores[i];
         v[i].label = labels[i] > 0.5f;
-        pos += v[i].label;
+        *pos += v[i].label;
     }
-    if (pos == 0.0) {
+    if (*pos == 0.0) {
         cm_free(v);
-        return NAN;
+        return NULL;
     }
     qsort(v, n, sizeof *v, by_score_desc);
+    return v;
+}
+
+double cm_average_precision(const float *scores, const float *labels, size_t n)
+{
+    double pos;
+    scored *v = sorted_pairs(scores, labels, n, &pos);
+    if (!v)
+        return NAN;
     /* one point per distinct threshold (ties form one group), as precision_recall_curve */
     double tp = 0.0, fp = 0.0, ap = 0.0, prev_recall = 0.0;
     for (size_t i = 0; i < n;) {
@@ -89,22 +99,10 @@ void cm_detector_precision_recall(const float *scores, const float *labels, size
 double cm_detector_threshold_f1(const float *scores, const float *labels, size_t n, double *f1_out)
 {
     *f1_out = NAN;
-    if (n == 0)
-        return NAN;
-    scored *v = cm_alloc(n * sizeof *v);
+    double pos;
+    scored *v = sorted_pairs(scores, labels, n, &pos);
     if (!v)
         return NAN;
-    double pos = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        v[i].score = isnan(scores[i]) ? -INFINITY : scores[i];
-        v[i].label = labels[i] > 0.5f;
-        pos += v[i].label;
-    }
-    if (pos == 0.0) {
-        cm_free(v);
-        return NAN;
-    }
-    qsort(v, n, sizeof *v, by_score_desc);
     /* Walk down the distinct scores: firing on every score >= v[i] is "score > t" for any t between v[i]
      * and the next lower distinct score; the middle of that gap is the threshold least sensitive to
      * rounding, and below the lowest score "everything fires" (t = the lowest score - 1). */
