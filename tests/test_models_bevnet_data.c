@@ -43,13 +43,13 @@ static void test_target(void **state)
     cm_bevnet_config c;
     assert_int_equal(cm_bevnet_preset("bev", &c), CM_OK);
     /* window = out = 250: exactly the rotation */
-    cm_bevnet_target(&c, bev, 0.4f, work, t);
+    cm_bevnet_target(&c, bev, (cm_pose){3.5f, 4.5f, 0.4f}, work, t);
     cm_bev_rotate(bev, 0.4f, rot);
     assert_memory_equal(t, rot, sizeof rot);
     /* window 192 -> 64: each output pixel the alpha-weighted mean of 3x3 */
     assert_int_equal(cm_bevnet_config_set(&c, "window=192"), CM_OK);
     assert_int_equal(cm_bevnet_config_set(&c, "out=64"), CM_OK);
-    cm_bevnet_target(&c, bev, 0.4f, work, t);
+    cm_bevnet_target(&c, bev, (cm_pose){3.5f, 4.5f, 0.4f}, work, t);
     for (int oy = 0; oy < 64; oy += 7)
         for (int ox = 0; ox < 64; ox += 5) {
             double a = 0, r = 0;
@@ -328,12 +328,104 @@ static void test_folders(void **state)
     cmt_tmpdir_remove(dir);
 }
 
+/* Targets anchored at the agent's position (anchor_pose) put the agent at
+ * the window's centre wherever it stands in its cell (SSM-PC's put its cell's
+ * corner there); fused into a map in the frame cm_bevnet_frame describes,
+ * a path's targets rebuild the maze, and fused as if cell-anchored they do
+ * not. */
+static cm_spatial_map *fuse_targets(const cm_bevnet_config *c, int frame_anchor, const cm_maze *m, uint8_t *seen)
+{
+    cm_map_config mc;
+    cm_map_config_default(m->size, &mc);
+    cm_bevnet_frame(c, &mc.frame);
+    mc.frame.pose_anchored = frame_anchor;
+    cm_spatial_map *map;
+    assert_int_equal(cm_map_create(&mc, &map), CM_OK);
+    cm_maze_env *env = cm_calloc(1, sizeof *env);
+    assert_int_equal(cm_maze_env_init(env, m, 1, 5), CM_OK);
+    uint8_t *bev = cm_alloc((size_t)2 * P * P * 4), *t = cm_alloc((size_t)c->out * c->out * 4), vis[15 * 15];
+    float *alpha = cm_alloc((size_t)c->out * c->out * sizeof(float));
+    cm_bev_config bc;
+    cm_bev_config_default(&bc);
+    for (int step = 0; step < 300; step++) {
+        cm_pose pose = env->agents[0].pose;
+        cm_bev_visible(m->layout, m->size, pose, &bc, vis);
+        cm_bev_draw(m->layout, m->size, vis, pose, 0, NULL, NULL, -1, bev);
+        cm_bevnet_target(c, bev, pose, bev + (size_t)P * P * 4, t);
+        for (int i = 0; i < c->out * c->out; i++)
+            alpha[i] = t[4 * i + 3] / 255.0f;
+        if (seen)
+            cm_map_seen_cells(map, vis, pose, seen);
+        assert_int_equal(cm_map_fuse_bev(map, alpha, pose), CM_OK);
+        int act = cm_maze_policy(env, 0, 0.1f);
+        float r;
+        assert_int_equal(cm_maze_env_step(env, &act, &r), CM_OK);
+    }
+    cm_maze_env_free(env);
+    cm_free(env);
+    cm_free(bev), cm_free(t), cm_free(alpha);
+    return map;
+}
+
+static void test_anchor_pose(void **state)
+{
+    (void)state;
+    /* a marker at the agent's position in the world-aligned BEV (its cell's corner at (125, 125)) */
+    static uint8_t bev[P * P * 4], work[P * P * 4], t[P * P * 4];
+    const cm_pose pose = {3.8f, 4.3f, 1.1f};
+    const int mx = 125 + (int)(16 * 0.8f), my = 125 + (int)(16 * 0.3f); /* the pixel holding it */
+    for (int y = my - 2; y <= my + 2; y++)
+        for (int x = mx - 2; x <= mx + 2; x++)
+            bev[(y * P + x) * 4 + 3] = 255;
+    cm_bevnet_config c;
+    assert_int_equal(cm_bevnet_preset("bev", &c), CM_OK);
+    double at[2][2];
+    for (int anchor = 0; anchor < 2; anchor++) {
+        c.anchor_pose = anchor;
+        cm_bevnet_target(&c, bev, pose, work, t);
+        double sx = 0, sy = 0, sa = 0;
+        for (int y = 0; y < P; y++)
+            for (int x = 0; x < P; x++) {
+                double a = t[(y * P + x) * 4 + 3];
+                sx += a * (x + 0.5), sy += a * (y + 0.5), sa += a;
+            }
+        assert_true(sa > 0);
+        at[anchor][0] = sx / sa - 125.0, at[anchor][1] = sy / sa - 125.0; /* from the rotation centre */
+    }
+    /* cell-anchored: the marker is as far from the centre as the agent from its cell's corner (0.85 cells) */
+    assert_true(fabs(hypot(at[0][0], at[0][1]) - 16 * hypot(0.8, 0.3)) < 1.5);
+    print_message("marker from the centre: %.2f px cell-anchored, %.2f px pose-anchored\n", hypot(at[0][0], at[0][1]),
+                  hypot(at[1][0], at[1][1]));
+    assert_true(hypot(at[1][0], at[1][1]) < 1.0);
+    /* a path's targets in the bev-small window, fused in the matching frame, rebuild the maze */
+    cm_maze_params mp;
+    cm_maze m;
+    assert_int_equal(cm_maze_params_default(15, &mp), CM_OK);
+    assert_int_equal(cm_maze_generate(&mp, 3, &m), CM_OK);
+    cm_bevnet_config s = small_cfg();
+    assert_int_equal(cm_bevnet_config_set(&s, "anchor_pose=1"), CM_OK);
+    uint8_t seen[15 * 15] = {0};
+    cm_spatial_map *right = fuse_targets(&s, 1, &m, seen), *wrong = fuse_targets(&s, 0, &m, NULL);
+    cm_map_scores sr, sw;
+    cm_map_score(right, m.layout, seen, NULL, 0, &sr);
+    cm_map_score(wrong, m.layout, seen, NULL, 0, &sw);
+    print_message("pose-anchored targets: map iou %.4f in their frame, %.4f fused as cell-anchored\n", sr.iou, sw.iou);
+    assert_true(sr.iou > 0.95);
+    assert_true(sw.iou < sr.iou - 0.02);
+    cm_map_free(right);
+    cm_map_free(wrong);
+    assert_int_equal(cm_bevnet_config_set(&s, "anchor_pose=2"), CM_OK);
+    assert_int_equal(cm_bevnet_config_check(&s), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "anchor_pose"));
+    cm_error_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_target),       cmocka_unit_test(test_permutation),
         cmocka_unit_test(test_numpy_shuffle), cmocka_unit_test(test_maze_samples),
-        cmocka_unit_test(test_folders),
+        cmocka_unit_test(test_folders),      cmocka_unit_test(test_anchor_pose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,6 +38,7 @@
 #define COGMAP_BEVNET_H
 
 #include "cogmap/base.h"
+#include "cogmap/mapping.h"
 #include "cogmap/nn.h"
 #include "cogmap/world.h"
 
@@ -64,6 +65,11 @@ typedef struct cm_bevnet_config {
     int up_channels[CM_BEVNET_MAX_UP];      /* their widths (128, 64, 32, 16, 8) */
     int out;                                /* predicted BEV side (250), bilinear from grid * 2^n_up */
     int window;                             /* BEV pixels the output covers, centred on the agent (250) */
+    /* Where the target is centred (0, SSM-PC's): 0 the agent cell's corner,
+     * as SSM-PC draws its BEVs, so that the target moves by up to a cell
+     * against what the camera sees as the agent moves within its cell;
+     * 1 the agent's own position: the floor exactly as seen (docs/mapping.md). */
+    int anchor_pose;
     float bn_momentum, bn_eps;              /* BatchNorm (0.1, 1e-5) */
     /* loss (§6.3): alpha BCE + rgb_w * masked RGB MSE + smooth_w * alpha TV */
     float alpha_w, rgb_w, smooth_w; /* 1, 0.5, 0.1 */
@@ -187,12 +193,18 @@ CM_API cm_status cm_bevnet_predict(const cm_bevnet *m, cm_bevnet_state *s, const
 /* ------------------------------------------------------------------- data */
 
 /* A training sample's target: the world-aligned 250x250 RGBA BEV (§3.4, as
- * cm_bev_draw draws it and SSM-PC's bev_views/ store it) rotated so that the
- * agent faces up (cm_bev_rotate), then its central `window` x `window` pixels
- * resampled to out x out by area averaging: target [out, out, 4]. `work`
- * holds 250*250*4 bytes. */
-CM_API void cm_bevnet_target(const cm_bevnet_config *cfg, const uint8_t *bev_rgba, float theta, uint8_t *work,
+ * cm_bev_draw draws it around the agent's cell and SSM-PC's bev_views/ store
+ * it) rotated so that the agent faces up (cm_bev_rotate), then its central
+ * `window` x `window` pixels (with anchor_pose, the window centred on the
+ * agent's position instead, to the nearest BEV pixel: 1/16 cell) resampled
+ * to out x out by area averaging: target [out, out, 4]. `work` holds
+ * 250*250*4 bytes. */
+CM_API void cm_bevnet_target(const cm_bevnet_config *cfg, const uint8_t *bev_rgba, cm_pose pose, uint8_t *work,
                       uint8_t *target);
+/* The egocentric frame of the model's output, for fusing it into a map
+ * (mapping.h): out x out pixels, window / out BEV pixels each, the pivot at
+ * the centre, anchored as the model's targets are. */
+CM_API void cm_bevnet_frame(const cm_bevnet_config *cfg, cm_bev_frame *frame);
 
 typedef enum cm_bevnet_split { CM_BEVNET_TRAIN = 0, CM_BEVNET_VAL = 1, CM_BEVNET_TEST = 2 } cm_bevnet_split;
 

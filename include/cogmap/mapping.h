@@ -63,6 +63,8 @@ typedef struct cm_bev_frame {
     float pivot_v;       /*   rotation pivot = the agent cell's (min x, min y) corner (125, 125) */
     float fov_deg;       /* the view cone the BEV can show (75) ... */
     float range;         /* ... and its reach, cells (10): the wall rays stop a cell short of it */
+    int pose_anchored;   /* 0: the pivot is the agent cell's corner (SSM-PC's BEVs); 1: the agent's
+                          * own position (bevnet's anchor_pose) */
 } cm_bev_frame;
 
 /* SSM-PC's 250x250 frame (CM_BEV_PIXELS, CM_BEV_CELL, the collector's 75 deg, 10 cells). */

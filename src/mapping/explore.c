@@ -20,10 +20,18 @@ void cm_map_truth_view(const cm_map_config *c, const uint8_t *layout, cm_pose po
     cm_bev_rotate(rgba, pose.theta, rot);
     const cm_bev_frame *f = &c->frame;
     const double k = (double)CM_BEV_CELL / f->px_per_cell; /* source pixels per frame pixel */
+    /* the source pixel under the pivot: the cell's corner (the rotation
+     * centre), or the agent itself, rotated as the image is */
+    double cu = P / 2.0, cv = P / 2.0;
+    if (f->pose_anchored) { /* as map_view_init places the agent */
+        const double phi = -((double)pose.theta + M_PI / 2.0), ca = cos(phi), sa = sin(phi);
+        const double pu = (pose.x - floor(pose.x)) * CM_BEV_CELL, pv = (pose.y - floor(pose.y)) * CM_BEV_CELL;
+        cu += ca * pu - sa * pv, cv += sa * pu + ca * pv;
+    }
     for (int v = 0; v < f->height; v++) {
-        double y0 = P / 2.0 + (v - f->pivot_v) * k, y1 = y0 + k;
+        double y0 = cv + (v - f->pivot_v) * k, y1 = y0 + k;
         for (int u = 0; u < f->width; u++) {
-            double x0 = P / 2.0 + (u - f->pivot_u) * k, x1 = x0 + k, sum = 0.0;
+            double x0 = cu + (u - f->pivot_u) * k, x1 = x0 + k, sum = 0.0;
             for (int sy = (int)floor(y0); sy < (int)ceil(y1); sy++) {
                 if (sy < 0 || sy >= P)
                     continue;

@@ -125,8 +125,8 @@ void cm_map_seen_cells(const cm_spatial_map *m, const uint8_t *visible, cm_pose 
             if (!visible[y * n + x])
                 continue;
             /* inside the 250 px world-aligned BEV it was drawn in (whatever the frame's window) */
-            double bu = CM_BEV_PIXELS / 2.0 + (x + 0.5 - v.cx) * CM_BEV_CELL;
-            double bv = CM_BEV_PIXELS / 2.0 + (y + 0.5 - v.cy) * CM_BEV_CELL, qu, qv;
+            double bu = CM_BEV_PIXELS / 2.0 + (x + 0.5 - floor((double)pose.x)) * CM_BEV_CELL;
+            double bv = CM_BEV_PIXELS / 2.0 + (y + 0.5 - floor((double)pose.y)) * CM_BEV_CELL, qu, qv;
             map_world_to_view(&v, x + 0.5, y + 0.5, &qu, &qv);
             if (bu >= 0.0 && bv >= 0.0 && bu < CM_BEV_PIXELS && bv < CM_BEV_PIXELS && qu >= 0.0 && qv >= 0.0 &&
                 qu < f->width && qv < f->height)

@@ -12,6 +12,7 @@ void cm_bev_frame_default(cm_bev_frame *f)
     f->pivot_u = f->pivot_v = CM_BEV_PIXELS / 2; /* 125: PIL's rotation centre, the agent cell's corner */
     f->fov_deg = 75.0f;
     f->range = 10.0f;
+    f->pose_anchored = 0;
 }
 
 void cm_bev_frame_scaled(cm_bev_frame *f, int pixels)

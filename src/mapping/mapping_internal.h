@@ -33,8 +33,9 @@ typedef struct map_view {
 
 static inline void map_view_init(map_view *v, const cm_bev_frame *f, cm_pose pose, double theta)
 {
-    v->cx = floor((double)pose.x);
-    v->cy = floor((double)pose.y);
+    /* the world point under the pivot: the agent cell's corner, or the agent */
+    v->cx = f->pose_anchored ? (double)pose.x : floor((double)pose.x);
+    v->cy = f->pose_anchored ? (double)pose.y : floor((double)pose.y);
     double phi = -(theta + M_PI / 2.0);
     v->ca = cos(phi);
     v->sa = sin(phi);

@@ -26,7 +26,7 @@ typedef struct field {
 
 static const field fields[] = {
     FI(image),      FA(enc_channels, CM_BEVNET_ENC_BLOCKS), FI(heads), FI(ff), FI(enc_layers), FI(dec_layers),
-    FF(dropout),    FI(grid), FI(n_up), FA(up_channels, CM_BEVNET_MAX_UP), FI(out), FI(window),
+    FF(dropout),    FI(grid), FI(n_up), FA(up_channels, CM_BEVNET_MAX_UP), FI(out), FI(window), FI(anchor_pose),
     FF(bn_momentum), FF(bn_eps), FF(alpha_w), FF(rgb_w), FF(smooth_w), FI(batch), FD(lr), FD(plateau_factor),
     FI(plateau_patience), FD(clip), FI(maze_size), FI(train_mazes), FI(maze_steps), FF(fov), FF(policy_noise),
     FI(eval_frames),
@@ -128,6 +128,9 @@ cm_status cm_bevnet_config_check(const cm_bevnet_config *c)
             BAD("bev config: up_channels[%d]: expected 1..4096, got %d", i, c->up_channels[i]);
     if (c->out < 1 || c->out > 2048)
         BAD("bev config: out: expected 1..2048, got %d", c->out);
+    if (c->anchor_pose != 0 && c->anchor_pose != 1)
+        BAD("bev config: anchor_pose: expected 0 (the agent cell's corner, SSM-PC's) or 1 (the agent's position), "
+            "got %d", c->anchor_pose);
     if (c->window < 1 || c->window > BEV_BEV_SIDE || c->window % 2)
         BAD("bev config: window: expected an even number of BEV pixels in 2..%d, got %d", BEV_BEV_SIDE, c->window);
     if (!(c->bn_momentum >= 0.0f && c->bn_momentum <= 1.0f))

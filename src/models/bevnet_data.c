@@ -58,11 +58,21 @@ static void box(int o, double scale, box_axis *b)
     }
 }
 
-void cm_bevnet_target(const cm_bevnet_config *cfg, const uint8_t *bev_rgba, float theta, uint8_t *work,
+void cm_bevnet_target(const cm_bevnet_config *cfg, const uint8_t *bev_rgba, cm_pose pose, uint8_t *work,
                       uint8_t *target)
 {
-    const int W = cfg->window, O = cfg->out, x0 = BEV_BEV_SIDE / 2 - W / 2;
-    cm_bev_rotate_window(bev_rgba, theta, x0, x0, W, W, work);
+    const int W = cfg->window, O = cfg->out;
+    int x0 = BEV_BEV_SIDE / 2 - W / 2, y0 = x0;
+    if (cfg->anchor_pose) {
+        /* where the rotation puts the agent: its offset from its cell's
+         * corner (the rotation centre), rotated as the image is (mapping's
+         * map_view_init, the same convention) */
+        const double phi = -((double)pose.theta + M_PI / 2.0), ca = cos(phi), sa = sin(phi);
+        const double pu = (pose.x - floor(pose.x)) * CM_BEV_CELL, pv = (pose.y - floor(pose.y)) * CM_BEV_CELL;
+        x0 += (int)lround(ca * pu - sa * pv);
+        y0 += (int)lround(sa * pu + ca * pv);
+    }
+    cm_bev_rotate_window(bev_rgba, pose.theta, x0, y0, W, W, work);
     if (W == O) {
         memcpy(target, work, (size_t)W * W * 4);
         return;
@@ -94,6 +104,16 @@ void cm_bevnet_target(const cm_bevnet_config *cfg, const uint8_t *bev_rgba, floa
             t[3] = (uint8_t)fmin(255.0, acc[3] / area + 0.5);
         }
     }
+}
+
+void cm_bevnet_frame(const cm_bevnet_config *cfg, cm_bev_frame *f)
+{
+    cm_bev_frame_default(f);
+    f->width = f->height = cfg->out;
+    f->px_per_cell = (float)CM_BEV_CELL * cfg->out / cfg->window;
+    f->pivot_u = f->pivot_v = cfg->out / 2.0f;
+    f->fov_deg = cfg->fov;
+    f->pose_anchored = cfg->anchor_pose;
 }
 
 /* ------------------------------------------------------------ permutations */
@@ -455,7 +475,7 @@ static cm_status maze_sample(const cm_bevnet_data *d, cm_bevnet_split split, int
         bc.fov_deg = d->cfg.fov;
         cm_bev_visible(m->layout, m->size, a->pose, &bc, vis);
         cm_bev_draw(m->layout, m->size, vis, a->pose, m->n_targets, m->targets, m->target_rgb, a->target, bev);
-        cm_bevnet_target(&d->cfg, bev, a->pose.theta, bev + BEV_BEV_SIDE * BEV_BEV_SIDE * 4, target);
+        cm_bevnet_target(&d->cfg, bev, a->pose, bev + BEV_BEV_SIDE * BEV_BEV_SIDE * 4, target);
         if (pose)
             *pose = a->pose;
     }
@@ -501,7 +521,7 @@ static cm_status folder_sample(const cm_bevnet_data *d, cm_bevnet_split split, i
     if (st == CM_OK && !work)
         st = cm_error(CM_ERR_NOMEM, "bev data: out of memory");
     if (st == CM_OK) {
-        cm_bevnet_target(&d->cfg, bev.pixels, fr->rotation, work, target);
+        cm_bevnet_target(&d->cfg, bev.pixels, (cm_pose){fr->position[0], fr->position[1], fr->rotation}, work, target);
         if (pose)
             *pose = (cm_pose){fr->position[0], fr->position[1], fr->rotation};
     }

@@ -54,11 +54,7 @@ static cm_status vision_create(void *model, const cm_coop_config *cfg, void **st
     s->out = bc->out;
     cm_map_config mc;
     cm_map_config_default(cfg->maze_size, &mc);
-    /* the predictor's window of the 250 px BEV, as the vision branch's maprun frames it */
-    mc.frame.width = mc.frame.height = bc->out;
-    mc.frame.px_per_cell = (float)CM_BEV_CELL * bc->out / bc->window;
-    mc.frame.pivot_u = mc.frame.pivot_v = bc->out / 2.0f;
-    mc.frame.fov_deg = bc->fov;
+    cm_bevnet_frame(bc, &mc.frame); /* the predictor's window of the 250 px BEV, as maprun frames it */
     cm_status st = cm_bevnet_state_create(v->bev, 1, 0, &s->bs);
     if (st == CM_OK && v->detector)
         st = cm_detector_state_create(v->detector, 1, &s->ds);

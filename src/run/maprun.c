@@ -255,11 +255,7 @@ cm_status cm_maprun(const cm_maprun_options *o, const char *dir, cm_map_run_resu
         if (!(st = is_safetensors(o->bev_run) ? load_foreign_bev(o->bev_run, &bv.m) : cm_bevnet_load(o->bev_run, &bv.m))) {
             const cm_bevnet_config *bc = cm_bevnet_get_config(bv.m);
             bv.out = bc->out;
-            cm_bev_frame_default(&rc.map.frame);
-            rc.map.frame.width = rc.map.frame.height = bc->out;
-            rc.map.frame.px_per_cell = (float)CM_BEV_CELL * bc->out / bc->window;
-            rc.map.frame.pivot_u = rc.map.frame.pivot_v = bc->out / 2.0f;
-            rc.map.frame.fov_deg = bc->fov;
+            cm_bevnet_frame(bc, &rc.map.frame);
             rc.bev.fov_deg = bc->fov;
             if (!(st = cm_bevnet_state_create(bv.m, 1, 0, &bv.s)) &&
                 !(bv.pred = cm_alloc((size_t)4 * bc->out * bc->out * sizeof(float))))
