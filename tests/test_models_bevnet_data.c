@@ -414,6 +414,17 @@ static void test_anchor_pose(void **state)
     assert_true(sw.iou < sr.iou - 0.02);
     cm_map_free(right);
     cm_map_free(wrong);
+    /* bev-small anchors at the pose; a config.json written before the key existed loads as SSM-PC's */
+    cm_bevnet_config d, back;
+    assert_int_equal(cm_bevnet_preset("bev-small", &d), CM_OK);
+    assert_int_equal(d.anchor_pose, 1);
+    cJSON *j = cm_bevnet_config_to_json(&d);
+    assert_int_equal(cm_bevnet_config_from_json(j, "config.json", &back), CM_OK);
+    assert_int_equal(back.anchor_pose, 1);
+    cJSON_DeleteItemFromObject(j, "anchor_pose");
+    assert_int_equal(cm_bevnet_config_from_json(j, "config.json", &back), CM_OK);
+    assert_int_equal(back.anchor_pose, 0);
+    cJSON_Delete(j);
     assert_int_equal(cm_bevnet_config_set(&s, "anchor_pose=2"), CM_OK);
     assert_int_equal(cm_bevnet_config_check(&s), CM_ERR_ARG);
     assert_non_null(strstr(cm_errmsg(), "anchor_pose"));

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cogmap/bevrun.h"
@@ -44,6 +45,27 @@ static void test_round_trip(void **state)
     assert_int_equal(d.n_data, 2);
     assert_string_equal(d.data[1], "/data/D2");
     assert_memory_equal(&d.model, &c.model, sizeof c.model);
+    assert_int_equal(d.model.anchor_pose, 1);
+
+    /* A run.json written before anchor_pose existed: its run learned SSM-PC's cell-anchored targets. */
+    char path[4200], *text = NULL;
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t len = 0;
+    text = calloc(1, 1 << 16);
+    len = fread(text, 1, (1 << 16) - 1, f);
+    fclose(f);
+    char *at = strstr(text, "\"anchor_pose=1\",");
+    assert_non_null(at);
+    memmove(at, at + strlen("\"anchor_pose=1\","), len - (size_t)(at - text) - strlen("\"anchor_pose=1\",") + 1);
+    f = fopen(path, "wb");
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    assert_int_equal(cm_bevnet_run_config_read(&d, dir), CM_OK);
+    assert_int_equal(d.model.anchor_pose, 0);
+    assert_int_equal(cm_bevnet_run_config_write(&c, dir), CM_OK);
 
     /* A stage: the new value and the stage's record. */
     const char *sets[1] = {"lr=1e-5"};

@@ -105,6 +105,10 @@ cm_status cm_bevnet_run_config_read(cm_bevnet_run_config *c, const char *run)
             if ((st = cm_bevnet_run_config_add_data(c, e->valuestring)) != CM_OK)
                 break;
         }
+    /* run.json lists every key; one without anchor_pose predates it and its
+     * run trained on SSM-PC's cell-anchored targets, whatever the preset says now */
+    if (st == CM_OK)
+        c->model.anchor_pose = 0;
     if (st == CM_OK)
         st = cm_run_json_replay_sets(root, path, 0, set_key, c);
     if (st == CM_OK && (st = cm_bevnet_config_check(&c->model)) != CM_OK)
