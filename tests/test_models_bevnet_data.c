@@ -333,7 +333,8 @@ static void test_folders(void **state)
  * corner there); fused into a map in the frame cm_bevnet_frame describes,
  * a path's targets rebuild the maze, and fused as if cell-anchored they do
  * not. */
-static cm_spatial_map *fuse_targets(const cm_bevnet_config *c, int frame_anchor, const cm_maze *m, uint8_t *seen)
+static cm_spatial_map *fuse_targets(const cm_bevnet_config *c, int frame_anchor, const cm_maze *m, uint8_t *seen,
+                                     int *headings_right, int *headings_tried)
 {
     cm_map_config mc;
     cm_map_config_default(m->size, &mc);
@@ -356,6 +357,14 @@ static cm_spatial_map *fuse_targets(const cm_bevnet_config *c, int frame_anchor,
             alpha[i] = t[4 * i + 3] / 255.0f;
         if (seen)
             cm_map_seen_cells(map, vis, pose, seen);
+        if (headings_tried && step % 10 == 5) { /* the heading from the view's filling of whole cells */
+            float th;
+            cm_pose guess = pose;
+            guess.theta += 0.2f;
+            assert_int_equal(cm_map_fit_heading(map, alpha, guess, 0.4f, 0.02f, &th, NULL, NULL), CM_OK);
+            (*headings_tried)++;
+            *headings_right += fabsf(th - pose.theta) < 0.05f;
+        }
         assert_int_equal(cm_map_fuse_bev(map, alpha, pose), CM_OK);
         int act = cm_maze_policy(env, 0, 0.1f);
         float r;
@@ -405,12 +414,21 @@ static void test_anchor_pose(void **state)
     cm_bevnet_config s = small_cfg();
     assert_int_equal(cm_bevnet_config_set(&s, "anchor_pose=1"), CM_OK);
     uint8_t seen[15 * 15] = {0};
-    cm_spatial_map *right = fuse_targets(&s, 1, &m, seen), *wrong = fuse_targets(&s, 0, &m, NULL);
+    int hr = 0, ht = 0;
+    cm_spatial_map *right = fuse_targets(&s, 1, &m, seen, &hr, &ht), *wrong = fuse_targets(&s, 0, &m, NULL, NULL, NULL);
     cm_map_scores sr, sw;
     cm_map_score(right, m.layout, seen, NULL, 0, &sr);
     cm_map_score(wrong, m.layout, seen, NULL, 0, &sw);
     print_message("pose-anchored targets: map iou %.4f in their frame, %.4f fused as cell-anchored\n", sr.iou, sw.iou);
     assert_true(sr.iou > 0.95);
+    /* the heading fit (whole cells filled) works as well in the pose-anchored frame as in SSM-PC's */
+    cm_bevnet_config s0 = s;
+    s0.anchor_pose = 0;
+    int hr0 = 0, ht0 = 0;
+    cm_map_free(fuse_targets(&s0, 0, &m, NULL, &hr0, &ht0));
+    print_message("heading fits within 0.05 rad: %d of %d pose-anchored, %d of %d cell-anchored\n", hr, ht, hr0,
+                  ht0);
+    assert_true(hr >= hr0 - 2 && hr >= ht / 2);
     assert_true(sw.iou < sr.iou - 0.02);
     cm_map_free(right);
     cm_map_free(wrong);

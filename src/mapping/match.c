@@ -136,7 +136,8 @@ static float partial_filling(const cm_spatial_map *m, cm_pose pose, int32_t *cou
                 continue;
             double wx, wy;
             map_view_to_world(&v, x + 0.5, y + 0.5, &wx, &wy);
-            int cx = (int)floor(wx - v.cx) + FIT_R, cy = (int)floor(wy - v.cy) + FIT_R;
+            /* maze cells around the agent's (the pivot is not a cell corner in a pose-anchored frame) */
+            int cx = (int)floor(wx) - (int)floor(v.cx) + FIT_R, cy = (int)floor(wy) - (int)floor(v.cy) + FIT_R;
             if (cx >= 0 && cy >= 0 && cx < side && cy < side)
                 count[cy * side + cx]++;
         }
