@@ -48,7 +48,8 @@ class BevFrame(Structure):
     _cname_ = "cm_bev_frame"
     _since_ = "cm_eval_run"
     _fields_ = [("width", c_int), ("height", c_int)] + [(n, c_float) for n in
-                                                       ("px_per_cell", "pivot_u", "pivot_v", "fov_deg", "range")]
+                                                       ("px_per_cell", "pivot_u", "pivot_v", "fov_deg", "range")] + \
+               [("pose_anchored", c_int)]
 
 
 class MapConfig(Structure):
