@@ -1,5 +1,6 @@
 /* The BEV predictor's samples: targets (rotation, window, area average),
- * frames generated from maze seeds (pure functions of the index, visible
+ * targets centred on the agent's cell or on the agent (anchor_pose) and fused
+ * in the matching frame, frames generated from maze seeds (pure functions of the index, visible
  * floor in the target), training batches (pure functions of the step; shards
  * concatenate to the batch; each epoch visits every frame once), SSM-PC's
  * split of dataset folders (numpy's shuffle, checked against numpy), both

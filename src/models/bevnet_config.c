@@ -89,10 +89,10 @@ cm_status cm_bevnet_preset(const char *name, cm_bevnet_config *c)
         memcpy(c->up_channels, up, sizeof up);
         c->out = 64;
         c->window = 192;
-        /* targets centred on the agent, not its cell: at 2 cores the
-         * difference between a plateau near 0.44 held-out IoU and ~0.7
-         * within minutes (docs/mapping.md); Adam at 1e-3 leaves the
-         * mean-map phase sooner than SSM-PC's 3e-4 */
+        /* targets centred on the agent, not its cell: on 2 cores the
+         * difference between a plateau near 0.44 held-out IoU and 0.82 in
+         * 30 minutes (docs/mapping.md); Adam at 1e-3 leaves the mean-map
+         * phase sooner than SSM-PC's 3e-4 */
         c->anchor_pose = 1;
         c->lr = 1e-3;
     } else {
