@@ -360,8 +360,9 @@ static cm_spatial_map *fuse_targets(const cm_bevnet_config *c, int frame_anchor,
             cm_map_seen_cells(map, vis, pose, seen);
         if (headings_tried && step % 10 == 5) { /* the heading from the view's filling of whole cells */
             float th;
-            cm_pose guess = pose;
+            cm_pose guess = pose; /* the heading off, and the position off within the cell */
             guess.theta += 0.2f;
+            guess.x += 0.3f, guess.y -= 0.2f;
             assert_int_equal(cm_map_fit_heading(map, alpha, guess, 0.4f, 0.02f, &th, NULL, NULL), CM_OK);
             (*headings_tried)++;
             *headings_right += fabsf(th - pose.theta) < 0.05f;
@@ -422,14 +423,15 @@ static void test_anchor_pose(void **state)
     cm_map_score(wrong, m.layout, seen, NULL, 0, &sw);
     print_message("pose-anchored targets: map iou %.4f in their frame, %.4f fused as cell-anchored\n", sr.iou, sw.iou);
     assert_true(sr.iou > 0.95);
-    /* the heading fit (whole cells filled) works as well in the pose-anchored frame as in SSM-PC's */
+    /* the heading fit (whole cells filled) works nearly as well in the pose-anchored frame as in SSM-PC's,
+     * with the guess off by (0.3, -0.2) cells: 21 and 25 of 30 (4 of 30 without searching grid shifts) */
     cm_bevnet_config s0 = s;
     s0.anchor_pose = 0;
     int hr0 = 0, ht0 = 0;
     cm_map_free(fuse_targets(&s0, 0, &m, NULL, &hr0, &ht0));
     print_message("heading fits within 0.05 rad: %d of %d pose-anchored, %d of %d cell-anchored\n", hr, ht, hr0,
                   ht0);
-    assert_true(hr >= hr0 - 2 && hr >= ht / 2);
+    assert_true(hr >= hr0 - 5 && 3 * hr >= 2 * ht);
     assert_true(sw.iou < sr.iou - 0.02);
     cm_map_free(right);
     cm_map_free(wrong);

@@ -122,8 +122,9 @@ cm_status cm_map_match(const cm_spatial_map *m, const float *alpha, cm_pose gues
 
 #define FIT_R 24 /* cells each way binned around the agent's cell */
 
-/* Partial filling of the cells by the view's free pixels placed at `pose`. */
-static float partial_filling(const cm_spatial_map *m, cm_pose pose, int32_t *count)
+/* Partial filling of the cells by the view's free pixels placed at `pose`,
+ * the cell grid shifted by (ox, oy) cells. */
+static float partial_filling_at(const cm_spatial_map *m, cm_pose pose, double ox, double oy, int32_t *count)
 {
     const cm_bev_frame *f = &m->cfg.frame;
     const int W = f->width, H = f->height, side = 2 * FIT_R + 1, sub = 2;
@@ -136,8 +137,7 @@ static float partial_filling(const cm_spatial_map *m, cm_pose pose, int32_t *cou
                 continue;
             double wx, wy;
             map_view_to_world(&v, x + 0.5, y + 0.5, &wx, &wy);
-            /* maze cells around the agent's (the pivot is not a cell corner in a pose-anchored frame) */
-            int cx = (int)floor(wx) - (int)floor(v.cx) + FIT_R, cy = (int)floor(wy) - (int)floor(v.cy) + FIT_R;
+            int cx = (int)floor(wx - ox) - (int)floor(v.cx) + FIT_R, cy = (int)floor(wy - oy) - (int)floor(v.cy) + FIT_R;
             if (cx >= 0 && cy >= 0 && cx < side && cy < side)
                 count[cy * side + cx]++;
         }
@@ -149,6 +149,25 @@ static float partial_filling(const cm_spatial_map *m, cm_pose pose, int32_t *cou
         part += fmax(0.0, fmin(n, full - n));
     }
     return total > 0.0 ? (float)(part / total) : 0.0f;
+}
+
+/* A cell-anchored view's cells lie on the maze's grid wherever the pose
+ * estimate is within its cell; a pose-anchored view's lie on a grid shifted
+ * by the estimate's error within the cell, which is not known: the best of
+ * quarter-cell shifts of the grid (where the heading is right, one of them
+ * lines up). */
+static float partial_filling(const cm_spatial_map *m, cm_pose pose, int32_t *count)
+{
+    if (!m->cfg.frame.pose_anchored)
+        return partial_filling_at(m, pose, 0.0, 0.0, count);
+    float best = INFINITY;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            float s = partial_filling_at(m, pose, 0.25 * i, 0.25 * j, count);
+            if (s < best)
+                best = s;
+        }
+    return best;
 }
 
 cm_status cm_map_fit_heading(cm_spatial_map *m, const float *alpha, cm_pose guess, float range, float step,
