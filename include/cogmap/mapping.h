@@ -69,6 +69,10 @@ typedef struct cm_bev_frame {
 
 /* SSM-PC's 250x250 frame (CM_BEV_PIXELS, CM_BEV_CELL, the collector's 75 deg, 10 cells). */
 CM_API void cm_bev_frame_default(cm_bev_frame *f);
+/* Where cm_bev_rotate puts the agent of a BEV drawn around its cell: its
+ * offset from the rotation centre (the cell's corner), in BEV pixels. A
+ * pose-anchored view is centred there. */
+CM_API void cm_bev_agent_offset(cm_pose pose, double *du, double *dv);
 /* The same view at another size: a square `pixels` wide covering what the 250 px
  * frame covers (scale and pivot scaled by pixels / 250). */
 CM_API void cm_bev_frame_scaled(cm_bev_frame *f, int pixels);

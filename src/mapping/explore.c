@@ -23,10 +23,10 @@ void cm_map_truth_view(const cm_map_config *c, const uint8_t *layout, cm_pose po
     /* the source pixel under the pivot: the cell's corner (the rotation
      * centre), or the agent itself, rotated as the image is */
     double cu = P / 2.0, cv = P / 2.0;
-    if (f->pose_anchored) { /* as map_view_init places the agent */
-        const double phi = -((double)pose.theta + M_PI / 2.0), ca = cos(phi), sa = sin(phi);
-        const double pu = (pose.x - floor(pose.x)) * CM_BEV_CELL, pv = (pose.y - floor(pose.y)) * CM_BEV_CELL;
-        cu += ca * pu - sa * pv, cv += sa * pu + ca * pv;
+    if (f->pose_anchored) {
+        double du, dv;
+        cm_bev_agent_offset(pose, &du, &dv);
+        cu += du, cv += dv;
     }
     for (int v = 0; v < f->height; v++) {
         double y0 = cv + (v - f->pivot_v) * k, y1 = y0 + k;

@@ -25,6 +25,16 @@ void cm_bev_frame_scaled(cm_bev_frame *f, int pixels)
     f->pivot_v *= k;
 }
 
+void cm_bev_agent_offset(cm_pose pose, double *du, double *dv)
+{
+    map_view v;
+    cm_bev_frame f;
+    cm_bev_frame_default(&f);
+    map_view_init(&v, &f, pose, pose.theta); /* the cell-anchored 250 px view */
+    *du = v.au - v.ou;
+    *dv = v.av - v.ov;
+}
+
 cm_status cm_bev_frame_check(const cm_bev_frame *f)
 {
     if (f->width < 2 || f->height < 2 || f->width > 4096 || f->height > 4096)

@@ -63,14 +63,11 @@ void cm_bevnet_target(const cm_bevnet_config *cfg, const uint8_t *bev_rgba, cm_p
 {
     const int W = cfg->window, O = cfg->out;
     int x0 = BEV_BEV_SIDE / 2 - W / 2, y0 = x0;
-    if (cfg->anchor_pose) {
-        /* where the rotation puts the agent: its offset from its cell's
-         * corner (the rotation centre), rotated as the image is (mapping's
-         * map_view_init, the same convention) */
-        const double phi = -((double)pose.theta + M_PI / 2.0), ca = cos(phi), sa = sin(phi);
-        const double pu = (pose.x - floor(pose.x)) * CM_BEV_CELL, pv = (pose.y - floor(pose.y)) * CM_BEV_CELL;
-        x0 += (int)lround(ca * pu - sa * pv);
-        y0 += (int)lround(sa * pu + ca * pv);
+    if (cfg->anchor_pose) { /* the window centred where the rotation puts the agent */
+        double du, dv;
+        cm_bev_agent_offset(pose, &du, &dv);
+        x0 += (int)lround(du);
+        y0 += (int)lround(dv);
     }
     cm_bev_rotate_window(bev_rgba, pose.theta, x0, y0, W, W, work);
     if (W == O) {
