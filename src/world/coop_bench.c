@@ -6,7 +6,6 @@
 #include "cogmap/io.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
