@@ -33,6 +33,10 @@ s = json.load(open(sys.argv[1]))
 assert s["steps"] == 9, s["steps"]
 assert 0 <= s["grid_fraction"] <= 1 and 0 <= s["untrained_grid_fraction"] <= 1
 assert s["decoding_error"] > 0 and s["units"] == 16
+# the drift along the paths: one mean per step, whose mean over t >= 1 is decoding_error
+e = s["decoding_error_by_step"]
+assert len(e) >= 2 and all(v >= 0 for v in e), e
+assert abs(sum(e[1:]) / (len(e) - 1) - s["decoding_error"]) < 1e-9 * max(1, s["decoding_error"]), e
 PY
 fi
 for f in top_units.png gridness_histogram.png paths.png training.png emergence.png emergence.gif; do

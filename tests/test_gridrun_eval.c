@@ -11,7 +11,8 @@
 #include "cogmap/io.h"
 
 /* Unit 0: a hexagonal grid of spacing 5 (ssm-pc.md §5 hex(5)); unit 1: a
- * square grid; unit 2: noise. Decoded positions are off by 0.1 in x. */
+ * square grid; unit 2: noise. Decoded positions are off in x by 0.1 + 0.01 t
+ * at step t of a path: a drift the step-by-step error must show. */
 static cm_status m_evaluate(void *model, const cm_grid_batch *b, float *units, float *decoded, double *loss)
 {
     (void)model;
@@ -30,7 +31,7 @@ static cm_status m_evaluate(void *model, const cm_grid_batch *b, float *units, f
             units[3 * i + 2] = (float)cm_rng_double(&r);
         }
         if (decoded) {
-            decoded[2 * i] = b->pos[2 * i] + 0.1f;
+            decoded[2 * i] = b->pos[2 * i] + 0.1f + 0.01f * (float)(i % b->steps);
             decoded[2 * i + 1] = b->pos[2 * i + 1];
         }
     }
@@ -63,7 +64,10 @@ static void test_evaluate_and_figures(void **state)
     assert_int_equal(ev.samples, 48000);
     assert_int_equal(ev.nbins, 40);
     assert_int_equal(ev.sac_size, 79);
-    assert_float_equal(ev.decoding_error, 0.1, 1e-5);
+    /* The mean leaves out the first step (t >= 1): 0.1 + 0.01 * mean(1..49) = 0.35. */
+    assert_float_equal(ev.decoding_error, 0.35, 1e-5);
+    for (int t = 0; t < 50; t++)
+        assert_float_equal(ev.decoding_error_by_step[t], 0.1 + 0.01 * t, 1e-5);
     assert_true(ev.results[0].score60 > 1.0);
     assert_true(ev.results[1].score60 < 0.3);
     assert_true(ev.results[1].score90 > 1.0);

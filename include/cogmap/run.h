@@ -427,6 +427,11 @@ typedef struct cm_grid_evaluation {
     double lo, hi;                /* arena range of the maps (world units) */
     int64_t samples;
     double decoding_error;        /* mean over samples with t >= 1, world units */
+    /* [steps] the mean decoding error at each step along the paths (target
+     * frame t + 1): how fast the estimate drifts. A network that reads its
+     * start but does not path-integrate is accurate at t = 0 and at chance a
+     * few steps later, which the mean alone hides. */
+    double *decoding_error_by_step;
     double grid_fraction;         /* share of units with score60 > 0.3 */
     double *maps;                 /* [units, nbins, nbins] (x, y), NaN unvisited */
     double *sacs;                 /* [units, sac_size, sac_size] */

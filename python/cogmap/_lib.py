@@ -613,7 +613,8 @@ class GridEvaluation(Structure):
     _cname_ = "cm_grid_evaluation"
     _since_ = "cm_train_run"
     _fields_ = [("units", c_int), ("nbins", c_int), ("sac_size", c_int), ("lo", c_double), ("hi", c_double),
-                ("samples", c_int64), ("decoding_error", c_double), ("grid_fraction", c_double),
+                ("samples", c_int64), ("decoding_error", c_double), ("decoding_error_by_step", POINTER(c_double)),
+                ("grid_fraction", c_double),
                 ("maps", POINTER(c_double)), ("sacs", POINTER(c_double)), ("results", POINTER(GridnessResult)),
                 ("n_paths", c_int), ("steps", c_int), ("true_paths", POINTER(c_float)),
                 ("decoded_paths", POINTER(c_float)), ("ssmpc_masks", c_int), ("grid_periods_across", c_double),

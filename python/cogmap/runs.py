@@ -153,7 +153,8 @@ def train(model, out, *, preset=None, steps=None, minutes=None, sets=None, seed=
 class GridEvaluation:
     """A grid-cell network evaluated on fresh trajectories (cm_grid_evaluation): maps [U, n, n]
     (x first, NaN unvisited), sacs [U, 2n-1, 2n-1], gridness (a Gridness: score60, ...; its
-    to_csv() is `cogmap eval`'s gridness.csv), decoding_error (world units), grid_fraction
+    to_csv() is `cogmap eval`'s gridness.csv), decoding_error (world units), decoding_error_by_step
+    [T] (the mean error at each step along the paths: how fast the estimate drifts), grid_fraction
     (score60 > 0.3), lo, hi (the maps' range), samples, true_paths / decoded_paths [P, T+1, 2],
     step and checkpoint (what was evaluated; step 0 and None for the untrained network),
     grid_periods_across (median map width / spacing of the units above 0.3, NaN: none) and, with
@@ -164,6 +165,7 @@ class GridEvaluation:
         U, n, sn = ev.units, ev.nbins, ev.sac_size
         self.units, self.nbins, self.lo, self.hi, self.samples = U, n, ev.lo, ev.hi, ev.samples
         self.decoding_error, self.grid_fraction = ev.decoding_error, ev.grid_fraction
+        self.decoding_error_by_step = L.carray(ev.decoding_error_by_step, (ev.steps,), np.float64)
         self.maps = L.carray(ev.maps, (U, n, n), np.float64)
         self.sacs = L.carray(ev.sacs, (U, sn, sn), np.float64)
         rec = L.carray(ctypes.cast(ev.results, c_void_p).value, (U,), _RESULT)

@@ -221,9 +221,10 @@ cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev)
     char title[160];
     snprintf(title, sizeof title, "True (black) and decoded (red) paths, start in green; mean decoding error %.3f units",
              ev->decoding_error);
-    /* 300 x 282 points: a square plot area inside the axes' margins */
+    /* 300 x 282 points: a square plot area inside the axes' margins; the
+     * last panel is the error against the step along the path (drift). */
     cm_figure *fig;
-    cm_status st = cm_figure_create(&fig, 1, n, 300, 282, title);
+    cm_status st = cm_figure_create(&fig, 1, n + 1, 300, 282, title);
     const int len = ev->steps + 1;
     double *x = cm_alloc(sizeof(double) * (size_t)len), *y = cm_alloc(sizeof(double) * (size_t)len);
     if (st == CM_OK && (!x || !y))
@@ -245,6 +246,22 @@ cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev)
             const double sx = q[0], sy = q[1];
             st = cm_panel_scatter(pn, &sx, &sy, 1, (cm_rgb){0.1, 0.6, 0.1}, 4);
         }
+    }
+    if (st == CM_OK && ev->decoding_error_by_step) {
+        cm_panel *pn = cm_figure_panel(fig, 0, n);
+        for (int t = 0; t < ev->steps; t++) {
+            x[t] = t + 1; /* target frame t + 1: the first step after the start */
+            y[t] = ev->decoding_error_by_step[t];
+        }
+        cm_panel_xlim(pn, 0, ev->steps);
+        cm_panel_ylim(pn, 0, NAN);
+        st = cm_panel_line(pn, x, y, ev->steps, (cm_rgb){0.85, 0.1, 0.1}, 2);
+        if (st == CM_OK)
+            st = cm_panel_title(pn, "decoding error along the paths");
+        if (st == CM_OK)
+            st = cm_panel_xlabel(pn, "step");
+        if (st == CM_OK)
+            st = cm_panel_ylabel(pn, "mean error (units)");
     }
     if (st == CM_OK)
         st = cm_figure_save(fig, path);

@@ -17,6 +17,7 @@ void cm_grid_evaluation_free(cm_grid_evaluation *ev)
     cm_free(ev->results);
     cm_free(ev->true_paths);
     cm_free(ev->decoded_paths);
+    cm_free(ev->decoding_error_by_step);
     cm_free(ev->shuffle95);
     cm_free(ev->shuffle99);
     memset(ev, 0, sizeof *ev);
@@ -35,6 +36,8 @@ typedef struct eval_loop {
     cm_grid_evaluation *ev;
     double *sums, err_sum;
     int64_t *counts, err_n;
+    double *err_by_step; /* [T] sums over paths */
+    int64_t paths;
     int *bins;
     float *all_units; /* every sample's units and position, for the shuffle test (NULL without) */
     double *all_pos;
@@ -84,8 +87,10 @@ static cm_status eval_fold(void *ctx, int64_t k, const void *in)
         L->bins[i] = bx >= 0 && by >= 0 ? bx * nb + by : -1;
         if (L->bins[i] >= 0)
             L->counts[L->bins[i]]++;
+        const double e = hypot((double)decoded[2 * i] - pos[2 * i], (double)decoded[2 * i + 1] - pos[2 * i + 1]);
+        L->err_by_step[i % T] += e;
         if (T == 1 || i % T != 0) {
-            L->err_sum += hypot((double)decoded[2 * i] - pos[2 * i], (double)decoded[2 * i + 1] - pos[2 * i + 1]);
+            L->err_sum += e;
             L->err_n++;
         }
     }
@@ -101,6 +106,7 @@ static cm_status eval_fold(void *ctx, int64_t k, const void *in)
             L->all_pos[(size_t)ev->samples * 2 + i] = pos[i];
     }
     ev->samples += (int64_t)BT;
+    L->paths += L->B;
     return CM_OK;
 }
 
@@ -212,6 +218,7 @@ cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, c
     L.sums = cm_calloc((size_t)U * nb2, sizeof(double));
     L.counts = cm_calloc((size_t)nb2, sizeof(int64_t));
     L.bins = cm_alloc(BT * sizeof(int));
+    L.err_by_step = cm_calloc((size_t)T, sizeof(double));
     const int64_t n_batches = (samples + (int64_t)BT - 1) / (int64_t)BT;
     if (shuffles > 0) {
         L.all_units = cm_alloc(sizeof(float) * (size_t)n_batches * BT * U);
@@ -222,9 +229,11 @@ cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, c
     ev->results = cm_alloc((size_t)U * sizeof *ev->results);
     ev->true_paths = cm_alloc((size_t)ev->n_paths * (T + 1) * 2 * sizeof(float));
     ev->decoded_paths = cm_alloc((size_t)ev->n_paths * (T + 1) * 2 * sizeof(float));
+    ev->decoding_error_by_step = cm_alloc((size_t)T * sizeof(double));
     cm_status st = CM_OK;
-    if (!edges || !L.sums || !L.counts || !L.bins || !ev->maps || !ev->sacs || !ev->results || !ev->true_paths ||
-        !ev->decoded_paths || (shuffles > 0 && (!L.all_units || !L.all_pos)))
+    if (!edges || !L.sums || !L.counts || !L.bins || !L.err_by_step || !ev->maps || !ev->sacs || !ev->results ||
+        !ev->true_paths || !ev->decoded_paths || !ev->decoding_error_by_step ||
+        (shuffles > 0 && (!L.all_units || !L.all_pos)))
         st = cm_error(CM_ERR_NOMEM, "evaluation: cannot allocate maps of %d units", U);
     /* Every rank must know before the loop's collectives. */
     st = cm_dist_agree(st);
@@ -242,6 +251,8 @@ cm_status cm_grid_evaluate(cm_grid_forward_fn forward, void *model, int units, c
         for (int j = 0; j < nb2; j++)
             ev->maps[(size_t)u * nb2 + j] = L.counts[j] ? L.sums[(size_t)u * nb2 + j] / (double)L.counts[j] : NAN;
     ev->decoding_error = L.err_n ? L.err_sum / (double)L.err_n : NAN;
+    for (int t = 0; t < T; t++)
+        ev->decoding_error_by_step[t] = L.paths ? L.err_by_step[t] / (double)L.paths : NAN;
     st = score_units(&gc, ev);
     if (st != CM_OK)
         goto done;
@@ -264,6 +275,7 @@ done:
     cm_free(L.sums);
     cm_free(L.counts);
     cm_free(L.bins);
+    cm_free(L.err_by_step);
     if (st != CM_OK)
         cm_grid_evaluation_free(ev);
     return st;

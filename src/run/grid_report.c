@@ -149,6 +149,12 @@ static cm_status write_summary(const char *dir, const cm_grid_eval_report *rep, 
              cJSON_AddNumberToObject(root, "best_score60", rep->best_score60) &&
              cJSON_AddNumberToObject(root, "rate_map_bins", ev->nbins) &&
              cJSON_AddStringToObject(root, "gridness_masks", ev->ssmpc_masks ? "ssmpc" : "deepmind");
+    if (ok && ev->decoding_error_by_step) { /* the drift along the paths, step by step (cm_grid_evaluation) */
+        cJSON *by_step = cJSON_CreateDoubleArray(ev->decoding_error_by_step, ev->steps);
+        ok = by_step && cJSON_AddItemToObject(root, "decoding_error_by_step", by_step);
+        if (!ok)
+            cJSON_Delete(by_step);
+    }
     const double bin = (ev->hi - ev->lo) / ev->nbins; /* world units per bin */
     ok = ok && add_number_or_null(root, "grid_periods_across", ev->grid_periods_across);
     if (ok && ev->grid_periods_across == ev->grid_periods_across) /* not NaN */

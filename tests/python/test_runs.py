@@ -64,6 +64,7 @@ def test_evaluate_grid_equals_the_command(cli, tmp_path):
     assert ev.step == summary["steps"] == 3 and ev.samples == summary["samples"]
     assert abs(ev.decoding_error - summary["decoding_error"]) <= 1e-15 * abs(ev.decoding_error)
     assert ev.maps.shape == (ev.units, 20, 20) and ev.true_paths.shape[2] == 2
+    assert ev.decoding_error_by_step.tolist() == summary["decoding_error_by_step"]
     untrained = runs.evaluate_grid(run, samples=2000, checkpoint=None)
     assert untrained.step == 0 and untrained.checkpoint is None
     assert not np.array_equal(untrained.maps, ev.maps, equal_nan=True)
