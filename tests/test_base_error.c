@@ -65,6 +65,20 @@ static void test_progress_plain_lines(void **state)
     assert_non_null(strstr(line, "done"));
     fclose(f);
 
+    /* A time limit nearer than the count's end sets the ETA: 1 of 10^6 items in
+     * 10 s predicts 116 days, the limit 70.4 s after start leaves a minute. */
+    f = tmpfile();
+    assert_non_null(f);
+    cm_progress_start(&p, f, "train", 1000000);
+    cm_progress_time_limit(&p, 70.4);
+    p.start_time -= 10.0;
+    p.interval = 0.0;
+    cm_progress_update(&p, 1, NULL);
+    rewind(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(strstr(line, "eta 01:00"));
+    fclose(f);
+
     cm_progress silent;
     cm_progress_start(&silent, NULL, "x", 10);
     cm_progress_update(&silent, 5, NULL); /* must not crash */

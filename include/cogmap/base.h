@@ -87,9 +87,13 @@ typedef struct cm_progress {
     double start_time;
     double last_print;
     double interval;
+    double time_limit; /* seconds after start at which the work stops anyway (0: none) */
 } cm_progress;
 
 CM_API void cm_progress_start(cm_progress *p, FILE *out, const char *label, int64_t total);
+/* Work that also stops after `seconds` (a training's --minutes): the ETA is
+ * the nearer of the two ends, not the one the item count alone predicts. */
+CM_API void cm_progress_time_limit(cm_progress *p, double seconds);
 /* `extra` (printf-style, may be NULL) is appended to the line: "loss 1.23 err 0.4". */
 CM_API void cm_progress_update(cm_progress *p, int64_t done, const char *extra_fmt, ...)
     __attribute__((format(printf, 3, 4)));

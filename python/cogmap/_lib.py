@@ -211,7 +211,8 @@ class Rng(Structure):
 class Progress(Structure):
     _cname_ = "cm_progress"
     _fields_ = [("out", c_void_p), ("is_tty", c_int), ("label", c_char * 48), ("total", c_int64),
-                ("done", c_int64), ("start_time", c_double), ("last_print", c_double), ("interval", c_double)]
+                ("done", c_int64), ("start_time", c_double), ("last_print", c_double), ("interval", c_double),
+                ("time_limit", c_double)]
 
 
 def progress(enabled):

@@ -1,6 +1,7 @@
 /* Progress reporting: a redrawn bar on a terminal, plain periodic lines in logs. */
 #include "cogmap/base.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,11 @@ void cm_progress_start(cm_progress *p, FILE *out, const char *label, int64_t tot
         p->interval = atof(env);
 }
 
+void cm_progress_time_limit(cm_progress *p, double seconds)
+{
+    p->time_limit = seconds > 0 ? seconds : 0;
+}
+
 static void print_line(cm_progress *p, const char *extra, int final)
 {
     double now = cm_now();
@@ -41,8 +47,13 @@ static void print_line(cm_progress *p, const char *extra, int final)
     double rate = elapsed > 0 ? (double)p->done / elapsed : 0;
     char eta[32], spent[32];
     format_duration(spent, sizeof spent, elapsed);
+    double left = NAN;
     if (p->total > 0 && rate > 0)
-        format_duration(eta, sizeof eta, (double)(p->total - p->done) / rate);
+        left = (double)(p->total - p->done) / rate;
+    if (p->time_limit > 0 && !(left <= p->time_limit - elapsed)) /* NaN left: the clock alone */
+        left = p->time_limit > elapsed ? p->time_limit - elapsed : 0;
+    if (left == left)
+        format_duration(eta, sizeof eta, left);
     else
         snprintf(eta, sizeof eta, "--:--");
 

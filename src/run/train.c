@@ -239,8 +239,11 @@ cm_status cm_train_run(const cm_train_config *cfg, const cm_train_job_ops *ops, 
         state->loss_count = 0;
         last_eval_step = start_step;
     }
-    if (progress)
+    if (progress) {
         cm_progress_start(progress, progress->out, "train", cfg->steps > start_step ? cfg->steps - start_step : 0);
+        if (cfg->minutes > 0) /* the budget counts the run's earlier sessions too */
+            cm_progress_time_limit(progress, cfg->minutes * 60.0 - start_wall);
+    }
     for (;;) {
         state->wall_seconds = start_wall + (cm_now() - t0);
         if (cfg->steps > 0 && state->step >= cfg->steps)
