@@ -1,6 +1,7 @@
 /* The intrinsic curiosity module (policy.h; Pathak et al. 2017) over the
  * meta-controller's decisions: encoder, inverse model, forward model. */
 #include "models/config_table.h"
+#include "models/model_files.h"
 
 #include "cogmap/io.h"
 #include "cogmap/policy.h"
@@ -132,43 +133,20 @@ cm_params *cm_icm_params(cm_icm *m) { return &m->params; }
 
 cm_status cm_icm_save(const cm_icm *m, const char *dir)
 {
-    cm_status st = cm_mkdir_p(dir);
-    if (st)
-        return st;
-    char path[4200];
-    cJSON *o = cJSON_CreateObject();
-    int ok = o && cJSON_AddStringToObject(o, "format", "cogmap icm") &&
-             cJSON_AddStringToObject(o, "preset", m->cfg.preset) && cfgt_to_json(fields, N_FIELDS, &m->cfg, o);
-    if (!ok) {
-        cJSON_Delete(o);
-        return cm_error(CM_ERR_NOMEM, "%s/config.json: cannot build the document", dir);
-    }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    st = cm_json_write(path, o);
-    cJSON_Delete(o);
-    if (st)
-        return st;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    const char *keys[] = {"format"}, *values[] = {"pt"};
-    return cm_params_save(&m->params, path, keys, values, 1);
+    cJSON *o = mfiles_config_begin("cogmap icm", m->cfg.preset);
+    return mfiles_save(dir, o, o && cfgt_to_json(fields, N_FIELDS, &m->cfg, o), &m->params);
 }
 
 cm_status cm_icm_load(const char *dir, cm_icm **out)
 {
     *out = NULL;
-    char path[4200], preset[32] = "", format[64] = "";
-    snprintf(path, sizeof path, "%s/config.json", dir);
+    char path[4200], preset[32] = "";
     cJSON *o = NULL;
-    cm_status st = cm_json_read(path, &o);
+    cm_status st = mfiles_read_config(dir, "cogmap icm", &o, path, sizeof path, preset, sizeof preset);
     if (st)
         return st;
     cm_icm_config c;
-    st = cm_json_get_string(o, path, "format", 1, format, sizeof format);
-    if (!st && strcmp(format, "cogmap icm") != 0)
-        st = cm_error(CM_ERR_FORMAT, "%s: format: expected 'cogmap icm', got '%s'", path, format);
-    if (!st)
-        st = cm_json_get_string(o, path, "preset", 1, preset, sizeof preset);
-    if (!st && cm_icm_preset(preset, &c) != CM_OK)
+    if (cm_icm_preset(preset, &c) != CM_OK)
         st = cm_error(CM_ERR_FORMAT, "%s: preset: expected meta or tiny, got '%s'", path, preset);
     if (!st)
         st = cfgt_from_json(fields, N_FIELDS, &c, o, path);
@@ -180,8 +158,7 @@ cm_status cm_icm_load(const char *dir, cm_icm **out)
     cm_icm *m;
     if ((st = cm_icm_create(&c, 0, &m)))
         return st;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if ((st = cm_params_load(&m->params, path, 1))) {
+    if ((st = mfiles_load_params(dir, &m->params))) {
         cm_icm_free(m);
         return st;
     }

@@ -3,6 +3,7 @@
  * uses outside any trainer. */
 #include "models/config_table.h"
 #include "models/link_internal.h"
+#include "models/model_files.h"
 
 #include "cogmap/io.h"
 
@@ -275,47 +276,24 @@ const cm_params *cm_link_params_const(const cm_link *l) { return &l->params; }
 
 cm_status cm_link_save(const cm_link *l, const char *dir)
 {
-    cm_status st = cm_mkdir_p(dir);
-    if (st)
-        return st;
-    char path[4200];
-    cJSON *o = cJSON_CreateObject();
-    int ok = o && cJSON_AddStringToObject(o, "format", "cogmap link") &&
-             cJSON_AddStringToObject(o, "preset", l->cfg.preset) &&
-             cJSON_AddStringToObject(o, "optim", optim_names[l->cfg.optim.kind]) &&
+    cJSON *o = mfiles_config_begin("cogmap link", l->cfg.preset);
+    int ok = o && cJSON_AddStringToObject(o, "optim", optim_names[l->cfg.optim.kind]) &&
              cJSON_AddStringToObject(o, "target", target_names[l->cfg.target]) &&
              cJSON_AddStringToObject(o, "code", code_names[l->cfg.code]) &&
              cfgt_to_json(fields, N_FIELDS, &l->cfg, o);
-    if (!ok) {
-        cJSON_Delete(o);
-        return cm_error(CM_ERR_NOMEM, "%s/config.json: cannot build the document", dir);
-    }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    st = cm_json_write(path, o);
-    cJSON_Delete(o);
-    if (st)
-        return st;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    const char *keys[] = {"format"}, *values[] = {"pt"};
-    return cm_params_save(&l->params, path, keys, values, 1);
+    return mfiles_save(dir, o, ok, &l->params);
 }
 
 cm_status cm_link_load(const char *dir, cm_link **out)
 {
     *out = NULL;
-    char path[4200], preset[32] = "", optim[32] = "", target[32] = "", code[32] = "bernoulli", format[64] = "";
-    snprintf(path, sizeof path, "%s/config.json", dir);
+    char path[4200], preset[32] = "", optim[32] = "", target[32] = "", code[32] = "bernoulli";
     cJSON *o = NULL;
-    cm_status st = cm_json_read(path, &o);
+    cm_status st = mfiles_read_config(dir, "cogmap link", &o, path, sizeof path, preset, sizeof preset);
     if (st)
         return st;
     cm_link_config c;
-    st = cm_json_get_string(o, path, "format", 1, format, sizeof format);
-    if (!st && strcmp(format, "cogmap link") != 0)
-        st = cm_error(CM_ERR_FORMAT, "%s: format: expected 'cogmap link', got '%s'", path, format);
-    if (!st)
-        st = cm_json_get_string(o, path, "preset", 1, preset, sizeof preset);
-    if (!st && cm_link_preset(preset, &c) != CM_OK)
+    if (cm_link_preset(preset, &c) != CM_OK)
         st = cm_error(CM_ERR_FORMAT, "%s: preset: expected ssmpc or tiny, got '%s'", path, preset);
     if (!st)
         st = cm_json_get_string(o, path, "optim", 1, optim, sizeof optim);
@@ -344,8 +322,7 @@ cm_status cm_link_load(const char *dir, cm_link **out)
     st = cm_link_create(&c, 0, &l);
     if (st)
         return st;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    st = cm_params_load(&l->params, path, 1);
+    st = mfiles_load_params(dir, &l->params);
     if (st) {
         cm_link_free(l);
         return st;

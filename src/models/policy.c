@@ -1,6 +1,7 @@
 /* The meta-controller (policy.h): an actor-critic over a set of candidate
  * goals, trained with PPO's clipped objective. */
 #include "models/config_table.h"
+#include "models/model_files.h"
 
 #include "cogmap/io.h"
 #include "cogmap/policy.h"
@@ -144,43 +145,20 @@ const cm_params *cm_policy_params_const(const cm_policy *p) { return &p->params;
 
 cm_status cm_policy_save(const cm_policy *p, const char *dir)
 {
-    cm_status st = cm_mkdir_p(dir);
-    if (st)
-        return st;
-    char path[4200];
-    cJSON *o = cJSON_CreateObject();
-    int ok = o && cJSON_AddStringToObject(o, "format", "cogmap policy") &&
-             cJSON_AddStringToObject(o, "preset", p->cfg.preset) && cfgt_to_json(fields, N_FIELDS, &p->cfg, o);
-    if (!ok) {
-        cJSON_Delete(o);
-        return cm_error(CM_ERR_NOMEM, "%s/config.json: cannot build the document", dir);
-    }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    st = cm_json_write(path, o);
-    cJSON_Delete(o);
-    if (st)
-        return st;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    const char *keys[] = {"format"}, *values[] = {"pt"};
-    return cm_params_save(&p->params, path, keys, values, 1);
+    cJSON *o = mfiles_config_begin("cogmap policy", p->cfg.preset);
+    return mfiles_save(dir, o, o && cfgt_to_json(fields, N_FIELDS, &p->cfg, o), &p->params);
 }
 
 cm_status cm_policy_load(const char *dir, cm_policy **out)
 {
     *out = NULL;
-    char path[4200], preset[32] = "", format[64] = "";
-    snprintf(path, sizeof path, "%s/config.json", dir);
+    char path[4200], preset[32] = "";
     cJSON *o = NULL;
-    cm_status st = cm_json_read(path, &o);
+    cm_status st = mfiles_read_config(dir, "cogmap policy", &o, path, sizeof path, preset, sizeof preset);
     if (st)
         return st;
     cm_policy_config c;
-    st = cm_json_get_string(o, path, "format", 1, format, sizeof format);
-    if (!st && strcmp(format, "cogmap policy") != 0)
-        st = cm_error(CM_ERR_FORMAT, "%s: format: expected 'cogmap policy', got '%s'", path, format);
-    if (!st)
-        st = cm_json_get_string(o, path, "preset", 1, preset, sizeof preset);
-    if (!st && cm_policy_preset(preset, &c) != CM_OK)
+    if (cm_policy_preset(preset, &c) != CM_OK)
         st = cm_error(CM_ERR_FORMAT, "%s: preset: expected meta or tiny, got '%s'", path, preset);
     if (!st)
         st = cfgt_from_json(fields, N_FIELDS, &c, o, path);
@@ -192,8 +170,7 @@ cm_status cm_policy_load(const char *dir, cm_policy **out)
     cm_policy *p;
     if ((st = cm_policy_create(&c, 0, &p)))
         return st;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if ((st = cm_params_load(&p->params, path, 1))) {
+    if ((st = mfiles_load_params(dir, &p->params))) {
         cm_policy_free(p);
         return st;
     }

@@ -1,6 +1,7 @@
 /* The social place-cell network (social.h): configuration, building the
  * state dict in spc_module's order, PyTorch's initial weights, checkpoints. */
 #include "models/config_table.h"
+#include "models/model_files.h"
 #include "models/social_internal.h"
 
 #include "cogmap/io.h"
@@ -246,46 +247,21 @@ const cm_params *cm_social_params_const(const cm_social *m) { return &m->params;
 
 cm_status cm_social_save(const cm_social *m, const char *dir)
 {
-    cm_status st = cm_mkdir_p(dir);
-    if (st)
-        return st;
-    char path[4200];
-    cJSON *o = cJSON_CreateObject();
-    int ok = o && cJSON_AddStringToObject(o, "format", "cogmap social network") &&
-             cJSON_AddStringToObject(o, "preset", m->cfg.preset) &&
-             cJSON_AddStringToObject(o, "optim", optim_names[m->cfg.optim.kind]) &&
+    cJSON *o = mfiles_config_begin("cogmap social network", m->cfg.preset);
+    int ok = o && cJSON_AddStringToObject(o, "optim", optim_names[m->cfg.optim.kind]) &&
              cfgt_to_json(fields, N_FIELDS, &m->cfg, o);
-    if (!ok) {
-        cJSON_Delete(o);
-        return cm_error(CM_ERR_NOMEM, "%s/config.json: cannot build the document", dir);
-    }
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    st = cm_json_write(path, o);
-    cJSON_Delete(o);
-    if (st)
-        return st;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    const char *keys[] = {"format"}, *values[] = {"pt"};
-    return cm_params_save(&m->params, path, keys, values, 1);
+    return mfiles_save(dir, o, ok, &m->params);
 }
 
 /* config.json of a checkpoint folder into a configuration. */
 static cm_status read_config(const char *dir, cm_social_config *c)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.json", dir);
+    char path[4200], preset[32] = "", optim[32] = "";
     cJSON *o = NULL;
-    cm_status st = cm_json_read(path, &o);
+    cm_status st = mfiles_read_config(dir, "cogmap social network", &o, path, sizeof path, preset, sizeof preset);
     if (st)
         return st;
-    char preset[32] = "", optim[32] = "", format[64] = "";
-    st = cm_json_get_string(o, path, "format", 1, format, sizeof format);
-    if (!st && strcmp(format, "cogmap social network") != 0)
-        st = cm_error(CM_ERR_FORMAT, "%s: format: expected 'cogmap social network', got '%s'", path, format);
-    if (!st)
-        st = cm_json_get_string(o, path, "preset", 1, preset, sizeof preset);
-    if (!st)
-        st = cm_social_preset(preset, c);
+    st = cm_social_preset(preset, c);
     if (st == CM_ERR_ARG)
         st = cm_error(CM_ERR_FORMAT, "%s: preset: expected ssmpc or tiny, got '%s'", path, preset);
     if (!st)
@@ -316,9 +292,7 @@ cm_status cm_social_load(const char *dir, cm_social **out)
     st = cm_social_create(&c, 0, &m);
     if (st)
         return st;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    st = cm_params_load(&m->params, path, 1);
+    st = mfiles_load_params(dir, &m->params);
     if (st) {
         cm_social_free(m);
         return st;
