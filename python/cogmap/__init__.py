@@ -35,4 +35,4 @@ from .runs import train  # noqa: E402
 from . import evaluation  # noqa: E402
 from .evaluation import evaluate, map  # noqa: E402,A001
 from . import bench  # noqa: E402
-from .bench import (analyze_file, bench_coop, bench_train, figure_smp2, figure_smp3, gridness_table)  # noqa: E402
+from .bench import (analyze_file, bench_coop, bench_link, bench_train, figure_smp2, figure_smp3, gridness_table)  # noqa: E402

@@ -1,5 +1,6 @@
-"""The numbers `cogmap bench` (train, dist, motion, render, coop), `figure`, `analyze`, `gridness` and `simulate` print or write, one
-call each, returning dicts (include/cogmap/bench.h, plot.h, gridness_table.h, simulate.h).
+"""The numbers `cogmap bench` (train, dist, motion, render, coop, link), `figure`, `analyze`, `gridness` and `simulate` print or write, one
+call each, returning dicts (include/cogmap/bench.h, plot.h, gridness_table.h, simulate.h,
+socialrun.h).
 
 The benchmarks time what they build (no timing is meaningful on a loaded machine; the rates are
 the same numbers the command prints); they change the library's thread count as their C
@@ -8,6 +9,7 @@ what it prints.
 """
 
 import ctypes
+import os
 from ctypes import POINTER, Structure, byref, c_char, c_char_p, c_double, c_int, c_int64, c_uint64, c_void_p
 
 import numpy as np
@@ -135,6 +137,21 @@ class CoopBenchRequest(Structure):
                 ("gif_scheme", c_char_p), ("gif_bits", c_int), ("gif_episode", c_int64), ("no_gif", c_int)]
 
 
+class LinkBenchConfig(Structure):
+    _cname_ = "cm_link_bench_config"
+    _since_ = "cm_link_bench"
+    _fields_ = [("out", c_char_p), ("bits", POINTER(c_int)), ("n_bits", c_int), ("steps_velocity", c_int64),
+                ("steps_per_point", c_int64), ("minutes", c_double), ("eval_batches", c_int),
+                ("sets", POINTER(c_char_p)), ("n_sets", c_int), ("seed", c_uint64)]
+
+
+class LinkBenchRow(Structure):
+    _cname_ = "cm_link_bench_row"
+    _since_ = "cm_link_bench"
+    _fields_ = [("scheme", c_char * 16), ("bits", c_int), ("partner_error", c_double), ("bits_per_step", c_double),
+                ("self_error", c_double), ("steps", c_int64), ("seconds", c_double)]
+
+
 _FP = POINTER(ctypes.c_float)
 
 
@@ -159,7 +176,7 @@ class Sweep(Structure):
 
 
 L.STRUCTS += [Simulation, SweepAxis, Sweep]
-L.STRUCTS += [CoopRow, CoopTable, CoopBenchRequest]
+L.STRUCTS += [CoopRow, CoopTable, CoopBenchRequest, LinkBenchConfig, LinkBenchRow]
 L.STRUCTS += [BenchPathintResult, BenchBevResult, BenchTrainResult, BenchMotionResult, BenchRenderResult,
               ClassCounts, UnitGroup, SmpFigureOpts, SmpFigure2Summary, SmpFigure3Summary, AnalyzeSummary,
               GridnessTableOpts, GridnessTable]
@@ -187,6 +204,10 @@ _table_compute = fn("cm_gridness_table_compute", "status", POINTER(L.Array), c_c
 _table_free = fn("cm_gridness_table_free", None, POINTER(GridnessTable))
 _coop_bench_run = fn("cm_coop_bench_run", "status", POINTER(CoopBenchRequest), c_char_p, POINTER(L.Progress),
                      POINTER(CoopTable))
+_link_bench = fn("cm_link_bench", "status", POINTER(LinkBenchConfig), POINTER(L.Progress),
+                 POINTER(POINTER(LinkBenchRow)), POINTER(c_int))
+_link_fig_bits = fn("cm_link_fig_bits", "status", c_char_p, POINTER(LinkBenchRow), c_int)
+_free = fn("cm_free", None, c_void_p)
 _simulate_motion = fn("cm_simulate_motion", "status", POINTER(L.MotionC), c_char_p, c_double, c_double)
 _simulate = fn("cm_simulate", "status", POINTER(L.ArenaC), POINTER(L.MotionC), c_int, c_int, c_int, c_int, c_int,
                c_uint64, POINTER(Simulation))
@@ -380,6 +401,29 @@ def bench_coop(out, policy=None, perception=None, learned=(), schemes=None, bits
     rows = [_dict(t.rows[r]) for r in range(t.n_rows)]
     return {"rows": rows, "seconds": t.seconds, "agent_steps": t.agent_steps, "cpu_seconds": t.cpu_seconds,
             "threads": t.threads}
+
+
+def bench_link(out, bits=(4, 8, 16, 32, 64, 128), steps_velocity=3000, steps_per_point=300, minutes=60,
+               eval_batches=8, sets=(), seed=1, progress=False):
+    """`cogmap bench link --out OUT ...` (cm_link_bench, then cm_link_fig_bits): trains and evaluates
+    the velocity scheme, no link, and the learned link and broadcast at every budget in `bits`,
+    one run folder per point under `out` (points already there are resumed); writes table.csv and
+    partner_error_vs_bits.png. minutes: the total budget that cuts the link points (0: none).
+    Returns one dict per row: scheme, bits (0 for velocity and none), partner_error,
+    bits_per_step, self_error, steps, seconds."""
+    bits = [bits] if isinstance(bits, int) else list(bits)
+    bs = (c_int * max(1, len(bits)))(*bits)
+    ss, ns = _strings(sets)
+    out = str(out)
+    c = LinkBenchConfig(out.encode(), bs, len(bits), steps_velocity, steps_per_point, minutes, eval_batches, ss, ns,
+                        seed)
+    rows, n = POINTER(LinkBenchRow)(), c_int(0)
+    _link_bench(byref(c), L.progress(progress), byref(rows), byref(n))
+    try:
+        _link_fig_bits(os.path.join(out, "partner_error_vs_bits.png").encode(), rows, n.value)
+        return [_dict(rows[i]) for i in range(n.value)]
+    finally:
+        _free(rows)
 
 
 def simulate_folder(out, arena="box", motion="sorscher", steps=1000, agents=1, batch=1, rays=36, scale=1.0, dt=0.0,

@@ -167,6 +167,27 @@ def test_bench_coop_equals_the_command(cli, tmp_path):
         cogmap.bench_coop(tmp_path / "x", bits="4,0")
 
 
+def test_bench_link_equals_the_command(cli, tmp_path):
+    small = {"hidden": 12, "bottleneck": 16, "relational_hidden": 8, "batch": 4, "seq_len": 8, "eval_batches": 1,
+             "probe_reps": 2, "sender_hidden": 8, "decoder_hidden": 16}
+    sets = [f"{k}={v}" for k, v in small.items()]
+    cli("bench", "link", "--bits", "2,4", "--steps-velocity", 2, "--steps-per-point", 1, "--eval-batches", 1,
+        "--minutes", 0, *sum((["--set", s] for s in sets), []), "--seed", 3, "--threads", 1, "--quiet",
+        "--out", tmp_path / "cli")
+    cogmap.set_threads(1)
+    rows = cogmap.bench_link(tmp_path / "py", bits=[2, 4], steps_velocity=2, steps_per_point=1, minutes=0,
+                             eval_batches=1, sets=sets, seed=3)
+    assert [(r["scheme"], r["bits"]) for r in rows] == [("velocity", 0), ("none", 0), ("learned", 2),
+                                                         ("broadcast", 2), ("learned", 4), ("broadcast", 4)]
+    assert (tmp_path / "py" / "partner_error_vs_bits.png").stat().st_size > 0
+
+    def table(d):  # every column but the wall time
+        return [line.rsplit(",", 1)[0] for line in (d / "table.csv").read_text().splitlines()]
+    assert table(tmp_path / "py") == table(tmp_path / "cli")
+    with pytest.raises(cogmap.ArgumentError, match="colour"):
+        cogmap.bench_link(tmp_path / "x", bits=[4], sets=["colour=red"], minutes=0)
+
+
 def test_simulate_folder_and_maze_dataset_equal_the_command(cli, tmp_path):
     cli("simulate", "--steps", 60, "--batch", 2, "--rays", 8, "--scale", 2, "--dt", 0.05, "--seed", 4, "--quiet",
         "--out", tmp_path / "cs")
