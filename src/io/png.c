@@ -15,6 +15,7 @@
  * 1 GiB of pixels are far above what cogmap renders or reads. */
 #define CM_PNG_MAX_SIDE 32768u
 #define CM_PNG_MAX_BYTES ((size_t)1 << 30)
+#define CM_PNG_SIGNATURE_BYTES 8 /* \x89PNG\r\n\x1a\n */
 
 typedef struct png_failure {
     jmp_buf jmp;
@@ -60,27 +61,45 @@ void cm_image_free(cm_image *img)
     img->width = img->height = img->channels = 0;
 }
 
-cm_status cm_png_read(const char *path, cm_image *out)
+/* Opens `path`, checks the PNG signature and makes libpng's reader with
+ * our error handlers. The caller sets its own setjmp: a longjmp must land
+ * in a frame that is still live. */
+static cm_status open_reader(const char *path, FILE **fp_out, png_failure *fail, png_structp *png_out,
+                             png_infop *info_out)
 {
-    memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return cm_error(CM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    uint8_t sig[8];
+    uint8_t sig[CM_PNG_SIGNATURE_BYTES];
     size_t got = fread(sig, 1, sizeof sig, fp);
     if (got != sizeof sig || png_sig_cmp(sig, 0, sizeof sig) != 0) {
         fclose(fp);
         return cm_error(CM_ERR_FORMAT, "%s: PNG signature: expected \\x89PNG\\r\\n\\x1a\\n, not a PNG file", path);
     }
-    png_failure fail;
-    fail.msg[0] = '\0';
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &fail, on_error, on_warning);
+    fail->msg[0] = '\0';
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, fail, on_error, on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
         png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
         fclose(fp);
         return cm_error(CM_ERR_NOMEM, "%s: cannot allocate the PNG decoder", path);
     }
+    *fp_out = fp;
+    *png_out = png;
+    *info_out = info;
+    return CM_OK;
+}
+
+cm_status cm_png_read(const char *path, cm_image *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *fp;
+    png_failure fail;
+    png_structp png;
+    png_infop info;
+    cm_status st = open_reader(path, &fp, &fail, &png, &info);
+    if (st != CM_OK)
+        return st;
     /* Locals changed after setjmp must be volatile to survive the longjmp. */
     png_bytep *volatile rows = NULL;
     cm_image *volatile img = out;
@@ -92,7 +111,7 @@ cm_status cm_png_read(const char *path, cm_image *out)
         return cm_error(CM_ERR_FORMAT, "%s: PNG: %s", path, fail.msg);
     }
     png_init_io(png, fp);
-    png_set_sig_bytes(png, sizeof sig);
+    png_set_sig_bytes(png, CM_PNG_SIGNATURE_BYTES);
     png_set_user_limits(png, CM_PNG_MAX_SIDE, CM_PNG_MAX_SIDE);
     png_read_info(png, info);
     png_uint_32 width, height;
@@ -150,31 +169,20 @@ cm_status cm_png_read(const char *path, cm_image *out)
 
 cm_status cm_png_info(const char *path, int *width, int *height, int *channels)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return cm_error(CM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    uint8_t sig[8];
-    size_t got = fread(sig, 1, sizeof sig, fp);
-    if (got != sizeof sig || png_sig_cmp(sig, 0, sizeof sig) != 0) {
-        fclose(fp);
-        return cm_error(CM_ERR_FORMAT, "%s: PNG signature: expected \\x89PNG\\r\\n\\x1a\\n, not a PNG file", path);
-    }
+    FILE *fp;
     png_failure fail;
-    fail.msg[0] = '\0';
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &fail, on_error, on_warning);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!png || !info) {
-        png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
-        fclose(fp);
-        return cm_error(CM_ERR_NOMEM, "%s: cannot allocate the PNG decoder", path);
-    }
+    png_structp png;
+    png_infop info;
+    cm_status st = open_reader(path, &fp, &fail, &png, &info);
+    if (st != CM_OK)
+        return st;
     if (setjmp(fail.jmp)) {
         png_destroy_read_struct(&png, &info, NULL);
         fclose(fp);
         return cm_error(CM_ERR_FORMAT, "%s: PNG: %s", path, fail.msg);
     }
     png_init_io(png, fp);
-    png_set_sig_bytes(png, sizeof sig);
+    png_set_sig_bytes(png, CM_PNG_SIGNATURE_BYTES);
     png_set_user_limits(png, CM_PNG_MAX_SIDE, CM_PNG_MAX_SIDE);
     png_read_info(png, info);
     png_uint_32 w, h;
