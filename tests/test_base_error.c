@@ -102,6 +102,31 @@ static void test_alloc_aligned(void **state)
     assert_true(cm_peak_rss_bytes() > 0);
 }
 
+/* A model state's activations: one zeroed block, every buffer on a cache
+ * line, empty ones NULL, and sizes whose sum overflows refused. */
+static void test_alloc_slots(void **state)
+{
+    (void)state;
+    float *a = (float *)1, *b = (float *)1, *c = (float *)1, *d = (float *)1;
+    float **slots[] = {&a, &b, &c, &d};
+    const size_t sizes[] = {3, 0, 17, 16};
+    size_t total = 0;
+    float *block = cm_alloc_slots(slots, sizes, 4, &total);
+    assert_non_null(block);
+    assert_int_equal(total, 16 + 0 + 32 + 16);
+    assert_ptr_equal(a, block);
+    assert_null(b);
+    assert_ptr_equal(c, block + 16);
+    assert_ptr_equal(d, block + 48);
+    assert_int_equal((uintptr_t)c % 64, 0);
+    for (size_t i = 0; i < total; i++)
+        assert_true(block[i] == 0.0f);
+    cm_free(block);
+    const size_t huge[] = {16, SIZE_MAX - 7};
+    assert_null(cm_alloc_slots(slots, huge, 2, &total));
+    assert_int_equal(total, 0);
+}
+
 /* Whole names only: a prefix, an extension or an empty value is no choice. */
 static void test_is_choice(void **state)
 {
@@ -150,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_error_message_truncates_safely),
         cmocka_unit_test(test_progress_plain_lines),
         cmocka_unit_test(test_alloc_aligned),
+        cmocka_unit_test(test_alloc_slots),
         cmocka_unit_test(test_is_choice),
         cmocka_unit_test(test_fits_float),
         cmocka_unit_test(test_blas_hold),

@@ -149,6 +149,12 @@ CM_API double cm_mt_normal(cm_mt19937 *mt, double loc, double scale);
 CM_API void *cm_alloc(size_t bytes);
 CM_API void *cm_calloc(size_t count, size_t size); /* zeroed, overflow-checked */
 CM_API void cm_free(void *p);
+/* One zeroed allocation carved into n float buffers, as a model's state
+ * keeps its activations: *slots[k] gets sizes[k] floats, every buffer on a
+ * 64-byte boundary (sizes rounded up to 16 floats), NULL where sizes[k] is
+ * 0. Returns the block (free it with cm_free; the slots point into it) or
+ * NULL when out of memory; *total: the floats it holds. */
+CM_API float *cm_alloc_slots(float **const *slots, const size_t *sizes, size_t n, size_t *total);
 
 /* The memory limit: the most bytes one allocation, or one array, image or
  * document read from a file, may take. A declared size above it is refused

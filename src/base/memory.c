@@ -87,6 +87,29 @@ void *cm_calloc(size_t count, size_t size)
 
 void cm_free(void *p) { free(p); }
 
+float *cm_alloc_slots(float **const *slots, const size_t *sizes, size_t n, size_t *total)
+{
+    size_t floats = 0;
+    for (size_t k = 0; k < n; k++) {
+        const size_t rounded = (sizes[k] + 15) / 16 * 16;
+        if (rounded < sizes[k] || floats > SIZE_MAX - rounded) { /* a size near SIZE_MAX */
+            *total = 0;
+            return NULL;
+        }
+        floats += rounded;
+    }
+    *total = floats;
+    float *block = cm_calloc(floats, sizeof(float));
+    if (!block)
+        return NULL;
+    size_t off = 0;
+    for (size_t k = 0; k < n; k++) {
+        *slots[k] = sizes[k] ? block + off : NULL;
+        off += (sizes[k] + 15) / 16 * 16;
+    }
+    return block;
+}
+
 size_t cm_peak_rss_bytes(void)
 {
     struct rusage ru;

@@ -83,17 +83,10 @@ cm_status cm_link_state_create(const cm_link *l, int B, int T, cm_link_state **o
     SLOT(s->dctx, TB * (C ? C : 1));
     SLOT(s->work, cm_lstm_work_floats(T, (int)NB, (int)M));
 #undef SLOT
-    for (size_t k = 0; k < n; k++)
-        total += (sizes[k] + 15) / 16 * 16;
-    s->block = cm_calloc(total, sizeof(float));
+    s->block = cm_alloc_slots(slots, sizes, n, &total);
     if (!s->block) {
         free(s);
         return cm_error(CM_ERR_NOMEM, "link state: cannot allocate %zu MB", total * sizeof(float) >> 20);
-    }
-    size_t off = 0;
-    for (size_t k = 0; k < n; k++) {
-        *slots[k] = sizes[k] ? s->block + off : NULL;
-        off += (sizes[k] + 15) / 16 * 16;
     }
     s->B = B;
     s->T = T;

@@ -155,7 +155,6 @@ cm_status cm_pathint_state_create(const cm_pathint *m, int batch, int seq_len, c
     cm_pathint_state *s = calloc(1, sizeof *s);
     if (!s)
         return cm_error(CM_ERR_NOMEM, "path-integration state: cannot allocate");
-    /* Each buffer rounded to 16 floats keeps them all 64-byte aligned. */
     size_t sizes[32], n = 0, total = 0;
     float **slots[32];
 #define SLOT(ptr, count) (slots[n] = &(ptr), sizes[n++] = (count))
@@ -182,9 +181,7 @@ cm_status cm_pathint_state_create(const cm_pathint *m, int batch, int seq_len, c
     SLOT(s->work, lstm ? cm_lstm_work_floats(T, B, (int)H) : 0);
     SLOT(s->fwork, lstm ? cm_lstm_forward_work_floats((int)H) : 0);
 #undef SLOT
-    for (size_t k = 0; k < n; k++)
-        total += (sizes[k] + 15) / 16 * 16;
-    float *block = cm_calloc(total, sizeof(float));
+    float *block = cm_alloc_slots(slots, sizes, n, &total);
     if (!block) {
         free(s);
         return cm_error(CM_ERR_NOMEM, "path-integration state: cannot allocate %zu MB of activations",
@@ -192,11 +189,6 @@ cm_status cm_pathint_state_create(const cm_pathint *m, int batch, int seq_len, c
     }
     s->act = block;
     s->act_floats = total;
-    size_t off = 0;
-    for (size_t k = 0; k < n; k++) {
-        *slots[k] = sizes[k] ? block + off : NULL;
-        off += (sizes[k] + 15) / 16 * 16;
-    }
     if (Nb == 0) {
         /* No bottleneck: the read-outs see h_1..h_T directly. */
         s->z = s->hs + (size_t)B * H;

@@ -63,20 +63,13 @@ cm_status cm_social_state_create(const cm_social *m, int B, int T, cm_social_sta
     SLOT(s->dc0, B2 * H);
     SLOT(s->bwork, cm_lstm_work_floats(T, (int)B2, (int)H));
 #undef SLOT
-    for (size_t k = 0; k < n; k++)
-        total += (sizes[k] + 15) / 16 * 16; /* every buffer on a 64-byte boundary */
-    s->block = cm_calloc(total, sizeof(float));
+    s->block = cm_alloc_slots(slots, sizes, n, &total);
     if (!s->block) {
         free(s);
         return cm_error(CM_ERR_NOMEM, "social state: cannot allocate %zu MB of activations",
                         total * sizeof(float) >> 20);
     }
     s->floats = total;
-    size_t off = 0;
-    for (size_t k = 0; k < n; k++) {
-        *slots[k] = s->block + off;
-        off += (sizes[k] + 15) / 16 * 16;
-    }
     s->B = B;
     s->T = T;
     *out = s;
