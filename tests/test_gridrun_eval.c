@@ -101,7 +101,7 @@ static void test_evaluate_and_figures(void **state)
     snprintf(path, sizeof path, "%s/hist.png", dir);
     assert_int_equal(cm_grid_fig_histogram(path, &ev, &ev), CM_OK);
     snprintf(path, sizeof path, "%s/paths.png", dir);
-    assert_int_equal(cm_grid_fig_paths(path, &ev), CM_OK);
+    assert_int_equal(cm_grid_fig_paths(path, &ev, "grid units"), CM_OK);
     cm_grid_eval_row rows[3] = {{100, 1, 2, 2, 3, 0.1}, {200, 2, 1, 1, 1, 0.2}, {300, 3, 1, 1, 0.5, NAN}};
     snprintf(path, sizeof path, "%s/training.png", dir);
     assert_int_equal(cm_grid_fig_training(path, rows, 3), CM_OK);

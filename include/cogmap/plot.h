@@ -137,8 +137,10 @@ CM_API cm_status cm_grid_fig_units(const char *path, const cm_grid_evaluation *e
 /* Histogram of score60 over units, with the untrained network's beside it
  * when `baseline` is not NULL, and the 0.3 threshold. */
 CM_API cm_status cm_grid_fig_histogram(const char *path, const cm_grid_evaluation *ev, const cm_grid_evaluation *baseline);
-/* True (black) and decoded (red) example paths in the arena. */
-CM_API cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev);
+/* True (black) and decoded (red) example paths in the arena, and the
+ * decoding error along the paths; `unit` names the error's unit ("grid
+ * units", "m"; NULL: "units"). */
+CM_API cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev, const char *unit);
 /* Grid fraction and decoding error against training step, side by side. */
 CM_API cm_status cm_grid_fig_training(const char *path, const cm_grid_eval_row *rows, int count);
 /* SSM-PC figure 2: rate maps of `n_units` chosen units (rows) at `n_stages`

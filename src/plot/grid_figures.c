@@ -213,14 +213,16 @@ cm_status cm_grid_fig_histogram(const char *path, const cm_grid_evaluation *ev, 
     return st;
 }
 
-cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev)
+cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev, const char *unit)
 {
+    if (!unit)
+        unit = "units";
     const int n = ev->n_paths;
     if (n <= 0)
         return cm_error(CM_ERR_ARG, "%s: no example paths", path);
     char title[160];
-    snprintf(title, sizeof title, "True (black) and decoded (red) paths, start in green; mean decoding error %.3f units",
-             ev->decoding_error);
+    snprintf(title, sizeof title, "True (black) and decoded (red) paths, start in green; mean decoding error %.3f %s",
+             ev->decoding_error, unit);
     /* 300 x 282 points: a square plot area inside the axes' margins; the
      * last panel is the error against the step along the path (drift). */
     cm_figure *fig;
@@ -260,8 +262,11 @@ cm_status cm_grid_fig_paths(const char *path, const cm_grid_evaluation *ev)
             st = cm_panel_title(pn, "decoding error along the paths");
         if (st == CM_OK)
             st = cm_panel_xlabel(pn, "step");
-        if (st == CM_OK)
-            st = cm_panel_ylabel(pn, "mean error (units)");
+        if (st == CM_OK) {
+            char label[64];
+            snprintf(label, sizeof label, "mean error (%s)", unit);
+            st = cm_panel_ylabel(pn, label);
+        }
     }
     if (st == CM_OK)
         st = cm_figure_save(fig, path);
@@ -406,7 +411,7 @@ cm_status cm_grid_eval_figures(const char *dir, const cm_grid_eval_report *rep)
     }
     if (st == CM_OK) {
         snprintf(fig, sizeof fig, "%s/figures/paths.png", dir);
-        st = cm_grid_fig_paths(fig, &rep->eval);
+        st = cm_grid_fig_paths(fig, &rep->eval, rep->unit_name);
     }
     if (st == CM_OK && rep->n_rows > 0) {
         snprintf(fig, sizeof fig, "%s/figures/training.png", dir);
