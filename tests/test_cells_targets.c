@@ -115,6 +115,60 @@ static void test_dog_is_a_distribution(void **state)
     cm_place_cells_free(&pc);
 }
 
+/* The DoG at a temperature: a distribution whose log-odds between any two
+ * cells are the difference of their raw DoG values over the temperature (the
+ * raw DoG recomputed here in double precision), so the read-out it trains
+ * has the DoG itself as its ideal logits. How it fails: a min shift left in
+ * (log-odds then follow log(DoG - min), not DoG), or the temperature applied
+ * twice or not at all. */
+static void test_dog_temperature_is_the_dog_as_logits(void **state)
+{
+    (void)state;
+    cm_place_cells pc;
+    assert_int_equal(cm_place_cells_preset(&pc, "ssmpc"), CM_OK);
+    pc.sigma = 0.75f;
+    pc.dog = 1;
+    pc.dog_temperature = 0.02f;
+    const float pos[2] = {6.3f, 9.1f};
+    float act[256];
+    cm_place_cells_activate(&pc, pos, 1, act);
+    double sum = 0, raw[256], zn = 0, zw = 0;
+    for (int i = 0; i < 256; i++) {
+        double dx = pos[0] - pc.centres[2 * i], dy = pos[1] - pc.centres[2 * i + 1], d2 = dx * dx + dy * dy;
+        zn += exp(-d2 / (2 * 0.75 * 0.75));
+        zw += exp(-d2 / (2 * 2 * 0.75 * 0.75));
+        sum += act[i];
+    }
+    assert_float_equal(sum, 1.0, 1e-5);
+    for (int i = 0; i < 256; i++) {
+        double dx = pos[0] - pc.centres[2 * i], dy = pos[1] - pc.centres[2 * i + 1], d2 = dx * dx + dy * dy;
+        raw[i] = exp(-d2 / (2 * 0.75 * 0.75)) / zn - exp(-d2 / (2 * 2 * 0.75 * 0.75)) / zw;
+    }
+    int peak = 0;
+    for (int i = 1; i < 256; i++)
+        peak = raw[i] > raw[peak] ? i : peak;
+    for (int i = 0; i < 256; i++) {
+        double want = (raw[i] - raw[peak]) / 0.02, got = log(act[i]) - log(act[peak]);
+        if (fabs(got - want) > 1e-3 * (1 + fabs(want)))
+            fail_msg("cell %d: log-odds against the peak %g, expected %g", i, got, want);
+    }
+    /* The surround dips below the floor far away (raw DoG ~ 0 there): the
+     * code keeps the DoG's negative ring, which a Gaussian code lacks. */
+    int far = 0, low = 0;
+    double far_d2 = 0;
+    for (int i = 0; i < 256; i++) {
+        double dx = pos[0] - pc.centres[2 * i], dy = pos[1] - pc.centres[2 * i + 1];
+        if (dx * dx + dy * dy > far_d2) {
+            far_d2 = dx * dx + dy * dy;
+            far = i;
+        }
+        low = act[i] < act[low] ? i : low;
+    }
+    if (!(act[low] < 0.8f * act[far]))
+        fail_msg("lowest cell %g, a far cell %g: no surround dip", act[low], act[far]);
+    cm_place_cells_free(&pc);
+}
+
 /* Sorscher's centres and DoG code against numpy itself, when it is there. */
 static void test_sorscher_against_numpy(void **state)
 {
@@ -173,7 +227,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ssmpc_place_cells),   cmocka_unit_test(test_ssmpc_hd_cells),
-        cmocka_unit_test(test_dog_is_a_distribution), cmocka_unit_test(test_sorscher_against_numpy),
+        cmocka_unit_test(test_dog_is_a_distribution),
+        cmocka_unit_test(test_dog_temperature_is_the_dog_as_logits), cmocka_unit_test(test_sorscher_against_numpy),
         cmocka_unit_test(test_bad_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

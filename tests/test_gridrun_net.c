@@ -228,8 +228,8 @@ static void test_place_cell_overrides(void **state)
     cm_grid_run_config c;
     assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
     const char *sets[] = {"hidden=8", "bottleneck=8", "batch=2", "steps=3", "place_sigma=1.5", "place_dog=1",
-                          "surround_scale=3"};
-    for (int i = 0; i < 7; i++)
+                          "surround_scale=3", "dog_temperature=0.02", "place_count=1024"};
+    for (int i = 0; i < 9; i++)
         assert_int_equal(cm_grid_run_config_set(&c, sets[i]), CM_OK);
     const char *dir = cmt_tmpdir();
     assert_int_equal(cm_grid_run_config_write(&c, dir), CM_OK);
@@ -241,6 +241,10 @@ static void test_place_cell_overrides(void **state)
     assert_float_equal(n->pc.sigma, 1.5f, 0.0f);
     assert_int_equal(n->pc.dog, 1);
     assert_float_equal(n->pc.surround_scale, 3.0f, 0.0f);
+    assert_float_equal(n->pc.dog_temperature, 0.02f, 0.0f);
+    /* A denser ensemble: its read-out follows, and its first cells are the preset's. */
+    assert_int_equal(n->pc.n, 1024);
+    assert_int_equal(cm_pathint_get_config(n->m)->n_place, 1024);
     assert_int_equal(n->top_k, 3); /* DoG targets decode as Sorscher's (top 3) */
 
     /* The wider field spreads the target: its largest probability is lower
@@ -258,6 +262,10 @@ static void test_place_cell_overrides(void **state)
     assert_int_equal(cm_grid_net_create(&d, &plain), CM_OK);
     assert_float_equal(plain->pc.sigma, 0.5f, 0.0f);
     assert_int_equal(plain->pc.dog, 0);
+    assert_float_equal(plain->pc.dog_temperature, 0.0f, 0.0f);
+    assert_int_equal(plain->pc.n, 256);
+    for (int i = 0; i < 512; i++)
+        assert_float_equal(n->pc.centres[i], plain->pc.centres[i], 0.0f);
     assert_int_equal(wide->pc.dog, 0);
     const float pos[2] = {7.3f, 4.1f};
     float a[256], b[256];
@@ -274,8 +282,22 @@ static void test_place_cell_overrides(void **state)
     cm_grid_net_free(plain);
     cm_grid_net_free(n);
 
-    const char *bad[] = {"place_sigma=0", "place_sigma=-1", "place_dog=2", "surround_scale=1", "place_sigma=x"};
-    for (int i = 0; i < 5; i++) {
+    /* A temperature for Gaussian targets would be ignored: refused instead. */
+    cm_grid_run_config g;
+    assert_int_equal(cm_grid_run_config_init(&g, "ssmpc", 3), CM_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cm_grid_run_config_set(&g, sets[i]), CM_OK);
+    assert_int_equal(cm_grid_run_config_set(&g, "dog_temperature=0.02"), CM_OK);
+    cm_grid_net *gauss = NULL;
+    assert_int_equal(cm_grid_net_create(&g, &gauss), CM_ERR_ARG);
+    assert_null(gauss);
+    assert_non_null(strstr(cm_errmsg(), "dog_temperature"));
+
+    const char *bad[] = {"place_sigma=0",     "place_sigma=-1",     "place_dog=2",
+                         "surround_scale=1",  "place_sigma=x",      "dog_temperature=0",
+                         "dog_temperature=-1", "dog_temperature=x", "place_count=0",
+                         "place_count=-5"};
+    for (int i = 0; i < 10; i++) {
         assert_int_equal(cm_grid_run_config_set(&c, bad[i]), CM_ERR_ARG);
         char key[32];
         snprintf(key, sizeof key, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);

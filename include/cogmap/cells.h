@@ -24,6 +24,12 @@ typedef struct cm_place_cells {
     float sigma;          /* Gaussian width, world units */
     int dog;              /* Sorscher's difference of softmaxes */
     float surround_scale; /* DoG surround variance factor (2: sigma2^2 = 2 sigma^2) */
+    /* DoG only. 0: Sorscher's code (the difference shifted to a zero minimum
+     * and renormalised, nearly flat: most of its mass is the shift). > 0:
+     * softmax_i(DoG_i / dog_temperature), the difference used as logits, so
+     * that the ideal read-out logits are the DoG itself, at a contrast the
+     * temperature sets. */
+    float dog_temperature;
     float *centres;       /* [n, 2] */
 } cm_place_cells;
 
@@ -45,6 +51,11 @@ CM_API cm_status cm_place_cells_preset(cm_place_cells *pc, const char *name);
  * over the scaled square, round(n scale^2) of them (the same density), the
  * same width and seed. Scale 1 is the preset. */
 CM_API cm_status cm_place_cells_preset_scaled(cm_place_cells *pc, const char *name, float scale);
+/* The same with `count` cells instead (0: the scaled preset's number), drawn
+ * from the preset's seed over the scaled square: a denser or sparser
+ * ensemble of the same width. Centres drawn in pairs (ssmpc, banino) begin
+ * with the preset's own cells. */
+CM_API cm_status cm_place_cells_preset_sized(cm_place_cells *pc, const char *name, float scale, int count);
 CM_API void cm_place_cells_free(cm_place_cells *pc);
 
 /* Preferred directions uniform in [-pi, pi) from a fresh RandomState(seed). */
@@ -52,7 +63,8 @@ CM_API cm_status cm_hd_cells_create(cm_hd_cells *hd, int n, float kappa, uint32_
 CM_API void cm_hd_cells_free(cm_hd_cells *hd);
 
 /* Target distributions over cells, one row per sample:
- *   place: softmax_i(-|x - mu_i|^2 / (2 sigma^2)), or Sorscher's DoG;
+ *   place: softmax_i(-|x - mu_i|^2 / (2 sigma^2)), or Sorscher's DoG (shifted
+ *          and renormalised, or its softmax at dog_temperature);
  *   hd:    softmax_j(kappa cos(theta - mu_j)).
  * pos [count, 2], theta [count] -> out [count, n]. Rows sum to 1. */
 CM_API void cm_place_cells_activate(const cm_place_cells *pc, const float *pos, int64_t count, float *out);

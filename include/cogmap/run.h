@@ -299,11 +299,15 @@ typedef struct cm_grid_run_config {
     int eval_batches;         /* batches per periodic evaluation */
     /* Place-cell overrides of the `cells` ensemble (0 / -1: the preset's):
      * field width sigma (world units), difference-of-softmaxes targets
-     * (Sorscher's DoG) on or off, and the surround's width ratio. Centres stay
-     * the preset's draws. */
+     * (Sorscher's DoG) on or off, the surround's width ratio and the DoG's
+     * softmax temperature (cells.h dog_temperature). Centres stay the
+     * preset's draws; place_count > 0 draws that many from its seed instead
+     * (cm_place_cells_preset_sized), and the read-out follows. */
     float place_sigma;
     int place_dog;
     float surround_scale;
+    float dog_temperature;
+    int place_count;
     /* A larger arena at the same grid period: the box or box15 arena, the
      * place-cell range (round(n scale^2) cells, the same density, width and
      * seed) and the evaluation maps (round(nbins scale) bins, the same bin

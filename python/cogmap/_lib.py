@@ -499,7 +499,7 @@ class PathintConfig(Structure):
 class PlaceCells(Structure):
     _cname_ = "cm_place_cells"
     _fields_ = [("n", c_int), ("sigma", c_float), ("dog", c_int), ("surround_scale", c_float),
-                ("centres", POINTER(c_float))]
+                ("dog_temperature", c_float), ("centres", POINTER(c_float))]
 
 
 class HdCells(Structure):
@@ -582,7 +582,8 @@ class GridRunConfig(Structure):
     _fields_ = [("preset", c_char * 32), ("net", PathintConfig), ("cells", c_char * 32), ("arena", c_char * 32),
                 ("motion", c_char * 32), ("motion_scale", c_float), ("data", c_char * 4096),
                 ("eval_batches", c_int), ("place_sigma", c_float), ("place_dog", c_int),
-                ("surround_scale", c_float), ("arena_scale", c_float), ("maze_count", c_int),
+                ("surround_scale", c_float), ("dog_temperature", c_float), ("place_count", c_int),
+                ("arena_scale", c_float), ("maze_count", c_int),
                 ("lr_schedule", c_int), ("lr_decay_start", c_int64), ("lr_decay_steps", c_int64),
                 ("lr_min", c_double), ("lr_gamma", c_double), ("seed", c_uint64), ("n_sets", c_int),
                 ("sets", (c_char * 128) * CM_GRID_MAX_SETS)]

@@ -38,28 +38,38 @@ cm_status cm_place_cells_preset(cm_place_cells *pc, const char *name)
     return cm_place_cells_preset_scaled(pc, name, 1.0f);
 }
 
-/* n cells over [lo, hi]^2 become round(n s^2) over [s lo, s hi]^2: the same
- * density; the draws stay numpy's from the preset's seed. */
+/* n cells over [lo, hi]^2 become round(n s^2) over [s lo, s hi]^2 (the same
+ * density), or `count` of them; the draws stay numpy's from the preset's seed. */
 static cm_status scaled(cm_place_cells *pc, int n, float sigma, float lo, float hi, uint32_t seed,
-                        cm_centre_order order, float s)
+                        cm_centre_order order, float s, int count)
 {
-    const int ns = s == 1.0f ? n : (int)lrint((double)n * s * s);
+    const int ns = count > 0 ? count : s == 1.0f ? n : (int)lrint((double)n * s * s);
     return cm_place_cells_create(pc, ns, sigma, lo * s, hi * s, seed, order);
 }
 
 cm_status cm_place_cells_preset_scaled(cm_place_cells *pc, const char *name, float scale)
+{
+    return cm_place_cells_preset_sized(pc, name, scale, 0);
+}
+
+cm_status cm_place_cells_preset_sized(cm_place_cells *pc, const char *name, float scale, int count)
 {
     cm_status st;
     if (!(scale >= 0.25f && scale <= 8.0f)) {
         memset(pc, 0, sizeof *pc);
         return cm_error(CM_ERR_ARG, "place cells: scale: expected 0.25..8, got %g", scale);
     }
+    if (count < 0 || count > 1 << 20) {
+        memset(pc, 0, sizeof *pc);
+        return cm_error(CM_ERR_ARG, "place cells: count: expected 0 (the preset's density) or 1..%d, got %d", 1 << 20,
+                        count);
+    }
     if (strcmp(name, "ssmpc") == 0)
-        return scaled(pc, 256, 0.5f, 0.0f, 15.0f, 42, CM_CENTRES_PAIRS, scale);
+        return scaled(pc, 256, 0.5f, 0.0f, 15.0f, 42, CM_CENTRES_PAIRS, scale, count);
     if (strcmp(name, "banino") == 0)
-        return scaled(pc, 256, 0.01f, -1.1f, 1.1f, 8341, CM_CENTRES_PAIRS, scale);
+        return scaled(pc, 256, 0.01f, -1.1f, 1.1f, 8341, CM_CENTRES_PAIRS, scale, count);
     if (strcmp(name, "sorscher") == 0) {
-        st = scaled(pc, 512, 0.12f, -1.1f, 1.1f, 0, CM_CENTRES_X_THEN_Y, scale);
+        st = scaled(pc, 512, 0.12f, -1.1f, 1.1f, 0, CM_CENTRES_X_THEN_Y, scale, count);
         if (st == CM_OK)
             pc->dog = 1;
         return st;
@@ -123,12 +133,28 @@ void cm_place_cells_activate(const cm_place_cells *pc, const float *pos, int64_t
             float dx = pos[2 * s] - pc->centres[2 * i], dy = pos[2 * s + 1] - pc->centres[2 * i + 1];
             sum += expf(-(dx * dx + dy * dy) * inv_surround - max_logit);
         }
-        float min_v = INFINITY;
+        float min_v = INFINITY, max_v = -INFINITY;
         for (int i = 0; i < n; i++) {
             float dx = pos[2 * s] - pc->centres[2 * i], dy = pos[2 * s + 1] - pc->centres[2 * i + 1];
             row[i] -= (float)(expf(-(dx * dx + dy * dy) * inv_surround - max_logit) / sum);
             if (row[i] < min_v)
                 min_v = row[i];
+            if (row[i] > max_v)
+                max_v = row[i];
+        }
+        if (pc->dog_temperature > 0.0f) {
+            /* The DoG as logits: a cross-entropy read-out then learns the DoG
+             * itself (up to a constant), at a contrast this temperature sets. */
+            const float inv_t = 1.0f / pc->dog_temperature;
+            double z = 0.0;
+            for (int i = 0; i < n; i++) {
+                row[i] = expf((row[i] - max_v) * inv_t);
+                z += row[i];
+            }
+            const float inv_z = (float)(1.0 / z);
+            for (int i = 0; i < n; i++)
+                row[i] *= inv_z;
+            continue;
         }
         double total = 0.0;
         for (int i = 0; i < n; i++) {

@@ -40,7 +40,7 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
     cm_grid_net *n = cm_calloc(1, sizeof *n);
     if (!n)
         return cm_error(CM_ERR_NOMEM, "grid network: cannot allocate");
-    cm_status st = cm_place_cells_preset_scaled(&n->pc, c->cells, c->arena_scale);
+    cm_status st = cm_place_cells_preset_sized(&n->pc, c->cells, c->arena_scale, c->place_count);
     if (st == CM_OK) {
         if (c->place_sigma > 0)
             n->pc.sigma = c->place_sigma;
@@ -48,6 +48,12 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
             n->pc.dog = c->place_dog;
         if (c->surround_scale > 0)
             n->pc.surround_scale = c->surround_scale;
+        if (c->dog_temperature > 0)
+            n->pc.dog_temperature = c->dog_temperature;
+        if (c->dog_temperature > 0 && !n->pc.dog)
+            st = cm_error(CM_ERR_ARG, "--set dog_temperature: applies to DoG targets (place_dog=1, or the "
+                                      "sorscher cells), and the '%s' cells are Gaussian",
+                          c->cells);
     }
     if (st == CM_OK && c->net.n_hd > 0) {
         /* Every published ensemble draws its HD centres from the same seed as
@@ -55,9 +61,10 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
         const uint32_t seed = strcmp(c->cells, "banino") == 0 ? 8341 : 42;
         st = cm_hd_cells_create(&n->hd, c->net.n_hd, 20.0f, seed);
     }
-    /* A scaled arena has more place cells (the same density): the read-out follows. */
+    /* A scaled arena has more place cells (the same density), and place_count
+     * sets their number: the read-out follows. */
     cm_pathint_config net = c->net;
-    if (c->arena_scale != 1.0f)
+    if (c->arena_scale != 1.0f || c->place_count > 0)
         net.n_place = n->pc.n;
     if (st == CM_OK && n->pc.n != net.n_place)
         st = cm_error(CM_ERR_ARG, "grid network: the '%s' place cells number %d, the network reads out %d", c->cells,

@@ -83,7 +83,8 @@ static cm_status parse_name(const char *key, const char *v, char *out, size_t si
 
 static const char set_keys[] = "batch, steps, hidden, bottleneck, dropout, lr, momentum, weight_decay, alpha, eps, "
                                "beta1, beta2, clip_norm, clip_value, l2_recurrent, arena, motion, motion_scale, "
-                               "cells, eval_batches, place_sigma, place_dog, surround_scale, bottleneck_relu, "
+                               "cells, eval_batches, place_sigma, place_dog, surround_scale, dog_temperature, "
+                               "place_count, bottleneck_relu, "
                                "lr_schedule, lr_decay_start, lr_decay_steps, lr_min, lr_gamma, arena_scale, "
                                "maze_count";
 
@@ -162,6 +163,8 @@ cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
         st = parse_int(key, v, 1, 100000, &c->eval_batches);
     else if (strcmp(key, "place_dog") == 0)
         st = parse_int(key, v, 0, 1, &c->place_dog);
+    else if (strcmp(key, "place_count") == 0)
+        st = parse_int(key, v, 1, 1 << 20, &c->place_count);
     else if (strcmp(key, "arena_scale") == 0) {
         st = parse_real(key, v, 0.25, 8, &x);
         c->arena_scale = (float)x;
@@ -190,6 +193,9 @@ cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
         /* The surround must be wider than the centre for a DoG to be one. */
         st = parse_real(key, v, 1.0001, 1e6, &x);
         c->surround_scale = (float)x;
+    } else if (strcmp(key, "dog_temperature") == 0) {
+        st = parse_real(key, v, 1e-6, 1e6, &x);
+        c->dog_temperature = (float)x;
     } else if (strcmp(key, "dropout") == 0) {
         st = parse_real(key, v, 0, 0.99, &x);
         n->dropout = (float)x;
