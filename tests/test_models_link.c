@@ -166,6 +166,74 @@ static void test_gradcheck_bernoulli_no_gate(void **state)
     gradcheck(&c, 0, 0);
 }
 
+/* The threshold code trains on evaluation's own messages: a training forward
+ * sends exactly what evaluation sends (and draws nothing), the receiver's
+ * gradients are those of those messages held fixed, and the sender still
+ * gets straight-through gradients. */
+static void test_threshold_trains_on_eval_messages(void **state)
+{
+    (void)state;
+    cm_link_config c;
+    assert_int_equal(cm_link_preset("tiny", &c), CM_OK);
+    assert_int_equal(cm_link_config_set(&c, "code=threshold"), CM_OK);
+    c.gate_bias = 8.0f; /* every step sent, so that fixed messages can replay them */
+    cm_link *l;
+    assert_int_equal(cm_link_create(&c, 6, &l), CM_OK);
+    int B = 3, T = 5;
+    size_t TNB = (size_t)T * c.senders * B;
+    cm_link_state *s;
+    assert_int_equal(cm_link_state_create(l, B, T, &s), CM_OK);
+    lbatch lb;
+    make_batch(&lb, &c, B, T, 31);
+    double Le, Lt, Lf;
+    assert_int_equal(cm_link_forward(l, s, &lb.b, NULL, &Le), CM_OK);
+    float *bits = malloc(TNB * c.bits * sizeof(float)), *sent = malloc(TNB * sizeof(float));
+    memcpy(bits, cm_link_output_get(s, CM_LINK_BITS), TNB * c.bits * sizeof(float));
+    memcpy(sent, cm_link_output_get(s, CM_LINK_SENT), TNB * sizeof(float));
+    cm_rng rng, rng0;
+    cm_rng_seed(&rng, 4, 4);
+    rng0 = rng;
+    assert_int_equal(cm_link_forward(l, s, &lb.b, &rng, &Lt), CM_OK);
+    assert_memory_equal(&rng, &rng0, sizeof rng);
+    assert_true(Lt == Le);
+    assert_memory_equal(cm_link_output_get(s, CM_LINK_BITS), bits, TNB * c.bits * sizeof(float));
+    assert_memory_equal(cm_link_output_get(s, CM_LINK_SENT), sent, TNB * sizeof(float));
+    for (size_t r = 0; r < TNB; r++)
+        assert_true(sent[r] == 1.0f);
+    cm_params *p = cm_link_params(l);
+    float *gt = calloc(p->total, sizeof(float)), *gf = calloc(p->total, sizeof(float));
+    assert_int_equal(cm_link_backward(l, s, gt), CM_OK);
+    /* the same messages as fixed input */
+    uint8_t *fixed = malloc(TNB * c.bits);
+    for (size_t k = 0; k < TNB * c.bits; k++)
+        fixed[k] = bits[k] > 0.5f;
+    cm_link_batch fb = lb.b;
+    fb.fixed_bits = fixed;
+    assert_int_equal(cm_link_forward(l, s, &fb, NULL, &Lf), CM_OK);
+    assert_int_equal(cm_link_backward(l, s, gf), CM_OK);
+    double sender_norm = 0.0;
+    for (int i = 0; i < p->count; i++) {
+        const cm_tensor_info *t = &p->tensors[i];
+        int sender = strncmp(t->name, "sender.", 7) == 0;
+        for (size_t k = 0; k < t->count; k++) {
+            if (sender)
+                sender_norm += fabs(gt[t->offset + k]);
+            else
+                assert_float_equal(gt[t->offset + k], gf[t->offset + k], 1e-6);
+        }
+    }
+    assert_true(sender_norm > 0.0);
+    free(fixed);
+    free(gt);
+    free(gf);
+    free(bits);
+    free(sent);
+    free(lb.buf);
+    free(lb.bits);
+    cm_link_state_free(s);
+    cm_link_free(l);
+}
+
 /* The one-step API (what a task reuses) gives exactly the sequence forward's
  * evaluation-mode messages and predictions. */
 static void test_step_api_matches_sequences(void **state)
@@ -233,13 +301,14 @@ static void test_step_api_matches_sequences(void **state)
     cm_link_free(l);
 }
 
-/* Sampled gates send about as often as the gate says; the gate's cost pulls
+/* Sampled (Bernoulli) gates send about as often as the gate says; the gate's cost pulls
  * the send rate down when nothing is to be gained. */
 static void test_sampling_and_quiet_gate(void **state)
 {
     (void)state;
     cm_link_config c;
     assert_int_equal(cm_link_preset("tiny", &c), CM_OK);
+    assert_int_equal(cm_link_config_set(&c, "code=bernoulli"), CM_OK);
     c.lambda = 5.0f;
     cm_link *l;
     assert_int_equal(cm_link_create(&c, 8, &l), CM_OK);
@@ -383,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_gradcheck_fixed_bits),
         cmocka_unit_test(test_gradcheck_dru),
         cmocka_unit_test(test_gradcheck_bernoulli_no_gate),
+        cmocka_unit_test(test_threshold_trains_on_eval_messages),
         cmocka_unit_test(test_step_api_matches_sequences),
         cmocka_unit_test(test_sampling_and_quiet_gate),
         cmocka_unit_test(test_quantizer),

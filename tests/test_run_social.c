@@ -33,7 +33,8 @@ static void link_small(cm_link_run_config *c)
     cm_link_run_config_init(c, 9);
     for (int i = 0; i < N_SMALL; i++)
         assert_int_equal(cm_link_run_config_set(c, small_net[i]), CM_OK);
-    const char *more[] = {"bits=4", "sender_hidden=8", "decoder_hidden=16", "eval_batches=1"};
+    /* the Bernoulli code, so that resuming must replay sampled bits */
+    const char *more[] = {"bits=4", "sender_hidden=8", "decoder_hidden=16", "eval_batches=1", "code=bernoulli"};
     for (size_t i = 0; i < sizeof more / sizeof *more; i++)
         assert_int_equal(cm_link_run_config_set(c, more[i]), CM_OK);
     assert_int_equal(cm_link_run_config_check(c), CM_OK);

@@ -2,8 +2,9 @@
  * §11.1-11.3, our design: SSM-PC released none of it).
  *
  * A sender turns its own state into a message of B bits per step ("what": a
- * Bernoulli code, sampled in training with straight-through gradients)
- * behind a learned send gate ("when"); a receiver keeps a memory of each
+ * binary code, its bits 1[logit > 0], trained with straight-through
+ * gradients; or sampled, Bernoulli or DIAL's DRU, in training) behind a
+ * learned send gate ("when"); a receiver keeps a memory of each
  * sender's messages (an LSTM over [g (2m - 1), g], started from the sender's
  * initial code), weighs its senders ("who": attention over them from its own
  * state and each memory) and decodes a prediction of each sender (and, with
@@ -57,8 +58,11 @@ typedef enum cm_link_target {
 
 typedef enum cm_link_code {
     CM_LINK_CODE_BERNOULLI = 0, /* training samples m ~ Bern(sigmoid(l)), straight-through gradient p (1 - p) */
-    CM_LINK_CODE_DRU = 1        /* DIAL's discretise/regularise unit: training sends sigmoid(l + N(0, noise^2)),
+    CM_LINK_CODE_DRU = 1,       /* DIAL's discretise/regularise unit: training sends sigmoid(l + N(0, noise^2)),
                                    its exact gradient; the bits become 1[l > 0] in evaluation */
+    CM_LINK_CODE_THRESHOLD = 2  /* deterministic straight-through: training sends 1[l > 0] as evaluation does,
+                                   gradient p (1 - p); no draw, so the receiver trains on the messages it
+                                   will be evaluated on */
 } cm_link_code;
 
 typedef struct cm_link_config {
@@ -90,12 +94,13 @@ typedef struct cm_link_config {
     float clip_norm;
 } cm_link_config;
 
-/* "ssmpc" (the sizes above, B = 16, N = 1) or "tiny" (gradient checks). */
+/* "ssmpc" (the sizes above, B = 16, N = 1, the threshold code) or "tiny"
+ * (gradient checks). */
 CM_API cm_status cm_link_preset(const char *name, cm_link_config *cfg);
 CM_API cm_status cm_link_config_check(const cm_link_config *cfg);
 /* "key=value" for: state_dim, ctx_dim, bits, senders, sender_hidden, message_dim, memory,
  * init_dim, decoder_hidden, out_dim, target (softmax, bernoulli), gate, who,
- * who_hidden, w_pool, beta, lambda, gate_bias, code (bernoulli, dru), noise, optim, lr, momentum,
+ * who_hidden, w_pool, beta, lambda, gate_bias, code (bernoulli, dru, threshold), noise, optim, lr, momentum,
  * weight_decay, clip. CM_ERR_ARG naming the key. */
 CM_API cm_status cm_link_config_set(cm_link_config *cfg, const char *key_value);
 /* Every setting as "key=value" into kv[cap][96], in an order that

@@ -126,6 +126,9 @@ cm_status cm_coop_link_config(const cm_coop_config *task, int budget, cm_link_co
     c->beta = 0.0f;
     c->lambda = 0.0f;
     c->gate_bias = 2.0f;
+    /* The Bernoulli code cooperative search was measured with (docs/coop.md);
+     * the preset's threshold code (docs/social.md) is untried here. */
+    c->code = CM_LINK_CODE_BERNOULLI;
     return cm_link_config_check(c);
 }
 

@@ -50,7 +50,7 @@ static const cfgt_field fields[] = {
 
 static const char *const optim_names[] = {"sgd", "adam", "adamw", "rmsprop", "rmsprop_tf"};
 static const char *const target_names[] = {"softmax", "bernoulli"};
-static const char *const code_names[] = {"bernoulli", "dru"};
+static const char *const code_names[] = {"bernoulli", "dru", "threshold"};
 
 cm_status cm_link_preset(const char *name, cm_link_config *c)
 {
@@ -77,7 +77,7 @@ cm_status cm_link_preset(const char *name, cm_link_config *c)
     c->beta = tiny ? 0.1f : 0.0f;
     c->lambda = tiny ? 0.2f : 0.01f;
     c->gate_bias = 2.0f;
-    c->code = CM_LINK_CODE_BERNOULLI;
+    c->code = CM_LINK_CODE_THRESHOLD; /* trains on evaluation's own messages: docs/social.md */
     c->noise = 2.0f;
     c->optim = cm_optim_defaults(CM_OPTIM_ADAM);
     c->optim.lr = 1e-3;
@@ -94,8 +94,8 @@ cm_status cm_link_config_check(const cm_link_config *c)
         if (!(x >= f->lo && x <= f->hi))
             return cm_error(CM_ERR_ARG, "link config: %s: expected a value in [%g, %g], got %g", f->key, f->lo, f->hi, x);
     }
-    if ((unsigned)c->code > CM_LINK_CODE_DRU)
-        return cm_error(CM_ERR_ARG, "link config: code: expected bernoulli or dru, got %d", (int)c->code);
+    if ((unsigned)c->code > CM_LINK_CODE_THRESHOLD)
+        return cm_error(CM_ERR_ARG, "link config: code: expected bernoulli, dru or threshold, got %d", (int)c->code);
     if ((unsigned)c->target > CM_LINK_BERNOULLI)
         return cm_error(CM_ERR_ARG, "link config: target: expected softmax or bernoulli, got %d", (int)c->target);
     if ((unsigned)c->optim.kind > CM_OPTIM_RMSPROP_TF)
@@ -122,12 +122,12 @@ cm_status cm_link_config_set(cm_link_config *c, const char *key_value)
         return cm_error(CM_ERR_ARG, "link --set optim: expected sgd, adam, adamw, rmsprop or rmsprop_tf, got '%s'", v);
     }
     if (strcmp(key, "code") == 0) {
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 3; k++)
             if (strcmp(v, code_names[k]) == 0) {
                 c->code = (cm_link_code)k;
                 return CM_OK;
             }
-        return cm_error(CM_ERR_ARG, "link --set code: expected bernoulli or dru, got '%s'", v);
+        return cm_error(CM_ERR_ARG, "link --set code: expected bernoulli, dru or threshold, got '%s'", v);
     }
     if (strcmp(key, "target") == 0) {
         for (int k = 0; k < 2; k++)
@@ -310,7 +310,7 @@ cm_status cm_link_load(const char *dir, cm_link **out)
         st = cm_error(CM_ERR_FORMAT, "%s: target: expected softmax or bernoulli, got '%s'", path, target);
     snprintf(kv, sizeof kv, "code=%s", code);
     if (!st && cm_link_config_set(&c, kv) != CM_OK)
-        st = cm_error(CM_ERR_FORMAT, "%s: code: expected bernoulli or dru, got '%s'", path, code);
+        st = cm_error(CM_ERR_FORMAT, "%s: code: expected bernoulli, dru or threshold, got '%s'", path, code);
     if (!st)
         st = cfgt_from_json(fields, N_FIELDS, &c, o, path);
     if (!st && cm_link_config_check(&c) != CM_OK)
@@ -383,6 +383,8 @@ int link_draw(const cm_link_config *c, cm_rng *rng, float p)
 {
     if (c->code == CM_LINK_CODE_BERNOULLI)
         return cm_rng_float(rng) < p;
+    if (c->code == CM_LINK_CODE_THRESHOLD)
+        return p > 0.5f;
     /* the noisy logit's sign: logit(p) + N(0, noise^2) > 0 */
     float q = p < 1e-7f ? 1e-7f : p > 1.0f - 1e-7f ? 1.0f - 1e-7f : p;
     return logf(q / (1.0f - q)) + c->noise * (float)cm_rng_normal(rng) > 0.0f;

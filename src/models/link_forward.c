@@ -120,10 +120,12 @@ const float *cm_link_output_get(const cm_link_state *s, cm_link_output which)
 
 const float *cm_link_input_grad(const cm_link_state *s, int ctx) { return ctx ? s->dctx : s->dstate; }
 
-/* What training sends for probability p: a Bernoulli draw, or DRU's
- * noisy sigmoid. */
+/* What training sends for probability p: a Bernoulli draw, DRU's noisy
+ * sigmoid, or (threshold) what evaluation sends. */
 static float train_value(const cm_link_config *c, cm_rng *rng, float p)
 {
+    if (c->code == CM_LINK_CODE_THRESHOLD)
+        return (float)(p > 0.5f);
     return c->code == CM_LINK_CODE_DRU ? link_noisy(c, rng, p) : (float)(cm_rng_float(rng) < p);
 }
 
