@@ -84,8 +84,8 @@ check "bench link" 0 "$cogmap" bench link --out "$tmp/b" --bits 2,4 --steps-velo
     --eval-batches 1 --minutes 0 "${social[@]}" --set sender_hidden=8 --set decoder_hidden=16 --threads 1 --quiet
 head -1 "$tmp/b/table.csv" | grep -q '^scheme,bits,partner_error,bits_per_step' \
     || { echo "FAIL: table.csv header"; fail=1; }
-[ "$(($(wc -l <"$tmp/b/table.csv") - 1))" -eq 6 ] || { echo "FAIL: table.csv: expected 6 rows"; cat "$tmp/b/table.csv"; fail=1; }
-for s in velocity none learned broadcast; do
+[ "$(($(wc -l <"$tmp/b/table.csv") - 1))" -eq 8 ] || { echo "FAIL: table.csv: expected 8 rows"; cat "$tmp/b/table.csv"; fail=1; }
+for s in velocity none learned broadcast broadcast_estimate; do
     grep -q "^$s," "$tmp/b/table.csv" || { echo "FAIL: table.csv lacks $s"; fail=1; }
 done
 [ -s "$tmp/b/partner_error_vs_bits.png" ] || { echo "FAIL: bench link drew no figure"; fail=1; }

@@ -173,7 +173,7 @@ typedef struct cm_link_bench_config {
 } cm_link_bench_config;
 
 typedef struct cm_link_bench_row {
-    char scheme[16];  /* learned, broadcast, velocity, none */
+    char scheme[24];  /* learned, broadcast, broadcast_estimate, velocity, none */
     int bits;         /* the budget; 0 for velocity and none (no budget) */
     double partner_error, bits_per_step, self_error;
     int64_t steps;

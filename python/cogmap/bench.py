@@ -148,7 +148,7 @@ class LinkBenchConfig(Structure):
 class LinkBenchRow(Structure):
     _cname_ = "cm_link_bench_row"
     _since_ = "cm_link_bench"
-    _fields_ = [("scheme", c_char * 16), ("bits", c_int), ("partner_error", c_double), ("bits_per_step", c_double),
+    _fields_ = [("scheme", c_char * 24), ("bits", c_int), ("partner_error", c_double), ("bits_per_step", c_double),
                 ("self_error", c_double), ("steps", c_int64), ("seconds", c_double)]
 
 
@@ -406,7 +406,7 @@ def bench_coop(out, policy=None, perception=None, learned=(), schemes=None, bits
 def bench_link(out, bits=(4, 8, 16, 32, 64, 128), steps_velocity=3000, steps_per_point=300, minutes=60,
                eval_batches=8, sets=(), seed=1, progress=False):
     """`cogmap bench link --out OUT ...` (cm_link_bench, then cm_link_fig_bits): trains and evaluates
-    the velocity scheme, no link, and the learned link and broadcast at every budget in `bits`,
+    the velocity scheme, no link, and the learned link, broadcast and broadcast_estimate at every budget in `bits`,
     one run folder per point under `out` (points already there are resumed); writes table.csv and
     partner_error_vs_bits.png. minutes: the total budget that cuts the link points (0: none).
     Returns one dict per row: scheme, bits (0 for velocity and none), partner_error,

@@ -2,6 +2,7 @@
 #include "cogmap/plot.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,16 +97,21 @@ cm_status cm_link_fig_bits(const char *path, const cm_link_bench_row *rows, int 
     double *x = malloc((size_t)(n + 1) * sizeof *x), *y = malloc((size_t)(n + 1) * sizeof *y);
     if (!x || !y)
         st = cm_error(CM_ERR_NOMEM, "%s: out of memory", path);
-    const char *lines[2] = {"learned", "broadcast"};
+    const char *lines[3] = {"learned", "broadcast", "broadcast_estimate"};
     double xmin = INFINITY, xmax = -INFINITY, ymax = 0;
     for (int i = 0; i < n; i++)
         if (rows[i].bits > 0) {
             xmin = fmin(xmin, log2(rows[i].bits));
             xmax = fmax(xmax, log2(rows[i].bits));
         }
+    /* No link at all is an order of magnitude worse than any scheme: left
+     * off the axis (named in a label instead) so that the schemes can be told
+     * apart. */
     for (int i = 0; i < n; i++)
-        ymax = fmax(ymax, rows[i].partner_error);
-    for (int s = 0; !st && s < 2; s++) {
+        if (strcmp(rows[i].scheme, "none") != 0)
+            ymax = fmax(ymax, rows[i].partner_error);
+    const double ytop = ymax * 1.25 + 0.05;
+    for (int s = 0; !st && s < 3; s++) {
         int m = 0;
         for (int i = 0; i < n; i++)
             if (strcmp(rows[i].scheme, lines[s]) == 0 && rows[i].bits > 0) {
@@ -118,19 +124,25 @@ cm_status cm_link_fig_bits(const char *path, const cm_link_bench_row *rows, int 
                 st = cm_panel_scatter(p, x, y, m, cm_plot_color(s), 3.5);
         }
         if (!st)
-            st = cm_panel_text(p, 0.70, 0.95 - 0.07 * s, lines[s], 11, cm_plot_color(s));
+            st = cm_panel_text(p, 0.62, 0.95 - 0.07 * s, lines[s], 11, cm_plot_color(s));
     }
     const char *flat[2] = {"velocity", "none"};
     for (int s = 0; !st && s < 2; s++)
         for (int i = 0; !st && i < n; i++)
             if (strcmp(rows[i].scheme, flat[s]) == 0) {
-                st = cm_panel_hline(p, rows[i].partner_error, cm_plot_color(2 + s), 1.5);
+                char label[64];
+                if (rows[i].partner_error <= ytop) {
+                    st = cm_panel_hline(p, rows[i].partner_error, cm_plot_color(3 + s), 1.5);
+                    snprintf(label, sizeof label, "%s", flat[s]);
+                } else {
+                    snprintf(label, sizeof label, "%s: %.2f (above)", flat[s], rows[i].partner_error);
+                }
                 if (!st)
-                    st = cm_panel_text(p, 0.70, 0.81 - 0.07 * s, flat[s], 11, cm_plot_color(2 + s));
+                    st = cm_panel_text(p, 0.62, 0.74 - 0.07 * s, label, 11, cm_plot_color(3 + s));
             }
     if (!st && isfinite(xmin)) {
         cm_panel_xlim(p, xmin - 0.3, xmax + 0.3);
-        cm_panel_ylim(p, 0.0, ymax * 1.1 + 0.05);
+        cm_panel_ylim(p, 0.0, ytop);
     }
     if (!st)
         st = cm_panel_xlabel(p, "log2 bits per step (budget)");

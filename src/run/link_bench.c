@@ -190,7 +190,9 @@ cm_status cm_link_bench(const cm_link_bench_config *c, cm_progress *progress, cm
         if (cm_social_run_config_set(&sc, c->sets[i]) != CM_OK && cm_link_run_config_set(&lc, c->sets[i]) != CM_OK)
             return CM_ERR_ARG; /* the link's message names the key */
     }
-    int n_points = 2 + 2 * c->n_bits;
+    /* velocity, none, then per budget: learned, broadcast (the true position)
+     * and broadcast_estimate (what the sender knows of it: the fair rival) */
+    int n_points = 2 + 3 * c->n_bits;
     cm_link_bench_row *rows = cm_calloc((size_t)n_points, sizeof *rows);
     if (!rows)
         return cm_error(CM_ERR_NOMEM, "bench link: out of memory");
@@ -211,8 +213,9 @@ cm_status cm_link_bench(const cm_link_bench_config *c, cm_progress *progress, cm
     }
     double per_step = 0.0; /* seconds per link step, once measured */
     for (int p = 1; !st && p < n_points; p++) {
-        cm_link_scheme scheme = p == 1 ? CM_LINK_NONE : (p - 2) % 2 == 0 ? CM_LINK_LEARNED : CM_LINK_BROADCAST;
-        int bits = p == 1 ? 0 : c->bits[(p - 2) / 2];
+        static const cm_link_scheme per_budget[3] = {CM_LINK_LEARNED, CM_LINK_BROADCAST, CM_LINK_BROADCAST_ESTIMATE};
+        cm_link_scheme scheme = p == 1 ? CM_LINK_NONE : per_budget[(p - 2) % 3];
+        int bits = p == 1 ? 0 : c->bits[(p - 2) / 3];
         int64_t steps = lsteps;
         if (budget > 0 && per_step > 0) {
             double left = budget - (cm_now() - t0);

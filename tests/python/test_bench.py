@@ -178,7 +178,8 @@ def test_bench_link_equals_the_command(cli, tmp_path):
     rows = cogmap.bench_link(tmp_path / "py", bits=[2, 4], steps_velocity=2, steps_per_point=1, minutes=0,
                              eval_batches=1, sets=sets, seed=3)
     assert [(r["scheme"], r["bits"]) for r in rows] == [("velocity", 0), ("none", 0), ("learned", 2),
-                                                         ("broadcast", 2), ("learned", 4), ("broadcast", 4)]
+                                                         ("broadcast", 2), ("broadcast_estimate", 2), ("learned", 4),
+                                                         ("broadcast", 4), ("broadcast_estimate", 4)]
     assert (tmp_path / "py" / "partner_error_vs_bits.png").stat().st_size > 0
 
     def table(d):  # every column but the wall time
