@@ -16,10 +16,9 @@ static const char demo_preset[] = "ssmpc";
  * batches of 16 (the recipe until session 12, chosen for 4x the optimiser
  * steps per minute when the demo's budget was tight) gave 7.4-26.2% (mean
  * 17.9%), and they decode better; 10,000 steps of them fit the budget on 2
- * cores. Place fields 1.5x SSM-PC's
- * width (sigma 0.75 units) and no weight decay keep the grid-like units from
- * fading while decoding improves (at sigma 0.5 they peak near 1,400 steps and
- * fade; docs/grid-cells.md, round 2). The ReLU bottleneck and lr decay of
+ * cores. Place fields 1.5x SSM-PC's width (sigma 0.75 units) and no weight
+ * decay keep the grid-like units from fading while decoding improves (at
+ * sigma 0.5 they peak near 1,400 steps and fade; docs/grid-cells.md, round 2). The ReLU bottleneck and lr decay of
  * round 3 are not used for the demo's own steps: their gain on seed 1 reversed
  * on seed 2. Periodic evaluations score 8 x 64 x 50 = 25,600 samples. The
  * cosine decay from step 10,000 is past the demo's step cap, so it changes

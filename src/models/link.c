@@ -122,7 +122,7 @@ cm_status cm_link_config_set(cm_link_config *c, const char *key_value)
         return cm_error(CM_ERR_ARG, "link --set optim: expected sgd, adam, adamw, rmsprop or rmsprop_tf, got '%s'", v);
     }
     if (strcmp(key, "code") == 0) {
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < (int)(sizeof code_names / sizeof *code_names); k++)
             if (strcmp(v, code_names[k]) == 0) {
                 c->code = (cm_link_code)k;
                 return CM_OK;
