@@ -48,8 +48,10 @@ def read_safetensors(path):
 
 def check(build, preset, hidden, B, T):
     torch.manual_seed(3)
-    relu = preset.endswith("-relu")  # the non-negative bottleneck (bottleneck_relu)
-    base = preset[:-5] if relu else preset
+    mse = preset.endswith("-mse")  # the squared-error place loss (loss mse)
+    base = preset[:-4] if mse else preset
+    relu = base.endswith("-relu")  # the non-negative bottleneck (bottleneck_relu)
+    base = base[:-5] if relu else base
     p = dict(tt.PRESETS[base], H=hidden, B=B, T=T, relu=relu)
     Np, Nh = p["Np"], p["Nh"]
     vel = 0.5 * torch.randn(B, T, p["I"])
@@ -59,7 +61,11 @@ def check(build, preset, hidden, B, T):
         model = tt.GridCellNetwork(p, unused_init_fc=(base == "ssmpc"))
         model.eval()  # dropout off: the same function on both sides
         pl, hl = model(vel, torch.cat([init_place, init_hd], -1))
-        if base == "ssmpc":
+        if mse:
+            # Targets of any sign, as tuning curves are: a squared error needs no distribution.
+            place = torch.randn(B, T, Np)
+            loss = ((pl - place) ** 2).sum(-1).mean() - (hd * F.log_softmax(hl, -1)).sum(-1).mean()
+        elif base == "ssmpc":
             loss = tt.ssmpc_loss(pl, hl, place, hd, T)
         else:
             loss = -(place * F.log_softmax(pl, -1)).sum(-1).mean() - (hd * F.log_softmax(hl, -1)).sum(-1).mean()
@@ -96,7 +102,8 @@ def main():
     subprocess.run(["gcc", "-O2", "-I", f"{src}/include", f"{src}/bench/pathint_check.c", f"{build}/libcogmap.a",
                     "-o", f"{build}/pathint_check", "-fopenmp", "-lopenblas", "-lpng", "-lz", "-lcjson", "-lcairo",
                     "-lm"], check=True)
-    ok = all([check(build, "ssmpc", 128, 4, 12), check(build, "ssmpc-relu", 128, 4, 12), check(build, "banino", 128, 3, 10),
+    ok = all([check(build, "ssmpc", 128, 4, 12), check(build, "ssmpc-relu", 128, 4, 12),
+              check(build, "ssmpc-relu-mse", 128, 4, 12), check(build, "banino", 128, 3, 10),
               check(build, "sorscher-512", 64, 5, 8)])
     sys.exit(0 if ok else 1)
 

@@ -29,10 +29,14 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[5];
     cm_pathint_config c;
-    /* PRESET-relu: the preset with the non-negative bottleneck (bottleneck_relu). */
+    /* PRESET[-relu][-mse]: the preset with the non-negative bottleneck
+     * (bottleneck_relu), with the squared-error place loss (loss mse). */
     char preset[64];
     snprintf(preset, sizeof preset, "%s", argv[1]);
-    const size_t len = strlen(preset);
+    size_t len = strlen(preset);
+    const int mse = len > 4 && strcmp(preset + len - 4, "-mse") == 0;
+    if (mse)
+        preset[len -= 4] = 0;
     const int relu = len > 5 && strcmp(preset + len - 5, "-relu") == 0;
     if (relu)
         preset[len - 5] = 0;
@@ -45,6 +49,8 @@ int main(int argc, char **argv)
     c.seq_len = atoi(argv[4]);
     c.dropout = 0.0f;
     c.bottleneck_relu = relu;
+    if (mse)
+        c.loss = CM_PATHINT_LOSS_MSE;
     cm_set_threads(1);
     cm_pathint *m = NULL;
     cm_pathint_state *s = NULL;

@@ -170,6 +170,76 @@ static void test_dog_temperature_is_the_dog_as_logits(void **state)
 }
 
 /* Sorscher's centres and DoG code against numpy itself, when it is there. */
+/* Tuning curves (cm_place_cells.tuning): each cell's own curve, 1 at its
+ * centre for a Gaussian and 1 - 1/s for a DoG, whose spatial mean is zero;
+ * away from the walls the DoG curve is Sorscher's difference of softmaxes up
+ * to a scale. How it fails: a population normalisation left in (the curve
+ * then depends on the other cells), the surround's weight or width not 1/s
+ * and s (a non-zero mean), or the shift of Sorscher's code. */
+static void test_tuning_curves(void **state)
+{
+    (void)state;
+    cm_place_cells pc;
+    assert_int_equal(cm_place_cells_preset(&pc, "ssmpc"), CM_OK);
+    pc.sigma = 0.75f;
+    pc.tuning = 1;
+    float act[256];
+    /* At cell 17's centre: 1 (Gaussian), 1 - 1/2 (DoG, surround_scale 2). */
+    for (int dog = 0; dog <= 1; dog++) {
+        pc.dog = dog;
+        cm_place_cells_activate(&pc, pc.centres + 2 * 17, 1, act);
+        assert_float_equal(act[17], dog ? 0.5f : 1.0f, 1e-6f);
+    }
+    /* Cell 17's curve against the closed form along a line, and its spatial
+     * mean over a plane (Riemann sum, the cell's centre moved to the origin):
+     * zero for the DoG, 2 pi sigma^2 for the Gaussian. */
+    cm_place_cells one = pc;
+    float centre[2] = {0.0f, 0.0f};
+    one.n = 1;
+    one.centres = centre;
+    const double h = 0.05, s2 = 0.75 * 0.75;
+    for (int dog = 0; dog <= 1; dog++) {
+        one.dog = dog;
+        double integral = 0.0;
+        for (int i = -160; i <= 160; i++)
+            for (int j = -160; j <= 160; j++) {
+                float p[2] = {(float)(i * h), (float)(j * h)}, v;
+                cm_place_cells_activate(&one, p, 1, &v);
+                integral += v * h * h;
+                if (j == 0) {
+                    double d2 = p[0] * p[0], want = exp(-d2 / (2 * s2)) - (dog ? exp(-d2 / (4 * s2)) / 2 : 0.0);
+                    assert_float_equal(v, want, 1e-6);
+                }
+            }
+        assert_float_equal(integral, dog ? 0.0 : 2 * M_PI * s2, 1e-3);
+    }
+    /* Away from the walls, Sorscher's difference of softmaxes (before its
+     * shift) is the DoG curve times one constant: its ratio to the curve over
+     * the cells where the curve is not small varies by under 10% (the random
+     * centres make the two softmaxes' sums differ from 2 pi sigma^2 rho a little). */
+    pc.dog = 1;
+    const float pos[2] = {7.2f, 7.6f};
+    cm_place_cells_activate(&pc, pos, 1, act);
+    double zn = 0, zw = 0;
+    for (int i = 0; i < 256; i++) {
+        double dx = pos[0] - pc.centres[2 * i], dy = pos[1] - pc.centres[2 * i + 1], d2 = dx * dx + dy * dy;
+        zn += exp(-d2 / (2 * s2));
+        zw += exp(-d2 / (4 * s2));
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < 256; i++) {
+        double dx = pos[0] - pc.centres[2 * i], dy = pos[1] - pc.centres[2 * i + 1], d2 = dx * dx + dy * dy;
+        double soft = exp(-d2 / (2 * s2)) / zn - exp(-d2 / (4 * s2)) / zw;
+        if (fabs(act[i]) > 0.1) {
+            lo = fmin(lo, soft / act[i]);
+            hi = fmax(hi, soft / act[i]);
+        }
+    }
+    if (!(lo > 0 && hi / lo < 1.1))
+        fail_msg("difference of softmaxes over the tuning curve: %g..%g", lo, hi);
+    cm_place_cells_free(&pc);
+}
+
 static void test_sorscher_against_numpy(void **state)
 {
     (void)state;
@@ -228,7 +298,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ssmpc_place_cells),   cmocka_unit_test(test_ssmpc_hd_cells),
         cmocka_unit_test(test_dog_is_a_distribution),
-        cmocka_unit_test(test_dog_temperature_is_the_dog_as_logits), cmocka_unit_test(test_sorscher_against_numpy),
+        cmocka_unit_test(test_dog_temperature_is_the_dog_as_logits), cmocka_unit_test(test_tuning_curves),
+        cmocka_unit_test(test_sorscher_against_numpy),
         cmocka_unit_test(test_bad_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

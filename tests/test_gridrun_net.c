@@ -305,6 +305,61 @@ static void test_place_cell_overrides(void **state)
     }
 }
 
+/* loss=mse: the network's squared-error loss, the place cells' tuning curves
+ * as its targets and the top-3 decoder, through run.json; hd_cells=0 drops
+ * the HD read-out; a temperature (softmax targets) with it is refused, as
+ * are bad values. */
+static void test_mse_loss_and_hd_cells(void **state)
+{
+    (void)state;
+    cm_grid_run_config c;
+    assert_int_equal(cm_grid_run_config_init(&c, "ssmpc", 3), CM_OK);
+    const char *sets[] = {"hidden=8", "bottleneck=8", "batch=2", "steps=3", "place_dog=1", "loss=mse", "hd_cells=0"};
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(cm_grid_run_config_set(&c, sets[i]), CM_OK);
+    const char *dir = cmt_tmpdir();
+    assert_int_equal(cm_grid_run_config_write(&c, dir), CM_OK);
+    cm_grid_run_config back;
+    assert_int_equal(cm_grid_run_config_read(&back, dir), CM_OK);
+    cmt_tmpdir_remove(dir);
+    cm_grid_net *n = NULL;
+    assert_int_equal(cm_grid_net_create(&back, &n), CM_OK);
+    assert_int_equal(cm_pathint_get_config(n->m)->loss, CM_PATHINT_LOSS_MSE);
+    assert_int_equal(cm_pathint_get_config(n->m)->n_hd, 0);
+    assert_int_equal(n->hd.n, 0);
+    assert_int_equal(n->pc.tuning, 1);
+    assert_int_equal(n->top_k, 3);
+    /* The targets are the DoG curves: 0.5 at a cell's centre. */
+    float a[256];
+    cm_place_cells_activate(&n->pc, n->pc.centres + 2 * 5, 1, a);
+    assert_float_equal(a[5], 0.5f, 1e-6f);
+    cm_grid_net_free(n);
+
+    /* The preset's loss keeps the population code. */
+    cm_grid_run_config d;
+    assert_int_equal(cm_grid_run_config_init(&d, "ssmpc", 3), CM_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cm_grid_run_config_set(&d, sets[i]), CM_OK);
+    assert_int_equal(cm_grid_net_create(&d, &n), CM_OK);
+    assert_int_equal(n->pc.tuning, 0);
+    assert_int_equal(n->top_k, 0);
+    assert_true(n->hd.n > 0);
+    cm_grid_net_free(n);
+
+    assert_int_equal(cm_grid_run_config_set(&c, "dog_temperature=0.02"), CM_OK);
+    n = (cm_grid_net *)&c;
+    assert_int_equal(cm_grid_net_create(&c, &n), CM_ERR_ARG);
+    assert_null(n);
+    assert_non_null(strstr(cm_errmsg(), "loss=mse"));
+    const char *bad[] = {"loss=l1", "loss=", "hd_cells=-1", "hd_cells=x"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(cm_grid_run_config_set(&c, bad[i]), CM_ERR_ARG);
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+        assert_non_null(strstr(cm_errmsg(), key));
+    }
+}
+
 /* The levers of issue 18: the non-negative bottleneck reaches the network and
  * survives run.json; the learning-rate schedule has the values of its closed
  * forms and is what the optimiser uses at each step; bad values are refused. */
@@ -477,7 +532,7 @@ int main(void)
         cmocka_unit_test(test_shards_train_as_the_batch),
         cmocka_unit_test(test_damaged_network_checkpoint),
         cmocka_unit_test(test_place_cell_overrides),
-        cmocka_unit_test(test_relu_and_lr_schedule),
+        cmocka_unit_test(test_mse_loss_and_hd_cells), cmocka_unit_test(test_relu_and_lr_schedule),
         cmocka_unit_test(test_arena_scale_and_maze),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,9 +51,17 @@ static void make_batch(batch_buf *bb, const cm_pathint_config *c, uint64_t seed)
 
 static void free_batch(batch_buf *bb) { free(bb->vel), free(bb->ip), free(bb->ih), free(bb->pl), free(bb->hd); }
 
+/* PRESET or PRESET+mse: the preset with the squared-error place loss. */
 static void tiny(cm_pathint_config *c, const char *preset)
 {
-    assert_int_equal(cm_pathint_preset(preset, c), CM_OK);
+    char name[32];
+    const char *plus = strchr(preset, '+');
+    snprintf(name, sizeof name, "%.*s", plus ? (int)(plus - preset) : (int)strlen(preset), preset);
+    assert_int_equal(cm_pathint_preset(name, c), CM_OK);
+    if (plus) {
+        assert_string_equal(plus, "+mse");
+        c->loss = CM_PATHINT_LOSS_MSE;
+    }
     c->hidden = 6;
     if (c->bottleneck)
         c->bottleneck = 5;
@@ -149,6 +157,50 @@ static void test_gradcheck_sorscher(void **state)
 {
     (void)state;
     gradcheck_preset("sorscher");
+}
+
+/* The squared-error place loss, beside the HD cross-entropy (ssmpc) and
+ * alone (sorscher, with its weight penalty). */
+static void test_gradcheck_mse(void **state)
+{
+    (void)state;
+    gradcheck_preset("ssmpc+mse");
+    gradcheck_config("ssmpc+mse", 1);
+    gradcheck_preset("sorscher+mse");
+}
+
+/* Its value: sum over cells of the squared error, mean over batch and
+ * time, plus the HD read-out's cross-entropy. How it fails: a mean over
+ * cells instead of a sum, the softmax left on the place logits, or SSM-PC's
+ * frame weights applied. */
+static void test_mse_loss_value(void **state)
+{
+    (void)state;
+    cm_pathint_config c;
+    tiny(&c, "ssmpc+mse");
+    c.dropout = 0.0f;
+    net n;
+    net_open(&n, &c, 5);
+    batch_buf bb;
+    make_batch(&bb, &c, 3);
+    double L;
+    assert_int_equal(cm_pathint_forward(n.m, n.s, &bb.b, NULL, &L), CM_OK);
+    const int B = c.batch, T = c.seq_len, Np = c.n_place, Nh = c.n_hd;
+    float *pl = malloc((size_t)B * T * Np * sizeof(float)), *hl = malloc((size_t)B * T * Nh * sizeof(float));
+    cm_pathint_get_place_logits(n.m, n.s, pl);
+    cm_pathint_get_hd_logits(n.m, n.s, hl);
+    cm_log_softmax_forward(hl, hl, B * T, Nh);
+    double want = 0.0;
+    for (size_t i = 0; i < (size_t)B * T * Np; i++)
+        want += ((double)pl[i] - bb.pl[i]) * ((double)pl[i] - bb.pl[i]);
+    for (size_t i = 0; i < (size_t)B * T * Nh; i++)
+        want -= (double)bb.hd[i] * hl[i];
+    want /= B * T;
+    if (!(fabs(L - want) < 1e-5 * want))
+        fail_msg("mse loss %.8g, expected %.8g", L, want);
+    free(pl), free(hl);
+    free_batch(&bb);
+    net_close(&n);
 }
 
 /* The non-negative bottleneck: relu folded into the dropout mask. The
@@ -253,6 +305,7 @@ static void test_fused_readout_grads(void **state)
     fused_grads_match("ssmpc");
     fused_grads_match("banino");
     fused_grads_match("sorscher");
+    fused_grads_match("ssmpc+mse");
 }
 
 /* The SSM-PC loss has a closed form when every prediction equals its target
@@ -421,6 +474,7 @@ static void test_shards_sum_to_the_batch(void **state)
     shards_sum("ssmpc"); /* dropout on the bottleneck, SSM-PC's loss */
     shards_sum("banino");
     shards_sum("sorscher"); /* the recurrent weight penalty */
+    shards_sum("ssmpc+mse");
 }
 
 /* Same seed => same bits, at one thread and at two, and the same at both.
@@ -544,6 +598,10 @@ static void test_bad_config(void **state)
     c.hidden = 0;
     assert_int_equal(cm_pathint_create(&c, 1, &m), CM_ERR_ARG);
     assert_non_null(strstr(cm_errmsg(), "hidden"));
+    assert_int_equal(cm_pathint_preset("ssmpc", &c), CM_OK);
+    c.loss = (cm_pathint_loss)3;
+    assert_int_equal(cm_pathint_create(&c, 1, &m), CM_ERR_ARG);
+    assert_non_null(strstr(cm_errmsg(), "loss"));
     /* a batch without targets; backward before forward; NaN stops the step */
     tiny(&c, "ssmpc");
     net n;
@@ -574,7 +632,8 @@ int main(void)
     cm_set_threads(2);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradcheck_ssmpc),   cmocka_unit_test(test_gradcheck_banino),
-        cmocka_unit_test(test_gradcheck_sorscher), cmocka_unit_test(test_ssmpc_loss_value),
+        cmocka_unit_test(test_gradcheck_sorscher), cmocka_unit_test(test_gradcheck_mse),
+        cmocka_unit_test(test_ssmpc_loss_value), cmocka_unit_test(test_mse_loss_value),
         cmocka_unit_test(test_fused_readout_grads), cmocka_unit_test(test_shards_sum_to_the_batch),
         cmocka_unit_test(test_gradcheck_relu_bottleneck), cmocka_unit_test(test_relu_bottleneck_effect),
         cmocka_unit_test(test_training_lowers_loss), cmocka_unit_test(test_determinism),

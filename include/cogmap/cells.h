@@ -30,6 +30,14 @@ typedef struct cm_place_cells {
      * that the ideal read-out logits are the DoG itself, at a contrast the
      * temperature sets. */
     float dog_temperature;
+    /* 1: each cell's own tuning curve instead of a population code, the
+     * targets of a squared-error read-out (Sorscher et al. 2019's theory):
+     * g(d) = exp(-d^2 / (2 sigma^2)), or for DoG g(d) - g(d / sqrt(s)) / s
+     * with s = surround_scale, whose spatial mean is zero. Away from the
+     * walls Sorscher's difference of softmaxes is this curve up to a scale
+     * (each softmax divides by a sum of about 2 pi sigma^2 rho); the curve
+     * has no edge effects and no shift. Overrides dog_temperature. */
+    int tuning;
     float *centres;       /* [n, 2] */
 } cm_place_cells;
 
@@ -64,9 +72,11 @@ CM_API void cm_hd_cells_free(cm_hd_cells *hd);
 
 /* Target distributions over cells, one row per sample:
  *   place: softmax_i(-|x - mu_i|^2 / (2 sigma^2)), or Sorscher's DoG (shifted
- *          and renormalised, or its softmax at dog_temperature);
+ *          and renormalised, or its softmax at dog_temperature), or with
+ *          `tuning` the cells' own tuning curves (rows do not sum to 1);
  *   hd:    softmax_j(kappa cos(theta - mu_j)).
- * pos [count, 2], theta [count] -> out [count, n]. Rows sum to 1. */
+ * pos [count, 2], theta [count] -> out [count, n]. Rows sum to 1 but for
+ * tuning curves. */
 CM_API void cm_place_cells_activate(const cm_place_cells *pc, const float *pos, int64_t count, float *out);
 CM_API void cm_hd_cells_activate(const cm_hd_cells *hd, const float *theta, int64_t count, float *out);
 

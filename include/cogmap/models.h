@@ -44,7 +44,11 @@ typedef enum cm_pathint_cell { CM_PATHINT_LSTM = 0, CM_PATHINT_RNN = 1 } cm_path
 
 typedef enum cm_pathint_loss {
     CM_PATHINT_LOSS_SSMPC = 0, /* SSM-PC's InitialStateRegularizedLoss (KL, weighted frames, init, continuity) */
-    CM_PATHINT_LOSS_XENT = 1   /* softmax cross-entropy place (+ HD), mean over batch and time */
+    CM_PATHINT_LOSS_XENT = 1,  /* softmax cross-entropy place (+ HD), mean over batch and time */
+    /* Sorscher et al. 2019's theory: the squared error of the linear place
+     * read-out against the cells' tuning curves (cells.h `tuning`), summed
+     * over cells; HD by cross-entropy; mean over batch and time. */
+    CM_PATHINT_LOSS_MSE = 2
 } cm_pathint_loss;
 
 typedef struct cm_pathint_config {

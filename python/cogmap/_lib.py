@@ -499,7 +499,7 @@ class PathintConfig(Structure):
 class PlaceCells(Structure):
     _cname_ = "cm_place_cells"
     _fields_ = [("n", c_int), ("sigma", c_float), ("dog", c_int), ("surround_scale", c_float),
-                ("dog_temperature", c_float), ("centres", POINTER(c_float))]
+                ("dog_temperature", c_float), ("tuning", c_int), ("centres", POINTER(c_float))]
 
 
 class HdCells(Structure):

@@ -107,6 +107,17 @@ static void softmax_of_distances(const float *centres, int n, float x, float y, 
         out[i] *= inv;
 }
 
+/* The cells' tuning curves at (x, y) (cm_place_cells.tuning). */
+static void tuning_curves(const cm_place_cells *pc, float x, float y, float inv2s2, float *out)
+{
+    const float s = pc->surround_scale, inv_s = 1.0f / s;
+    for (int i = 0; i < pc->n; i++) {
+        float dx = x - pc->centres[2 * i], dy = y - pc->centres[2 * i + 1];
+        float d2 = (dx * dx + dy * dy) * inv2s2;
+        out[i] = pc->dog ? expf(-d2) - expf(-d2 * inv_s) * inv_s : expf(-d2);
+    }
+}
+
 void cm_place_cells_activate(const cm_place_cells *pc, const float *pos, int64_t count, float *out)
 {
     const int n = pc->n;
@@ -114,6 +125,10 @@ void cm_place_cells_activate(const cm_place_cells *pc, const float *pos, int64_t
 #pragma omp parallel for schedule(static) if (count * n > 100000)
     for (int64_t s = 0; s < count; s++) {
         float *row = out + s * n;
+        if (pc->tuning) {
+            tuning_curves(pc, pos[2 * s], pos[2 * s + 1], inv2s2, row);
+            continue;
+        }
         softmax_of_distances(pc->centres, n, pos[2 * s], pos[2 * s + 1], inv2s2, row);
         if (!pc->dog)
             continue;

@@ -264,6 +264,19 @@ static void grad_coefs(const cm_pathint *m, const cm_pathint_state *s, int t, do
     }
 }
 
+/* The squared-error place loss of one row, sum_i (y_i - q_i)^2 (the nn
+ * module's mean squared error times n, so that its PyTorch check covers
+ * it); with dy, also its gradient times coef (dy is overwritten, as the
+ * softmax rows' are). */
+static float squared_error_row(const float *y, const float *q, float *dy, int n, float coef)
+{
+    if (dy) {
+        memset(dy, 0, (size_t)n * sizeof(float));
+        cm_mse_backward(dy, y, q, (size_t)n, coef * (float)n);
+    }
+    return (float)(cm_mse_forward(y, q, (size_t)n) * n);
+}
+
 /* Rows [r0, r1) of the read-out losses: log-softmax of place and HD logits
  * and per-row KL (kl) or cross-entropy into rowp/rowh; with `grads` also the
  * loss gradients dplog/dhlog for backward. */
@@ -277,8 +290,13 @@ static void row_losses_range(const cm_pathint *m, cm_pathint_state *s, int kl, i
         int t = r / B, b = r % B;
         float coef_p, coef_h;
         grad_coefs(m, s, t, wsum, &coef_p, &coef_h);
-        s->rowp[r] = cm_softmax_loss_row(s->plogp + (size_t)r * Np, grads ? s->dplog + (size_t)r * Np : NULL,
-                                 s->plog + (size_t)r * Np, target_row(bt->place, b, t, T, Np), Np, kl, coef_p);
+        if (c->loss == CM_PATHINT_LOSS_MSE)
+            s->rowp[r] = squared_error_row(s->plog + (size_t)r * Np, target_row(bt->place, b, t, T, Np),
+                                           grads ? s->dplog + (size_t)r * Np : NULL, Np, coef_p);
+        else
+            s->rowp[r] = cm_softmax_loss_row(s->plogp + (size_t)r * Np, grads ? s->dplog + (size_t)r * Np : NULL,
+                                             s->plog + (size_t)r * Np, target_row(bt->place, b, t, T, Np), Np, kl,
+                                             coef_p);
         if (Nh > 0)
             s->rowh[r] = cm_softmax_loss_row(s->hlogp + (size_t)r * Nh, grads ? s->dhlog + (size_t)r * Nh : NULL,
                                      s->hlog + (size_t)r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, kl, coef_h);
@@ -476,7 +494,11 @@ static void grad_logits_rows(const cm_pathint *m, cm_pathint_state *s)
         grad_coefs(m, s, t, wsum, &coef_p, &coef_h);
         for (int b = 0; b < B; b++) {
             size_t r = (size_t)t * B + b;
-            cm_softmax_loss_row_grad(s->dplog + r * Np, s->plogp + r * Np, target_row(bt->place, b, t, T, Np), Np, coef_p);
+            if (c->loss == CM_PATHINT_LOSS_MSE)
+                squared_error_row(s->plog + r * Np, target_row(bt->place, b, t, T, Np), s->dplog + r * Np, Np, coef_p);
+            else
+                cm_softmax_loss_row_grad(s->dplog + r * Np, s->plogp + r * Np, target_row(bt->place, b, t, T, Np), Np,
+                                         coef_p);
             if (Nh > 0)
                 cm_softmax_loss_row_grad(s->dhlog + r * Nh, s->hlogp + r * Nh, target_row(bt->hd, b, t, T, Nh), Nh, coef_h);
         }

@@ -71,7 +71,7 @@ static int field_optional(const char *key) { return strcmp(key, "bottleneck_relu
 
 static const char *cell_names[] = {"lstm", "rnn"};
 static const char *act_names[] = {"relu", "tanh"};
-static const char *loss_names[] = {"ssmpc", "xent"};
+static const char *loss_names[] = {"ssmpc", "xent", "mse"};
 
 static int name_index(const char *const *names, int n, const char *s)
 {
@@ -125,8 +125,8 @@ static cm_status config_from_json(const cJSON *o, const char *file, cm_pathint_c
         st = cm_error(CM_ERR_FORMAT, "%s: rnn_activation: expected relu or tanh, got \"%s\"", file, s);
     if (!st)
         c->rnn_activation = (cm_activation)idx;
-    if (!st && !(st = cm_json_get_string(o, file, "loss", 1, s, sizeof s)) && (idx = name_index(loss_names, 2, s)) < 0)
-        st = cm_error(CM_ERR_FORMAT, "%s: loss: expected ssmpc or xent, got \"%s\"", file, s);
+    if (!st && !(st = cm_json_get_string(o, file, "loss", 1, s, sizeof s)) && (idx = name_index(loss_names, 3, s)) < 0)
+        st = cm_error(CM_ERR_FORMAT, "%s: loss: expected ssmpc, xent or mse, got \"%s\"", file, s);
     if (!st)
         c->loss = (cm_pathint_loss)idx;
     if (!st && !(st = cm_json_get_string(o, file, "optimizer", 1, s, sizeof s))) {

@@ -112,8 +112,8 @@ cm_status cm_pathint_config_check(const cm_pathint_config *c)
     if (c->batch < 1 || c->seq_len < 1 || (int64_t)c->batch * c->seq_len > (1 << 26))
         return cm_error(CM_ERR_ARG, "path-integration config %s: batch %d x seq_len %d: expected >= 1, product <= 2^26",
                         p, c->batch, c->seq_len);
-    if (c->loss != CM_PATHINT_LOSS_SSMPC && c->loss != CM_PATHINT_LOSS_XENT)
-        return cm_error(CM_ERR_ARG, "path-integration config %s: loss: expected ssmpc or xent", p);
+    if (c->loss != CM_PATHINT_LOSS_SSMPC && c->loss != CM_PATHINT_LOSS_XENT && c->loss != CM_PATHINT_LOSS_MSE)
+        return cm_error(CM_ERR_ARG, "path-integration config %s: loss: expected ssmpc, xent or mse", p);
     if (!(c->l2_recurrent >= 0.0f) || !(c->clip_norm >= 0.0f) || !(c->clip_value >= 0.0f))
         return cm_error(CM_ERR_ARG, "path-integration config %s: l2_recurrent, clip_norm, clip_value: expected >= 0", p);
     if (c->initial_frames < 0 || c->continuity_frames < 0)

@@ -54,6 +54,12 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
             st = cm_error(CM_ERR_ARG, "--set dog_temperature: applies to DoG targets (place_dog=1, or the "
                                       "sorscher cells), and the '%s' cells are Gaussian",
                           c->cells);
+        /* A squared-error read-out learns the cells' tuning curves, not a
+         * distribution over cells (cells.h `tuning`). */
+        n->pc.tuning = c->net.loss == CM_PATHINT_LOSS_MSE;
+        if (st == CM_OK && n->pc.tuning && c->dog_temperature > 0)
+            st = cm_error(CM_ERR_ARG, "--set dog_temperature: applies to softmax targets, and loss=mse reads the "
+                                      "cells' tuning curves");
     }
     if (st == CM_OK && c->net.n_hd > 0) {
         /* Every published ensemble draws its HD centres from the same seed as
@@ -82,7 +88,9 @@ cm_status cm_grid_net_create(const cm_grid_run_config *c, cm_grid_net **out)
     }
     cm_rng_seed(&n->dropout, c->seed, 1);
     n->dropout_next = n->dropout;
-    n->top_k = n->pc.dog ? 3 : 0;
+    /* Sorscher's top-3 decoder for DoG codes and for tuning curves, whose
+     * read-out is no distribution to take the softmax-weighted mean of. */
+    n->top_k = n->pc.dog || n->pc.tuning ? 3 : 0;
     n->batch = c->net.batch;
     n->steps = c->net.seq_len;
     const size_t B = (size_t)n->batch, BT = B * n->steps, Np = (size_t)n->pc.n, Nh = (size_t)n->hd.n;

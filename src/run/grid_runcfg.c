@@ -86,7 +86,7 @@ static const char set_keys[] = "batch, steps, hidden, bottleneck, dropout, lr, m
                                "cells, eval_batches, place_sigma, place_dog, surround_scale, dog_temperature, "
                                "place_count, bottleneck_relu, "
                                "lr_schedule, lr_decay_start, lr_decay_steps, lr_min, lr_gamma, arena_scale, "
-                               "maze_count";
+                               "maze_count, loss, hd_cells";
 
 void cm_grid_run_map(const cm_grid_run_config *c, cm_grid_map_spec *m)
 {
@@ -122,6 +122,19 @@ double cm_grid_run_lr(const cm_grid_run_config *c, int64_t step)
         s.gamma = c->lr_gamma;
     }
     return cm_sched_step(&s, (int)e, 0.0);
+}
+
+static cm_status parse_loss(const char *key, const char *v, cm_pathint_loss *out)
+{
+    if (strcmp(v, "ssmpc") == 0)
+        *out = CM_PATHINT_LOSS_SSMPC;
+    else if (strcmp(v, "xent") == 0)
+        *out = CM_PATHINT_LOSS_XENT;
+    else if (strcmp(v, "mse") == 0)
+        *out = CM_PATHINT_LOSS_MSE;
+    else
+        return cm_error(CM_ERR_ARG, "--set %s: expected ssmpc, xent or mse, got '%s'", key, v);
+    return CM_OK;
 }
 
 static cm_status parse_schedule(const char *key, const char *v, cm_sched_kind *out)
@@ -231,6 +244,10 @@ cm_status cm_grid_run_config_set(cm_grid_run_config *c, const char *kv)
         st = parse_name(key, v, c->motion, sizeof c->motion);
     else if (strcmp(key, "cells") == 0)
         st = parse_name(key, v, c->cells, sizeof c->cells);
+    else if (strcmp(key, "hd_cells") == 0)
+        st = parse_int(key, v, 0, 65536, &n->n_hd);
+    else if (strcmp(key, "loss") == 0)
+        st = parse_loss(key, v, &n->loss);
     else
         st = cm_error(CM_ERR_ARG, "--set: unknown key '%s'; known keys: %s", key, set_keys);
     if (st != CM_OK)
