@@ -15,10 +15,10 @@ static const char demo_preset[] = "ssmpc";
  * ensemble), a non-negative bottleneck, and the walk slowed to 0.3 of its
  * speed (paths that end 2.3 units from their start instead of 6.8,
  * Sorscher's share of the box): the grid spacing is then about 5 units, set
- * by the DoG rather than the box, three periods across the map where Gaussian
- * targets at full speed (the recipe until session 13) gave 1.2. Batches of
- * 64 paths of 50 steps (round 5); periodic evaluations score 8 x 64 x 50 =
- * 25,600 samples; no weight decay. The cosine decay from step 10,000 is past
+ * by the DoG rather than the box, about three periods across the map (2.99
+ * in the demo measured) where Gaussian targets at full speed (the recipe
+ * until session 13) gave 1.2. Batches of 64 paths of 50 steps (round 5);
+ * periodic evaluations score 8 x 64 x 50 = 25,600 samples; no weight decay. The cosine decay from step 10,000 is past
  * the demo's step cap, so it changes nothing in the demo; it is in the recipe
  * (and run.json) because the recipes diverged without it (weights grow without
  * weight decay), so a demo run resumed past the cap decays instead
