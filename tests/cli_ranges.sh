@@ -104,6 +104,10 @@ bad --images 0 100001 "${int_junk[@]}" -- "$@"
 bad --batch 0 1048577 "${int_junk[@]}" -- bench motion
 bad --steps 0 16777217 "${int_junk[@]}" -- bench motion
 bad --repeat 0 1001 "${int_junk[@]}" -- bench motion
+bad --count 0 65537 "${int_junk[@]}" -- bench targets
+bad --rows 0 1048577 "${int_junk[@]}" -- bench targets
+bad --sigma 0 -1 nan -- bench targets
+bad --temperature -1 nan -- bench targets
 bad --frames 0 "${int_junk[@]}" -- bench render
 bad --size 7 1025 "${int_junk[@]}" -- bench render
 bad --maze 4 64 "${int_junk[@]}" -- bench render

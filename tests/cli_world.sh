@@ -22,6 +22,8 @@ check "banino in box15, scaled, sub-sampled" 0 "$cogmap" simulate --arena box15 
 
 "$cogmap" bench motion --batch 10 --steps 200 --repeat 1 --threads 1 >"$tmp/bench" 2>&1
 grep -Eq '^steps/s per core: [0-9.e+]+$' "$tmp/bench" || { echo "FAIL: bench motion output"; cat "$tmp/bench"; fail=1; }
+"$cogmap" bench targets --rows 50 --repeat 1 >"$tmp/bench" 2>&1
+grep -Eq '^fast rows/s per core: [0-9.e+]+$' "$tmp/bench" || { echo "FAIL: bench targets output"; cat "$tmp/bench"; fail=1; }
 check "bench unknown" 2 "$cogmap" bench frobnicate
 check "bench motion bad option" 2 "$cogmap" bench motion --steps 0
 

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cogmap/cells.h"
@@ -276,6 +277,94 @@ static void test_sorscher_against_numpy(void **state)
     cmt_tmpdir_remove(dir);
 }
 
+/* The vectorised targets (place_cells_fast.c) against the reference in every
+ * mode, on the ensembles grid runs train with: each value within 2e-5 of its
+ * row's largest (measured: 3e-6 at most, at the demo's temperature), rows
+ * that still sum to 1, and the same bits whatever the thread count. */
+static void test_fast_targets_match_the_reference(void **state)
+{
+    (void)state;
+    enum { R = 600 };
+    struct {
+        const char *preset;
+        int count;
+        float sigma, lo, hi;
+    } ensembles[] = {{"ssmpc", 1024, 0.6f, 0.0f, 15.0f}, {"ssmpc", 256, 0.5f, 0.0f, 15.0f},
+                     {"sorscher", 0, 0.12f, -1.1f, 1.1f}};
+    for (size_t e = 0; e < sizeof ensembles / sizeof ensembles[0]; e++)
+        for (int mode = 0; mode < 5; mode++) {
+            cm_place_cells pc;
+            assert_int_equal(cm_place_cells_preset_sized(&pc, ensembles[e].preset, 1.0f, ensembles[e].count), CM_OK);
+            pc.sigma = ensembles[e].sigma;
+            /* 0 softmax, 1 DoG, 2 DoG at a temperature, 3 and 4 the Gaussian and DoG tuning curves */
+            pc.dog = mode == 1 || mode == 2 || mode == 4;
+            pc.dog_temperature = mode == 2 ? 0.0062f : 0.0f;
+            pc.tuning = mode >= 3;
+            const int n = pc.n;
+            float *pos = malloc(2 * R * sizeof(float)), *ref = malloc((size_t)R * n * sizeof(float)),
+                  *fast = malloc((size_t)R * n * sizeof(float)), *one = malloc((size_t)R * n * sizeof(float));
+            assert_non_null(pos);
+            assert_non_null(ref);
+            assert_non_null(fast);
+            assert_non_null(one);
+            cm_rng rng;
+            cm_rng_seed(&rng, 7, e);
+            for (int i = 0; i < 2 * R; i++)
+                pos[i] = (float)cm_rng_uniform(&rng, ensembles[e].lo, ensembles[e].hi);
+            cm_place_cells_activate(&pc, pos, R, ref);
+            cm_set_threads(2);
+            cm_place_cells_activate_fast(&pc, pos, R, fast);
+            cm_set_threads(1);
+            cm_place_cells_activate_fast(&pc, pos, R, one);
+            cm_set_threads(0);
+            assert_memory_equal(fast, one, (size_t)R * n * sizeof(float));
+            for (int r = 0; r < R; r++) {
+                const float *a = ref + (size_t)r * n, *b = fast + (size_t)r * n;
+                float top = 0.0f;
+                double sum = 0.0;
+                for (int i = 0; i < n; i++) {
+                    top = fmaxf(top, fabsf(a[i]));
+                    sum += b[i];
+                }
+                for (int i = 0; i < n; i++)
+                    if (!(fabsf(a[i] - b[i]) <= 2e-5f * top + 1e-30f))
+                        fail_msg("%s %d cells, mode %d, row %d, cell %d: reference %g, fast %g", ensembles[e].preset,
+                                 n, mode, r, i, a[i], b[i]);
+                if (!pc.tuning)
+                    assert_float_equal(sum, 1.0, 1e-4);
+            }
+            free(pos);
+            free(ref);
+            free(fast);
+            free(one);
+            cm_place_cells_free(&pc);
+        }
+}
+
+/* A DoG far narrower than the cells' spacing vanishes up to denormals: on a
+ * centre 0.195 m from the only other one, at width 0.01 m, the other cell's
+ * surround is exp(-95) (a denormal) and everything else rounds to 0 or 1, so
+ * the shifted row sums to about 1e-41 and 1 / total overflows. Both paths
+ * give a zero row there, not inf. */
+static void test_degenerate_dog_stays_finite(void **state)
+{
+    (void)state;
+    cm_place_cells pc;
+    assert_int_equal(cm_place_cells_create(&pc, 2, 0.01f, 0.0f, 1.0f, 1, CM_CENTRES_PAIRS), CM_OK);
+    pc.dog = 1;
+    const float centres[4] = {0.5f, 0.5f, 0.695f, 0.5f}, pos[4] = {0.5f, 0.5f, 0.6f, 0.5f};
+    memcpy(pc.centres, centres, sizeof centres);
+    float ref[4], fast[4];
+    cm_place_cells_activate(&pc, pos, 2, ref);
+    cm_place_cells_activate_fast(&pc, pos, 2, fast);
+    for (int i = 0; i < 2; i++) /* plain compares: cmocka's float compare passes inf against 0 */
+        assert_true(ref[i] == 0.0f && fast[i] == 0.0f);
+    /* Between the two centres the DoG has a shape again: a distribution. */
+    assert_float_equal(ref[2] + ref[3], 1.0f, 1e-6f);
+    assert_float_equal(fast[2] + fast[3], 1.0f, 1e-5f);
+    cm_place_cells_free(&pc);
+}
+
 static void test_bad_parameters(void **state)
 {
     (void)state;
@@ -300,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_dog_is_a_distribution),
         cmocka_unit_test(test_dog_temperature_is_the_dog_as_logits), cmocka_unit_test(test_tuning_curves),
         cmocka_unit_test(test_sorscher_against_numpy),
+        cmocka_unit_test(test_fast_targets_match_the_reference), cmocka_unit_test(test_degenerate_dog_stays_finite),
         cmocka_unit_test(test_bad_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* The timed loops behind `cogmap bench motion` and `bench render`
+/* The timed loops behind `cogmap bench motion`, `bench targets` and `bench render`
  * (cogmap/bench.h): they run and report positive rates, the render loop's
  * checksum is a pure function of its arguments (same seed, same pixels; the
  * maze's targets change them), the trainer's steps run on tiny jobs, the
@@ -26,6 +26,22 @@ static void test_motion(void **state)
     assert_int_equal(cm_bench_motion("box", "nobody", 4, 50, 1, 1, 3, &r), CM_ERR_ARG);
     assert_int_equal(cm_bench_motion("box", "sorscher", 0, 50, 1, 1, 3, &r), CM_ERR_ARG);
     assert_int_equal(cm_bench_motion("box", "sorscher", 4, 50, 0, 1, 3, &r), CM_ERR_ARG);
+    cm_set_threads(1);
+}
+
+static void test_targets(void **state)
+{
+    (void)state;
+    cm_bench_targets_result r;
+    assert_int_equal(cm_bench_targets(1024, 0.6f, 1, 0.0062f, 64, 2, 3, &r), CM_OK);
+    assert_true(r.reference_rows_per_s > 0 && r.fast_rows_per_s > 0);
+    assert_true(r.max_rel_diff > 0 && r.max_rel_diff < 2e-5); /* other rounding, the same targets */
+    assert_int_equal(cm_bench_targets(256, 0.5f, 0, 0.0f, 16, 1, 3, &r), CM_OK);
+    assert_true(r.max_rel_diff < 2e-5);
+    assert_int_equal(cm_bench_targets(0, 0.6f, 1, 0.0062f, 64, 1, 3, &r), CM_ERR_ARG);
+    assert_int_equal(cm_bench_targets(64, -1.0f, 1, 0.0062f, 64, 1, 3, &r), CM_ERR_ARG);
+    assert_int_equal(cm_bench_targets(64, 0.6f, 1, -1.0f, 64, 1, 3, &r), CM_ERR_ARG);
+    assert_int_equal(cm_bench_targets(64, 0.6f, 1, 0.0062f, 0, 1, 3, &r), CM_ERR_ARG);
     cm_set_threads(1);
 }
 
@@ -128,6 +144,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_motion),
+        cmocka_unit_test(test_targets),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_bev),
         cmocka_unit_test(test_train),

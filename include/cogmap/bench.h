@@ -26,6 +26,23 @@ typedef struct cm_bench_motion_result {
 CM_API cm_status cm_bench_motion(const char *arena, const char *motion, int batch, int steps, int repeat,
                                  int threads, uint64_t seed, cm_bench_motion_result *out);
 
+/* cm_bench_targets: place-cell targets of `rows` random positions in the
+ * ssmpc preset's 15-unit box from `count` cells of width `sigma` (dog 0:
+ * the Gaussian softmax; 1: Sorscher's DoG, at `temperature` if > 0), the
+ * demo's by default (1,024 cells, 0.6, DoG at 0.0062): rows/s of the
+ * reference (cm_place_cells_activate) and of the vectorised path
+ * (cm_place_cells_activate_fast) on one thread, best of `repeat` by this
+ * thread's CPU time, and the largest difference between the two relative
+ * to its row's largest target. Leaves the library on one thread.
+ * CM_ERR_ARG: a count or width out of range. */
+typedef struct cm_bench_targets_result {
+    double reference_rows_per_s; /* per CPU second */
+    double fast_rows_per_s;
+    double max_rel_diff;
+} cm_bench_targets_result;
+CM_API cm_status cm_bench_targets(int count, float sigma, int dog, float temperature, int rows, int repeat,
+                                  uint64_t seed, cm_bench_targets_result *out);
+
 /* cm_bench_render: `frames` egocentric RGB frames of size x size pixels on
  * one thread (left on one), from 4096 poses drawn once off the walls: in a
  * maze of side `maze_size` generated from `seed` (its targets drawn as

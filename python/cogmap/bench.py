@@ -1,4 +1,4 @@
-"""The numbers `cogmap bench` (train, dist, motion, render, coop, link), `figure`, `analyze`, `gridness` and `simulate` print or write, one
+"""The numbers `cogmap bench` (train, dist, motion, targets, render, coop, link), `figure`, `analyze`, `gridness` and `simulate` print or write, one
 call each, returning dicts (include/cogmap/bench.h, plot.h, gridness_table.h, simulate.h,
 socialrun.h).
 
@@ -49,6 +49,12 @@ class BenchTrainResult(Structure):
 class BenchMotionResult(Structure):
     _cname_ = "cm_bench_motion_result"
     _fields_ = [("wall", c_double), ("cpu", c_double), ("threads", c_int), ("threaded_wall", c_double)]
+
+
+class BenchTargetsResult(Structure):
+    _cname_ = "cm_bench_targets_result"
+    _since_ = "cm_bench_targets"
+    _fields_ = [("reference_rows_per_s", c_double), ("fast_rows_per_s", c_double), ("max_rel_diff", c_double)]
 
 
 class BenchRenderResult(Structure):
@@ -177,7 +183,8 @@ class Sweep(Structure):
 
 L.STRUCTS += [Simulation, SweepAxis, Sweep]
 L.STRUCTS += [CoopRow, CoopTable, CoopBenchRequest, LinkBenchConfig, LinkBenchRow]
-L.STRUCTS += [BenchPathintResult, BenchBevResult, BenchTrainResult, BenchMotionResult, BenchRenderResult,
+L.STRUCTS += [BenchPathintResult, BenchBevResult, BenchTrainResult, BenchMotionResult, BenchTargetsResult,
+              BenchRenderResult,
               ClassCounts, UnitGroup, SmpFigureOpts, SmpFigure2Summary, SmpFigure3Summary, AnalyzeSummary,
               GridnessTableOpts, GridnessTable]
 
@@ -190,6 +197,8 @@ _bench_train = fn("cm_bench_train", "status", c_char_p, c_char_p, POINTER(c_char
                   POINTER(BenchTrainResult))
 _bench_motion = fn("cm_bench_motion", "status", c_char_p, c_char_p, c_int, c_int, c_int, c_int, c_uint64,
                    POINTER(BenchMotionResult))
+_bench_targets = fn("cm_bench_targets", "status", c_int, ctypes.c_float, c_int, ctypes.c_float, c_int, c_int, c_uint64,
+                    POINTER(BenchTargetsResult))
 _bench_render = fn("cm_bench_render", "status", c_char_p, c_int, c_int, ctypes.c_longlong, c_uint64,
                    POINTER(BenchRenderResult))
 _figure_opts_default = fn("cm_smp_figure_opts_default", None, POINTER(SmpFigureOpts))
@@ -285,6 +294,15 @@ def bench_motion(batch=200, steps=1000, motion="sorscher", arena="box", repeat=5
     """`cogmap bench motion` (cm_bench_motion): agent-steps per second, wall and per core."""
     r = BenchMotionResult()
     _bench_motion(arena.encode(), motion.encode(), batch, steps, repeat, threads, seed, byref(r))
+    return _dict(r)
+
+
+def bench_targets(count=1024, sigma=0.6, dog=True, temperature=0.0062, rows=3200, repeat=5, seed=1):
+    """`cogmap bench targets` (cm_bench_targets): place-cell target rows per CPU second of the
+    reference and the vectorised path on one thread, and their largest difference relative to a
+    row's largest target. The demo's ensemble by default."""
+    r = BenchTargetsResult()
+    _bench_targets(count, sigma, int(dog), temperature, rows, repeat, seed, byref(r))
     return _dict(r)
 
 

@@ -8,6 +8,7 @@
 int bench_train(int argc, char **argv);
 int bench_render(int argc, char **argv);
 int bench_motion(int argc, char **argv);
+int bench_targets(int argc, char **argv);
 int bench_dist(int argc, char **argv);
 int bench_coop(int argc, char **argv);
 int bench_link(int argc, char **argv);
@@ -22,6 +23,7 @@ static const bench_entry bench_table[] = {
     {"train", "path-integration training steps on random inputs (steps/s, share of sgemm)", bench_train},
     {"render", "64x64 egocentric RGB frames in a 15x15 maze (frames/s per core)", bench_render},
     {"motion", "rat-model trajectories (Sorscher preset, 2.2 m box): steps/s per core", bench_motion},
+    {"targets", "place-cell targets, reference against vectorised (the demo's DoG): rows/s per core", bench_targets},
     {"dist", "training steps through the generic trainer, plain or under mpirun (steps/s)", bench_dist},
     {"coop", "cooperative search in Memory-Maze: success against bits per step (table, figure, GIF)", bench_coop},
     {"link", "learned link vs broadcast vs velocity vs none over bit budgets: DIR/table.csv (trains)", bench_link},

@@ -1,8 +1,9 @@
-/* The timed loops of `cogmap bench motion`, `bench render` and `bench
- * dist` (cogmap/bench.h). */
+/* The timed loops of `cogmap bench motion`, `bench targets`, `bench render`
+ * and `bench dist` (cogmap/bench.h). */
 #define _GNU_SOURCE /* nftw, mkdtemp */
 #include "cogmap/bench.h"
 #include "cogmap/bevrun.h"
+#include "cogmap/cells.h"
 #include "cogmap/dist.h"
 #include "cogmap/run.h"
 #include "cogmap/world.h"
@@ -84,6 +85,71 @@ cm_status cm_bench_motion(const char *arena_name, const char *motion_name, int b
     cm_free(hd);
     cm_free(ego);
     cm_arena_free(&arena);
+    return st;
+}
+
+typedef void (*targets_fn)(const cm_place_cells *, const float *, int64_t, float *);
+
+/* Best rows/s of `repeat` calls by this thread's CPU time. */
+static double best_targets_rate(targets_fn fn, const cm_place_cells *pc, const float *pos, int rows, int repeat,
+                                float *out)
+{
+    double best = 0.0;
+    for (int r = 0; r < repeat; r++) {
+        double c0 = thread_cpu_seconds();
+        fn(pc, pos, rows, out);
+        double el = thread_cpu_seconds() - c0;
+        if (rows / (el > 0 ? el : 1e-9) > best)
+            best = rows / (el > 0 ? el : 1e-9);
+    }
+    return best;
+}
+
+cm_status cm_bench_targets(int count, float sigma, int dog, float temperature, int rows, int repeat, uint64_t seed,
+                           cm_bench_targets_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (rows < 1 || repeat < 1)
+        return cm_error(CM_ERR_ARG, "rows %d, repeat %d: expected >= 1", rows, repeat);
+    if (!(temperature >= 0.0f) || !isfinite(temperature))
+        return cm_error(CM_ERR_ARG, "temperature: expected >= 0, got %g", temperature);
+    cm_place_cells pc;
+    cm_status st = cm_place_cells_create(&pc, count, sigma, 0.0f, 15.0f, 42, CM_CENTRES_PAIRS);
+    if (st != CM_OK)
+        return st;
+    pc.dog = dog != 0;
+    pc.dog_temperature = temperature;
+    const size_t n = (size_t)rows * (size_t)count;
+    float *pos = cm_alloc((size_t)rows * 2 * sizeof(float)), *ref = cm_alloc(n * sizeof(float)),
+          *fast = cm_alloc(n * sizeof(float));
+    if (!pos || !ref || !fast)
+        st = cm_error(CM_ERR_NOMEM, "targets bench: cannot allocate %d rows of %d cells", rows, count);
+    if (st == CM_OK) {
+        cm_rng rng;
+        cm_rng_seed(&rng, seed, 0);
+        for (int i = 0; i < 2 * rows; i++)
+            pos[i] = (float)cm_rng_uniform(&rng, 0.0, 15.0);
+        cm_set_threads(1);
+        /* One untimed call each first, so that page faults are not timed. */
+        cm_place_cells_activate(&pc, pos, rows, ref);
+        cm_place_cells_activate_fast(&pc, pos, rows, fast);
+        out->reference_rows_per_s = best_targets_rate(cm_place_cells_activate, &pc, pos, rows, repeat, ref);
+        out->fast_rows_per_s = best_targets_rate(cm_place_cells_activate_fast, &pc, pos, rows, repeat, fast);
+        for (int r = 0; r < rows; r++) {
+            const float *a = ref + (size_t)r * count, *b = fast + (size_t)r * count;
+            float top = 0.0f, worst = 0.0f;
+            for (int i = 0; i < count; i++) {
+                top = fmaxf(top, fabsf(a[i]));
+                worst = fmaxf(worst, fabsf(a[i] - b[i]));
+            }
+            if (top > 0.0f && worst / top > out->max_rel_diff)
+                out->max_rel_diff = worst / top;
+        }
+    }
+    cm_free(pos);
+    cm_free(ref);
+    cm_free(fast);
+    cm_place_cells_free(&pc);
     return st;
 }
 

@@ -128,8 +128,8 @@ static cm_status fill_targets(cm_grid_net *n, const cm_grid_batch *b, int r0, in
         return st;
     const int T = b->steps, rows = r1 - r0;
     const size_t Np = (size_t)n->pc.n, Nh = (size_t)n->hd.n;
-    cm_place_cells_activate(&n->pc, b->init_pos + 2 * (size_t)r0, rows, n->init_place + (size_t)r0 * Np);
-    cm_place_cells_activate(&n->pc, b->pos + 2 * (size_t)r0 * T, (int64_t)rows * T, n->place + (size_t)r0 * T * Np);
+    cm_place_cells_activate_fast(&n->pc, b->init_pos + 2 * (size_t)r0, rows, n->init_place + (size_t)r0 * Np);
+    cm_place_cells_activate_fast(&n->pc, b->pos + 2 * (size_t)r0 * T, (int64_t)rows * T, n->place + (size_t)r0 * T * Np);
     if (Nh) {
         cm_hd_cells_activate(&n->hd, b->init_theta + r0, rows, n->init_hd + (size_t)r0 * Nh);
         cm_hd_cells_activate(&n->hd, b->theta + (size_t)r0 * T, (int64_t)rows * T, n->hd_t + (size_t)r0 * T * Nh);
