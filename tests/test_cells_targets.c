@@ -278,9 +278,16 @@ static void test_sorscher_against_numpy(void **state)
 }
 
 /* The vectorised targets (place_cells_fast.c) against the reference in every
- * mode, on the ensembles grid runs train with: each value within 2e-5 of its
- * row's largest (measured: 3e-6 at most, at the demo's temperature), rows
- * that still sum to 1, and the same bits whatever the thread count. */
+ * mode, on the ensembles grid runs train with: each value within 1e-5 of its
+ * row's largest where the loops vectorise (measured: 3.5e-6 at most, at the
+ * demo's temperature), 1e-4 in an unoptimised build whose float sums add in
+ * order (measured 5.5e-5; place_cells_fast.c says why), rows that still sum
+ * to 1, and the same bits whatever the thread count. */
+#ifdef __OPTIMIZE__
+#define FAST_TARGETS_TOLERANCE 1e-5f
+#else
+#define FAST_TARGETS_TOLERANCE 1e-4f
+#endif
 static void test_fast_targets_match_the_reference(void **state)
 {
     (void)state;
@@ -327,7 +334,7 @@ static void test_fast_targets_match_the_reference(void **state)
                     sum += b[i];
                 }
                 for (int i = 0; i < n; i++)
-                    if (!(fabsf(a[i] - b[i]) <= 2e-5f * top + 1e-30f))
+                    if (!(fabsf(a[i] - b[i]) <= FAST_TARGETS_TOLERANCE * top + 1e-30f))
                         fail_msg("%s %d cells, mode %d, row %d, cell %d: reference %g, fast %g", ensembles[e].preset,
                                  n, mode, r, i, a[i], b[i]);
                 if (!pc.tuning)

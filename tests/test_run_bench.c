@@ -35,9 +35,10 @@ static void test_targets(void **state)
     cm_bench_targets_result r;
     assert_int_equal(cm_bench_targets(1024, 0.6f, 1, 0.0062f, 64, 2, 3, &r), CM_OK);
     assert_true(r.reference_rows_per_s > 0 && r.fast_rows_per_s > 0);
-    assert_true(r.max_rel_diff > 0 && r.max_rel_diff < 2e-5); /* other rounding, the same targets */
+    /* Other rounding, the same targets (test_cells_targets.c has the tolerances' reasons). */
+    assert_true(r.max_rel_diff > 0 && r.max_rel_diff < 1e-4);
     assert_int_equal(cm_bench_targets(256, 0.5f, 0, 0.0f, 16, 1, 3, &r), CM_OK);
-    assert_true(r.max_rel_diff < 2e-5);
+    assert_true(r.max_rel_diff < 1e-4);
     assert_int_equal(cm_bench_targets(0, 0.6f, 1, 0.0062f, 64, 1, 3, &r), CM_ERR_ARG);
     assert_int_equal(cm_bench_targets(64, -1.0f, 1, 0.0062f, 64, 1, 3, &r), CM_ERR_ARG);
     assert_int_equal(cm_bench_targets(64, 0.6f, 1, -1.0f, 64, 1, 3, &r), CM_ERR_ARG);

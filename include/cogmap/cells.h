@@ -79,8 +79,9 @@ CM_API void cm_hd_cells_free(cm_hd_cells *hd);
  * tuning curves. */
 CM_API void cm_place_cells_activate(const cm_place_cells *pc, const float *pos, int64_t count, float *out);
 /* The same targets with vectorised exponentials (src/cells/place_cells_fast.c):
- * within about 1e-6 of a row's largest value of cm_place_cells_activate's,
- * other bits; several times faster for large ensembles. The training and
+ * within 4e-6 of a row's largest value of cm_place_cells_activate's where
+ * its loops vectorise (6e-5 in an unoptimised build), other bits; 6-14x
+ * faster (bench/targets.sh). The training and
  * evaluation of grid networks use it. */
 CM_API void cm_place_cells_activate_fast(const cm_place_cells *pc, const float *pos, int64_t count, float *out);
 CM_API void cm_hd_cells_activate(const cm_hd_cells *hd, const float *theta, int64_t count, float *out);

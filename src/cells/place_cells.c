@@ -90,7 +90,7 @@ void cm_place_cells_free(cm_place_cells *pc)
 
 /* expf(x), skipping the call where it underflows to 0 anyway: below
  * -103.97 glibc's expf returns 0 by way of its slow underflow path, which
- * took an eighth of a DoG grid run's time (1,024 cells of width 0.6 in a
+ * took a twelfth of a DoG grid run's time (1,024 cells of width 0.6 in a
  * 15-unit box: most centres are far). The same bits either way. */
 static inline float exp_or_zero(float x)
 {

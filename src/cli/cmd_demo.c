@@ -14,15 +14,17 @@ static const char demo_preset[] = "ssmpc";
  * 1,024 cells of width 0.6 units (decoding by the top 3 cells needs the dense
  * ensemble), a non-negative bottleneck, and the walk slowed to 0.3 of its
  * speed (paths that end 2.3 units from their start instead of 6.8,
- * Sorscher's share of the box): the grid spacing is then about 5 units, set
- * by the DoG rather than the box, about three periods across the map (2.99
- * in the demo measured) where Gaussian targets at full speed (the recipe
- * until session 13) gave 1.2. Batches of 64 paths of 50 steps (round 5);
- * periodic evaluations score 8 x 64 x 50 = 25,600 samples; no weight decay. The cosine decay from step 10,000 is past
- * the demo's step cap, so it changes nothing in the demo; it is in the recipe
- * (and run.json) because the recipes diverged without it (weights grow without
- * weight decay), so a demo run resumed past the cap decays instead
- * (docs/grid-cells.md, "Thirty minutes of training"). */
+ * Sorscher's share of the box): the grid spacing is then about 4.7 units,
+ * set by the DoG rather than the box, about three periods across the map
+ * (3.16 in the demo measured, session 14) where Gaussian targets at full
+ * speed (the recipe until session 13) gave 1.2. Batches of 64 paths of 50
+ * steps (round 5); periodic evaluations score 8 x 64 x 50 = 25,600 samples;
+ * no weight decay. The cosine decay from step 10,000 is past the demo's step
+ * cap, so it changes nothing in the demo; it is in the recipe (and run.json)
+ * because the recipes diverged without it (weights grow without weight
+ * decay), so a demo run resumed past the cap decays instead
+ * (docs/grid-cells.md, "Thirty minutes of training"). Neither more steps nor
+ * an earlier decay raised the grid share (round 7). */
 static const char *const demo_sets[] = {"batch=64", "steps=50", "eval_batches=8", "place_sigma=0.6",
                                         "place_dog=1", "place_count=1024", "dog_temperature=0.0062",
                                         "bottleneck_relu=1", "motion_scale=0.3", "weight_decay=0",
@@ -35,7 +37,8 @@ static const char *const demo_sets[] = {"batch=64", "steps=50", "eval_batches=8"
  * training (docs/grid-cells.md, round 6). */
 #define DEMO_EVAL_EVERY 100
 /* A step cap makes the demo the same run (same seed, same bits) on any machine
- * fast enough to reach it in the budget; slower ones stop at the time limit. */
+ * fast enough to reach it in the budget (2 cores of an AMD EPYC: in about 10
+ * minutes); slower ones stop at the time limit. */
 #define DEMO_MAX_STEPS 10000
 /* Time-shift shuffles per unit of the evaluation's shuffle test (about 20 s of
  * CPU at 192,000 samples). */
