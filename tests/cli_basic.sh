@@ -30,6 +30,9 @@ check "demo runs" 0 "$cogmap" demo --out "$tmp/demo" --minutes 0.05 --quiet
 # The demo's evaluation includes the shuffle test and the grid periods (issue 18).
 grep -q '"grid_fraction_shuffle"' "$tmp/demo/grid/summary.json" || { echo "FAIL: demo summary has no grid_fraction_shuffle"; fail=1; }
 grep -q '"grid_periods_across"' "$tmp/demo/grid/summary.json" || { echo "FAIL: demo summary has no grid_periods_across"; fail=1; }
+# The demo trains the recipe docs/grid-cells.md round 8 measured: 512 bottleneck units, scored
+# one by one (a recipe changed without its measurements would fail here).
+grep -Eq '^\s*"units":\s*512,' "$tmp/demo/grid/summary.json" || { echo "FAIL: demo summary does not score 512 units"; fail=1; }
 rm -rf "$tmp" /tmp/cli_basic.$$
 if [ $fail -eq 0 ]; then echo "cli_basic: all passed"; fi
 exit $fail
